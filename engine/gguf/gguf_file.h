@@ -1,0 +1,104 @@
+#pragma once
+// GGUF v2/v3 reader. The file is memory-mapped; tensor data are zero-copy views into the mapping,
+// which lives as long as the GGUFFile. Every count, length, offset and size read from the header is
+// checked against the file before use, and nothing is allocated in proportion to an unchecked
+// header field: a corrupt or hostile file gives a FormatError naming the file, byte offset and
+// problem.
+#include "gguf/gguf_value.h"
+#include "tensor/ggml_type.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tenfold {
+
+struct GGUFTensorInfo {
+    std::string name;
+    GGMLType type = GGMLType::F32;
+    std::vector<int64_t> ne;   // dimensions, ne[0] varies fastest (row length)
+    uint64_t offset = 0;       // relative to the start of the data section
+    uint64_t nbytes = 0;
+    const uint8_t* data = nullptr; // into the mapping
+    int64_t elementCount() const;
+    int64_t rows() const;      // product of ne[1..]
+};
+
+class GGUFFile {
+public:
+    // Throws IoError (missing/unreadable) or FormatError (anything malformed).
+    static std::shared_ptr<GGUFFile> open(const std::filesystem::path& path);
+    // Parses a copy held in memory; `label` stands in for the file name in error messages.
+    static std::shared_ptr<GGUFFile> fromBytes(std::vector<uint8_t> bytes, std::string label);
+    ~GGUFFile();
+    GGUFFile(const GGUFFile&) = delete;
+    GGUFFile& operator=(const GGUFFile&) = delete;
+
+    const std::string& label() const { return label_; } // the path, or the fromBytes label
+    uint32_t version() const { return version_; }
+    uint64_t fileSize() const { return size_; }
+    uint64_t alignment() const { return alignment_; }
+    uint64_t dataOffset() const { return dataOffset_; }
+
+    // In file order.
+    const std::vector<std::pair<std::string, GGUFValue>>& metadata() const { return metadata_; }
+    const GGUFValue* find(std::string_view key) const;
+    // Typed look-ups: nullopt when absent; InvalidArgument (naming the key) on a wrong type.
+    std::optional<std::string> getString(std::string_view key) const;
+    std::optional<int64_t> getInt(std::string_view key) const;
+    std::optional<double> getFloat(std::string_view key) const;
+    std::optional<bool> getBool(std::string_view key) const;
+
+    const std::vector<GGUFTensorInfo>& tensors() const { return tensors_; }
+    const GGUFTensorInfo* findTensor(std::string_view name) const;
+
+private:
+    GGUFFile() = default;
+    void parse();
+
+    std::string label_;
+    const uint8_t* base_ = nullptr;
+    uint64_t size_ = 0;
+    void* mapping_ = nullptr;       // mmap'd region, or nullptr when owned_ holds the bytes
+    std::vector<uint8_t> owned_;
+    uint32_t version_ = 0;
+    uint64_t alignment_ = 32;
+    uint64_t dataOffset_ = 0;
+    std::vector<std::pair<std::string, GGUFValue>> metadata_;
+    std::vector<GGUFTensorInfo> tensors_;
+};
+
+// Writes GGUF v3. Metadata keys keep insertion order; tensor data are aligned to general.alignment
+// (32 unless set). write() goes through a temporary file renamed into place, so a failure (disk
+// full, killed process) never leaves a half-written file under the final name.
+class GGUFWriter {
+public:
+    void set(std::string key, GGUFValue value);   // replaces an existing key in place
+    void remove(std::string_view key);
+    // `data` must stay valid until write(); nbytes must equal rowBytes(type, ne[0]) * rows.
+    void addTensor(std::string name, GGMLType type, std::vector<int64_t> ne, const void* data,
+                   uint64_t nbytes);
+    // Copies every metadata key of `src` (in order).
+    void copyMetadata(const GGUFFile& src);
+    void write(const std::filesystem::path& path) const; // throws IoError
+    std::vector<uint8_t> toBytes() const;
+
+private:
+    struct PendingTensor {
+        std::string name;
+        GGMLType type;
+        std::vector<int64_t> ne;
+        const void* data;
+        uint64_t nbytes;
+    };
+    uint64_t alignmentValue() const;
+    std::vector<std::pair<std::string, GGUFValue>> metadata_;
+    std::vector<PendingTensor> tensors_;
+};
+
+} // namespace tenfold

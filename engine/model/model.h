@@ -1,0 +1,89 @@
+#pragma once
+// A Llama-family decoder in memory: hyperparameters, tokenizer and weight views. Weights loaded
+// from GGUF point into the file's mapping (no second copy); a llama2.c import owns its weights.
+#include "tensor/ggml_type.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tenfold {
+
+class GGUFFile;
+class Tokenizer;
+
+struct LlamaHParams {
+    std::string architecture;  // GGUF general.architecture: llama, mistral, qwen2, ...
+    int32_t nVocab = 0;
+    int32_t nCtxTrain = 0;
+    int32_t nEmbd = 0;
+    int32_t nLayer = 0;
+    int32_t nHead = 0;
+    int32_t nHeadKv = 0;
+    int32_t nFF = 0;
+    int32_t headDim = 0;       // nEmbd / nHead unless the file says otherwise
+    float ropeFreqBase = 10000.0f;
+    float ropeFreqScale = 1.0f; // 1 / linear scaling factor
+    bool ropeNeox = false;      // NeoX: rotate (i, i + d/2) pairs; normal: adjacent (2i, 2i+1)
+    float rmsEps = 1e-5f;
+    bool tiedOutput = false;    // output projection shares token_embd
+};
+
+// A 2-D weight: ne0 = row length (input features), ne1 = rows (output features).
+struct WeightTensor {
+    std::string name;
+    GGMLType type = GGMLType::F32;
+    int64_t ne0 = 0;
+    int64_t ne1 = 1;
+    const uint8_t* data = nullptr; // nullptr when absent (optional biases)
+    size_t rowBytes = 0;
+    bool present() const { return data != nullptr; }
+    const uint8_t* row(int64_t r) const { return data + size_t(r) * rowBytes; }
+};
+
+struct LayerWeights {
+    WeightTensor attnNorm, wq, wk, wv, wo;
+    WeightTensor bq, bk, bv;  // Qwen2 QKV biases (F32, 1-D); absent for Llama
+    WeightTensor ffnNorm, ffnGate, ffnUp, ffnDown;
+};
+
+class Model {
+public:
+    // Throws IoError/FormatError for bad files, UnsupportedError naming an unsupported
+    // architecture or tensor type.
+    static std::shared_ptr<Model> loadGGUF(const std::filesystem::path& path);
+    // llama2.c checkpoint (.bin, shared or separate classifier) + tokenizer.bin.
+    static std::shared_ptr<Model> loadLlama2c(const std::filesystem::path& checkpoint,
+                                              const std::filesystem::path& tokenizer);
+    ~Model();
+
+    const LlamaHParams& hparams() const { return hp_; }
+    const Tokenizer& tokenizer() const { return *tokenizer_; }
+    const WeightTensor& tokenEmbedding() const { return tokEmbd_; }
+    const WeightTensor& outputNorm() const { return outputNorm_; }
+    const WeightTensor& output() const { return output_; } // == token_embd when tied
+    const std::vector<LayerWeights>& layers() const { return layers_; }
+    const GGUFFile* gguf() const { return gguf_.get(); }    // null for llama2.c imports
+    std::string displayName() const;
+    uint64_t parameterCount() const;
+    uint64_t weightBytes() const;
+    // Bytes of KV cache for nCtx positions at the given element type.
+    uint64_t kvCacheBytes(int nCtx, GGMLType kvType) const;
+
+    // Writes the model (metadata, tokenizer, weights) as GGUF v3.
+    void writeGGUF(const std::filesystem::path& path) const;
+
+private:
+    Model();
+    friend class ModelBuilder;
+    LlamaHParams hp_;
+    std::unique_ptr<Tokenizer> tokenizer_;
+    std::shared_ptr<const GGUFFile> gguf_;
+    std::vector<std::vector<uint8_t>> ownedBuffers_; // imported / converted weights
+    WeightTensor tokEmbd_, outputNorm_, output_;
+    std::vector<LayerWeights> layers_;
+};
+
+} // namespace tenfold

@@ -1,0 +1,61 @@
+#pragma once
+// The compute backend interface. The CPU runtime implements it in engine/runtime/, the Vulkan
+// backend in gpu/. A backend holds the model's weights where it computes (memory-mapped for the
+// CPU, uploaded once for a GPU); a context holds one sequence's KV cache on that backend and runs
+// one forward pass per batch of tokens.
+#include "tensor/ggml_type.h"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tenfold {
+
+class Model;
+
+// One timed op of the last forward pass, for the profiling view and `bench --profile`.
+struct OpTiming {
+    std::string op;      // "matvec_q4_0", "rms_norm", "attention", ...
+    int layer = -1;      // -1 outside the layer stack
+    double microseconds = 0.0;
+};
+
+struct ContextParams {
+    int nCtx = 0;                      // 0: the model's training context
+    int nThreads = 0;                  // CPU only; 0: all cores
+    GGMLType kvType = GGMLType::F16;   // KV cache element type
+    bool profile = false;              // collect per-op timings (costs a little speed)
+};
+
+class InferenceContext {
+public:
+    virtual ~InferenceContext() = default;
+    virtual int contextSize() const = 0;
+    virtual int position() const = 0; // tokens already in the KV cache
+
+    // Runs tokens at positions position() .. position()+n-1 and appends their keys/values.
+    // logits receives vocab floats for the last token, or n*vocab when allLogits.
+    // Throws InvalidArgument if the tokens would overflow the context or an id is out of range,
+    // Cancelled if *cancel becomes true between ops (the cache is then rolled back).
+    virtual void decode(std::span<const int32_t> tokens, bool allLogits, std::vector<float>& logits,
+                        const std::atomic<bool>* cancel = nullptr) = 0;
+    // Forgets cache entries at positions >= nPos (for regenerate, prefix reuse, speculative undo).
+    virtual void truncate(int nPos) = 0;
+    // Timings of the last decode() when ContextParams::profile was set; empty otherwise.
+    virtual std::vector<OpTiming> lastTimings() const = 0;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string name() const = 0;          // "CPU (AVX2+FMA+F16C, 2 threads)", "Vulkan: ..."
+    // Makes the model's weights resident (first call per model) and a fresh context.
+    virtual std::unique_ptr<InferenceContext> createContext(std::shared_ptr<const Model> model,
+                                                            const ContextParams& params) = 0;
+    virtual uint64_t memoryInUse() const = 0;      // bytes this backend holds (device or heap)
+};
+
+} // namespace tenfold

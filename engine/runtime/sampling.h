@@ -1,0 +1,36 @@
+#pragma once
+// Token sampling: greedy, temperature, top-k, top-p, min-p and repetition penalty. A Sampler with
+// the same seed and inputs picks the same tokens on every run and machine.
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+namespace tenfold {
+
+struct SamplingParams {
+    float temperature = 0.8f;   // <= 0: greedy (argmax)
+    int topK = 40;              // <= 0: off
+    float topP = 0.95f;         // >= 1: off
+    float minP = 0.05f;         // <= 0: off
+    float repeatPenalty = 1.1f; // 1: off
+    int repeatLastN = 64;       // how many recent tokens the penalty looks at
+    uint64_t seed = 0;
+};
+
+class Sampler {
+public:
+    explicit Sampler(const SamplingParams& params);
+    // logits: one row of vocab floats; history: tokens so far (prompt + generated).
+    int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
+    const SamplingParams& params() const { return params_; }
+
+private:
+    SamplingParams params_;
+    std::mt19937_64 rng_;
+    std::vector<std::pair<float, int32_t>> candidates_;
+};
+
+int32_t argmax(std::span<const float> logits);
+
+} // namespace tenfold

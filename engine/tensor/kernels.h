@@ -1,0 +1,32 @@
+#pragma once
+// Per-type row kernels: dequantize, reference round-to-nearest quantize, and the dot product of a
+// weight row with an activation row stored in that weight type's activation type.
+//
+// Two tables exist. referenceKernels() holds plain scalar loops (the test oracle and the fallback);
+// kernels() holds the fastest variant for the CPU we run on, picked once at run time (AVX2/FMA
+// when present). Both give the same results within a per-type tolerance; tests check that.
+#include "tensor/ggml_type.h"
+
+#include <cstdint>
+
+namespace tenfold {
+
+struct TypeKernels {
+    // src: n/blockSize blocks -> dst: n floats. n is a multiple of the block size.
+    void (*dequantizeRow)(const void* src, float* dst, int64_t n) = nullptr;
+    // src: n floats -> dst: n/blockSize blocks, round-to-nearest (no importance weighting).
+    void (*quantizeRow)(const float* src, void* dst, int64_t n) = nullptr;
+    // The type activations are converted to before a dot product with a weight row of this type
+    // (F32 for F32, F16 for F16, BF16 for BF16, Q8_0 for the 32-block quants, Q8_K for K-quants).
+    GGMLType vecDotType = GGMLType::F32;
+    // sum_i w[i]*a[i] over n elements; w in this type, a in vecDotType.
+    float (*vecDot)(int64_t n, const void* w, const void* a) = nullptr;
+};
+
+const TypeKernels& kernels(GGMLType t);          // best available on this CPU
+const TypeKernels& referenceKernels(GGMLType t); // scalar reference
+
+// Names the SIMD level kernels() uses: "AVX2+FMA+F16C" or "scalar".
+const char* cpuKernelLevel();
+
+} // namespace tenfold

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs packages, builds Tenfold (Release) and launches it on the default model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+build=${TENFOLD_BUILD_DIR:-build}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build" --parallel "$(nproc)"
+model=${TENFOLD_MODEL:-../shared/models/tenfold-ref-main-f16.gguf}
+if [ -x "$build/app/gui/tenfold" ]; then
+  exec "$build/app/gui/tenfold" --model "$model" "$@"
+fi
+exec "$build/app/cli/tenfold-cli" chat "$model" "$@"
