@@ -21,6 +21,11 @@ struct TypeKernels {
     GGMLType vecDotType = GGMLType::F32;
     // sum_i w[i]*a[i] over n elements; w in this type, a in vecDotType.
     float (*vecDot)(int64_t n, const void* w, const void* a) = nullptr;
+    // A small tile for prompt processing, reusing each loaded weight block across activations:
+    // out[c * outStride + r] = dot(w row r, a row c) for r < nRows, c < nCols (both <= 4).
+    // Rows are wStride / aStride bytes apart. May be null; callers then loop over vecDot.
+    void (*vecDotTile)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
+                       size_t aStride, int nCols, float* out, size_t outStride) = nullptr;
 };
 
 const TypeKernels& kernels(GGMLType t);          // best available on this CPU
