@@ -3,12 +3,14 @@
 // which lives as long as the GGUFFile. Every count, length, offset and size read from the header is
 // checked against the file before use, and nothing is allocated in proportion to an unchecked
 // header field: a corrupt or hostile file gives a FormatError naming the file, byte offset and
-// problem.
+// problem. The rules enforced (e.g. 1 to 4 dimensions, each at least 1; unique keys and names; no
+// two tensors sharing a byte) are listed at the top of gguf_reader.cpp.
 #include "gguf/gguf_value.h"
 #include "tensor/ggml_type.h"
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +36,8 @@ public:
     // Throws IoError (missing/unreadable) or FormatError (anything malformed).
     static std::shared_ptr<GGUFFile> open(const std::filesystem::path& path);
     // Parses a copy held in memory; `label` stands in for the file name in error messages.
+    // Tensor views point into that copy, so they are aligned only as its allocation is (16 bytes
+    // with glibc), where open()'s page-aligned mapping honours general.alignment.
     static std::shared_ptr<GGUFFile> fromBytes(std::vector<uint8_t> bytes, std::string label);
     ~GGUFFile();
     GGUFFile(const GGUFFile&) = delete;
@@ -71,6 +75,8 @@ private:
     uint64_t dataOffset_ = 0;
     std::vector<std::pair<std::string, GGUFValue>> metadata_;
     std::vector<GGUFTensorInfo> tensors_;
+    std::map<std::string, size_t, std::less<>> metadataIndex_; // key -> index into metadata_
+    std::map<std::string, size_t, std::less<>> tensorIndex_;   // name -> index into tensors_
 };
 
 // Writes GGUF v3. Metadata keys keep insertion order; tensor data are aligned to general.alignment

@@ -62,7 +62,7 @@ private:
     GGUFValue(GGUFValueType t, Storage s) : type_(t), storage_(std::move(s)) {}
     GGUFValueType type_ = GGUFValueType::UInt8;
     GGUFValueType arrayType_ = GGUFValueType::UInt8;
-    Storage storage_;
+    Storage storage_ = uint64_t(0); // a default value is uint8 0, never an empty variant
 };
 
 } // namespace tenfold

@@ -1,0 +1,158 @@
+// GGUFFile: opening (memory-mapped or from bytes) and look-ups. Parsing is in gguf_reader.cpp.
+#include "gguf/gguf_file.h"
+
+#include "core/error.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace tenfold {
+
+int64_t GGUFTensorInfo::elementCount() const
+{
+    int64_t n = 1;
+    for (int64_t d : ne)
+        n *= d; // the reader has checked that the product fits
+    return n;
+}
+
+int64_t GGUFTensorInfo::rows() const
+{
+    int64_t n = 1;
+    for (size_t i = 1; i < ne.size(); ++i)
+        n *= ne[i];
+    return n;
+}
+
+namespace {
+
+// Closes a descriptor on every path out of open(); the mapping outlives it.
+struct FdGuard {
+    int fd;
+    ~FdGuard()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
+
+std::string errnoText(int err) { return std::strerror(err); }
+
+} // namespace
+
+std::shared_ptr<GGUFFile> GGUFFile::open(const std::filesystem::path& path)
+{
+    std::shared_ptr<GGUFFile> f(new GGUFFile());
+    f->label_ = path.string();
+
+    FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (fd.fd < 0)
+        throw IoError("cannot open '" + f->label_ + "': " + errnoText(errno));
+    struct stat st {};
+    if (::fstat(fd.fd, &st) != 0)
+        throw IoError("cannot stat '" + f->label_ + "': " + errnoText(errno));
+    if (!S_ISREG(st.st_mode))
+        throw IoError("'" + f->label_ + "' is not a regular file");
+    f->size_ = uint64_t(st.st_size);
+    if (f->size_ == 0)
+        throw FormatError(f->label_, 0, "the file is empty, not a GGUF file");
+
+    // MAP_PRIVATE + PROT_READ: pages come from the page cache on demand, so opening a large model
+    // costs only the header walk, and tensor views are the file's own pages.
+    void* m = ::mmap(nullptr, size_t(f->size_), PROT_READ, MAP_PRIVATE, fd.fd, 0);
+    if (m == MAP_FAILED)
+        throw IoError("cannot memory-map '" + f->label_ + "': " + errnoText(errno));
+    f->mapping_ = m;
+    f->base_ = static_cast<const uint8_t*>(m);
+    f->parse(); // on a throw, ~GGUFFile unmaps
+    return f;
+}
+
+std::shared_ptr<GGUFFile> GGUFFile::fromBytes(std::vector<uint8_t> bytes, std::string label)
+{
+    std::shared_ptr<GGUFFile> f(new GGUFFile());
+    f->label_ = std::move(label);
+    f->owned_ = std::move(bytes);
+    f->base_ = f->owned_.data();
+    f->size_ = f->owned_.size();
+    f->parse();
+    return f;
+}
+
+GGUFFile::~GGUFFile()
+{
+    if (mapping_)
+        ::munmap(mapping_, size_t(size_));
+}
+
+const GGUFValue* GGUFFile::find(std::string_view key) const
+{
+    auto it = metadataIndex_.find(key);
+    return it == metadataIndex_.end() ? nullptr : &metadata_[it->second].second;
+}
+
+const GGUFTensorInfo* GGUFFile::findTensor(std::string_view name) const
+{
+    auto it = tensorIndex_.find(name);
+    return it == tensorIndex_.end() ? nullptr : &tensors_[it->second];
+}
+
+namespace {
+
+[[noreturn]] void wrongType(std::string_view key, const GGUFValue& v, const char* wanted)
+{
+    throw InvalidArgument("metadata key '" + std::string(key) + "' holds a " +
+                          ggufValueTypeName(v.type()) + ", not " + wanted);
+}
+
+} // namespace
+
+std::optional<std::string> GGUFFile::getString(std::string_view key) const
+{
+    const GGUFValue* v = find(key);
+    if (!v)
+        return std::nullopt;
+    if (!v->isString())
+        wrongType(key, *v, "a string");
+    return v->toString();
+}
+
+std::optional<int64_t> GGUFFile::getInt(std::string_view key) const
+{
+    const GGUFValue* v = find(key);
+    if (!v)
+        return std::nullopt;
+    if (!v->isInteger())
+        wrongType(key, *v, "an integer");
+    try {
+        return v->toInt();
+    } catch (const InvalidArgument& e) {
+        throw InvalidArgument("metadata key '" + std::string(key) + "': " + e.what());
+    }
+}
+
+std::optional<double> GGUFFile::getFloat(std::string_view key) const
+{
+    const GGUFValue* v = find(key);
+    if (!v)
+        return std::nullopt;
+    if (!v->isFloat() && !v->isInteger())
+        wrongType(key, *v, "a number");
+    return v->toDouble();
+}
+
+std::optional<bool> GGUFFile::getBool(std::string_view key) const
+{
+    const GGUFValue* v = find(key);
+    if (!v)
+        return std::nullopt;
+    if (!v->isBool())
+        wrongType(key, *v, "a bool");
+    return v->toBool();
+}
+
+} // namespace tenfold
