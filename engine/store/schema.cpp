@@ -1,0 +1,154 @@
+#include "store/schema.h"
+
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+namespace tenfold::store_schema {
+
+namespace {
+
+// v1: conversations, messages, model library, settings.
+const char* const kV1 = R"SQL(
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    title TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    model_path TEXT NOT NULL DEFAULT '',
+    system_prompt TEXT NOT NULL DEFAULT '',
+    settings_json TEXT NOT NULL DEFAULT '{}',
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    settings_json TEXT NOT NULL DEFAULT '{}',
+    tokens_in INTEGER NOT NULL DEFAULT 0,
+    tokens_out INTEGER NOT NULL DEFAULT 0,
+    ttft_ms REAL NOT NULL DEFAULT 0,
+    total_ms REAL NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'complete',
+    created_at INTEGER NOT NULL,
+    UNIQUE (conversation_id, ordinal)
+);
+CREATE TABLE models (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL DEFAULT '',
+    architecture TEXT NOT NULL DEFAULT '',
+    parameter_count INTEGER NOT NULL DEFAULT 0,
+    weight_types TEXT NOT NULL DEFAULT '',
+    file_size INTEGER NOT NULL DEFAULT 0,
+    context_length INTEGER NOT NULL DEFAULT 0,
+    added_at INTEGER NOT NULL
+);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+)SQL";
+
+// v2: the usage ledger, generation speed per message, last-used time per model, and indexes for
+// the conversation list and streaming-recovery scan.
+const char* const kV2 = R"SQL(
+CREATE TABLE usage_ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    model TEXT NOT NULL DEFAULT '',
+    device TEXT NOT NULL DEFAULT '',
+    tokens_in INTEGER NOT NULL DEFAULT 0,
+    tokens_out INTEGER NOT NULL DEFAULT 0,
+    ttft_ms REAL NOT NULL DEFAULT 0,
+    total_ms REAL NOT NULL DEFAULT 0,
+    conversation_id INTEGER,
+    message_id INTEGER
+);
+CREATE INDEX usage_ledger_time ON usage_ledger(time);
+ALTER TABLE messages ADD COLUMN tokens_per_second REAL NOT NULL DEFAULT 0;
+ALTER TABLE models ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX conversations_updated ON conversations(deleted, updated_at);
+CREATE INDEX messages_state ON messages(state);
+)SQL";
+
+const std::vector<const char*>& migrations()
+{
+    static const std::vector<const char*> list = {kV1, kV2};
+    return list;
+}
+
+} // namespace
+
+int latestVersion() { return static_cast<int>(migrations().size()); }
+
+int currentVersion(sqlite::Database& db)
+{
+    sqlite::Statement exists(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'");
+    exists.step();
+    if (exists.columnInt(0) == 0)
+        return 0;
+    sqlite::Statement version(db, "SELECT max(version) FROM schema_version");
+    if (!version.step() || version.columnIsNull(0))
+        return 0;
+    return static_cast<int>(version.columnInt(0));
+}
+
+void migrate(sqlite::Database& db)
+{
+    db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+            "creating the schema_version table");
+    int version = currentVersion(db);
+    if (version > latestVersion())
+        throw IoError(db.file().string() + ": database schema version " + std::to_string(version) +
+                      " is newer than this version of Tenfold understands (" +
+                      std::to_string(latestVersion()) + "); update Tenfold");
+    for (int next = version + 1; next <= latestVersion(); ++next) {
+        sqlite::Transaction tx(db);
+        db.exec(migrations()[next - 1], ("migrating the schema to version " + std::to_string(next)).c_str());
+        sqlite::Statement record(db, "INSERT INTO schema_version(version, applied_at) VALUES (?, strftime('%s','now') * 1000)");
+        record.bind(1, next).run();
+        tx.commit();
+    }
+}
+
+bool ensureFullTextIndex(sqlite::Database& db)
+{
+    // Probe rather than parse compile options: a build may have FTS5 loaded differently.
+    if (sqlite3_exec(db.handle(), "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts5_probe USING fts5(x)",
+                     nullptr, nullptr, nullptr) != SQLITE_OK)
+        return false;
+    sqlite3_exec(db.handle(), "DROP TABLE IF EXISTS temp.fts5_probe", nullptr, nullptr, nullptr);
+
+    sqlite::Statement exists(db, "SELECT count(*) FROM sqlite_master WHERE name='messages_fts'");
+    exists.step();
+    if (exists.columnInt(0) != 0)
+        return true;
+    // External-content index over messages.content; triggers keep it in step with every write,
+    // including the many small streaming appends (each an UPDATE of content).
+    sqlite::Transaction tx(db);
+    db.exec(R"SQL(
+CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id',
+                                             tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+)SQL",
+            "creating the full-text search index");
+    tx.commit();
+    return true;
+}
+
+} // namespace tenfold::store_schema

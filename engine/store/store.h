@@ -1,0 +1,216 @@
+#pragma once
+// Tenfold's persistent state in one SQLite database (<data dir>/tenfold.db): conversations and
+// their messages, the model library, settings and the usage ledger.
+//
+// Durability: WAL journal, synchronous=NORMAL (a power cut may lose the last commits, never
+// corrupts). Streaming replies are written in small, frequent transactions so a crash loses at
+// most the last fraction of a second of text; a message still marked `streaming` when the store is
+// next opened is marked `interrupted` with its text kept.
+//
+// Errors: any SQLite failure (unwritable folder, disk full, corrupt file) throws tenfold::IoError
+// naming the database path, the operation and SQLite's message; every write is one transaction,
+// so a failed write leaves what was stored before intact. Unknown ids throw InvalidArgument.
+//
+// Thread safety: all members may be called from any thread; calls are serialized internally.
+// Times are Unix epoch milliseconds (UTC).
+#include "core/error.h"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tenfold {
+
+enum class MessageState { Complete, Streaming, Interrupted, Error, Stopped };
+const char* messageStateName(MessageState state);             // "complete", "streaming", ...
+MessageState messageStateFromName(const std::string& name);   // throws InvalidArgument
+
+struct Conversation {
+    int64_t id = 0;              // assigned by createConversation
+    std::string title;
+    int64_t createdAt = 0;       // 0 on create = now
+    int64_t updatedAt = 0;       // 0 on create = now; bumped by message writes
+    std::string modelPath;
+    std::string systemPrompt;
+    std::string settingsJson;    // sampling settings as the app serializes them ("{}" if empty)
+    bool deleted = false;        // soft delete, so the UI can undo
+};
+
+struct MessageStats {
+    int tokensIn = 0;            // prompt tokens evaluated for this reply
+    int tokensOut = 0;           // tokens generated
+    double timeToFirstTokenMs = 0;
+    double totalMs = 0;          // whole generation, prompt included
+    double tokensPerSecond = 0;  // generation speed after the first token
+};
+
+struct StoredMessage {
+    int64_t id = 0;
+    int64_t conversationId = 0;
+    int ordinal = 0;             // 0, 1, 2... order within the conversation
+    std::string role;
+    std::string content;
+    std::string model;           // model that produced it (assistant turns)
+    std::string settingsJson;    // sampling settings used for it
+    MessageStats stats;
+    MessageState state = MessageState::Complete;
+    int64_t createdAt = 0;
+};
+
+// What a caller supplies when adding a message; ordinal is assigned (last + 1).
+struct NewMessage {
+    std::string role;
+    std::string content;
+    std::string model;
+    std::string settingsJson;
+    MessageStats stats;
+    MessageState state = MessageState::Complete;
+};
+
+struct ModelRecord {
+    int64_t id = 0;
+    std::string path;            // unique key
+    std::string name;
+    std::string architecture;
+    int64_t parameterCount = 0;
+    std::string weightTypes;     // e.g. "F16, Q8_0"
+    int64_t fileSize = 0;
+    int contextLength = 0;
+    int64_t addedAt = 0;         // 0 on insert = now
+    int64_t lastUsedAt = 0;      // 0 = never (schema v2)
+};
+
+// One generation, for the usage/cost view.
+struct LedgerEntry {
+    int64_t id = 0;
+    int64_t time = 0;            // 0 on insert = now
+    std::string model;
+    std::string device;          // "cpu", "vulkan:NVIDIA H100", ...
+    int tokensIn = 0;
+    int tokensOut = 0;
+    double timeToFirstTokenMs = 0;
+    double totalMs = 0;
+    int64_t conversationId = 0;  // 0 = none (e.g. CLI)
+    int64_t messageId = 0;       // 0 = none
+};
+
+struct LedgerTotals {
+    std::string model;
+    std::string day;             // "YYYY-MM-DD" (UTC)
+    int64_t generations = 0;
+    int64_t tokensIn = 0;
+    int64_t tokensOut = 0;
+    double totalMs = 0;
+};
+
+struct SearchHit {
+    int64_t conversationId = 0;
+    std::string title;
+    int64_t messageId = 0;       // 0 when the title matched
+    std::string snippet;         // the matching message text (shortened) or the title
+};
+
+struct StoreOptions {
+    // Use SQLite's FTS5 for search when the library has it; false forces the LIKE fallback
+    // (what a SQLite build without FTS5 gets).
+    bool fullTextSearch = true;
+};
+
+class Store {
+public:
+    static constexpr int kSchemaVersion = 2;
+    static constexpr const char* kFileName = "tenfold.db";
+
+    // Opens (creating the folder and the file if needed) <dataDir>/tenfold.db and migrates it to
+    // kSchemaVersion. Throws IoError when the folder or file cannot be created/opened/written.
+    explicit Store(const std::filesystem::path& dataDir);
+    // Opens a database file at an explicit path (its folder is created if needed).
+    static Store openFile(const std::filesystem::path& databaseFile, const StoreOptions& options = {});
+    ~Store();
+    Store(Store&&) noexcept;
+    Store& operator=(Store&&) noexcept;
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    const std::filesystem::path& databasePath() const;
+    int schemaVersion() const;
+    bool hasFullTextSearch() const;      // FTS5 available; otherwise search uses LIKE
+    int recoveredInterruptedMessages() const; // `streaming` messages marked interrupted on open
+
+    // --- conversations ---
+    int64_t createConversation(const Conversation& conversation);
+    std::optional<Conversation> conversation(int64_t id) const;
+    // Most recently updated first; deleted ones only when asked.
+    std::vector<Conversation> listConversations(bool includeDeleted = false) const;
+    void updateConversation(const Conversation& conversation); // by id; bumps updatedAt
+    void renameConversation(int64_t id, const std::string& title);
+    void setConversationDeleted(int64_t id, bool deleted);      // soft delete / undo
+    void deleteConversationPermanently(int64_t id);             // with its messages
+    int purgeDeletedConversations();                            // returns how many
+    // Case-insensitive match of every word of `query` in a title or in message text; one hit per
+    // matching message (and one for a matching title), newest conversations first.
+    std::vector<SearchHit> searchConversations(const std::string& query, int limit = 100) const;
+
+    // --- messages ---
+    int64_t appendMessage(int64_t conversationId, const NewMessage& message);
+    std::vector<StoredMessage> messages(int64_t conversationId) const; // by ordinal
+    std::optional<StoredMessage> message(int64_t id) const;
+    void updateMessageContent(int64_t id, const std::string& content);
+    void setMessageState(int64_t id, MessageState state);
+    void setMessageStats(int64_t id, const MessageStats& stats);
+    // Removes messages with ordinal >= fromOrdinal (edit-and-resend, regenerate).
+    void deleteMessagesFrom(int64_t conversationId, int fromOrdinal);
+
+    // --- streaming persistence ---
+    // Starts an (empty) message in state `streaming` and returns its id.
+    int64_t beginStreamingMessage(int64_t conversationId, const std::string& role,
+                                  const std::string& model, const std::string& settingsJson = "{}");
+    // Buffers text; commits when the last commit is older than the flush interval or the buffer
+    // holds at least the flush size. Cheap enough to call once per token.
+    void appendStreamingText(int64_t messageId, std::string_view text);
+    // Commits all buffered streaming text now.
+    void flush();
+    // Commits remaining text and sets the final state and stats.
+    void finishMessage(int64_t messageId, MessageState state, const MessageStats& stats);
+    void setStreamingFlushPolicy(std::chrono::milliseconds interval, size_t maxBufferedBytes);
+
+    // --- model library ---
+    int64_t upsertModel(const ModelRecord& model);    // keyed by path; returns id
+    std::vector<ModelRecord> models() const;          // by name
+    std::optional<ModelRecord> modelByPath(const std::string& path) const;
+    void markModelUsed(const std::string& path, int64_t time = 0);
+    void removeModel(const std::string& path);
+
+    // --- settings ---
+    std::optional<std::string> setting(const std::string& key) const;
+    std::string setting(const std::string& key, const std::string& fallback) const;
+    void setSetting(const std::string& key, const std::string& value);
+    void removeSetting(const std::string& key);
+    std::map<std::string, std::string> allSettings() const;
+
+    // --- usage ledger ---
+    int64_t recordUsage(const LedgerEntry& entry);
+    std::vector<LedgerEntry> usage(int64_t fromTime = 0, int64_t toTime = INT64_MAX) const; // by time
+    // Totals per model and UTC day within [fromTime, toTime), ordered by day then model.
+    std::vector<LedgerTotals> usageTotals(int64_t fromTime = 0, int64_t toTime = INT64_MAX) const;
+
+    static int64_t nowMs();
+
+    // Caps the database at `pages` pages of 4 KiB (SQLite's max_page_count, this connection only);
+    // writes past it fail exactly like a full disk. For tests of disk-full handling and for users
+    // who want a hard size limit. Returns the cap in effect (never below the current size).
+    int64_t setMaxPageCount(int64_t pages);
+
+private:
+    struct Impl;
+    explicit Store(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace tenfold
