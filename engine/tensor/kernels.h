@@ -5,7 +5,14 @@
 // Two tables exist. referenceKernels() holds plain scalar loops (the test oracle and the fallback);
 // kernels() holds the fastest variant for the CPU we run on, picked once at run time (AVX2/FMA
 // when present). Both give the same results within a per-type tolerance; tests check that.
+// Quantizers and dequantizers of the two tables agree bit for bit; dots and tiles within float
+// summation error. TENFOLD_CPU_KERNELS=scalar in the environment makes kernels() the reference.
+//
+// Related: tensor/half.h (fp16/bf16 scalar conversions), tensor/convert.h (convertRow between any
+// two types), tensor/quant_blocks.h (the block structs, for code that reads blocks directly).
+#include "tensor/convert.h"
 #include "tensor/ggml_type.h"
+#include "tensor/half.h"
 
 #include <cstdint>
 
@@ -24,6 +31,8 @@ struct TypeKernels {
     // A small tile for prompt processing, reusing each loaded weight block across activations:
     // out[c * outStride + r] = dot(w row r, a row c) for r < nRows, c < nCols (both <= 4).
     // Rows are wStride / aStride bytes apart. May be null; callers then loop over vecDot.
+    // Present in kernels() for F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K on AVX2
+    // CPUs, and for every type in referenceKernels() (there one vecDot per pair: the definition).
     void (*vecDotTile)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
                        size_t aStride, int nCols, float* out, size_t outStride) = nullptr;
 };

@@ -1,0 +1,266 @@
+// kernels() (SIMD where the CPU has it) against referenceKernels() (scalar), and the scalar dots
+// against dequantize-then-multiply in double: every type, rows of 1, 3, 7 and many blocks.
+// Quantizers and dequantizers must agree bit for bit; dots within a relative tolerance of the sum
+// of |w_i * a_i| (float summation order differs; a layout or scale mistake is off by far more).
+#include "core/error.h"
+#include "tensor/convert.h"
+#include "tensor/kernels.h"
+#include "test_random.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+using namespace tenfold;
+using tenfold::test::gaussian;
+
+namespace {
+
+const GGMLType kWeightTypes[] = {GGMLType::F32,  GGMLType::F16,  GGMLType::BF16, GGMLType::Q4_0, GGMLType::Q4_1,
+                                 GGMLType::Q5_0, GGMLType::Q5_1, GGMLType::Q8_0, GGMLType::Q2_K, GGMLType::Q3_K,
+                                 GGMLType::Q4_K, GGMLType::Q5_K, GGMLType::Q6_K, GGMLType::Q8_K, GGMLType::Q8_1};
+
+std::vector<int64_t> lengthsFor(GGMLType t)
+{
+    const int64_t bs = typeTraits(t).blockSize;
+    if (bs == 1)
+        return {1, 3, 7, 8, 31, 33, 4099, 11008};
+    return {bs, 3 * bs, 7 * bs, bs * (bs == 32 ? 137 : 43)};
+}
+
+std::vector<uint8_t> quantized(GGMLType t, const std::vector<float>& x)
+{
+    std::vector<uint8_t> q(rowBytes(t, int64_t(x.size())));
+    referenceKernels(t).quantizeRow(x.data(), q.data(), int64_t(x.size()));
+    return q;
+}
+
+std::vector<float> dequantized(GGMLType t, const std::vector<uint8_t>& q, int64_t n)
+{
+    std::vector<float> x(static_cast<size_t>(n));
+    referenceKernels(t).dequantizeRow(q.data(), x.data(), n);
+    return x;
+}
+
+// Data with a little structure: Gaussian plus per-row offsets and a few outliers, like weights.
+std::vector<float> testRow(int64_t n, uint32_t seed)
+{
+    auto x = gaussian(size_t(n), seed);
+    for (size_t i = 0; i < x.size(); ++i) {
+        x[i] += 0.2f * float(seed % 5) - 0.4f;
+        if ((i * 2654435761u + seed) % 97 == 0)
+            x[i] *= 6.f;
+    }
+    return x;
+}
+
+struct Pair {
+    std::vector<uint8_t> w, a;
+    double exact = 0, magnitude = 0; // sum w*a and sum |w*a| over the dequantized values
+};
+
+Pair makePair(GGMLType t, int64_t n, uint32_t seed)
+{
+    const GGMLType at = referenceKernels(t).vecDotType;
+    Pair p;
+    p.w = quantized(t, testRow(n, seed));
+    p.a = quantized(at, testRow(n, seed + 1000));
+    const auto wf = dequantized(t, p.w, n), af = dequantized(at, p.a, n);
+    for (int64_t i = 0; i < n; ++i) {
+        p.exact += double(wf[size_t(i)]) * af[size_t(i)];
+        p.magnitude += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
+    }
+    return p;
+}
+
+// Error allowed in a dot, as a fraction of sum |w_i * a_i|. The float types accumulate every
+// product in f32 (error grows with the row: 11008 elements here); the quants sum each block
+// exactly in integers and round only per block, so they get a tighter bound. Both sit well above
+// the worst seen (printed by vecDotMatchesReferenceAndExact: at most 5e-8 for the float types,
+// 1.3e-7 for Q5_1, below 1e-7 for the rest) and far below what one misplaced
+// element or scale produces.
+double dotTolerance(GGMLType t)
+{
+    switch (t) {
+    case GGMLType::F32:
+    case GGMLType::F16:
+    case GGMLType::BF16: return 2e-6;
+    default: return 1e-6;
+    }
+}
+
+} // namespace
+
+class KernelsTest : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { qInfo("CPU kernel level: %s", cpuKernelLevel()); }
+
+    void tablesAreComplete()
+    {
+        for (GGMLType t : kWeightTypes) {
+            for (const TypeKernels* k : {&kernels(t), &referenceKernels(t)}) {
+                QVERIFY2(k->dequantizeRow && k->quantizeRow && k->vecDot, typeName(t));
+            }
+            QVERIFY(referenceKernels(t).vecDotTile != nullptr);
+            QCOMPARE(kernels(t).vecDotType, referenceKernels(t).vecDotType);
+        }
+        QCOMPARE(referenceKernels(GGMLType::F16).vecDotType, GGMLType::F16);
+        QCOMPARE(referenceKernels(GGMLType::Q4_0).vecDotType, GGMLType::Q8_0);
+        QCOMPARE(referenceKernels(GGMLType::Q6_K).vecDotType, GGMLType::Q8_K);
+        QVERIFY_THROWS_EXCEPTION(UnsupportedError, referenceKernels(GGMLType(4)));
+        QVERIFY_THROWS_EXCEPTION(UnsupportedError, kernels(GGMLType(99)));
+        const QByteArray level = cpuKernelLevel();
+        QVERIFY(level == "scalar" || level == "AVX2+FMA+F16C");
+        if (level != "scalar") // the hot types must really be accelerated
+            for (GGMLType t : {GGMLType::F16, GGMLType::Q8_0, GGMLType::Q4_0, GGMLType::Q4_K, GGMLType::Q6_K}) {
+                QVERIFY(kernels(t).vecDot != referenceKernels(t).vecDot);
+                QVERIFY(kernels(t).vecDotTile != nullptr);
+            }
+    }
+
+    void quantizeAndDequantizeMatchReferenceBitForBit()
+    {
+        for (GGMLType t : kWeightTypes)
+            for (int64_t n : lengthsFor(t)) {
+                const auto x = testRow(n, uint32_t(n) + uint32_t(t));
+                std::vector<uint8_t> qr(rowBytes(t, n)), qf(rowBytes(t, n));
+                referenceKernels(t).quantizeRow(x.data(), qr.data(), n);
+                kernels(t).quantizeRow(x.data(), qf.data(), n);
+                QVERIFY2(qr == qf, qPrintable(QStringLiteral("%1 quantize n=%2").arg(typeName(t)).arg(n)));
+                std::vector<float> dr(static_cast<size_t>(n)), df(static_cast<size_t>(n));
+                referenceKernels(t).dequantizeRow(qr.data(), dr.data(), n);
+                kernels(t).dequantizeRow(qr.data(), df.data(), n);
+                QVERIFY2(std::memcmp(dr.data(), df.data(), size_t(n) * 4) == 0,
+                         qPrintable(QStringLiteral("%1 dequantize n=%2").arg(typeName(t)).arg(n)));
+            }
+    }
+
+    // Activation quantizers on the hot path also see rows with ties and exact zeros.
+    void activationQuantizersHandleTiesAndZeros()
+    {
+        for (GGMLType t : {GGMLType::Q8_0, GGMLType::Q8_K, GGMLType::F16}) {
+            const int64_t n = 1024;
+            std::vector<float> x(static_cast<size_t>(n));
+            for (int64_t i = 0; i < n; ++i) // multiples of 0.5 against max 127 give exact .5 ties
+                x[size_t(i)] = (i % 256 < 8) ? 0.f : float((i * 37) % 255 - 127) * 0.5f;
+            for (int64_t i = 512; i < 768; ++i)
+                x[size_t(i)] = 0.f; // a whole zero block
+            std::vector<uint8_t> qr(rowBytes(t, n)), qf(rowBytes(t, n));
+            referenceKernels(t).quantizeRow(x.data(), qr.data(), n);
+            kernels(t).quantizeRow(x.data(), qf.data(), n);
+            QVERIFY2(qr == qf, typeName(t));
+        }
+    }
+
+    void vecDotMatchesReferenceAndExact()
+    {
+        for (GGMLType t : kWeightTypes) {
+            double worst = 0;
+            for (int64_t n : lengthsFor(t)) {
+                const Pair p = makePair(t, n, uint32_t(7 * n) + uint32_t(t));
+                const double ref = referenceKernels(t).vecDot(n, p.w.data(), p.a.data());
+                const double fast = kernels(t).vecDot(n, p.w.data(), p.a.data());
+                const double tol = dotTolerance(t) * p.magnitude + 1e-30;
+                worst = std::max({worst, std::fabs(ref - p.exact) / p.magnitude, std::fabs(fast - p.exact) / p.magnitude});
+                const QString what = QStringLiteral("%1 n=%2 ref=%3 fast=%4 exact=%5")
+                                         .arg(typeName(t)).arg(n).arg(ref, 0, 'g', 9).arg(fast, 0, 'g', 9).arg(p.exact, 0, 'g', 9);
+                QVERIFY2(std::fabs(ref - p.exact) <= tol, qPrintable("reference vs exact: " + what));
+                QVERIFY2(std::fabs(fast - p.exact) <= tol, qPrintable("fast vs exact: " + what));
+            }
+            qInfo("%s: worst dot error %.2e of sum |w*a| (allowed %.0e)", typeName(t), worst, dotTolerance(t));
+        }
+    }
+
+    void vecDotTileMatchesPairwiseDots()
+    {
+        for (GGMLType t : kWeightTypes) {
+            for (const bool useFast : {true, false}) {
+                const TypeKernels& k = useFast ? kernels(t) : referenceKernels(t);
+                if (!k.vecDotTile)
+                    continue;
+                const GGMLType at = k.vecDotType;
+                for (int64_t n : lengthsFor(t)) {
+                    if (n > 20000)
+                        continue;
+                    // 4 weight rows and 4 activation rows with padding between rows
+                    const size_t wStride = rowBytes(t, n) + 64, aStride = rowBytes(at, n) + 32;
+                    std::vector<uint8_t> w(4 * wStride), a(4 * aStride);
+                    for (int r = 0; r < 4; ++r) {
+                        const auto q = quantized(t, testRow(n, 50 + uint32_t(r)));
+                        std::memcpy(w.data() + r * wStride, q.data(), q.size());
+                        const auto qa = quantized(at, testRow(n, 90 + uint32_t(r)));
+                        std::memcpy(a.data() + r * aStride, qa.data(), qa.size());
+                    }
+                    for (int rows = 1; rows <= 4; ++rows)
+                        for (int cols = 1; cols <= 4; ++cols) {
+                            const size_t outStride = 5;
+                            std::vector<float> out(4 * outStride, -12345.f);
+                            k.vecDotTile(n, w.data(), wStride, rows, a.data(), aStride, cols, out.data(), outStride);
+                            for (int c = 0; c < 4; ++c)
+                                for (int r = 0; r < int(outStride); ++r) {
+                                    const float got = out[size_t(c) * outStride + size_t(r)];
+                                    if (c >= cols || r >= rows) {
+                                        QVERIFY2(got == -12345.f, "tile wrote outside its shape");
+                                        continue;
+                                    }
+                                    const double expect = referenceKernels(t).vecDot(n, w.data() + r * wStride,
+                                                                                      a.data() + c * aStride);
+                                    double mag = 0;
+                                    {
+                                        const auto wf = dequantized(t, std::vector<uint8_t>(w.begin() + r * wStride, w.begin() + r * wStride + rowBytes(t, n)), n);
+                                        const auto af = dequantized(at, std::vector<uint8_t>(a.begin() + c * aStride, a.begin() + c * aStride + rowBytes(at, n)), n);
+                                        for (int64_t i = 0; i < n; ++i)
+                                            mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
+                                    }
+                                    QVERIFY2(std::fabs(got - expect) <= dotTolerance(t) * mag,
+                                             qPrintable(QStringLiteral("%1 n=%2 tile %3x%4 at (%5,%6): %7 vs %8")
+                                                            .arg(typeName(t)).arg(n).arg(rows).arg(cols).arg(r).arg(c)
+                                                            .arg(got).arg(expect)));
+                                }
+                        }
+                }
+            }
+        }
+    }
+
+    void convertRowGoesThroughFloat()
+    {
+        const int64_t n = 768;
+        const auto x = testRow(n, 3);
+        // F32 -> Q4_K is the quantizer; Q4_K -> F32 the dequantizer
+        std::vector<uint8_t> q(rowBytes(GGMLType::Q4_K, n));
+        convertRow(GGMLType::F32, x.data(), GGMLType::Q4_K, q.data(), n);
+        QVERIFY(q == quantized(GGMLType::Q4_K, x));
+        std::vector<float> back(static_cast<size_t>(n));
+        convertRow(GGMLType::Q4_K, q.data(), GGMLType::F32, back.data(), n);
+        QVERIFY(back == dequantized(GGMLType::Q4_K, q, n));
+        // Q4_K -> F16 equals dequantize then f16 rounding; same type is a copy
+        std::vector<uint8_t> h(rowBytes(GGMLType::F16, n)), h2(h.size());
+        convertRow(GGMLType::Q4_K, q.data(), GGMLType::F16, h.data(), n);
+        referenceKernels(GGMLType::F16).quantizeRow(back.data(), h2.data(), n);
+        QVERIFY(h == h2);
+        std::vector<uint8_t> copy(q.size());
+        convertRow(GGMLType::Q4_K, q.data(), GGMLType::Q4_K, copy.data(), n);
+        QVERIFY(copy == q);
+        // a length that is not whole blocks of both types is refused
+        std::vector<uint8_t> big(rowBytes(GGMLType::F16, 4096));
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, convertRow(GGMLType::F16, big.data(), GGMLType::Q4_K, q.data(), 320));
+        // long rows cross the internal chunking
+        const int64_t m = 4096 * 2 + 512;
+        const auto y = testRow(m, 4);
+        std::vector<uint8_t> f16(rowBytes(GGMLType::F16, m)), q8a(rowBytes(GGMLType::Q8_0, m)), q8b(q8a.size());
+        referenceKernels(GGMLType::F16).quantizeRow(y.data(), f16.data(), m);
+        convertRow(GGMLType::F16, f16.data(), GGMLType::Q8_0, q8a.data(), m);
+        std::vector<float> yf(static_cast<size_t>(m));
+        referenceKernels(GGMLType::F16).dequantizeRow(f16.data(), yf.data(), m);
+        referenceKernels(GGMLType::Q8_0).quantizeRow(yf.data(), q8b.data(), m);
+        QVERIFY(q8a == q8b);
+    }
+};
+
+QTEST_APPLESS_MAIN(KernelsTest)
+#include "test_kernels.moc"
