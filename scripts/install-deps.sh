@@ -7,7 +7,7 @@ packages=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
   qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
   libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-tools
-  libeigen3-dev libsqlite3-dev xvfb xauth
+  libeigen3-dev libsqlite3-dev xvfb xauth fonts-noto-cjk
 )
 missing=()
 for p in "${packages[@]}"; do

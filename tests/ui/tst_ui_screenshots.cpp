@@ -1,0 +1,137 @@
+// Renders every page in English and Chinese and saves PNGs under <build>/screenshots, for a
+// person to review (clipped text, spacing). Also checks that each page actually drew something.
+#include "gui_test_support.h"
+
+#include "chat/chat_page.h"
+#include "chat/composer.h"
+#include "chat/conversation_settings_panel.h"
+#include "core/app_context.h"
+#include "core/main_window.h"
+#include "core/page.h"
+#include "core/theme.h"
+#include "models/models_page.h"
+#include "session/model_host.h"
+#include "store/store.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QImage>
+#include <QLabel>
+#include <QSpinBox>
+#include <QTranslator>
+#include <QtTest>
+
+using namespace tenfold;
+using namespace tenfold::ui;
+using namespace tenfold::test;
+
+namespace {
+
+const char* kMarkdownReply =
+    "Here is a **short** example with a list, code and a table:\n\n"
+    "1. Load a model on the *Models* page\n"
+    "2. Start a chat\n"
+    "3. Adjust the sampling settings\n\n"
+    "```cpp\nint main() {\n    return 0;\n}\n```\n\n"
+    "| Model | Parameters | Context |\n|---|---|---|\n| stories260K | 260K | 512 |\n| ref-main | 15.7M | 512 |\n";
+
+void seedConversation(const QString& dataDir, const QString& model)
+{
+    Store store(dataDir.toStdString());
+    Conversation c;
+    c.title = "Markdown rendering";
+    c.modelPath = model.toStdString();
+    const int64_t id = store.createConversation(c);
+    store.appendMessage(id, {"user", "Show me some formatting, please.", "", "{}", {}, MessageState::Complete});
+    MessageStats stats{18, 64, 12.5, 310.0, 240.3};
+    store.appendMessage(id, {"assistant", kMarkdownReply, "stories260K", "{}", stats, MessageState::Complete});
+    Conversation other;
+    other.title = "A story about a dog";
+    store.createConversation(other);
+}
+
+} // namespace
+
+class TestUiScreenshots : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        TENFOLD_REQUIRE_SHARED(sharedFile("models/stories260K.gguf"));
+        initTheme(*qApp);
+        QDir().mkpath(outputDir());
+    }
+
+    void pages_data()
+    {
+        QTest::addColumn<QString>("language");
+        QTest::addColumn<int>("theme");
+        QTest::newRow("en") << QStringLiteral("en") << int(ThemeChoice::Light);
+        QTest::newRow("zh_CN") << QStringLiteral("zh_CN") << int(ThemeChoice::Light);
+        QTest::newRow("en-dark") << QStringLiteral("en") << int(ThemeChoice::Dark);
+    }
+
+    void pages()
+    {
+        QFETCH(QString, language);
+        QFETCH(int, theme);
+        QTemporaryDir dir;
+        const QString model = QFileInfo(stories260K()).absoluteFilePath();
+        seedConversation(dir.path(), model);
+        presetSettings(dir.path(), [&](AppSettings& s) {
+            s.setLanguage(language);
+            s.setTheme(ThemeChoice(theme));
+        });
+        auto app = launch(dir.path(), model);
+        MainWindow& w = app->window();
+        w.resize(1280, 820);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(waitUntil([&] { return app->context().host().isLoaded(); }, 60000));
+
+        // A live reply in a new chat, then back to the seeded conversation for the screenshot.
+        auto* chat = qobject_cast<ChatPage*>(w.page(QStringLiteral("chat")));
+        chat->settingsPanel()->maxTokensBox()->setValue(48);
+        chat->settingsPanel()->seedBox()->setValue(3);
+        QSignalSpy finished(chat, &ChatPage::replyFinished);
+        chat->composer()->setPlainText(QStringLiteral("Once upon a time"));
+        QTest::keyClick(chat->composer(), Qt::Key_Return);
+        QVERIFY(finished.wait(60000));
+        const QString suffix = QTest::currentDataTag();
+        w.showPage(QStringLiteral("chat"));
+        QTest::qWait(100);
+        QVERIFY(save(w, QStringLiteral("chat-live-%1").arg(suffix)));
+
+        chat->openConversation(1);
+        for (Page* p : w.pages()) {
+            w.showPage(p->pageId());
+            if (p->pageId() == QLatin1String("models"))
+                if (auto* models = qobject_cast<ModelsPage*>(p)) {
+                    models->selectPath(model);
+                    waitUntil([&] { return !models->fitLabel()->text().isEmpty(); }, 5000);
+                }
+            QTest::qWait(100);
+            QVERIFY(save(w, QStringLiteral("%1-%2").arg(p->pageId(), suffix)));
+        }
+        QLocale::setDefault(QLocale::c());
+    }
+
+private:
+    static QString outputDir() { return QStringLiteral(TENFOLD_BINARY_DIR "/screenshots"); }
+
+    static bool save(QWidget& w, const QString& name)
+    {
+        const QImage image = w.grab().toImage();
+        // A page that drew nothing would be one flat colour.
+        QSet<QRgb> colours;
+        for (int y = 0; y < image.height(); y += 7)
+            for (int x = 0; x < image.width(); x += 7)
+                colours.insert(image.pixel(x, y));
+        const QString path = outputDir() + QLatin1Char('/') + name + QStringLiteral(".png");
+        qInfo("screenshot: %s", qPrintable(path));
+        return colours.size() > 20 && image.save(path);
+    }
+};
+
+QTEST_MAIN(TestUiScreenshots)
+#include "tst_ui_screenshots.moc"

@@ -1,0 +1,700 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>Library</name>
+    <message>
+        <source>the model library</source>
+        <translation>模型库</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>Run language models locally.</source>
+        <translation>在本机运行语言模型。</translation>
+    </message>
+    <message>
+        <source>Keep conversations, the model library and settings in DIR.</source>
+        <translation>将对话、模型库和设置保存在 DIR 中。</translation>
+    </message>
+    <message>
+        <source>Add FILE to the model library, load it and open a new chat.</source>
+        <translation>将 FILE 加入模型库，加载它并开始新的对话。</translation>
+    </message>
+    <message>
+        <source>The model file %1 does not exist.</source>
+        <translation>模型文件 %1 不存在。</translation>
+    </message>
+    <message>
+        <source>Tenfold cannot open its data folder %1.
+
+%2
+
+Choose another folder with --data-dir.</source>
+        <translation>Tenfold 无法打开数据文件夹 %1。
+
+%2
+
+请用 --data-dir 选择其他文件夹。</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::AppContext</name>
+    <message>
+        <source>Could not save %1: %2</source>
+        <translation>无法保存%1：%2</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ChatPage</name>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Loading was cancelled.</source>
+        <translation>已取消加载。</translation>
+    </message>
+    <message>
+        <source>Start a new conversation (%1)</source>
+        <translation>开始新的对话（%1）</translation>
+    </message>
+    <message>
+        <source>Search conversations</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <source>Conversation deleted.</source>
+        <translation>对话已删除。</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Show or hide the conversation settings</source>
+        <translation>显示或隐藏对话设置</translation>
+    </message>
+    <message>
+        <source>Editing an earlier message: sending replaces it and every later message. Esc cancels.</source>
+        <translation>正在编辑之前的消息：发送后将替换该消息及其后的所有消息。按 Esc 取消。</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>the conversation</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message>
+        <source>Start the conversation by writing a message below.</source>
+        <translation>在下方输入消息，开始对话。</translation>
+    </message>
+    <message>
+        <source>the new conversation</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>the conversation settings</source>
+        <translation>对话设置</translation>
+    </message>
+    <message>
+        <source>the edited message</source>
+        <translation>编辑后的消息</translation>
+    </message>
+    <message>
+        <source>your message</source>
+        <translation>你的消息</translation>
+    </message>
+    <message>
+        <source>Choose a model in the conversation settings, or add one on the Models page.</source>
+        <translation>请在对话设置中选择模型，或在“模型”页面添加模型。</translation>
+    </message>
+    <message>
+        <source>Loading %1…</source>
+        <translation>正在加载 %1…</translation>
+    </message>
+    <message>
+        <source>the reply</source>
+        <translation>回复</translation>
+    </message>
+    <message>
+        <source>The model is busy; try again in a moment.</source>
+        <translation>模型正忙，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>the deletion</source>
+        <translation>删除操作</translation>
+    </message>
+    <message>
+        <source>Deleted “%1”.</source>
+        <translation>已删除“%1”。</translation>
+    </message>
+    <message>
+        <source>Could not load %1: %2</source>
+        <translation>无法加载 %1：%2</translation>
+    </message>
+    <message numerus="yes">
+        <source>The conversation no longer fits the model's context of %1 tokens: the %n oldest message(s) were left out of this reply. The system prompt is kept.</source>
+        <translation><numerusform>对话已超出模型 %1 个词元的上下文：本次回复省略了最早的 %n 条消息。系统提示词仍被保留。</numerusform></translation>
+    </message>
+    <message>
+        <source>the usage record</source>
+        <translation>用量记录</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <source>The reply failed: %1</source>
+        <translation>回复失败：%1</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the reply (Esc)</source>
+        <translation>停止回复（Esc）</translation>
+    </message>
+    <message>
+        <source>Send the message (Enter)</source>
+        <translation>发送消息（Enter）</translation>
+    </message>
+    <message>
+        <source>New conversation</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>No model chosen</source>
+        <translation>未选择模型</translation>
+    </message>
+    <message>
+        <source>%1 · %2 · context %3 tokens</source>
+        <translation>%1 · %2 · 上下文 %3 个词元</translation>
+    </message>
+    <message>
+        <source>plain completion (not a chat model)</source>
+        <translation>纯文本续写（非对话模型）</translation>
+    </message>
+    <message>
+        <source>chat format: %1</source>
+        <translation>对话格式：%1</translation>
+    </message>
+    <message>
+        <source>%1 · loading…</source>
+        <translation>%1 · 正在加载…</translation>
+    </message>
+    <message>
+        <source>%1 · loads when you send a message</source>
+        <translation>%1 · 发送消息时加载</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>聊天</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::Composer</name>
+    <message>
+        <source>Write a message… (Enter sends, Shift+Enter adds a line)</source>
+        <translation>输入消息…（Enter 发送，Shift+Enter 换行）</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ConversationListModel</name>
+    <message>
+        <source>the conversation list</source>
+        <translation>对话列表</translation>
+    </message>
+    <message>
+        <source>the conversation title</source>
+        <translation>对话标题</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ConversationSettingsPanel</name>
+    <message>
+        <source>Conversation settings</source>
+        <translation>对话设置</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <source>Optional instructions for the model</source>
+        <translation>给模型的可选指令</translation>
+    </message>
+    <message>
+        <source>0 always picks the most likely token</source>
+        <translation>为 0 时总是选择概率最高的词元</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>random</source>
+        <translation>随机</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Min-p</source>
+        <translation>Min-p</translation>
+    </message>
+    <message>
+        <source>Repetition penalty</source>
+        <translation>重复惩罚</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>最大词元数</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>Choose a model…</source>
+        <translation>选择模型…</translation>
+    </message>
+    <message>
+        <source>the model library</source>
+        <translation>模型库</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::EngineSession</name>
+    <message>
+        <source>Reading model file</source>
+        <translation>正在读取模型文件</translation>
+    </message>
+    <message>
+        <source>Reading weights</source>
+        <translation>正在读取权重</translation>
+    </message>
+    <message>
+        <source>Preparing the compute device</source>
+        <translation>正在准备计算设备</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>尚未加载模型。</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::MainWindow</name>
+    <message>
+        <source>Tenfold</source>
+        <translation>Tenfold</translation>
+    </message>
+    <message>
+        <source>No model loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>Loading model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <source>%1
+%2</source>
+        <translation>%1
+%2</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::MessageBubble</name>
+    <message>
+        <source>%1 in · %2 out · first token %3 ms · %4 tokens/s</source>
+        <translation>输入 %1 · 输出 %2 · 首词元 %3 毫秒 · %4 词元/秒</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Edit and resend</source>
+        <translation>编辑并重新发送</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>writing…</source>
+        <translation>正在生成…</translation>
+    </message>
+    <message>
+        <source>interrupted — the app closed before this reply finished</source>
+        <translation>已中断——应用在回复完成前关闭</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>failed: %1</source>
+        <translation>失败：%1</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ModelDetailsDialog</name>
+    <message>
+        <source>Model details — %1</source>
+        <translation>模型详情——%1</translation>
+    </message>
+    <message>
+        <source>%1 · %2 · %3 parameters · %4</source>
+        <translation>%1 · %2 · %3 个参数 · %4</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>键</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>Metadata (%1)</source>
+        <translation>元数据（%1）</translation>
+    </message>
+    <message>
+        <source>Tensor</source>
+        <translation>张量</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>形状</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Tensors (%1)</source>
+        <translation>张量（%1）</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ModelLibraryModel</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>Weight types</source>
+        <translation>权重类型</translation>
+    </message>
+    <message>
+        <source>File size</source>
+        <translation>文件大小</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>上下文</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ModelsPage</name>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Add file…</source>
+        <translation>添加文件…</translation>
+    </message>
+    <message>
+        <source>Add folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <source>Details…</source>
+        <translation>详情…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Load</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <source>Select a model in the library.</source>
+        <translation>请在模型库中选择一个模型。</translation>
+    </message>
+    <message>
+        <source>Context length:</source>
+        <translation>上下文长度：</translation>
+    </message>
+    <message>
+        <source>Model default</source>
+        <translation>模型默认值</translation>
+    </message>
+    <message>
+        <source>Unload</source>
+        <translation>卸载</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>%1 — %p%</source>
+        <translation>%1 — %p%</translation>
+    </message>
+    <message>
+        <source>Loaded %1 on %2 with a context of %3 tokens (chat format: %4).</source>
+        <translation>已在 %2 上加载 %1，上下文为 %3 个词元（对话格式：%4）。</translation>
+    </message>
+    <message>
+        <source>the model library</source>
+        <translation>模型库</translation>
+    </message>
+    <message>
+        <source>Could not load %1: %2</source>
+        <translation>无法加载 %1：%2</translation>
+    </message>
+    <message>
+        <source>Loading was cancelled.</source>
+        <translation>已取消加载。</translation>
+    </message>
+    <message>
+        <source>The model was unloaded.</source>
+        <translation>模型已卸载。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Reading %n file(s)…</source>
+        <translation><numerusform>正在读取 %n 个文件…</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>Could not add %n file(s):</source>
+        <translation><numerusform>无法添加 %n 个文件：</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>Added %n model(s) to the library.</source>
+        <translation><numerusform>已将 %n 个模型加入模型库。</numerusform></translation>
+    </message>
+    <message>
+        <source>Add model files</source>
+        <translation>添加模型文件</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Add a folder of models</source>
+        <translation>添加模型文件夹</translation>
+    </message>
+    <message>
+        <source>No .gguf files were found in %1.</source>
+        <translation>在 %1 中没有找到 .gguf 文件。</translation>
+    </message>
+    <message>
+        <source>Removed %1 from the library (the file itself is kept).</source>
+        <translation>已从模型库中移除 %1（文件本身仍保留）。</translation>
+    </message>
+    <message>
+        <source>Reading the file…</source>
+        <translation>正在读取文件…</translation>
+    </message>
+    <message>
+        <source>free RAM</source>
+        <translation>可用内存</translation>
+    </message>
+    <message>
+        <source>memory on %1</source>
+        <translation>%1 上的显存</translation>
+    </message>
+    <message>
+        <source>Needs %1 (weights %2 + KV cache %3 for %4 tokens + working memory %5); %6: %7</source>
+        <translation>需要 %1（权重 %2 + %4 个词元的 KV 缓存 %3 + 工作内存 %5）；%6：%7</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>Fits</source>
+        <translation>可以装下</translation>
+    </message>
+    <message>
+        <source>Tight</source>
+        <translation>比较紧张</translation>
+    </message>
+    <message>
+        <source>Won't fit</source>
+        <translation>装不下</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::SettingsPage</name>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Appearance</source>
+        <translation>外观</translation>
+    </message>
+    <message>
+        <source>Follow the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <source>Theme:</source>
+        <translation>主题：</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>系统语言</translation>
+    </message>
+    <message>
+        <source>The new language is used after Tenfold restarts.</source>
+        <translation>重新启动 Tenfold 后将使用新的语言。</translation>
+    </message>
+    <message>
+        <source>Language:</source>
+        <translation>语言：</translation>
+    </message>
+    <message>
+        <source>Inference</source>
+        <translation>推理</translation>
+    </message>
+    <message>
+        <source>Automatic (GPU when available)</source>
+        <translation>自动（有 GPU 时使用 GPU）</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>Vulkan GPU</source>
+        <translation>Vulkan GPU</translation>
+    </message>
+    <message>
+        <source>Compute backend:</source>
+        <translation>计算后端：</translation>
+    </message>
+    <message>
+        <source>%1 (%2 device memory)</source>
+        <translation>%1（%2 显存）</translation>
+    </message>
+    <message>
+        <source>This build has no Vulkan support; models run on the CPU.</source>
+        <translation>此版本不支持 Vulkan，模型将在 CPU 上运行。</translation>
+    </message>
+    <message>
+        <source>No Vulkan device found; models run on the CPU.</source>
+        <translation>未找到 Vulkan 设备，模型将在 CPU 上运行。</translation>
+    </message>
+    <message>
+        <source>GPU devices:</source>
+        <translation>GPU 设备：</translation>
+    </message>
+    <message>
+        <source>All cores (%1)</source>
+        <translation>全部核心（%1）</translation>
+    </message>
+    <message>
+        <source>CPU threads:</source>
+        <translation>CPU 线程数：</translation>
+    </message>
+    <message>
+        <source>Model's training context</source>
+        <translation>模型训练时的上下文</translation>
+    </message>
+    <message>
+        <source>Context length:</source>
+        <translation>上下文长度：</translation>
+    </message>
+    <message>
+        <source>Backend, threads and context length apply the next time a model is loaded.</source>
+        <translation>后端、线程数和上下文长度将在下次加载模型时生效。</translation>
+    </message>
+    <message>
+        <source>Storage</source>
+        <translation>存储</translation>
+    </message>
+    <message>
+        <source>Data folder:</source>
+        <translation>数据文件夹：</translation>
+    </message>
+</context>
+</TS>

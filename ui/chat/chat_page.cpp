@@ -1,0 +1,692 @@
+#include "chat/chat_page.h"
+
+#include "chat/composer.h"
+#include "chat/conversation_list_model.h"
+#include "chat/conversation_settings_panel.h"
+#include "chat/message_bubble.h"
+#include "chat/transcript_view.h"
+#include "core/app_context.h"
+#include "models/library_ops.h"
+#include "session/model_host.h"
+
+#include <QAction>
+#include <QClipboard>
+#include <QFileInfo>
+#include <QGuiApplication>
+#include <QHBoxLayout>
+#include <QKeySequence>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QMenu>
+#include <QPushButton>
+#include <QShortcut>
+#include <QSplitter>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace tenfold::ui {
+
+ChatPage::ChatPage(AppContext& context, QWidget* parent) : Page(parent), context_(context)
+{
+    auto* layout = new QHBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto* splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->setChildrenCollapsible(false);
+    splitter->addWidget(buildSidebar());
+    splitter->addWidget(buildConversationArea());
+    settingsPanel_ = new ConversationSettingsPanel(context_, splitter);
+    settingsPanel_->setMinimumWidth(240);
+    splitter->addWidget(settingsPanel_);
+    splitter->setStretchFactor(0, 0);
+    splitter->setStretchFactor(1, 1);
+    splitter->setStretchFactor(2, 0);
+    splitter->setSizes({250, 700, 270});
+    layout->addWidget(splitter);
+
+    connect(settingsPanel_, &ConversationSettingsPanel::changed, this, &ChatPage::saveConversationSettings);
+    connect(settingsToggle_, &QToolButton::toggled, settingsPanel_, &QWidget::setVisible);
+
+    newChatAction_ = new QAction(tr("New chat"), this);
+    newChatAction_->setShortcut(QKeySequence::New);
+    newChatAction_->setShortcutContext(Qt::WindowShortcut);
+    connect(newChatAction_, &QAction::triggered, this, [this] {
+        newChat();
+        emit context_.navigateRequested(pageId());
+    });
+    auto* stopShortcut = new QShortcut(QKeySequence(Qt::Key_Escape), this);
+    stopShortcut->setContext(Qt::WidgetWithChildrenShortcut);
+    connect(stopShortcut, &QShortcut::activated, this, [this] {
+        if (isReplying()) stop(); else cancelEdit();
+    });
+
+    ModelHost& host = context_.host();
+    connect(&host, &ModelHost::loaded, this, &ChatPage::onLoaded);
+    connect(&host, &ModelHost::loadFailed, this, &ChatPage::onLoadFailed);
+    connect(&host, &ModelHost::loadCancelled, this, [this](const QString&) {
+        if (pendingReply_) {
+            pendingReply_ = false;
+            setStatus(tr("Loading was cancelled."));
+            updateActions();
+        }
+    });
+    connect(&host, &ModelHost::generationStarted, this, &ChatPage::onGenerationStarted);
+    connect(&host, &ModelHost::textStreamed, this, &ChatPage::onTextStreamed);
+    connect(&host, &ModelHost::generationFinished, this, &ChatPage::onGenerationFinished);
+    connect(&host, &ModelHost::generationFailed, this, &ChatPage::onGenerationFailed);
+    connect(&host, &ModelHost::stateChanged, this, [this] { updateActions(); updateHeader(); });
+    connect(&context_, &AppContext::modelLibraryChanged, settingsPanel_, &ConversationSettingsPanel::reloadModels);
+    connect(&context_, &AppContext::newChatWithModelRequested, this, [this](const QString& path) {
+        newChat(path);
+        emit context_.navigateRequested(pageId());
+    });
+
+    refreshIcons();
+    const qint64 first = listModel_->idAt(0);
+    if (first)
+        openConversation(first);
+    else
+        newChat();
+}
+
+QWidget* ChatPage::buildSidebar()
+{
+    auto* panel = new QWidget(this);
+    panel->setMinimumWidth(200);
+    auto* layout = new QVBoxLayout(panel);
+    layout->setContentsMargins(14, 14, 8, 14);
+    layout->setSpacing(8);
+    newChat_ = new QPushButton(tr("New chat"), panel);
+    newChat_->setToolTip(tr("Start a new conversation (%1)").arg(QKeySequence(QKeySequence::New).toString(QKeySequence::NativeText)));
+    layout->addWidget(newChat_);
+    search_ = new QLineEdit(panel);
+    search_->setPlaceholderText(tr("Search conversations"));
+    search_->setClearButtonEnabled(true);
+    layout->addWidget(search_);
+
+    listModel_ = new ConversationListModel(context_, this);
+    list_ = new QListView(panel);
+    list_->setObjectName(QStringLiteral("conversationList"));
+    list_->setModel(listModel_);
+    list_->setEditTriggers(QAbstractItemView::EditKeyPressed);
+    list_->setContextMenuPolicy(Qt::CustomContextMenu);
+    list_->setUniformItemSizes(false);
+    list_->setTextElideMode(Qt::ElideRight);
+    list_->setSpacing(1);
+    layout->addWidget(list_, 1);
+
+    undoBar_ = new QWidget(panel);
+    auto* undoLayout = new QHBoxLayout(undoBar_);
+    undoLayout->setContentsMargins(0, 0, 0, 0);
+    undoText_ = new QLabel(tr("Conversation deleted."), undoBar_);
+    undoText_->setWordWrap(true);
+    auto* undo = new QPushButton(tr("Undo"), undoBar_);
+    undoLayout->addWidget(undoText_, 1);
+    undoLayout->addWidget(undo);
+    undoBar_->hide();
+    layout->addWidget(undoBar_);
+
+    connect(newChat_, &QPushButton::clicked, this, [this] { newChat(); });
+    connect(undo, &QPushButton::clicked, this, &ChatPage::undoDelete);
+    auto* searchTimer = new QTimer(this);
+    searchTimer->setSingleShot(true);
+    searchTimer->setInterval(200);
+    connect(search_, &QLineEdit::textChanged, searchTimer, qOverload<>(&QTimer::start));
+    connect(searchTimer, &QTimer::timeout, this, [this] {
+        listModel_->setQuery(search_->text());
+        selectInList(conversationId_);
+    });
+    connect(list_, &QListView::clicked, this, [this](const QModelIndex& index) {
+        const qint64 id = index.data(ConversationListModel::IdRole).toLongLong();
+        if (id != conversationId_)
+            openConversation(id);
+    });
+    connect(list_, &QListView::customContextMenuRequested, this, [this](const QPoint& pos) {
+        const QModelIndex index = list_->indexAt(pos);
+        if (!index.isValid())
+            return;
+        QMenu menu(this);
+        menu.addAction(tr("Rename"), this, [this, index] { list_->edit(index); });
+        menu.addAction(tr("Delete"), this, [this, index] {
+            openConversation(index.data(ConversationListModel::IdRole).toLongLong());
+            deleteCurrentConversation();
+        });
+        menu.exec(list_->viewport()->mapToGlobal(pos));
+    });
+    auto* del = new QShortcut(QKeySequence::Delete, list_);
+    del->setContext(Qt::WidgetShortcut);
+    connect(del, &QShortcut::activated, this, &ChatPage::deleteCurrentConversation);
+    return panel;
+}
+
+QWidget* ChatPage::buildConversationArea()
+{
+    auto* area = new QWidget(this);
+    auto* layout = new QVBoxLayout(area);
+    layout->setContentsMargins(0, 10, 0, 12);
+    layout->setSpacing(8);
+
+    auto* header = new QHBoxLayout;
+    header->setContentsMargins(24, 0, 12, 0);
+    auto* titles = new QVBoxLayout;
+    titles->setSpacing(0);
+    title_ = new QLabel(area);
+    title_->setObjectName(QStringLiteral("pageTitle"));
+    modelInfo_ = new QLabel(area);
+    modelInfo_->setObjectName(QStringLiteral("mutedLabel"));
+    titles->addWidget(title_);
+    titles->addWidget(modelInfo_);
+    header->addLayout(titles, 1);
+    settingsToggle_ = new QToolButton(area);
+    settingsToggle_->setCheckable(true);
+    settingsToggle_->setChecked(true);
+    settingsToggle_->setAutoRaise(true);
+    settingsToggle_->setToolTip(tr("Show or hide the conversation settings"));
+    header->addWidget(settingsToggle_);
+    layout->addLayout(header);
+
+    transcript_ = new TranscriptView(area);
+    layout->addWidget(transcript_, 1);
+
+    auto* bottom = new QVBoxLayout;
+    bottom->setContentsMargins(24, 0, 24, 0);
+    bottom->setSpacing(6);
+    editBanner_ = new QLabel(tr("Editing an earlier message: sending replaces it and every later message. Esc cancels."), area);
+    editBanner_->setObjectName(QStringLiteral("notice"));
+    editBanner_->setWordWrap(true);
+    editBanner_->hide();
+    bottom->addWidget(editBanner_);
+    auto* row = new QHBoxLayout;
+    row->setSpacing(8);
+    composer_ = new Composer(area);
+    row->addWidget(composer_, 1);
+    send_ = new QPushButton(tr("Send"), area);
+    send_->setMinimumWidth(96);
+    send_->setMinimumHeight(34);
+    row->addWidget(send_, 0, Qt::AlignBottom);
+    bottom->addLayout(row);
+    status_ = new QLabel(area);
+    status_->setObjectName(QStringLiteral("statsLabel"));
+    status_->setWordWrap(true);
+    bottom->addWidget(status_);
+    layout->addLayout(bottom);
+
+    connect(composer_, &Composer::sendRequested, this, &ChatPage::send);
+    connect(composer_, &Composer::escapePressed, this, [this] {
+        if (isReplying()) stop(); else cancelEdit();
+    });
+    connect(send_, &QPushButton::clicked, this, [this] {
+        if (isReplying()) stop(); else send();
+    });
+    return area;
+}
+
+void ChatPage::refreshIcons()
+{
+    if (!newChat_)
+        return;
+    newChat_->setIcon(themedIcon(IconKind::NewChat));
+    settingsToggle_->setIcon(themedIcon(IconKind::Settings));
+    send_->setIcon(themedIcon(isReplying() ? IconKind::Stop : IconKind::Send));
+    search_->addAction(themedIcon(IconKind::Search), QLineEdit::LeadingPosition);
+    for (MessageBubble* b : transcript_->bubbles())
+        b->refreshIcons();
+}
+
+void ChatPage::pageShown()
+{
+    composer_->setFocus();
+}
+
+void ChatPage::selectInList(qint64 id)
+{
+    const int row = listModel_->rowOfId(id);
+    list_->setCurrentIndex(row >= 0 ? listModel_->index(row) : QModelIndex());
+}
+
+void ChatPage::newChat(const QString& modelPath)
+{
+    cancelEdit();
+    conversationId_ = 0;
+    conversation_ = Conversation();
+    messages_.clear();
+    QString model = modelPath;
+    if (model.isEmpty() && context_.host().loadedModel())
+        model = context_.host().loadedModel()->path;
+    conversation_.modelPath = model.toStdString();
+    settingsPanel_->reloadModels();
+    settingsPanel_->setValues(model, QString(), SamplingSettings());
+    list_->clearSelection();
+    list_->setCurrentIndex(QModelIndex());
+    renderMessages();
+    updateHeader();
+    updateActions();
+    composer_->setFocus();
+    if (!modelPath.isEmpty()) {
+        const auto& loaded = context_.host().loadedModel();
+        if ((!loaded || loaded->path != modelPath) && context_.host().loadingPath() != modelPath)
+            context_.host().load(makeLoadRequest(context_, modelPath));
+    }
+}
+
+void ChatPage::openConversation(qint64 id)
+{
+    std::optional<Conversation> c;
+    if (!context_.tryStore([&] { c = context_.store().conversation(id); }, tr("the conversation")) || !c)
+        return;
+    cancelEdit();
+    conversationId_ = id;
+    conversation_ = *c;
+    settingsPanel_->setValues(QString::fromStdString(c->modelPath), QString::fromStdString(c->systemPrompt),
+                              SamplingSettings::fromJson(QString::fromStdString(c->settingsJson)));
+    reloadMessages();
+    selectInList(id);
+    updateHeader();
+    updateActions();
+}
+
+void ChatPage::reloadMessages()
+{
+    messages_.clear();
+    if (conversationId_ != 0)
+        context_.tryStore([&] {
+            context_.store().flush();
+            messages_ = context_.store().messages(conversationId_);
+        }, tr("the conversation"));
+    renderMessages();
+}
+
+MessageBubble* ChatPage::makeBubble(const StoredMessage& m)
+{
+    QString author;
+    if (m.role == "user")
+        author = tr("You");
+    else if (m.role == "system")
+        author = tr("System");
+    else
+        author = m.model.empty() ? tr("Assistant") : QString::fromStdString(m.model);
+    auto* bubble = new MessageBubble(m, author);
+    connect(bubble, &MessageBubble::copyRequested, this, [bubble](qint64) {
+        QGuiApplication::clipboard()->setText(bubble->text());
+    });
+    connect(bubble, &MessageBubble::editRequested, this, &ChatPage::beginEdit);
+    connect(bubble, &MessageBubble::regenerateRequested, this, [this](qint64) { regenerate(); });
+    return bubble;
+}
+
+void ChatPage::renderMessages()
+{
+    transcript_->clear();
+    transcript_->setEmptyText(tr("Start the conversation by writing a message below."));
+    for (const StoredMessage& m : messages_) {
+        MessageBubble* bubble = makeBubble(m);
+        // While streaming, the live text (which may not be flushed yet) is the truth.
+        if (m.id == streamingMessageId_ && activeRequest_ != 0)
+            bubble->setText(streamedText_);
+        transcript_->addBubble(bubble);
+    }
+    updateActions();
+}
+
+bool ChatPage::ensureConversation(const QString& firstMessage)
+{
+    if (conversationId_ != 0)
+        return true;
+    Conversation c;
+    QString title = firstMessage.simplified();
+    if (title.size() > 48)
+        title = title.left(47) + QStringLiteral("…");
+    c.title = title.toStdString();
+    c.modelPath = settingsPanel_->modelPath().toStdString();
+    c.systemPrompt = settingsPanel_->systemPrompt().toStdString();
+    c.settingsJson = settingsPanel_->sampling().toJson().toStdString();
+    qint64 id = 0;
+    if (!context_.tryStore([&] { id = context_.store().createConversation(c); }, tr("the new conversation")))
+        return false;
+    conversationId_ = id;
+    c.id = id;
+    conversation_ = c;
+    search_->clear();
+    listModel_->setQuery(QString());
+    selectInList(id);
+    return true;
+}
+
+void ChatPage::saveConversationSettings()
+{
+    conversation_.modelPath = settingsPanel_->modelPath().toStdString();
+    conversation_.systemPrompt = settingsPanel_->systemPrompt().toStdString();
+    conversation_.settingsJson = settingsPanel_->sampling().toJson().toStdString();
+    if (conversationId_ != 0)
+        context_.tryStore([&] { context_.store().updateConversation(conversation_); }, tr("the conversation settings"));
+    updateHeader();
+}
+
+void ChatPage::send()
+{
+    const QString text = composer_->toPlainText().trimmed();
+    if (text.isEmpty() || isReplying())
+        return;
+    if (settingsPanel_->modelPath().isEmpty() && !context_.host().loadedModel()) {
+        // Nothing could answer: keep the text in the composer rather than store an orphan turn.
+        setStatus(tr("Choose a model in the conversation settings, or add one on the Models page."), true);
+        return;
+    }
+    if (!ensureConversation(text))
+        return; // the composer keeps the text; the banner says why
+    if (editingMessageId_ != 0) {
+        int ordinal = -1;
+        for (const StoredMessage& m : messages_)
+            if (m.id == editingMessageId_)
+                ordinal = m.ordinal;
+        if (ordinal >= 0 &&
+            !context_.tryStore([&] { context_.store().deleteMessagesFrom(conversationId_, ordinal); },
+                               tr("the edited message")))
+            return;
+    }
+    NewMessage m;
+    m.role = "user";
+    m.content = text.toStdString();
+    if (!context_.tryStore([&] { context_.store().appendMessage(conversationId_, m); }, tr("your message")))
+        return;
+    composer_->clear();
+    cancelEdit();
+    reloadMessages();
+    listModel_->reload();
+    selectInList(conversationId_);
+    startReply();
+}
+
+void ChatPage::startReply()
+{
+    QString modelPath = QString::fromStdString(conversation_.modelPath);
+    const auto& loaded = context_.host().loadedModel();
+    if (modelPath.isEmpty() && loaded) {
+        modelPath = loaded->path;
+        settingsPanel_->setModelPath(modelPath);
+        saveConversationSettings();
+    }
+    if (modelPath.isEmpty()) {
+        setStatus(tr("Choose a model in the conversation settings, or add one on the Models page."), true);
+        return;
+    }
+    if (!loaded || loaded->path != modelPath) {
+        pendingReply_ = true;
+        if (context_.host().loadingPath() != modelPath)
+            context_.host().load(makeLoadRequest(context_, modelPath));
+        setStatus(tr("Loading %1…").arg(QFileInfo(modelPath).fileName()));
+        updateActions();
+        return;
+    }
+
+    ChatRequest request;
+    request.systemPrompt = QString::fromStdString(conversation_.systemPrompt);
+    request.sampling = SamplingSettings::fromJson(QString::fromStdString(conversation_.settingsJson));
+    for (const StoredMessage& m : messages_) {
+        if ((m.role != "user" && m.role != "assistant") || m.state == MessageState::Error || m.content.empty())
+            continue;
+        request.turns.push_back({QString::fromStdString(m.role), QString::fromStdString(m.content)});
+    }
+    if (request.turns.isEmpty() || request.turns.back().role != QLatin1String("user"))
+        return;
+
+    qint64 messageId = 0;
+    if (!context_.tryStore([&] {
+            messageId = context_.store().beginStreamingMessage(conversationId_, "assistant", loaded->name.toStdString(),
+                                                               conversation_.settingsJson);
+        }, tr("the reply")))
+        return;
+    streamingMessageId_ = messageId;
+    streamingConversationId_ = conversationId_;
+    streamedText_.clear();
+    activeRequest_ = context_.host().generate(request);
+    if (activeRequest_ == 0) {
+        context_.tryStore([&] { context_.store().finishMessage(messageId, MessageState::Error, {}); }, tr("the reply"));
+        streamingMessageId_ = 0;
+        setStatus(tr("The model is busy; try again in a moment."), true);
+    } else {
+        setStatus(QString());
+    }
+    reloadMessages();
+    updateActions();
+}
+
+void ChatPage::stop()
+{
+    if (pendingReply_) {
+        pendingReply_ = false;
+        context_.host().cancelLoad();
+        updateActions();
+        return;
+    }
+    context_.host().stop();
+}
+
+void ChatPage::regenerate()
+{
+    if (isReplying() || conversationId_ == 0 || messages_.empty())
+        return;
+    const StoredMessage& last = messages_.back();
+    if (last.role == "assistant" &&
+        !context_.tryStore([&] { context_.store().deleteMessagesFrom(conversationId_, last.ordinal); },
+                           tr("the conversation")))
+        return;
+    reloadMessages();
+    startReply();
+}
+
+void ChatPage::beginEdit(qint64 messageId)
+{
+    if (isReplying())
+        return;
+    for (const StoredMessage& m : messages_)
+        if (m.id == messageId) {
+            editingMessageId_ = messageId;
+            composer_->setPlainText(QString::fromStdString(m.content));
+            composer_->moveCursor(QTextCursor::End);
+            editBanner_->show();
+            composer_->setFocus();
+            return;
+        }
+}
+
+void ChatPage::cancelEdit()
+{
+    if (editingMessageId_ == 0)
+        return;
+    editingMessageId_ = 0;
+    editBanner_->hide();
+    composer_->clear();
+}
+
+void ChatPage::deleteCurrentConversation()
+{
+    if (conversationId_ == 0)
+        return;
+    const qint64 id = conversationId_;
+    if (isReplying() && streamingConversationId_ == id)
+        stop();
+    if (!context_.tryStore([&] { context_.store().setConversationDeleted(id, true); }, tr("the deletion")))
+        return;
+    deletedConversationId_ = id;
+    undoText_->setText(tr("Deleted “%1”.").arg(QString::fromStdString(conversation_.title)));
+    undoBar_->show();
+    listModel_->reload();
+    const qint64 next = listModel_->idAt(0);
+    if (next)
+        openConversation(next);
+    else
+        newChat();
+}
+
+void ChatPage::undoDelete()
+{
+    if (deletedConversationId_ == 0)
+        return;
+    const qint64 id = deletedConversationId_;
+    if (!context_.tryStore([&] { context_.store().setConversationDeleted(id, false); }, tr("the conversation")))
+        return;
+    deletedConversationId_ = 0;
+    undoBar_->hide();
+    listModel_->reload();
+    openConversation(id);
+}
+
+void ChatPage::onLoaded(const LoadedModel& model)
+{
+    updateHeader();
+    if (pendingReply_ && QString::fromStdString(conversation_.modelPath) == model.path) {
+        pendingReply_ = false;
+        startReply();
+    }
+}
+
+void ChatPage::onLoadFailed(const QString& path, const QString& message)
+{
+    if (pendingReply_) {
+        pendingReply_ = false;
+        setStatus(tr("Could not load %1: %2").arg(QFileInfo(path).fileName(), message), true);
+        updateActions();
+    }
+}
+
+void ChatPage::onGenerationStarted(quint64 id, int droppedTurns)
+{
+    if (id != activeRequest_ || droppedTurns <= 0)
+        return;
+    const int ctx = context_.host().loadedModel() ? context_.host().loadedModel()->contextSize : 0;
+    const QString text = tr("The conversation no longer fits the model's context of %1 tokens: the %n oldest "
+                            "message(s) were left out of this reply. The system prompt is kept.", nullptr, droppedTurns)
+                             .arg(ctx);
+    setStatus(text);
+    if (streamingConversationId_ == conversationId_)
+        transcript_->addNotice(text);
+}
+
+void ChatPage::onTextStreamed(quint64 id, const QString& chunk)
+{
+    if (id != activeRequest_)
+        return;
+    streamedText_ += chunk;
+    const std::string bytes = chunk.toStdString();
+    context_.tryStore([&] { context_.store().appendStreamingText(streamingMessageId_, bytes); }, tr("the reply"));
+    if (streamingConversationId_ == conversationId_)
+        if (MessageBubble* b = transcript_->bubbleFor(streamingMessageId_)) {
+            b->appendText(chunk);
+            transcript_->followIfAtBottom();
+        }
+}
+
+void ChatPage::onGenerationFinished(const GenerationResult& r)
+{
+    if (r.id != activeRequest_)
+        return;
+    const qint64 messageId = streamingMessageId_;
+    MessageStats stats;
+    stats.tokensIn = r.promptTokens;
+    stats.tokensOut = r.generatedTokens;
+    stats.timeToFirstTokenMs = r.timeToFirstTokenMs;
+    stats.totalMs = r.totalMs;
+    stats.tokensPerSecond = r.tokensPerSecond;
+    const MessageState state = r.cancelled ? MessageState::Stopped : MessageState::Complete;
+    const QString finalText = r.cancelled && r.text.isEmpty() ? streamedText_ : r.text;
+    context_.tryStore([&] {
+        context_.store().finishMessage(messageId, state, stats);
+        if (finalText != streamedText_)
+            context_.store().updateMessageContent(messageId, finalText.toStdString());
+    }, tr("the reply"));
+    const auto& loaded = context_.host().loadedModel();
+    LedgerEntry entry;
+    entry.model = loaded ? loaded->name.toStdString() : std::string();
+    entry.device = loaded ? loaded->deviceTag.toStdString() : std::string("cpu");
+    entry.tokensIn = r.promptTokens;
+    entry.tokensOut = r.generatedTokens;
+    entry.timeToFirstTokenMs = r.timeToFirstTokenMs;
+    entry.totalMs = r.totalMs;
+    entry.conversationId = streamingConversationId_;
+    entry.messageId = messageId;
+    context_.tryStore([&] { context_.store().recordUsage(entry); }, tr("the usage record"));
+
+    activeRequest_ = 0;
+    streamingMessageId_ = 0;
+    if (streamingConversationId_ == conversationId_)
+        if (MessageBubble* b = transcript_->bubbleFor(messageId)) {
+            b->setText(finalText);
+            b->setState(state);
+            b->setStats(stats);
+        }
+    // Keep the local copy in step with the store without re-rendering the transcript.
+    for (StoredMessage& m : messages_)
+        if (m.id == messageId) {
+            m.content = finalText.toStdString();
+            m.state = state;
+            m.stats = stats;
+        }
+    setStatus(r.cancelled ? tr("Stopped.") : QString());
+    updateActions();
+    emit replyFinished(messageId, state);
+}
+
+void ChatPage::onGenerationFailed(quint64 id, const QString& message)
+{
+    if (id != activeRequest_)
+        return;
+    const qint64 messageId = streamingMessageId_;
+    context_.tryStore([&] { context_.store().finishMessage(messageId, MessageState::Error, {}); }, tr("the reply"));
+    activeRequest_ = 0;
+    streamingMessageId_ = 0;
+    if (streamingConversationId_ == conversationId_)
+        if (MessageBubble* b = transcript_->bubbleFor(messageId))
+            b->setState(MessageState::Error, message);
+    for (StoredMessage& m : messages_)
+        if (m.id == messageId)
+            m.state = MessageState::Error;
+    setStatus(tr("The reply failed: %1").arg(message), true);
+    updateActions();
+    emit replyFinished(messageId, MessageState::Error);
+}
+
+void ChatPage::updateActions()
+{
+    const bool replying = isReplying();
+    send_->setText(replying ? tr("Stop") : tr("Send"));
+    send_->setToolTip(replying ? tr("Stop the reply (Esc)") : tr("Send the message (Enter)"));
+    send_->setIcon(themedIcon(replying ? IconKind::Stop : IconKind::Send));
+    const auto bubbles = transcript_->bubbles();
+    for (int i = 0; i < bubbles.size(); ++i) {
+        bubbles[i]->setActionsEnabled(!replying);
+        bubbles[i]->setRegenerateVisible(!replying && i == bubbles.size() - 1 &&
+                                         bubbles[i]->state() != MessageState::Streaming);
+    }
+}
+
+void ChatPage::updateHeader()
+{
+    title_->setText(conversationId_ ? QString::fromStdString(conversation_.title) : tr("New conversation"));
+    const QString path = settingsPanel_->modelPath();
+    const auto& loaded = context_.host().loadedModel();
+    QString info;
+    if (path.isEmpty())
+        info = tr("No model chosen");
+    else if (loaded && loaded->path == path) {
+        info = tr("%1 · %2 · context %3 tokens").arg(loaded->name, loaded->backendName).arg(loaded->contextSize);
+        const QString format = loaded->plainCompletion ? tr("plain completion (not a chat model)")
+                                                       : tr("chat format: %1").arg(loaded->templateName);
+        settingsPanel_->setTemplateInfo(format);
+    } else if (context_.host().loadingPath() == path)
+        info = tr("%1 · loading…").arg(QFileInfo(path).completeBaseName());
+    else
+        info = tr("%1 · loads when you send a message").arg(QFileInfo(path).completeBaseName());
+    if (!(loaded && loaded->path == path))
+        settingsPanel_->setTemplateInfo(QString());
+    modelInfo_->setText(info);
+}
+
+void ChatPage::setStatus(const QString& text, bool error)
+{
+    status_->setText(text);
+    status_->setStyleSheet(error ? QStringLiteral("QLabel { color: #c5221f; }") : QString());
+}
+
+} // namespace tenfold::ui

@@ -1,0 +1,167 @@
+#include "chat/conversation_settings_panel.h"
+
+#include "core/app_context.h"
+#include "store/store.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace tenfold::ui {
+
+ConversationSettingsPanel::ConversationSettingsPanel(AppContext& context, QWidget* parent)
+    : QWidget(parent), context_(context)
+{
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(14, 14, 14, 14);
+    layout->setSpacing(8);
+    auto* heading = new QLabel(tr("Conversation settings"), this);
+    QFont f = heading->font();
+    f.setBold(true);
+    heading->setFont(f);
+    layout->addWidget(heading);
+
+    layout->addWidget(new QLabel(tr("Model"), this));
+    model_ = new QComboBox(this);
+    model_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    model_->setMinimumContentsLength(14);
+    layout->addWidget(model_);
+    templateInfo_ = new QLabel(this);
+    templateInfo_->setObjectName(QStringLiteral("mutedLabel"));
+    templateInfo_->setWordWrap(true);
+    layout->addWidget(templateInfo_);
+
+    layout->addWidget(new QLabel(tr("System prompt"), this));
+    systemPrompt_ = new QPlainTextEdit(this);
+    systemPrompt_->setPlaceholderText(tr("Optional instructions for the model"));
+    systemPrompt_->setFixedHeight(90);
+    layout->addWidget(systemPrompt_);
+
+    auto* form = new QFormLayout;
+    form->setVerticalSpacing(6);
+    form->setHorizontalSpacing(10);
+    auto makeDouble = [this](double lo, double hi, double step, int decimals) {
+        auto* b = new QDoubleSpinBox(this);
+        b->setRange(lo, hi);
+        b->setSingleStep(step);
+        b->setDecimals(decimals);
+        return b;
+    };
+    temperature_ = makeDouble(0.0, 5.0, 0.05, 2);
+    temperature_->setToolTip(tr("0 always picks the most likely token"));
+    topK_ = new QSpinBox(this);
+    topK_->setRange(0, 1000);
+    topK_->setSpecialValueText(tr("off"));
+    topP_ = makeDouble(0.0, 1.0, 0.01, 2);
+    minP_ = makeDouble(0.0, 1.0, 0.01, 2);
+    repeatPenalty_ = makeDouble(1.0, 3.0, 0.05, 2);
+    maxTokens_ = new QSpinBox(this);
+    maxTokens_->setRange(1, 32768);
+    seed_ = new QSpinBox(this);
+    seed_->setRange(-1, std::numeric_limits<int>::max());
+    seed_->setSpecialValueText(tr("random"));
+    form->addRow(tr("Temperature"), temperature_);
+    form->addRow(tr("Top-k"), topK_);
+    form->addRow(tr("Top-p"), topP_);
+    form->addRow(tr("Min-p"), minP_);
+    form->addRow(tr("Repetition penalty"), repeatPenalty_);
+    form->addRow(tr("Max tokens"), maxTokens_);
+    form->addRow(tr("Seed"), seed_);
+    layout->addLayout(form);
+    layout->addStretch(1);
+
+    auto emitChanged = [this] {
+        if (!updating_)
+            emit changed();
+    };
+    connect(model_, &QComboBox::currentIndexChanged, this, emitChanged);
+    connect(systemPrompt_, &QPlainTextEdit::textChanged, this, emitChanged);
+    for (QDoubleSpinBox* b : {temperature_, topP_, minP_, repeatPenalty_})
+        connect(b, &QDoubleSpinBox::valueChanged, this, emitChanged);
+    for (QSpinBox* b : {topK_, maxTokens_, seed_})
+        connect(b, &QSpinBox::valueChanged, this, emitChanged);
+
+    reloadModels();
+    setValues(QString(), QString(), SamplingSettings());
+}
+
+void ConversationSettingsPanel::reloadModels()
+{
+    const QString keep = modelPath();
+    const bool wasUpdating = updating_;
+    updating_ = true;
+    model_->clear();
+    model_->addItem(tr("Choose a model…"), QString());
+    std::vector<ModelRecord> records;
+    context_.tryStore([&] { records = context_.store().models(); }, tr("the model library"));
+    for (const ModelRecord& r : records) {
+        const QString path = QString::fromStdString(r.path);
+        model_->addItem(QString::fromStdString(r.name), path);
+        model_->setItemData(model_->count() - 1, path, Qt::ToolTipRole);
+    }
+    setModelPath(keep);
+    updating_ = wasUpdating;
+}
+
+void ConversationSettingsPanel::setModelPath(const QString& path)
+{
+    int index = model_->findData(path);
+    if (index < 0 && !path.isEmpty()) {
+        // A model that left the library still belongs to the conversation.
+        model_->addItem(QFileInfo(path).completeBaseName(), path);
+        index = model_->count() - 1;
+    }
+    model_->setCurrentIndex(std::max(0, index));
+}
+
+void ConversationSettingsPanel::setValues(const QString& modelPath, const QString& systemPrompt,
+                                          const SamplingSettings& s)
+{
+    updating_ = true;
+    setModelPath(modelPath);
+    systemPrompt_->setPlainText(systemPrompt);
+    temperature_->setValue(s.temperature);
+    topK_->setValue(s.topK);
+    topP_->setValue(s.topP);
+    minP_->setValue(s.minP);
+    repeatPenalty_->setValue(s.repeatPenalty);
+    maxTokens_->setValue(s.maxTokens);
+    seed_->setValue(int(std::clamp<qint64>(s.seed, -1, std::numeric_limits<int>::max())));
+    updating_ = false;
+}
+
+QString ConversationSettingsPanel::modelPath() const
+{
+    return model_->currentData().toString();
+}
+
+QString ConversationSettingsPanel::systemPrompt() const
+{
+    return systemPrompt_->toPlainText();
+}
+
+SamplingSettings ConversationSettingsPanel::sampling() const
+{
+    SamplingSettings s;
+    s.temperature = temperature_->value();
+    s.topK = topK_->value();
+    s.topP = topP_->value();
+    s.minP = minP_->value();
+    s.repeatPenalty = repeatPenalty_->value();
+    s.maxTokens = maxTokens_->value();
+    s.seed = seed_->value();
+    return s;
+}
+
+void ConversationSettingsPanel::setTemplateInfo(const QString& text)
+{
+    templateInfo_->setText(text);
+    templateInfo_->setVisible(!text.isEmpty());
+}
+
+} // namespace tenfold::ui

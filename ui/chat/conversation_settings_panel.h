@@ -1,0 +1,55 @@
+#pragma once
+// Per-conversation settings: the model, the system prompt and the sampling parameters. Edits are
+// reported through changed(); the chat page saves them with the conversation.
+#include "session/engine_types.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QPlainTextEdit;
+class QSpinBox;
+
+namespace tenfold::ui {
+
+class AppContext;
+
+class ConversationSettingsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ConversationSettingsPanel(AppContext& context, QWidget* parent = nullptr);
+
+    void reloadModels();
+    void setValues(const QString& modelPath, const QString& systemPrompt, const SamplingSettings& sampling);
+    QString modelPath() const;
+    void setModelPath(const QString& path);
+    QString systemPrompt() const;
+    SamplingSettings sampling() const;
+    void setTemplateInfo(const QString& text);
+
+    QComboBox* modelBox() const { return model_; }
+    QPlainTextEdit* systemPromptEdit() const { return systemPrompt_; }
+    QDoubleSpinBox* temperatureBox() const { return temperature_; }
+    QSpinBox* maxTokensBox() const { return maxTokens_; }
+    QSpinBox* seedBox() const { return seed_; }
+
+signals:
+    void changed();
+
+private:
+    AppContext& context_;
+    bool updating_ = false;
+    QComboBox* model_ = nullptr;
+    QLabel* templateInfo_ = nullptr;
+    QPlainTextEdit* systemPrompt_ = nullptr;
+    QDoubleSpinBox* temperature_ = nullptr;
+    QSpinBox* topK_ = nullptr;
+    QDoubleSpinBox* topP_ = nullptr;
+    QDoubleSpinBox* minP_ = nullptr;
+    QDoubleSpinBox* repeatPenalty_ = nullptr;
+    QSpinBox* maxTokens_ = nullptr;
+    QSpinBox* seed_ = nullptr;
+};
+
+} // namespace tenfold::ui

@@ -1,0 +1,61 @@
+#pragma once
+// One message as a card: who wrote it, the text rendered as Markdown, the reply's statistics and
+// its actions (copy, edit and resend, regenerate).
+#include "store/store.h"
+
+#include <QFrame>
+
+class QLabel;
+class QToolButton;
+
+namespace tenfold::ui {
+
+class MessageBubble : public QFrame {
+    Q_OBJECT
+public:
+    MessageBubble(const StoredMessage& message, const QString& author, QWidget* parent = nullptr);
+
+    qint64 messageId() const { return id_; }
+    QString role() const { return role_; }
+    QString text() const { return text_; }
+    MessageState state() const { return state_; }
+
+    void appendText(const QString& chunk);
+    void setText(const QString& text);
+    void setState(MessageState state, const QString& detail = {});
+    void setStats(const MessageStats& stats);
+    void setRegenerateVisible(bool visible);
+    void setActionsEnabled(bool enabled);
+    void refreshIcons();
+    // The width that fits the text without wrapping, at most maxWidth.
+    int preferredWidth(int maxWidth) const;
+
+    QLabel* contentLabel() const { return content_; }
+    QLabel* statsLabel() const { return stats_; }
+    QLabel* stateLabel() const { return stateTag_; }
+
+signals:
+    void copyRequested(qint64 id);
+    void editRequested(qint64 id);
+    void regenerateRequested(qint64 id);
+
+private:
+    void render();
+
+    qint64 id_ = 0;
+    QString role_;
+    QString text_;
+    MessageState state_ = MessageState::Complete;
+    QLabel* author_ = nullptr;
+    QLabel* stateTag_ = nullptr;
+    QLabel* content_ = nullptr;
+    QLabel* stats_ = nullptr;
+    QToolButton* copy_ = nullptr;
+    QToolButton* edit_ = nullptr;
+    QToolButton* regenerate_ = nullptr;
+};
+
+// "12 in · 48 out · first token 35 ms · 210.4 tokens/s"
+QString formatStats(const MessageStats& stats);
+
+} // namespace tenfold::ui

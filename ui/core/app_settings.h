@@ -1,0 +1,48 @@
+#pragma once
+// Application-wide preferences (theme, language, backend, window state), kept in an INI file in the
+// data directory so that every data directory carries its own settings and tests stay isolated.
+#include <QByteArray>
+#include <QObject>
+#include <QSettings>
+#include <QString>
+
+namespace tenfold::ui {
+
+enum class ThemeChoice { System, Light, Dark };
+enum class BackendChoice { Auto, Cpu, Vulkan };
+
+class AppSettings : public QObject {
+    Q_OBJECT
+public:
+    explicit AppSettings(const QString& dataDir, QObject* parent = nullptr);
+
+    ThemeChoice theme() const;
+    void setTheme(ThemeChoice t);
+    // "" follows the system locale; "en" or "zh_CN" force a language.
+    QString language() const;
+    void setLanguage(const QString& code);
+    BackendChoice backend() const;
+    void setBackend(BackendChoice b);
+    int threads() const;        // 0: all cores
+    void setThreads(int n);
+    int contextSize() const;    // 0: the model's training context
+    void setContextSize(int n);
+
+    QByteArray windowGeometry() const;
+    void setWindowGeometry(const QByteArray& g);
+    QString lastPage() const;
+    void setLastPage(const QString& id);
+
+    // False when the INI file cannot be written (read-only or full data directory).
+    bool sync();
+    QString fileName() const { return settings_.fileName(); }
+
+signals:
+    void themeChanged(tenfold::ui::ThemeChoice theme);
+    void languageChanged(const QString& code);
+
+private:
+    mutable QSettings settings_;
+};
+
+} // namespace tenfold::ui

@@ -1,0 +1,18 @@
+// The pages of the desktop app, in sidebar order. A new area is one more entry here.
+#include "chat/chat_page.h"
+#include "core/page.h"
+#include "models/models_page.h"
+#include "settings/settings_page.h"
+
+namespace tenfold::ui {
+
+PageRegistry PageRegistry::standard()
+{
+    PageRegistry r;
+    r.add({QStringLiteral("chat"), [](AppContext& c, QWidget* p) -> Page* { return new ChatPage(c, p); }});
+    r.add({QStringLiteral("models"), [](AppContext& c, QWidget* p) -> Page* { return new ModelsPage(c, p); }});
+    r.add({QStringLiteral("settings"), [](AppContext& c, QWidget* p) -> Page* { return new SettingsPage(c, p); }});
+    return r;
+}
+
+} // namespace tenfold::ui

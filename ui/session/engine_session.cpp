@@ -1,0 +1,207 @@
+#include "session/engine_session.h"
+
+#include "chat/chat_template.h"
+#include "core/error.h"
+#include "session/backend_factory.h"
+#include "session/model_facts.h"
+#include "session/prompt_builder.h"
+#include "gguf/gguf_file.h"
+#include "model/model.h"
+#include "runtime/backend.h"
+#include "runtime/generator.h"
+#include "tokenizer/tokenizer.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+
+#include <random>
+
+namespace tenfold::ui {
+namespace {
+
+// Reads every page of the mapped weights once, so the first reply is not slowed by page faults,
+// and gives the load a real progress bar that can be cancelled.
+void pageInWeights(const Model& model, const std::atomic<bool>& cancel,
+                   const std::function<void(double)>& progress)
+{
+    const GGUFFile* file = model.gguf();
+    if (!file)
+        return;
+    const auto& tensors = file->tensors();
+    uint64_t total = 0;
+    for (const auto& t : tensors)
+        total += t.nbytes;
+    uint64_t done = 0;
+    volatile uint8_t sink = 0;
+    constexpr uint64_t kPage = 4096;
+    for (const auto& t : tensors) {
+        for (uint64_t off = 0; off < t.nbytes; off += kPage) {
+            sink = sink + t.data[off];
+            if ((off & ((1u << 22) - 1)) == 0) { // every 4 MiB
+                if (cancel.load())
+                    throw Cancelled();
+                progress(total ? double(done + off) / double(total) : 1.0);
+            }
+        }
+        done += t.nbytes;
+    }
+    progress(1.0);
+}
+
+} // namespace
+
+EngineSession::EngineSession(std::shared_ptr<std::atomic<bool>> loadCancel,
+                             std::shared_ptr<std::atomic<bool>> generateCancel, QObject* parent)
+    : QObject(parent), loadCancel_(std::move(loadCancel)), generateCancel_(std::move(generateCancel))
+{
+}
+
+EngineSession::~EngineSession() { release(); }
+
+void EngineSession::release()
+{
+    context_.reset();
+    backend_.reset();
+    template_.reset();
+    model_.reset();
+    info_ = LoadedModel();
+}
+
+void EngineSession::load(const LoadRequest& request)
+{
+    release();
+    try {
+        emit loadProgress(0, tr("Reading model file"));
+        auto model = Model::loadGGUF(request.path.toStdString());
+        if (loadCancel_->load())
+            throw Cancelled();
+        emit loadProgress(5, tr("Reading weights"));
+        int lastPercent = 5;
+        pageInWeights(*model, *loadCancel_, [&](double f) {
+            const int percent = 5 + int(f * 80.0);
+            if (percent != lastPercent) {
+                lastPercent = percent;
+                emit loadProgress(percent, tr("Reading weights"));
+            }
+        });
+        emit loadProgress(85, tr("Preparing the compute device"));
+        BackendSelection selected = createBackend(request.backend, request.threads);
+        if (loadCancel_->load())
+            throw Cancelled();
+        ContextParams params;
+        params.nCtx = request.contextSize;
+        params.nThreads = request.threads;
+        auto context = selected.backend->createContext(model, params);
+        if (loadCancel_->load())
+            throw Cancelled();
+
+        ChatModelInfo chatInfo;
+        chatInfo.name = model->displayName();
+        chatInfo.architecture = model->hparams().architecture;
+        if (const GGUFFile* file = model->gguf())
+            chatInfo.chatTemplate = file->getString("tokenizer.chat_template");
+        template_ = std::make_unique<ChatTemplate>(selectChatTemplate(chatInfo));
+
+        info_.path = request.path;
+        info_.architecture = QString::fromStdString(model->hparams().architecture);
+        {
+            std::string generalName;
+            if (const GGUFFile* file = model->gguf())
+                generalName = file->getString("general.name").value_or("");
+            info_.name = modelDisplayName(QString::fromStdString(generalName), info_.architecture, request.path);
+        }
+        info_.backendName = QString::fromStdString(selected.backend->name());
+        info_.deviceTag = selected.deviceTag;
+        info_.templateName = QString::fromStdString(template_->name());
+        info_.plainCompletion = template_->isPlainCompletion();
+        info_.contextSize = context->contextSize();
+        info_.parameters = qint64(model->parameterCount());
+        model_ = std::move(model);
+        backend_ = std::move(selected.backend);
+        context_ = std::move(context);
+        emit loadProgress(100, tr("Ready"));
+        emit loaded(info_);
+    } catch (const Cancelled&) {
+        release();
+        emit loadCancelled(request.path);
+    } catch (const std::exception& e) {
+        release();
+        emit loadFailed(request.path, QString::fromStdString(e.what()));
+    }
+}
+
+void EngineSession::unload()
+{
+    release();
+    emit unloaded();
+}
+
+void EngineSession::generate(const ChatRequest& request)
+{
+    if (!model_ || !context_) {
+        emit generationFailed(request.id, tr("No model is loaded."));
+        return;
+    }
+    GenerationResult result;
+    result.id = request.id;
+    QElapsedTimer total;
+    total.start();
+    QString whole; // everything streamed so far, kept if the reply is cancelled mid-way
+    try {
+        BuiltPrompt prompt = buildPrompt(model_->tokenizer(), *template_, request, context_->contextSize());
+        result.droppedTurns = prompt.droppedTurns;
+        emit generationStarted(request.id, prompt.droppedTurns);
+
+        GenerateOptions options;
+        options.maxTokens = request.sampling.maxTokens;
+        options.sampling.temperature = float(request.sampling.temperature);
+        options.sampling.topK = request.sampling.topK;
+        options.sampling.topP = float(request.sampling.topP);
+        options.sampling.minP = float(request.sampling.minP);
+        options.sampling.repeatPenalty = float(request.sampling.repeatPenalty);
+        options.sampling.seed = request.sampling.seed >= 0 ? uint64_t(request.sampling.seed)
+                                                           : std::random_device{}();
+        options.stopStrings = template_->stopStrings();
+        options.cancel = generateCancel_.get();
+
+        // A fresh cache per reply: the prompt is re-rendered from the stored conversation, which
+        // may have been edited, trimmed or regenerated since the last call.
+        context_->truncate(0);
+        QString pending;
+        QElapsedTimer sinceEmit;
+        sinceEmit.start();
+        const GenerationStats stats = tenfold::generate(
+            *context_, *model_, prompt.tokens, options, [&](int32_t, std::string_view text) {
+                const QString chunk = QString::fromUtf8(text.data(), qsizetype(text.size()));
+                pending += chunk;
+                whole += chunk;
+                if (sinceEmit.elapsed() >= kStreamIntervalMs && !pending.isEmpty()) {
+                    emit textStreamed(request.id, pending);
+                    pending.clear();
+                    sinceEmit.restart();
+                }
+                return true;
+            });
+        if (!pending.isEmpty())
+            emit textStreamed(request.id, pending);
+        result.text = whole; // the generator never lets a stop string through
+        result.promptTokens = stats.promptTokens;
+        result.generatedTokens = stats.generatedTokens;
+        result.timeToFirstTokenMs = stats.timeToFirstTokenMs;
+        result.tokensPerSecond = stats.generatedTokensPerSecond();
+        result.cancelled = stats.stopReason == StopReason::Cancelled;
+        result.stopReason = QString::fromLatin1(stopReasonName(stats.stopReason));
+        result.totalMs = double(total.nsecsElapsed()) / 1e6;
+        emit generationFinished(result);
+    } catch (const Cancelled&) {
+        result.cancelled = true;
+        result.text = whole;
+        result.stopReason = QStringLiteral("cancelled");
+        result.totalMs = double(total.nsecsElapsed()) / 1e6;
+        emit generationFinished(result);
+    } catch (const std::exception& e) {
+        emit generationFailed(request.id, QString::fromStdString(e.what()));
+    }
+}
+
+} // namespace tenfold::ui

@@ -1,0 +1,62 @@
+#pragma once
+// One loaded model and its inference context, living on a worker thread. Requests arrive as queued
+// calls (load, generate, unload); progress, streamed text and errors leave as signals. The GUI
+// stops work through atomic flags it shares with the session, never by waiting on it.
+#include "session/engine_types.h"
+
+#include <QObject>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+namespace tenfold {
+class Backend;
+class ChatTemplate;
+class InferenceContext;
+class Model;
+}
+
+namespace tenfold::ui {
+
+class EngineSession : public QObject {
+    Q_OBJECT
+public:
+    EngineSession(std::shared_ptr<std::atomic<bool>> loadCancel,
+                  std::shared_ptr<std::atomic<bool>> generateCancel, QObject* parent = nullptr);
+    ~EngineSession() override;
+
+    // How often streamed text is handed to the GUI at most; tokens in between are merged so a
+    // fast model cannot flood the event loop.
+    static constexpr int kStreamIntervalMs = 25;
+
+public slots:
+    void load(const tenfold::ui::LoadRequest& request);
+    void generate(const tenfold::ui::ChatRequest& request);
+    void unload();
+
+signals:
+    void loadProgress(int percent, const QString& stage);
+    void loaded(const tenfold::ui::LoadedModel& model);
+    void loadFailed(const QString& path, const QString& message);
+    void loadCancelled(const QString& path);
+    void unloaded();
+
+    void generationStarted(quint64 id, int droppedTurns);
+    void textStreamed(quint64 id, const QString& chunk);
+    void generationFinished(const tenfold::ui::GenerationResult& result);
+    void generationFailed(quint64 id, const QString& message);
+
+private:
+    void release();
+
+    std::shared_ptr<std::atomic<bool>> loadCancel_;
+    std::shared_ptr<std::atomic<bool>> generateCancel_;
+    std::shared_ptr<Model> model_;
+    std::unique_ptr<Backend> backend_;
+    std::unique_ptr<InferenceContext> context_;
+    std::unique_ptr<ChatTemplate> template_;
+    LoadedModel info_;
+};
+
+} // namespace tenfold::ui

@@ -1,0 +1,35 @@
+#include "session/engine_types.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace tenfold::ui {
+
+QString SamplingSettings::toJson() const
+{
+    QJsonObject o;
+    o[QStringLiteral("temperature")] = temperature;
+    o[QStringLiteral("top_k")] = topK;
+    o[QStringLiteral("top_p")] = topP;
+    o[QStringLiteral("min_p")] = minP;
+    o[QStringLiteral("repeat_penalty")] = repeatPenalty;
+    o[QStringLiteral("max_tokens")] = maxTokens;
+    o[QStringLiteral("seed")] = double(seed);
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+SamplingSettings SamplingSettings::fromJson(const QString& json)
+{
+    SamplingSettings s;
+    const QJsonObject o = QJsonDocument::fromJson(json.toUtf8()).object();
+    s.temperature = o.value(QStringLiteral("temperature")).toDouble(s.temperature);
+    s.topK = o.value(QStringLiteral("top_k")).toInt(s.topK);
+    s.topP = o.value(QStringLiteral("top_p")).toDouble(s.topP);
+    s.minP = o.value(QStringLiteral("min_p")).toDouble(s.minP);
+    s.repeatPenalty = o.value(QStringLiteral("repeat_penalty")).toDouble(s.repeatPenalty);
+    s.maxTokens = o.value(QStringLiteral("max_tokens")).toInt(s.maxTokens);
+    s.seed = qint64(o.value(QStringLiteral("seed")).toDouble(double(s.seed)));
+    return s;
+}
+
+} // namespace tenfold::ui

@@ -1,0 +1,76 @@
+#pragma once
+// Plain values that cross the boundary between the GUI thread and the engine worker thread. They
+// are copied into queued signal/slot calls, so they hold no pointers into engine state.
+#include <QMetaType>
+#include <QString>
+#include <QVector>
+
+namespace tenfold::ui {
+
+// Per-conversation sampling settings; serialized as JSON into the store.
+struct SamplingSettings {
+    double temperature = 0.8;
+    int topK = 40;
+    double topP = 0.95;
+    double minP = 0.05;
+    double repeatPenalty = 1.1;
+    int maxTokens = 256;
+    qint64 seed = -1; // -1: a fresh random seed per reply
+
+    QString toJson() const;
+    static SamplingSettings fromJson(const QString& json); // missing keys keep their defaults
+    bool operator==(const SamplingSettings&) const = default;
+};
+
+enum class ComputeBackend { Auto, Cpu, Vulkan };
+
+struct LoadRequest {
+    QString path;
+    ComputeBackend backend = ComputeBackend::Auto;
+    int contextSize = 0; // 0: the model's training context
+    int threads = 0;     // 0: all cores
+};
+
+struct LoadedModel {
+    QString path;
+    QString name;
+    QString architecture;
+    QString backendName;  // as the backend names itself
+    QString deviceTag;    // "cpu" or "vulkan:<device>", for the usage ledger
+    QString templateName; // chat template in use ("plain" for completion models)
+    bool plainCompletion = false;
+    int contextSize = 0;
+    qint64 parameters = 0;
+};
+
+struct ChatTurn {
+    QString role; // "user" or "assistant"
+    QString content;
+};
+
+struct ChatRequest {
+    quint64 id = 0;
+    QString systemPrompt;
+    QVector<ChatTurn> turns; // oldest first; the last one is the user turn to answer
+    SamplingSettings sampling;
+};
+
+struct GenerationResult {
+    quint64 id = 0;
+    QString text;          // the whole reply, stop strings removed
+    int promptTokens = 0;
+    int generatedTokens = 0;
+    double timeToFirstTokenMs = 0;
+    double totalMs = 0;
+    double tokensPerSecond = 0;
+    int droppedTurns = 0;  // turns left out because the conversation outgrew the context
+    bool cancelled = false;
+    QString stopReason;
+};
+
+} // namespace tenfold::ui
+
+Q_DECLARE_METATYPE(tenfold::ui::LoadRequest)
+Q_DECLARE_METATYPE(tenfold::ui::LoadedModel)
+Q_DECLARE_METATYPE(tenfold::ui::ChatRequest)
+Q_DECLARE_METATYPE(tenfold::ui::GenerationResult)

@@ -1,0 +1,66 @@
+#pragma once
+// The GUI thread's handle on the engine: owns the worker thread and the EngineSession on it,
+// knows what is loaded and whether a reply is being generated, and forwards the session's signals.
+// Every call returns at once; results arrive as signals.
+#include "session/engine_types.h"
+
+#include <QObject>
+#include <QThread>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+namespace tenfold::ui {
+
+class EngineSession;
+
+class ModelHost : public QObject {
+    Q_OBJECT
+public:
+    enum class State { Empty, Loading, Ready, Generating };
+    Q_ENUM(State)
+
+    explicit ModelHost(QObject* parent = nullptr);
+    ~ModelHost() override;
+
+    State state() const { return state_; }
+    bool isLoaded() const { return loaded_.has_value(); }
+    const std::optional<LoadedModel>& loadedModel() const { return loaded_; }
+    QString loadingPath() const { return loadingPath_; }
+
+    void load(const LoadRequest& request);
+    void cancelLoad();
+    void unload();
+    // Returns the request id, or 0 when no model is ready (nothing is started then).
+    quint64 generate(ChatRequest request);
+    void stop();
+    quint64 activeRequest() const { return activeRequest_; }
+
+signals:
+    void stateChanged(tenfold::ui::ModelHost::State state);
+    void loadProgress(int percent, const QString& stage);
+    void loaded(const tenfold::ui::LoadedModel& model);
+    void loadFailed(const QString& path, const QString& message);
+    void loadCancelled(const QString& path);
+    void unloaded();
+    void generationStarted(quint64 id, int droppedTurns);
+    void textStreamed(quint64 id, const QString& chunk);
+    void generationFinished(const tenfold::ui::GenerationResult& result);
+    void generationFailed(quint64 id, const QString& message);
+
+private:
+    void setState(State s);
+
+    QThread thread_;
+    EngineSession* session_ = nullptr; // lives on thread_
+    std::shared_ptr<std::atomic<bool>> loadCancel_ = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<std::atomic<bool>> generateCancel_ = std::make_shared<std::atomic<bool>>(false);
+    State state_ = State::Empty;
+    std::optional<LoadedModel> loaded_;
+    QString loadingPath_;
+    quint64 nextRequest_ = 1;
+    quint64 activeRequest_ = 0;
+};
+
+} // namespace tenfold::ui
