@@ -24,6 +24,7 @@ struct LlamaHParams {
     int32_t nHeadKv = 0;
     int32_t nFF = 0;
     int32_t headDim = 0;       // nEmbd / nHead unless the file says otherwise
+    int32_t ropeDim = 0;       // leading dims of each head that RoPE rotates (== headDim usually)
     float ropeFreqBase = 10000.0f;
     float ropeFreqScale = 1.0f; // 1 / linear scaling factor
     bool ropeNeox = false;      // NeoX: rotate (i, i + d/2) pairs; normal: adjacent (2i, 2i+1)

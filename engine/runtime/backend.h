@@ -42,6 +42,16 @@ public:
     // Cancelled if *cancel becomes true between ops (the cache is then rolled back).
     virtual void decode(std::span<const int32_t> tokens, bool allLogits, std::vector<float>& logits,
                         const std::atomic<bool>* cancel = nullptr) = 0;
+    // Like decode(tokens, allLogits = true) but only the logits of rows firstRow..n-1 are wanted:
+    // logits receives (n - firstRow) * vocab floats. Backends override it to skip the output
+    // projection of the other rows (perplexity scores only the second half of each window).
+    virtual void decodeRows(std::span<const int32_t> tokens, int firstRow,
+                            std::vector<float>& logits, const std::atomic<bool>* cancel = nullptr)
+    {
+        decode(tokens, true, logits, cancel);
+        const size_t vocab = logits.size() / tokens.size();
+        logits.erase(logits.begin(), logits.begin() + std::ptrdiff_t(size_t(firstRow) * vocab));
+    }
     // Forgets cache entries at positions >= nPos (for regenerate, prefix reuse, speculative undo).
     virtual void truncate(int nPos) = 0;
     // Timings of the last decode() when ContextParams::profile was set; empty otherwise.

@@ -38,8 +38,10 @@ struct GenerationStats {
     double generatedTokensPerSecond() const;
 };
 
-// Called with each new token and the text it completes (may be empty mid-UTF-8 character).
-// Return false to stop.
+// Called with each new token and the text it completes (may be empty mid-UTF-8 character, or
+// while the text could be the start of a stop string). Return false to stop. Text held back when
+// generation ends (an incomplete character, a partial stop string that never completed) arrives
+// in one last call with token -1.
 using TokenCallback = std::function<bool(int32_t token, std::string_view text)>;
 
 // Evaluates `prompt` (tokens after ctx.position() are appended to the cache; a caller that wants

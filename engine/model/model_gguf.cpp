@@ -1,0 +1,182 @@
+// Model::loadGGUF: a Llama-family decoder from a GGUF file. Weights stay in the file's mapping.
+#include "model/model.h"
+
+#include "core/error.h"
+#include "gguf/gguf_file.h"
+#include "model/model_builder.h"
+#include "tokenizer/tokenizer.h"
+
+#include <array>
+#include <cmath>
+
+namespace tenfold {
+namespace {
+
+struct ArchInfo {
+    const char* name;
+    bool neox;  // RoPE pairs (i, i + d/2) rather than (2i, 2i+1)
+};
+
+// Architectures with the Llama tensor layout (TinyLlama, SmolLM and Llama 3 are "llama" in GGUF).
+constexpr std::array kArchitectures = {
+    ArchInfo{"llama", false},
+    ArchInfo{"mistral", false},
+    ArchInfo{"qwen2", true},
+};
+
+const ArchInfo& findArch(const std::string& arch, const std::string& label)
+{
+    for (const auto& a : kArchitectures)
+        if (arch == a.name)
+            return a;
+    std::string known;
+    for (const auto& a : kArchitectures)
+        known += std::string(known.empty() ? "" : ", ") + a.name;
+    throw UnsupportedError(label + ": model architecture '" + arch +
+                           "' is not supported (supported: " + known + ")");
+}
+
+class Loader {
+public:
+    Loader(const GGUFFile& f, std::string arch) : f_(f), arch_(std::move(arch)) {}
+
+    int64_t requiredInt(const std::string& suffix) const
+    {
+        const std::string key = arch_ + "." + suffix;
+        auto v = f_.getInt(key);
+        if (!v)
+            throw FormatError(f_.label(), 0, "metadata key '" + key + "' is missing");
+        return *v;
+    }
+    std::optional<int64_t> optionalInt(const std::string& suffix) const
+    {
+        return f_.getInt(arch_ + "." + suffix);
+    }
+    std::optional<double> optionalFloat(const std::string& suffix) const
+    {
+        return f_.getFloat(arch_ + "." + suffix);
+    }
+
+    WeightTensor tensor(const std::string& name, bool required) const
+    {
+        WeightTensor w;
+        w.name = name;
+        const GGUFTensorInfo* t = f_.findTensor(name);
+        if (!t) {
+            if (required)
+                throw FormatError(f_.label(), 0, "required tensor '" + name + "' is missing");
+            return w;
+        }
+        if (t->ne.empty() || t->ne.size() > 2)
+            throw FormatError(f_.label(), 0, "tensor '" + name + "' has " +
+                                                 std::to_string(t->ne.size()) +
+                                                 " dimensions; expected 1 or 2");
+        w.type = t->type;
+        w.ne0 = t->ne[0];
+        w.ne1 = t->ne.size() > 1 ? t->ne[1] : 1;
+        w.rowBytes = rowBytes(w.type, w.ne0);
+        w.data = t->data;
+        return w;
+    }
+
+private:
+    const GGUFFile& f_;
+    std::string arch_;
+};
+
+int32_t checkedInt32(int64_t v, const std::string& what, const std::string& label)
+{
+    if (v <= 0 || v > (int64_t(1) << 30))
+        throw FormatError(label, 0, what + " = " + std::to_string(v) + " is out of range");
+    return int32_t(v);
+}
+
+} // namespace
+
+std::shared_ptr<Model> Model::loadGGUF(const std::filesystem::path& path)
+{
+    std::shared_ptr<GGUFFile> file = GGUFFile::open(path);
+    const std::string label = file->label();
+    const auto archName = file->getString("general.architecture");
+    if (!archName)
+        throw FormatError(label, 0, "metadata key 'general.architecture' is missing");
+    const ArchInfo& arch = findArch(*archName, label);
+    Loader ld(*file, arch.name);
+
+    auto model = ModelBuilder::create();
+    LlamaHParams& hp = ModelBuilder::hparams(*model);
+    hp.architecture = arch.name;
+    hp.nEmbd = checkedInt32(ld.requiredInt("embedding_length"), "embedding_length", label);
+    hp.nLayer = checkedInt32(ld.requiredInt("block_count"), "block_count", label);
+    hp.nFF = checkedInt32(ld.requiredInt("feed_forward_length"), "feed_forward_length", label);
+    hp.nHead = checkedInt32(ld.requiredInt("attention.head_count"), "head_count", label);
+    hp.nHeadKv = checkedInt32(ld.optionalInt("attention.head_count_kv").value_or(hp.nHead),
+                              "head_count_kv", label);
+    hp.nCtxTrain = checkedInt32(ld.optionalInt("context_length").value_or(2048), "context_length",
+                                label);
+    hp.headDim = checkedInt32(ld.optionalInt("attention.key_length").value_or(hp.nEmbd / hp.nHead),
+                              "attention.key_length", label);
+    if (auto vl = ld.optionalInt("attention.value_length"); vl && *vl != hp.headDim)
+        throw UnsupportedError(label + ": attention.value_length " + std::to_string(*vl) +
+                               " differs from key_length " + std::to_string(hp.headDim));
+    hp.ropeDim = checkedInt32(ld.optionalInt("rope.dimension_count").value_or(hp.headDim),
+                              "rope.dimension_count", label);
+    hp.rmsEps = float(ld.optionalFloat("attention.layer_norm_rms_epsilon").value_or(1e-5));
+    hp.ropeFreqBase = float(ld.optionalFloat("rope.freq_base").value_or(10000.0));
+    hp.ropeNeox = arch.neox;
+    if (auto scaling = file->getString(hp.architecture + ".rope.scaling.type")) {
+        if (*scaling == "linear") {
+            const double factor = ld.optionalFloat("rope.scaling.factor").value_or(1.0);
+            if (!(factor > 0.0))
+                throw FormatError(label, 0, "rope.scaling.factor must be positive");
+            hp.ropeFreqScale = float(1.0 / factor);
+        } else if (*scaling != "none") {
+            throw UnsupportedError(label + ": RoPE scaling type '" + *scaling +
+                                   "' is not supported (supported: none, linear)");
+        }
+    } else if (auto linear = ld.optionalFloat("rope.scale_linear")) { // older files
+        if (!(*linear > 0.0))
+            throw FormatError(label, 0, "rope.scale_linear must be positive");
+        hp.ropeFreqScale = float(1.0 / *linear);
+    }
+    if (!(hp.rmsEps > 0.0f) || !(hp.ropeFreqBase > 0.0f))
+        throw FormatError(label, 0, "RMSNorm epsilon and RoPE base must be positive");
+
+    WeightTensor& embd = ModelBuilder::tokenEmbedding(*model);
+    embd = ld.tensor("token_embd.weight", true);
+    hp.nVocab = checkedInt32(embd.ne1, "vocabulary size (token_embd rows)", label);
+    ModelBuilder::outputNorm(*model) = ld.tensor("output_norm.weight", true);
+    WeightTensor out = ld.tensor("output.weight", false);
+    hp.tiedOutput = !out.present();
+    ModelBuilder::output(*model) = hp.tiedOutput ? embd : out;
+
+    auto& layers = ModelBuilder::layers(*model);
+    layers.resize(size_t(hp.nLayer));
+    for (int i = 0; i < hp.nLayer; ++i) {
+        const std::string p = "blk." + std::to_string(i) + ".";
+        LayerWeights& l = layers[size_t(i)];
+        l.attnNorm = ld.tensor(p + "attn_norm.weight", true);
+        l.wq = ld.tensor(p + "attn_q.weight", true);
+        l.wk = ld.tensor(p + "attn_k.weight", true);
+        l.wv = ld.tensor(p + "attn_v.weight", true);
+        l.bq = ld.tensor(p + "attn_q.bias", false);
+        l.bk = ld.tensor(p + "attn_k.bias", false);
+        l.bv = ld.tensor(p + "attn_v.bias", false);
+        l.wo = ld.tensor(p + "attn_output.weight", true);
+        l.ffnNorm = ld.tensor(p + "ffn_norm.weight", true);
+        l.ffnGate = ld.tensor(p + "ffn_gate.weight", true);
+        l.ffnUp = ld.tensor(p + "ffn_up.weight", true);
+        l.ffnDown = ld.tensor(p + "ffn_down.weight", true);
+    }
+    ModelBuilder::validate(*model, label);
+
+    ModelBuilder::tokenizer(*model) = Tokenizer::fromGGUF(*file);
+    if (model->tokenizer().vocabSize() > hp.nVocab)
+        throw FormatError(label, 0, "tokenizer has " + std::to_string(model->tokenizer().vocabSize()) +
+                                        " tokens but token_embd has " + std::to_string(hp.nVocab) +
+                                        " rows");
+    ModelBuilder::gguf(*model) = std::move(file);
+    return model;
+}
+
+} // namespace tenfold

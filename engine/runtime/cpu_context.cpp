@@ -1,0 +1,273 @@
+// The Llama-family forward pass on the CPU:
+//   x = embed(tokens)
+//   per layer: x += Wo attn(rope(Wq n(x)), rope(Wk n(x)), Wv n(x));  x += Wdown(silu(Wgate n(x)) * Wup n(x))
+//   logits = Wout n(x)
+#include "runtime/cpu_context.h"
+
+#include "core/error.h"
+#include "runtime/cpu_ops.h"
+#include "tensor/kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace tenfold {
+
+CpuContext::CpuContext(std::shared_ptr<const Model> model, const ContextParams& params,
+                       int nThreads, std::shared_ptr<std::atomic<uint64_t>> memoryCounter)
+    : model_(std::move(model)),
+      hp_(model_->hparams()),
+      nCtx_(params.nCtx > 0 ? params.nCtx : hp_.nCtxTrain),
+      kvType_(params.kvType),
+      profile_(params.profile),
+      pool_(params.nThreads > 0 ? params.nThreads : nThreads),
+      matmul_(pool_.size()),
+      memoryCounter_(std::move(memoryCounter))
+{
+    if (kvType_ != GGMLType::F16 && kvType_ != GGMLType::F32)
+        throw UnsupportedError(std::string("KV cache type ") + typeName(kvType_) +
+                               " is not supported by the CPU backend (use F16 or F32)");
+    if (nCtx_ <= 0)
+        throw InvalidArgument("context size must be positive, got " + std::to_string(nCtx_));
+    kvElemBytes_ = kvType_ == GGMLType::F16 ? 2 : 4;
+    const size_t kvDim = size_t(hp_.nHeadKv) * size_t(hp_.headDim);
+    const size_t layerBytes = size_t(nCtx_) * kvDim * kvElemBytes_;
+    kCache_.resize(size_t(hp_.nLayer));
+    vCache_.resize(size_t(hp_.nLayer));
+    for (int l = 0; l < hp_.nLayer; ++l) {
+        kCache_[size_t(l)].resize(layerBytes);
+        vCache_[size_t(l)].resize(layerBytes);
+    }
+    scores_.resize(size_t(pool_.size()));
+    for (auto& s : scores_)
+        s.resize(size_t(nCtx_) + 8);
+    bytes_ = 2 * layerBytes * size_t(hp_.nLayer) + size_t(pool_.size()) * size_t(nCtx_) * 4;
+    reserveBatch(1);
+    if (memoryCounter_)
+        memoryCounter_->fetch_add(bytes_);
+}
+
+CpuContext::~CpuContext()
+{
+    if (memoryCounter_)
+        memoryCounter_->fetch_sub(bytes_);
+}
+
+void CpuContext::reserveBatch(int T)
+{
+    if (T <= batchCap_)
+        return;
+    const size_t t = size_t(T);
+    const size_t qDim = size_t(hp_.nHead) * size_t(hp_.headDim);
+    const size_t kvDim = size_t(hp_.nHeadKv) * size_t(hp_.headDim);
+    const uint64_t before = uint64_t(x_.capacity() + xn_.capacity() + q_.capacity() +
+                                     k_.capacity() + v_.capacity() + attn_.capacity() +
+                                     tmp_.capacity() + gate_.capacity() + up_.capacity() +
+                                     ffn_.capacity()) * 4;
+    x_.resize(t * size_t(hp_.nEmbd));
+    xn_.resize(t * size_t(hp_.nEmbd));
+    tmp_.resize(t * size_t(hp_.nEmbd));
+    q_.resize(t * qDim);
+    attn_.resize(t * qDim);
+    k_.resize(t * kvDim);
+    v_.resize(t * kvDim);
+    gate_.resize(t * size_t(hp_.nFF));
+    up_.resize(t * size_t(hp_.nFF));
+    ffn_.resize(t * size_t(hp_.nFF));
+    cos_.resize(t * size_t(hp_.ropeDim / 2));
+    sin_.resize(t * size_t(hp_.ropeDim / 2));
+    positions_.resize(t);
+    const uint64_t after = uint64_t(x_.capacity() + xn_.capacity() + q_.capacity() +
+                                    k_.capacity() + v_.capacity() + attn_.capacity() +
+                                    tmp_.capacity() + gate_.capacity() + up_.capacity() +
+                                    ffn_.capacity()) * 4;
+    if (memoryCounter_)
+        memoryCounter_->fetch_add(after - before);
+    bytes_ += after - before;
+    batchCap_ = T;
+}
+
+void CpuContext::truncate(int nPos)
+{
+    if (nPos < 0)
+        throw InvalidArgument("truncate position must not be negative, got " + std::to_string(nPos));
+    pos_ = std::min(pos_, nPos);
+}
+
+void CpuContext::check(std::span<const int32_t> tokens) const
+{
+    if (tokens.empty())
+        throw InvalidArgument("decode needs at least one token");
+    if (int64_t(pos_) + int64_t(tokens.size()) > nCtx_)
+        throw InvalidArgument(std::to_string(tokens.size()) + " tokens at position " +
+                              std::to_string(pos_) + " exceed the context size of " +
+                              std::to_string(nCtx_) + " tokens");
+    for (size_t i = 0; i < tokens.size(); ++i)
+        if (tokens[i] < 0 || tokens[i] >= hp_.nVocab)
+            throw InvalidArgument("token id " + std::to_string(tokens[i]) + " at index " +
+                                  std::to_string(i) + " is outside the vocabulary of " +
+                                  std::to_string(hp_.nVocab));
+}
+
+void CpuContext::decode(std::span<const int32_t> tokens, bool allLogits,
+                        std::vector<float>& logits, const std::atomic<bool>* cancel)
+{
+    check(tokens);
+    timings_.clear();
+    // The cache rows beyond pos_ are scratch until the pass completes, so a cancelled or failed
+    // pass leaves the context exactly as it was.
+    forward(tokens, allLogits ? 0 : int(tokens.size()) - 1, logits, cancel);
+    pos_ += int(tokens.size());
+}
+
+void CpuContext::decodeRows(std::span<const int32_t> tokens, int firstRow,
+                            std::vector<float>& logits, const std::atomic<bool>* cancel)
+{
+    check(tokens);
+    if (firstRow < 0 || firstRow >= int(tokens.size()))
+        throw InvalidArgument("first logits row " + std::to_string(firstRow) +
+                              " is outside the batch of " + std::to_string(tokens.size()));
+    timings_.clear();
+    forward(tokens, firstRow, logits, cancel);
+    pos_ += int(tokens.size());
+}
+
+template <class F>
+void CpuContext::op(const char* name, int layer, const std::atomic<bool>* cancel, F&& fn)
+{
+    if (cancel && cancel->load(std::memory_order_relaxed))
+        throw Cancelled();
+    if (!profile_) {
+        fn();
+        return;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    const auto t1 = std::chrono::steady_clock::now();
+    timings_.push_back({name, layer, std::chrono::duration<double, std::micro>(t1 - t0).count()});
+}
+
+void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
+                         std::vector<float>& logits, const std::atomic<bool>* cancel)
+{
+    const int T = int(tokens.size());
+    reserveBatch(T);
+    const int E = hp_.nEmbd, H = hp_.nHead, Hkv = hp_.nHeadKv, D = hp_.headDim, FF = hp_.nFF;
+    const int qDim = H * D, kvDim = Hkv * D, halfRot = hp_.ropeDim / 2;
+    const int groupSize = H / Hkv;
+    const float scale = 1.0f / std::sqrt(float(D));
+    const Model& m = *model_;
+
+    op("embed", -1, cancel, [&] {
+        const WeightTensor& emb = m.tokenEmbedding();
+        const auto dequantize = kernels(emb.type).dequantizeRow;
+        for (int t = 0; t < T; ++t)
+            dequantize(emb.row(tokens[size_t(t)]), x_.data() + size_t(t) * E, E);
+        for (int t = 0; t < T; ++t)
+            positions_[size_t(t)] = pos_ + t;
+        ropeTable(positions_.data(), T, hp_.ropeDim, hp_.ropeFreqBase, hp_.ropeFreqScale,
+                  cos_.data(), sin_.data());
+    });
+
+    for (int il = 0; il < hp_.nLayer; ++il) {
+        const LayerWeights& L = m.layers()[size_t(il)];
+        uint8_t* kc = kCache_[size_t(il)].data();
+        uint8_t* vc = vCache_[size_t(il)].data();
+
+        op("attn_norm", il, cancel, [&] {
+            rowsParallel(T, [&](int t) {
+                rmsNorm(x_.data() + size_t(t) * E, reinterpret_cast<const float*>(L.attnNorm.data),
+                        xn_.data() + size_t(t) * E, E, hp_.rmsEps);
+            });
+        });
+        op("matmul_qkv", il, cancel, [&] {
+            const MatmulJob jobs[3] = {{&L.wq, q_.data(), qDim},
+                                       {&L.wk, k_.data(), kvDim},
+                                       {&L.wv, v_.data(), kvDim}};
+            matmul_.run(pool_, jobs, xn_.data(), T, E);
+        });
+        op("rope_kv_store", il, cancel, [&] {
+            rowsParallel(T, [&](int t) {
+                float* q = q_.data() + size_t(t) * qDim;
+                float* k = k_.data() + size_t(t) * kvDim;
+                float* v = v_.data() + size_t(t) * kvDim;
+                if (L.bq.present())
+                    addInPlace(q, reinterpret_cast<const float*>(L.bq.data), qDim);
+                if (L.bk.present())
+                    addInPlace(k, reinterpret_cast<const float*>(L.bk.data), kvDim);
+                if (L.bv.present())
+                    addInPlace(v, reinterpret_cast<const float*>(L.bv.data), kvDim);
+                const float* c = cos_.data() + size_t(t) * halfRot;
+                const float* s = sin_.data() + size_t(t) * halfRot;
+                rope(q, H, D, hp_.ropeDim, c, s, hp_.ropeNeox);
+                rope(k, Hkv, D, hp_.ropeDim, c, s, hp_.ropeNeox);
+                const size_t at = size_t(pos_ + t) * size_t(kvDim) * kvElemBytes_;
+                storeCacheRow(k, kc + at, kvType_, kvDim);
+                storeCacheRow(v, vc + at, kvType_, kvDim);
+            });
+        });
+        op("attention", il, cancel, [&] {
+            // Tasks are (token, head) pairs; later tokens see more keys, which the pool's
+            // dynamic chunks even out.
+            pool_.parallelFor(int64_t(T) * H, 1, [&](int64_t b, int64_t e, int slot) {
+                float* scores = scores_[size_t(slot)].data();
+                for (int64_t i = b; i < e; ++i) {
+                    const int t = int(i / H), h = int(i % H), g = h / groupSize;
+                    const size_t off = size_t(g) * size_t(D) * kvElemBytes_;
+                    attendOne(q_.data() + size_t(t) * qDim + size_t(h) * D, kc + off, vc + off,
+                              kvType_, kvDim, pos_ + t + 1, D, scale, scores,
+                              attn_.data() + size_t(t) * qDim + size_t(h) * D);
+                }
+            });
+        });
+        op("matmul_wo", il, cancel, [&] {
+            const MatmulJob job{&L.wo, tmp_.data(), E};
+            matmul_.run(pool_, {&job, 1}, attn_.data(), T, qDim);
+        });
+        op("residual_ffn_norm", il, cancel, [&] {
+            rowsParallel(T, [&](int t) {
+                float* x = x_.data() + size_t(t) * E;
+                addInPlace(x, tmp_.data() + size_t(t) * E, E);
+                rmsNorm(x, reinterpret_cast<const float*>(L.ffnNorm.data),
+                        xn_.data() + size_t(t) * E, E, hp_.rmsEps);
+            });
+        });
+        op("matmul_gate_up", il, cancel, [&] {
+            const MatmulJob jobs[2] = {{&L.ffnGate, gate_.data(), FF}, {&L.ffnUp, up_.data(), FF}};
+            matmul_.run(pool_, jobs, xn_.data(), T, E);
+        });
+        op("swiglu", il, cancel, [&] {
+            rowsParallel(T, [&](int t) {
+                const size_t o = size_t(t) * FF;
+                swiglu(gate_.data() + o, up_.data() + o, ffn_.data() + o, FF);
+            });
+        });
+        op("matmul_down", il, cancel, [&] {
+            const MatmulJob job{&L.ffnDown, tmp_.data(), E};
+            matmul_.run(pool_, {&job, 1}, ffn_.data(), T, FF);
+        });
+        op("residual", il, cancel, [&] {
+            rowsParallel(T, [&](int t) {
+                addInPlace(x_.data() + size_t(t) * E, tmp_.data() + size_t(t) * E, E);
+            });
+        });
+    }
+
+    const int first = firstRow;
+    const int rows = T - first;
+    op("output_norm", -1, cancel, [&] {
+        rowsParallel(rows, [&](int r) {
+            const size_t t = size_t(first + r);
+            rmsNorm(x_.data() + t * E, reinterpret_cast<const float*>(m.outputNorm().data),
+                    xn_.data() + t * E, E, hp_.rmsEps);
+        });
+    });
+    op("matmul_output", -1, cancel, [&] {
+        logits.resize(size_t(rows) * size_t(hp_.nVocab));
+        const MatmulJob job{&m.output(), logits.data(), hp_.nVocab};
+        matmul_.run(pool_, {&job, 1}, xn_.data() + size_t(first) * E, rows, E);
+    });
+}
+
+} // namespace tenfold

@@ -1,0 +1,77 @@
+#pragma once
+// Internal: one sequence on the CPU backend. Holds the KV cache (per layer, [position][kvDim] in
+// F16 or F32) and the activation buffers, grown to the largest batch seen so a decode step
+// allocates nothing.
+#include "model/model.h"
+#include "runtime/backend.h"
+#include "runtime/matmul.h"
+#include "runtime/thread_pool.h"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+namespace tenfold {
+
+class CpuContext final : public InferenceContext {
+public:
+    CpuContext(std::shared_ptr<const Model> model, const ContextParams& params, int nThreads,
+               std::shared_ptr<std::atomic<uint64_t>> memoryCounter);
+    ~CpuContext() override;
+
+    int contextSize() const override { return nCtx_; }
+    int position() const override { return pos_; }
+    void decode(std::span<const int32_t> tokens, bool allLogits, std::vector<float>& logits,
+                const std::atomic<bool>* cancel = nullptr) override;
+    void decodeRows(std::span<const int32_t> tokens, int firstRow, std::vector<float>& logits,
+                    const std::atomic<bool>* cancel = nullptr) override;
+    void truncate(int nPos) override;
+    std::vector<OpTiming> lastTimings() const override { return timings_; }
+
+    // Tests: force the GEMM (1) or mat-vec (0) matmul path; -1 automatic.
+    void forceMatmulPath(int gemm) { matmul_.forcePath(gemm); }
+    int threads() const { return pool_.size(); }
+    uint64_t bytesHeld() const { return bytes_; }
+
+private:
+    void reserveBatch(int T);
+    void check(std::span<const int32_t> tokens) const;
+    // Logits of rows firstRow..n-1.
+    void forward(std::span<const int32_t> tokens, int firstRow, std::vector<float>& logits,
+                 const std::atomic<bool>* cancel);
+    template <class F>
+    void op(const char* name, int layer, const std::atomic<bool>* cancel, F&& fn);
+    template <class F>
+    void rowsParallel(int T, F&& perRow)
+    {
+        if (T == 1) {
+            perRow(0);
+            return;
+        }
+        pool_.parallelFor(T, 1, [&perRow](int64_t b, int64_t e, int) {
+            for (int64_t t = b; t < e; ++t)
+                perRow(int(t));
+        });
+    }
+
+    std::shared_ptr<const Model> model_;
+    LlamaHParams hp_;
+    int nCtx_;
+    GGMLType kvType_;
+    bool profile_;
+    ThreadPool pool_;
+    Matmul matmul_;
+    int pos_ = 0;
+    size_t kvElemBytes_;
+    std::vector<std::vector<uint8_t>> kCache_, vCache_;
+
+    int batchCap_ = 0;
+    std::vector<float> x_, xn_, q_, k_, v_, attn_, tmp_, gate_, up_, ffn_, cos_, sin_;
+    std::vector<int32_t> positions_;
+    std::vector<std::vector<float>> scores_; // per thread, nCtx floats
+    std::vector<OpTiming> timings_;
+    uint64_t bytes_ = 0;
+    std::shared_ptr<std::atomic<uint64_t>> memoryCounter_;
+};
+
+} // namespace tenfold

@@ -1,0 +1,36 @@
+#include "runtime/gemm.h"
+
+#include "runtime/cpu_ops.h"
+
+namespace tenfold::gemm {
+
+void packPanel(const float* rows, int nr, int64_t ldr, int kc, float* panel)
+{
+    for (int k = 0; k < kc; ++k) {
+        float* dst = panel + int64_t(k) * kNR;
+        int c = 0;
+        for (; c < nr; ++c)
+            dst[c] = rows[int64_t(c) * ldr + k];
+        for (; c < kNR; ++c)
+            dst[c] = 0.0f;
+    }
+}
+
+void kernelRef(const float* x, int64_t ldx, int mr, const float* panel, int K, float* y,
+               int64_t ldy, int nr, bool accumulate)
+{
+    for (int r = 0; r < mr; ++r)
+        for (int c = 0; c < nr; ++c) {
+            float s = 0.0f;
+            for (int k = 0; k < K; ++k)
+                s += x[r * ldx + k] * panel[int64_t(k) * kNR + c];
+            y[r * ldy + c] = accumulate ? y[r * ldy + c] + s : s;
+        }
+}
+
+KernelFn bestKernel()
+{
+    return cpuOpsUseAvx2() ? kernelAvx2 : kernelRef;
+}
+
+} // namespace tenfold::gemm

@@ -1,0 +1,205 @@
+#include "runtime/matmul.h"
+
+#include "core/error.h"
+#include "runtime/gemm.h"
+#include "tensor/kernels.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace tenfold {
+namespace {
+
+constexpr int kTileRows = 4;          // vecDotTile handles up to 4 x 4
+constexpr int kGemmRowBlock = 256;     // activation rows per cache block in the GEMM path
+constexpr int kGemmDepth = 128;       // K per micro-kernel call (panel block of 8 KiB)
+
+struct AlignedFloats {
+    float* p = nullptr;
+    size_t n = 0;
+    ~AlignedFloats() { std::free(p); }
+    float* get(size_t count)
+    {
+        if (count > n) {
+            std::free(p);
+            n = (count + 15) & ~size_t(15);
+            p = static_cast<float*>(std::aligned_alloc(64, n * sizeof(float)));
+            if (!p)
+                throw std::bad_alloc();
+        }
+        return p;
+    }
+};
+
+} // namespace
+
+// Row ranges across several jobs, split into units of `unit` rows per job. Reuses `units` so a
+// decode step does not allocate.
+void Matmul::splitUnits(std::span<const MatmulJob> jobs, int64_t unit)
+{
+    std::vector<RowUnit>& units = units_;
+    units.clear();
+    for (int j = 0; j < int(jobs.size()); ++j)
+        for (int64_t r = 0; r < jobs[size_t(j)].w->ne1; r += unit)
+            units.push_back({j, r, std::min(jobs[size_t(j)].w->ne1, r + unit)});
+}
+
+struct Matmul::ThreadScratch {
+    AlignedFloats rows;
+    AlignedFloats panel;
+};
+
+Matmul::Matmul(int nThreads)
+{
+    // TENFOLD_MATMUL_PATH=gemm|matvec pins the path, for benchmarking one against the other.
+    if (const char* env = std::getenv("TENFOLD_MATMUL_PATH")) {
+        if (std::strcmp(env, "gemm") == 0)
+            forced_ = 1;
+        else if (std::strcmp(env, "matvec") == 0)
+            forced_ = 0;
+    }
+    for (int i = 0; i < std::max(1, nThreads); ++i)
+        scratch_.push_back(std::make_unique<ThreadScratch>());
+}
+
+Matmul::~Matmul() = default;
+
+void Matmul::run(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T,
+                 int64_t ldx)
+{
+    if (jobs.empty() || T <= 0)
+        return;
+    while (int(scratch_.size()) < pool.size())
+        scratch_.push_back(std::make_unique<ThreadScratch>());
+    // Dequantizing 16-row panels to F32 once per block of activation rows and running the F32
+    // micro-kernel measured faster than the per-type tiles for every type once there are a few
+    // rows (about 85 vs 45-65 GFLOP/s per core at 256 rows).
+    const bool gemm = forced_ >= 0 ? forced_ == 1 : T >= kGemmMinRows;
+    if (gemm)
+        runGemm(pool, jobs, x, T, ldx);
+    else
+        runVecDot(pool, jobs, x, T, ldx);
+}
+
+void Matmul::runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T,
+                       int64_t ldx)
+{
+    const int64_t K = jobs[0].w->ne0;
+    // Quantize the activations once per distinct vecDotType.
+    GGMLType types[4];
+    int nTypes = 0;
+    jobType_.resize(jobs.size());
+    std::vector<int>& jobType = jobType_;
+    for (size_t j = 0; j < jobs.size(); ++j) {
+        const GGMLType vt = kernels(jobs[j].w->type).vecDotType;
+        int idx = 0;
+        while (idx < nTypes && types[idx] != vt)
+            ++idx;
+        if (idx == nTypes) {
+            if (nTypes == 4)
+                throw UnsupportedError("too many activation types in one matmul");
+            types[nTypes++] = vt;
+        }
+        jobType[j] = idx;
+    }
+    const void* act[4];
+    size_t actStride[4];
+    for (int i = 0; i < nTypes; ++i) {
+        if (types[i] == GGMLType::F32) {
+            act[i] = x;
+            actStride[i] = size_t(ldx) * 4;
+            continue;
+        }
+        actStride[i] = rowBytes(types[i], K);
+        auto& buf = quantized_[i];
+        if (buf.size() < actStride[i] * size_t(T))
+            buf.resize(actStride[i] * size_t(T));
+        const auto quantize = kernels(types[i]).quantizeRow;
+        uint8_t* dst = buf.data();
+        const size_t stride = actStride[i];
+        if (T == 1 || K * T < 4096) {
+            for (int t = 0; t < T; ++t)
+                quantize(x + int64_t(t) * ldx, dst + size_t(t) * stride, K);
+        } else {
+            pool.parallelFor(T, 1, [&](int64_t b, int64_t e, int) {
+                for (int64_t t = b; t < e; ++t)
+                    quantize(x + t * ldx, dst + size_t(t) * stride, K);
+            });
+        }
+        act[i] = buf.data();
+    }
+
+    splitUnits(jobs, 16);
+    const std::vector<RowUnit>& units = units_;
+    pool.parallelFor(int64_t(units.size()), 1, [&](int64_t u0, int64_t u1, int) {
+        for (int64_t u = u0; u < u1; ++u) {
+            const RowUnit& ru = units[size_t(u)];
+            const MatmulJob& job = jobs[size_t(ru.job)];
+            const WeightTensor& w = *job.w;
+            const TypeKernels& k = kernels(w.type);
+            const uint8_t* a = static_cast<const uint8_t*>(act[jobType[size_t(ru.job)]]);
+            const size_t aStride = actStride[jobType[size_t(ru.job)]];
+            for (int64_t r = ru.row0; r < ru.row1; r += kTileRows) {
+                const int nr = int(std::min<int64_t>(kTileRows, ru.row1 - r));
+                for (int t = 0; t < T; t += kTileRows) {
+                    const int nc = std::min(kTileRows, T - t);
+                    // A single activation row streams the weights once either way, and the
+                    // plain dot is the faster loop for it.
+                    if (k.vecDotTile && nc > 1) {
+                        k.vecDotTile(K, w.row(r), w.rowBytes, nr, a + size_t(t) * aStride, aStride,
+                                     nc, job.y + int64_t(t) * job.ldy + r, size_t(job.ldy));
+                    } else {
+                        for (int c = 0; c < nc; ++c)
+                            for (int rr = 0; rr < nr; ++rr)
+                                job.y[int64_t(t + c) * job.ldy + r + rr] =
+                                    k.vecDot(K, w.row(r + rr), a + size_t(t + c) * aStride);
+                    }
+                }
+            }
+        }
+    });
+}
+
+void Matmul::runGemm(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T,
+                     int64_t ldx)
+{
+    const int K = int(jobs[0].w->ne0);
+    const gemm::KernelFn kernel = gemm::bestKernel();
+    splitUnits(jobs, gemm::kNR);
+    const std::vector<RowUnit>& units = units_;
+    // Blocks of K keep a packed panel (kGemmDepth x 16 floats) and the activation rows it meets
+    // in L1; the rows of a weight panel are dequantized once per block of activation rows.
+    pool.parallelFor(int64_t(units.size()), 1, [&](int64_t u0, int64_t u1, int thread) {
+        ThreadScratch& s = *scratch_[size_t(thread)];
+        float* rows = s.rows.get(size_t(gemm::kNR) * size_t(K));
+        float* panel = s.panel.get(size_t(gemm::kNR) * size_t(K));
+        for (int t0 = 0; t0 < T; t0 += kGemmRowBlock) {
+            const int t1 = std::min(T, t0 + kGemmRowBlock);
+            for (int64_t u = u0; u < u1; ++u) {
+                const RowUnit& ru = units[size_t(u)];
+                const MatmulJob& job = jobs[size_t(ru.job)];
+                const WeightTensor& w = *job.w;
+                const int nr = int(ru.row1 - ru.row0);
+                const auto dequantize = kernels(w.type).dequantizeRow;
+                for (int r = 0; r < nr; ++r)
+                    dequantize(w.row(ru.row0 + r), rows + int64_t(r) * K, K);
+                for (int k0 = 0; k0 < K; k0 += kGemmDepth) {
+                    const int kc = std::min(kGemmDepth, K - k0);
+                    float* p = panel + int64_t(k0) * gemm::kNR;
+                    gemm::packPanel(rows + k0, nr, K, kc, p);
+                }
+                for (int k0 = 0; k0 < K; k0 += kGemmDepth) {
+                    const int kc = std::min(kGemmDepth, K - k0);
+                    for (int t = t0; t < t1; t += gemm::kMR) {
+                        const int mr = std::min(gemm::kMR, t1 - t);
+                        kernel(x + int64_t(t) * ldx + k0, ldx, mr, panel + int64_t(k0) * gemm::kNR,
+                               kc, job.y + int64_t(t) * job.ldy + ru.row0, job.ldy, nr, k0 > 0);
+                    }
+                }
+            }
+        }
+    });
+}
+
+} // namespace tenfold

@@ -1,0 +1,56 @@
+#pragma once
+// Y = X W^T for the CPU backend on weights of any type, without dequantizing whole matrices.
+// Mat-vec path: each activation row is quantized once into the weight's vecDotType and the weight
+// rows are split across threads; 4x4 tiles (vecDotTile) reuse each loaded weight block across
+// activation rows. GEMM path, for many rows (prompt processing): each thread dequantizes 16-row
+// panels of its weight rows and runs the F32 micro-kernel over blocks of activation rows.
+#include "model/model.h"
+#include "runtime/thread_pool.h"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace tenfold {
+
+struct MatmulJob {
+    const WeightTensor* w = nullptr; // [ne1 rows of ne0]
+    float* y = nullptr;              // [T, w->ne1], row stride ldy
+    int64_t ldy = 0;
+};
+
+class Matmul {
+public:
+    explicit Matmul(int nThreads);
+    ~Matmul();
+    // Fewer activation rows than this take the quantized mat-vec path.
+    static constexpr int kGemmMinRows = 32;
+
+    // All jobs read the same x [T, K] (row stride ldx); K == every job's w->ne0.
+    void run(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T,
+             int64_t ldx);
+    // Forces one path (tests compare them); -1 = automatic.
+    void forcePath(int gemm) { forced_ = gemm; }
+
+private:
+    void runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T,
+                   int64_t ldx);
+    void runGemm(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T,
+                 int64_t ldx);
+
+    struct RowUnit {
+        int job;
+        int64_t row0, row1;
+    };
+    void splitUnits(std::span<const MatmulJob> jobs, int64_t unit);
+
+    struct ThreadScratch;
+    std::vector<RowUnit> units_;
+    std::vector<int> jobType_;
+    std::vector<std::unique_ptr<ThreadScratch>> scratch_;
+    std::vector<uint8_t> quantized_[4]; // activation rows per distinct vecDotType in a call
+    int forced_ = -1;
+};
+
+} // namespace tenfold

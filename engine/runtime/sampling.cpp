@@ -1,0 +1,113 @@
+// Sampling chain, in llama.cpp's order: repetition penalty, top-k, top-p, min-p (both on the
+// untempered distribution), temperature, then one draw from the seeded generator.
+#include "runtime/sampling.h"
+
+#include "core/error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+namespace tenfold {
+
+int32_t argmax(std::span<const float> logits)
+{
+    if (logits.empty())
+        throw InvalidArgument("argmax of an empty logits row");
+    int32_t best = 0;
+    for (size_t i = 1; i < logits.size(); ++i)
+        if (logits[i] > logits[size_t(best)])
+            best = int32_t(i);
+    return best;
+}
+
+Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {}
+
+int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history)
+{
+    if (logits.empty())
+        throw InvalidArgument("cannot sample from an empty logits row");
+    const int32_t n = int32_t(logits.size());
+    candidates_.resize(size_t(n));
+    for (int32_t i = 0; i < n; ++i)
+        candidates_[size_t(i)] = {logits[size_t(i)], i};
+
+    // Repetition penalty: each distinct recent token once (CTRL-style: shrink positive logits,
+    // grow negative ones).
+    if (params_.repeatPenalty != 1.0f && params_.repeatLastN != 0 && !history.empty()) {
+        const size_t window = params_.repeatLastN < 0
+                                  ? history.size()
+                                  : std::min(history.size(), size_t(params_.repeatLastN));
+        std::unordered_set<int32_t> seen;
+        for (size_t i = history.size() - window; i < history.size(); ++i) {
+            const int32_t id = history[i];
+            if (id < 0 || id >= n || !seen.insert(id).second)
+                continue;
+            float& l = candidates_[size_t(id)].first;
+            l = l > 0.0f ? l / params_.repeatPenalty : l * params_.repeatPenalty;
+        }
+    }
+
+    auto greater = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+        return a.first > b.first || (a.first == b.first && a.second < b.second);
+    };
+    if (params_.temperature <= 0.0f)
+        return std::min_element(candidates_.begin(), candidates_.end(), greater)->second;
+
+    size_t keep = candidates_.size();
+    if (params_.topK > 0 && size_t(params_.topK) < keep) {
+        keep = size_t(params_.topK);
+        std::partial_sort(candidates_.begin(), candidates_.begin() + std::ptrdiff_t(keep),
+                          candidates_.end(), greater);
+        candidates_.resize(keep);
+    } else {
+        std::sort(candidates_.begin(), candidates_.end(), greater);
+    }
+
+    // Probabilities of the untempered distribution over the survivors (sorted, max first).
+    std::vector<double> probs(keep);
+    const float maxLogit = candidates_[0].first;
+    double sum = 0.0;
+    for (size_t i = 0; i < keep; ++i) {
+        probs[i] = std::exp(double(candidates_[i].first - maxLogit));
+        sum += probs[i];
+    }
+    if (params_.topP < 1.0f) {
+        double cumulative = 0.0;
+        size_t cut = keep;
+        for (size_t i = 0; i < keep; ++i) {
+            cumulative += probs[i] / sum;
+            if (cumulative >= double(params_.topP)) {
+                cut = i + 1;
+                break;
+            }
+        }
+        keep = std::max<size_t>(1, cut);
+    }
+    if (params_.minP > 0.0f) {
+        // probs[0] is the largest; keep tokens with p >= minP * pmax.
+        size_t cut = 1;
+        while (cut < keep && probs[cut] >= double(params_.minP) * probs[0])
+            ++cut;
+        keep = cut;
+    }
+
+    // Temperature, then draw.
+    std::vector<double>& weights = probs;
+    double total = 0.0;
+    for (size_t i = 0; i < keep; ++i) {
+        weights[i] = std::exp(double(candidates_[i].first - maxLogit) / double(params_.temperature));
+        total += weights[i];
+    }
+    // 53 random bits -> [0, 1): the same on every standard library, unlike std distributions.
+    const double u = double(rng_() >> 11) * (1.0 / 9007199254740992.0) * total;
+    double acc = 0.0;
+    for (size_t i = 0; i < keep; ++i) {
+        acc += weights[i];
+        if (u < acc)
+            return candidates_[i].second;
+    }
+    return candidates_[keep - 1].second;
+}
+
+} // namespace tenfold

@@ -1,0 +1,344 @@
+// The CPU backend's own kernels against plain references: RMSNorm, RoPE (both pairings), softmax,
+// attention over F16/F32 caches, the GEMM micro-kernel, both matmul paths on several weight types,
+// and the thread pool.
+#include "runtime/cpu_ops.h"
+#include "runtime/gemm.h"
+#include "runtime/matmul.h"
+#include "runtime/thread_pool.h"
+#include "tensor/half.h"
+#include "tensor/kernels.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <random>
+
+using namespace tenfold;
+
+namespace {
+
+std::vector<float> randomVector(size_t n, uint32_t seed, float scale = 1.0f)
+{
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, scale);
+    std::vector<float> v(n);
+    for (auto& x : v)
+        x = dist(rng);
+    return v;
+}
+
+double maxAbsDiff(const float* a, const float* b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; ++i)
+        m = std::max(m, double(std::fabs(a[i] - b[i])));
+    return m;
+}
+
+} // namespace
+
+class TestCpuOps : public QObject {
+    Q_OBJECT
+private slots:
+    void rmsNormMatchesDefinition()
+    {
+        for (int n : {1, 7, 8, 64, 383, 384}) {
+            const auto x = randomVector(size_t(n), 1u + uint32_t(n));
+            const auto w = randomVector(size_t(n), 2u + uint32_t(n));
+            double ss = 0;
+            for (float v : x)
+                ss += double(v) * v;
+            const double s = 1.0 / std::sqrt(ss / n + 1e-5);
+            std::vector<float> yRef(static_cast<size_t>(n)), yFast(static_cast<size_t>(n));
+            ref::rmsNorm(x.data(), w.data(), yRef.data(), n, 1e-5f);
+            rmsNorm(x.data(), w.data(), yFast.data(), n, 1e-5f);
+            for (int i = 0; i < n; ++i) {
+                const double expect = x[size_t(i)] * s * w[size_t(i)];
+                QVERIFY2(std::fabs(yRef[size_t(i)] - expect) < 1e-5 * (1 + std::fabs(expect)),
+                         qPrintable(QString("n=%1 i=%2").arg(n).arg(i)));
+                QVERIFY(std::fabs(yFast[size_t(i)] - expect) < 1e-5 * (1 + std::fabs(expect)));
+            }
+        }
+    }
+
+    void ropeNormalIsComplexRotation()
+    {
+        // Adjacent pairs (x0 + i x1) multiplied by e^{i theta_k}, theta_k = p * base^(-2k/d).
+        const int heads = 3, D = 16, pos = 37;
+        const float base = 10000.0f;
+        auto x = randomVector(size_t(heads * D), 5);
+        const auto orig = x;
+        std::vector<float> c(D / 2), s(D / 2);
+        const int32_t p = pos;
+        ropeTable(&p, 1, D, base, 1.0f, c.data(), s.data());
+        rope(x.data(), heads, D, D, c.data(), s.data(), false);
+        for (int h = 0; h < heads; ++h)
+            for (int k = 0; k < D / 2; ++k) {
+                const double theta = pos * std::pow(double(base), -2.0 * k / D);
+                const double re = orig[size_t(h * D + 2 * k)], im = orig[size_t(h * D + 2 * k + 1)];
+                const double outRe = re * std::cos(theta) - im * std::sin(theta);
+                const double outIm = re * std::sin(theta) + im * std::cos(theta);
+                QVERIFY(std::fabs(x[size_t(h * D + 2 * k)] - outRe) < 1e-5);
+                QVERIFY(std::fabs(x[size_t(h * D + 2 * k + 1)] - outIm) < 1e-5);
+            }
+    }
+
+    void ropeNeoxEqualsNormalOnPermutedHeads()
+    {
+        // NeoX rotates (i, i + d/2); a head whose halves are interleaved into adjacent pairs and
+        // rotated in normal mode must give the same values, permuted the same way.
+        const int heads = 2, D = 8;
+        const auto x = randomVector(size_t(heads * D), 9);
+        std::vector<float> c(D / 2), s(D / 2);
+        const int32_t p = 1234;
+        ropeTable(&p, 1, D, 500000.0f, 0.25f, c.data(), s.data());
+        auto neox = x;
+        rope(neox.data(), heads, D, D, c.data(), s.data(), true);
+        std::vector<float> inter(x.size());
+        for (int h = 0; h < heads; ++h)
+            for (int i = 0; i < D / 2; ++i) {
+                inter[size_t(h * D + 2 * i)] = x[size_t(h * D + i)];
+                inter[size_t(h * D + 2 * i + 1)] = x[size_t(h * D + i + D / 2)];
+            }
+        rope(inter.data(), heads, D, D, c.data(), s.data(), false);
+        for (int h = 0; h < heads; ++h)
+            for (int i = 0; i < D / 2; ++i) {
+                QCOMPARE(neox[size_t(h * D + i)], inter[size_t(h * D + 2 * i)]);
+                QCOMPARE(neox[size_t(h * D + i + D / 2)], inter[size_t(h * D + 2 * i + 1)]);
+            }
+    }
+
+    void ropePartialLeavesTailAlone()
+    {
+        const int D = 16, rot = 8;
+        auto x = randomVector(size_t(D), 11);
+        const auto orig = x;
+        std::vector<float> c(rot / 2), s(rot / 2);
+        const int32_t p = 5;
+        ropeTable(&p, 1, rot, 10000.0f, 1.0f, c.data(), s.data());
+        rope(x.data(), 1, D, rot, c.data(), s.data(), false);
+        for (int i = rot; i < D; ++i)
+            QCOMPARE(x[size_t(i)], orig[size_t(i)]);
+        QVERIFY(x[0] != orig[0] || x[1] != orig[1] || p == 0);
+    }
+
+    void ropeLinearScalingScalesPosition()
+    {
+        std::vector<float> c1(4), s1(4), c2(4), s2(4);
+        const int32_t p1 = 10, p2 = 40;
+        ropeTable(&p1, 1, 8, 10000.0f, 1.0f, c1.data(), s1.data());
+        ropeTable(&p2, 1, 8, 10000.0f, 0.25f, c2.data(), s2.data());
+        for (int i = 0; i < 4; ++i) {
+            QVERIFY(std::fabs(c1[size_t(i)] - c2[size_t(i)]) < 1e-6);
+            QVERIFY(std::fabs(s1[size_t(i)] - s2[size_t(i)]) < 1e-6);
+        }
+    }
+
+    void softmaxMatchesDouble()
+    {
+        for (int n : {1, 5, 8, 33, 1000}) {
+            auto x = randomVector(size_t(n), uint32_t(n), 10.0f);
+            std::vector<double> e(static_cast<size_t>(n));
+            double mx = -1e300, sum = 0;
+            for (float v : x)
+                mx = std::max(mx, double(v));
+            for (int i = 0; i < n; ++i)
+                sum += e[size_t(i)] = std::exp(double(x[size_t(i)]) - mx);
+            ref::softmax(x.data(), n);
+            for (int i = 0; i < n; ++i)
+                QVERIFY(std::fabs(x[size_t(i)] - e[size_t(i)] / sum) < 1e-6);
+        }
+    }
+
+    void swigluMatchesDefinition()
+    {
+        const int n = 45;
+        const auto g = randomVector(size_t(n), 3, 4.0f), u = randomVector(size_t(n), 4);
+        std::vector<float> h(static_cast<size_t>(n));
+        swiglu(g.data(), u.data(), h.data(), n);
+        for (int i = 0; i < n; ++i) {
+            const double gi = g[size_t(i)];
+            const double expect = gi / (1 + std::exp(-gi)) * u[size_t(i)];
+            QVERIFY2(std::fabs(h[size_t(i)] - expect) < 1e-5 * (1 + std::fabs(expect)),
+                     qPrintable(QString("i=%1 got %2 want %3").arg(i).arg(h[size_t(i)]).arg(expect)));
+        }
+    }
+
+    void attentionMatchesDoubleReference_data()
+    {
+        QTest::addColumn<int>("headDim");
+        QTest::addColumn<int>("nKv");
+        QTest::addColumn<bool>("f16");
+        for (bool f16 : {true, false})
+            for (int d : {8, 64, 40, 128})
+                for (int n : {1, 3, 17, 100}) {
+                    const QByteArray name = QByteArray("d") + QByteArray::number(d) + "_n" +
+                                            QByteArray::number(n) + (f16 ? "_f16" : "_f32");
+                    QTest::newRow(name.constData()) << d << n << f16;
+                }
+    }
+    void attentionMatchesDoubleReference()
+    {
+        QFETCH(int, headDim);
+        QFETCH(int, nKv);
+        QFETCH(bool, f16);
+        const int stride = headDim * 3; // one KV head of three, as in a GQA cache row
+        const auto q = randomVector(size_t(headDim), 21);
+        const auto kf = randomVector(size_t(nKv * stride), 22);
+        const auto vf = randomVector(size_t(nKv * stride), 23);
+        std::vector<uint16_t> kh(kf.size()), vh(vf.size());
+        std::vector<float> kRounded(kf.size()), vRounded(vf.size());
+        for (size_t i = 0; i < kf.size(); ++i) {
+            kh[i] = fp32ToFp16(kf[i]);
+            vh[i] = fp32ToFp16(vf[i]);
+            kRounded[i] = f16 ? fp16ToFp32(kh[i]) : kf[i];
+            vRounded[i] = f16 ? fp16ToFp32(vh[i]) : vf[i];
+        }
+        const int off = headDim; // the middle head
+        const void* k = f16 ? static_cast<const void*>(kh.data() + off) : kf.data() + off;
+        const void* v = f16 ? static_cast<const void*>(vh.data() + off) : vf.data() + off;
+        const GGMLType type = f16 ? GGMLType::F16 : GGMLType::F32;
+        const float scale = 1.0f / std::sqrt(float(headDim));
+
+        std::vector<double> s(static_cast<size_t>(nKv));
+        double mx = -1e300;
+        for (int j = 0; j < nKv; ++j) {
+            double acc = 0;
+            for (int d = 0; d < headDim; ++d)
+                acc += double(q[size_t(d)]) * kRounded[size_t(j * stride + off + d)];
+            s[size_t(j)] = acc * scale;
+            mx = std::max(mx, s[size_t(j)]);
+        }
+        double sum = 0;
+        for (auto& x : s)
+            sum += x = std::exp(x - mx);
+        std::vector<double> expect(size_t(headDim), 0.0);
+        for (int j = 0; j < nKv; ++j)
+            for (int d = 0; d < headDim; ++d)
+                expect[size_t(d)] += s[size_t(j)] / sum * vRounded[size_t(j * stride + off + d)];
+
+        std::vector<float> scores(static_cast<size_t>(nKv)), outRef(static_cast<size_t>(headDim)), outFast(static_cast<size_t>(headDim));
+        ref::attendOne(q.data(), k, v, type, stride, nKv, headDim, scale, scores.data(), outRef.data());
+        attendOne(q.data(), k, v, type, stride, nKv, headDim, scale, scores.data(), outFast.data());
+        for (int d = 0; d < headDim; ++d) {
+            QVERIFY2(std::fabs(outRef[size_t(d)] - expect[size_t(d)]) < 1e-5,
+                     qPrintable(QString("ref d=%1").arg(d)));
+            QVERIFY2(std::fabs(outFast[size_t(d)] - expect[size_t(d)]) < 1e-5,
+                     qPrintable(QString("fast d=%1: %2 vs %3").arg(d).arg(outFast[size_t(d)]).arg(expect[size_t(d)])));
+        }
+    }
+
+    void gemmKernelMatchesNaive()
+    {
+        for (int K : {1, 7, 64, 385})
+            for (int mr = 1; mr <= gemm::kMR; ++mr)
+                for (int nr : {1, 5, 16}) {
+                    const auto x = randomVector(size_t(mr * (K + 3)), uint32_t(K + mr));
+                    const auto w = randomVector(size_t(nr * K), uint32_t(K * 7 + nr));
+                    std::vector<float> panel(size_t(K) * gemm::kNR + 16);
+                    float* aligned = reinterpret_cast<float*>(
+                        (reinterpret_cast<uintptr_t>(panel.data()) + 31) & ~uintptr_t(31));
+                    gemm::packPanel(w.data(), nr, K, K, aligned);
+                    std::vector<float> y(size_t(mr * 20), -7.0f), yRef(size_t(mr * 20), -7.0f);
+                    gemm::bestKernel()(x.data(), K + 3, mr, aligned, K, y.data(), 20, nr, false);
+                    for (int r = 0; r < mr; ++r)
+                        for (int c = 0; c < 20; ++c) {
+                            if (c >= nr) {
+                                QCOMPARE(y[size_t(r * 20 + c)], -7.0f); // untouched
+                                continue;
+                            }
+                            double s = 0;
+                            for (int k = 0; k < K; ++k)
+                                s += double(x[size_t(r * (K + 3) + k)]) * w[size_t(c * K + k)];
+                            QVERIFY(std::fabs(y[size_t(r * 20 + c)] - s) < 1e-4 * (1 + std::sqrt(double(K))));
+                        }
+                }
+    }
+
+    void matmulPathsMatchDequantizedReference_data()
+    {
+        QTest::addColumn<int>("type");
+        QTest::addColumn<int>("K");
+        QTest::addColumn<int>("N");
+        QTest::addColumn<int>("T");
+        for (GGMLType t : {GGMLType::F32, GGMLType::F16, GGMLType::Q8_0, GGMLType::Q4_0,
+                           GGMLType::Q4_K, GGMLType::Q6_K})
+            for (int T : {1, 3, 5, 13}) {
+                const int K = typeTraits(t).blockSize == 256 ? 512 : 96;
+                const QByteArray name = QByteArray(typeName(t)) + "_T" + QByteArray::number(T);
+                QTest::newRow(name.constData()) << int(t) << K << 37 << T;
+                if (typeTraits(t).blockSize == 1) // row lengths that are no multiple of 8
+                    QTest::newRow((name + "_K172").constData()) << int(t) << 172 << 19 << T;
+            }
+    }
+    void matmulPathsMatchDequantizedReference()
+    {
+        QFETCH(int, type);
+        QFETCH(int, K);
+        QFETCH(int, N);
+        QFETCH(int, T);
+        const GGMLType t = GGMLType(type);
+        const auto wf = randomVector(size_t(N * K), 31, 0.5f);
+        WeightTensor w;
+        w.name = "w";
+        w.type = t;
+        w.ne0 = K;
+        w.ne1 = N;
+        w.rowBytes = rowBytes(t, K);
+        std::vector<uint8_t> data(w.rowBytes * size_t(N));
+        for (int r = 0; r < N; ++r)
+            referenceKernels(t).quantizeRow(wf.data() + size_t(r) * K, data.data() + size_t(r) * w.rowBytes, K);
+        w.data = data.data();
+        std::vector<float> deq(static_cast<size_t>(N * K));
+        for (int r = 0; r < N; ++r)
+            referenceKernels(t).dequantizeRow(w.row(r), deq.data() + size_t(r) * K, K);
+
+        const auto x = randomVector(size_t(T * K), 32);
+        std::vector<double> expect(static_cast<size_t>(T * N));
+        double scaleRef = 0;
+        for (int i = 0; i < T; ++i)
+            for (int r = 0; r < N; ++r) {
+                double s = 0;
+                for (int k = 0; k < K; ++k)
+                    s += double(x[size_t(i * K + k)]) * deq[size_t(r * K + k)];
+                expect[size_t(i * N + r)] = s;
+                scaleRef = std::max(scaleRef, std::fabs(s));
+            }
+        // The mat-vec path rounds activations to the weight's vecDotType (F16 or 8-bit), the
+        // GEMM path keeps them in F32.
+        const double tolVec = t == GGMLType::F32 ? 1e-4 : t == GGMLType::F16 ? 2e-2 : 0.15;
+        for (int threads : {1, 2}) {
+            ThreadPool pool(threads);
+            Matmul mm(threads);
+            for (int path : {0, 1}) {
+                mm.forcePath(path);
+                std::vector<float> y(size_t(T * N), 1e9f);
+                const MatmulJob job{&w, y.data(), N};
+                mm.run(pool, {&job, 1}, x.data(), T, K);
+                const double tol = path == 1 ? 1e-3 * (1 + scaleRef / 10) : tolVec * (1 + scaleRef / 10);
+                for (size_t i = 0; i < y.size(); ++i)
+                    QVERIFY2(std::fabs(y[i] - expect[i]) < tol,
+                             qPrintable(QString("path %1 threads %2 i=%3: %4 vs %5")
+                                            .arg(path).arg(threads).arg(i).arg(y[i]).arg(expect[i])));
+            }
+        }
+    }
+
+    void threadPoolRunsEveryIndexOnce()
+    {
+        for (int threads : {1, 2, 3}) {
+            ThreadPool pool(threads);
+            std::vector<std::atomic<int>> hits(1000);
+            for (int rep = 0; rep < 200; ++rep)
+                pool.parallelFor(1000, 7, [&](int64_t b, int64_t e, int) {
+                    for (int64_t i = b; i < e; ++i)
+                        hits[size_t(i)].fetch_add(1);
+                });
+            for (auto& h : hits)
+                QCOMPARE(h.load(), 200);
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestCpuOps)
+#include "tst_cpu_ops.moc"
