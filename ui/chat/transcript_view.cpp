@@ -47,8 +47,13 @@ void TranscriptView::setEmptyText(const QString& text)
 
 void TranscriptView::clear()
 {
-    for (QWidget* row : rows_)
-        delete row;
+    // Deferred: clear() runs from a card's own button signal (Regenerate, Edit and resend), and
+    // deleting the button while it is still emitting would free it under Qt's feet.
+    for (QWidget* row : rows_) {
+        column_->removeWidget(row);
+        row->hide();
+        row->deleteLater();
+    }
     rows_.clear();
     bubbles_.clear();
     empty_->setVisible(true);
