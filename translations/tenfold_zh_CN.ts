@@ -157,8 +157,10 @@ Choose another folder with --data-dir.</source>
         <translation>无法加载 %1：%2</translation>
     </message>
     <message numerus="yes">
-        <source>The conversation no longer fits the model's context of %1 tokens: the %n oldest message(s) were left out of this reply. The system prompt is kept.</source>
-        <translation><numerusform>对话已超出模型 %1 个词元的上下文：本次回复省略了最早的 %n 条消息。系统提示词仍被保留。</numerusform></translation>
+        <source>The conversation no longer fits the model&apos;s context of %1 tokens: the %n oldest message(s) were left out of this reply. The system prompt is kept.</source>
+        <translation>
+            <numerusform>对话已超出模型 %1 个词元的上下文：本次回复省略了最早的 %n 条消息。系统提示词仍被保留。</numerusform>
+        </translation>
     </message>
     <message>
         <source>the usage record</source>
@@ -527,15 +529,21 @@ Choose another folder with --data-dir.</source>
     </message>
     <message numerus="yes">
         <source>Reading %n file(s)…</source>
-        <translation><numerusform>正在读取 %n 个文件…</numerusform></translation>
+        <translation>
+            <numerusform>正在读取 %n 个文件…</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>Could not add %n file(s):</source>
-        <translation><numerusform>无法添加 %n 个文件：</numerusform></translation>
+        <translation>
+            <numerusform>无法添加 %n 个文件：</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>Added %n model(s) to the library.</source>
-        <translation><numerusform>已将 %n 个模型加入模型库。</numerusform></translation>
+        <translation>
+            <numerusform>已将 %n 个模型加入模型库。</numerusform>
+        </translation>
     </message>
     <message>
         <source>Add model files</source>
@@ -586,7 +594,7 @@ Choose another folder with --data-dir.</source>
         <translation>比较紧张</translation>
     </message>
     <message>
-        <source>Won't fit</source>
+        <source>Won&apos;t fit</source>
         <translation>装不下</translation>
     </message>
     <message>
@@ -677,7 +685,7 @@ Choose another folder with --data-dir.</source>
         <translation>CPU 线程数：</translation>
     </message>
     <message>
-        <source>Model's training context</source>
+        <source>Model&apos;s training context</source>
         <translation>模型训练时的上下文</translation>
     </message>
     <message>
@@ -695,6 +703,10 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>Data folder:</source>
         <translation>数据文件夹：</translation>
+    </message>
+    <message>
+        <source>No GPU found, only the software Vulkan driver %1. Automatic uses the CPU, which is faster; choose Vulkan GPU to run on the software driver anyway.</source>
+        <translation>未找到 GPU，只有软件 Vulkan 驱动 %1。“自动”会使用更快的 CPU；如仍要在软件驱动上运行，请选择“Vulkan GPU”。</translation>
     </message>
 </context>
 </TS>

@@ -4,6 +4,8 @@
 #include "runtime/backend.h"
 #include "runtime/cpu_backend.h"
 
+#include <algorithm>
+
 #if defined(TENFOLD_HAVE_VULKAN)
 #include "vulkan_backend.h"
 #endif
@@ -19,16 +21,17 @@ bool vulkanCompiledIn()
 #endif
 }
 
-std::vector<GpuDeviceInfo> listGpuDevices()
+std::vector<GpuDeviceInfo> listGpuDevices(bool includeSoftware)
 {
     std::vector<GpuDeviceInfo> out;
 #if defined(TENFOLD_HAVE_VULKAN)
     try {
         for (const auto& d : listVulkanDevices()) {
-            // A software rasterizer (llvmpipe) is slower than the CPU backend: never offer it.
-            if (!d.usable || d.type == "CPU")
+            const bool software = d.type == "CPU";
+            if (!d.usable || (software && !includeSoftware))
                 continue;
             GpuDeviceInfo info;
+            info.software = software;
             info.index = d.index;
             info.name = QString::fromStdString(d.name);
             for (const auto& heap : d.heaps)
@@ -48,7 +51,10 @@ BackendSelection createBackend(ComputeBackend choice, int threads)
     BackendSelection out;
 #if defined(TENFOLD_HAVE_VULKAN)
     if (choice != ComputeBackend::Cpu) {
-        const auto devices = listGpuDevices();
+        // Automatic never picks a software driver; an explicit Vulkan choice may, after any GPU.
+        auto devices = listGpuDevices(choice == ComputeBackend::Vulkan);
+        std::stable_partition(devices.begin(), devices.end(),
+                              [](const GpuDeviceInfo& d) { return !d.software; });
         if (!devices.empty()) {
             try {
                 out.backend = createVulkanBackend(devices.front().index);

@@ -29,10 +29,13 @@ struct GpuDeviceInfo {
     QString name;
     uint64_t deviceLocalBytes = 0;  // largest device-local heap
     uint64_t freeBytes = 0;         // 0 when the driver does not report a budget
+    bool software = false;          // a CPU implementation of Vulkan (lavapipe/llvmpipe)
 };
 
 bool vulkanCompiledIn();
-// Empty without Vulkan support or devices; never throws.
-std::vector<GpuDeviceInfo> listGpuDevices();
+// Empty without Vulkan support or devices; never throws. Software drivers (lavapipe) run slower
+// than the CPU backend, so they are listed only on request: when the user picks Vulkan
+// explicitly, or to explain why Automatic chose the CPU.
+std::vector<GpuDeviceInfo> listGpuDevices(bool includeSoftware = false);
 
 } // namespace tenfold::ui

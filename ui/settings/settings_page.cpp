@@ -78,15 +78,24 @@ SettingsPage::SettingsPage(AppContext& context, QWidget* parent) : Page(parent),
     engineForm->addRow(tr("Compute backend:"), backend_);
 
     QStringList deviceLines;
-    for (const GpuDeviceInfo& d : listGpuDevices())
-        deviceLines << tr("%1 (%2 device memory)").arg(d.name, formatBytes(d.deviceLocalBytes));
+    QStringList softwareDrivers;
+    for (const GpuDeviceInfo& d : listGpuDevices(true)) {
+        if (d.software)
+            softwareDrivers << d.name;
+        else
+            deviceLines << tr("%1 (%2 device memory)").arg(d.name, formatBytes(d.deviceLocalBytes));
+    }
     QString devicesText;
     if (!vulkanCompiledIn())
         devicesText = tr("This build has no Vulkan support; models run on the CPU.");
-    else if (deviceLines.isEmpty())
-        devicesText = tr("No Vulkan device found; models run on the CPU.");
-    else
+    else if (!deviceLines.isEmpty())
         devicesText = deviceLines.join(QLatin1Char('\n'));
+    else if (!softwareDrivers.isEmpty())
+        devicesText = tr("No GPU found, only the software Vulkan driver %1. Automatic uses the CPU, "
+                         "which is faster; choose Vulkan GPU to run on the software driver anyway.")
+                          .arg(softwareDrivers.join(QStringLiteral(", ")));
+    else
+        devicesText = tr("No Vulkan device found; models run on the CPU.");
     auto* devices = new QLabel(devicesText, engine);
     devices->setObjectName(QStringLiteral("mutedLabel"));
     devices->setWordWrap(true);
