@@ -1,5 +1,7 @@
 #include "chat/jinja_json.h"
 
+#include "core/utf8.h"
+
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -220,25 +222,6 @@ private:
             return Value(static_cast<int64_t>(std::strtoll(number.c_str(), nullptr, 10)));
         }
         fail(std::string("unexpected character '") + c + "'");
-    }
-
-    static void appendUtf8(std::string& out, uint32_t cp)
-    {
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
     }
 
     uint32_t parseHex4()

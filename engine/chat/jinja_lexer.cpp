@@ -1,6 +1,7 @@
 #include "chat/jinja_lexer.h"
 
 #include "chat/template_error.h"
+#include "core/utf8.h"
 
 #include <cctype>
 #include <cstring>
@@ -211,25 +212,6 @@ private:
                 text += src_[i];
         tokens_.push_back({isFloat ? TokenKind::Float : TokenKind::Integer, text, line_, column_});
         advanceTo(end);
-    }
-
-    static void appendUtf8(std::string& out, uint32_t cp)
-    {
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
     }
 
     void lexString(char quote)

@@ -19,10 +19,11 @@ private:
     int column_;
 };
 
-// The template text does not parse: "chat template line 3, column 7: expected 'endif', found ...".
-class TemplateSyntaxError : public TemplateError {
+// An error the engine found at a place in the template; what() is
+// "chat template line 3, column 7: <problem>".
+class TemplateProblemError : public TemplateError {
 public:
-    TemplateSyntaxError(int line, int column, const std::string& problem)
+    TemplateProblemError(int line, int column, const std::string& problem)
         : TemplateError("chat template line " + std::to_string(line) + ", column " +
                             std::to_string(column) + ": " + problem,
                         line, column),
@@ -33,18 +34,16 @@ private:
     std::string problem_;
 };
 
-// Evaluation failed: unknown filter or function, wrong operand types, calling a non-callable.
-class TemplateRenderError : public TemplateError {
+// The template text does not parse: "chat template line 3, column 7: expected 'endif', found ...".
+class TemplateSyntaxError : public TemplateProblemError {
 public:
-    TemplateRenderError(int line, int column, const std::string& problem)
-        : TemplateError("chat template line " + std::to_string(line) + ", column " +
-                            std::to_string(column) + ": " + problem,
-                        line, column),
-          problem_(problem) {}
-    const std::string& problem() const { return problem_; }
+    using TemplateProblemError::TemplateProblemError;
+};
 
-private:
-    std::string problem_;
+// Evaluation failed: unknown filter or function, wrong operand types, calling a non-callable.
+class TemplateRenderError : public TemplateProblemError {
+public:
+    using TemplateProblemError::TemplateProblemError;
 };
 
 // The template called raise_exception(message): the conversation is not one this model accepts

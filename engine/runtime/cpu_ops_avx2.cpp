@@ -1,12 +1,17 @@
 // AVX2/FMA/F16C versions of the ops in cpu_ops.h. Same contracts as the ref:: versions.
 #include "runtime/cpu_ops.h"
-#include "runtime/simd_avx2.h"
 
 #include "tensor/half.h"
+#include "tensor/simd_avx2.h"
 
 #include <cmath>
 
 namespace tenfold::avx2 {
+
+using tensor_avx2::exp;
+using tensor_avx2::hmax;
+using tensor_avx2::hsum;
+using tensor_avx2::loadF16;
 
 void rmsNorm(const float* x, const float* w, float* y, int n, float eps)
 {

@@ -225,10 +225,7 @@ std::vector<Conversation> Store::listConversations(bool includeDeleted) const
     std::string sql = std::string("SELECT ") + kConversationColumns + " FROM conversations" +
                       (includeDeleted ? "" : " WHERE deleted = 0") + " ORDER BY updated_at DESC, id DESC";
     sqlite::Statement s(*impl_->db, sql.c_str());
-    std::vector<Conversation> out;
-    while (s.step())
-        out.push_back(readConversation(s));
-    return out;
+    return readAllRows(s, readConversation);
 }
 
 void Store::updateConversation(const Conversation& c)
@@ -246,8 +243,7 @@ void Store::updateConversation(const Conversation& c)
         .bind(6, c.deleted ? 1 : 0)
         .bind(7, c.id)
         .run();
-    if (impl_->db->changes() == 0)
-        throw InvalidArgument("updateConversation: no conversation with id " + std::to_string(c.id));
+    requireRowChanged(*impl_->db, "updateConversation", "conversation with id " + std::to_string(c.id));
     tx.commit();
 }
 
@@ -257,8 +253,7 @@ void Store::renameConversation(int64_t id, const std::string& title)
     sqlite::Transaction tx(*impl_->db);
     sqlite::Statement s(*impl_->db, "UPDATE conversations SET title = ?, updated_at = ? WHERE id = ?");
     s.bind(1, title).bind(2, nowMs()).bind(3, id).run();
-    if (impl_->db->changes() == 0)
-        throw InvalidArgument("renameConversation: no conversation with id " + std::to_string(id));
+    requireRowChanged(*impl_->db, "renameConversation", "conversation with id " + std::to_string(id));
     tx.commit();
 }
 
@@ -268,8 +263,7 @@ void Store::setConversationDeleted(int64_t id, bool deleted)
     sqlite::Transaction tx(*impl_->db);
     sqlite::Statement s(*impl_->db, "UPDATE conversations SET deleted = ? WHERE id = ?");
     s.bind(1, deleted ? 1 : 0).bind(2, id).run();
-    if (impl_->db->changes() == 0)
-        throw InvalidArgument("setConversationDeleted: no conversation with id " + std::to_string(id));
+    requireRowChanged(*impl_->db, "setConversationDeleted", "conversation with id " + std::to_string(id));
     tx.commit();
 }
 

@@ -8,8 +8,27 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace tenfold {
+
+// Throws InvalidArgument "<operation>: no <what>" when the statement just run changed no row
+// (an UPDATE whose WHERE matched nothing).
+inline void requireRowChanged(sqlite::Database& db, const char* operation, const std::string& what)
+{
+    if (db.changes() == 0)
+        throw InvalidArgument(std::string(operation) + ": no " + what);
+}
+
+// Steps `s` to the end, reading each row with readRow.
+template <typename ReadRow>
+auto readAllRows(sqlite::Statement& s, ReadRow readRow)
+{
+    std::vector<decltype(readRow(s))> out;
+    while (s.step())
+        out.push_back(readRow(s));
+    return out;
+}
 
 struct Store::Impl {
     std::filesystem::path path;

@@ -42,6 +42,18 @@ LedgerEntry readLedger(const sqlite::Statement& s)
     return e;
 }
 
+LedgerTotals readLedgerTotals(const sqlite::Statement& s)
+{
+    LedgerTotals t;
+    t.model = s.columnText(0);
+    t.day = s.columnText(1);
+    t.generations = s.columnInt(2);
+    t.tokensIn = s.columnInt(3);
+    t.tokensOut = s.columnInt(4);
+    t.totalMs = s.columnDouble(5);
+    return t;
+}
+
 } // namespace
 
 int64_t Store::upsertModel(const ModelRecord& model)
@@ -81,10 +93,7 @@ std::vector<ModelRecord> Store::models() const
     std::lock_guard lock(impl_->mutex);
     sqlite::Statement s(*impl_->db,
                         (std::string("SELECT ") + kModelColumns + " FROM models ORDER BY name COLLATE NOCASE, path").c_str());
-    std::vector<ModelRecord> out;
-    while (s.step())
-        out.push_back(readModel(s));
-    return out;
+    return readAllRows(s, readModel);
 }
 
 std::optional<ModelRecord> Store::modelByPath(const std::string& path) const
@@ -103,8 +112,7 @@ void Store::markModelUsed(const std::string& path, int64_t time)
     sqlite::Transaction tx(*impl_->db);
     sqlite::Statement s(*impl_->db, "UPDATE models SET last_used_at = ? WHERE path = ?");
     s.bind(1, time ? time : nowMs()).bind(2, path).run();
-    if (impl_->db->changes() == 0)
-        throw InvalidArgument("markModelUsed: no model with path " + path);
+    requireRowChanged(*impl_->db, "markModelUsed", "model with path " + path);
     tx.commit();
 }
 
@@ -198,10 +206,7 @@ std::vector<LedgerEntry> Store::usage(int64_t fromTime, int64_t toTime) const
                         "coalesce(conversation_id, 0), coalesce(message_id, 0) FROM usage_ledger "
                         "WHERE time >= ? AND time < ? ORDER BY time, id");
     s.bind(1, fromTime).bind(2, toTime);
-    std::vector<LedgerEntry> out;
-    while (s.step())
-        out.push_back(readLedger(s));
-    return out;
+    return readAllRows(s, readLedger);
 }
 
 std::vector<LedgerTotals> Store::usageTotals(int64_t fromTime, int64_t toTime) const
@@ -212,18 +217,7 @@ std::vector<LedgerTotals> Store::usageTotals(int64_t fromTime, int64_t toTime) c
                         "sum(tokens_in), sum(tokens_out), sum(total_ms) FROM usage_ledger "
                         "WHERE time >= ? AND time < ? GROUP BY day, model ORDER BY day, model");
     s.bind(1, fromTime).bind(2, toTime);
-    std::vector<LedgerTotals> out;
-    while (s.step()) {
-        LedgerTotals t;
-        t.model = s.columnText(0);
-        t.day = s.columnText(1);
-        t.generations = s.columnInt(2);
-        t.tokensIn = s.columnInt(3);
-        t.tokensOut = s.columnInt(4);
-        t.totalMs = s.columnDouble(5);
-        out.push_back(std::move(t));
-    }
-    return out;
+    return readAllRows(s, readLedgerTotals);
 }
 
 } // namespace tenfold

@@ -126,10 +126,7 @@ std::vector<StoredMessage> Store::messages(int64_t conversationId) const
     sqlite::Statement s(*impl_->db, (std::string("SELECT ") + kMessageColumns +
                                      " FROM messages WHERE conversation_id = ? ORDER BY ordinal").c_str());
     s.bind(1, conversationId);
-    std::vector<StoredMessage> out;
-    while (s.step())
-        out.push_back(readMessage(s));
-    return out;
+    return readAllRows(s, readMessage);
 }
 
 std::optional<StoredMessage> Store::message(int64_t id) const
@@ -151,8 +148,7 @@ void Store::updateMessageContent(int64_t id, const std::string& content)
     sqlite::Transaction tx(*impl_->db);
     sqlite::Statement s(*impl_->db, "UPDATE messages SET content = ? WHERE id = ?");
     s.bind(1, content).bind(2, id).run();
-    if (impl_->db->changes() == 0)
-        throw InvalidArgument("updateMessageContent: no message with id " + std::to_string(id));
+    requireRowChanged(*impl_->db, "updateMessageContent", "message with id " + std::to_string(id));
     tx.commit();
 }
 
@@ -163,8 +159,7 @@ void Store::setMessageState(int64_t id, MessageState state)
     sqlite::Transaction tx(*impl_->db);
     sqlite::Statement s(*impl_->db, "UPDATE messages SET state = ? WHERE id = ?");
     s.bind(1, messageStateName(state)).bind(2, id).run();
-    if (impl_->db->changes() == 0)
-        throw InvalidArgument("setMessageState: no message with id " + std::to_string(id));
+    requireRowChanged(*impl_->db, "setMessageState", "message with id " + std::to_string(id));
     tx.commit();
 }
 
@@ -182,8 +177,7 @@ void Store::setMessageStats(int64_t id, const MessageStats& stats)
         .bind(5, stats.tokensPerSecond)
         .bind(6, id)
         .run();
-    if (impl_->db->changes() == 0)
-        throw InvalidArgument("setMessageStats: no message with id " + std::to_string(id));
+    requireRowChanged(*impl_->db, "setMessageStats", "message with id " + std::to_string(id));
     tx.commit();
 }
 
@@ -249,8 +243,7 @@ void Store::finishMessage(int64_t messageId, MessageState state, const MessageSt
         .bind(6, stats.tokensPerSecond)
         .bind(7, messageId)
         .run();
-    if (db.changes() == 0)
-        throw InvalidArgument("finishMessage: no message with id " + std::to_string(messageId));
+    requireRowChanged(db, "finishMessage", "message with id " + std::to_string(messageId));
     sqlite::Statement touch(db, "UPDATE conversations SET updated_at = max(updated_at, ?) WHERE id = "
                                 "(SELECT conversation_id FROM messages WHERE id = ?)");
     touch.bind(1, nowMs()).bind(2, messageId).run();

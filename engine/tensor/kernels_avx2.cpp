@@ -22,7 +22,6 @@ using namespace tensor_avx2;
 
 // ---- float types ------------------------------------------------------------------------------
 
-inline __m256 loadF16(const uint16_t* p) { return _mm256_cvtph_ps(load128(p)); }
 inline __m256 loadBF16(const uint16_t* p)
 {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(load128(p)), 16));

@@ -9,7 +9,24 @@
 namespace tenfold::quant {
 namespace {
 constexpr float kGroupMaxEps = 1e-15f; // a group this small is all zeros
+
+// The element of largest magnitude, keeping its sign (the first among equals). A group whose
+// magnitudes all stay below kGroupMaxEps gets all-zero levels in L and 0 as the result.
+float signedExtremeOrClear(int n, const float* x, int8_t* L)
+{
+    float max = 0, amax = 0;
+    for (int i = 0; i < n; ++i)
+        if (std::fabs(x[i]) > amax) {
+            amax = std::fabs(x[i]);
+            max = x[i];
+        }
+    if (amax < kGroupMaxEps) {
+        std::memset(L, 0, size_t(n));
+        return 0.f;
+    }
+    return max;
 }
+} // namespace
 
 float searchScaleMin(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* minOut,
                      float rmin, float rdelta, int nstep, bool useMad)
@@ -82,16 +99,9 @@ float searchScaleMin(int n, int nmax, const float* x, const float* weights, uint
 
 float searchScaleSymmetric(int n, int nmax, const float* x, int8_t* L)
 {
-    float max = 0, amax = 0;
-    for (int i = 0; i < n; ++i)
-        if (std::fabs(x[i]) > amax) {
-            amax = std::fabs(x[i]);
-            max = x[i];
-        }
-    if (amax < kGroupMaxEps) {
-        std::memset(L, 0, size_t(n));
+    const float max = signedExtremeOrClear(n, x, L);
+    if (max == 0.f)
         return 0.f;
-    }
     // The signed extreme maps to -nmax so the asymmetric range [-nmax, nmax-1] covers it fully.
     auto levelAt = [&](float iscale, int i) { return std::clamp(nearestInt(iscale * x[i]), -nmax, nmax - 1); };
     float iscale = -float(nmax) / max;
@@ -129,16 +139,9 @@ float searchScaleSymmetric(int n, int nmax, const float* x, int8_t* L)
 
 float searchScaleQ3(int n, int nmax, const float* x, int8_t* L)
 {
-    float max = 0, amax = 0;
-    for (int i = 0; i < n; ++i)
-        if (std::fabs(x[i]) > amax) {
-            amax = std::fabs(x[i]);
-            max = x[i];
-        }
-    if (amax < kGroupMaxEps) {
-        std::memset(L, 0, size_t(n));
+    const float max = signedExtremeOrClear(n, x, L);
+    if (max == 0.f)
         return 0.f;
-    }
     const float iscale = -float(nmax) / max;
     float sumLX = 0, sumL2 = 0;
     for (int i = 0; i < n; ++i) {

@@ -3,31 +3,9 @@
 #include "core/error.h"
 #include "tokenizer/unicode.h"
 
-#include <algorithm>
-#include <queue>
-
 namespace tenfold {
 
 namespace {
-
-struct Symbol {
-    int32_t prev, next;
-    uint32_t offset, length; // bytes of the mapped word; length 0 once merged into its left
-};
-
-struct Bigram {
-    int32_t left, right;
-    int32_t rank;
-    uint32_t length;
-};
-
-// Lowest rank on top; among equal ranks the leftmost pair.
-struct BigramOrder {
-    bool operator()(const Bigram& a, const Bigram& b) const
-    {
-        return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
-    }
-};
 
 // GPT-2's bytes_to_unicode: printable Latin-1 bytes map to themselves, the other 68 bytes to
 // U+0100.. in byte order, so every byte becomes a visible character.
@@ -79,19 +57,10 @@ int32_t BpeTokenizer::mergeRank(std::string_view left, std::string_view right) c
 std::vector<int32_t> BpeTokenizer::encode(std::string_view text, bool addSpecial,
                                           bool parseSpecial) const
 {
-    std::vector<int32_t> out;
-    out.reserve(text.size() / 3 + 4);
-    if (addSpecial && addBos_)
-        out.push_back(bos_);
-    for (const Fragment& f : partitionSpecial(text, parseSpecial)) {
-        if (f.token >= 0)
-            out.push_back(f.token);
-        else
-            encodeText(f.text, out);
-    }
-    if (addSpecial && addEos_)
-        out.push_back(eos_);
-    return out;
+    return encodeAroundSpecials(text, addSpecial, parseSpecial,
+                                [&](std::string_view plain, bool, std::vector<int32_t>& out) {
+                                    encodeText(plain, out);
+                                });
 }
 
 void BpeTokenizer::encodeText(std::string_view text, std::vector<int32_t>& out) const
@@ -118,65 +87,18 @@ void BpeTokenizer::encodeWord(std::string_view word, std::vector<int32_t>& out) 
             return;
         }
     }
-    std::vector<Symbol> symbols;
-    symbols.reserve(word.size());
-    for (size_t offset = 0; offset < word.size();) {
-        const size_t len =
-            std::min(unicode::utf8SequenceLength(uint8_t(word[offset])), word.size() - offset);
-        const int32_t index = int32_t(symbols.size());
-        symbols.push_back({index - 1, -1, uint32_t(offset), uint32_t(len)});
-        offset += len;
-    }
-    for (size_t i = 0; i + 1 < symbols.size(); ++i)
-        symbols[i].next = int32_t(i + 1);
-
-    std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
-    const auto tryAdd = [&](int32_t left, int32_t right) {
-        if (left < 0 || right < 0)
-            return;
-        const Symbol& l = symbols[left];
-        const Symbol& r = symbols[right];
-        const int32_t rank =
-            mergeRank(word.substr(l.offset, l.length), word.substr(r.offset, r.length));
-        if (rank >= 0)
-            queue.push({left, right, rank, l.length + r.length});
+    // Lower merge ranks go first, so the negated rank is the priority.
+    const auto pairPriority = [&](std::string_view left,
+                                  std::string_view right) -> std::optional<int32_t> {
+        const int32_t rank = mergeRank(left, right);
+        return rank >= 0 ? std::optional<int32_t>(-rank) : std::nullopt;
     };
-    for (size_t i = 0; i + 1 < symbols.size(); ++i)
-        tryAdd(int32_t(i), int32_t(i + 1));
-
-    while (!queue.empty()) {
-        const Bigram top = queue.top();
-        queue.pop();
-        Symbol& left = symbols[top.left];
-        Symbol& right = symbols[top.right];
-        // Stale entry: one side was merged away or grew since the pair was queued. (The left
-        // symbol cannot have grown while the right one survives, so equal lengths mean the same
-        // pair of strings.)
-        if (left.length == 0 || right.length == 0 || left.length + right.length != top.length)
-            continue;
-        left.length += right.length;
-        right.length = 0;
-        left.next = right.next;
-        if (right.next >= 0)
-            symbols[right.next].prev = top.left;
-        tryAdd(left.prev, top.left);
-        tryAdd(top.left, left.next);
-    }
-
-    for (int32_t i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) {
-        const std::string_view piece = word.substr(symbols[i].offset, symbols[i].length);
-        const int32_t id = findPiece(piece);
-        if (id >= 0) {
-            out.push_back(id);
-            continue;
-        }
-        // No piece for the symbol: llama.cpp emits whatever single bytes of it are pieces.
-        for (char ch : piece) {
-            const int32_t byteId = findPiece(std::string_view(&ch, 1));
-            if (byteId >= 0)
-                out.push_back(byteId);
-        }
-    }
+    // No piece for a symbol: llama.cpp emits whatever single bytes of it are pieces.
+    const auto byteFallback = [&](uint8_t byte) {
+        const char ch = char(byte);
+        return findPiece(std::string_view(&ch, 1));
+    };
+    mergeSymbols(word, pairPriority, byteFallback, out);
 }
 
 std::string BpeTokenizer::tokenBytes(int32_t id, bool renderSpecial) const

@@ -100,6 +100,32 @@ size_t matchGpt2(const uint32_t* c, size_t p, size_t end)
     return wsNotBeforeNonWs(c, p, end);
 }
 
+// The alternatives Llama 3 and the case-split regexes end with, where isTrail is [\r\n] or
+// [\r\n/]: \p{N}{1,maxDigits}| ?[^\s\p{L}\p{N}]+isTrail*|\s*[\r\n]+|\s+(?!\S)|\s+
+template <size_t maxDigits, typename TrailPred>
+size_t matchNumberSymbolSpace(const uint32_t* c, size_t p, size_t end, TrailPred isTrail)
+{
+    const uint32_t cp = c[p];
+    if (isN(cp))
+        return std::min(maxDigits, runLength(c, p, end, isN));
+    const bool spaceThenOther = cp == ' ' && p + 1 < end && isOther(c[p + 1]);
+    if (spaceThenOther || isOther(cp)) {
+        size_t q = spaceThenOther ? p + 1 : p;
+        q += runLength(c, q, end, isOther);
+        q += runLength(c, q, end, isTrail);
+        return q - p;
+    }
+    const size_t k = runLength(c, p, end, isWs);
+    if (k == 0)
+        return 0;
+    for (size_t i = k; i-- > 0;)
+        if (isCrLf(c[p + i]))
+            return i + 1;
+    if (p + k == end || k == 1)
+        return k;
+    return k - 1;
+}
+
 // Llama 3 (maxDigits 3) and Qwen2 (maxDigits 1):
 // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|
 // \s*[\r\n]+|\s+(?!\S)|\s+
@@ -113,24 +139,7 @@ size_t matchLlama3(const uint32_t* c, size_t p, size_t end)
         return runLength(c, p, end, isL);
     if (!isCrLf(cp) && !isN(cp) && p + 1 < end && isL(c[p + 1]))
         return 1 + runLength(c, p + 1, end, isL);
-    if (isN(cp))
-        return std::min(maxDigits, runLength(c, p, end, isN));
-    const bool spaceThenOther = cp == ' ' && p + 1 < end && isOther(c[p + 1]);
-    if (spaceThenOther || isOther(cp)) {
-        size_t q = spaceThenOther ? p + 1 : p;
-        q += runLength(c, q, end, isOther);
-        q += runLength(c, q, end, isCrLf);
-        return q - p;
-    }
-    const size_t k = runLength(c, p, end, isWs);
-    if (k == 0)
-        return 0;
-    for (size_t i = k; i-- > 0;)
-        if (isCrLf(c[p + i]))
-            return i + 1;
-    if (p + k == end || k == 1)
-        return k;
-    return k - 1;
+    return matchNumberSymbolSpace<maxDigits>(c, p, end, isCrLf);
 }
 
 // GPT-4o and Tekken (Mistral Nemo), as llama.cpp runs them: case classes [\p{Lu}\p{Lt}...] are
@@ -164,24 +173,7 @@ size_t matchCaseSplit(const uint32_t* c, size_t p, size_t end)
         if (k > 0)
             return withContraction(s + k + runLength(c, s + k, end, isLowerLike));
     }
-    if (isN(cp))
-        return std::min(maxDigits, runLength(c, p, end, isN));
-    const bool spaceThenOther = cp == ' ' && p + 1 < end && isOther(c[p + 1]);
-    if (spaceThenOther || isOther(cp)) {
-        size_t q = spaceThenOther ? p + 1 : p;
-        q += runLength(c, q, end, isOther);
-        q += runLength(c, q, end, isCrLfSlash);
-        return q - p;
-    }
-    const size_t k = runLength(c, p, end, isWs);
-    if (k == 0)
-        return 0;
-    for (size_t i = k; i-- > 0;)
-        if (isCrLf(c[p + i]))
-            return i + 1;
-    if (p + k == end || k == 1)
-        return k;
-    return k - 1;
+    return matchNumberSymbolSpace<maxDigits>(c, p, end, isCrLfSlash);
 }
 
 // ---- stages ----

@@ -5,33 +5,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <queue>
 
 namespace tenfold {
 
 namespace {
-
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81"; // U+2581 LOWER ONE EIGHTH BLOCK
-
-struct Symbol {
-    int32_t prev, next;
-    uint32_t offset, length; // bytes of the escaped text; length 0 once merged into its left
-};
-
-struct Bigram {
-    int32_t left, right;
-    float score;
-    uint32_t length;
-};
-
-// Highest score on top; among equal scores the leftmost pair.
-struct BigramOrder {
-    bool operator()(const Bigram& a, const Bigram& b) const
-    {
-        return a.score < b.score || (a.score == b.score && a.left > b.left);
-    }
-};
-
 } // namespace
 
 SpmTokenizer::SpmTokenizer(TokenizerVocab vocab, const std::string& label)
@@ -72,33 +50,21 @@ int32_t SpmTokenizer::byteToken(uint8_t byte) const
 std::vector<int32_t> SpmTokenizer::encode(std::string_view text, bool addSpecial,
                                           bool parseSpecial) const
 {
-    std::vector<int32_t> out;
-    out.reserve(text.size() / 3 + 4);
-    if (addSpecial && addBos_)
-        out.push_back(bos_);
-    bool afterSpecial = true; // the text start counts as following a special token
     std::string escaped;
-    for (const Fragment& f : partitionSpecial(text, parseSpecial)) {
-        if (f.token >= 0) {
-            out.push_back(f.token);
-            afterSpecial = true;
-            continue;
-        }
+    const auto encodePlain = [&](std::string_view plain, bool afterSpecial,
+                                 std::vector<int32_t>& out) {
         escaped.clear();
         if (vocab_.addSpacePrefix && afterSpecial)
             escaped += kSpaceMark;
-        for (char ch : f.text) {
+        for (char ch : plain) {
             if (ch == ' ')
                 escaped += kSpaceMark;
             else
                 escaped += ch;
         }
         encodeEscaped(escaped, out);
-        afterSpecial = false;
-    }
-    if (addSpecial && addEos_)
-        out.push_back(eos_);
-    return out;
+    };
+    return encodeAroundSpecials(text, addSpecial, parseSpecial, encodePlain);
 }
 
 void SpmTokenizer::encodeEscaped(std::string_view text, std::vector<int32_t>& out) const
@@ -126,59 +92,14 @@ void SpmTokenizer::encodeEscaped(std::string_view text, std::vector<int32_t>& ou
 
 void SpmTokenizer::encodeChunk(std::string_view text, std::vector<int32_t>& out) const
 {
-    // One symbol per UTF-8 character (judged by the lead byte, as SentencePiece does).
-    std::vector<Symbol> symbols;
-    symbols.reserve(text.size());
-    for (size_t offset = 0; offset < text.size();) {
-        const size_t len =
-            std::min(unicode::utf8SequenceLength(uint8_t(text[offset])), text.size() - offset);
-        const int32_t index = int32_t(symbols.size());
-        symbols.push_back({index - 1, -1, uint32_t(offset), uint32_t(len)});
-        offset += len;
-    }
-    for (size_t i = 0; i + 1 < symbols.size(); ++i)
-        symbols[i].next = int32_t(i + 1);
-
-    std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
-    const auto tryAdd = [&](int32_t left, int32_t right) {
-        if (left < 0 || right < 0)
-            return;
-        const uint32_t length = symbols[left].length + symbols[right].length;
-        const int32_t id = findPiece(text.substr(symbols[left].offset, length));
-        if (id < 0)
-            return;
-        queue.push({left, right, vocab_.scores[id], length});
+    // A pair merges when the two together form a piece; the piece's score is the priority.
+    const auto pairPriority = [&](std::string_view left,
+                                  std::string_view right) -> std::optional<float> {
+        const int32_t id = findPiece(std::string_view(left.data(), left.size() + right.size()));
+        return id >= 0 ? std::optional<float>(vocab_.scores[id]) : std::nullopt;
     };
-    for (size_t i = 0; i + 1 < symbols.size(); ++i)
-        tryAdd(int32_t(i), int32_t(i + 1));
-
-    while (!queue.empty()) {
-        const Bigram top = queue.top();
-        queue.pop();
-        Symbol& left = symbols[top.left];
-        Symbol& right = symbols[top.right];
-        // Stale entry: one side was merged away or grew since the pair was queued.
-        if (left.length == 0 || right.length == 0 || left.length + right.length != top.length)
-            continue;
-        left.length += right.length;
-        right.length = 0;
-        left.next = right.next;
-        if (right.next >= 0)
-            symbols[right.next].prev = top.left;
-        tryAdd(left.prev, top.left);
-        tryAdd(top.left, left.next);
-    }
-
-    for (int32_t i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) {
-        const std::string_view piece = text.substr(symbols[i].offset, symbols[i].length);
-        const int32_t id = findPiece(piece);
-        if (id >= 0) {
-            out.push_back(id);
-            continue;
-        }
-        for (char ch : piece)
-            out.push_back(byteToken(uint8_t(ch)));
-    }
+    // No piece for a symbol: each byte becomes its <0xXX> token (or the unknown token).
+    mergeSymbols(text, pairPriority, [&](uint8_t byte) { return byteToken(byte); }, out);
 }
 
 std::string SpmTokenizer::tokenBytes(int32_t id, bool renderSpecial) const

@@ -19,57 +19,98 @@ QPalette systemPalette()
     return v.isValid() ? v.value<QPalette>() : QApplication::palette();
 }
 
-QPalette lightPalette()
+// One theme's colours (0xRRGGBB). BrightText and HighlightedText are white in both themes.
+struct PaletteColors {
+    QRgb window;
+    QRgb windowText;
+    QRgb base;
+    QRgb alternateBase;
+    QRgb toolTipBase;
+    QRgb toolTipText;
+    QRgb placeholderText;
+    QRgb text;
+    QRgb button;
+    QRgb buttonText;
+    QRgb highlight;
+    QRgb link;
+    QRgb mid;
+    QRgb midlight;
+    QRgb dark;
+    QRgb disabledText;
+    QRgb disabledButtonText;
+    QRgb disabledWindowText;
+};
+
+constexpr PaletteColors kLightColors = {
+    .window = 0xf6f7f9,
+    .windowText = 0x1f2328,
+    .base = 0xffffff,
+    .alternateBase = 0xf0f2f5,
+    .toolTipBase = 0xffffff,
+    .toolTipText = 0x1f2328,
+    .placeholderText = 0x8a9199,
+    .text = 0x1f2328,
+    .button = 0xf3f4f6,
+    .buttonText = 0x1f2328,
+    .highlight = 0x2f6feb,
+    .link = 0x2f6feb,
+    .mid = 0xd0d4da,
+    .midlight = 0xe4e7eb,
+    .dark = 0xa0a6ad,
+    .disabledText = 0xa0a6ad,
+    .disabledButtonText = 0xa0a6ad,
+    .disabledWindowText = 0xa0a6ad,
+};
+
+constexpr PaletteColors kDarkColors = {
+    .window = 0x1e2024,
+    .windowText = 0xe6e8eb,
+    .base = 0x26292e,
+    .alternateBase = 0x2c2f35,
+    .toolTipBase = 0x2c2f35,
+    .toolTipText = 0xe6e8eb,
+    .placeholderText = 0x8a9199,
+    .text = 0xe6e8eb,
+    .button = 0x2f3339,
+    .buttonText = 0xe6e8eb,
+    .highlight = 0x4c8bf5,
+    .link = 0x6ca0ff,
+    .mid = 0x3a3e45,
+    .midlight = 0x34383e,
+    .dark = 0x141619,
+    .disabledText = 0x70767e,
+    .disabledButtonText = 0x70767e,
+    .disabledWindowText = 0x70767e,
+};
+
+QPalette makePalette(const PaletteColors& c)
 {
     QPalette p;
-    p.setColor(QPalette::Window, QColor(0xf6, 0xf7, 0xf9));
-    p.setColor(QPalette::WindowText, QColor(0x1f, 0x23, 0x28));
-    p.setColor(QPalette::Base, QColor(0xff, 0xff, 0xff));
-    p.setColor(QPalette::AlternateBase, QColor(0xf0, 0xf2, 0xf5));
-    p.setColor(QPalette::ToolTipBase, QColor(0xff, 0xff, 0xff));
-    p.setColor(QPalette::ToolTipText, QColor(0x1f, 0x23, 0x28));
-    p.setColor(QPalette::PlaceholderText, QColor(0x8a, 0x91, 0x99));
-    p.setColor(QPalette::Text, QColor(0x1f, 0x23, 0x28));
-    p.setColor(QPalette::Button, QColor(0xf3, 0xf4, 0xf6));
-    p.setColor(QPalette::ButtonText, QColor(0x1f, 0x23, 0x28));
+    p.setColor(QPalette::Window, QColor(c.window));
+    p.setColor(QPalette::WindowText, QColor(c.windowText));
+    p.setColor(QPalette::Base, QColor(c.base));
+    p.setColor(QPalette::AlternateBase, QColor(c.alternateBase));
+    p.setColor(QPalette::ToolTipBase, QColor(c.toolTipBase));
+    p.setColor(QPalette::ToolTipText, QColor(c.toolTipText));
+    p.setColor(QPalette::PlaceholderText, QColor(c.placeholderText));
+    p.setColor(QPalette::Text, QColor(c.text));
+    p.setColor(QPalette::Button, QColor(c.button));
+    p.setColor(QPalette::ButtonText, QColor(c.buttonText));
     p.setColor(QPalette::BrightText, Qt::white);
-    p.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xeb));
+    p.setColor(QPalette::Highlight, QColor(c.highlight));
     p.setColor(QPalette::HighlightedText, Qt::white);
-    p.setColor(QPalette::Link, QColor(0x2f, 0x6f, 0xeb));
-    p.setColor(QPalette::Mid, QColor(0xd0, 0xd4, 0xda));
-    p.setColor(QPalette::Midlight, QColor(0xe4, 0xe7, 0xeb));
-    p.setColor(QPalette::Dark, QColor(0xa0, 0xa6, 0xad));
-    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0xa0, 0xa6, 0xad));
-    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0xa0, 0xa6, 0xad));
-    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0xa0, 0xa6, 0xad));
+    p.setColor(QPalette::Link, QColor(c.link));
+    p.setColor(QPalette::Mid, QColor(c.mid));
+    p.setColor(QPalette::Midlight, QColor(c.midlight));
+    p.setColor(QPalette::Dark, QColor(c.dark));
+    p.setColor(QPalette::Disabled, QPalette::Text, QColor(c.disabledText));
+    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(c.disabledButtonText));
+    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(c.disabledWindowText));
     return p;
 }
 
-QPalette darkPalette()
-{
-    QPalette p;
-    p.setColor(QPalette::Window, QColor(0x1e, 0x20, 0x24));
-    p.setColor(QPalette::WindowText, QColor(0xe6, 0xe8, 0xeb));
-    p.setColor(QPalette::Base, QColor(0x26, 0x29, 0x2e));
-    p.setColor(QPalette::AlternateBase, QColor(0x2c, 0x2f, 0x35));
-    p.setColor(QPalette::ToolTipBase, QColor(0x2c, 0x2f, 0x35));
-    p.setColor(QPalette::ToolTipText, QColor(0xe6, 0xe8, 0xeb));
-    p.setColor(QPalette::PlaceholderText, QColor(0x8a, 0x91, 0x99));
-    p.setColor(QPalette::Text, QColor(0xe6, 0xe8, 0xeb));
-    p.setColor(QPalette::Button, QColor(0x2f, 0x33, 0x39));
-    p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe8, 0xeb));
-    p.setColor(QPalette::BrightText, Qt::white);
-    p.setColor(QPalette::Highlight, QColor(0x4c, 0x8b, 0xf5));
-    p.setColor(QPalette::HighlightedText, Qt::white);
-    p.setColor(QPalette::Link, QColor(0x6c, 0xa0, 0xff));
-    p.setColor(QPalette::Mid, QColor(0x3a, 0x3e, 0x45));
-    p.setColor(QPalette::Midlight, QColor(0x34, 0x38, 0x3e));
-    p.setColor(QPalette::Dark, QColor(0x14, 0x16, 0x19));
-    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x70, 0x76, 0x7e));
-    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x70, 0x76, 0x7e));
-    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x70, 0x76, 0x7e));
-    return p;
-}
+QPalette lightPalette() { return makePalette(kLightColors); }
+QPalette darkPalette() { return makePalette(kDarkColors); }
 
 // Only what the palette cannot express: the sidebar, the banner and the chat cards.
 QString styleSheet(bool dark)
