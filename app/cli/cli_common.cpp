@@ -1,0 +1,103 @@
+#include "cli_common.h"
+
+#include "core/error.h"
+#include "model/model.h"
+#include "runtime/cpu_backend.h"
+#if TENFOLD_HAVE_VULKAN
+#include "gpu/vulkan_backend.h"
+#endif
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace tenfold::cli {
+
+std::shared_ptr<Model> loadModel(const std::string& path)
+{
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        throw IoError("model file not found: " + path);
+    if (std::filesystem::is_directory(path, ec))
+        throw IoError("model path is a directory, not a file: " + path);
+    return Model::loadGGUF(path);
+}
+
+std::vector<OptionSpec> backendOptions()
+{
+    return {
+        {"--device", "", "cpu|vulkan", "compute device (default cpu)"},
+        {"--device-index", "", "N", "Vulkan device from `devices` (default: the best one)"},
+        {"--threads", "-t", "N", "CPU threads (default: all cores)"},
+    };
+}
+
+int threadCount(const ParsedArgs& args)
+{
+    return int(args.getInt("--threads", 0, 1, 1024));
+}
+
+std::unique_ptr<Backend> createBackend(const ParsedArgs& args)
+{
+    const std::string device = args.getString("--device", "cpu");
+    if (device == "cpu")
+        return createCpuBackend(threadCount(args));
+    if (device == "vulkan") {
+#if TENFOLD_HAVE_VULKAN
+        return createVulkanBackend(int(args.getInt("--device-index", -1, -1, 64)));
+#else
+        throw UnsupportedError("this tenfold-cli was built without Vulkan; use --device cpu");
+#endif
+    }
+    throw UsageError("--device must be cpu or vulkan, not '" + device + "'");
+}
+
+std::string readTextFile(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw IoError("cannot read text file: " + path);
+    std::ostringstream os;
+    os << in.rdbuf();
+    return os.str();
+}
+
+std::string withThousands(uint64_t n)
+{
+    std::string digits = std::to_string(n), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i && (digits.size() - i) % 3 == 0)
+            out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+std::string formatBytes(uint64_t bytes)
+{
+    char buf[64];
+    if (bytes >= (1ull << 30))
+        std::snprintf(buf, sizeof buf, "%.2f GiB", double(bytes) / double(1ull << 30));
+    else if (bytes >= (1ull << 20))
+        std::snprintf(buf, sizeof buf, "%.2f MiB", double(bytes) / double(1ull << 20));
+    else if (bytes >= 1024)
+        std::snprintf(buf, sizeof buf, "%.1f KiB", double(bytes) / 1024.0);
+    else
+        std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+    return buf;
+}
+
+uint64_t peakRssBytes()
+{
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmHWM:", 0) == 0) {
+            unsigned long long kb = 0;
+            if (std::sscanf(line.c_str() + 6, "%llu", &kb) == 1)
+                return uint64_t(kb) * 1024;
+        }
+    return 0;
+}
+
+} // namespace tenfold::cli

@@ -1,0 +1,201 @@
+// bench MODEL: prompt-processing (ppN) and decode (tgN) speed, as mean +- stddev over repetitions.
+// Loading the model and creating the context happen before any timing, and one untimed warm-up
+// run of each test comes first (page faults on the mapped weights, caches, clock ramp-up).
+#include "cli_common.h"
+#include "commands.h"
+
+#include "model/model.h"
+#include "runtime/sampling.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+namespace tenfold::cli {
+
+CommandSpec benchSpec()
+{
+    CommandSpec spec{"bench", "MODEL [-p N] [-n N] [-r R] [--json] [options]",
+                     "ppN: one batch of N prompt tokens from an empty cache. tgN: N tokens decoded\n"
+                     "one at a time from an empty cache (each the argmax of the previous logits).\n"
+                     "Reports tokens/s as mean +- sample stddev over R repetitions after one\n"
+                     "untimed warm-up, the decode memory bandwidth (weight bytes x tg tokens/s),\n"
+                     "and the peak resident memory (VmHWM). Model loading is never timed.",
+                     {"MODEL"},
+                     {},
+                     {{"--prompt-tokens", "-p", "N", "prompt length for ppN; 0 skips it (default 512)"},
+                      {"--gen-tokens", "-n", "N", "tokens for tgN; 0 skips it (default 128)"},
+                      {"--repetitions", "-r", "R", "timed repetitions (default 3)"},
+                      {"--json", "", "", "print one JSON object instead of a table"}}};
+    for (auto& o : backendOptions())
+        spec.options.push_back(o);
+    return spec;
+}
+
+namespace {
+
+struct Result {
+    std::string test;
+    int tokens = 0;
+    std::vector<double> tokensPerSecond;
+    double mean() const
+    {
+        double s = 0;
+        for (double v : tokensPerSecond)
+            s += v;
+        return tokensPerSecond.empty() ? 0.0 : s / double(tokensPerSecond.size());
+    }
+    double stddev() const
+    {
+        if (tokensPerSecond.size() < 2)
+            return 0.0;
+        const double m = mean();
+        double s = 0;
+        for (double v : tokensPerSecond)
+            s += (v - m) * (v - m);
+        return std::sqrt(s / double(tokensPerSecond.size() - 1));
+    }
+};
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t0)
+{
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double runPrompt(InferenceContext& ctx, const std::vector<int32_t>& prompt, std::vector<float>& logits)
+{
+    ctx.truncate(0);
+    const auto t0 = Clock::now();
+    ctx.decode(prompt, false, logits);
+    return double(prompt.size()) / secondsSince(t0);
+}
+
+double runDecode(InferenceContext& ctx, int n, int32_t first, std::vector<float>& logits)
+{
+    ctx.truncate(0);
+    int32_t token = first;
+    const auto t0 = Clock::now();
+    for (int i = 0; i < n; ++i) {
+        ctx.decode(std::span<const int32_t>(&token, 1), false, logits);
+        token = argmax(logits);
+    }
+    return double(n) / secondsSince(t0);
+}
+
+std::string jsonEscape(const std::string& s)
+{
+    std::string out;
+    for (char c : s) {
+        if (c == '"' || c == '\\')
+            out += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+} // namespace
+
+int runBench(const ParsedArgs& args)
+{
+    const int nPrompt = int(args.getInt("--prompt-tokens", 512, 0, 1 << 20));
+    const int nGen = int(args.getInt("--gen-tokens", 128, 0, 1 << 20));
+    const int reps = int(args.getInt("--repetitions", 3, 1, 1000));
+    if (nPrompt == 0 && nGen == 0)
+        throw UsageError("nothing to measure: -p and -n are both 0");
+    const std::string path = args.positional(0);
+
+    const std::shared_ptr<Model> model = loadModel(path);
+    std::unique_ptr<Backend> backend = createBackend(args);
+    ContextParams cp;
+    cp.nCtx = std::max({nPrompt, nGen, 1});
+    cp.nThreads = threadCount(args);
+    std::unique_ptr<InferenceContext> ctx = backend->createContext(model, cp);
+
+    // Fixed pseudo-random tokens (skipping the specials at the start of SentencePiece vocabs).
+    const int vocab = model->hparams().nVocab;
+    std::mt19937 rng(1234);
+    std::uniform_int_distribution<int32_t> pick(std::min(3, vocab - 1), vocab - 1);
+    std::vector<int32_t> prompt(static_cast<size_t>(nPrompt));
+    for (int32_t& t : prompt)
+        t = pick(rng);
+    const int32_t first = pick(rng);
+
+    std::vector<float> logits;
+    std::vector<Result> results;
+    if (nPrompt > 0) {
+        Result r{"pp" + std::to_string(nPrompt), nPrompt, {}};
+        runPrompt(*ctx, prompt, logits); // warm-up
+        for (int i = 0; i < reps; ++i)
+            r.tokensPerSecond.push_back(runPrompt(*ctx, prompt, logits));
+        results.push_back(r);
+    }
+    if (nGen > 0) {
+        Result r{"tg" + std::to_string(nGen), nGen, {}};
+        runDecode(*ctx, nGen, first, logits); // warm-up
+        for (int i = 0; i < reps; ++i)
+            r.tokensPerSecond.push_back(runDecode(*ctx, nGen, first, logits));
+        results.push_back(r);
+    }
+
+    const uint64_t weightBytes = model->weightBytes();
+    const uint64_t fileBytes = std::filesystem::file_size(path);
+    const uint64_t rss = peakRssBytes();
+    const std::string backendName = backend->name();
+    auto gbPerSecond = [&](const Result& r) {
+        return r.test.rfind("tg", 0) == 0 ? double(weightBytes) * r.mean() / 1e9 : 0.0;
+    };
+
+    if (args.has("--json")) {
+        std::printf("{\n  \"model\": \"%s\",\n  \"model_name\": \"%s\",\n  \"backend\": \"%s\",\n"
+                    "  \"threads\": %d,\n  \"parameters\": %llu,\n  \"weight_bytes\": %llu,\n"
+                    "  \"file_bytes\": %llu,\n  \"repetitions\": %d,\n  \"peak_rss_bytes\": %llu,\n"
+                    "  \"results\": [",
+                    jsonEscape(path).c_str(), jsonEscape(model->displayName()).c_str(),
+                    jsonEscape(backendName).c_str(),
+                    cp.nThreads > 0 ? cp.nThreads : int(std::thread::hardware_concurrency()),
+                    static_cast<unsigned long long>(model->parameterCount()),
+                    static_cast<unsigned long long>(weightBytes),
+                    static_cast<unsigned long long>(fileBytes), reps,
+                    static_cast<unsigned long long>(rss));
+        for (size_t i = 0; i < results.size(); ++i) {
+            const Result& r = results[i];
+            std::printf("%s\n    {\"test\": \"%s\", \"n_tokens\": %d, \"tokens_per_s\": %.3f, "
+                        "\"stddev\": %.3f, \"gb_per_s\": %.3f, \"samples\": [",
+                        i ? "," : "", r.test.c_str(), r.tokens, r.mean(), r.stddev(), gbPerSecond(r));
+            for (size_t j = 0; j < r.tokensPerSecond.size(); ++j)
+                std::printf("%s%.3f", j ? ", " : "", r.tokensPerSecond[j]);
+            std::printf("]}");
+        }
+        std::printf("\n  ]\n}\n");
+        return 0;
+    }
+
+    std::printf("model: %s (%s parameters, weights %s, file %s)\n", path.c_str(),
+                withThousands(model->parameterCount()).c_str(), formatBytes(weightBytes).c_str(),
+                formatBytes(fileBytes).c_str());
+    std::printf("backend: %s, %d repetitions after a warm-up\n\n", backendName.c_str(), reps);
+    std::printf("%-8s %22s %14s\n", "test", "tokens/s", "decode GB/s");
+    for (const Result& r : results) {
+        char speed[64];
+        std::snprintf(speed, sizeof speed, "%.2f +- %.2f", r.mean(), r.stddev());
+        if (gbPerSecond(r) > 0)
+            std::printf("%-8s %22s %14.2f\n", r.test.c_str(), speed, gbPerSecond(r));
+        else
+            std::printf("%-8s %22s %14s\n", r.test.c_str(), speed, "-");
+    }
+    std::printf("\npeak RSS: %s (file %s)\n", formatBytes(rss).c_str(), formatBytes(fileBytes).c_str());
+    return 0;
+}
+
+} // namespace tenfold::cli

@@ -1,0 +1,87 @@
+// generate MODEL -p PROMPT: text to stdout as it is produced, statistics to stderr.
+#include "cli_common.h"
+#include "commands.h"
+#include "sampling_options.h"
+
+#include "core/error.h"
+#include "model/model.h"
+#include "runtime/generator.h"
+#include "tokenizer/tokenizer.h"
+
+#include <cstdio>
+
+namespace tenfold::cli {
+
+CommandSpec generateSpec()
+{
+    CommandSpec spec{"generate", "MODEL (-p PROMPT | -f FILE) [options]",
+                     "Evaluates BOS + the prompt and samples up to N tokens, printing the text to\n"
+                     "stdout as it is produced and timings to stderr. --temp 0 is greedy decoding.\n"
+                     "A prompt longer than the context is an error (exit code 1).",
+                     {"MODEL"},
+                     {},
+                     {{"--prompt", "-p", "PROMPT", "the text to continue"},
+                      {"--prompt-file", "-f", "FILE", "read the prompt from FILE"},
+                      {"--n-predict", "-n", "N", "tokens to generate (default 128)"},
+                      {"--ctx", "-c", "N", "context length (default: the model's)"},
+                      {"--ignore-eos", "", "", "keep generating past end-of-sequence"},
+                      {"--no-echo", "", "", "do not print the prompt before the continuation"}}};
+    for (auto& o : samplingOptions())
+        spec.options.push_back(o);
+    for (auto& o : backendOptions())
+        spec.options.push_back(o);
+    return spec;
+}
+
+int runGenerate(const ParsedArgs& args)
+{
+    std::string prompt;
+    if (args.has("--prompt") && args.has("--prompt-file"))
+        throw UsageError("give either -p or -f, not both");
+    if (args.has("--prompt"))
+        prompt = *args.get("--prompt");
+    else if (args.has("--prompt-file"))
+        prompt = readTextFile(*args.get("--prompt-file"));
+    else
+        throw UsageError("'generate' needs a prompt: -p PROMPT or -f FILE");
+
+    GenerateOptions options;
+    options.maxTokens = int(args.getInt("--n-predict", 128, 0, 1 << 24));
+    options.sampling = samplingFromArgs(args);
+    options.stopAtEndOfGeneration = !args.has("--ignore-eos");
+    ContextParams cp;
+    cp.nCtx = int(args.getInt("--ctx", 0, 0, 1 << 24));
+    cp.nThreads = threadCount(args);
+
+    const std::shared_ptr<Model> model = loadModel(args.positional(0));
+    std::unique_ptr<Backend> backend = createBackend(args);
+    std::unique_ptr<InferenceContext> ctx = backend->createContext(model, cp);
+    const std::vector<int32_t> tokens = model->tokenizer().encode(prompt, true);
+    if (int(tokens.size()) > ctx->contextSize())
+        throw InvalidArgument("the prompt is " + std::to_string(tokens.size()) +
+                              " tokens but the context holds only " +
+                              std::to_string(ctx->contextSize()) + " (use a larger --ctx)");
+
+    if (!args.has("--no-echo")) {
+        std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+        std::fflush(stdout);
+    }
+    const GenerationStats stats =
+        generate(*ctx, *model, tokens, options, [](int32_t, std::string_view text) {
+            std::fwrite(text.data(), 1, text.size(), stdout);
+            std::fflush(stdout);
+            return true;
+        });
+    std::printf("\n");
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "\n[%s] prompt: %d tokens, %.1f ms (%.2f t/s) | generated: %d tokens, %.2f t/s | "
+                 "first token after %.1f ms | stop: %s\n",
+                 backend->name().c_str(), stats.promptTokens, stats.promptMs,
+                 stats.promptTokensPerSecond(), stats.generatedTokens,
+                 stats.generatedTokensPerSecond(), stats.timeToFirstTokenMs,
+                 stopReasonName(stats.stopReason));
+    return 0;
+}
+
+} // namespace tenfold::cli

@@ -1,0 +1,38 @@
+#pragma once
+// Every tenfold-cli command: its declaration (drives parsing and --help) and its body. Each
+// command lives in its own cmd_<name>.cpp; main.cpp only dispatches.
+#include "cli_args.h"
+
+namespace tenfold::cli {
+
+struct Command {
+    const char* name;
+    const char* summary;
+    CommandSpec (*spec)();
+    int (*run)(const ParsedArgs& args); // returns the exit code
+};
+
+CommandSpec inspectSpec();
+int runInspect(const ParsedArgs& args);
+CommandSpec tokenizeSpec();
+int runTokenize(const ParsedArgs& args);
+CommandSpec generateSpec();
+int runGenerate(const ParsedArgs& args);
+CommandSpec chatSpec();
+int runChat(const ParsedArgs& args);
+CommandSpec perplexitySpec();
+int runPerplexity(const ParsedArgs& args);
+CommandSpec benchSpec();
+int runBench(const ParsedArgs& args);
+CommandSpec synthSpec();
+int runSynth(const ParsedArgs& args);
+CommandSpec convertSpec();
+int runConvert(const ParsedArgs& args);
+CommandSpec quantizeSpec();
+int runQuantize(const ParsedArgs& args);
+#if TENFOLD_HAVE_VULKAN
+CommandSpec devicesSpec();
+int runDevices(const ParsedArgs& args);
+#endif
+
+} // namespace tenfold::cli

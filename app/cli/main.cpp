@@ -1,0 +1,89 @@
+// tenfold-cli: dispatches to one command. Every failure ends here as one message on stderr and a
+// non-zero exit code: 2 for a usage mistake, 1 for anything else (missing file, bad format,
+// unsupported model, device failure).
+#include "commands.h"
+#include "core/error.h"
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+using namespace tenfold::cli;
+
+namespace {
+
+const std::vector<Command>& allCommands()
+{
+    static const std::vector<Command> commands = {
+        {"inspect", "show metadata, tensors, parameter count and memory needs", inspectSpec, runInspect},
+        {"tokenize", "show the token ids and pieces of a text", tokenizeSpec, runTokenize},
+        {"generate", "continue a prompt, streaming text to stdout", generateSpec, runGenerate},
+        {"chat", "interactive conversation on stdin/stdout", chatSpec, runChat},
+        {"perplexity", "perplexity (and KL divergence against a base) on a text file", perplexitySpec, runPerplexity},
+        {"bench", "prompt-processing and decode speed", benchSpec, runBench},
+        {"quantize", "convert a GGUF model's weights to another type", quantizeSpec, runQuantize},
+        {"synth", "write a random-weight model in a real model's shape", synthSpec, runSynth},
+        {"convert", "convert a llama2.c checkpoint to GGUF", convertSpec, runConvert},
+#if TENFOLD_HAVE_VULKAN
+        {"devices", "list Vulkan devices", devicesSpec, runDevices},
+#endif
+    };
+    return commands;
+}
+
+void printUsage(std::FILE* to)
+{
+    std::fprintf(to, "usage: tenfold-cli COMMAND [arguments]   (tenfold-cli COMMAND --help for details)\n\ncommands:\n");
+    for (const Command& c : allCommands())
+        std::fprintf(to, "  %-12s %s\n", c.name, c.summary);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2) {
+        printUsage(stderr);
+        return 2;
+    }
+    const std::string name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        printUsage(stdout);
+        return 0;
+    }
+    const Command* command = nullptr;
+    for (const Command& c : allCommands())
+        if (name == c.name)
+            command = &c;
+    if (!command) {
+        std::fprintf(stderr, "tenfold-cli: unknown command '%s'\n\n", name.c_str());
+        printUsage(stderr);
+        return 2;
+    }
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    const CommandSpec spec = command->spec();
+    if (wantsHelp(args)) {
+        std::fputs(helpText(spec).c_str(), stdout);
+        return 0;
+    }
+    try {
+        return command->run(parseArgs(spec, args));
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "tenfold-cli %s: %s\n(see tenfold-cli %s --help)\n", name.c_str(),
+                     e.what(), name.c_str());
+        return 2;
+    } catch (const tenfold::Cancelled&) {
+        std::fprintf(stderr, "tenfold-cli %s: cancelled\n", name.c_str());
+        return 130;
+    } catch (const tenfold::Error& e) {
+        std::fprintf(stderr, "tenfold-cli %s: error: %s\n", name.c_str(), e.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "tenfold-cli %s: error: out of memory\n", name.c_str());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "tenfold-cli %s: internal error: %s\n", name.c_str(), e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,141 @@
+#include "passes/quantize_model.h"
+
+#include "core/error.h"
+#include "gguf/gguf_file.h"
+#include "passes/gguf_stream_writer.h"
+#include "passes/parallel_rows.h"
+#include "passes/row_convert.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tenfold {
+
+GGMLType chooseTensorType(const std::vector<int64_t>& ne, GGMLType target)
+{
+    if (ne.size() < 2)
+        return GGMLType::F32;
+    const int64_t rowLength = ne[0];
+    auto fits = [rowLength](GGMLType t) { return rowLength % typeTraits(t).blockSize == 0; };
+    if (fits(target))
+        return target;
+    GGMLType fallback = GGMLType::F16;
+    switch (target) {
+    case GGMLType::Q2_K:
+    case GGMLType::Q3_K: fallback = GGMLType::Q4_0; break;
+    case GGMLType::Q4_K: fallback = GGMLType::Q5_0; break;
+    case GGMLType::Q5_K: fallback = GGMLType::Q5_1; break;
+    case GGMLType::Q6_K: fallback = GGMLType::Q8_0; break;
+    default: break;
+    }
+    return fits(fallback) ? fallback : GGMLType::F16;
+}
+
+uint32_t fileTypeFor(GGMLType t)
+{
+    // llama_ftype numbering; a uniform K-quant is the "_S" (small) variant of each mix.
+    switch (t) {
+    case GGMLType::F32: return 0;
+    case GGMLType::F16: return 1;
+    case GGMLType::Q4_0: return 2;
+    case GGMLType::Q4_1: return 3;
+    case GGMLType::Q8_0: return 7;
+    case GGMLType::Q5_0: return 8;
+    case GGMLType::Q5_1: return 9;
+    case GGMLType::Q2_K: return 10;
+    case GGMLType::Q3_K: return 11;
+    case GGMLType::Q4_K: return 14;
+    case GGMLType::Q5_K: return 16;
+    case GGMLType::Q6_K: return 18;
+    case GGMLType::BF16: return 32;
+    default: break;
+    }
+    throw UnsupportedError(std::string("no model file type for ") + typeName(t));
+}
+
+namespace {
+
+// Output rows per chunk: enough work to share between threads, little enough memory.
+int64_t rowsPerChunk(uint64_t outRowBytes)
+{
+    constexpr uint64_t kChunkBytes = 32u << 20;
+    return int64_t(std::max<uint64_t>(1, kChunkBytes / std::max<uint64_t>(1, outRowBytes)));
+}
+
+} // namespace
+
+QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesystem::path& out,
+                             const QuantizeOptions& options)
+{
+    for (GGMLType t : {options.target, options.outputType.value_or(options.target)})
+        if (!typeTraits(t).weightType)
+            throw UnsupportedError(std::string(typeName(t)) +
+                                   " holds activations only and cannot be a model's weight type");
+    std::error_code ec;
+    if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(in, out, ec))
+        throw InvalidArgument("input and output are the same file: " + in.string());
+
+    const std::shared_ptr<GGUFFile> src = GGUFFile::open(in);
+    const int nThreads = resolveThreadCount(options.nThreads);
+
+    std::vector<std::pair<std::string, GGUFValue>> metadata = src->metadata();
+    auto setKey = [&metadata](const std::string& key, GGUFValue value) {
+        auto it = std::find_if(metadata.begin(), metadata.end(),
+                               [&key](const auto& kv) { return kv.first == key; });
+        if (it != metadata.end())
+            it->second = std::move(value);
+        else
+            metadata.emplace_back(key, std::move(value));
+    };
+    setKey("general.file_type", GGUFValue::u32(fileTypeFor(options.target)));
+    // Other GGUF tools read the block layout version from here (2: the current layouts).
+    if (typeTraits(options.target).quantized)
+        setKey("general.quantization_version", GGUFValue::u32(2));
+
+    QuantizeReport report;
+    report.fileBytesBefore = src->fileSize();
+    const std::string outputName =
+        src->findTensor("output.weight") ? "output.weight" : "token_embd.weight";
+    std::vector<StreamTensorSpec> specs;
+    for (const GGUFTensorInfo& t : src->tensors()) {
+        const GGMLType wanted =
+            options.outputType && t.name == outputName ? *options.outputType : options.target;
+        StreamTensorSpec spec{t.name, chooseTensorType(t.ne, wanted), t.ne};
+        report.tensors.push_back({t.name, t.type, spec.type, t.nbytes, spec.nbytes()});
+        specs.push_back(std::move(spec));
+    }
+
+    GGUFStreamWriter writer(out, metadata, specs);
+    std::vector<uint8_t> chunk;
+    for (size_t i = 0; i < src->tensors().size(); ++i) {
+        const GGUFTensorInfo& t = src->tensors()[i];
+        const GGMLType to = specs[i].type;
+        if (options.onTensor)
+            options.onTensor(i, specs.size(), t.name, to);
+        if (to == t.type) { // nothing to convert: copy as is, never re-round
+            writer.append(t.data, t.nbytes);
+            continue;
+        }
+        const int64_t rowLength = t.ne[0];
+        const int64_t rows = t.rows();
+        const size_t inRow = rowBytes(t.type, rowLength), outRow = rowBytes(to, rowLength);
+        const int64_t perChunk = rowsPerChunk(outRow);
+        for (int64_t r0 = 0; r0 < rows; r0 += perChunk) {
+            const int64_t n = std::min(perChunk, rows - r0);
+            chunk.resize(size_t(n) * outRow);
+            parallelRanges(n, nThreads, [&](int64_t begin, int64_t end) {
+                std::vector<float> row(static_cast<size_t>(rowLength));
+                for (int64_t r = begin; r < end; ++r) {
+                    rowToFloat(t.type, t.data + size_t(r0 + r) * inRow, row.data(), rowLength);
+                    rowFromFloat(to, row.data(), chunk.data() + size_t(r) * outRow, rowLength);
+                }
+            });
+            writer.append(chunk.data(), chunk.size());
+        }
+    }
+    writer.finish();
+    report.fileBytesAfter = writer.bytesWritten();
+    return report;
+}
+
+} // namespace tenfold

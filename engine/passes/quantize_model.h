@@ -1,0 +1,61 @@
+#pragma once
+// Round-to-nearest quantization of a GGUF model into one target type, streamed tensor by tensor:
+// the input stays memory-mapped and only one chunk of output rows is held at a time, so a model
+// bigger than half the RAM still quantizes.
+//
+// Which type each tensor gets (chooseTensorType):
+//  - tensors with one dimension (norms, biases) stay F32: they are tiny and precision-critical;
+//  - every other tensor gets the target type if its row length ne[0] is a multiple of the type's
+//    block size;
+//  - otherwise it falls back to a type whose block fits, with similar bits per weight, the way
+//    the reference engine does it: Q2_K and Q3_K -> Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1,
+//    Q6_K -> Q8_0 (all 32-element blocks; e.g. ref-main's 384-wide rows). A row length that is
+//    not a multiple of 32 either falls back to F16.
+// By default no tensor is deliberately kept at higher precision. The reference engine's mixes keep
+// the output projection at Q6_K; QuantizeOptions::outputType reproduces that (the output
+// projection is output.weight, or token_embd.weight when the model ties them), with the same
+// fallback rule. See docs/BENCHMARKS.md for what it changes.
+#include "tensor/ggml_type.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tenfold {
+
+GGMLType chooseTensorType(const std::vector<int64_t>& ne, GGMLType target);
+
+// The general.file_type value other tools use for a model mostly in `t` (e.g. 7 for Q8_0).
+uint32_t fileTypeFor(GGMLType t);
+
+struct QuantizeOptions {
+    GGMLType target = GGMLType::Q8_0;
+    std::optional<GGMLType> outputType; // type for the output projection; unset: target
+    int nThreads = 0; // 0: one per core
+    // Called before each tensor (index, count, name, chosen type).
+    std::function<void(size_t, size_t, const std::string&, GGMLType)> onTensor;
+};
+
+struct QuantizedTensor {
+    std::string name;
+    GGMLType from = GGMLType::F32;
+    GGMLType to = GGMLType::F32;
+    uint64_t bytesBefore = 0;
+    uint64_t bytesAfter = 0;
+};
+
+struct QuantizeReport {
+    uint64_t fileBytesBefore = 0;
+    uint64_t fileBytesAfter = 0;
+    std::vector<QuantizedTensor> tensors;
+};
+
+// Throws IoError/FormatError for the input, UnsupportedError for a target that cannot hold
+// weights (Q8_1, Q8_K), IoError when the output cannot be written. `in` and `out` must differ.
+QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesystem::path& out,
+                             const QuantizeOptions& options);
+
+} // namespace tenfold

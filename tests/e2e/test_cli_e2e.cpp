@@ -1,0 +1,360 @@
+// tenfold-cli end to end: runs the built binary with QProcess on the shared models and checks
+// what a user sees: output contents, exit codes and error messages. Greedy generations must equal
+// another engine's continuations (reference/greedy.json); tokenization must equal the
+// llama.cpp vocabulary test vectors.
+#include "common/shared_data.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+
+namespace {
+
+struct Run {
+    int code = -1;
+    bool crashed = false;
+    QString out, err;
+};
+
+Run cli(const QStringList& args, const QByteArray& input = {}, int timeoutMs = 240000)
+{
+    QProcess p;
+    p.start(QStringLiteral(TENFOLD_CLI_PATH), args);
+    if (!p.waitForStarted(20000))
+        return {};
+    if (!input.isEmpty())
+        p.write(input);
+    p.closeWriteChannel();
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+    }
+    Run r;
+    r.crashed = p.exitStatus() != QProcess::NormalExit;
+    r.code = p.exitCode();
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+QString shared(const char* rel)
+{
+    return QString::fromStdString(tenfold::test::sharedFile(rel).string());
+}
+
+QJsonArray greedyReference()
+{
+    QFile f(shared("reference/greedy.json"));
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(f.readAll()).array();
+}
+
+QString referenceContinuation(const QString& model, const QString& prompt)
+{
+    for (const auto& v : greedyReference()) {
+        const QJsonObject o = v.toObject();
+        if (o["model"].toString() == model && o["prompt"].toString() == prompt)
+            return o["continuation"].toString();
+    }
+    return {};
+}
+
+#define EXPECT_EXIT(run, expected)                                                          \
+    do {                                                                                    \
+        QVERIFY2(!(run).crashed, qPrintable("crashed; stderr: " + (run).err));              \
+        QVERIFY2((run).code == (expected),                                                  \
+                 qPrintable(QString("exit code %1, expected %2; stderr: %3")                \
+                                .arg((run).code).arg(expected).arg((run).err)));            \
+    } while (0)
+
+} // namespace
+
+class TestCliE2E : public QObject {
+    Q_OBJECT
+private slots:
+    void inspectShowsMetadataTensorsAndMemory()
+    {
+        const QString model = shared("models/tenfold-ref-main-f16.gguf");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        const Run r = cli({"inspect", model, "--ctx", "512"});
+        EXPECT_EXIT(r, 0);
+        QVERIFY(r.out.contains(QRegularExpression(R"(general\.architecture\s+"llama")")));
+        QVERIFY(r.out.contains(QRegularExpression(R"(llama\.attention\.head_count_kv\s+2)")));
+        QVERIFY(r.out.contains(QRegularExpression(R"(token_embd\.weight\s+F16\s+384 x 8192\s+6,291,456)")));
+        QVERIFY(r.out.contains(QRegularExpression(R"(blk\.7\.ffn_down\.weight\s+F16\s+1024 x 384)")));
+        QVERIFY(r.out.contains("tensors (74)"));
+        QVERIFY(r.out.contains("parameters: 15,735,168"));
+        // KV cache: 2 (K and V) x 8 layers x 512 positions x 128 (2 KV heads x 64) x 2 bytes
+        QVERIFY2(r.out.contains("KV cache (F16) 2.00 MiB"), qPrintable(r.out.right(300)));
+        // The 8192-entry vocabulary arrays are elided, not dumped.
+        QVERIFY(r.out.contains("tokenizer.ggml.tokens"));
+        QVERIFY(r.out.size() < 20000);
+    }
+
+    void tokenizeMatchesVocabTestVectors()
+    {
+        const auto vocab = tenfold::test::sharedFile("vocab/ggml-vocab-llama-spm.gguf");
+        TENFOLD_REQUIRE_SHARED(vocab);
+        std::ifstream inp(vocab.string() + ".inp", std::ios::binary), outp(vocab.string() + ".out");
+        const std::string all{std::istreambuf_iterator<char>(inp), {}};
+        const std::string sep = "\n__ggml_vocab_test__\n";
+        QTemporaryDir dir;
+        size_t start = 0;
+        int checked = 0;
+        std::string expected;
+        while (start < all.size() && checked < 12 && std::getline(outp, expected)) {
+            size_t end = all.find(sep, start);
+            if (end == std::string::npos)
+                end = all.size();
+            const std::string text = all.substr(start, end - start);
+            start = end + sep.size();
+            const QString file = dir.filePath(QString("t%1.txt").arg(checked));
+            std::ofstream(file.toStdString(), std::ios::binary) << text;
+            const Run r = cli({"tokenize", QString::fromStdString(vocab.string()), "--file", file,
+                               "--no-bos", "--ids-only"});
+            EXPECT_EXIT(r, 0);
+            QCOMPARE(r.out.trimmed(), QString::fromStdString(expected).trimmed());
+            ++checked;
+        }
+        QCOMPARE(checked, 12);
+    }
+
+    void tokenizeListsPiecesAndCounts()
+    {
+        const QString model = shared("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        const Run r = cli({"tokenize", model, "Once upon a time"});
+        EXPECT_EXIT(r, 0);
+        QVERIFY(r.out.contains(QRegularExpression(R"(0\s+1\s+'<s>')")));
+        QVERIFY(r.out.contains("'▁upon'"));
+        QVERIFY(r.out.contains("tokens: 5  bytes: 16  characters: 16"));
+    }
+
+    void greedyGenerationMatchesReference_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("prompt");
+        QTest::addColumn<int>("n");
+        QTest::newRow("stories260K once") << "stories260K.gguf" << "Once upon a time" << 48;
+        QTest::newRow("stories260K lily") << "stories260K.gguf" << "Lily and Tom" << 48;
+        QTest::newRow("ref-main jury") << "tenfold-ref-main-f16.gguf" << "The jury said that" << 32;
+    }
+    void greedyGenerationMatchesReference()
+    {
+        QFETCH(QString, model);
+        QFETCH(QString, prompt);
+        QFETCH(int, n);
+        const QString path = shared("models/") + model;
+        TENFOLD_REQUIRE_SHARED(path.toStdString());
+        TENFOLD_REQUIRE_SHARED(tenfold::test::sharedFile("reference/greedy.json"));
+        const QString expected = referenceContinuation(model, prompt);
+        QVERIFY(!expected.isEmpty());
+        const Run r = cli({"generate", path, "-p", prompt, "-n", QString::number(n), "--temp", "0",
+                           "--repeat-penalty", "1", "--threads", "2"});
+        EXPECT_EXIT(r, 0);
+        QCOMPARE(r.out, prompt + expected + "\n");
+        QVERIFY(r.err.contains("generated: " + QString::number(n) + " tokens"));
+    }
+
+    void convertThenGenerate()
+    {
+        const QString bin = shared("models/stories260K.bin"), tok = shared("models/tok512.bin");
+        TENFOLD_REQUIRE_SHARED(bin.toStdString());
+        TENFOLD_REQUIRE_SHARED(tok.toStdString());
+        QTemporaryDir dir;
+        const QString out = dir.filePath("converted.gguf");
+        const Run c = cli({"convert", bin, tok, "-o", out});
+        EXPECT_EXIT(c, 0);
+        QVERIFY(c.out.contains("dim 64, 5 layers, 8 heads, 4 KV heads, vocab 512"));
+        const Run g = cli({"generate", out, "-p", "Lily and Tom", "-n", "48", "--temp", "0",
+                           "--repeat-penalty", "1"});
+        EXPECT_EXIT(g, 0);
+        QCOMPARE(g.out, "Lily and Tom" + referenceContinuation("stories260K.gguf", "Lily and Tom") + "\n");
+        const Run missing = cli({"convert", dir.filePath("nope.bin"), tok, "-o", out});
+        EXPECT_EXIT(missing, 1);
+        QVERIFY(missing.err.contains("nope.bin"));
+    }
+
+    void quantizeThenInspect()
+    {
+        const QString model = shared("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        QTemporaryDir dir;
+        const QString out = dir.filePath("q8.gguf");
+        const Run q = cli({"quantize", model, out, "q8_0", "--threads", "2"});
+        EXPECT_EXIT(q, 0);
+        QVERIFY(q.out.contains("-> ") && q.out.contains("bytes)"));
+        const Run i = cli({"inspect", out});
+        EXPECT_EXIT(i, 0);
+        QVERIFY(i.out.contains(QRegularExpression(R"(general\.file_type\s+7)")));
+        QVERIFY(i.out.contains(QRegularExpression(R"(blk\.0\.attn_q\.weight\s+Q8_0)")));
+        QVERIFY(i.out.contains(QRegularExpression(R"(blk\.0\.attn_norm\.weight\s+F32)")));
+        const Run g = cli({"generate", out, "-p", "Once upon a time", "-n", "16", "--temp", "0"});
+        EXPECT_EXIT(g, 0);
+        QVERIFY(g.out.startsWith("Once upon a time") && g.out.size() > 30);
+        EXPECT_EXIT(cli({"quantize", model, out, "Q9_9"}), 2);
+        EXPECT_EXIT(cli({"quantize", model, out}), 2);
+    }
+
+    void synthWritesARunnableModel()
+    {
+        QTemporaryDir dir;
+        const QString out = dir.filePath("synth.gguf");
+        const Run s = cli({"synth", "stories260k", "--type", "Q8_0", "-o", out, "--seed", "5"});
+        EXPECT_EXIT(s, 0);
+        const Run i = cli({"inspect", out});
+        EXPECT_EXIT(i, 0);
+        QVERIFY(i.out.contains("parameters: 260,032"));
+        QVERIFY(i.out.contains(QRegularExpression(R"(blk\.4\.ffn_down\.weight\s+F16\s+172 x 64)")));
+        const Run g = cli({"generate", out, "-p", "hello", "-n", "8", "--seed", "1"});
+        EXPECT_EXIT(g, 0);
+        EXPECT_EXIT(cli({"synth", "gpt-9", "-o", out}), 2);
+        EXPECT_EXIT(cli({"synth", "stories260k"}), 2);
+    }
+
+    void benchJsonHasTheFields()
+    {
+        const QString model = shared("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        const Run r = cli({"bench", model, "-p", "32", "-n", "8", "-r", "2", "--threads", "2", "--json"});
+        EXPECT_EXIT(r, 0);
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString() + "\n" + r.out));
+        const QJsonObject o = doc.object();
+        QVERIFY(o["backend"].toString().startsWith("CPU"));
+        QVERIFY(o["weight_bytes"].toDouble() > 1e6);
+        QVERIFY(o["file_bytes"].toDouble() > o["weight_bytes"].toDouble());
+        QVERIFY(o["peak_rss_bytes"].toDouble() > 0);
+        QCOMPARE(o["repetitions"].toInt(), 2);
+        const QJsonArray results = o["results"].toArray();
+        QCOMPARE(results.size(), 2);
+        QCOMPARE(results[0].toObject()["test"].toString(), QString("pp32"));
+        QCOMPARE(results[1].toObject()["test"].toString(), QString("tg8"));
+        for (const auto& v : results) {
+            const QJsonObject t = v.toObject();
+            QVERIFY(t["tokens_per_s"].toDouble() > 0);
+            QVERIFY(t["stddev"].toDouble() >= 0);
+            QCOMPARE(t["samples"].toArray().size(), 2);
+        }
+        QVERIFY(results[1].toObject()["gb_per_s"].toDouble() > 0);
+    }
+
+    void chatContinuesAndExitsCleanly()
+    {
+        const QString model = shared("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        const Run r = cli({"chat", model, "--temp", "0", "--repeat-penalty", "1", "-n", "12"},
+                          "Once upon a time\n/reset\nLily and Tom\n/exit\nnever read\n");
+        EXPECT_EXIT(r, 0);
+        // Each reply is the model's continuation (stopping at a newline or 12 tokens).
+        QVERIFY2(r.out.startsWith(", there was a little girl named Lily."), qPrintable(r.out));
+        QVERIFY2(r.out.contains("\n were playing in the park."), qPrintable(r.out));
+        const Run eof = cli({"chat", model, "--temp", "0", "-n", "4"}, "Once upon a time\n");
+        EXPECT_EXIT(eof, 0);
+    }
+
+    // With a Jinja template the reply must be exactly the greedy continuation of the rendered
+    // prompt (Phi-3.5's format, written out here by hand).
+    void chatWithTemplateRendersTheConversation()
+    {
+        const QString model = shared("models/stories260K.gguf");
+        const QString tmpl = shared("templates/microsoft-Phi-3.5-mini-instruct.jinja");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        TENFOLD_REQUIRE_SHARED(tmpl.toStdString());
+        const QStringList greedy = {"--temp", "0", "--repeat-penalty", "1", "-n", "8"};
+        const Run chat = cli(QStringList{"chat", model, "--chat-template", tmpl} + greedy,
+                             "Once upon a time\nTell me more\n");
+        EXPECT_EXIT(chat, 0);
+        const QString first = "<|user|>\nOnce upon a time<|end|>\n<|assistant|>\n";
+        const Run one = cli(QStringList{"generate", model, "--no-echo", "-p", first} + greedy);
+        EXPECT_EXIT(one, 0);
+        const QString reply = one.out.chopped(1); // generate ends with a newline of its own
+        const QString second = first + reply + "<|end|>\n<|user|>\nTell me more<|end|>\n<|assistant|>\n";
+        const Run two = cli(QStringList{"generate", model, "--no-echo", "-p", second} + greedy);
+        EXPECT_EXIT(two, 0);
+        QCOMPARE(chat.out, one.out + two.out);
+    }
+
+    void perplexityOnAFewChunks()
+    {
+        const QString model = shared("models/tenfold-ref-main-f16.gguf");
+        const QString text = shared("text/valid.txt");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        TENFOLD_REQUIRE_SHARED(text.toStdString());
+        const Run r = cli({"perplexity", model, "-f", text, "--chunks", "2", "--threads", "2"});
+        EXPECT_EXIT(r, 0);
+        const auto m = QRegularExpression(R"(PPL = ([0-9.]+) \+/- ([0-9.]+))").match(r.out);
+        QVERIFY2(m.hasMatch(), qPrintable(r.out));
+        // The whole file gives 75.9 (reference); two chunks land near it.
+        QVERIFY(m.captured(1).toDouble() > 40 && m.captured(1).toDouble() < 150);
+        QVERIFY(r.out.contains("510 predictions in 2 chunks"));
+        EXPECT_EXIT(cli({"perplexity", model}), 2);
+    }
+
+    void errorsAreMessagesNotCrashes()
+    {
+        const QString model = shared("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        QTemporaryDir dir;
+
+        const Run missing = cli({"generate", dir.filePath("absent.gguf"), "-p", "hi"});
+        EXPECT_EXIT(missing, 1);
+        QVERIFY(missing.err.contains("not found") && missing.err.contains("absent.gguf"));
+
+        const QString text = dir.filePath("notes.gguf");
+        std::ofstream(text.toStdString()) << "These are notes, not a model.\n";
+        for (const char* cmd : {"inspect", "generate", "tokenize", "bench"}) {
+            QStringList args = {cmd, text};
+            if (QString(cmd) == "generate")
+                args << "-p" << "hi";
+            if (QString(cmd) == "tokenize")
+                args << "hi";
+            const Run r = cli(args);
+            EXPECT_EXIT(r, 1);
+            QVERIFY2(r.err.contains("GGUF") && r.err.contains("notes.gguf"), qPrintable(r.err));
+        }
+
+        const Run overlong = cli({"generate", model, "-p", "Once upon a time there was a girl",
+                                  "--ctx", "8", "-n", "4"});
+        EXPECT_EXIT(overlong, 1);
+        QVERIFY2(overlong.err.contains("context"), qPrintable(overlong.err));
+
+        const Run unknown = cli({"summon", model});
+        EXPECT_EXIT(unknown, 2);
+        QVERIFY(unknown.err.contains("unknown command 'summon'"));
+        const Run badOption = cli({"generate", model, "-p", "hi", "--temperature", "1"});
+        EXPECT_EXIT(badOption, 2);
+        QVERIFY(badOption.err.contains("unknown option '--temperature'"));
+        const Run badNumber = cli({"generate", model, "-p", "hi", "-n", "many"});
+        EXPECT_EXIT(badNumber, 2);
+        QVERIFY(badNumber.err.contains("-n") || badNumber.err.contains("--n-predict"));
+        EXPECT_EXIT(cli({"generate", model}), 2);
+        EXPECT_EXIT(cli({"generate", model, "-p", "hi", "--device", "abacus"}), 2);
+        EXPECT_EXIT(cli({}), 2);
+    }
+
+    void everyCommandHasHelp()
+    {
+        const Run top = cli({"--help"});
+        EXPECT_EXIT(top, 0);
+        for (const char* cmd : {"inspect", "tokenize", "generate", "chat", "perplexity", "bench",
+                                "quantize", "synth", "convert"}) {
+            QVERIFY2(top.out.contains(cmd), cmd);
+            const Run r = cli({cmd, "--help"});
+            EXPECT_EXIT(r, 0);
+            QVERIFY2(r.out.startsWith(QString("usage: tenfold-cli ") + cmd), qPrintable(r.out));
+        }
+        QVERIFY(cli({"perplexity", "--help"}).out.contains("second half"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliE2E)
+#include "test_cli_e2e.moc"
