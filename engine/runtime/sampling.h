@@ -13,7 +13,7 @@ struct SamplingParams {
     int topK = 40;              // <= 0: off
     float topP = 0.95f;         // >= 1: off
     float minP = 0.05f;         // <= 0: off
-    float repeatPenalty = 1.1f; // 1: off
+    float repeatPenalty = 1.0f; // 1: off (the default, as in llama.cpp: --temp 0 is plain greedy)
     int repeatLastN = 64;       // how many recent tokens the penalty looks at
     uint64_t seed = 0;
 };
