@@ -45,6 +45,17 @@ Choose another folder with --data-dir.</source>
         <source>Could not save %1: %2</source>
         <translation>无法保存%1：%2</translation>
     </message>
+    <message>
+        <source>A storage operation failed: %1</source>
+        <translation>存储操作失败：%1</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::Application</name>
+    <message>
+        <source>the clean-up of deleted conversations</source>
+        <translation>已删除对话的清理</translation>
+    </message>
 </context>
 <context>
     <name>tenfold::ui::ChatPage</name>
@@ -218,6 +229,10 @@ Choose another folder with --data-dir.</source>
         <source>Chat</source>
         <translation>聊天</translation>
     </message>
+    <message>
+        <source>The reply was not started because another conversation was opened while the model loaded.</source>
+        <translation>模型加载期间打开了另一个对话，因此未开始回复。</translation>
+    </message>
 </context>
 <context>
     <name>tenfold::ui::Composer</name>
@@ -303,6 +318,10 @@ Choose another folder with --data-dir.</source>
         <source>the model library</source>
         <translation>模型库</translation>
     </message>
+    <message>
+        <source>Lowers the odds of tokens used recently. Off (1.00) by default; about 1.1 can stop a small model from repeating itself.</source>
+        <translation>降低最近用过的词元再次出现的概率。默认关闭（1.00）；约 1.1 可以防止小模型反复重复自己。</translation>
+    </message>
 </context>
 <context>
     <name>tenfold::ui::EngineSession</name>
@@ -346,6 +365,10 @@ Choose another folder with --data-dir.</source>
 %2</source>
         <translation>%1
 %2</translation>
+    </message>
+    <message>
+        <source>Dismiss this message</source>
+        <translation>关闭此消息</translation>
     </message>
 </context>
 <context>
@@ -428,6 +451,25 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>Tensors (%1)</source>
         <translation>张量（%1）</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ModelFacts</name>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>%1B</source>
+        <translation>%1B</translation>
+    </message>
+    <message>
+        <source>%1M</source>
+        <translation>%1M</translation>
+    </message>
+    <message>
+        <source>%1K</source>
+        <translation>%1K</translation>
     </message>
 </context>
 <context>

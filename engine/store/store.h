@@ -166,6 +166,9 @@ public:
     void setMessageStats(int64_t id, const MessageStats& stats);
     // Removes messages with ordinal >= fromOrdinal (edit-and-resend, regenerate).
     void deleteMessagesFrom(int64_t conversationId, int fromOrdinal);
+    // deleteMessagesFrom + appendMessage in one transaction, so an edit-and-resend never leaves
+    // the conversation with its tail deleted and the new message missing. Returns the new id.
+    int64_t replaceMessagesFrom(int64_t conversationId, int fromOrdinal, const NewMessage& message);
 
     // --- streaming persistence ---
     // Starts an (empty) message in state `streaming` and returns its id.

@@ -83,17 +83,18 @@ void Store::Impl::flushPendingForRead()
     }
 }
 
-int64_t Store::appendMessage(int64_t conversationId, const NewMessage& message)
+namespace {
+
+// Inserts one message after the conversation's last; the caller holds the mutex and is inside a
+// transaction.
+int64_t insertMessage(sqlite::Database& db, int64_t conversationId, const NewMessage& message, int64_t now,
+                      const char* operation)
 {
-    std::lock_guard lock(impl_->mutex);
-    auto& db = *impl_->db;
-    int64_t now = nowMs();
-    sqlite::Transaction tx(db);
     {
         sqlite::Statement exists(db, "SELECT 1 FROM conversations WHERE id = ?");
         exists.bind(1, conversationId);
         if (!exists.step())
-            throw InvalidArgument("appendMessage: no conversation with id " + std::to_string(conversationId));
+            throw InvalidArgument(std::string(operation) + ": no conversation with id " + std::to_string(conversationId));
     }
     sqlite::Statement s(db,
                         "INSERT INTO messages(conversation_id, ordinal, role, content, model, settings_json, tokens_in, "
@@ -113,7 +114,35 @@ int64_t Store::appendMessage(int64_t conversationId, const NewMessage& message)
         .bind(11, messageStateName(message.state))
         .bind(12, now)
         .run();
-    int64_t id = db.lastInsertId();
+    return db.lastInsertId();
+}
+
+} // namespace
+
+int64_t Store::appendMessage(int64_t conversationId, const NewMessage& message)
+{
+    std::lock_guard lock(impl_->mutex);
+    auto& db = *impl_->db;
+    int64_t now = nowMs();
+    sqlite::Transaction tx(db);
+    const int64_t id = insertMessage(db, conversationId, message, now, "appendMessage");
+    impl_->touchConversation(conversationId, now);
+    tx.commit();
+    return id;
+}
+
+int64_t Store::replaceMessagesFrom(int64_t conversationId, int fromOrdinal, const NewMessage& message)
+{
+    std::lock_guard lock(impl_->mutex);
+    impl_->flushPendingLocked();
+    auto& db = *impl_->db;
+    int64_t now = nowMs();
+    sqlite::Transaction tx(db);
+    {
+        sqlite::Statement s(db, "DELETE FROM messages WHERE conversation_id = ? AND ordinal >= ?");
+        s.bind(1, conversationId).bind(2, fromOrdinal).run();
+    }
+    const int64_t id = insertMessage(db, conversationId, message, now, "replaceMessagesFrom");
     impl_->touchConversation(conversationId, now);
     tx.commit();
     return id;

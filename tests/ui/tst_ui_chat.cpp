@@ -21,6 +21,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTimer>
+#include <QUrl>
 #include <QToolButton>
 #include <QtTest>
 
@@ -150,6 +151,89 @@ private slots:
         QCOMPARE(int(third.size()), 2);
         QCOMPARE(third[0].content, std::string("A big cat"));
         QCOMPARE(third[1].state, MessageState::Complete);
+    }
+
+    void renameRegenerateWhileLoadingAndSwitching()
+    {
+        QTemporaryDir dir;
+        presetSettings(dir.path(), [](AppSettings& s) { s.setBackend(BackendChoice::Cpu); });
+        auto app = launchWithModel(dir.path(), stories260K());
+        QVERIFY(app);
+        ChatPage* chat = chatPage(*app);
+        Store& store = app->context().store();
+        ModelHost& host = app->context().host();
+        chat->settingsPanel()->maxTokensBox()->setValue(10);
+        QVERIFY(sendAndWait(chat, QStringLiteral("Hello there")));
+        const qint64 id = chat->currentConversationId();
+
+        // Renaming the open conversation survives the next settings save.
+        QVERIFY(chat->conversationModel()->setData(chat->conversationModel()->index(chat->conversationModel()->rowOfId(id)),
+                                                   QStringLiteral("Renamed"), Qt::EditRole));
+        chat->settingsPanel()->maxTokensBox()->setValue(12);
+        QCOMPARE(store.conversation(id)->title, std::string("Renamed"));
+
+        // Palette changes refresh the search icon instead of adding another one.
+        const auto actionsBefore = chat->searchField()->actions().size();
+        chat->refreshIcons();
+        chat->refreshIcons();
+        QCOMPARE(chat->searchField()->actions().size(), actionsBefore);
+
+        // Regenerate while the model must load first: the old reply stays until the new one starts.
+        const auto before = store.messages(id);
+        QCOMPARE(int(before.size()), 2);
+        QSignalSpy unloaded(&host, &ModelHost::unloaded);
+        host.unload();
+        QVERIFY(unloaded.wait(10000));
+        QSignalSpy finished(chat, &ChatPage::replyFinished);
+        chat->regenerate();
+        QVERIFY(chat->isReplying());
+        QCOMPARE(int(store.messages(id).size()), 2);
+        QCOMPARE(store.messages(id)[1].id, before[1].id);
+        QVERIFY(finished.wait(60000));
+        const auto after = store.messages(id);
+        QCOMPARE(int(after.size()), 2);
+        QVERIFY(after[1].id != before[1].id);
+
+        // A pending reply is dropped, with a word why, when another conversation is opened.
+        host.unload();
+        QVERIFY(unloaded.wait(10000));
+        QSignalSpy loaded(&host, &ModelHost::loaded);
+        chat->regenerate();
+        QVERIFY(chat->isReplying());
+        chat->newChat();
+        QVERIFY(loaded.wait(60000));
+        QVERIFY(!chat->isReplying());
+        QVERIFY(chat->statusLabel()->text().contains(QStringLiteral("another conversation")));
+        QCOMPARE(chat->currentConversationId(), qint64(0));
+        const auto untouched = store.messages(id);
+        QCOMPARE(int(untouched.size()), 2);
+        QCOMPARE(untouched[1].id, after[1].id);
+    }
+
+    void onlyWebLinksOpen()
+    {
+        QVERIFY(MessageBubble::isWebLink(QUrl(QStringLiteral("https://example.org/a"))));
+        QVERIFY(MessageBubble::isWebLink(QUrl(QStringLiteral("HTTP://example.org"))));
+        QVERIFY(!MessageBubble::isWebLink(QUrl(QStringLiteral("file:///etc/passwd"))));
+        QVERIFY(!MessageBubble::isWebLink(QUrl(QStringLiteral("javascript:alert(1)"))));
+        QVERIFY(!MessageBubble::isWebLink(QUrl(QStringLiteral("smb://host/share"))));
+        StoredMessage m;
+        m.role = "assistant";
+        MessageBubble bubble(m, QStringLiteral("A"));
+        QVERIFY(!bubble.contentLabel()->openExternalLinks());
+
+        // Streamed chunks are rendered together after a short delay, not once per chunk.
+        bubble.setState(MessageState::Streaming);
+        const QString empty = bubble.contentLabel()->text();
+        bubble.appendText(QStringLiteral("**bold"));
+        bubble.appendText(QStringLiteral("** text"));
+        QCOMPARE(bubble.contentLabel()->text(), empty);
+        QCOMPARE(bubble.text(), QStringLiteral("**bold** text"));
+        QVERIFY(waitUntil([&] { return bubble.contentLabel()->text().contains(QStringLiteral("bold")); },
+                          MessageBubble::kStreamRenderIntervalMs * 20));
+        bubble.appendText(QStringLiteral(" more"));
+        bubble.setState(MessageState::Complete); // the final render happens at once
+        QVERIFY(bubble.contentLabel()->text().contains(QStringLiteral("more")));
     }
 
     void switchConversationsSearchDeleteAndRestart()
@@ -315,6 +399,14 @@ private slots:
         QVERIFY(app->window().banner()->text().contains(QStringLiteral("Could not save")));
         QCOMPARE(chat->composer()->toPlainText(), QStringLiteral("Do not lose me"));
         QVERIFY(!chat->isReplying());
+
+        // The banner can be dismissed, and goes by itself once a store operation works again.
+        QTest::mouseClick(app->window().bannerCloseButton(), Qt::LeftButton);
+        QVERIFY(app->window().banner()->isHidden());
+        QTest::keyClick(chat->composer(), Qt::Key_Return);
+        QVERIFY(!app->window().banner()->isHidden());
+        QVERIFY(app->context().tryStore([&] { app->context().store().listConversations(); }, QStringLiteral("x")));
+        QVERIFY(app->window().banner()->isHidden());
     }
 
     void vulkanBackendRunsTheChatWhenPresent()

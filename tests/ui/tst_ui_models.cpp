@@ -168,6 +168,42 @@ private slots:
         QVERIFY(page->loadButton()->isEnabled());
     }
 
+    void secondLoadSupersedesTheFirst()
+    {
+        // Load A then, before it finishes, load B: only B may ever become Ready. A superseded
+        // load that reported late used to mark the host Ready with model A while B was queued.
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        ModelHost& host = app->context().host();
+        QSignalSpy loaded(&host, &ModelHost::loaded);
+        QSignalSpy states(&host, &ModelHost::stateChanged);
+        host.load(LoadRequest{refMain()});
+        host.load(LoadRequest{stories260K()});
+        QCOMPARE(host.loadingPath(), stories260K());
+        QVERIFY(loaded.wait(60000));
+        QTest::qWait(200); // a stale result from load A would arrive by now
+        QCOMPARE(loaded.count(), 1);
+        QCOMPARE(loaded.at(0).at(0).value<LoadedModel>().path, stories260K());
+        QVERIFY(host.isLoaded());
+        QCOMPARE(host.loadedModel()->path, stories260K());
+        int readyCount = 0;
+        for (const auto& args : states)
+            if (args.at(0).value<ModelHost::State>() == ModelHost::State::Ready)
+                ++readyCount;
+        QCOMPARE(readyCount, 1);
+
+        // Unload during a load ends Empty, not stuck in Loading.
+        QSignalSpy unloaded(&host, &ModelHost::unloaded);
+        QSignalSpy cancelled(&host, &ModelHost::loadCancelled);
+        host.load(LoadRequest{refMain()});
+        host.unload();
+        QVERIFY(unloaded.wait(30000));
+        QCOMPARE(host.state(), ModelHost::State::Empty);
+        QCOMPARE(cancelled.count(), 1);
+        QCOMPARE(cancelled.at(0).at(0).toString(), refMain());
+        QVERIFY(!host.isLoaded());
+    }
+
     void corruptFileShowsEngineErrorAndAppStaysUsable()
     {
         QTemporaryDir dir;

@@ -103,12 +103,27 @@ QWidget* ChatPage::buildSidebar()
     search_ = new QLineEdit(panel);
     search_->setPlaceholderText(tr("Search conversations"));
     search_->setClearButtonEnabled(true);
+    // Created once; refreshIcons() only swaps its icon when the palette changes.
+    searchAction_ = search_->addAction(themedIcon(IconKind::Search), QLineEdit::LeadingPosition);
     layout->addWidget(search_);
 
     listModel_ = new ConversationListModel(context_, this);
     list_ = new QListView(panel);
     list_->setObjectName(QStringLiteral("conversationList"));
     list_->setModel(listModel_);
+    // A rename in the list is already stored; keep the open conversation's copy in step so a later
+    // settings save does not write the old title back.
+    connect(listModel_, &QAbstractItemModel::dataChanged, this, [this](const QModelIndex& from, const QModelIndex& to) {
+        if (conversationId_ == 0)
+            return;
+        for (int row = from.row(); row <= to.row(); ++row) {
+            const QModelIndex index = listModel_->index(row);
+            if (index.data(ConversationListModel::IdRole).toLongLong() == conversationId_) {
+                conversation_.title = index.data(Qt::EditRole).toString().toStdString();
+                updateHeader();
+            }
+        }
+    });
     list_->setEditTriggers(QAbstractItemView::EditKeyPressed);
     list_->setContextMenuPolicy(Qt::CustomContextMenu);
     list_->setUniformItemSizes(false);
@@ -229,7 +244,7 @@ void ChatPage::refreshIcons()
     newChat_->setIcon(themedIcon(IconKind::NewChat));
     settingsToggle_->setIcon(themedIcon(IconKind::Settings));
     send_->setIcon(themedIcon(isReplying() ? IconKind::Stop : IconKind::Send));
-    search_->addAction(themedIcon(IconKind::Search), QLineEdit::LeadingPosition);
+    searchAction_->setIcon(themedIcon(IconKind::Search));
     for (MessageBubble* b : transcript_->bubbles())
         b->refreshIcons();
 }
@@ -288,12 +303,13 @@ void ChatPage::openConversation(qint64 id)
 
 void ChatPage::reloadMessages()
 {
-    messages_.clear();
-    if (conversationId_ != 0)
-        context_.tryStore([&] {
-            context_.store().flush();
-            messages_ = context_.store().messages(conversationId_);
-        }, tr("the conversation"));
+    // Store::messages() reads pending streamed text itself. On a failed read the transcript keeps
+    // what it showed rather than looking like an empty conversation.
+    std::vector<StoredMessage> loaded;
+    if (conversationId_ != 0 &&
+        !context_.tryStore([&] { loaded = context_.store().messages(conversationId_); }, tr("the conversation")))
+        return;
+    messages_ = std::move(loaded);
     renderMessages();
 }
 
@@ -375,21 +391,21 @@ void ChatPage::send()
     }
     if (!ensureConversation(text))
         return; // the composer keeps the text; the banner says why
-    if (editingMessageId_ != 0) {
-        int ordinal = -1;
+    int editOrdinal = -1;
+    if (editingMessageId_ != 0)
         for (const StoredMessage& m : messages_)
             if (m.id == editingMessageId_)
-                ordinal = m.ordinal;
-        if (ordinal >= 0 &&
-            !context_.tryStore([&] { context_.store().deleteMessagesFrom(conversationId_, ordinal); },
-                               tr("the edited message")))
-            return;
-    }
+                editOrdinal = m.ordinal;
     NewMessage m;
     m.role = "user";
     m.content = text.toStdString();
-    if (!context_.tryStore([&] { context_.store().appendMessage(conversationId_, m); }, tr("your message")))
+    if (editOrdinal >= 0) {
+        if (!context_.tryStore([&] { context_.store().replaceMessagesFrom(conversationId_, editOrdinal, m); },
+                               tr("the edited message")))
+            return;
+    } else if (!context_.tryStore([&] { context_.store().appendMessage(conversationId_, m); }, tr("your message"))) {
         return;
+    }
     composer_->clear();
     cancelEdit();
     reloadMessages();
@@ -398,7 +414,7 @@ void ChatPage::send()
     startReply();
 }
 
-void ChatPage::startReply()
+void ChatPage::startReply(int replaceFromOrdinal)
 {
     QString modelPath = QString::fromStdString(conversation_.modelPath);
     const auto& loaded = context_.host().loadedModel();
@@ -413,10 +429,17 @@ void ChatPage::startReply()
     }
     if (!loaded || loaded->path != modelPath) {
         pendingReply_ = true;
+        pendingConversationId_ = conversationId_;
+        pendingReplaceOrdinal_ = replaceFromOrdinal;
         if (context_.host().loadingPath() != modelPath)
             context_.host().load(makeLoadRequest(context_, modelPath));
         setStatus(tr("Loading %1…").arg(QFileInfo(modelPath).fileName()));
         updateActions();
+        return;
+    }
+
+    if (context_.host().state() != ModelHost::State::Ready) {
+        setStatus(tr("The model is busy; try again in a moment."), true);
         return;
     }
 
@@ -426,9 +449,18 @@ void ChatPage::startReply()
     for (const StoredMessage& m : messages_) {
         if ((m.role != "user" && m.role != "assistant") || m.state == MessageState::Error || m.content.empty())
             continue;
+        if (replaceFromOrdinal >= 0 && m.ordinal >= replaceFromOrdinal)
+            continue; // the reply being regenerated
         request.turns.push_back({QString::fromStdString(m.role), QString::fromStdString(m.content)});
     }
     if (request.turns.isEmpty() || request.turns.back().role != QLatin1String("user"))
+        return;
+
+    // Regenerate: the old reply goes only now that the model is ready to write the new one (the
+    // host is Ready, so generate() below accepts the request).
+    if (replaceFromOrdinal >= 0 &&
+        !context_.tryStore([&] { context_.store().deleteMessagesFrom(conversationId_, replaceFromOrdinal); },
+                           tr("the conversation")))
         return;
 
     qint64 messageId = 0;
@@ -468,12 +500,7 @@ void ChatPage::regenerate()
     if (isReplying() || conversationId_ == 0 || messages_.empty())
         return;
     const StoredMessage& last = messages_.back();
-    if (last.role == "assistant" &&
-        !context_.tryStore([&] { context_.store().deleteMessagesFrom(conversationId_, last.ordinal); },
-                           tr("the conversation")))
-        return;
-    reloadMessages();
-    startReply();
+    startReply(last.role == "assistant" ? last.ordinal : -1);
 }
 
 void ChatPage::beginEdit(qint64 messageId)
@@ -536,9 +563,19 @@ void ChatPage::undoDelete()
 void ChatPage::onLoaded(const LoadedModel& model)
 {
     updateHeader();
-    if (pendingReply_ && QString::fromStdString(conversation_.modelPath) == model.path) {
+    if (!pendingReply_)
+        return;
+    if (pendingConversationId_ != conversationId_) {
+        // The user moved to another conversation while the model loaded: answering now would put
+        // the reply in the wrong place.
         pendingReply_ = false;
-        startReply();
+        setStatus(tr("The reply was not started because another conversation was opened while the model loaded."));
+        updateActions();
+        return;
+    }
+    if (QString::fromStdString(conversation_.modelPath) == model.path) {
+        pendingReply_ = false;
+        startReply(pendingReplaceOrdinal_);
     }
 }
 

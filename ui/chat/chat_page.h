@@ -66,7 +66,9 @@ private:
     void reloadMessages();
     void renderMessages();
     MessageBubble* makeBubble(const StoredMessage& message);
-    void startReply();
+    // replaceFromOrdinal >= 0 (regenerate): messages from that ordinal on are left out of the
+    // request and deleted once the new reply can start.
+    void startReply(int replaceFromOrdinal = -1);
     void saveConversationSettings();
     bool ensureConversation(const QString& firstMessage);
     void updateActions();
@@ -94,6 +96,8 @@ private:
     qint64 streamingConversationId_ = 0;
     QString streamedText_;
     bool pendingReply_ = false;       // waiting for the conversation's model to load
+    qint64 pendingConversationId_ = 0; // the conversation the pending reply belongs to
+    int pendingReplaceOrdinal_ = -1;   // regenerate: the reply it replaces
     qint64 editingMessageId_ = 0;     // edit-and-resend in progress
     qint64 deletedConversationId_ = 0; // can still be undone
 
@@ -101,6 +105,7 @@ private:
     ConversationListModel* listModel_ = nullptr;
     QPushButton* newChat_ = nullptr;
     QLineEdit* search_ = nullptr;
+    QAction* searchAction_ = nullptr;
     QListView* list_ = nullptr;
     QWidget* undoBar_ = nullptr;
     QLabel* undoText_ = nullptr;

@@ -60,6 +60,9 @@ ConversationSettingsPanel::ConversationSettingsPanel(AppContext& context, QWidge
     topP_ = makeDouble(0.0, 1.0, 0.01, 2);
     minP_ = makeDouble(0.0, 1.0, 0.01, 2);
     repeatPenalty_ = makeDouble(1.0, 3.0, 0.05, 2);
+    repeatPenalty_->setSpecialValueText(tr("off"));
+    repeatPenalty_->setToolTip(tr("Lowers the odds of tokens used recently. Off (1.00) by default; "
+                                  "about 1.1 can stop a small model from repeating itself."));
     maxTokens_ = new QSpinBox(this);
     maxTokens_->setRange(1, 32768);
     seed_ = new QSpinBox(this);

@@ -4,11 +4,14 @@
 #include "core/icons.h"
 
 #include <QHBoxLayout>
+#include <QDesktopServices>
 #include <QLabel>
 #include <QTextDocument>
 
 #include <cmath>
+#include <QTimer>
 #include <QToolButton>
+#include <QUrl>
 #include <QVBoxLayout>
 
 namespace tenfold::ui {
@@ -48,7 +51,18 @@ MessageBubble::MessageBubble(const StoredMessage& message, const QString& author
     content_->setTextFormat(Qt::RichText);
     content_->setWordWrap(true);
     content_->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
-    content_->setOpenExternalLinks(true);
+    // Model output is untrusted: only web links open, never file:// or other schemes.
+    content_->setOpenExternalLinks(false);
+    connect(content_, &QLabel::linkActivated, this, [](const QString& link) {
+        const QUrl url(link);
+        if (isWebLink(url))
+            QDesktopServices::openUrl(url);
+    });
+
+    renderTimer_ = new QTimer(this);
+    renderTimer_->setSingleShot(true);
+    renderTimer_->setInterval(kStreamRenderIntervalMs);
+    connect(renderTimer_, &QTimer::timeout, this, &MessageBubble::render);
     content_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Minimum);
     layout->addWidget(content_);
 
@@ -102,8 +116,15 @@ int MessageBubble::preferredWidth(int maxWidth) const
     return std::clamp(std::max(text, chrome) + margins, 160, std::max(160, maxWidth));
 }
 
+bool MessageBubble::isWebLink(const QUrl& url)
+{
+    const QString scheme = url.scheme().toLower();
+    return url.isValid() && (scheme == QLatin1String("http") || scheme == QLatin1String("https"));
+}
+
 void MessageBubble::render()
 {
+    renderTimer_->stop();
     if (text_.isEmpty() && state_ == MessageState::Streaming)
         content_->setText(QStringLiteral("…"));
     else
@@ -113,7 +134,10 @@ void MessageBubble::render()
 void MessageBubble::appendText(const QString& chunk)
 {
     text_ += chunk;
-    render();
+    // Rendering Markdown costs time proportional to the whole reply; while tokens stream in, the
+    // chunks are gathered and rendered at most every kStreamRenderIntervalMs.
+    if (!renderTimer_->isActive())
+        renderTimer_->start();
 }
 
 void MessageBubble::setText(const QString& text)

@@ -6,7 +6,9 @@
 #include <QFrame>
 
 class QLabel;
+class QTimer;
 class QToolButton;
+class QUrl;
 
 namespace tenfold::ui {
 
@@ -30,6 +32,11 @@ public:
     // The width that fits the text without wrapping, at most maxWidth.
     int preferredWidth(int maxWidth) const;
 
+    // Streamed text is rendered at most this often; setText()/setState() render at once.
+    static constexpr int kStreamRenderIntervalMs = 90;
+    // Links in model output open only when this says yes (http and https).
+    static bool isWebLink(const QUrl& url);
+
     QLabel* contentLabel() const { return content_; }
     QLabel* statsLabel() const { return stats_; }
     QLabel* stateLabel() const { return stateTag_; }
@@ -50,6 +57,7 @@ private:
     QLabel* stateTag_ = nullptr;
     QLabel* content_ = nullptr;
     QLabel* stats_ = nullptr;
+    QTimer* renderTimer_ = nullptr;
     QToolButton* copy_ = nullptr;
     QToolButton* edit_ = nullptr;
     QToolButton* regenerate_ = nullptr;

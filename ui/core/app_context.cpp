@@ -30,11 +30,29 @@ bool AppContext::tryStore(const std::function<void()>& operation, const QString&
 {
     try {
         operation();
+        if (storageFailed_) {
+            storageFailed_ = false;
+            emit storageRecovered();
+        }
         return true;
     } catch (const std::exception& e) {
-        emit storageError(tr("Could not save %1: %2").arg(what, QString::fromStdString(e.what())));
+        storageFailed_ = true;
+        const QString reason = QString::fromStdString(e.what());
+        emit storageError(what.isEmpty() ? tr("A storage operation failed: %1").arg(reason)
+                                         : tr("Could not save %1: %2").arg(what, reason));
         return false;
     }
+}
+
+std::vector<GpuDeviceInfo> AppContext::gpuDevices(bool includeSoftware)
+{
+    if (!gpuDevices_)
+        gpuDevices_ = listGpuDevices(true);
+    std::vector<GpuDeviceInfo> out;
+    for (const GpuDeviceInfo& d : *gpuDevices_)
+        if (includeSoftware || !d.software)
+            out.push_back(d);
+    return out;
 }
 
 } // namespace tenfold::ui

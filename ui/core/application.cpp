@@ -10,6 +10,7 @@
 #include "store/store.h"
 
 #include <QApplication>
+#include <QCoreApplication>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
@@ -79,7 +80,8 @@ Application::Application(QApplication& app, const LaunchOptions& options)
 {
     context_ = std::make_unique<AppContext>(options.dataDir);
     // Deletions from earlier sessions can no longer be undone.
-    context_->tryStore([&] { context_->store().purgeDeletedConversations(); }, QString());
+    context_->tryStore([&] { context_->store().purgeDeletedConversations(); },
+                       QCoreApplication::translate("tenfold::ui::Application", "the clean-up of deleted conversations"));
     translator_ = installTranslator(app, context_->settings().language());
     initTheme(app);
     applyTheme(app, context_->settings().theme());

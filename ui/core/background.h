@@ -1,6 +1,7 @@
 #pragma once
 // Runs a short job (scanning a folder, parsing GGUF headers) off the GUI thread and delivers the
-// result back on the receiver's thread. If the receiver is gone by then, the result is dropped.
+// result back on the GUI thread. If the receiver is gone by then, the result is dropped.
+#include <QCoreApplication>
 #include <QMetaObject>
 #include <QObject>
 #include <QPointer>
@@ -17,11 +18,12 @@ void runInBackground(QObject* receiver, std::function<Result()> work, std::funct
     QPointer<QObject> guard(receiver);
     QThread* thread = QThread::create([guard, work = std::move(work), done = std::move(done)]() mutable {
         auto result = std::make_shared<Result>(work());
-        if (guard)
-            QMetaObject::invokeMethod(guard.data(), [guard, result, done] {
-                if (guard)
-                    done(std::move(*result));
-            }, Qt::QueuedConnection);
+        // A QPointer may only be read on the thread that deletes its object (the GUI thread), so
+        // the result is posted to the application object and the guard is tested there.
+        QMetaObject::invokeMethod(QCoreApplication::instance(), [guard, result, done] {
+            if (guard)
+                done(std::move(*result));
+        }, Qt::QueuedConnection);
     });
     QObject::connect(thread, &QThread::finished, thread, &QObject::deleteLater);
     thread->start();

@@ -13,6 +13,7 @@
 #include <QScreen>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace tenfold::ui {
@@ -54,12 +55,24 @@ MainWindow::MainWindow(AppContext& context, const PageRegistry& registry, QWidge
     auto* rightLayout = new QVBoxLayout(right);
     rightLayout->setContentsMargins(0, 0, 0, 0);
     rightLayout->setSpacing(0);
-    banner_ = new QLabel(right);
+    bannerBar_ = new QWidget(right);
+    auto* bannerLayout = new QHBoxLayout(bannerBar_);
+    bannerLayout->setContentsMargins(0, 0, 0, 0);
+    bannerLayout->setSpacing(0);
+    banner_ = new QLabel(bannerBar_);
     banner_->setObjectName(QStringLiteral("banner"));
     banner_->setWordWrap(true);
     banner_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    bannerLayout->addWidget(banner_, 1);
+    bannerClose_ = new QToolButton(bannerBar_);
+    bannerClose_->setText(QStringLiteral("✕"));
+    bannerClose_->setAutoRaise(true);
+    bannerClose_->setToolTip(tr("Dismiss this message"));
+    bannerLayout->addWidget(bannerClose_, 0, Qt::AlignTop);
+    connect(bannerClose_, &QToolButton::clicked, this, &MainWindow::hideBanner);
     banner_->hide();
-    rightLayout->addWidget(banner_);
+    bannerBar_->hide();
+    rightLayout->addWidget(bannerBar_);
     stack_ = new QStackedWidget(right);
     rightLayout->addWidget(stack_, 1);
     outer->addWidget(right, 1);
@@ -84,6 +97,8 @@ MainWindow::MainWindow(AppContext& context, const PageRegistry& registry, QWidge
     });
 
     connect(&context_, &AppContext::storageError, this, &MainWindow::showBanner);
+    // The banner only reports storage errors, so it goes once saving works again.
+    connect(&context_, &AppContext::storageRecovered, this, &MainWindow::hideBanner);
     connect(&context_, &AppContext::navigateRequested, this, &MainWindow::showPage);
     connect(&context_.host(), &ModelHost::stateChanged, this, &MainWindow::updateEngineStatus);
     connect(&context_.host(), &ModelHost::loaded, this, &MainWindow::updateEngineStatus);
@@ -122,6 +137,13 @@ void MainWindow::showBanner(const QString& message)
 {
     banner_->setText(message);
     banner_->show();
+    bannerBar_->show();
+}
+
+void MainWindow::hideBanner()
+{
+    banner_->hide();
+    bannerBar_->hide();
 }
 
 void MainWindow::updateEngineStatus()

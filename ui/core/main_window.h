@@ -8,6 +8,7 @@
 class QLabel;
 class QListWidget;
 class QStackedWidget;
+class QToolButton;
 
 namespace tenfold::ui {
 
@@ -26,6 +27,7 @@ public:
     void showPage(const QString& id);
     QListWidget* sidebar() const { return sidebar_; }
     QLabel* banner() const { return banner_; }
+    QToolButton* bannerCloseButton() const { return bannerClose_; }
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -35,11 +37,14 @@ private:
     void updateEngineStatus();
     void refreshSidebarIcons();
     void showBanner(const QString& message);
+    void hideBanner();
 
     AppContext& context_;
     QListWidget* sidebar_ = nullptr;
     QStackedWidget* stack_ = nullptr;
+    QWidget* bannerBar_ = nullptr;
     QLabel* banner_ = nullptr;
+    QToolButton* bannerClose_ = nullptr;
     QLabel* engineStatus_ = nullptr;
     QVector<Page*> pages_;
 };

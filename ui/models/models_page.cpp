@@ -314,7 +314,7 @@ void ModelsPage::updateEstimate()
     QString where = tr("free RAM");
     const bool gpu = context_.settings().backend() != BackendChoice::Cpu;
     if (gpu) {
-        const auto devices = listGpuDevices(context_.settings().backend() == BackendChoice::Vulkan);
+        const auto devices = context_.gpuDevices(context_.settings().backend() == BackendChoice::Vulkan);
         if (!devices.empty()) {
             available = devices.front().freeBytes ? devices.front().freeBytes : devices.front().deviceLocalBytes;
             where = tr("memory on %1").arg(devices.front().name);

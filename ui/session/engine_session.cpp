@@ -70,29 +70,33 @@ void EngineSession::release()
 void EngineSession::load(const LoadRequest& request)
 {
     release();
+    const quint64 id = request.loadId;
+    const std::atomic<bool>& cancel = request.cancel ? *request.cancel : *loadCancel_;
     try {
-        emit loadProgress(0, tr("Reading model file"));
+        if (cancel.load())
+            throw Cancelled(); // superseded while it waited in the queue
+        emit loadProgress(id, 0, tr("Reading model file"));
         auto model = Model::loadGGUF(request.path.toStdString());
-        if (loadCancel_->load())
+        if (cancel.load())
             throw Cancelled();
-        emit loadProgress(5, tr("Reading weights"));
+        emit loadProgress(id, 5, tr("Reading weights"));
         int lastPercent = 5;
-        pageInWeights(*model, *loadCancel_, [&](double f) {
+        pageInWeights(*model, cancel, [&](double f) {
             const int percent = 5 + int(f * 80.0);
             if (percent != lastPercent) {
                 lastPercent = percent;
-                emit loadProgress(percent, tr("Reading weights"));
+                emit loadProgress(id, percent, tr("Reading weights"));
             }
         });
-        emit loadProgress(85, tr("Preparing the compute device"));
+        emit loadProgress(id, 85, tr("Preparing the compute device"));
         BackendSelection selected = createBackend(request.backend, request.threads);
-        if (loadCancel_->load())
+        if (cancel.load())
             throw Cancelled();
         ContextParams params;
         params.nCtx = request.contextSize;
         params.nThreads = request.threads;
         auto context = selected.backend->createContext(model, params);
-        if (loadCancel_->load())
+        if (cancel.load())
             throw Cancelled();
 
         ChatModelInfo chatInfo;
@@ -119,14 +123,14 @@ void EngineSession::load(const LoadRequest& request)
         model_ = std::move(model);
         backend_ = std::move(selected.backend);
         context_ = std::move(context);
-        emit loadProgress(100, tr("Ready"));
-        emit loaded(info_);
+        emit loadProgress(id, 100, tr("Ready"));
+        emit loaded(id, info_);
     } catch (const Cancelled&) {
         release();
-        emit loadCancelled(request.path);
+        emit loadCancelled(id, request.path);
     } catch (const std::exception& e) {
         release();
-        emit loadFailed(request.path, QString::fromStdString(e.what()));
+        emit loadFailed(id, request.path, QString::fromStdString(e.what()));
     }
 }
 

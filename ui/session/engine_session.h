@@ -36,10 +36,11 @@ public slots:
     void unload();
 
 signals:
-    void loadProgress(int percent, const QString& stage);
-    void loaded(const tenfold::ui::LoadedModel& model);
-    void loadFailed(const QString& path, const QString& message);
-    void loadCancelled(const QString& path);
+    // Every load signal carries the LoadRequest::loadId it answers.
+    void loadProgress(quint64 loadId, int percent, const QString& stage);
+    void loaded(quint64 loadId, const tenfold::ui::LoadedModel& model);
+    void loadFailed(quint64 loadId, const QString& path, const QString& message);
+    void loadCancelled(quint64 loadId, const QString& path);
     void unloaded();
 
     void generationStarted(quint64 id, int droppedTurns);

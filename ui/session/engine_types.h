@@ -5,6 +5,9 @@
 #include <QString>
 #include <QVector>
 
+#include <atomic>
+#include <memory>
+
 namespace tenfold::ui {
 
 // Per-conversation sampling settings; serialized as JSON into the store.
@@ -13,7 +16,7 @@ struct SamplingSettings {
     int topK = 40;
     double topP = 0.95;
     double minP = 0.05;
-    double repeatPenalty = 1.1;
+    double repeatPenalty = 1.0; // off, as in the engine and llama.cpp; small models degrade with it on
     int maxTokens = 256;
     qint64 seed = -1; // -1: a fresh random seed per reply
 
@@ -29,6 +32,10 @@ struct LoadRequest {
     ComputeBackend backend = ComputeBackend::Auto;
     int contextSize = 0; // 0: the model's training context
     int threads = 0;     // 0: all cores
+    // Set by ModelHost: every load has its own id and cancel flag, so a superseded load can be
+    // cancelled on its own and its late results recognised and ignored.
+    quint64 loadId = 0;
+    std::shared_ptr<std::atomic<bool>> cancel;
 };
 
 struct LoadedModel {

@@ -5,6 +5,7 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QCoreApplication>
 #include <QLocale>
 
 #include <algorithm>
@@ -26,7 +27,9 @@ ModelFacts inspectGguf(const QString& path, bool withDetails)
     ModelFacts f;
     f.path = path;
     f.fileSize = int64_t(file->fileSize());
-    f.architecture = QString::fromStdString(file->getString("general.architecture").value_or("unknown"));
+    const auto architecture = file->getString("general.architecture");
+    f.architecture = architecture ? QString::fromStdString(*architecture)
+                                  : QCoreApplication::translate("tenfold::ui::ModelFacts", "unknown");
     f.name = modelDisplayName(QString::fromStdString(file->getString("general.name").value_or("")),
                               f.architecture, path);
     const std::string arch = f.architecture.toStdString();
@@ -118,12 +121,13 @@ QString formatBytes(uint64_t bytes)
 
 QString formatCount(int64_t count)
 {
+    // Parameter counts: %1 is the number, the suffix is billions / millions / thousands.
     if (count >= 1'000'000'000)
-        return QString::number(double(count) / 1e9, 'f', 2) + QLatin1Char('B');
+        return QCoreApplication::translate("tenfold::ui::ModelFacts", "%1B").arg(QString::number(double(count) / 1e9, 'f', 2));
     if (count >= 1'000'000)
-        return QString::number(double(count) / 1e6, 'f', 1) + QLatin1Char('M');
+        return QCoreApplication::translate("tenfold::ui::ModelFacts", "%1M").arg(QString::number(double(count) / 1e6, 'f', 1));
     if (count >= 1'000)
-        return QString::number(double(count) / 1e3, 'f', 0) + QLatin1Char('K');
+        return QCoreApplication::translate("tenfold::ui::ModelFacts", "%1K").arg(QString::number(double(count) / 1e3, 'f', 0));
     return QString::number(count);
 }
 

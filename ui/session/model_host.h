@@ -54,11 +54,15 @@ private:
 
     QThread thread_;
     EngineSession* session_ = nullptr; // lives on thread_
+    // The current load's flag; load() raises it and makes a fresh one for the new load.
     std::shared_ptr<std::atomic<bool>> loadCancel_ = std::make_shared<std::atomic<bool>>(false);
     std::shared_ptr<std::atomic<bool>> generateCancel_ = std::make_shared<std::atomic<bool>>(false);
     State state_ = State::Empty;
     std::optional<LoadedModel> loaded_;
     QString loadingPath_;
+    QString unloadCancelledPath_; // the load an unload() interrupted, reported as cancelled
+    quint64 nextLoad_ = 1;
+    quint64 currentLoad_ = 0; // the load whose results count; 0: none
     quint64 nextRequest_ = 1;
     quint64 activeRequest_ = 0;
 };

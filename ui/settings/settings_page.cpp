@@ -79,7 +79,7 @@ SettingsPage::SettingsPage(AppContext& context, QWidget* parent) : Page(parent),
 
     QStringList deviceLines;
     QStringList softwareDrivers;
-    for (const GpuDeviceInfo& d : listGpuDevices(true)) {
+    for (const GpuDeviceInfo& d : context_.gpuDevices(true)) {
         if (d.software)
             softwareDrivers << d.name;
         else

@@ -223,6 +223,18 @@ private slots:
         int64_t again = store.appendMessage(c, newMessage("assistant", "again"));
         QCOMPARE(store.message(again)->ordinal, 2);
 
+        // Edit-and-resend: the tail from ordinal 1 is replaced by one message, in one step.
+        const int64_t replaced = store.replaceMessagesFrom(c, 1, newMessage("user", "edited question"));
+        const auto afterEdit = store.messages(c);
+        QCOMPARE(afterEdit.size(), size_t(2));
+        QCOMPARE(afterEdit[1].id, replaced);
+        QCOMPARE(afterEdit[1].ordinal, 1);
+        QCOMPARE(afterEdit[1].content, std::string("edited question"));
+        QVERIFY(!store.message(again).has_value());
+        // An unknown conversation throws and changes nothing.
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, store.replaceMessagesFrom(999999, 0, newMessage("user", "x")));
+        QCOMPARE(store.messages(c).size(), size_t(2));
+
         QVERIFY(!store.message(999999).has_value());
         QVERIFY_THROWS_EXCEPTION(InvalidArgument, store.setMessageState(999999, MessageState::Error));
         QCOMPARE(messageStateFromName("interrupted"), MessageState::Interrupted);
