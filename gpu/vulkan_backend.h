@@ -15,6 +15,9 @@ namespace tenfold {
 struct VulkanMemoryHeap {
     uint64_t bytes = 0;
     bool deviceLocal = false;
+    // VK_EXT_memory_budget's budget minus usage (all processes) when the device was listed;
+    // 0 when the extension is absent (then only `bytes`, the heap's total, is known).
+    uint64_t freeBytes = 0;
 };
 
 struct VulkanDeviceInfo {
@@ -29,6 +32,9 @@ struct VulkanDeviceInfo {
     bool int8 = false;               // shaderInt8
     bool cooperativeMatrix = false;  // VK_KHR_cooperative_matrix or VK_NV_cooperative_matrix
     bool memoryBudget = false;       // VK_EXT_memory_budget
+    // freeBytes of the largest device-local heap (what a model must fit in); 0 without
+    // VK_EXT_memory_budget.
+    uint64_t deviceLocalFreeBytes = 0;
     bool timestamps = false;         // compute queue writes timestamps
     bool usable = false;             // Vulkan >= 1.1 and a compute queue
     std::string unusableReason;

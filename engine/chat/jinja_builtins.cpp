@@ -293,6 +293,8 @@ std::optional<Value> callMethod(const Value& object, const std::string& name, co
     if (object.isList()) {
         ValueList& l = object.asList();
         if (name == "append") {
+            if (l.size() >= kMaxListItems)
+                throw ValueError("list longer than " + std::to_string(kMaxListItems) + " items");
             l.push_back(args.get(0, "object", kNoValue));
             return Value::none();
         }
@@ -340,7 +342,7 @@ ValueDict globalFunctions()
         ValueList out;
         for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
             out.emplace_back(i);
-            if (out.size() > 1'000'000)
+            if (out.size() > kMaxListItems)
                 throw ValueError("range() too large");
         }
         return Value::list(std::move(out));

@@ -13,6 +13,10 @@ namespace {
 
 using Scope = std::map<std::string, Value>;
 
+// Statements and expressions one render may evaluate. Real chat templates need a few thousand
+// per message; the bound turns a runaway loop (nested range()s) into an error instead of a hang.
+constexpr uint64_t kMaxRenderSteps = 10'000'000;
+
 class Evaluator {
 public:
     Evaluator(const ValueDict& variables) : globals_(globalFunctions())
@@ -26,7 +30,13 @@ public:
     {
         std::string out;
         out_ = &out;
-        exec(program.body);
+        try {
+            exec(program.body);
+        } catch (const ValueError& e) {
+            // Safety net: value operations outside an expression (none known) still report a
+            // render error at the statement being executed.
+            throw TemplateRenderError(lastPos_.line, lastPos_.column, e.what());
+        }
         return out;
     }
 
@@ -44,11 +54,38 @@ private:
         }
     }
 
+    void countStep(const Position& pos)
+    {
+        if (++steps_ > kMaxRenderSteps)
+            throw TemplateRenderError(pos.line, pos.column,
+                                      "template rendering exceeded " + std::to_string(kMaxRenderSteps) +
+                                          " evaluation steps (runaway loop?)");
+    }
+
+    void append(const std::string& text, const Position& pos)
+    {
+        if (out_->size() + text.size() > kMaxTextBytes)
+            throw TemplateRenderError(pos.line, pos.column,
+                                      "template output exceeds " + std::to_string(kMaxTextBytes >> 20) + " MiB");
+        *out_ += text;
+    }
+
     void execOne(const Stmt& s)
     {
+        countStep(s.pos);
+        lastPos_ = s.pos;
         switch (s.kind) {
-        case Stmt::Kind::Text: *out_ += s.text; break;
-        case Stmt::Kind::Output: *out_ += eval(*s.expr).str(); break;
+        case Stmt::Kind::Text: append(s.text, s.pos); break;
+        case Stmt::Kind::Output: {
+            std::string text;
+            try {
+                text = eval(*s.expr).str();
+            } catch (const ValueError& e) {
+                throw TemplateRenderError(s.expr->pos.line, s.expr->pos.column, e.what());
+            }
+            append(text, s.pos);
+            break;
+        }
         case Stmt::Kind::If:
             for (size_t i = 0; i < s.conditions.size(); ++i) {
                 if (eval(*s.conditions[i]).truthy()) {
@@ -113,6 +150,7 @@ private:
         ++loopDepth_;
         const int64_t n = static_cast<int64_t>(items.size());
         for (int64_t i = 0; i < n; ++i) {
+            countStep(s.pos);
             scopes_.emplace_back();
             ValueDict loop;
             loop.set("index", Value(i + 1));
@@ -254,6 +292,17 @@ private:
         return args;
     }
 
+    // Functions and filters (range(), map, join...) may build a whole list in one step; charge
+    // the items so loops that call them repeatedly still run out of budget.
+    Value chargeForSize(Value result, const Position& pos)
+    {
+        if (result.isList()) {
+            steps_ += result.asList().size();
+            countStep(pos);
+        }
+        return result;
+    }
+
     Value eval(const Expr& e)
     {
         try {
@@ -265,6 +314,7 @@ private:
 
     Value evalInner(const Expr& e)
     {
+        countStep(e.pos);
         switch (e.kind) {
         case Expr::Kind::Literal: return e.value;
         case Expr::Kind::Name: return lookup(e.name);
@@ -285,10 +335,10 @@ private:
         case Expr::Kind::Attribute: return eval(*e.object).attribute(e.name);
         case Expr::Kind::Subscript: return eval(*e.object).item(eval(*e.other));
         case Expr::Kind::Slice: return slice(e);
-        case Expr::Kind::Call: return call(e);
+        case Expr::Kind::Call: return chargeForSize(call(e), e.pos);
         case Expr::Kind::Filter: {
             Value input = eval(*e.object);
-            return applyFilter(e.name, input, evalArguments(e.arguments, e.pos));
+            return chargeForSize(applyFilter(e.name, input, evalArguments(e.arguments, e.pos)), e.pos);
         }
         case Expr::Kind::Test: {
             Value input = eval(*e.object);
@@ -391,9 +441,13 @@ private:
     static Value arithmetic(const std::string& op, const Value& a, const Value& b)
     {
         if (op == "+") {
-            if (a.isString() && b.isString())
+            if (a.isString() && b.isString()) {
+                checkTextSize(a.asString().size() + b.asString().size());
                 return Value(a.asString() + b.asString());
+            }
             if (a.isList() && b.isList()) {
+                if (a.asList().size() + b.asList().size() > kMaxListItems)
+                    throw ValueError("list longer than " + std::to_string(kMaxListItems) + " items");
                 ValueList joined = a.asList();
                 joined.insert(joined.end(), b.asList().begin(), b.asList().end());
                 return Value::list(std::move(joined));
@@ -405,7 +459,8 @@ private:
             if (seq && (count->isInt() || count->isBool())) {
                 int64_t times = std::max<int64_t>(0, count->asInt());
                 size_t unit = seq->isString() ? seq->asString().size() : seq->asList().size();
-                if (unit != 0 && static_cast<uint64_t>(times) > (uint64_t(64) << 20) / unit)
+                const uint64_t limit = seq->isString() ? kMaxTextBytes : kMaxListItems;
+                if (unit != 0 && static_cast<uint64_t>(times) > limit / unit)
                     throw ValueError("repetition result too large");
                 if (seq->isString()) {
                     std::string out;
@@ -492,8 +547,12 @@ private:
             bool contained = applyTest("in", a, args);
             return Value(op == "in" ? contained : !contained);
         }
-        if (op == "~")
-            return Value(a.str() + b.str());
+        if (op == "~") {
+            std::string left = a.str();
+            std::string right = b.str();
+            checkTextSize(left.size() + right.size());
+            return Value(left + right);
+        }
         return arithmetic(op, a, b);
     }
 
@@ -503,6 +562,8 @@ private:
     Flow flow_ = Flow::Normal;
     int loopDepth_ = 0;
     int callDepth_ = 0;
+    uint64_t steps_ = 0;
+    Position lastPos_{1, 1};
 };
 
 } // namespace

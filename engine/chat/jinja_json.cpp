@@ -37,9 +37,13 @@ void appendJsonString(std::string& out, const std::string& s)
 
 void writeJson(std::string& out, const Value& v, int indent, int depth)
 {
+    checkValueDepth(depth);
+    checkTextSize(out.size());
     auto newline = [&](int level) {
+        const size_t pad = static_cast<size_t>(indent) * static_cast<size_t>(level);
+        checkTextSize(out.size() + 1 + pad);
         out += '\n';
-        out.append(static_cast<size_t>(indent * level), ' ');
+        out.append(pad, ' ');
     };
     switch (v.kind()) {
     case Value::Kind::Undefined:
@@ -65,6 +69,7 @@ void writeJson(std::string& out, const Value& v, int indent, int depth)
             if (indent >= 0)
                 newline(depth + 1);
             writeJson(out, items[i], indent, depth + 1);
+            checkTextSize(out.size());
         }
         if (indent >= 0)
             newline(depth);
@@ -86,6 +91,7 @@ void writeJson(std::string& out, const Value& v, int indent, int depth)
             appendJsonString(out, d.items[i].first);
             out += ": ";
             writeJson(out, d.items[i].second, indent, depth + 1);
+            checkTextSize(out.size());
         }
         if (indent >= 0)
             newline(depth);

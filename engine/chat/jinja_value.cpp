@@ -218,32 +218,72 @@ std::string Value::str() const
 
 std::string Value::repr() const
 {
+    std::string out;
+    appendRepr(out, 0);
+    return out;
+}
+
+void checkValueDepth(int depth)
+{
+    if (depth > kMaxValueDepth)
+        throw ValueError("value nested more than " + std::to_string(kMaxValueDepth) +
+                         " levels deep (a list or dict that contains itself?)");
+}
+
+void checkTextSize(size_t bytes)
+{
+    if (bytes > kMaxTextBytes)
+        throw ValueError("text longer than " + std::to_string(kMaxTextBytes >> 20) + " MiB");
+}
+
+void Value::appendRepr(std::string& out, int depth) const
+{
+    checkValueDepth(depth);
     switch (kind_) {
-    case Kind::Undefined: return {};
-    case Kind::None: return "None";
-    case Kind::Bool: return int_ ? "True" : "False";
-    case Kind::Int: return std::to_string(int_);
-    case Kind::Float: return formatFloat(float_);
-    case Kind::String: return quotePython(*string_);
-    case Kind::List: {
-        std::string out = "[";
-        for (size_t i = 0; i < list_->size(); ++i)
-            out += (i ? ", " : "") + (*list_)[i].repr();
-        return out + "]";
+    case Kind::Undefined: break;
+    case Kind::None: out += "None"; break;
+    case Kind::Bool: out += int_ ? "True" : "False"; break;
+    case Kind::Int: out += std::to_string(int_); break;
+    case Kind::Float: out += formatFloat(float_); break;
+    case Kind::String: out += quotePython(*string_); break;
+    case Kind::List:
+        out += '[';
+        for (size_t i = 0; i < list_->size(); ++i) {
+            if (i)
+                out += ", ";
+            (*list_)[i].appendRepr(out, depth + 1);
+            checkTextSize(out.size());
+        }
+        out += ']';
+        break;
+    case Kind::Dict:
+        out += '{';
+        for (size_t i = 0; i < dict_->items.size(); ++i) {
+            if (i)
+                out += ", ";
+            out += quotePython(dict_->items[i].first);
+            out += ": ";
+            dict_->items[i].second.appendRepr(out, depth + 1);
+            checkTextSize(out.size());
+        }
+        out += '}';
+        break;
+    case Kind::Function: out += "<function>"; break;
     }
-    case Kind::Dict: {
-        std::string out = "{";
-        for (size_t i = 0; i < dict_->items.size(); ++i)
-            out += (i ? ", " : "") + quotePython(dict_->items[i].first) + ": " + dict_->items[i].second.repr();
-        return out + "}";
-    }
-    case Kind::Function: return "<function>";
-    }
-    return {};
+    checkTextSize(out.size());
 }
 
 bool Value::equals(const Value& other) const
 {
+    uint64_t steps = 0;
+    return equalsAt(other, 0, steps);
+}
+
+bool Value::equalsAt(const Value& other, int depth, uint64_t& steps) const
+{
+    checkValueDepth(depth);
+    if (++steps > kMaxCompareSteps)
+        throw ValueError("comparison visits more than " + std::to_string(kMaxCompareSteps) + " elements");
     if (isNumber() && other.isNumber()) {
         if ((isFloat() || other.isFloat()))
             return asDouble() == other.asDouble();
@@ -259,7 +299,7 @@ bool Value::equals(const Value& other) const
         if (list_->size() != other.list_->size())
             return false;
         for (size_t i = 0; i < list_->size(); ++i)
-            if (!(*list_)[i].equals((*other.list_)[i]))
+            if (!(*list_)[i].equalsAt((*other.list_)[i], depth + 1, steps))
                 return false;
         return true;
     }
@@ -268,7 +308,7 @@ bool Value::equals(const Value& other) const
             return false;
         for (const auto& [k, v] : dict_->items) {
             const Value* o = other.dict_->find(k);
-            if (!o || !v.equals(*o))
+            if (!o || !v.equalsAt(*o, depth + 1, steps))
                 return false;
         }
         return true;

@@ -37,6 +37,17 @@ struct CallArgs {
 
 using Function = std::function<Value(const CallArgs&)>;
 
+// Limits that keep a hostile template (e.g. a list appended to itself, or a huge loop) from
+// overflowing the stack, exhausting memory or hanging the app. Lists and dicts are shared by
+// reference, so a value can contain itself; every recursive walk over values is bounded by
+// kMaxValueDepth, and every text a walk builds by kMaxTextBytes.
+inline constexpr int kMaxValueDepth = 256;
+inline constexpr size_t kMaxTextBytes = size_t(16) << 20;
+// Items one list may hold (range(), +, *, append()).
+inline constexpr size_t kMaxListItems = 1'000'000;
+// Elements visited by one deep comparison (shared sub-lists can make a small value huge to walk).
+inline constexpr uint64_t kMaxCompareSteps = 10'000'000;
+
 // Thrown by operations on values (wrong types, bad arguments); the evaluator adds the template
 // position and turns it into a TemplateRenderError.
 class ValueError : public std::runtime_error {
@@ -102,6 +113,9 @@ public:
     size_t length() const;
 
 private:
+    void appendRepr(std::string& out, int depth) const;
+    bool equalsAt(const Value& other, int depth, uint64_t& steps) const;
+
     Kind kind_ = Kind::Undefined;
     int64_t int_ = 0;
     double float_ = 0;
@@ -110,6 +124,11 @@ private:
     std::shared_ptr<ValueDict> dict_;
     std::shared_ptr<Function> function_;
 };
+
+// Throw ValueError when a walk over values goes deeper than kMaxValueDepth / a built text
+// grows past kMaxTextBytes.
+void checkValueDepth(int depth);
+void checkTextSize(size_t bytes);
 
 // Python-style float text: shortest repr that round-trips, always with '.', "inf", "nan".
 std::string formatFloat(double d);

@@ -177,6 +177,22 @@ VulkanDeviceInfo Instance::describe(VkPhysicalDevice pd, int index) const
 
     auto exts = deviceExtensions(pd);
     info.memoryBudget = hasExtension(exts, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+    if (info.memoryBudget && props.apiVersion >= VK_API_VERSION_1_1) {
+        VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+        VkPhysicalDeviceMemoryProperties2 mem2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
+        mem2.pNext = &budget;
+        vkGetPhysicalDeviceMemoryProperties2(pd, &mem2);
+        uint64_t largestLocal = 0;
+        for (size_t i = 0; i < info.heaps.size() && i < VK_MAX_MEMORY_HEAPS; ++i) {
+            VulkanMemoryHeap& h = info.heaps[i];
+            // Usage counts every process on the GPU, so it can exceed our budget share.
+            h.freeBytes = budget.heapBudget[i] > budget.heapUsage[i] ? budget.heapBudget[i] - budget.heapUsage[i] : 0;
+            if (h.deviceLocal && h.bytes > largestLocal) {
+                largestLocal = h.bytes;
+                info.deviceLocalFreeBytes = h.freeBytes;
+            }
+        }
+    }
     info.cooperativeMatrix = hasExtension(exts, "VK_KHR_cooperative_matrix") || hasExtension(exts, "VK_NV_cooperative_matrix");
     const bool v11 = props.apiVersion >= VK_API_VERSION_1_1;
     if (v11) {
@@ -280,7 +296,7 @@ Device::Device(int index)
 
     double seconds = 120.0;
     if (const char* env = std::getenv("TENFOLD_VK_TIMEOUT_S"); env && std::atof(env) > 0)
-        seconds = std::atof(env);
+        seconds = std::min(std::atof(env), 1e7); // keeps the nanosecond count inside int64
     timeout_ = std::chrono::nanoseconds(int64_t(seconds * 1e9));
 
     allocator_ = std::make_unique<MemoryAllocator>(*this);
@@ -289,8 +305,14 @@ Device::Device(int index)
 
 Device::~Device()
 {
-    if (device_)
-        vkDeviceWaitIdle(device_);
+    // No vkDeviceWaitIdle: it has no timeout, and on a hung device it would freeze the app's
+    // shutdown. Submissions are synchronous, so at most the last one (whose fence timed out) can
+    // still be running; give it a short bounded grace so a merely slow device is not torn down
+    // mid-work. A device that reported VK_ERROR_DEVICE_LOST returns from the wait at once.
+    if (device_ && inFlight_) {
+        const auto grace = std::min<std::chrono::nanoseconds>(timeout_, std::chrono::seconds(2));
+        vkWaitForFences(device_, 1, &fence_, VK_TRUE, uint64_t(grace.count()));
+    }
     pipelines_.reset();
     allocator_.reset();
     if (fence_)
@@ -314,9 +336,12 @@ void Device::submitAndWait(VkCommandBuffer cb)
         lost_ = sr == VK_ERROR_DEVICE_LOST;
         check(sr, "vkQueueSubmit");
     }
+    inFlight_ = true;
     VkResult r = vkWaitForFences(device_, 1, &fence_, VK_TRUE, uint64_t(timeout_.count()));
     if (r != VK_SUCCESS)
         lost_ = true;
+    else
+        inFlight_ = false;
     if (r == VK_TIMEOUT) {
         // The device is considered unusable after a timeout: waiting further could hang the caller.
         throw DeviceError("Vulkan: the GPU did not finish a submission within " +
@@ -343,9 +368,15 @@ VkCommandBuffer Device::beginOneShot()
 void Device::endOneShotAndWait(VkCommandBuffer cb)
 {
     struct Free {
-        VkDevice d; VkCommandPool p; VkCommandBuffer c;
-        ~Free() { vkFreeCommandBuffers(d, p, 1, &c); }
-    } guard{device_, pool_, cb};
+        Device& d; VkCommandBuffer c;
+        ~Free()
+        {
+            // A command buffer the GPU may still be executing (fence timeout) must not be freed;
+            // it goes with the pool when the device is destroyed.
+            if (!d.submissionPending())
+                vkFreeCommandBuffers(d.device_, d.pool_, 1, &c);
+        }
+    } guard{*this, cb};
     check(vkEndCommandBuffer(cb), "vkEndCommandBuffer");
     submitAndWait(cb);
 }

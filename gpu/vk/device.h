@@ -66,6 +66,12 @@ public:
     // (TENFOLD_VK_TIMEOUT_S, default 120 s) instead of hanging.
     void submitAndWait(VkCommandBuffer cb);
     VkCommandPool commandPool() const { return pool_; }
+    // True after a fence timeout or VK_ERROR_DEVICE_LOST: every later submit throws at once and
+    // the destructor does not wait for the GPU.
+    bool isLost() const { return lost_; }
+    // The last submission timed out and may still be executing: its command buffer and the
+    // resources it uses must not be freed (they are left to device teardown).
+    bool submissionPending() const { return inFlight_; }
 
 private:
     VkCommandBuffer beginOneShot();
@@ -84,6 +90,7 @@ private:
     std::chrono::nanoseconds timeout_{};
     std::mutex submitMutex_;
     bool lost_ = false; // after a timeout or device loss every later submit fails fast
+    bool inFlight_ = false; // a submission was made and its fence not yet seen signalled
     std::unique_ptr<MemoryAllocator> allocator_;
     std::unique_ptr<PipelineCache> pipelines_;
 };

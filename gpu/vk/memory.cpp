@@ -5,11 +5,31 @@
 #include "vk/vk_check.h"
 
 #include <algorithm>
+#include <atomic>
+#include <utility>
 
 namespace tenfold::vk {
 namespace {
 
 constexpr VkDeviceSize kDefaultBlock = 256ull << 20;
+
+std::atomic<int> gMapFailuresToInject{0};
+
+// Frees a fresh VkDeviceMemory unless ownership was handed on, so a failure between
+// vkAllocateMemory and storing the block (mapping, bookkeeping) does not leak device memory.
+struct MemoryGuard {
+    VkDevice device;
+    VkDeviceMemory memory;
+    uint64_t& liveObjects;
+    ~MemoryGuard()
+    {
+        if (memory != VK_NULL_HANDLE) {
+            vkFreeMemory(device, memory, nullptr);
+            --liveObjects;
+        }
+    }
+    VkDeviceMemory release() { return std::exchange(memory, VK_NULL_HANDLE); }
+};
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 19)) >> 20) + " MiB"; }
 
@@ -95,21 +115,34 @@ int MemoryAllocator::newBlock(uint32_t type, VkDeviceSize bytes, bool dedicated)
     ai.allocationSize = bytes;
     ai.memoryTypeIndex = type;
     auto b = std::make_unique<Block>();
-    VkResult r = vkAllocateMemory(device_.handle(), &ai, nullptr, &b->memory);
+    if (blocks_.size() == blocks_.capacity())
+        blocks_.reserve(blocks_.size() * 2 + 4); // so storing the block below cannot throw
+    VkDeviceMemory memory = VK_NULL_HANDLE;
+    VkResult r = vkAllocateMemory(device_.handle(), &ai, nullptr, &memory);
     if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
         throw DeviceError("Vulkan: out of device memory allocating " + mib(bytes) + " (heap " +
                           std::to_string(heap) + " of " + mib(mp.memoryHeaps[heap].size) + ", " +
                           mib(heapReserved_[heap]) + " already held by tenfold)");
     check(r, "vkAllocateMemory");
+    ++memoryObjects_;
+    MemoryGuard guard{device_.handle(), memory, memoryObjects_};
+    b->memory = memory;
     b->size = bytes;
     b->type = type;
     b->dedicated = dedicated;
     b->freeRanges[0] = bytes;
     if (mp.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) {
         void* p = nullptr;
-        check(vkMapMemory(device_.handle(), b->memory, 0, VK_WHOLE_SIZE, 0, &p), "vkMapMemory");
+        VkResult mr = VK_ERROR_MEMORY_MAP_FAILED;
+        int pending = gMapFailuresToInject.load();
+        while (pending > 0 && !gMapFailuresToInject.compare_exchange_weak(pending, pending - 1)) {
+        }
+        if (pending <= 0)
+            mr = vkMapMemory(device_.handle(), b->memory, 0, VK_WHOLE_SIZE, 0, &p);
+        check(mr, "vkMapMemory");
         b->mapped = static_cast<uint8_t*>(p);
     }
+    guard.release();
     heapReserved_[heap] += bytes;
     for (size_t i = 0; i < blocks_.size(); ++i)
         if (!blocks_[i]) {
@@ -180,6 +213,7 @@ void MemoryAllocator::release(const Allocation& a)
         if (b.mapped)
             vkUnmapMemory(device_.handle(), b.memory);
         vkFreeMemory(device_.handle(), b.memory, nullptr);
+        --memoryObjects_;
         heapReserved_[device_.memoryProperties().memoryTypes[b.type].heapIndex] -= b.size;
         blocks_[size_t(a.block)].reset();
         return;
@@ -206,6 +240,17 @@ uint64_t MemoryAllocator::bytesReserved() const
     for (uint64_t h : heapReserved_)
         total += h;
     return total;
+}
+
+void MemoryAllocator::failNextMapsForTesting(int count)
+{
+    gMapFailuresToInject.store(count);
+}
+
+uint64_t MemoryAllocator::deviceMemoryObjects() const
+{
+    std::lock_guard lock(mutex_);
+    return memoryObjects_;
 }
 
 uint64_t MemoryAllocator::bytesUsed() const

@@ -35,6 +35,13 @@ public:
 
     uint64_t bytesReserved() const; // VkDeviceMemory obtained from the driver
     uint64_t bytesUsed() const;     // handed out to buffers
+    // Live VkDeviceMemory objects obtained from the driver (drivers cap the count at
+    // maxMemoryAllocationCount, which is why buffers share blocks).
+    uint64_t deviceMemoryObjects() const;
+
+    // Test seam: the next `count` vkMapMemory calls (process-wide) fail with
+    // VK_ERROR_MEMORY_MAP_FAILED, to check that a failed map frees its fresh allocation.
+    static void failNextMapsForTesting(int count);
 
 private:
     struct Block {
@@ -55,6 +62,7 @@ private:
     std::vector<uint64_t> heapReserved_;
     VkDeviceSize blockSize_ = 0;
     uint64_t used_ = 0;
+    uint64_t memoryObjects_ = 0;
     mutable std::mutex mutex_;
 };
 

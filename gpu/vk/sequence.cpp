@@ -32,6 +32,11 @@ Sequence::Sequence(Device& device, bool profile) : device_(device), profile_(pro
 
 Sequence::~Sequence()
 {
+    // After a fence timeout the GPU may still be running this command buffer: freeing it or its
+    // descriptor pools would be a use-after-free on the device. The device is unusable by then;
+    // leave them to its teardown.
+    if (device_.submissionPending())
+        return;
     VkDevice d = device_.handle();
     for (VkDescriptorPool p : pools_)
         vkDestroyDescriptorPool(d, p, nullptr);

@@ -281,6 +281,96 @@ private slots:
         QCOMPARE(ChatTemplate(source).render({{"system", " s "}, {"user", "u"}}, true, "<s>", "</s>"), std::string("<s>s<|user|>\nu</s>"));
     }
 
+    // Lists and dicts are shared by reference, so a template can build a value that contains
+    // itself; every walk over it must stop with a render error instead of overflowing the stack.
+    void selfReferentialValues_data()
+    {
+        QTest::addColumn<QString>("source");
+        const char* selfList = "{% set a = [] %}{% set _ = a.append(a) %}{% set b = [] %}{% set _ = b.append(b) %}";
+        auto row = [&](const char* name, std::string body) {
+            QTest::newRow(name) << QString::fromStdString(selfList + body);
+        };
+        row("str", "{{ a }}");
+        row("repr in string filter", "{{ a|string }}");
+        row("tojson", "{{ a|tojson }}");
+        row("tojson indent", "{{ a|tojson(indent=2) }}");
+        row("equality", "{{ a == a }}");
+        row("two distinct cycles", "{{ a != b }}");
+        row("in", "{{ a in [b] }}");
+        row("concat", "{{ 'x' ~ a }}");
+        row("unique", "{{ [a, a]|unique|list|length }}");
+        row("index", "{{ [b].index(a) }}");
+        QTest::newRow("dict via namespace")
+            << QStringLiteral("{% set ns = namespace(x=1) %}{% set ns.me = ns %}{{ ns }}");
+        QTest::newRow("dict tojson")
+            << QStringLiteral("{% set ns = namespace(x=1) %}{% set ns.me = ns %}{{ ns|tojson }}");
+    }
+
+    void selfReferentialValues()
+    {
+        QFETCH(QString, source);
+        try {
+            render(source.toStdString());
+            QFAIL("rendering a self-referential value did not fail");
+        } catch (const TemplateRenderError& e) {
+            QVERIFY2(e.problem().find("nested more than 256 levels") != std::string::npos, e.what());
+            QVERIFY(e.line() >= 1 && e.column() >= 1);
+        }
+    }
+
+    void deepButFiniteNesting()
+    {
+        // 200 levels is within the bound and prints in full; 300 levels is refused.
+        auto nested = [](int depth, const char* print) {
+            return "{% set ns = namespace(a=[]) %}{% for i in range(" + std::to_string(depth) +
+                   ") %}{% set ns.a = [ns.a] %}{% endfor %}" + print;
+        };
+        QCOMPARE(render(nested(200, "{{ ns.a }}")), std::string(201, '[') + std::string(201, ']'));
+        QCOMPARE(render(nested(200, "{{ ns.a|tojson }}")), std::string(201, '[') + std::string(201, ']'));
+        QCOMPARE(render(nested(200, "{{ ns.a == ns.a }}")), std::string("True"));
+        QVERIFY_THROWS_EXCEPTION(TemplateRenderError, render(nested(300, "{{ ns.a }}")));
+        QVERIFY_THROWS_EXCEPTION(TemplateRenderError, render(nested(300, "{{ ns.a|tojson }}")));
+        QVERIFY_THROWS_EXCEPTION(TemplateRenderError, render(nested(300, "{{ ns.a == ns.a }}")));
+    }
+
+    void workBudget()
+    {
+        auto expectProblem = [](const std::string& source, const char* fragment) {
+            QElapsedTimer timer;
+            timer.start();
+            try {
+                render(source);
+                QFAIL(("template did not fail: " + source).c_str());
+            } catch (const TemplateRenderError& e) {
+                QVERIFY2(e.problem().find(fragment) != std::string::npos, e.what());
+            }
+            // Release builds take well under a second; the bound is for slow debug/sanitizer runs.
+            QVERIFY2(timer.elapsed() < 60000, "limit took too long to trigger");
+        };
+        // Nested loops: 10^12 iterations without the budget.
+        expectProblem("{% for i in range(1000000) %}{% for j in range(1000000) %}{% endfor %}{% endfor %}",
+                      "evaluation steps");
+        // A loop that builds a big list each pass.
+        expectProblem("{% for i in range(1000000) %}{% set x = range(1000000) %}{% endfor %}", "evaluation steps");
+        expectProblem("{{ range(100000000) }}", "range() too large");
+        // Output and intermediate text are capped at 16 MiB.
+        expectProblem("{% for i in range(1000) %}{{ 'x' * 1000000 }}{% endfor %}", "template output exceeds 16 MiB");
+        expectProblem("{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+                      "text longer than 16 MiB");
+        expectProblem("{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+                      "text longer than 16 MiB");
+        expectProblem("{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}",
+                      "list longer than 1000000 items");
+        // A list shared 2^24 ways: small to build, huge to print or compare.
+        const std::string doubling =
+            "{% set ns = namespace(l=[1]) %}{% for i in range(24) %}{% set ns.l = [ns.l, ns.l] %}{% endfor %}";
+        expectProblem(doubling + "{{ ns.l }}", "text longer than 16 MiB");
+        expectProblem(doubling + "{{ ns.l|tojson }}", "text longer than 16 MiB");
+        expectProblem(doubling + "{{ ns.l == ns.l }}", "comparison visits more than");
+        // Ordinary loops well inside the budget still work.
+        QCOMPARE(render("{% for i in range(100000) %}{% endfor %}{{ range(1000)|sum }}"), std::string("499500"));
+    }
+
     void renderErrors()
     {
         try {
