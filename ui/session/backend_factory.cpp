@@ -37,6 +37,7 @@ std::vector<GpuDeviceInfo> listGpuDevices(bool includeSoftware)
             for (const auto& heap : d.heaps)
                 if (heap.deviceLocal && heap.bytes > info.deviceLocalBytes)
                     info.deviceLocalBytes = heap.bytes;
+            info.freeBytes = d.deviceLocalFreeBytes; // 0 without VK_EXT_memory_budget
             out.push_back(info);
         }
     } catch (const std::exception&) {
