@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
@@ -47,6 +48,9 @@ double ParsedArgs::getDouble(const std::string& name, double fallback, double mi
     const double d = std::strtod(v->c_str(), &end);
     if (v->empty() || *end != '\0' || errno == ERANGE)
         throw UsageError(name + " expects a number, not '" + *v + "'");
+    // strtod accepts "nan" and "inf"; NaN would also slip through the range check below.
+    if (!std::isfinite(d))
+        throw UsageError(name + " expects a finite number, not '" + *v + "'");
     if (d < min || d > max) {
         std::ostringstream os;
         os << name << " must be between " << min << " and " << max << ", not " << *v;

@@ -7,6 +7,8 @@
 #include "gpu/vulkan_backend.h"
 #endif
 
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -54,12 +56,64 @@ std::unique_ptr<Backend> createBackend(const ParsedArgs& args)
 
 std::string readTextFile(const std::string& path)
 {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status))
+        throw IoError("cannot read text file: " + path + " (no such file)");
+    if (std::filesystem::is_directory(status))
+        throw IoError("cannot read text file: " + path + " (it is a directory)");
+    // Pipes and character devices (-f /dev/stdin) are fine; sockets and the like are not.
+    if (!std::filesystem::is_regular_file(status) && !std::filesystem::is_fifo(status) &&
+        !std::filesystem::is_character_file(status))
+        throw IoError("cannot read text file: " + path + " (not a regular file)");
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        throw IoError("cannot read text file: " + path);
+        throw IoError("cannot read text file: " + path + " (cannot open it)");
     std::ostringstream os;
-    os << in.rdbuf();
+    // An empty file is a valid (empty) text; only a failed stream is an error.
+    if (in.peek() != std::ifstream::traits_type::eof() && !(os << in.rdbuf()))
+        throw IoError("cannot read text file: " + path + " (read failed)");
+    if (in.bad())
+        throw IoError("cannot read text file: " + path + " (read failed)");
     return os.str();
+}
+
+namespace {
+
+std::atomic<bool> gInterrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void onInterrupt(int)
+{
+    if (gInterrupted.exchange(true)) {
+        // Second Ctrl-C before the command reacted: stop waiting for it.
+        std::signal(SIGINT, SIG_DFL);
+        std::raise(SIGINT);
+    }
+}
+
+} // namespace
+
+const std::atomic<bool>* installInterruptHandler()
+{
+    struct sigaction action {};
+    action.sa_handler = onInterrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0; // no SA_RESTART: chat's blocking read of stdin returns
+    sigaction(SIGINT, &action, nullptr);
+    return &gInterrupted;
+}
+
+bool interrupted() { return gInterrupted.load(); }
+
+void clearInterrupt() { gInterrupted.store(false); }
+
+int contextFromArgs(const ParsedArgs& args, const Model& model)
+{
+    const int requested = int(args.getInt("--ctx", 0, 0, 1 << 24));
+    if (requested > 0)
+        return requested;
+    return std::min(model.hparams().nCtxTrain, kDefaultMaxContext);
 }
 
 std::string withThousands(uint64_t n)

@@ -5,6 +5,7 @@
 #include "commands.h"
 
 #include "model/model.h"
+#include "runtime/cpu_context.h"
 #include "runtime/sampling.h"
 
 #include <algorithm>
@@ -156,6 +157,10 @@ int runBench(const ParsedArgs& args)
         return r.test.rfind("tg", 0) == 0 ? double(weightBytes) * r.mean() / 1e9 : 0.0;
     };
 
+    // The CPU context's pool is what really ran (the backend may pick its own default count).
+    int reportedThreads = cp.nThreads > 0 ? cp.nThreads : int(std::thread::hardware_concurrency());
+    if (const auto* cpu = dynamic_cast<const CpuContext*>(ctx.get()))
+        reportedThreads = cpu->threads();
     if (args.has("--json")) {
         std::printf("{\n  \"model\": \"%s\",\n  \"model_name\": \"%s\",\n  \"backend\": \"%s\",\n"
                     "  \"threads\": %d,\n  \"parameters\": %llu,\n  \"weight_bytes\": %llu,\n"
@@ -163,7 +168,7 @@ int runBench(const ParsedArgs& args)
                     "  \"results\": [",
                     jsonEscape(path).c_str(), jsonEscape(model->displayName()).c_str(),
                     jsonEscape(backendName).c_str(),
-                    cp.nThreads > 0 ? cp.nThreads : int(std::thread::hardware_concurrency()),
+                    reportedThreads,
                     static_cast<unsigned long long>(model->parameterCount()),
                     static_cast<unsigned long long>(weightBytes),
                     static_cast<unsigned long long>(fileBytes), reps,

@@ -43,7 +43,7 @@ CommandSpec chatSpec()
                      {{"--n-predict", "-n", "N", "most tokens per reply (default 256)"},
                       {"--chat-template", "", "FILE", "Jinja chat template to use instead of the model's"},
                       {"--plain", "", "", "plain completion mode even if the model has a template"},
-                      {"--ctx", "-c", "N", "context length (default: the model's)"},
+                      {"--ctx", "-c", "N", "context length (default: the model's, at most 4096)"},
                       {"--system", "", "TEXT", "text placed before the conversation"}}};
     for (auto& o : samplingOptions())
         spec.options.push_back(o);
@@ -104,7 +104,10 @@ private:
         if (history_.size() + size_t(options_.maxTokens) + 1 <= limit)
             return;
         const size_t keep = std::min(history_.size(), limit / 2);
-        std::vector<int32_t> kept = {model_.tokenizer().bos()};
+        const Tokenizer& tok = model_.tokenizer();
+        std::vector<int32_t> kept;
+        if (tok.addBos() && tok.bos() >= 0)
+            kept.push_back(tok.bos());
         kept.insert(kept.end(), history_.end() - long(keep), history_.end());
         history_ = std::move(kept);
         ctx_.truncate(0);
@@ -211,11 +214,13 @@ int runChat(const ParsedArgs& args)
     GenerateOptions options;
     options.maxTokens = int(args.getInt("--n-predict", 256, 1, 1 << 20));
     options.sampling = samplingFromArgs(args);
+    // Ctrl-C during a reply stops that reply; at the prompt it quits.
+    options.cancel = installInterruptHandler();
     ContextParams cp;
-    cp.nCtx = int(args.getInt("--ctx", 0, 0, 1 << 24));
     cp.nThreads = threadCount(args);
 
     const std::shared_ptr<Model> model = loadModel(args.positional(0));
+    cp.nCtx = contextFromArgs(args, *model);
     std::unique_ptr<Backend> backend = createBackend(args);
     std::unique_ptr<InferenceContext> ctx = backend->createContext(model, cp);
     if (options.maxTokens >= ctx->contextSize())
@@ -249,8 +254,14 @@ int runChat(const ParsedArgs& args)
             std::fputs("> ", stdout);
             std::fflush(stdout);
         }
-        if (!std::getline(std::cin, line))
+        clearInterrupt();
+        if (!std::getline(std::cin, line)) {
+            if (interrupted()) {
+                std::fputs("\n", stdout);
+                return kInterruptedExitCode;
+            }
             break;
+        }
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
         if (line == "/exit" || line == "/quit")
@@ -267,6 +278,8 @@ int runChat(const ParsedArgs& args)
         } catch (const InvalidArgument& e) { // one message too long: say so, keep the session
             std::fprintf(stderr, "[%s]\n", e.what());
         }
+        if (interrupted())
+            std::fprintf(stderr, "[reply stopped]\n");
     }
     return 0;
 }

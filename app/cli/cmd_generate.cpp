@@ -23,7 +23,7 @@ CommandSpec generateSpec()
                      {{"--prompt", "-p", "PROMPT", "the text to continue"},
                       {"--prompt-file", "-f", "FILE", "read the prompt from FILE"},
                       {"--n-predict", "-n", "N", "tokens to generate (default 128)"},
-                      {"--ctx", "-c", "N", "context length (default: the model's)"},
+                      {"--ctx", "-c", "N", "context length (default: the model's, at most 4096)"},
                       {"--ignore-eos", "", "", "keep generating past end-of-sequence"},
                       {"--no-echo", "", "", "do not print the prompt before the continuation"}}};
     for (auto& o : samplingOptions())
@@ -50,10 +50,10 @@ int runGenerate(const ParsedArgs& args)
     options.sampling = samplingFromArgs(args);
     options.stopAtEndOfGeneration = !args.has("--ignore-eos");
     ContextParams cp;
-    cp.nCtx = int(args.getInt("--ctx", 0, 0, 1 << 24));
     cp.nThreads = threadCount(args);
 
     const std::shared_ptr<Model> model = loadModel(args.positional(0));
+    cp.nCtx = contextFromArgs(args, *model);
     std::unique_ptr<Backend> backend = createBackend(args);
     std::unique_ptr<InferenceContext> ctx = backend->createContext(model, cp);
     const std::vector<int32_t> tokens = model->tokenizer().encode(prompt, true);
@@ -62,6 +62,7 @@ int runGenerate(const ParsedArgs& args)
                               " tokens but the context holds only " +
                               std::to_string(ctx->contextSize()) + " (use a larger --ctx)");
 
+    options.cancel = installInterruptHandler();
     if (!args.has("--no-echo")) {
         std::fwrite(prompt.data(), 1, prompt.size(), stdout);
         std::fflush(stdout);
@@ -81,7 +82,7 @@ int runGenerate(const ParsedArgs& args)
                  stats.promptTokensPerSecond(), stats.generatedTokens,
                  stats.generatedTokensPerSecond(), stats.timeToFirstTokenMs,
                  stopReasonName(stats.stopReason));
-    return 0;
+    return stats.stopReason == StopReason::Cancelled ? kInterruptedExitCode : 0;
 }
 
 } // namespace tenfold::cli

@@ -68,7 +68,9 @@ int runPerplexity(const ParsedArgs& args)
     }
     const std::string text = readTextFile(*textPath);
     const std::vector<int32_t> tokens = model->tokenizer().encode(text, true);
-    options.bos = model->tokenizer().bos();
+    // Only a model that starts its sequences with BOS gets each window's first token replaced.
+    const Tokenizer& tokenizer = model->tokenizer();
+    options.bos = tokenizer.addBos() && tokenizer.bos() >= 0 ? tokenizer.bos() : -1;
     const int total = perplexityChunks(int64_t(tokens.size()), options);
     if (total < 1)
         throw InvalidArgument(*textPath + " has " + std::to_string(tokens.size()) +
@@ -82,6 +84,7 @@ int runPerplexity(const ParsedArgs& args)
     std::fprintf(stderr, "%s: %zu tokens, %d chunks of %d, scoring positions %d..%d, on %s\n",
                  textPath->c_str(), tokens.size(), total, options.nCtx, options.nCtx / 2,
                  options.nCtx - 2, backend->name().c_str());
+    options.cancel = installInterruptHandler(); // Cancelled reaches main: exit code 130
     const auto t0 = std::chrono::steady_clock::now();
     options.progress = [t0](int done, int all) {
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -37,6 +37,10 @@ SamplingParams samplingFromArgs(const ParsedArgs& args)
     p.topP = float(args.getDouble("--top-p", p.topP, 0.0, 1.0));
     p.minP = float(args.getDouble("--min-p", p.minP, 0.0, 1.0));
     p.repeatPenalty = float(args.getDouble("--repeat-penalty", p.repeatPenalty, 0.0, 100.0));
+    // The penalty divides positive logits: 0 would make them infinite.
+    if (!(p.repeatPenalty > 0.0f))
+        throw UsageError("--repeat-penalty must be greater than 0 (1 = off), not " +
+                         *args.get("--repeat-penalty"));
     p.repeatLastN = int(args.getInt("--repeat-last-n", p.repeatLastN, 0, 1 << 20));
     const auto clockSeed = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
     p.seed = args.has("--seed") ? uint64_t(args.getInt("--seed", 0, 0, INT64_MAX)) : clockSeed;

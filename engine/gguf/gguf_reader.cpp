@@ -262,6 +262,16 @@ void GGUFFile::parse()
     const uint64_t dataSize = size_ - dataOffset_;
     for (size_t i = 0; i < tensors_.size(); ++i) {
         const GGUFTensorInfo& t = tensors_[i];
+        // The data is read in place as float / half arrays: with general.alignment 1 or 2 an F32
+        // tensor could start at an odd address, which is undefined behaviour to read.
+        const uint64_t elementAlign =
+            t.type == GGMLType::F32 ? 4 : (t.type == GGMLType::F16 || t.type == GGMLType::BF16) ? 2 : 1;
+        if ((dataOffset_ + t.offset) % elementAlign != 0)
+            c.fail(offsetFieldAt[i], "data of " + std::string(typeName(t.type)) + " tensor " +
+                                         quote(t.name) + " starts at file byte " +
+                                         std::to_string(dataOffset_ + t.offset) +
+                                         ", which is not a multiple of its element size " +
+                                         std::to_string(elementAlign));
         if (t.offset > dataSize || t.nbytes > dataSize - t.offset)
             c.fail(offsetFieldAt[i], "data of tensor " + quote(t.name) + " (" + std::to_string(t.nbytes) +
                                          " bytes at data offset " + std::to_string(t.offset) +

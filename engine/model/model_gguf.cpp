@@ -150,6 +150,30 @@ std::shared_ptr<Model> Model::loadGGUF(const std::filesystem::path& path)
     hp.tiedOutput = !out.present();
     ModelBuilder::output(*model) = hp.tiedOutput ? embd : out;
 
+    // Llama 3.1's per-dimension RoPE frequency factors change every position's rotation;
+    // ignoring them would give plausible-looking but wrong output.
+    if (file->findTensor("rope_freqs.weight"))
+        throw UnsupportedError(label + ": tensor 'rope_freqs.weight' (Llama 3.1-style RoPE "
+                                       "frequency factors) is not supported");
+
+    // block_count sizes the layer table before any layer tensor is looked at: a hostile value
+    // must not allocate, so the blocks it claims have to exist (each needs several tensors).
+    if (size_t(hp.nLayer) > file->tensors().size() ||
+        !file->findTensor("blk." + std::to_string(hp.nLayer - 1) + ".attn_norm.weight"))
+        throw FormatError(label, 0, "block_count = " + std::to_string(hp.nLayer) +
+                                        " but tensor 'blk." + std::to_string(hp.nLayer - 1) +
+                                        ".attn_norm.weight' is missing (the file has " +
+                                        std::to_string(file->tensors().size()) + " tensors)");
+    // The sizes that scale activations and caches must match the tensors the file really has.
+    if (embd.ne0 != hp.nEmbd)
+        throw FormatError(label, 0, "embedding_length = " + std::to_string(hp.nEmbd) +
+                                        " but token_embd.weight rows have " +
+                                        std::to_string(embd.ne0) + " values");
+    if (int64_t(hp.nHead) * hp.headDim > int64_t(1) << 24 ||
+        int64_t(hp.nHeadKv) * hp.headDim > int64_t(1) << 24)
+        throw FormatError(label, 0, "head_count " + std::to_string(hp.nHead) + " x head size " +
+                                        std::to_string(hp.headDim) + " is out of range");
+
     auto& layers = ModelBuilder::layers(*model);
     layers.resize(size_t(hp.nLayer));
     for (int i = 0; i < hp.nLayer; ++i) {

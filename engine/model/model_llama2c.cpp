@@ -8,6 +8,7 @@
 #include "tokenizer/tokenizer.h"
 
 #include <cstring>
+#include <initializer_list>
 #include <fstream>
 
 namespace tenfold {
@@ -65,13 +66,32 @@ std::shared_ptr<Model> Model::loadLlama2c(const std::filesystem::path& checkpoin
     const int64_t dim = cfg.dim, hidden = cfg.hiddenDim, L = cfg.nLayers;
     const int64_t headDim = dim / cfg.nHeads, kvDim = headDim * cfg.nKvHeads;
 
-    // Float counts in file order.
-    const int64_t expectedFloats = vocab * dim + L * dim /*rms_att*/ + L * dim * dim /*wq*/ +
-                                   2 * L * dim * kvDim /*wk, wv*/ + L * dim * dim /*wo*/ +
-                                   L * dim /*rms_ffn*/ + 3 * L * dim * hidden /*w1 w2 w3*/ +
-                                   dim /*rms_final*/ + int64_t(cfg.seqLen) * headDim /*freq_cis*/ +
-                                   (sharedClassifier ? 0 : vocab * dim);
-    const uint64_t expectedBytes = sizeof(Llama2cConfig) + uint64_t(expectedFloats) * 4;
+    // Float counts in file order. Every field may be up to 2^24, so the products can exceed
+    // int64: a wrapped sum could match a tiny file and leave weights pointing outside it.
+    const std::string sizeProblem = "header (dim " + std::to_string(dim) + ", " +
+                                    std::to_string(L) + " layers, hidden_dim " +
+                                    std::to_string(hidden) + ", vocab " + std::to_string(vocab) +
+                                    ") implies a size that overflows 64 bits";
+    auto mul = [&](std::initializer_list<int64_t> factors) {
+        uint64_t product = 1;
+        for (int64_t f : factors)
+            if (__builtin_mul_overflow(product, uint64_t(f), &product))
+                throw FormatError(label, 0, sizeProblem);
+        return product;
+    };
+    const uint64_t terms[] = {
+        mul({vocab, dim}),         mul({L, dim}) /*rms_att*/,      mul({L, dim, dim}) /*wq*/,
+        mul({2, L, dim, kvDim}) /*wk, wv*/,                       mul({L, dim, dim}) /*wo*/,
+        mul({L, dim}) /*rms_ffn*/, mul({3, L, dim, hidden}) /*w1 w2 w3*/,
+        uint64_t(dim) /*rms_final*/, mul({int64_t(cfg.seqLen), headDim}) /*freq_cis*/,
+        sharedClassifier ? 0 : mul({vocab, dim})};
+    uint64_t expectedBytes = 0;
+    for (uint64_t t : terms)
+        if (__builtin_add_overflow(expectedBytes, t, &expectedBytes))
+            throw FormatError(label, 0, sizeProblem);
+    if (__builtin_mul_overflow(expectedBytes, uint64_t(4), &expectedBytes) ||
+        __builtin_add_overflow(expectedBytes, uint64_t(sizeof(Llama2cConfig)), &expectedBytes))
+        throw FormatError(label, 0, sizeProblem);
     if (bytes.size() != expectedBytes)
         throw FormatError(label, bytes.size(),
                           "file is " + std::to_string(bytes.size()) + " bytes but its header (dim " +

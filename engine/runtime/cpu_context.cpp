@@ -11,8 +11,23 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
+
+#include <unistd.h>
 
 namespace tenfold {
+namespace {
+
+uint64_t physicalMemoryBytes()
+{
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long pageSize = sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || pageSize <= 0)
+        return 0; // unknown: no limit beyond the allocator's own
+    return uint64_t(pages) * uint64_t(pageSize);
+}
+
+} // namespace
 
 CpuContext::CpuContext(std::shared_ptr<const Model> model, const ContextParams& params,
                        int nThreads, std::shared_ptr<std::atomic<uint64_t>> memoryCounter)
@@ -32,6 +47,19 @@ CpuContext::CpuContext(std::shared_ptr<const Model> model, const ContextParams& 
         throw InvalidArgument("context size must be positive, got " + std::to_string(nCtx_));
     kvElemBytes_ = kvType_ == GGMLType::F16 ? 2 : 4;
     const size_t kvDim = size_t(hp_.nHeadKv) * size_t(hp_.headDim);
+    // The cache is allocated (and zero-filled) up front: refuse a size the machine cannot hold
+    // with a message naming it, rather than bad_alloc or the OOM killer halfway through.
+    uint64_t kvTotal = 0;
+    const bool overflow = __builtin_mul_overflow(uint64_t(nCtx_), uint64_t(kvDim), &kvTotal) ||
+                          __builtin_mul_overflow(kvTotal, uint64_t(kvElemBytes_), &kvTotal) ||
+                          __builtin_mul_overflow(kvTotal, uint64_t(2) * uint64_t(hp_.nLayer),
+                                                 &kvTotal);
+    const uint64_t limit = physicalMemoryBytes();
+    if (overflow || (limit > 0 && kvTotal > limit))
+        throw InvalidArgument("context size " + std::to_string(nCtx_) + " needs " +
+                              (overflow ? std::string("more than 2^64") : std::to_string(kvTotal)) +
+                              " bytes of KV cache, more than this machine's " +
+                              std::to_string(limit) + " bytes of memory; use a smaller context");
     const size_t layerBytes = size_t(nCtx_) * kvDim * kvElemBytes_;
     kCache_.resize(size_t(hp_.nLayer));
     vCache_.resize(size_t(hp_.nLayer));

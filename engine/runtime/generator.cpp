@@ -125,6 +125,9 @@ GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<co
     StreamingDecoder text(tok);
     StopFilter stops(options.stopStrings);
     const int vocab = model.hparams().nVocab;
+    // token_embd may have padding rows beyond the tokenizer's vocabulary; a sampled padding id
+    // has no text, so only the ids the tokenizer knows are candidates.
+    const int samplable = std::min(vocab, tok.vocabSize());
     Clock::time_point firstTokenAt{};
     auto finish = [&](StopReason why) {
         stats.stopReason = why;
@@ -146,7 +149,8 @@ GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<co
             return finish(StopReason::Cancelled);
         if (stats.generatedTokens >= options.maxTokens)
             return finish(StopReason::MaxTokens);
-        const std::span<const float> row(logits.data() + logits.size() - size_t(vocab), size_t(vocab));
+        const std::span<const float> row(logits.data() + logits.size() - size_t(vocab),
+                                         size_t(samplable));
         const int32_t token = sampler.sample(row, history);
         if (options.stopAtEndOfGeneration && tok.isEndOfGeneration(token))
             return finish(StopReason::EndOfGeneration);

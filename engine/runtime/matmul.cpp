@@ -23,10 +23,13 @@ struct AlignedFloats {
     {
         if (count > n) {
             std::free(p);
-            n = (count + 15) & ~size_t(15);
-            p = static_cast<float*>(std::aligned_alloc(64, n * sizeof(float)));
+            p = nullptr;
+            n = 0;
+            const size_t rounded = (count + 15) & ~size_t(15);
+            p = static_cast<float*>(std::aligned_alloc(64, rounded * sizeof(float)));
             if (!p)
                 throw std::bad_alloc();
+            n = rounded;
         }
         return p;
     }
@@ -168,6 +171,12 @@ void Matmul::runGemm(ThreadPool& pool, std::span<const MatmulJob> jobs, const fl
     const gemm::KernelFn kernel = gemm::bestKernel();
     splitUnits(jobs, gemm::kNR);
     const std::vector<RowUnit>& units = units_;
+    // Allocate every slot's scratch here, on the calling thread, so that a failed allocation
+    // surfaces before the parallel region starts.
+    for (int slot = 0; slot < pool.size(); ++slot) {
+        scratch_[size_t(slot)]->rows.get(size_t(gemm::kNR) * size_t(K));
+        scratch_[size_t(slot)]->panel.get(size_t(gemm::kNR) * size_t(K));
+    }
     // Blocks of K keep a packed panel (kGemmDepth x 16 floats) and the activation rows it meets
     // in L1; the rows of a weight panel are dequantized once per block of activation rows.
     pool.parallelFor(int64_t(units.size()), 1, [&](int64_t u0, int64_t u1, int thread) {

@@ -83,7 +83,9 @@ void runWindow(InferenceContext& ctx, std::span<const int32_t> tokens, int c,
 {
     window.assign(tokens.begin() + std::ptrdiff_t(size_t(c) * size_t(o.nCtx)),
                   tokens.begin() + std::ptrdiff_t(size_t(c + 1) * size_t(o.nCtx)));
-    window[0] = o.bos;
+    // A vocabulary without BOS (bos < 0) keeps the window's own first token.
+    if (o.bos >= 0)
+        window[0] = o.bos;
     ctx.truncate(0);
     ctx.decodeRows(window, firstScored(o), logits, o.cancel);
 }

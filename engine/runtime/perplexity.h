@@ -17,7 +17,7 @@ struct PerplexityOptions {
     int nCtx = 512;            // window length; the context must hold at least this many tokens
     int firstScored = -1;      // first position whose prediction counts; -1: nCtx / 2
     int maxChunks = 0;         // 0: every full window
-    int32_t bos = 1;           // replaces the first token of each window
+    int32_t bos = 1;           // replaces the first token of each window; -1: no replacement
     std::function<void(int done, int total)> progress;
     const std::atomic<bool>* cancel = nullptr; // Cancelled is thrown between windows/ops
 };

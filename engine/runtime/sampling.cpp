@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <string>
 #include <unordered_set>
 
 namespace tenfold {
@@ -29,8 +31,21 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
         throw InvalidArgument("cannot sample from an empty logits row");
     const int32_t n = int32_t(logits.size());
     candidates_.resize(size_t(n));
-    for (int32_t i = 0; i < n; ++i)
-        candidates_[size_t(i)] = {logits[size_t(i)], i};
+    // NaN would break the sort's strict weak ordering (undefined behaviour), and +inf would turn
+    // exp(l - max) into NaN; a row with no finite value has nothing meaningful to sample.
+    bool anyFinite = false;
+    for (int32_t i = 0; i < n; ++i) {
+        float l = logits[size_t(i)];
+        if (std::isnan(l))
+            l = -std::numeric_limits<float>::infinity();
+        else if (l == std::numeric_limits<float>::infinity())
+            l = std::numeric_limits<float>::max();
+        anyFinite = anyFinite || std::isfinite(logits[size_t(i)]);
+        candidates_[size_t(i)] = {l, i};
+    }
+    if (!anyFinite)
+        throw InvalidArgument("the model produced non-finite logits (all " + std::to_string(n) +
+                              " are NaN or infinite); the weights or the computation are broken");
 
     // Repetition penalty: each distinct recent token once (CTRL-style: shrink positive logits,
     // grow negative ones).
@@ -45,6 +60,7 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
                 continue;
             float& l = candidates_[size_t(id)].first;
             l = l > 0.0f ? l / params_.repeatPenalty : l * params_.repeatPenalty;
+            l = std::min(l, std::numeric_limits<float>::max()); // a penalty below 1 may overflow
         }
     }
 

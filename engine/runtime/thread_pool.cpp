@@ -7,6 +7,8 @@
 #define TENFOLD_PAUSE() std::this_thread::yield()
 #endif
 
+#include <utility>
+
 namespace tenfold {
 namespace {
 // About a hundred microseconds of spinning: long enough to bridge the gap between two ops of a
@@ -50,7 +52,19 @@ void ThreadPool::work(int slot)
         const int64_t c = nextChunk_.fetch_add(1, std::memory_order_relaxed);
         if (c >= nChunks_)
             return;
-        (*job_)(c, slot);
+        try {
+            (*job_)(c, slot);
+        } catch (...) {
+            // An exception escaping a worker thread would terminate the process: keep the first
+            // one for the caller and stop handing out chunks.
+            {
+                std::lock_guard lock(errorMutex_);
+                if (!error_)
+                    error_ = std::current_exception();
+            }
+            nextChunk_.store(nChunks_, std::memory_order_relaxed);
+            return;
+        }
     }
 }
 
@@ -86,6 +100,10 @@ void ThreadPool::runChunks(int64_t nChunks, const std::function<void(int64_t, in
             std::this_thread::yield();
     }
     job_ = nullptr;
+    if (error_) {
+        std::exception_ptr e = std::exchange(error_, nullptr);
+        std::rethrow_exception(e);
+    }
 }
 
 void ThreadPool::workerLoop(int slot)

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -30,7 +31,9 @@ public:
 
     // Calls body(chunk, slot) once for every chunk in [0, nChunks). `slot` (0 .. size()-1) is
     // unique among the threads running at the same time, for per-thread scratch. Returns when
-    // every chunk is done. One caller at a time.
+    // every chunk is done. One caller at a time. If a body throws, no further chunks are handed
+    // out, the region still closes and waits for its workers, and the first exception is
+    // rethrown to the caller; the pool stays usable.
     void runChunks(int64_t nChunks, const std::function<void(int64_t, int)>& body);
 
     // body(begin, end, slot) over [0, n) in pieces of at least `grain` items (a few per thread,
@@ -75,6 +78,8 @@ private:
     std::atomic<bool> open_{false};   // workers may still join the current region
     std::atomic<int> joined_{0};      // workers inside the current region
     std::atomic<bool> stop_{false};
+    std::mutex errorMutex_;
+    std::exception_ptr error_; // first exception thrown by a body in the current region
     std::atomic<int> sleepers_{0};
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -339,6 +339,30 @@ private slots:
         EXPECT_EXIT(cli({"generate", model}), 2);
         EXPECT_EXIT(cli({"generate", model, "-p", "hi", "--device", "abacus"}), 2);
         EXPECT_EXIT(cli({}), 2);
+
+        // Non-finite numbers and a repeat penalty that would divide by zero are usage errors.
+        for (const char* bad : {"nan", "inf", "-inf"}) {
+            const Run r = cli({"generate", model, "-p", "hi", QString("--temp=") + bad});
+            EXPECT_EXIT(r, 2);
+            QVERIFY2(r.err.contains("--temp") && r.err.contains("finite"), qPrintable(r.err));
+        }
+        for (const char* bad : {"0", "-1"}) {
+            const Run r = cli({"generate", model, "-p", "hi", QString("--repeat-penalty=") + bad});
+            EXPECT_EXIT(r, 2);
+            QVERIFY2(r.err.contains("--repeat-penalty"), qPrintable(r.err));
+        }
+        const Run nanPenalty = cli({"generate", model, "-p", "hi", "--repeat-penalty", "nan"});
+        EXPECT_EXIT(nanPenalty, 2);
+        QVERIFY2(nanPenalty.err.contains("finite"), qPrintable(nanPenalty.err));
+
+        // A prompt file that is a directory, or missing, is an error naming it, not an empty prompt.
+        const Run dirPrompt = cli({"generate", model, "-f", dir.path()});
+        EXPECT_EXIT(dirPrompt, 1);
+        QVERIFY2(dirPrompt.err.contains(dir.path()) && dirPrompt.err.contains("directory"),
+                 qPrintable(dirPrompt.err));
+        const Run noPrompt = cli({"generate", model, "-f", dir.filePath("absent.txt")});
+        EXPECT_EXIT(noPrompt, 1);
+        QVERIFY2(noPrompt.err.contains("absent.txt"), qPrintable(noPrompt.err));
     }
 
     void everyCommandHasHelp()

@@ -371,6 +371,31 @@ private slots:
         b = withTensor([](GGUFBytes& g, size_t& a) { a = g.pos() + 13 + 8 + 4; g.tensorInfo("x", {4}, 0, ~0ull << 5); }, at);
         expectFormatError(b, at, "past the end of the file");
 
+        // general.alignment 1 allows any offset, but an F32 tensor must still start on a
+        // 4-byte file offset and an F16 one on an even offset: their data is read in place.
+        for (uint32_t type : {0u, 1u}) {
+            for (uint64_t misalign : {1u, 2u, 3u}) {
+                const uint64_t elementSize = type == 0 ? 4 : 2;
+                GGUFBytes g;
+                g.header(3, 1, 1).kvU32("general.alignment", 1);
+                const size_t infoAt = g.pos();
+                // The data section starts right after the header: pick an offset whose file
+                // position is `misalign` past a multiple of 4.
+                const size_t headerEnd = infoAt + 8 + 1 + 4 + 8 + 4 + 8;
+                const uint64_t offset = (4 - headerEnd % 4) % 4 + misalign;
+                g.tensorInfo("t", {8}, type, offset);
+                QCOMPARE(g.pos(), headerEnd);
+                g.zeros(size_t(offset) + 32);
+                const bool aligned = (headerEnd + offset) % elementSize == 0;
+                if (aligned) {
+                    auto f = GGUFFile::fromBytes(g.b, "aligned.gguf");
+                    QCOMPARE(f->tensors().size(), size_t(1));
+                } else {
+                    expectFormatError(g.b, headerEnd - 8, "not a multiple of its element size");
+                }
+            }
+        }
+
         // Two tensors: overlapping data, and duplicate names.
         GGUFBytes g;
         g.header(3, 2, 0).tensorInfo("a", {16}, 0, 0);

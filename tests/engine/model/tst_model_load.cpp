@@ -300,6 +300,40 @@ private slots:
         QVERIFY2(msg3.contains("llama.attention.head_count"), qPrintable(msg3));
     }
 
+    void hostileBlockCountIsRejectedBeforeAllocating()
+    {
+        const auto path = sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        auto src = GGUFFile::open(path);
+        QTemporaryDir dir;
+        // 2^30 layers would size a gigantic layer table before any tensor is looked at.
+        const auto out = rewrite(*src, dir.filePath("blocks.gguf").toStdString(), [](GGUFWriter& w) {
+            w.set("llama.block_count", GGUFValue::u32(1u << 30));
+        });
+        const QString msg = errorOf<FormatError>([&] { Model::loadGGUF(out); });
+        QVERIFY2(msg.contains("block_count") && msg.contains("1073741823"), qPrintable(msg));
+
+        const auto wide = rewrite(*src, dir.filePath("embd.gguf").toStdString(), [](GGUFWriter& w) {
+            w.set("llama.embedding_length", GGUFValue::u32(1u << 28));
+        });
+        const QString msg2 = errorOf<FormatError>([&] { Model::loadGGUF(wide); });
+        QVERIFY2(msg2.contains("embedding_length") && msg2.contains("token_embd"), qPrintable(msg2));
+    }
+
+    void ropeFrequencyFactorsAreRefused()
+    {
+        const auto path = sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        auto src = GGUFFile::open(path);
+        QTemporaryDir dir;
+        static const std::vector<float> factors(4, 1.0f);
+        const auto out = rewrite(*src, dir.filePath("ropefreqs.gguf").toStdString(), [](GGUFWriter& w) {
+            w.addTensor("rope_freqs.weight", GGMLType::F32, {4}, factors.data(), factors.size() * 4);
+        });
+        const QString msg = errorOf<UnsupportedError>([&] { Model::loadGGUF(out); });
+        QVERIFY2(msg.contains("rope_freqs.weight"), qPrintable(msg));
+    }
+
     void corruptLlama2cIsRejected()
     {
         QTemporaryDir dir;
@@ -315,6 +349,21 @@ private slots:
         QVERIFY2(msg.contains("bytes") && msg.contains("implies"), qPrintable(msg));
         const QString io = errorOf<IoError>([&] { Model::loadLlama2c(dir.filePath("none.bin").toStdString(), "x"); });
         QVERIFY2(io.contains("none.bin"), qPrintable(io));
+    }
+
+    void overflowingLlama2cHeaderIsRejected()
+    {
+        // Fields at the 2^22..2^24 range make the implied size exceed 64 bits; a wrapped sum
+        // used to be compared against the file size and could accept a tiny file.
+        QTemporaryDir dir;
+        const std::filesystem::path p = dir.filePath("huge.bin").toStdString();
+        {
+            std::ofstream f(p, std::ios::binary);
+            const int32_t cfg[7] = {1 << 22, 1 << 24, 1 << 20, 1 << 4, 1 << 4, 1 << 22, 1};
+            f.write(reinterpret_cast<const char*>(cfg), sizeof cfg);
+        }
+        const QString msg = errorOf<FormatError>([&] { Model::loadLlama2c(p, "unused.bin"); });
+        QVERIFY2(msg.contains("overflows"), qPrintable(msg));
     }
 };
 

@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <random>
+#include <stdexcept>
 
 using namespace tenfold;
 
@@ -336,6 +337,48 @@ private slots:
                 });
             for (auto& h : hits)
                 QCOMPARE(h.load(), 200);
+        }
+    }
+
+    void threadPoolPropagatesExceptionsAndStaysUsable()
+    {
+        for (int threads : {1, 2, 4}) {
+            ThreadPool pool(threads);
+            for (int rep = 0; rep < 100; ++rep) {
+                // The chunk holding index 500 always throws, whichever thread claims it.
+                bool caught = false;
+                try {
+                    pool.parallelFor(1000, 3, [&](int64_t b, int64_t e, int) {
+                        if (b <= 500 && 500 < e)
+                            throw std::runtime_error("chunk 500 failed");
+                    });
+                } catch (const std::runtime_error& e) {
+                    caught = QString(e.what()) == "chunk 500 failed";
+                }
+                QVERIFY2(caught, qPrintable(QString("threads %1 rep %2").arg(threads).arg(rep)));
+
+                // Throwing only on a worker slot (or only on the caller's): never terminates, and
+                // if it is thrown it reaches the caller.
+                for (int throwingSlot : {0, 1}) {
+                    try {
+                        pool.parallelFor(1000, 3, [&](int64_t, int64_t, int slot) {
+                            if (slot == throwingSlot)
+                                throw std::runtime_error("slot failed");
+                        });
+                    } catch (const std::runtime_error& e) {
+                        QCOMPARE(QString(e.what()), QString("slot failed"));
+                    }
+                }
+
+                // The pool still runs every index exactly once afterwards.
+                std::vector<std::atomic<int>> hits(257);
+                pool.parallelFor(257, 2, [&](int64_t b, int64_t e, int) {
+                    for (int64_t i = b; i < e; ++i)
+                        hits[size_t(i)].fetch_add(1);
+                });
+                for (auto& h : hits)
+                    QCOMPARE(h.load(), 1);
+            }
         }
     }
 };

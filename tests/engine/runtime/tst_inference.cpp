@@ -2,6 +2,7 @@
 // batch vs token-by-token logits, cancellation rollback, context limits and the generation loop.
 #include "common/shared_data.h"
 #include "core/error.h"
+#include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "runtime/cpu_backend.h"
 #include "runtime/cpu_context.h"
@@ -12,11 +13,13 @@
 #include <QtTest>
 
 #include <QFile>
+#include <QTemporaryDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
 #include <cmath>
+#include <limits>
 #include <thread>
 
 using namespace tenfold;
@@ -309,6 +312,68 @@ private slots:
         QCOMPARE(stats.stopReason, StopReason::ContextFull);
         QCOMPARE(ctx->position(), 16);
         QCOMPARE(stats.generatedTokens, 16 - int(prompt.size()) + 1);
+    }
+
+    void oversizedContextIsRefusedWithItsSize()
+    {
+        const auto path = sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        auto m = Model::loadGGUF(path);
+        ContextParams p;
+        p.nCtx = std::numeric_limits<int>::max(); // ~1.4 TB of KV cache for this model
+        try {
+            backend_->createContext(m, p);
+            QFAIL("expected InvalidArgument");
+        } catch (const InvalidArgument& e) {
+            const std::string msg = e.what();
+            QVERIFY2(msg.find("2147483647") != std::string::npos &&
+                         msg.find("bytes") != std::string::npos,
+                     e.what());
+        }
+    }
+
+    void paddedEmbeddingRowsAreNeverSampled()
+    {
+        // token_embd keeps its 512 rows but the tokenizer only knows the first 500 ids: a
+        // sampled padding id used to make tokenBytes throw mid-generation.
+        const auto path = sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        auto src = GGUFFile::open(path);
+        constexpr size_t kKept = 500;
+        GGUFWriter w;
+        w.copyMetadata(*src);
+        for (const char* key : {"tokenizer.ggml.tokens", "tokenizer.ggml.scores",
+                                "tokenizer.ggml.token_type"}) {
+            const GGUFValue* v = src->find(key);
+            QVERIFY2(v && v->isArray() && v->items().size() > kKept, key);
+            std::vector<GGUFValue> items(v->items().begin(), v->items().begin() + kKept);
+            w.set(key, GGUFValue::array(v->arrayType(), std::move(items)));
+        }
+        for (const auto& t : src->tensors())
+            w.addTensor(t.name, t.type, t.ne, t.data, t.nbytes);
+        QTemporaryDir dir;
+        const std::filesystem::path out = dir.filePath("padded.gguf").toStdString();
+        w.write(out);
+        auto m = Model::loadGGUF(out);
+        QCOMPARE(m->tokenizer().vocabSize(), int32_t(kKept));
+        QVERIFY(m->hparams().nVocab > int32_t(kKept));
+
+        auto ctx = backend_->createContext(m, {});
+        GenerateOptions o;
+        o.maxTokens = 150;
+        o.stopAtEndOfGeneration = false;
+        o.sampling.temperature = 50.0f; // nearly uniform: padding ids would be hit often
+        o.sampling.topK = 0;
+        o.sampling.topP = 1.0f;
+        o.sampling.minP = 0.0f;
+        o.sampling.seed = 7;
+        int32_t maxSeen = -1;
+        const auto stats = generate(*ctx, *m, withBos(*m, "Once"), o, [&](int32_t t, std::string_view) {
+            maxSeen = std::max(maxSeen, t);
+            return true;
+        });
+        QCOMPARE(stats.generatedTokens, 150);
+        QVERIFY2(maxSeen >= 0 && maxSeen < int32_t(kKept), qPrintable(QString::number(maxSeen)));
     }
 
     void generatorStopsAndStreams()

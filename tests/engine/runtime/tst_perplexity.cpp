@@ -97,6 +97,35 @@ private slots:
                  qPrintable(QString("stderr %1 vs %2").arg(r.pplStderr).arg(wantStderr)));
     }
 
+    void noBosKeepsTheWindowsFirstToken()
+    {
+        // bos = -1 (a vocabulary without BOS) used to write -1 into every window.
+        const auto modelPath = sharedFile("models/stories260K.gguf");
+        const auto textPath = sharedFile("text/tinystories_sample.txt");
+        TENFOLD_REQUIRE_SHARED(modelPath);
+        TENFOLD_REQUIRE_SHARED(textPath);
+        auto model = Model::loadGGUF(modelPath);
+        std::vector<int32_t> tokens = model->tokenizer().encode(readText(textPath), false);
+        tokens.insert(tokens.begin(), model->tokenizer().bos());
+        auto backend = createCpuBackend(2);
+        ContextParams cp;
+        cp.nCtx = 64;
+        auto ctx = backend->createContext(model, cp);
+        PerplexityOptions o;
+        o.nCtx = 64;
+        o.maxChunks = 1;
+        o.bos = model->tokenizer().bos();
+        const PerplexityResult withBos = perplexity(*ctx, tokens, o);
+        o.bos = -1; // the first window already starts with BOS: same windows, same result
+        const PerplexityResult keep = perplexity(*ctx, tokens, o);
+        QCOMPARE(keep.chunks, 1);
+        QCOMPARE(keep.ppl, withBos.ppl);
+        // Without BOS replacement a different first token changes the result.
+        tokens[0] = tokens[1];
+        const PerplexityResult other = perplexity(*ctx, tokens, o);
+        QVERIFY(other.ppl != withBos.ppl);
+    }
+
     void klDivergenceOfIdenticalModelsIsZero()
     {
         const auto modelPath = sharedFile("models/stories260K.gguf");

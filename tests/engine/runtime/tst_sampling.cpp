@@ -1,9 +1,12 @@
 // Sampling on hand-made logits: each option's effect, and reproducibility under a seed.
 #include "runtime/sampling.h"
 
+#include "core/error.h"
+
 #include <QtTest>
 
 #include <cmath>
+#include <limits>
 #include <map>
 
 using namespace tenfold;
@@ -146,6 +149,37 @@ private slots:
         p.repeatLastN = 1;
         Sampler s3(p);
         QCOMPARE(s3.sample(l, std::vector<int32_t>{0, 2}), 0);
+    }
+
+    void nanLogitsAreNeverSampled()
+    {
+        // Many NaNs interleaved with finite values: sorting them used to be undefined behaviour.
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        std::vector<float> l(200, nan);
+        l[7] = 1.0f;
+        l[150] = 1.2f;
+        for (float temp : {0.0f, 1.0f}) {
+            auto p = plain(temp);
+            const auto h = histogram(p, l, 200);
+            for (const auto& [id, count] : h)
+                QVERIFY2(id == 7 || id == 150, qPrintable(QString::number(id)));
+        }
+        SamplingParams defaults; // top-k / top-p / min-p path
+        for (const auto& [id, count] : histogram(defaults, l, 100))
+            QVERIFY2(id == 7 || id == 150, qPrintable(QString::number(id)));
+    }
+
+    void allNonFiniteLogitsThrowTypedError()
+    {
+        const float inf = std::numeric_limits<float>::infinity();
+        const std::vector<float> l = {std::numeric_limits<float>::quiet_NaN(), -inf, inf * 0.0f};
+        Sampler s(SamplingParams{});
+        try {
+            s.sample(l, std::vector<int32_t>{});
+            QFAIL("no exception");
+        } catch (const InvalidArgument& e) {
+            QVERIFY2(QString(e.what()).contains("non-finite logits"), e.what());
+        }
     }
 };
 
