@@ -101,12 +101,19 @@ const GGUFTensorInfo* GGUFFile::findTensor(std::string_view name) const
     return it == tensorIndex_.end() ? nullptr : &tensors_[it->second];
 }
 
+uint64_t GGUFFile::metadataOffset(std::string_view key) const
+{
+    auto it = metadataIndex_.find(key);
+    return it == metadataIndex_.end() ? 0 : metadataOffsets_[it->second];
+}
+
 namespace {
 
-[[noreturn]] void wrongType(std::string_view key, const GGUFValue& v, const char* wanted)
+[[noreturn]] void wrongType(const std::string& file, uint64_t at, std::string_view key,
+                            const GGUFValue& v, const char* wanted)
 {
-    throw InvalidArgument("metadata key '" + std::string(key) + "' holds a " +
-                          ggufValueTypeName(v.type()) + ", not " + wanted);
+    throw FormatError(file, at, "metadata key '" + std::string(key) + "' holds a " +
+                                    ggufValueTypeName(v.type()) + ", not " + wanted);
 }
 
 } // namespace
@@ -117,7 +124,7 @@ std::optional<std::string> GGUFFile::getString(std::string_view key) const
     if (!v)
         return std::nullopt;
     if (!v->isString())
-        wrongType(key, *v, "a string");
+        wrongType(label_, metadataOffset(key), key, *v, "a string");
     return v->toString();
 }
 
@@ -127,11 +134,12 @@ std::optional<int64_t> GGUFFile::getInt(std::string_view key) const
     if (!v)
         return std::nullopt;
     if (!v->isInteger())
-        wrongType(key, *v, "an integer");
+        wrongType(label_, metadataOffset(key), key, *v, "an integer");
     try {
         return v->toInt();
     } catch (const InvalidArgument& e) {
-        throw InvalidArgument("metadata key '" + std::string(key) + "': " + e.what());
+        throw FormatError(label_, metadataOffset(key),
+                          "metadata key '" + std::string(key) + "': " + e.what());
     }
 }
 
@@ -141,7 +149,7 @@ std::optional<double> GGUFFile::getFloat(std::string_view key) const
     if (!v)
         return std::nullopt;
     if (!v->isFloat() && !v->isInteger())
-        wrongType(key, *v, "a number");
+        wrongType(label_, metadataOffset(key), key, *v, "a number");
     return v->toDouble();
 }
 
@@ -151,7 +159,7 @@ std::optional<bool> GGUFFile::getBool(std::string_view key) const
     if (!v)
         return std::nullopt;
     if (!v->isBool())
-        wrongType(key, *v, "a bool");
+        wrongType(label_, metadataOffset(key), key, *v, "a bool");
     return v->toBool();
 }
 

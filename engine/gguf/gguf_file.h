@@ -27,6 +27,7 @@ struct GGUFTensorInfo {
     uint64_t offset = 0;       // relative to the start of the data section
     uint64_t nbytes = 0;
     const uint8_t* data = nullptr; // into the mapping
+    uint64_t infoOffset = 0;   // file byte where this tensor's info entry (its name) starts
     int64_t elementCount() const;
     int64_t rows() const;      // product of ne[1..]
 };
@@ -52,7 +53,11 @@ public:
     // In file order.
     const std::vector<std::pair<std::string, GGUFValue>>& metadata() const { return metadata_; }
     const GGUFValue* find(std::string_view key) const;
-    // Typed look-ups: nullopt when absent; InvalidArgument (naming the key) on a wrong type.
+    // File byte where the value of `key` starts (after its type tag); 0 when the key is absent.
+    // Lets callers that find a semantic problem with a value point at it.
+    uint64_t metadataOffset(std::string_view key) const;
+    // Typed look-ups: nullopt when absent; FormatError (naming the file, the value's byte offset
+    // and the key) on a wrong type or an integer that does not fit.
     std::optional<std::string> getString(std::string_view key) const;
     std::optional<int64_t> getInt(std::string_view key) const;
     std::optional<double> getFloat(std::string_view key) const;
@@ -74,6 +79,7 @@ private:
     uint64_t alignment_ = 32;
     uint64_t dataOffset_ = 0;
     std::vector<std::pair<std::string, GGUFValue>> metadata_;
+    std::vector<uint64_t> metadataOffsets_; // parallel to metadata_: where each value starts
     std::vector<GGUFTensorInfo> tensors_;
     std::map<std::string, size_t, std::less<>> metadataIndex_; // key -> index into metadata_
     std::map<std::string, size_t, std::less<>> tensorIndex_;   // name -> index into tensors_

@@ -159,6 +159,7 @@ void GGUFFile::parse()
 
     // --- metadata ---
     metadata_.reserve(size_t(kvCount));
+    metadataOffsets_.reserve(size_t(kvCount));
     uint64_t alignmentAt = 0;
     for (uint64_t i = 0; i < kvCount; ++i) {
         const uint64_t keyAt = c.pos();
@@ -175,6 +176,7 @@ void GGUFFile::parse()
         if (key == "general.alignment")
             alignmentAt = typeAt;
         metadataIndex_.emplace(key, metadata_.size());
+        metadataOffsets_.push_back(typeAt + 4);
         metadata_.emplace_back(std::move(key), std::move(value));
     }
 
@@ -197,6 +199,7 @@ void GGUFFile::parse()
     for (uint64_t i = 0; i < tensorCount; ++i) {
         GGUFTensorInfo t;
         const uint64_t nameAt = c.pos();
+        t.infoOffset = nameAt;
         t.name = c.readString("a tensor name");
         if (t.name.empty())
             c.fail(nameAt, "tensor " + std::to_string(i) + " has an empty name");

@@ -58,7 +58,7 @@ void expectShape(const WeightTensor& w, int64_t ne0, int64_t ne1, const std::str
         throw FormatError(label, 0, "tensor '" + w.name + "' is missing");
     }
     if (w.ne0 != ne0 || w.ne1 != ne1)
-        throw FormatError(label, 0,
+        throw FormatError(label, w.sourceOffset,
                           "tensor '" + w.name + "' has shape [" + std::to_string(w.ne0) + ", " +
                               std::to_string(w.ne1) + "], expected [" + std::to_string(ne0) +
                               ", " + std::to_string(ne1) + "] from the hyperparameters");

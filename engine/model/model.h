@@ -40,6 +40,7 @@ struct WeightTensor {
     int64_t ne1 = 1;
     const uint8_t* data = nullptr; // nullptr when absent (optional biases)
     size_t rowBytes = 0;
+    uint64_t sourceOffset = 0;     // file byte of the tensor's GGUF info entry, for error messages
     bool present() const { return data != nullptr; }
     const uint8_t* row(int64_t r) const { return data + size_t(r) * rowBytes; }
 };

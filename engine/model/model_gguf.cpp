@@ -48,6 +48,11 @@ public:
             throw FormatError(f_.label(), 0, "metadata key '" + key + "' is missing");
         return *v;
     }
+    // Where the value of arch.suffix starts in the file, for errors about its meaning.
+    uint64_t offsetOf(const std::string& suffix) const
+    {
+        return f_.metadataOffset(arch_ + "." + suffix);
+    }
     std::optional<int64_t> optionalInt(const std::string& suffix) const
     {
         return f_.getInt(arch_ + "." + suffix);
@@ -68,7 +73,7 @@ public:
             return w;
         }
         if (t->ne.empty() || t->ne.size() > 2)
-            throw FormatError(f_.label(), 0, "tensor '" + name + "' has " +
+            throw FormatError(f_.label(), t->infoOffset, "tensor '" + name + "' has " +
                                                  std::to_string(t->ne.size()) +
                                                  " dimensions; expected 1 or 2");
         w.type = t->type;
@@ -76,6 +81,7 @@ public:
         w.ne1 = t->ne.size() > 1 ? t->ne[1] : 1;
         w.rowBytes = rowBytes(w.type, w.ne0);
         w.data = t->data;
+        w.sourceOffset = t->infoOffset;
         return w;
     }
 
@@ -84,10 +90,11 @@ private:
     std::string arch_;
 };
 
-int32_t checkedInt32(int64_t v, const std::string& what, const std::string& label)
+int32_t checkedInt32(int64_t v, const std::string& what, const std::string& label,
+                     uint64_t offset = 0)
 {
     if (v <= 0 || v > (int64_t(1) << 30))
-        throw FormatError(label, 0, what + " = " + std::to_string(v) + " is out of range");
+        throw FormatError(label, offset, what + " = " + std::to_string(v) + " is out of range");
     return int32_t(v);
 }
 
@@ -106,21 +113,25 @@ std::shared_ptr<Model> Model::loadGGUF(const std::filesystem::path& path)
     auto model = ModelBuilder::create();
     LlamaHParams& hp = ModelBuilder::hparams(*model);
     hp.architecture = arch.name;
-    hp.nEmbd = checkedInt32(ld.requiredInt("embedding_length"), "embedding_length", label);
-    hp.nLayer = checkedInt32(ld.requiredInt("block_count"), "block_count", label);
-    hp.nFF = checkedInt32(ld.requiredInt("feed_forward_length"), "feed_forward_length", label);
-    hp.nHead = checkedInt32(ld.requiredInt("attention.head_count"), "head_count", label);
+    hp.nEmbd = checkedInt32(ld.requiredInt("embedding_length"), "embedding_length", label,
+                            ld.offsetOf("embedding_length"));
+    hp.nLayer = checkedInt32(ld.requiredInt("block_count"), "block_count", label,
+                             ld.offsetOf("block_count"));
+    hp.nFF = checkedInt32(ld.requiredInt("feed_forward_length"), "feed_forward_length", label,
+                          ld.offsetOf("feed_forward_length"));
+    hp.nHead = checkedInt32(ld.requiredInt("attention.head_count"), "head_count", label,
+                            ld.offsetOf("attention.head_count"));
     hp.nHeadKv = checkedInt32(ld.optionalInt("attention.head_count_kv").value_or(hp.nHead),
-                              "head_count_kv", label);
+                              "head_count_kv", label, ld.offsetOf("attention.head_count_kv"));
     hp.nCtxTrain = checkedInt32(ld.optionalInt("context_length").value_or(2048), "context_length",
-                                label);
+                                label, ld.offsetOf("context_length"));
     hp.headDim = checkedInt32(ld.optionalInt("attention.key_length").value_or(hp.nEmbd / hp.nHead),
-                              "attention.key_length", label);
+                              "attention.key_length", label, ld.offsetOf("attention.key_length"));
     if (auto vl = ld.optionalInt("attention.value_length"); vl && *vl != hp.headDim)
         throw UnsupportedError(label + ": attention.value_length " + std::to_string(*vl) +
                                " differs from key_length " + std::to_string(hp.headDim));
     hp.ropeDim = checkedInt32(ld.optionalInt("rope.dimension_count").value_or(hp.headDim),
-                              "rope.dimension_count", label);
+                              "rope.dimension_count", label, ld.offsetOf("rope.dimension_count"));
     hp.rmsEps = float(ld.optionalFloat("attention.layer_norm_rms_epsilon").value_or(1e-5));
     hp.ropeFreqBase = float(ld.optionalFloat("rope.freq_base").value_or(10000.0));
     hp.ropeNeox = arch.neox;
@@ -128,7 +139,8 @@ std::shared_ptr<Model> Model::loadGGUF(const std::filesystem::path& path)
         if (*scaling == "linear") {
             const double factor = ld.optionalFloat("rope.scaling.factor").value_or(1.0);
             if (!(factor > 0.0))
-                throw FormatError(label, 0, "rope.scaling.factor must be positive");
+                throw FormatError(label, ld.offsetOf("rope.scaling.factor"),
+                                  "rope.scaling.factor must be positive");
             hp.ropeFreqScale = float(1.0 / factor);
         } else if (*scaling != "none") {
             throw UnsupportedError(label + ": RoPE scaling type '" + *scaling +
@@ -136,7 +148,8 @@ std::shared_ptr<Model> Model::loadGGUF(const std::filesystem::path& path)
         }
     } else if (auto linear = ld.optionalFloat("rope.scale_linear")) { // older files
         if (!(*linear > 0.0))
-            throw FormatError(label, 0, "rope.scale_linear must be positive");
+            throw FormatError(label, ld.offsetOf("rope.scale_linear"),
+                              "rope.scale_linear must be positive");
         hp.ropeFreqScale = float(1.0 / *linear);
     }
     if (!(hp.rmsEps > 0.0f) || !(hp.ropeFreqBase > 0.0f))
@@ -144,7 +157,8 @@ std::shared_ptr<Model> Model::loadGGUF(const std::filesystem::path& path)
 
     WeightTensor& embd = ModelBuilder::tokenEmbedding(*model);
     embd = ld.tensor("token_embd.weight", true);
-    hp.nVocab = checkedInt32(embd.ne1, "vocabulary size (token_embd rows)", label);
+    hp.nVocab = checkedInt32(embd.ne1, "vocabulary size (token_embd rows)", label,
+                              embd.sourceOffset);
     ModelBuilder::outputNorm(*model) = ld.tensor("output_norm.weight", true);
     WeightTensor out = ld.tensor("output.weight", false);
     hp.tiedOutput = !out.present();
@@ -160,19 +174,22 @@ std::shared_ptr<Model> Model::loadGGUF(const std::filesystem::path& path)
     // must not allocate, so the blocks it claims have to exist (each needs several tensors).
     if (size_t(hp.nLayer) > file->tensors().size() ||
         !file->findTensor("blk." + std::to_string(hp.nLayer - 1) + ".attn_norm.weight"))
-        throw FormatError(label, 0, "block_count = " + std::to_string(hp.nLayer) +
-                                        " but tensor 'blk." + std::to_string(hp.nLayer - 1) +
-                                        ".attn_norm.weight' is missing (the file has " +
-                                        std::to_string(file->tensors().size()) + " tensors)");
+        throw FormatError(label, ld.offsetOf("block_count"),
+                          "block_count = " + std::to_string(hp.nLayer) +
+                              " but tensor 'blk." + std::to_string(hp.nLayer - 1) +
+                              ".attn_norm.weight' is missing (the file has " +
+                              std::to_string(file->tensors().size()) + " tensors)");
     // The sizes that scale activations and caches must match the tensors the file really has.
     if (embd.ne0 != hp.nEmbd)
-        throw FormatError(label, 0, "embedding_length = " + std::to_string(hp.nEmbd) +
-                                        " but token_embd.weight rows have " +
-                                        std::to_string(embd.ne0) + " values");
+        throw FormatError(label, ld.offsetOf("embedding_length"),
+                          "embedding_length = " + std::to_string(hp.nEmbd) +
+                              " but token_embd.weight rows have " +
+                              std::to_string(embd.ne0) + " values");
     if (int64_t(hp.nHead) * hp.headDim > int64_t(1) << 24 ||
         int64_t(hp.nHeadKv) * hp.headDim > int64_t(1) << 24)
-        throw FormatError(label, 0, "head_count " + std::to_string(hp.nHead) + " x head size " +
-                                        std::to_string(hp.headDim) + " is out of range");
+        throw FormatError(label, ld.offsetOf("attention.head_count"),
+                          "head_count " + std::to_string(hp.nHead) + " x head size " +
+                              std::to_string(hp.headDim) + " is out of range");
 
     auto& layers = ModelBuilder::layers(*model);
     layers.resize(size_t(hp.nLayer));
@@ -196,9 +213,10 @@ std::shared_ptr<Model> Model::loadGGUF(const std::filesystem::path& path)
 
     ModelBuilder::tokenizer(*model) = Tokenizer::fromGGUF(*file);
     if (model->tokenizer().vocabSize() > hp.nVocab)
-        throw FormatError(label, 0, "tokenizer has " + std::to_string(model->tokenizer().vocabSize()) +
-                                        " tokens but token_embd has " + std::to_string(hp.nVocab) +
-                                        " rows");
+        throw FormatError(label, file->metadataOffset("tokenizer.ggml.tokens"),
+                          "tokenizer has " + std::to_string(model->tokenizer().vocabSize()) +
+                              " tokens but token_embd has " + std::to_string(hp.nVocab) +
+                              " rows");
     ModelBuilder::gguf(*model) = std::move(file);
     return model;
 }

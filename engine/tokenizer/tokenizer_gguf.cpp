@@ -20,7 +20,7 @@ const GGUFValue* findArray(const GGUFFile& file, const char* key, GGUFValueType 
     if (!v->isArray() ||
         (numeric ? (v->arrayType() == GGUFValueType::String || v->arrayType() == GGUFValueType::Array)
                  : v->arrayType() != GGUFValueType::String))
-        throw FormatError(file.label(), 0,
+        throw FormatError(file.label(), file.metadataOffset(key),
                           std::string(key) + " is not an array of " +
                               ggufValueTypeName(elementType) + " (found " +
                               ggufValueTypeName(v->type()) + ")");
@@ -34,12 +34,14 @@ int32_t readId(const GGUFFile& file, const char* key, int32_t fallback)
     if (!v)
         return fallback;
     if (!v->isInteger())
-        throw FormatError(file.label(), 0, std::string(key) + " is not an integer");
+        throw FormatError(file.label(), file.metadataOffset(key),
+                          std::string(key) + " is not an integer");
     const int64_t id = v->toInt();
     if (id < 0 || id == int64_t(UINT32_MAX))
         return -1;
     if (id > INT32_MAX)
-        throw FormatError(file.label(), 0, std::string(key) + " = " + std::to_string(id) +
+        throw FormatError(file.label(), file.metadataOffset(key),
+                          std::string(key) + " = " + std::to_string(id) +
                                                " is not a valid token id");
     return int32_t(id);
 }
@@ -50,7 +52,8 @@ bool readBool(const GGUFFile& file, const char* key, bool fallback)
     if (!v)
         return fallback;
     if (!v->isBool() && !v->isInteger())
-        throw FormatError(file.label(), 0, std::string(key) + " is not a bool");
+        throw FormatError(file.label(), file.metadataOffset(key),
+                          std::string(key) + " is not a bool");
     return v->isBool() ? v->toBool() : v->toInt() != 0;
 }
 
@@ -63,11 +66,13 @@ TokenizerVocab readTokenizerVocab(const GGUFFile& file)
     if (!model)
         throw FormatError(file.label(), 0, "missing tokenizer.ggml.model (the file has no vocab)");
     if (!model->isString())
-        throw FormatError(file.label(), 0, "tokenizer.ggml.model is not a string");
+        throw FormatError(file.label(), file.metadataOffset("tokenizer.ggml.model"),
+                          "tokenizer.ggml.model is not a string");
     v.model = model->toString();
     if (const GGUFValue* pre = file.find("tokenizer.ggml.pre")) {
         if (!pre->isString())
-            throw FormatError(file.label(), 0, "tokenizer.ggml.pre is not a string");
+            throw FormatError(file.label(), file.metadataOffset("tokenizer.ggml.pre"),
+                              "tokenizer.ggml.pre is not a string");
         v.pre = pre->toString();
     }
     if (v.pre.empty())
@@ -90,7 +95,7 @@ TokenizerVocab readTokenizerVocab(const GGUFFile& file)
         for (size_t i = 0; i < types->items().size(); ++i) {
             const int64_t t = types->items()[i].toInt();
             if (t < 0 || t > int64_t(TokenType::Byte))
-                throw FormatError(file.label(), 0,
+                throw FormatError(file.label(), file.metadataOffset("tokenizer.ggml.token_type"),
                                   "tokenizer.ggml.token_type[" + std::to_string(i) + "] = " +
                                       std::to_string(t) + " is not a known token type");
             v.types.push_back(TokenType(t));

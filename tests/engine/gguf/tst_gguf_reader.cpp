@@ -8,6 +8,8 @@
 
 #include <QtTest>
 
+#include <functional>
+
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -97,8 +99,8 @@ private slots:
         QCOMPARE(*f->getBool("tokenizer.ggml.add_eos_token"), false);
         QCOMPARE(f->alignment(), uint64_t(32));
         QVERIFY(!f->getInt("no.such.key").has_value());
-        QVERIFY_THROWS_EXCEPTION(InvalidArgument, f->getInt("general.architecture"));
-        QVERIFY_THROWS_EXCEPTION(InvalidArgument, f->getString("llama.block_count"));
+        QVERIFY_THROWS_EXCEPTION(FormatError, f->getInt("general.architecture"));
+        QVERIFY_THROWS_EXCEPTION(FormatError, f->getString("llama.block_count"));
 
         const GGUFValue* tokens = f->find("tokenizer.ggml.tokens");
         QVERIFY(tokens && tokens->isArray());
@@ -276,6 +278,53 @@ private slots:
             std::memcpy(&v, t.data + 28, 4);
             QCOMPARE(v, 7.5f);
         }
+    }
+
+    // A key holding the wrong type is a FormatError naming the file, the byte where the value
+    // starts and the key; tensor infos record where their entry starts.
+    void wrongTypeNamesFileAndOffset()
+    {
+        GGUFBytes g;
+        g.header(3, 2, 3).kvU32("general.alignment", 32);
+        g.str("llama.block_count").u32(8); // type 8: string
+        const uint64_t stringValueAt = g.pos();
+        g.str("8");
+        g.str("flag").u32(7); // type 7: bool
+        const uint64_t boolValueAt = g.pos();
+        g.u8(1);
+        const uint64_t firstInfoAt = g.pos();
+        g.tensorInfo("a", {8}, 0, 0);
+        const uint64_t secondInfoAt = g.pos();
+        g.tensorInfo("bb", {8}, 0, 32);
+        g.padTo(32).zeros(64);
+        auto f = GGUFFile::fromBytes(g.b, "meta.gguf");
+
+        QCOMPARE(f->metadataOffset("llama.block_count"), stringValueAt);
+        QCOMPARE(f->metadataOffset("flag"), boolValueAt);
+        QCOMPARE(f->metadataOffset("absent"), uint64_t(0));
+        QCOMPARE(f->tensors()[0].infoOffset, firstInfoAt);
+        QCOMPARE(f->tensors()[1].infoOffset, secondInfoAt);
+
+        auto expectAt = [](const std::function<void()>& call, uint64_t at, const char* needle) {
+            try {
+                call();
+            } catch (const FormatError& e) {
+                const std::string what = e.what();
+                const std::string where = "meta.gguf: at byte " + std::to_string(at) + ":";
+                QVERIFY2(e.file() == "meta.gguf" && e.offset() == at && what.find(where) == 0 &&
+                             what.find(needle) != std::string::npos,
+                         what.c_str());
+                return;
+            }
+            QFAIL("no FormatError");
+        };
+        expectAt([&] { f->getInt("llama.block_count"); }, stringValueAt,
+                 "key 'llama.block_count' holds a string, not an integer");
+        expectAt([&] { f->getFloat("llama.block_count"); }, stringValueAt, "not a number");
+        expectAt([&] { f->getBool("llama.block_count"); }, stringValueAt, "not a bool");
+        expectAt([&] { f->getString("flag"); }, boolValueAt, "key 'flag' holds a bool, not a string");
+        QCOMPARE(*f->getString("llama.block_count"), std::string("8"));
+        QCOMPARE(*f->getBool("flag"), true);
     }
 
     void malformedHeaders()

@@ -64,6 +64,20 @@ QString errorOf(const std::function<void()>& f)
     return QStringLiteral("no exception");
 }
 
+// Where the length-prefixed GGUF string `s` first occurs in the file: found by scanning bytes, so
+// the expected offsets do not come from the reader under test.
+uint64_t findEncodedString(const std::filesystem::path& file, const std::string& s)
+{
+    std::ifstream in(file, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string needle(8, '\0');
+    const uint64_t n = s.size();
+    std::memcpy(needle.data(), &n, 8);
+    needle += s;
+    const size_t at = bytes.find(needle);
+    return at == std::string::npos ? ~uint64_t(0) : uint64_t(at);
+}
+
 } // namespace
 
 class TestModelLoad : public QObject {
@@ -298,6 +312,48 @@ private slots:
                                      [](GGUFWriter& w) { w.remove("llama.attention.head_count"); });
         const QString msg3 = errorOf<FormatError>([&] { Model::loadGGUF(noHeads); });
         QVERIFY2(msg3.contains("llama.attention.head_count"), qPrintable(msg3));
+    }
+
+    // The errors point at the bytes at fault: the tensor's info entry, the metadata value.
+    void errorsNameFileAndOffset()
+    {
+        const auto path = sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        auto src = GGUFFile::open(path);
+        QTemporaryDir dir;
+
+        const auto shape = rewrite(*src, dir.filePath("shape.gguf").toStdString(), [](GGUFWriter& w) {
+            w.set("llama.feed_forward_length", GGUFValue::u32(256));
+        });
+        const uint64_t infoAt = findEncodedString(shape, "blk.0.ffn_gate.weight");
+        QVERIFY(infoAt != ~uint64_t(0));
+        try {
+            Model::loadGGUF(shape);
+            QFAIL("no error for a tensor of the wrong shape");
+        } catch (const FormatError& e) {
+            const std::string what = e.what();
+            QVERIFY2(e.file() == shape.string() && e.offset() == infoAt, what.c_str());
+            QVERIFY2(what.find(shape.string() + ": at byte " + std::to_string(infoAt) + ":") == 0 &&
+                         what.find("blk.0.ffn_gate.weight") != std::string::npos,
+                     what.c_str());
+        }
+
+        const auto stringCount = rewrite(*src, dir.filePath("strcount.gguf").toStdString(), [](GGUFWriter& w) {
+            w.set("llama.block_count", GGUFValue::string("5"));
+        });
+        const uint64_t keyAt = findEncodedString(stringCount, "llama.block_count");
+        QVERIFY(keyAt != ~uint64_t(0));
+        const uint64_t valueAt = keyAt + 8 + std::string("llama.block_count").size() + 4; // + type tag
+        try {
+            Model::loadGGUF(stringCount);
+            QFAIL("no error for a block count stored as a string");
+        } catch (const FormatError& e) {
+            const std::string what = e.what();
+            QVERIFY2(e.file() == stringCount.string() && e.offset() == valueAt, what.c_str());
+            QVERIFY2(what.find(stringCount.string() + ": at byte " + std::to_string(valueAt) + ":") == 0 &&
+                         what.find("'llama.block_count' holds a string, not an integer") != std::string::npos,
+                     what.c_str());
+        }
     }
 
     void hostileBlockCountIsRejectedBeforeAllocating()

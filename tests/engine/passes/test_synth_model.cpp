@@ -45,6 +45,17 @@ double sampleStddev(const GGUFTensorInfo& t)
 
 } // namespace
 
+namespace {
+// True when a writer left its temporary file ("<name>.tmp-XXXXXX") behind in `dir`.
+bool leavesTemporaryFile(const std::filesystem::path& dir)
+{
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        if (e.path().filename().string().find(".tmp-") != std::string::npos)
+            return true;
+    return false;
+}
+} // namespace
+
 class TestSynthModel : public QObject {
     Q_OBJECT
 private slots:
@@ -206,7 +217,47 @@ private slots:
             GGUFStreamWriter w(abandoned, meta, {{"a", GGMLType::F32, {3}}});
         }
         QVERIFY(!std::filesystem::exists(abandoned));
-        QVERIFY(!std::filesystem::exists(abandoned.string() + ".partial"));
+        QVERIFY(!leavesTemporaryFile(dir.path().toStdString()));
+
+        // Two writers on one path at once (two runs of a pass) use distinct temporary files:
+        // each finishes into a whole file, and the last rename wins.
+        const std::filesystem::path shared = dir.filePath("both.gguf").toStdString();
+        {
+            GGUFStreamWriter w1(shared, meta, {{"a", GGMLType::F32, {3}}});
+            GGUFStreamWriter w2(shared, meta, {{"a", GGMLType::F32, {3}}});
+            const float one[3] = {1, 1, 1}, two[3] = {2, 2, 2};
+            w1.append(one, sizeof one);
+            w2.append(two, sizeof two);
+            w1.finish();
+            QCOMPARE(reinterpret_cast<const float*>(GGUFFile::open(shared)->findTensor("a")->data)[2], 1.0f);
+            w2.finish();
+        }
+        QCOMPARE(reinterpret_cast<const float*>(GGUFFile::open(shared)->findTensor("a")->data)[2], 2.0f);
+        QVERIFY(!leavesTemporaryFile(dir.path().toStdString()));
+
+        // Both writers share one encoder: the same model streamed and written whole is the same file.
+        const float av[3] = {1.5f, -2, 3}, bv[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+        std::vector<std::pair<std::string, GGUFValue>> richMeta = {
+            {"general.name", GGUFValue::string("same")},
+            {"nested", GGUFValue::array(GGUFValueType::Int32, {GGUFValue::i32(-1), GGUFValue::i32(2)})},
+        };
+        GGUFWriter whole;
+        for (const auto& [k, v] : richMeta)
+            whole.set(k, v);
+        whole.addTensor("a", GGMLType::F32, {3}, av, sizeof av);
+        whole.addTensor("b", GGMLType::F32, {4, 2}, bv, sizeof bv);
+        const std::filesystem::path streamed = dir.filePath("streamed.gguf").toStdString();
+        {
+            GGUFStreamWriter w(streamed, richMeta, {{"a", GGMLType::F32, {3}}, {"b", GGMLType::F32, {4, 2}}});
+            w.append(av, sizeof av);
+            w.append(bv, 12);
+            w.append(reinterpret_cast<const uint8_t*>(bv) + 12, sizeof bv - 12);
+            w.finish();
+        }
+        std::ifstream in(streamed, std::ios::binary);
+        const std::vector<uint8_t> streamedBytes((std::istreambuf_iterator<char>(in)),
+                                                 std::istreambuf_iterator<char>());
+        QVERIFY(streamedBytes == whole.toBytes());
     }
 };
 
