@@ -178,26 +178,27 @@ void Matmul::runGemm(ThreadPool& pool, std::span<const MatmulJob> jobs, const fl
         scratch_[size_t(slot)]->panel.get(size_t(gemm::kNR) * size_t(K));
     }
     // Blocks of K keep a packed panel (kGemmDepth x 16 floats) and the activation rows it meets
-    // in L1; the rows of a weight panel are dequantized once per block of activation rows.
+    // in L1. The weight panel is the outer loop so each one is dequantized and packed exactly
+    // once per matmul; the packed panel (16 x K floats) stays in L2 while every block of
+    // activation rows passes over it.
     pool.parallelFor(int64_t(units.size()), 1, [&](int64_t u0, int64_t u1, int thread) {
         ThreadScratch& s = *scratch_[size_t(thread)];
         float* rows = s.rows.get(size_t(gemm::kNR) * size_t(K));
         float* panel = s.panel.get(size_t(gemm::kNR) * size_t(K));
-        for (int t0 = 0; t0 < T; t0 += kGemmRowBlock) {
-            const int t1 = std::min(T, t0 + kGemmRowBlock);
-            for (int64_t u = u0; u < u1; ++u) {
-                const RowUnit& ru = units[size_t(u)];
-                const MatmulJob& job = jobs[size_t(ru.job)];
-                const WeightTensor& w = *job.w;
-                const int nr = int(ru.row1 - ru.row0);
-                const auto dequantize = kernels(w.type).dequantizeRow;
-                for (int r = 0; r < nr; ++r)
-                    dequantize(w.row(ru.row0 + r), rows + int64_t(r) * K, K);
-                for (int k0 = 0; k0 < K; k0 += kGemmDepth) {
-                    const int kc = std::min(kGemmDepth, K - k0);
-                    float* p = panel + int64_t(k0) * gemm::kNR;
-                    gemm::packPanel(rows + k0, nr, K, kc, p);
-                }
+        for (int64_t u = u0; u < u1; ++u) {
+            const RowUnit& ru = units[size_t(u)];
+            const MatmulJob& job = jobs[size_t(ru.job)];
+            const WeightTensor& w = *job.w;
+            const int nr = int(ru.row1 - ru.row0);
+            const auto dequantize = kernels(w.type).dequantizeRow;
+            for (int r = 0; r < nr; ++r)
+                dequantize(w.row(ru.row0 + r), rows + int64_t(r) * K, K);
+            for (int k0 = 0; k0 < K; k0 += kGemmDepth) {
+                const int kc = std::min(kGemmDepth, K - k0);
+                gemm::packPanel(rows + k0, nr, K, kc, panel + int64_t(k0) * gemm::kNR);
+            }
+            for (int t0 = 0; t0 < T; t0 += kGemmRowBlock) {
+                const int t1 = std::min(T, t0 + kGemmRowBlock);
                 for (int k0 = 0; k0 < K; k0 += kGemmDepth) {
                     const int kc = std::min(kGemmDepth, K - k0);
                     for (int t = t0; t < t1; t += gemm::kMR) {

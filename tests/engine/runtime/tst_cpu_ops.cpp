@@ -264,7 +264,9 @@ private slots:
         QTest::addColumn<int>("T");
         for (GGMLType t : {GGMLType::F32, GGMLType::F16, GGMLType::Q8_0, GGMLType::Q4_0,
                            GGMLType::Q4_K, GGMLType::Q6_K})
-            for (int T : {1, 3, 5, 13}) {
+            // 300 rows span two of the GEMM path's 256-row activation blocks against one
+            // packed weight panel.
+            for (int T : {1, 3, 5, 13, 300}) {
                 const int K = typeTraits(t).blockSize == 256 ? 512 : 96;
                 const QByteArray name = QByteArray(typeName(t)) + "_T" + QByteArray::number(T);
                 QTest::newRow(name.constData()) << int(t) << K << 37 << T;
