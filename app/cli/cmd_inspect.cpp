@@ -55,7 +55,7 @@ int runInspect(const ParsedArgs& args)
 
     // The memory estimate needs the hyperparameters; a file this build cannot run still inspects.
     try {
-        const std::shared_ptr<Model> model = Model::loadGGUF(path);
+        const std::shared_ptr<Model> model = Model::loadGGUF(file);
         const int trainCtx = model->hparams().nCtxTrain;
         const int ctx = int(args.getInt("--ctx", trainCtx > 0 ? trainCtx : 2048, 1, 1 << 24));
         const uint64_t kv = model->kvCacheBytes(ctx, GGMLType::F16);

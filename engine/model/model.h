@@ -56,6 +56,8 @@ public:
     // Throws IoError/FormatError for bad files, UnsupportedError naming an unsupported
     // architecture or tensor type.
     static std::shared_ptr<Model> loadGGUF(const std::filesystem::path& path);
+    // From a file already opened (and parsed) by the caller; the model keeps it alive.
+    static std::shared_ptr<Model> loadGGUF(std::shared_ptr<const GGUFFile> file);
     // llama2.c checkpoint (.bin, shared or separate classifier) + tokenizer.bin.
     static std::shared_ptr<Model> loadLlama2c(const std::filesystem::path& checkpoint,
                                               const std::filesystem::path& tokenizer);

@@ -102,7 +102,11 @@ int32_t checkedInt32(int64_t v, const std::string& what, const std::string& labe
 
 std::shared_ptr<Model> Model::loadGGUF(const std::filesystem::path& path)
 {
-    std::shared_ptr<GGUFFile> file = GGUFFile::open(path);
+    return loadGGUF(std::shared_ptr<const GGUFFile>(GGUFFile::open(path)));
+}
+
+std::shared_ptr<Model> Model::loadGGUF(std::shared_ptr<const GGUFFile> file)
+{
     const std::string label = file->label();
     const auto archName = file->getString("general.architecture");
     if (!archName)

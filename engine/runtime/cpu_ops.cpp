@@ -11,10 +11,11 @@ void ropeTable(const int32_t* positions, int nPos, int ropeDim, float freqBase, 
                float* cosOut, float* sinOut)
 {
     const int half = ropeDim / 2;
-    for (int t = 0; t < nPos; ++t) {
-        for (int i = 0; i < half; ++i) {
-            // double: the angle reaches thousands of radians at long positions
-            const double invFreq = std::pow(double(freqBase), -2.0 * i / ropeDim);
+    // The frequencies depend only on the dimension: one pow per dimension, not per position.
+    for (int i = 0; i < half; ++i) {
+        // double: the angle reaches thousands of radians at long positions
+        const double invFreq = std::pow(double(freqBase), -2.0 * i / ropeDim);
+        for (int t = 0; t < nPos; ++t) {
             const double theta = double(positions[t]) * double(freqScale) * invFreq;
             cosOut[size_t(t) * half + i] = float(std::cos(theta));
             sinOut[size_t(t) * half + i] = float(std::sin(theta));
