@@ -18,6 +18,14 @@ inline int resolveThreadCount(int requested)
     return hw ? int(hw) : 1;
 }
 
+// Output rows per chunk when a pass streams a tensor: enough work to share between threads,
+// little enough memory (32 MiB) that a 7B model never needs a second copy in RAM.
+inline int64_t rowsPerChunk(uint64_t outRowBytes)
+{
+    constexpr uint64_t kChunkBytes = 32u << 20;
+    return int64_t(std::max<uint64_t>(1, kChunkBytes / std::max<uint64_t>(1, outRowBytes)));
+}
+
 // fn(begin, end) runs on each range; the first exception thrown by any range is rethrown here.
 template <class Fn>
 void parallelRanges(int64_t n, int nThreads, Fn&& fn)

@@ -53,17 +53,6 @@ uint32_t fileTypeFor(GGMLType t)
     throw UnsupportedError(std::string("no model file type for ") + typeName(t));
 }
 
-namespace {
-
-// Output rows per chunk: enough work to share between threads, little enough memory.
-int64_t rowsPerChunk(uint64_t outRowBytes)
-{
-    constexpr uint64_t kChunkBytes = 32u << 20;
-    return int64_t(std::max<uint64_t>(1, kChunkBytes / std::max<uint64_t>(1, outRowBytes)));
-}
-
-} // namespace
-
 QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesystem::path& out,
                              const QuantizeOptions& options)
 {

@@ -237,7 +237,7 @@ SynthReport synthesizeModel(const SynthShape& shape, const std::filesystem::path
         const int64_t rowLength = t.spec.ne[0];
         const int64_t rows = t.spec.ne.size() > 1 ? t.spec.ne[1] : 1;
         const size_t outRow = rowBytes(t.spec.type, rowLength);
-        const int64_t perChunk = std::max<int64_t>(1, int64_t((32u << 20) / outRow));
+        const int64_t perChunk = rowsPerChunk(outRow);
         for (int64_t r0 = 0; r0 < rows; r0 += perChunk) {
             const int64_t n = std::min(perChunk, rows - r0);
             chunk.resize(size_t(n) * outRow);
