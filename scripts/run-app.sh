@@ -2,10 +2,8 @@
 # Installs packages, builds Tenfold (Release) and launches it on the default model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/build.sh
 build=${TENFOLD_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build "$build" --parallel "$(nproc)"
 model=${TENFOLD_MODEL:-../shared/models/tenfold-ref-main-f16.gguf}
 if [ -x "$build/app/gui/tenfold" ]; then
   exec "$build/app/gui/tenfold" --model "$model" "$@"

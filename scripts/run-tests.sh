@@ -3,10 +3,8 @@
 # Vulkan tests run on lavapipe (Mesa's CPU driver) when no GPU is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/build.sh
 build=${TENFOLD_BUILD_DIR:-build}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build "$build" --parallel "$(nproc)"
 export QT_QPA_PLATFORM=offscreen
 if ! ls /dev/dri/renderD* >/dev/null 2>&1 && [ -f /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ]; then
   export VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json
