@@ -76,9 +76,19 @@ CREATE INDEX conversations_updated ON conversations(deleted, updated_at);
 CREATE INDEX messages_state ON messages(state);
 )SQL";
 
+// v3: the full-text index is rebuilt with the trigram tokenizer (so a word inside a run of CJK
+// text is found) and indexes a message once, when it stops streaming, instead of re-indexing the
+// whole text on every streamed commit. The old sync triggers go here; ensureFullTextIndex()
+// (which depends on the SQLite build) sees the old index and rebuilds it.
+const char* const kV3 = R"SQL(
+DROP TRIGGER IF EXISTS messages_fts_insert;
+DROP TRIGGER IF EXISTS messages_fts_delete;
+DROP TRIGGER IF EXISTS messages_fts_update;
+)SQL";
+
 const std::vector<const char*>& migrations()
 {
-    static const std::vector<const char*> list = {kV1, kV2};
+    static const std::vector<const char*> list = {kV1, kV2, kV3};
     return list;
 }
 
@@ -118,35 +128,54 @@ void migrate(sqlite::Database& db)
 
 bool ensureFullTextIndex(sqlite::Database& db)
 {
-    // Probe rather than parse compile options: a build may have FTS5 loaded differently.
-    if (sqlite3_exec(db.handle(), "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts5_probe USING fts5(x)",
+    // Probe rather than parse compile options: a build may have FTS5 loaded differently. The
+    // trigram tokenizer needs SQLite 3.34; without it search uses LIKE, which also finds words
+    // inside CJK text (only slower).
+    if (sqlite3_exec(db.handle(), "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts5_probe USING fts5(x, tokenize='trigram')",
                      nullptr, nullptr, nullptr) != SQLITE_OK)
         return false;
     sqlite3_exec(db.handle(), "DROP TABLE IF EXISTS temp.fts5_probe", nullptr, nullptr, nullptr);
 
-    sqlite::Statement exists(db, "SELECT count(*) FROM sqlite_master WHERE name='messages_fts'");
-    exists.step();
-    if (exists.columnInt(0) != 0)
-        return true;
-    // External-content index over messages.content; triggers keep it in step with every write,
-    // including the many small streaming appends (each an UPDATE of content).
+    {
+        // Current when the trigram table and its one update trigger exist; anything else (no
+        // index, the v1/v2 unicode61 index) is rebuilt.
+        sqlite::Statement current(db, "SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'messages_fts' "
+                                      "AND sql LIKE '%trigram%') + (SELECT count(*) FROM sqlite_master WHERE "
+                                      "type = 'trigger' AND name = 'messages_fts_update_v3')");
+        current.step();
+        if (current.columnInt(0) == 2)
+            return true;
+    }
+    // External-content index over messages.content. A message is indexed when it is inserted or
+    // updated in a state other than `streaming`, so the many small commits of a streaming reply
+    // (UPDATE ... content = content || chunk) touch no index at all, and the finished reply is
+    // indexed once. Searches therefore find a reply once it has finished.
     sqlite::Transaction tx(db);
     db.exec(R"SQL(
+DROP TRIGGER IF EXISTS messages_fts_insert;
+DROP TRIGGER IF EXISTS messages_fts_delete;
+DROP TRIGGER IF EXISTS messages_fts_update;
+DROP TRIGGER IF EXISTS messages_fts_insert_v3;
+DROP TRIGGER IF EXISTS messages_fts_delete_v3;
+DROP TRIGGER IF EXISTS messages_fts_update_v3;
+DROP TABLE IF EXISTS messages_fts;
 CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id',
-                                             tokenize='unicode61 remove_diacritics 2');
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+                                             tokenize='trigram');
+CREATE TRIGGER messages_fts_insert_v3 AFTER INSERT ON messages WHEN new.state != 'streaming' BEGIN
     INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
 END;
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+CREATE TRIGGER messages_fts_delete_v3 AFTER DELETE ON messages WHEN old.state != 'streaming' BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
 END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
-    INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
-    INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+CREATE TRIGGER messages_fts_update_v3 AFTER UPDATE OF content, state ON messages
+WHEN old.state != 'streaming' OR new.state != 'streaming' BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, content)
+        SELECT 'delete', old.id, old.content WHERE old.state != 'streaming';
+    INSERT INTO messages_fts(rowid, content) SELECT new.id, new.content WHERE new.state != 'streaming';
 END;
-INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+INSERT INTO messages_fts(rowid, content) SELECT id, content FROM messages WHERE state != 'streaming';
 )SQL",
-            "creating the full-text search index");
+            "building the full-text search index");
     tx.commit();
     return true;
 }

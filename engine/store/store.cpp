@@ -59,7 +59,17 @@ std::string likePattern(const std::string& word)
     return pattern + "%";
 }
 
-// FTS5 query: every word as a quoted prefix term, so "hel wor" finds "hello world".
+// Characters (UTF-8 code points) in `word`.
+size_t characterCount(const std::string& word)
+{
+    size_t n = 0;
+    for (unsigned char ch : word)
+        n += (ch & 0xC0) != 0x80;
+    return n;
+}
+
+// FTS5 query for the trigram index: every word as a quoted phrase, which matches it as a
+// substring anywhere ("spagh" finds "spaghetti", "北京" inside "我们今天去北京旅行").
 std::string ftsQuery(const std::vector<std::string>& words)
 {
     std::string q;
@@ -70,7 +80,7 @@ std::string ftsQuery(const std::vector<std::string>& words)
                 quoted += '"';
             quoted += ch;
         }
-        quoted += "\"*";
+        quoted += "\"";
         if (!q.empty())
             q += " AND ";
         q += quoted;
@@ -324,9 +334,14 @@ std::vector<SearchHit> Store::searchConversations(const std::string& query, int 
         }
     }
 
-    // Message text.
+    // Message text. The trigram index cannot look up a term shorter than three characters; such
+    // queries scan with LIKE instead.
+    bool useIndex = impl_->fullText;
+    for (const auto& w : words)
+        if (characterCount(w) < 3)
+            useIndex = false;
     std::string sql;
-    if (impl_->fullText) {
+    if (useIndex) {
         sql = "SELECT m.id, m.conversation_id, c.title, m.content FROM messages_fts f "
               "JOIN messages m ON m.id = f.rowid JOIN conversations c ON c.id = m.conversation_id "
               "WHERE messages_fts MATCH ? AND c.deleted = 0 ORDER BY c.updated_at DESC, m.ordinal LIMIT ?";
@@ -339,7 +354,7 @@ std::vector<SearchHit> Store::searchConversations(const std::string& query, int 
     }
     sqlite::Statement s(*impl_->db, sql.c_str());
     int index = 1;
-    if (impl_->fullText) {
+    if (useIndex) {
         s.bind(index++, ftsQuery(words));
     } else {
         for (const auto& w : words)

@@ -124,7 +124,7 @@ struct StoreOptions {
 
 class Store {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
     static constexpr const char* kFileName = "tenfold.db";
 
     // Opens (creating the folder and the file if needed) <dataDir>/tenfold.db and migrates it to
@@ -153,8 +153,10 @@ public:
     void setConversationDeleted(int64_t id, bool deleted);      // soft delete / undo
     void deleteConversationPermanently(int64_t id);             // with its messages
     int purgeDeletedConversations();                            // returns how many
-    // Case-insensitive match of every word of `query` in a title or in message text; one hit per
-    // matching message (and one for a matching title), newest conversations first.
+    // Case-insensitive match of every word of `query` anywhere in a title or in message text
+    // (substring match, so a word inside a sentence of Chinese text is found); one hit per
+    // matching message (and one for a matching title), newest conversations first. A reply that
+    // is still streaming is found once it has finished.
     std::vector<SearchHit> searchConversations(const std::string& query, int limit = 100) const;
 
     // --- messages ---
