@@ -1,5 +1,6 @@
 // tenfold: the desktop app. Everything lives in the tenfold_ui library; this file only parses
 // the command line and reports a data directory that cannot be opened.
+#include "accelerators.h"
 #include "core/application.h"
 #include "core/main_window.h"
 #include "core/theme.h"
@@ -19,6 +20,8 @@ int main(int argc, char** argv)
     tenfold::ui::initTheme(app);
 
     tenfold::ui::LaunchOptions options;
+    // The accelerators this build offers; the UI reaches them only through the registry.
+    options.backends = tenfold::app::makeBackendRegistry();
     QString error;
     if (!tenfold::ui::parseCommandLine(QApplication::arguments(), &options, &error)) {
         std::fprintf(stderr, "tenfold: %s\n", qPrintable(error));

@@ -59,6 +59,13 @@ bool sendAndWait(ChatPage* chat, const QString& text, int timeoutMs = 60000)
     return finished.count() > 0 || finished.wait(timeoutMs);
 }
 
+// Opens a conversation and waits until its messages arrived from the store thread.
+bool openAndWait(ChatPage* chat, qint64 id)
+{
+    chat->openConversation(id);
+    return waitUntil([&] { return chat->currentConversationId() == id; }, 10000);
+}
+
 QToolButton* bubbleButton(MessageBubble* bubble, const QString& tip)
 {
     for (QToolButton* b : bubble->findChildren<QToolButton*>())
@@ -102,7 +109,7 @@ private slots:
         QVERIFY2(bubbles[1]->statsLabel()->text().contains(QStringLiteral("tokens/s")),
                  qPrintable(bubbles[1]->statsLabel()->text()));
 
-        Store& store = app->context().store();
+        Store& store = storeAfterPendingWrites(*app);
         const auto messages = store.messages(chat->currentConversationId());
         QCOMPARE(int(messages.size()), 2);
         QCOMPARE(messages[1].role, std::string("assistant"));
@@ -127,7 +134,7 @@ private slots:
         chat->settingsPanel()->seedBox()->setValue(7);
         chat->settingsPanel()->maxTokensBox()->setValue(40);
         QVERIFY(sendAndWait(chat, QStringLiteral("The little dog")));
-        Store& store = app->context().store();
+        Store& store = storeAfterPendingWrites(*app);
         const auto first = store.messages(chat->currentConversationId());
         QCOMPARE(int(first.size()), 2);
 
@@ -160,7 +167,7 @@ private slots:
         auto app = launchWithModel(dir.path(), stories260K());
         QVERIFY(app);
         ChatPage* chat = chatPage(*app);
-        Store& store = app->context().store();
+        Store& store = storeAfterPendingWrites(*app);
         ModelHost& host = app->context().host();
         chat->settingsPanel()->maxTokensBox()->setValue(10);
         QVERIFY(sendAndWait(chat, QStringLiteral("Hello there")));
@@ -170,6 +177,7 @@ private slots:
         QVERIFY(chat->conversationModel()->setData(chat->conversationModel()->index(chat->conversationModel()->rowOfId(id)),
                                                    QStringLiteral("Renamed"), Qt::EditRole));
         chat->settingsPanel()->maxTokensBox()->setValue(12);
+        app->context().storeWorker().drain();
         QCOMPARE(store.conversation(id)->title, std::string("Renamed"));
 
         // Palette changes refresh the search icon instead of adding another one.
@@ -254,13 +262,13 @@ private slots:
             QVERIFY(sendAndWait(chat, QStringLiteral("Lily saw a bird")));
             secondId = chat->currentConversationId();
             QVERIFY(secondId != firstId);
-            QCOMPARE(chat->conversationModel()->rowCount(), 2);
+            QVERIFY(waitUntil([&] { return chat->conversationModel()->rowCount() == 2; }, 3000));
 
             // Switch back by clicking the first conversation in the list.
             const int row = chat->conversationModel()->rowOfId(firstId);
             const QRect rect = chat->conversationList()->visualRect(chat->conversationModel()->index(row));
             QTest::mouseClick(chat->conversationList()->viewport(), Qt::LeftButton, {}, rect.center());
-            QCOMPARE(chat->currentConversationId(), firstId);
+            QVERIFY(waitUntil([&] { return chat->currentConversationId() == firstId; }, 10000));
             QCOMPARE(chat->transcript()->bubbles().front()->text(), QStringLiteral("Tim found a red ball"));
 
             // Search matches message text, not only titles.
@@ -271,20 +279,21 @@ private slots:
             QVERIFY(waitUntil([&] { return chat->conversationModel()->rowCount() == 2; }, 3000));
 
             // Delete, undo, delete again (to be purged on restart).
-            chat->openConversation(secondId);
+            QVERIFY(openAndWait(chat, secondId));
             chat->deleteCurrentConversation();
-            QCOMPARE(chat->conversationModel()->rowCount(), 1);
+            QVERIFY(waitUntil([&] { return chat->conversationModel()->rowCount() == 1; }, 10000));
             QVERIFY(chat->undoBar()->isVisible());
+            QVERIFY(waitUntil([&] { return chat->currentConversationId() == firstId; }, 10000));
             chat->undoDelete();
-            QCOMPARE(chat->conversationModel()->rowCount(), 2);
-            QCOMPARE(chat->currentConversationId(), secondId);
+            QVERIFY(waitUntil([&] { return chat->conversationModel()->rowCount() == 2; }, 10000));
+            QVERIFY(waitUntil([&] { return chat->currentConversationId() == secondId; }, 10000));
         }
         // Restart over the same data folder: the history is there.
         auto app = launch(dir.path());
         app->window().show();
         ChatPage* chat = chatPage(*app);
-        QCOMPARE(chat->conversationModel()->rowCount(), 2);
-        chat->openConversation(firstId);
+        QVERIFY(waitUntil([&] { return chat->conversationModel()->rowCount() == 2; }, 10000));
+        QVERIFY(openAndWait(chat, firstId));
         const auto bubbles = chat->transcript()->bubbles();
         QCOMPARE(bubbles.size(), 2);
         QCOMPARE(bubbles[0]->text(), QStringLiteral("Tim found a red ball"));
@@ -312,7 +321,7 @@ private slots:
         }
         auto app = launch(dir.path());
         ChatPage* chat = chatPage(*app);
-        chat->openConversation(conversationId);
+        QVERIFY(openAndWait(chat, conversationId));
         MessageBubble* last = chat->transcript()->lastBubble();
         QVERIFY(last);
         QCOMPARE(last->state(), MessageState::Interrupted);
@@ -343,7 +352,7 @@ private slots:
         auto app = launch(dir.path());
         app->window().show();
         ChatPage* chat = chatPage(*app);
-        chat->openConversation(conversationId);
+        QVERIFY(openAndWait(chat, conversationId));
         QSignalSpy started(&app->context().host(), &ModelHost::generationStarted);
         QVERIFY(sendAndWait(chat, QStringLiteral("And then?"), 90000));
         QCOMPARE(started.count(), 1);
@@ -353,7 +362,7 @@ private slots:
         for (QLabel* l : chat->transcript()->findChildren<QLabel*>(QStringLiteral("notice")))
             noticeShown = noticeShown || l->text().contains(QStringLiteral("left out"));
         QVERIFY(noticeShown);
-        const auto messages = app->context().store().messages(conversationId);
+        const auto messages = storeAfterPendingWrites(*app).messages(conversationId);
         QCOMPARE(messages.back().state, MessageState::Complete);
         const int contextSize = app->context().host().loadedModel()->contextSize;
         QVERIFY2(messages.back().stats.tokensIn <= contextSize - 64,
@@ -376,7 +385,7 @@ private slots:
         QTest::keyClick(chat->composer(), Qt::Key_Return);
         QCOMPARE(chat->composer()->toPlainText(), QStringLiteral("Is anyone\nthere?"));
         QVERIFY(chat->statusLabel()->text().contains(QStringLiteral("Models page")));
-        QVERIFY(app->context().store().listConversations().empty());
+        QVERIFY(storeAfterPendingWrites(*app).listConversations().empty());
         QVERIFY(!chat->isReplying());
     }
 
@@ -390,10 +399,11 @@ private slots:
         QVERIFY(sendAndWait(chat, QStringLiteral("Hello")));
         // The conversation disappears underneath the window (another process, a broken disk):
         // the next write fails.
-        app->context().store().deleteConversationPermanently(chat->currentConversationId());
+        storeAfterPendingWrites(*app).deleteConversationPermanently(chat->currentConversationId());
         QSignalSpy errors(&app->context(), &AppContext::storageError);
         chat->composer()->setPlainText(QStringLiteral("Do not lose me"));
         QTest::keyClick(chat->composer(), Qt::Key_Return);
+        QVERIFY(errors.count() == 1 || errors.wait(10000));
         QCOMPARE(errors.count(), 1);
         QVERIFY(!app->window().banner()->isHidden());
         QVERIFY(app->window().banner()->text().contains(QStringLiteral("Could not save")));
@@ -404,15 +414,15 @@ private slots:
         QTest::mouseClick(app->window().bannerCloseButton(), Qt::LeftButton);
         QVERIFY(app->window().banner()->isHidden());
         QTest::keyClick(chat->composer(), Qt::Key_Return);
-        QVERIFY(!app->window().banner()->isHidden());
-        QVERIFY(app->context().tryStore([&] { app->context().store().listConversations(); }, QStringLiteral("x")));
-        QVERIFY(app->window().banner()->isHidden());
+        QVERIFY(waitUntil([&] { return !app->window().banner()->isHidden(); }, 10000));
+        app->context().storeWorker().post([](Store& store) { store.listConversations(); }, QStringLiteral("x"));
+        QVERIFY(waitUntil([&] { return app->window().banner()->isHidden(); }, 10000));
     }
 
     void vulkanBackendRunsTheChatWhenPresent()
     {
         // An explicit Vulkan choice runs on any Vulkan device, lavapipe included, so this runs in CI.
-        if (listGpuDevices(true).empty())
+        if (listGpuDevices(app::makeBackendRegistry().get(), true).empty())
             QSKIP("no Vulkan device on this machine (not even Mesa's lavapipe)");
         QTemporaryDir dir;
         presetSettings(dir.path(), [](AppSettings& s) { s.setBackend(BackendChoice::Vulkan); });
@@ -422,10 +432,10 @@ private slots:
         ChatPage* chat = chatPage(*app);
         chat->settingsPanel()->maxTokensBox()->setValue(30);
         QVERIFY(sendAndWait(chat, QStringLiteral("Once upon a time")));
-        const auto messages = app->context().store().messages(chat->currentConversationId());
+        const auto messages = storeAfterPendingWrites(*app).messages(chat->currentConversationId());
         QCOMPARE(messages.back().state, MessageState::Complete);
         QVERIFY(messages.back().stats.tokensOut > 0);
-        QVERIFY(QString::fromStdString(app->context().store().usage().back().device).startsWith(QStringLiteral("vulkan:")));
+        QVERIFY(QString::fromStdString(storeAfterPendingWrites(*app).usage().back().device).startsWith(QStringLiteral("vulkan:")));
     }
 
     void eventLoopStaysResponsiveAndStopWorks()
@@ -464,7 +474,7 @@ private slots:
         QVERIFY2(ticks >= 10, "the generation was too short to measure");
         qInfo("worst event-loop lateness while generating: %lld ms over %d ticks", worst, ticks);
         QVERIFY2(worst < 100, qPrintable(QStringLiteral("event loop was %1 ms late").arg(worst)));
-        const auto done = app->context().store().messages(chat->currentConversationId());
+        const auto done = storeAfterPendingWrites(*app).messages(chat->currentConversationId());
         QVERIFY2(done.back().stats.tokensOut > 50, qPrintable(QString::number(done.back().stats.tokensOut)));
 
         // Stop (Esc) as soon as the second reply starts streaming.
@@ -477,7 +487,7 @@ private slots:
         QTest::keyClick(chat->composer(), Qt::Key_Escape);
         QVERIFY(finished.count() > 0 || finished.wait(10000));
         QCOMPARE(finished.at(0).at(1).value<MessageState>(), MessageState::Stopped);
-        const auto messages = app->context().store().messages(chat->currentConversationId());
+        const auto messages = storeAfterPendingWrites(*app).messages(chat->currentConversationId());
         QCOMPARE(int(messages.size()), 4);
         QCOMPARE(messages.back().state, MessageState::Stopped);
         QVERIFY(messages.back().stats.tokensOut < 256);

@@ -37,6 +37,15 @@ bool addAndWait(ModelsPage* page, const QStringList& files, QStringList* errors 
     page->addFiles(files);
     if (!updated.wait(30000))
         return false;
+    // The table is re-read from the store thread after the files were stored.
+    const QStringList added = updated.at(0).at(0).toStringList();
+    if (!waitUntil([&] {
+            for (const QString& path : added)
+                if (page->libraryModel()->rowOfPath(path) < 0)
+                    return false;
+            return true;
+        }, 10000))
+        return false;
     if (errors)
         *errors = updated.at(0).at(1).toStringList();
     return true;
@@ -73,7 +82,7 @@ private slots:
         QCOMPARE(cell(page, ref, ModelLibraryModel::Parameters), QStringLiteral("15.7M"));
         QCOMPARE(cell(page, ref, ModelLibraryModel::ContextLength), QStringLiteral("512"));
         QVERIFY(cell(page, ref, ModelLibraryModel::WeightTypes).contains(QStringLiteral("F16")));
-        const auto record = app->context().store().modelByPath(QFileInfo(refMain()).absoluteFilePath().toStdString());
+        const auto record = storeAfterPendingWrites(*app).modelByPath(QFileInfo(refMain()).absoluteFilePath().toStdString());
         QVERIFY(record);
         QCOMPARE(record->parameterCount, int64_t(15735168));
         QCOMPARE(record->fileSize, int64_t(QFileInfo(refMain()).size()));

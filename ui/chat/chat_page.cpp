@@ -8,6 +8,7 @@
 #include "core/app_context.h"
 #include "models/library_ops.h"
 #include "session/model_host.h"
+#include "store/store.h"
 
 #include <QAction>
 #include <QClipboard>
@@ -82,12 +83,22 @@ ChatPage::ChatPage(AppContext& context, QWidget* parent) : Page(parent), context
         emit context_.navigateRequested(pageId());
     });
 
+    connect(transcript_, &TranscriptView::showEarlierRequested, this, &ChatPage::showEarlierMessages);
+    // The list arrives from the store thread; until then the page shows a new chat. Its first
+    // answer opens the newest conversation, unless the user (or --model) already chose one.
+    connect(listModel_, &ConversationListModel::reloaded, this, [this] {
+        if (autoOpenPending_) {
+            autoOpenPending_ = false;
+            if (const qint64 first = listModel_->idAt(0); first && conversationId_ == 0 && !isReplying() &&
+                                                           composer_->toPlainText().isEmpty())
+                openConversation(first);
+        }
+        selectInList(conversationId_);
+    });
+
     refreshIcons();
-    const qint64 first = listModel_->idAt(0);
-    if (first)
-        openConversation(first);
-    else
-        newChat();
+    newChat();
+    autoOpenPending_ = true;
 }
 
 QWidget* ChatPage::buildSidebar()
@@ -262,6 +273,8 @@ void ChatPage::selectInList(qint64 id)
 
 void ChatPage::newChat(const QString& modelPath)
 {
+    autoOpenPending_ = false;
+    openingId_ = 0;
     cancelEdit();
     conversationId_ = 0;
     conversation_ = Conversation();
@@ -287,30 +300,59 @@ void ChatPage::newChat(const QString& modelPath)
 
 void ChatPage::openConversation(qint64 id)
 {
-    std::optional<Conversation> c;
-    if (!context_.tryStore([&] { c = context_.store().conversation(id); }, tr("the conversation")) || !c)
-        return;
-    cancelEdit();
-    conversationId_ = id;
-    conversation_ = *c;
-    settingsPanel_->setValues(QString::fromStdString(c->modelPath), QString::fromStdString(c->systemPrompt),
-                              SamplingSettings::fromJson(QString::fromStdString(c->settingsJson)));
-    reloadMessages();
-    selectInList(id);
-    updateHeader();
-    updateActions();
+    autoOpenPending_ = false;
+    openingId_ = id;
+    struct Opened {
+        std::optional<Conversation> conversation;
+        std::vector<StoredMessage> messages;
+    };
+    // Read on the store thread; only the latest request is shown (the user may click on).
+    context_.storeWorker().call<Opened>(
+        this,
+        [id](Store& store) {
+            Opened out;
+            out.conversation = store.conversation(id);
+            if (out.conversation)
+                out.messages = store.messages(id);
+            return out;
+        },
+        [this, id](Opened opened) {
+            if (openingId_ != id || !opened.conversation)
+                return;
+            openingId_ = 0;
+            cancelEdit();
+            conversationId_ = id;
+            conversation_ = *opened.conversation;
+            const Conversation& c = conversation_;
+            settingsPanel_->setValues(QString::fromStdString(c.modelPath), QString::fromStdString(c.systemPrompt),
+                                      SamplingSettings::fromJson(QString::fromStdString(c.settingsJson)));
+            messages_ = std::move(opened.messages);
+            renderMessages();
+            selectInList(id);
+            updateHeader();
+            updateActions();
+            emit conversationOpened(id);
+        },
+        tr("the conversation"));
 }
 
-void ChatPage::reloadMessages()
+void ChatPage::showMessages(std::vector<StoredMessage> loaded)
 {
-    // Store::messages() reads pending streamed text itself. On a failed read the transcript keeps
-    // what it showed rather than looking like an empty conversation.
-    std::vector<StoredMessage> loaded;
-    if (conversationId_ != 0 &&
-        !context_.tryStore([&] { loaded = context_.store().messages(conversationId_); }, tr("the conversation")))
-        return;
+    // The cards of the unchanged leading messages stay; only the changed tail is rebuilt, so
+    // sending in a long conversation adds one card instead of rebuilding them all.
+    size_t keep = 0;
+    while (keep < messages_.size() && keep < loaded.size() && messages_[keep].id == loaded[keep].id &&
+           messages_[keep].content == loaded[keep].content && messages_[keep].state == loaded[keep].state)
+        ++keep;
     messages_ = std::move(loaded);
-    renderMessages();
+    if (int(keep) < firstShown_) {
+        renderMessages();
+        return;
+    }
+    transcript_->removeBubblesFrom(int(keep) - firstShown_);
+    for (size_t i = keep; i < messages_.size(); ++i)
+        transcript_->addBubble(makeBubble(messages_[i]));
+    updateActions();
 }
 
 MessageBubble* ChatPage::makeBubble(const StoredMessage& m)
@@ -335,20 +377,36 @@ void ChatPage::renderMessages()
 {
     transcript_->clear();
     transcript_->setEmptyText(tr("Start the conversation by writing a message below."));
-    for (const StoredMessage& m : messages_) {
+    // Only the newest cards are built; older ones on request (see TranscriptView).
+    firstShown_ = std::max(0, int(messages_.size()) - kMessagesPerPage);
+    for (size_t i = size_t(firstShown_); i < messages_.size(); ++i) {
+        const StoredMessage& m = messages_[i];
         MessageBubble* bubble = makeBubble(m);
         // While streaming, the live text (which may not be flushed yet) is the truth.
         if (m.id == streamingMessageId_ && activeRequest_ != 0)
             bubble->setText(streamedText_);
         transcript_->addBubble(bubble);
     }
+    transcript_->setHiddenEarlierCount(firstShown_);
     updateActions();
 }
 
-bool ChatPage::ensureConversation(const QString& firstMessage)
+void ChatPage::showEarlierMessages()
 {
-    if (conversationId_ != 0)
-        return true;
+    if (firstShown_ <= 0)
+        return;
+    const int from = std::max(0, firstShown_ - kMessagesPerPage);
+    QVector<MessageBubble*> older;
+    for (int i = from; i < firstShown_; ++i)
+        older.push_back(makeBubble(messages_[size_t(i)]));
+    firstShown_ = from;
+    transcript_->prependBubbles(older);
+    transcript_->setHiddenEarlierCount(firstShown_);
+    updateActions();
+}
+
+Conversation ChatPage::newConversationRecord(const QString& firstMessage) const
+{
     Conversation c;
     QString title = firstMessage.simplified();
     if (title.size() > 48)
@@ -357,16 +415,7 @@ bool ChatPage::ensureConversation(const QString& firstMessage)
     c.modelPath = settingsPanel_->modelPath().toStdString();
     c.systemPrompt = settingsPanel_->systemPrompt().toStdString();
     c.settingsJson = settingsPanel_->sampling().toJson().toStdString();
-    qint64 id = 0;
-    if (!context_.tryStore([&] { id = context_.store().createConversation(c); }, tr("the new conversation")))
-        return false;
-    conversationId_ = id;
-    c.id = id;
-    conversation_ = c;
-    search_->clear();
-    listModel_->setQuery(QString());
-    selectInList(id);
-    return true;
+    return c;
 }
 
 void ChatPage::saveConversationSettings()
@@ -375,7 +424,8 @@ void ChatPage::saveConversationSettings()
     conversation_.systemPrompt = settingsPanel_->systemPrompt().toStdString();
     conversation_.settingsJson = settingsPanel_->sampling().toJson().toStdString();
     if (conversationId_ != 0)
-        context_.tryStore([&] { context_.store().updateConversation(conversation_); }, tr("the conversation settings"));
+        context_.storeWorker().post([c = conversation_](Store& store) { store.updateConversation(c); },
+                                    tr("the conversation settings"));
     updateHeader();
 }
 
@@ -389,8 +439,6 @@ void ChatPage::send()
         setStatus(tr("Choose a model in the conversation settings, or add one on the Models page."), true);
         return;
     }
-    if (!ensureConversation(text))
-        return; // the composer keeps the text; the banner says why
     int editOrdinal = -1;
     if (editingMessageId_ != 0)
         for (const StoredMessage& m : messages_)
@@ -399,19 +447,58 @@ void ChatPage::send()
     NewMessage m;
     m.role = "user";
     m.content = text.toStdString();
-    if (editOrdinal >= 0) {
-        if (!context_.tryStore([&] { context_.store().replaceMessagesFrom(conversationId_, editOrdinal, m); },
-                               tr("the edited message")))
-            return;
-    } else if (!context_.tryStore([&] { context_.store().appendMessage(conversationId_, m); }, tr("your message"))) {
-        return;
-    }
-    composer_->clear();
-    cancelEdit();
-    reloadMessages();
-    listModel_->reload();
-    selectInList(conversationId_);
-    startReply();
+    const qint64 existing = conversationId_;
+    const Conversation created = existing ? Conversation() : newConversationRecord(text);
+
+    struct Sent {
+        qint64 conversationId = 0;
+        std::vector<StoredMessage> messages;
+    };
+    // One job on the store thread: create the conversation if new, store the message (or replace
+    // the edited one and its tail) and read the messages back. The composer keeps the text until
+    // it is stored; on failure the banner says why.
+    storeBusy_ = true;
+    updateActions();
+    context_.storeWorker().call<Sent>(
+        this,
+        [existing, created, editOrdinal, m](Store& store) {
+            Sent out;
+            out.conversationId = existing ? existing : store.createConversation(created);
+            if (editOrdinal >= 0)
+                store.replaceMessagesFrom(out.conversationId, editOrdinal, m);
+            else
+                store.appendMessage(out.conversationId, m);
+            out.messages = store.messages(out.conversationId);
+            return out;
+        },
+        [this, existing, created](Sent sent) {
+            storeBusy_ = false;
+            if (conversationId_ != existing || openingId_ != 0) {
+                // Another conversation was opened meanwhile: the message is stored, not answered.
+                listModel_->reload();
+                updateActions();
+                return;
+            }
+            if (!existing) {
+                conversationId_ = sent.conversationId;
+                conversation_ = created;
+                conversation_.id = sent.conversationId;
+                search_->clear();
+                listModel_->setQuery(QString());
+            } else {
+                listModel_->reload();
+            }
+            composer_->clear();
+            cancelEdit();
+            showMessages(std::move(sent.messages));
+            updateHeader();
+            startReply();
+        },
+        existing ? (editOrdinal >= 0 ? tr("the edited message") : tr("your message")) : tr("the new conversation"),
+        [this] {
+            storeBusy_ = false;
+            updateActions();
+        });
 }
 
 void ChatPage::startReply(int replaceFromOrdinal)
@@ -457,30 +544,60 @@ void ChatPage::startReply(int replaceFromOrdinal)
         return;
 
     // Regenerate: the old reply goes only now that the model is ready to write the new one (the
-    // host is Ready, so generate() below accepts the request).
-    if (replaceFromOrdinal >= 0 &&
-        !context_.tryStore([&] { context_.store().deleteMessagesFrom(conversationId_, replaceFromOrdinal); },
-                           tr("the conversation")))
-        return;
+    // host is Ready, so generate() below accepts the request). Both writes are one store job.
+    const qint64 conversationId = conversationId_;
+    const std::string modelName = loaded->name.toStdString();
+    const std::string settingsJson = conversation_.settingsJson;
+    storeBusy_ = true;
+    updateActions();
+    context_.storeWorker().call<qint64>(
+        this,
+        [conversationId, replaceFromOrdinal, modelName, settingsJson](Store& store) {
+            if (replaceFromOrdinal >= 0)
+                store.deleteMessagesFrom(conversationId, replaceFromOrdinal);
+            return qint64(store.beginStreamingMessage(conversationId, "assistant", modelName, settingsJson));
+        },
+        [this, conversationId, replaceFromOrdinal, request](qint64 messageId) {
+            storeBusy_ = false;
+            beginStreaming(conversationId, replaceFromOrdinal, messageId, request);
+        },
+        tr("the reply"),
+        [this] {
+            storeBusy_ = false;
+            updateActions();
+        });
+}
 
-    qint64 messageId = 0;
-    if (!context_.tryStore([&] {
-            messageId = context_.store().beginStreamingMessage(conversationId_, "assistant", loaded->name.toStdString(),
-                                                               conversation_.settingsJson);
-        }, tr("the reply")))
-        return;
+void ChatPage::beginStreaming(qint64 conversationId, int replaceFromOrdinal, qint64 messageId, const ChatRequest& request)
+{
     streamingMessageId_ = messageId;
-    streamingConversationId_ = conversationId_;
+    streamingConversationId_ = conversationId;
     streamedText_.clear();
     activeRequest_ = context_.host().generate(request);
     if (activeRequest_ == 0) {
-        context_.tryStore([&] { context_.store().finishMessage(messageId, MessageState::Error, {}); }, tr("the reply"));
+        context_.storeWorker().post([messageId](Store& store) { store.finishMessage(messageId, MessageState::Error, {}); },
+                                    tr("the reply"));
         streamingMessageId_ = 0;
         setStatus(tr("The model is busy; try again in a moment."), true);
     } else {
         setStatus(QString());
     }
-    reloadMessages();
+    if (conversationId == conversationId_) {
+        // Mirror the store's two writes in the local copy and the transcript.
+        std::vector<StoredMessage> next;
+        for (const StoredMessage& m : messages_)
+            if (replaceFromOrdinal < 0 || m.ordinal < replaceFromOrdinal)
+                next.push_back(m);
+        StoredMessage reply;
+        reply.id = messageId;
+        reply.conversationId = conversationId;
+        reply.ordinal = next.empty() ? 0 : next.back().ordinal + 1;
+        reply.role = "assistant";
+        reply.model = context_.host().loadedModel() ? context_.host().loadedModel()->name.toStdString() : std::string();
+        reply.state = activeRequest_ ? MessageState::Streaming : MessageState::Error;
+        next.push_back(reply);
+        showMessages(std::move(next));
+    }
     updateActions();
 }
 
@@ -534,13 +651,20 @@ void ChatPage::deleteCurrentConversation()
     const qint64 id = conversationId_;
     if (isReplying() && streamingConversationId_ == id)
         stop();
-    if (!context_.tryStore([&] { context_.store().setConversationDeleted(id, true); }, tr("the deletion")))
-        return;
-    deletedConversationId_ = id;
-    undoText_->setText(tr("Deleted “%1”.").arg(QString::fromStdString(conversation_.title)));
-    undoBar_->show();
-    listModel_->reload();
-    const qint64 next = listModel_->idAt(0);
+    const QString title = QString::fromStdString(conversation_.title);
+    context_.storeWorker().post([id](Store& store) { store.setConversationDeleted(id, true); }, tr("the deletion"),
+                                this, [this, id, title] {
+        deletedConversationId_ = id;
+        undoText_->setText(tr("Deleted “%1”.").arg(title));
+        undoBar_->show();
+        listModel_->reload();
+        emit conversationDeleted(id);
+    });
+    // The next conversation opens at once (its read is queued after the deletion).
+    qint64 next = 0;
+    for (int row = 0; row < listModel_->rowCount() && !next; ++row)
+        if (listModel_->idAt(row) != id)
+            next = listModel_->idAt(row);
     if (next)
         openConversation(next);
     else
@@ -552,10 +676,10 @@ void ChatPage::undoDelete()
     if (deletedConversationId_ == 0)
         return;
     const qint64 id = deletedConversationId_;
-    if (!context_.tryStore([&] { context_.store().setConversationDeleted(id, false); }, tr("the conversation")))
-        return;
     deletedConversationId_ = 0;
     undoBar_->hide();
+    context_.storeWorker().post([id](Store& store) { store.setConversationDeleted(id, false); },
+                                tr("the conversation"));
     listModel_->reload();
     openConversation(id);
 }
@@ -606,8 +730,10 @@ void ChatPage::onTextStreamed(quint64 id, const QString& chunk)
     if (id != activeRequest_)
         return;
     streamedText_ += chunk;
-    const std::string bytes = chunk.toStdString();
-    context_.tryStore([&] { context_.store().appendStreamingText(streamingMessageId_, bytes); }, tr("the reply"));
+    // The store buffers the text and commits it every ~100 ms on its own thread.
+    context_.storeWorker().post([messageId = streamingMessageId_, bytes = chunk.toStdString()](Store& store) {
+        store.appendStreamingText(messageId, bytes);
+    }, tr("the reply"));
     if (streamingConversationId_ == conversationId_)
         if (MessageBubble* b = transcript_->bubbleFor(streamingMessageId_)) {
             b->appendText(chunk);
@@ -628,11 +754,7 @@ void ChatPage::onGenerationFinished(const GenerationResult& r)
     stats.tokensPerSecond = r.tokensPerSecond;
     const MessageState state = r.cancelled ? MessageState::Stopped : MessageState::Complete;
     const QString finalText = r.cancelled && r.text.isEmpty() ? streamedText_ : r.text;
-    context_.tryStore([&] {
-        context_.store().finishMessage(messageId, state, stats);
-        if (finalText != streamedText_)
-            context_.store().updateMessageContent(messageId, finalText.toStdString());
-    }, tr("the reply"));
+    const bool replaceText = finalText != streamedText_;
     const auto& loaded = context_.host().loadedModel();
     LedgerEntry entry;
     entry.model = loaded ? loaded->name.toStdString() : std::string();
@@ -643,7 +765,17 @@ void ChatPage::onGenerationFinished(const GenerationResult& r)
     entry.totalMs = r.totalMs;
     entry.conversationId = streamingConversationId_;
     entry.messageId = messageId;
-    context_.tryStore([&] { context_.store().recordUsage(entry); }, tr("the usage record"));
+    // One job: the final state, the final text (stop strings removed) and the ledger entry.
+    // replyFinished follows once they are stored.
+    auto emitFinished = [this, messageId, state] { emit replyFinished(messageId, state); };
+    context_.storeWorker().post(
+        [messageId, state, stats, replaceText, text = finalText.toStdString(), entry](Store& store) {
+            store.finishMessage(messageId, state, stats);
+            if (replaceText)
+                store.updateMessageContent(messageId, text);
+            store.recordUsage(entry);
+        },
+        tr("the reply"), this, emitFinished, emitFinished);
 
     activeRequest_ = 0;
     streamingMessageId_ = 0;
@@ -662,7 +794,6 @@ void ChatPage::onGenerationFinished(const GenerationResult& r)
         }
     setStatus(r.cancelled ? tr("Stopped.") : QString());
     updateActions();
-    emit replyFinished(messageId, state);
 }
 
 void ChatPage::onGenerationFailed(quint64 id, const QString& message)
@@ -670,7 +801,9 @@ void ChatPage::onGenerationFailed(quint64 id, const QString& message)
     if (id != activeRequest_)
         return;
     const qint64 messageId = streamingMessageId_;
-    context_.tryStore([&] { context_.store().finishMessage(messageId, MessageState::Error, {}); }, tr("the reply"));
+    auto emitFinished = [this, messageId] { emit replyFinished(messageId, MessageState::Error); };
+    context_.storeWorker().post([messageId](Store& store) { store.finishMessage(messageId, MessageState::Error, {}); },
+                                tr("the reply"), this, emitFinished, emitFinished);
     activeRequest_ = 0;
     streamingMessageId_ = 0;
     if (streamingConversationId_ == conversationId_)
@@ -681,7 +814,6 @@ void ChatPage::onGenerationFailed(quint64 id, const QString& message)
             m.state = MessageState::Error;
     setStatus(tr("The reply failed: %1").arg(message), true);
     updateActions();
-    emit replyFinished(messageId, MessageState::Error);
 }
 
 void ChatPage::updateActions()

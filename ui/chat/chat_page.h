@@ -44,7 +44,11 @@ public:
     void undoDelete();
 
     qint64 currentConversationId() const { return conversationId_; }
-    bool isReplying() const { return activeRequest_ != 0 || pendingReply_; }
+    // True from Send until the reply ends: while the message is being stored, the model loads or
+    // the reply streams.
+    bool isReplying() const { return activeRequest_ != 0 || pendingReply_ || storeBusy_; }
+    // Cards are built for at most this many newest messages when a conversation opens.
+    static constexpr int kMessagesPerPage = 50;
 
     Composer* composer() const { return composer_; }
     QPushButton* sendButton() const { return send_; }
@@ -59,18 +63,24 @@ public:
 signals:
     // A reply finished (complete, stopped or failed); for tests and the status line.
     void replyFinished(qint64 messageId, tenfold::MessageState state);
+    // A conversation finished opening (its messages arrived from the store thread).
+    void conversationOpened(qint64 id);
+    void conversationDeleted(qint64 id);
 
 private:
     QWidget* buildSidebar();
     QWidget* buildConversationArea();
-    void reloadMessages();
+    // Shows `loaded` as the open conversation's messages, rebuilding only the cards that changed.
+    void showMessages(std::vector<StoredMessage> loaded);
     void renderMessages();
+    void showEarlierMessages();
     MessageBubble* makeBubble(const StoredMessage& message);
     // replaceFromOrdinal >= 0 (regenerate): messages from that ordinal on are left out of the
     // request and deleted once the new reply can start.
     void startReply(int replaceFromOrdinal = -1);
+    void beginStreaming(qint64 conversationId, int replaceFromOrdinal, qint64 messageId, const ChatRequest& request);
     void saveConversationSettings();
-    bool ensureConversation(const QString& firstMessage);
+    Conversation newConversationRecord(const QString& firstMessage) const;
     void updateActions();
     void updateHeader();
     void setStatus(const QString& text, bool error = false);
@@ -100,6 +110,10 @@ private:
     int pendingReplaceOrdinal_ = -1;   // regenerate: the reply it replaces
     qint64 editingMessageId_ = 0;     // edit-and-resend in progress
     qint64 deletedConversationId_ = 0; // can still be undone
+    qint64 openingId_ = 0;            // the conversation whose messages are being read
+    bool storeBusy_ = false;          // a send or reply start waits for the store thread
+    bool autoOpenPending_ = false;    // open the newest conversation when the list first arrives
+    int firstShown_ = 0;              // index in messages_ of the first card built
 
     QAction* newChatAction_ = nullptr;
     ConversationListModel* listModel_ = nullptr;

@@ -21,29 +21,40 @@ void ConversationListModel::setQuery(const QString& query)
 
 void ConversationListModel::reload()
 {
-    std::vector<Row> rows;
-    const bool ok = context_.tryStore([&] {
-        if (query_.isEmpty()) {
-            for (const Conversation& c : context_.store().listConversations())
-                rows.push_back({c.id, QString::fromStdString(c.title), QString()});
-            return;
-        }
-        std::set<int64_t> seen;
-        for (const SearchHit& hit : context_.store().searchConversations(query_.toStdString())) {
-            if (!seen.insert(hit.conversationId).second)
-                continue;
-            const auto c = context_.store().conversation(hit.conversationId);
-            if (!c || c->deleted)
-                continue;
-            rows.push_back({hit.conversationId, QString::fromStdString(hit.title),
-                            hit.messageId ? QString::fromStdString(hit.snippet).simplified() : QString()});
-        }
-    }, tr("the conversation list"));
-    if (!ok)
-        return;
-    beginResetModel();
-    rows_ = std::move(rows);
-    endResetModel();
+    // Read on the store thread. Only the newest request's answer is shown, so results of a
+    // search the user has since changed never replace newer ones.
+    const quint64 request = ++lastRequest_;
+    const std::string query = query_.toStdString();
+    context_.storeWorker().call<std::vector<Row>>(
+        this,
+        [query](Store& store) {
+            std::vector<Row> rows;
+            if (query.empty()) {
+                for (const Conversation& c : store.listConversations())
+                    rows.push_back({c.id, QString::fromStdString(c.title), QString()});
+                return rows;
+            }
+            std::set<int64_t> seen;
+            for (const SearchHit& hit : store.searchConversations(query)) {
+                if (!seen.insert(hit.conversationId).second)
+                    continue;
+                const auto c = store.conversation(hit.conversationId);
+                if (!c || c->deleted)
+                    continue;
+                rows.push_back({hit.conversationId, QString::fromStdString(hit.title),
+                                hit.messageId ? QString::fromStdString(hit.snippet).simplified() : QString()});
+            }
+            return rows;
+        },
+        [this, request](std::vector<Row> rows) {
+            if (request != lastRequest_)
+                return;
+            beginResetModel();
+            rows_ = std::move(rows);
+            endResetModel();
+            emit reloaded();
+        },
+        tr("the conversation list"));
 }
 
 int ConversationListModel::rowOfId(qint64 id) const
@@ -88,9 +99,9 @@ bool ConversationListModel::setData(const QModelIndex& index, const QVariant& va
     if (title.isEmpty())
         return false;
     Row& r = rows_[size_t(index.row())];
-    if (!context_.tryStore([&] { context_.store().renameConversation(r.id, title.toStdString()); },
-                           tr("the conversation title")))
-        return false;
+    // Shown at once, written on the store thread; a failed write reloads the stored titles.
+    context_.storeWorker().post([id = r.id, t = title.toStdString()](Store& store) { store.renameConversation(id, t); },
+                                tr("the conversation title"), this, {}, [this] { reload(); });
     r.title = title;
     emit dataChanged(index, index);
     return true;

@@ -29,6 +29,10 @@ public:
     bool setData(const QModelIndex& index, const QVariant& value, int role) override;
     Qt::ItemFlags flags(const QModelIndex& index) const override;
 
+signals:
+    // The rows were replaced by the answer of the latest reload() / setQuery().
+    void reloaded();
+
 private:
     struct Row {
         qint64 id = 0;
@@ -38,6 +42,7 @@ private:
     AppContext& context_;
     QString query_;
     std::vector<Row> rows_;
+    quint64 lastRequest_ = 0;
 };
 
 } // namespace tenfold::ui

@@ -95,13 +95,20 @@ ConversationSettingsPanel::ConversationSettingsPanel(AppContext& context, QWidge
 
 void ConversationSettingsPanel::reloadModels()
 {
+    // Read on the store thread; the list is rebuilt when the records arrive, keeping whatever
+    // model is chosen by then.
+    context_.storeWorker().call<std::vector<ModelRecord>>(
+        this, [](Store& store) { return store.models(); },
+        [this](std::vector<ModelRecord> records) { showModels(records); }, tr("the model library"));
+}
+
+void ConversationSettingsPanel::showModels(const std::vector<ModelRecord>& records)
+{
     const QString keep = modelPath();
     const bool wasUpdating = updating_;
     updating_ = true;
     model_->clear();
     model_->addItem(tr("Choose a model…"), QString());
-    std::vector<ModelRecord> records;
-    context_.tryStore([&] { records = context_.store().models(); }, tr("the model library"));
     for (const ModelRecord& r : records) {
         const QString path = QString::fromStdString(r.path);
         model_->addItem(QString::fromStdString(r.name), path);

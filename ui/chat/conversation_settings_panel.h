@@ -2,6 +2,7 @@
 // Per-conversation settings: the model, the system prompt and the sampling parameters. Edits are
 // reported through changed(); the chat page saves them with the conversation.
 #include "session/engine_types.h"
+#include "store/store.h"
 
 #include <QWidget>
 
@@ -38,6 +39,7 @@ signals:
     void changed();
 
 private:
+    void showModels(const std::vector<ModelRecord>& records);
     AppContext& context_;
     bool updating_ = false;
     QComboBox* model_ = nullptr;

@@ -93,6 +93,8 @@ MessageBubble::MessageBubble(const StoredMessage& message, const QString& author
     setState(message.state);
     if (role_ == QLatin1String("assistant") && (message.stats.tokensOut > 0 || message.stats.tokensIn > 0))
         setStats(message.stats);
+    // The set-up calls above skip rendering: the Markdown is parsed once per card, here.
+    built_ = true;
     render();
 }
 
@@ -106,12 +108,17 @@ void MessageBubble::refreshIcons()
 
 int MessageBubble::preferredWidth(int maxWidth) const
 {
-    QTextDocument doc;
-    doc.setDefaultFont(content_->font());
-    doc.setDocumentMargin(0);
-    doc.setMarkdown(text_);
+    // The text's natural width is measured once per text (a Markdown parse and layout), not on
+    // every resize or every card added to the transcript.
+    if (idealTextWidth_ < 0) {
+        QTextDocument doc;
+        doc.setDefaultFont(content_->font());
+        doc.setDocumentMargin(0);
+        doc.setMarkdown(text_);
+        idealTextWidth_ = int(std::ceil(doc.idealWidth()));
+    }
     const int margins = layout()->contentsMargins().left() + layout()->contentsMargins().right();
-    const int text = int(std::ceil(doc.idealWidth())) + 8;
+    const int text = idealTextWidth_ + 8;
     const int chrome = std::max(author_->sizeHint().width(), 2 * 28 + 24); // author, action buttons
     return std::clamp(std::max(text, chrome) + margins, 160, std::max(160, maxWidth));
 }
@@ -124,7 +131,10 @@ bool MessageBubble::isWebLink(const QUrl& url)
 
 void MessageBubble::render()
 {
+    if (!built_)
+        return;
     renderTimer_->stop();
+    ++renderCount_;
     if (text_.isEmpty() && state_ == MessageState::Streaming)
         content_->setText(QStringLiteral("…"));
     else
@@ -134,6 +144,7 @@ void MessageBubble::render()
 void MessageBubble::appendText(const QString& chunk)
 {
     text_ += chunk;
+    idealTextWidth_ = -1;
     // Rendering Markdown costs time proportional to the whole reply; while tokens stream in, the
     // chunks are gathered and rendered at most every kStreamRenderIntervalMs.
     if (!renderTimer_->isActive())
@@ -143,6 +154,7 @@ void MessageBubble::appendText(const QString& chunk)
 void MessageBubble::setText(const QString& text)
 {
     text_ = text;
+    idealTextWidth_ = -1;
     render();
 }
 

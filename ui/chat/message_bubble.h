@@ -40,6 +40,8 @@ public:
     QLabel* contentLabel() const { return content_; }
     QLabel* statsLabel() const { return stats_; }
     QLabel* stateLabel() const { return stateTag_; }
+    // How often the Markdown was rendered (tests check appends do not re-render other cards).
+    int renderCount() const { return renderCount_; }
 
 signals:
     void copyRequested(qint64 id);
@@ -61,6 +63,9 @@ private:
     QToolButton* copy_ = nullptr;
     QToolButton* edit_ = nullptr;
     QToolButton* regenerate_ = nullptr;
+    bool built_ = false;
+    int renderCount_ = 0;
+    mutable int idealTextWidth_ = -1; // cached natural width of text_, -1: not measured
 };
 
 // "12 in · 48 out · first token 35 ms · 210.4 tokens/s"

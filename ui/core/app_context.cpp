@@ -1,54 +1,53 @@
 #include "core/app_context.h"
 
 #include "core/app_settings.h"
+#include "core/background.h"
+#include "runtime/backend_registry.h"
 #include "session/model_host.h"
 #include "store/store.h"
 
 namespace tenfold::ui {
 
-AppContext::AppContext(const QString& dataDir, QObject* parent)
-    : QObject(parent), dataDir_(dataDir)
+AppContext::AppContext(const QString& dataDir, std::shared_ptr<const BackendRegistry> backends, QObject* parent)
+    : QObject(parent), dataDir_(dataDir), backends_(std::move(backends))
 {
-    store_ = std::make_unique<Store>(dataDir.toStdString());
+    // Opening (and migrating) the database happens here, before the window exists: a folder that
+    // cannot be opened is reported by the start-up error box instead of a half-working window.
+    storeWorker_ = new StoreWorker(std::make_unique<Store>(dataDir.toStdString()), this);
+    connect(storeWorker_, &StoreWorker::storageFailed, this, [this](const QString& what, const QString& reason) {
+        emit storageError(what.isEmpty() ? tr("A storage operation failed: %1").arg(reason)
+                                         : tr("Could not save %1: %2").arg(what, reason));
+    });
+    connect(storeWorker_, &StoreWorker::storageRecovered, this, &AppContext::storageRecovered);
     settings_ = new AppSettings(dataDir, this);
-    host_ = new ModelHost(this);
+    host_ = new ModelHost(backends_, this);
+
+    if (vulkanAvailable(backends_.get())) {
+        auto registry = backends_;
+        runInBackground<std::vector<GpuDeviceInfo>>(
+            this, [registry] { return listGpuDevices(registry.get(), true); },
+            [this](std::vector<GpuDeviceInfo> devices) {
+                gpuDevices_ = std::move(devices);
+                emit gpuDevicesReady();
+            });
+    } else {
+        gpuDevices_.emplace();
+    }
 }
 
 AppContext::~AppContext()
 {
     delete host_; // stop the engine thread before the store goes away
     host_ = nullptr;
-    if (store_) {
-        try {
-            store_->flush();
-        } catch (const std::exception&) {
-        }
-    }
+    delete storeWorker_; // runs what is queued, flushes streamed text
+    storeWorker_ = nullptr;
 }
 
-bool AppContext::tryStore(const std::function<void()>& operation, const QString& what)
+std::vector<GpuDeviceInfo> AppContext::gpuDevices(bool includeSoftware) const
 {
-    try {
-        operation();
-        if (storageFailed_) {
-            storageFailed_ = false;
-            emit storageRecovered();
-        }
-        return true;
-    } catch (const std::exception& e) {
-        storageFailed_ = true;
-        const QString reason = QString::fromStdString(e.what());
-        emit storageError(what.isEmpty() ? tr("A storage operation failed: %1").arg(reason)
-                                         : tr("Could not save %1: %2").arg(what, reason));
-        return false;
-    }
-}
-
-std::vector<GpuDeviceInfo> AppContext::gpuDevices(bool includeSoftware)
-{
-    if (!gpuDevices_)
-        gpuDevices_ = listGpuDevices(true);
     std::vector<GpuDeviceInfo> out;
+    if (!gpuDevices_)
+        return out;
     for (const GpuDeviceInfo& d : *gpuDevices_)
         if (includeSoftware || !d.software)
             out.push_back(d);

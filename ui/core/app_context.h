@@ -1,17 +1,19 @@
 #pragma once
 // Everything the pages share, in one place and owned by one object (no global singletons): the
-// data directory, preferences, the SQLite store and the engine host. Pages get a reference.
+// data directory, preferences, the store (on its own thread), the engine host and the
+// accelerator backends the app registered. Pages get a reference.
+#include "core/store_worker.h"
 #include "session/backend_factory.h"
 
 #include <QObject>
 #include <QString>
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
 
 namespace tenfold {
+class BackendRegistry;
 class Store;
 }
 
@@ -24,21 +26,23 @@ class AppContext : public QObject {
     Q_OBJECT
 public:
     // Throws tenfold::IoError when the data directory or database cannot be created or opened.
-    explicit AppContext(const QString& dataDir, QObject* parent = nullptr);
+    // `backends` holds the accelerators app/ registered; null means CPU only.
+    explicit AppContext(const QString& dataDir, std::shared_ptr<const BackendRegistry> backends = nullptr,
+                        QObject* parent = nullptr);
     ~AppContext() override;
 
     const QString& dataDir() const { return dataDir_; }
     AppSettings& settings() { return *settings_; }
-    Store& store() { return *store_; }
+    // Every store call of the app goes through here (see StoreWorker).
+    StoreWorker& storeWorker() { return *storeWorker_; }
     ModelHost& host() { return *host_; }
+    const std::shared_ptr<const BackendRegistry>& backends() const { return backends_; }
 
-    // Runs a store operation; on failure (disk full, unwritable folder) reports it through
-    // storageError and returns false, so callers keep their in-memory state instead of losing it.
-    bool tryStore(const std::function<void()>& operation, const QString& what);
-
-    // The Vulkan devices, listed once per run: listing creates a Vulkan instance, far too slow
-    // (and driver-dependent) to repeat on every memory estimate. Same filter as listGpuDevices().
-    std::vector<GpuDeviceInfo> gpuDevices(bool includeSoftware = false);
+    // The Vulkan devices, listed once per run on a background thread: listing creates a Vulkan
+    // instance, far too slow (and driver-dependent) for the GUI thread or for every memory
+    // estimate. Empty until gpuDevicesReady(); same filter as listGpuDevices().
+    std::vector<GpuDeviceInfo> gpuDevices(bool includeSoftware = false) const;
+    bool gpuDevicesKnown() const { return gpuDevices_.has_value(); }
 
     // Asks the chat page to open a new conversation with this model (used by --model).
     void requestNewChatWithModel(const QString& path) { emit newChatWithModelRequested(path); }
@@ -47,17 +51,18 @@ signals:
     void storageError(const QString& message);
     // A store operation succeeded after one had failed (the error banner can go).
     void storageRecovered();
+    void gpuDevicesReady();
     void modelLibraryChanged();
     void newChatWithModelRequested(const QString& path);
     void navigateRequested(const QString& pageId);
 
 private:
     QString dataDir_;
+    std::shared_ptr<const BackendRegistry> backends_;
     AppSettings* settings_ = nullptr;
-    std::unique_ptr<Store> store_;
+    StoreWorker* storeWorker_ = nullptr;
     ModelHost* host_ = nullptr;
     std::optional<std::vector<GpuDeviceInfo>> gpuDevices_;
-    bool storageFailed_ = false;
 };
 
 } // namespace tenfold::ui

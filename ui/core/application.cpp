@@ -78,10 +78,12 @@ std::unique_ptr<QTranslator> installTranslator(QApplication& app, const QString&
 
 Application::Application(QApplication& app, const LaunchOptions& options)
 {
-    context_ = std::make_unique<AppContext>(options.dataDir);
-    // Deletions from earlier sessions can no longer be undone.
-    context_->tryStore([&] { context_->store().purgeDeletedConversations(); },
-                       QCoreApplication::translate("tenfold::ui::Application", "the clean-up of deleted conversations"));
+    context_ = std::make_unique<AppContext>(options.dataDir, options.backends);
+    // Deletions from earlier sessions can no longer be undone. Queued first on the store thread,
+    // so the conversation list (read after it) never shows what it purges.
+    context_->storeWorker().post([](Store& store) { store.purgeDeletedConversations(); },
+                                 QCoreApplication::translate("tenfold::ui::Application",
+                                                             "the clean-up of deleted conversations"));
     translator_ = installTranslator(app, context_->settings().language());
     initTheme(app);
     applyTheme(app, context_->settings().theme());

@@ -6,6 +6,10 @@
 
 #include <memory>
 
+namespace tenfold {
+class BackendRegistry;
+}
+
 class QApplication;
 class QTranslator;
 
@@ -17,6 +21,8 @@ class MainWindow;
 struct LaunchOptions {
     QString dataDir;      // empty: the platform's application data folder
     QString modelPath;    // --model: add to the library, load, open a new chat
+    // The accelerator backends app/ registered (Vulkan); null runs everything on the CPU.
+    std::shared_ptr<const BackendRegistry> backends;
 };
 
 // Parses --data-dir and --model. Returns false (with a message in *error) on bad arguments.

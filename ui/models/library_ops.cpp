@@ -45,25 +45,42 @@ void addToLibrary(AppContext& context, QObject* receiver, const QStringList& pat
             }
             return out;
         },
-        [&context, done](Inspected inspected) {
-            AddResult result;
-            result.errors = inspected.errors;
-            for (const ModelFacts& f : inspected.facts) {
-                ModelRecord r;
-                r.path = f.path.toStdString();
-                r.name = f.name.toStdString();
-                r.architecture = f.architecture.toStdString();
-                r.parameterCount = f.parameterCount;
-                r.weightTypes = f.weightTypes.toStdString();
-                r.fileSize = f.fileSize;
-                r.contextLength = f.contextLength;
-                if (context.tryStore([&] { context.store().upsertModel(r); },
-                                     QCoreApplication::translate("Library", "the model library")))
-                    result.added << f.path;
-            }
-            if (!result.added.isEmpty())
-                emit context.modelLibraryChanged();
-            done(result);
+        [&context, receiver, done](Inspected inspected) {
+            // The library writes run on the store thread; the result comes back to `receiver`.
+            auto facts = std::make_shared<std::vector<ModelFacts>>(std::move(inspected.facts));
+            const QStringList errors = inspected.errors;
+            context.storeWorker().call<QStringList>(
+                receiver,
+                [facts](Store& store) {
+                    QStringList added;
+                    for (const ModelFacts& f : *facts) {
+                        ModelRecord r;
+                        r.path = f.path.toStdString();
+                        r.name = f.name.toStdString();
+                        r.architecture = f.architecture.toStdString();
+                        r.parameterCount = f.parameterCount;
+                        r.weightTypes = f.weightTypes.toStdString();
+                        r.fileSize = f.fileSize;
+                        r.contextLength = f.contextLength;
+                        store.upsertModel(r);
+                        added << f.path;
+                    }
+                    return added;
+                },
+                [&context, done, errors](QStringList added) {
+                    AddResult result;
+                    result.errors = errors;
+                    result.added = std::move(added);
+                    if (!result.added.isEmpty())
+                        emit context.modelLibraryChanged();
+                    done(result);
+                },
+                QCoreApplication::translate("Library", "the model library"),
+                [done, errors] {
+                    AddResult result;
+                    result.errors = errors;
+                    done(result);
+                });
         });
 }
 

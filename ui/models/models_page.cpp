@@ -116,6 +116,7 @@ ModelsPage::ModelsPage(AppContext& context, QWidget* parent) : Page(parent), con
     connect(unload_, &QPushButton::clicked, this, [this] { context_.host().unload(); });
     connect(cancel_, &QPushButton::clicked, this, [this] { context_.host().cancelLoad(); });
     connect(&context_, &AppContext::modelLibraryChanged, this, &ModelsPage::reloadLibrary);
+    connect(&context_, &AppContext::gpuDevicesReady, this, &ModelsPage::updateEstimate);
 
     ModelHost& host = context_.host();
     connect(&host, &ModelHost::stateChanged, this, &ModelsPage::updateButtons);
@@ -129,7 +130,8 @@ ModelsPage::ModelsPage(AppContext& context, QWidget* parent) : Page(parent), con
                         .arg(m.contextSize)
                         .arg(m.templateName),
                     false);
-        context_.tryStore([&] { context_.store().markModelUsed(m.path.toStdString()); }, tr("the model library"));
+        const std::string path = m.path.toStdString();
+        context_.storeWorker().post([path](Store& store) { store.markModelUsed(path); }, tr("the model library"));
     });
     connect(&host, &ModelHost::loadFailed, this, [this](const QString& path, const QString& message) {
         showMessage(tr("Could not load %1: %2").arg(QFileInfo(path).fileName(), message), true);
@@ -158,10 +160,14 @@ void ModelsPage::refreshIcons()
 
 void ModelsPage::reloadLibrary()
 {
+    context_.storeWorker().call<std::vector<ModelRecord>>(
+        this, [](Store& store) { return store.models(); },
+        [this](std::vector<ModelRecord> records) { showRecords(std::move(records)); }, tr("the model library"));
+}
+
+void ModelsPage::showRecords(std::vector<ModelRecord> records)
+{
     const QString keep = selectedPath();
-    std::vector<ModelRecord> records;
-    if (!context_.tryStore([&] { records = context_.store().models(); }, tr("the model library")))
-        return;
     model_->setRecords(std::move(records));
     table_->resizeColumnsToContents();
     table_->horizontalHeader()->setSectionResizeMode(ModelLibraryModel::Name, QHeaderView::Stretch);
@@ -170,6 +176,7 @@ void ModelsPage::reloadLibrary()
     else if (model_->rowCount() > 0)
         table_->selectRow(0);
     updateButtons();
+    emit libraryShown();
 }
 
 void ModelsPage::addFiles(const QStringList& paths)
@@ -202,12 +209,22 @@ void ModelsPage::addFolder()
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Add a folder of models"));
     if (dir.isEmpty())
         return;
-    const QStringList files = findGgufFiles(dir);
-    if (files.isEmpty()) {
-        showMessage(tr("No .gguf files were found in %1.").arg(dir), true);
-        return;
-    }
-    addFiles(files);
+    scanFolder(dir);
+}
+
+void ModelsPage::scanFolder(const QString& dir)
+{
+    // A folder on a network share or a big disk can take seconds to walk: off the GUI thread.
+    showMessage(tr("Looking for models in %1…").arg(dir), false);
+    runInBackground<QStringList>(this, [dir] { return findGgufFiles(dir); }, [this, dir](QStringList files) {
+        if (files.isEmpty()) {
+            showMessage(tr("No .gguf files were found in %1.").arg(dir), true);
+            emit folderScanned(dir, files);
+            return;
+        }
+        emit folderScanned(dir, files);
+        addFiles(files);
+    });
 }
 
 void ModelsPage::removeSelected()
@@ -215,10 +232,11 @@ void ModelsPage::removeSelected()
     const QString path = selectedPath();
     if (path.isEmpty())
         return;
-    if (context_.tryStore([&] { context_.store().removeModel(path.toStdString()); }, tr("the model library"))) {
+    context_.storeWorker().post([p = path.toStdString()](Store& store) { store.removeModel(p); },
+                                tr("the model library"), this, [this, path] {
         showMessage(tr("Removed %1 from the library (the file itself is kept).").arg(QFileInfo(path).fileName()), false);
         emit context_.modelLibraryChanged();
-    }
+    });
 }
 
 void ModelsPage::showDetails()

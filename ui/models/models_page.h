@@ -4,9 +4,11 @@
 #include "core/page.h"
 #include "session/engine_types.h"
 #include "session/model_facts.h"
+#include "store/store.h"
 
 #include <functional>
 #include <optional>
+#include <vector>
 
 class QLabel;
 class QProgressBar;
@@ -43,9 +45,19 @@ public:
 
 signals:
     void libraryUpdated(const QStringList& added, const QStringList& errors);
+    // A folder walk (off the GUI thread) found these files; adding them follows.
+    void folderScanned(const QString& folder, const QStringList& files);
+    // The library table shows what the store holds (after each reload from the store thread).
+    void libraryShown();
+
+public:
+    // Walks `folder` for .gguf files on a background thread, then adds them (as the Add folder
+    // button does after its dialog).
+    void scanFolder(const QString& folder);
 
 private:
     void reloadLibrary();
+    void showRecords(std::vector<ModelRecord> records);
     void onSelectionChanged();
     void updateEstimate();
     void updateButtons();

@@ -1,6 +1,7 @@
 #pragma once
-// Chooses and creates the compute backend for a load: Vulkan when asked (or, on Auto, when this
-// build has it and a device is present), otherwise the CPU.
+// Chooses and creates the compute backend for a load: Vulkan when asked (or, on Auto, when the
+// app registered a Vulkan backend and a device is present), otherwise the CPU. Accelerators come
+// from the engine's BackendRegistry, which app/ fills: the UI never links a GPU library itself.
 #include "session/engine_types.h"
 
 #include <QString>
@@ -12,6 +13,7 @@
 
 namespace tenfold {
 class Backend;
+class BackendRegistry;
 }
 
 namespace tenfold::ui {
@@ -22,20 +24,25 @@ struct BackendSelection {
 };
 
 // Throws UnsupportedError when Vulkan is demanded but unavailable, DeviceError when it fails.
-BackendSelection createBackend(ComputeBackend choice, int threads);
+// A null registry means "CPU only".
+BackendSelection createBackend(const BackendRegistry* registry, ComputeBackend choice, int threads);
 
 struct GpuDeviceInfo {
-    int index = -1;       // for createVulkanBackend
+    int index = -1;       // the backend's device index
     QString name;
     uint64_t deviceLocalBytes = 0;  // largest device-local heap
     uint64_t freeBytes = 0;         // 0 when the driver does not report a budget
     bool software = false;          // a CPU implementation of Vulkan (lavapipe/llvmpipe)
 };
 
-bool vulkanCompiledIn();
-// Empty without Vulkan support or devices; never throws. Software drivers (lavapipe) run slower
+// True when the registry holds a Vulkan backend (the app was built and started with one).
+bool vulkanAvailable(const BackendRegistry* registry);
+// Empty without a Vulkan backend or devices; never throws. Software drivers (lavapipe) run slower
 // than the CPU backend, so they are listed only on request: when the user picks Vulkan
-// explicitly, or to explain why Automatic chose the CPU.
-std::vector<GpuDeviceInfo> listGpuDevices(bool includeSoftware = false);
+// explicitly, or to explain why Automatic chose the CPU. Slow (creates a Vulkan instance): call
+// it off the GUI thread.
+std::vector<GpuDeviceInfo> listGpuDevices(const BackendRegistry* registry, bool includeSoftware = false);
 
 } // namespace tenfold::ui
+
+Q_DECLARE_METATYPE(std::vector<tenfold::ui::GpuDeviceInfo>)

@@ -51,8 +51,10 @@ void pageInWeights(const Model& model, const std::atomic<bool>& cancel,
 } // namespace
 
 EngineSession::EngineSession(std::shared_ptr<std::atomic<bool>> loadCancel,
-                             std::shared_ptr<std::atomic<bool>> generateCancel, QObject* parent)
-    : QObject(parent), loadCancel_(std::move(loadCancel)), generateCancel_(std::move(generateCancel))
+                             std::shared_ptr<std::atomic<bool>> generateCancel,
+                             std::shared_ptr<const BackendRegistry> backends, QObject* parent)
+    : QObject(parent), loadCancel_(std::move(loadCancel)), generateCancel_(std::move(generateCancel)),
+      backends_(std::move(backends))
 {
 }
 
@@ -89,7 +91,7 @@ void EngineSession::load(const LoadRequest& request)
             }
         });
         emit loadProgress(id, 85, tr("Preparing the compute device"));
-        BackendSelection selected = createBackend(request.backend, request.threads);
+        BackendSelection selected = createBackend(backends_.get(), request.backend, request.threads);
         if (cancel.load())
             throw Cancelled();
         ContextParams params;

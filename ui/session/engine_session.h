@@ -12,6 +12,7 @@
 
 namespace tenfold {
 class Backend;
+class BackendRegistry;
 class ChatTemplate;
 class InferenceContext;
 class Model;
@@ -23,7 +24,8 @@ class EngineSession : public QObject {
     Q_OBJECT
 public:
     EngineSession(std::shared_ptr<std::atomic<bool>> loadCancel,
-                  std::shared_ptr<std::atomic<bool>> generateCancel, QObject* parent = nullptr);
+                  std::shared_ptr<std::atomic<bool>> generateCancel,
+                  std::shared_ptr<const BackendRegistry> backends = nullptr, QObject* parent = nullptr);
     ~EngineSession() override;
 
     // How often streamed text is handed to the GUI at most; tokens in between are merged so a
@@ -53,6 +55,7 @@ private:
 
     std::shared_ptr<std::atomic<bool>> loadCancel_;
     std::shared_ptr<std::atomic<bool>> generateCancel_;
+    std::shared_ptr<const BackendRegistry> backends_; // read-only once the app started
     std::shared_ptr<Model> model_;
     std::unique_ptr<Backend> backend_;
     std::unique_ptr<InferenceContext> context_;

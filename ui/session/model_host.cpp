@@ -6,7 +6,7 @@
 
 namespace tenfold::ui {
 
-ModelHost::ModelHost(QObject* parent) : QObject(parent)
+ModelHost::ModelHost(std::shared_ptr<const BackendRegistry> backends, QObject* parent) : QObject(parent)
 {
     qRegisterMetaType<LoadRequest>();
     qRegisterMetaType<LoadedModel>();
@@ -14,7 +14,7 @@ ModelHost::ModelHost(QObject* parent) : QObject(parent)
     qRegisterMetaType<GenerationResult>();
 
     thread_.setObjectName(QStringLiteral("tenfold-engine"));
-    session_ = new EngineSession(loadCancel_, generateCancel_);
+    session_ = new EngineSession(loadCancel_, generateCancel_, std::move(backends));
     session_->moveToThread(&thread_);
     connect(&thread_, &QThread::finished, session_, &QObject::deleteLater);
 

@@ -11,6 +11,10 @@
 #include <memory>
 #include <optional>
 
+namespace tenfold {
+class BackendRegistry;
+}
+
 namespace tenfold::ui {
 
 class EngineSession;
@@ -21,7 +25,8 @@ public:
     enum class State { Empty, Loading, Ready, Generating };
     Q_ENUM(State)
 
-    explicit ModelHost(QObject* parent = nullptr);
+    // `backends`: the accelerators the app registered (null: CPU only).
+    explicit ModelHost(std::shared_ptr<const BackendRegistry> backends = nullptr, QObject* parent = nullptr);
     ~ModelHost() override;
 
     State state() const { return state_; }

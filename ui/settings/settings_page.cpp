@@ -77,28 +77,36 @@ SettingsPage::SettingsPage(AppContext& context, QWidget* parent) : Page(parent),
             [this] { context_.settings().setBackend(BackendChoice(backend_->currentData().toInt())); });
     engineForm->addRow(tr("Compute backend:"), backend_);
 
-    QStringList deviceLines;
-    QStringList softwareDrivers;
-    for (const GpuDeviceInfo& d : context_.gpuDevices(true)) {
-        if (d.software)
-            softwareDrivers << d.name;
-        else
-            deviceLines << tr("%1 (%2 device memory)").arg(d.name, formatBytes(d.deviceLocalBytes));
-    }
-    QString devicesText;
-    if (!vulkanCompiledIn())
-        devicesText = tr("This build has no Vulkan support; models run on the CPU.");
-    else if (!deviceLines.isEmpty())
-        devicesText = deviceLines.join(QLatin1Char('\n'));
-    else if (!softwareDrivers.isEmpty())
-        devicesText = tr("No GPU found, only the software Vulkan driver %1. Automatic uses the CPU, "
-                         "which is faster; choose Vulkan GPU to run on the software driver anyway.")
-                          .arg(softwareDrivers.join(QStringLiteral(", ")));
-    else
-        devicesText = tr("No Vulkan device found; models run on the CPU.");
-    auto* devices = new QLabel(devicesText, engine);
+    auto* devices = new QLabel(engine);
     devices->setObjectName(QStringLiteral("mutedLabel"));
     devices->setWordWrap(true);
+    // Devices are listed on a background thread at start-up; the label fills in when they are.
+    auto describeDevices = [this, devices] {
+        QStringList deviceLines;
+        QStringList softwareDrivers;
+        for (const GpuDeviceInfo& d : context_.gpuDevices(true)) {
+            if (d.software)
+                softwareDrivers << d.name;
+            else
+                deviceLines << tr("%1 (%2 device memory)").arg(d.name, formatBytes(d.deviceLocalBytes));
+        }
+        QString devicesText;
+        if (!vulkanAvailable(context_.backends().get()))
+            devicesText = tr("This build has no Vulkan support; models run on the CPU.");
+        else if (!context_.gpuDevicesKnown())
+            devicesText = tr("Looking for Vulkan devices…");
+        else if (!deviceLines.isEmpty())
+            devicesText = deviceLines.join(QLatin1Char('\n'));
+        else if (!softwareDrivers.isEmpty())
+            devicesText = tr("No GPU found, only the software Vulkan driver %1. Automatic uses the CPU, "
+                             "which is faster; choose Vulkan GPU to run on the software driver anyway.")
+                              .arg(softwareDrivers.join(QStringLiteral(", ")));
+        else
+            devicesText = tr("No Vulkan device found; models run on the CPU.");
+        devices->setText(devicesText);
+    };
+    describeDevices();
+    connect(&context_, &AppContext::gpuDevicesReady, devices, describeDevices);
     engineForm->addRow(tr("GPU devices:"), devices);
 
     threads_ = new QSpinBox(engine);

@@ -1,0 +1,77 @@
+#include "core/store_worker.h"
+
+#include <QMetaObject>
+
+namespace tenfold::ui {
+
+StoreWorker::StoreWorker(std::unique_ptr<Store> store, QObject* parent) : QObject(parent), store_(std::move(store))
+{
+    thread_.setObjectName(QStringLiteral("tenfold-store"));
+    runner_ = new QObject;
+    runner_->moveToThread(&thread_);
+    connect(&thread_, &QThread::finished, runner_, &QObject::deleteLater);
+    thread_.start();
+}
+
+StoreWorker::~StoreWorker()
+{
+    drain();
+    QMetaObject::invokeMethod(runner_, [this] {
+        try {
+            store_->flush();
+        } catch (const std::exception&) {
+            // Nothing can report it any more; the text lost is the last fraction of a second.
+        }
+    }, Qt::BlockingQueuedConnection);
+    thread_.quit();
+    thread_.wait();
+}
+
+void StoreWorker::drain()
+{
+    if (QThread::currentThread() == &thread_)
+        return;
+    QMetaObject::invokeMethod(runner_, [] {}, Qt::BlockingQueuedConnection);
+}
+
+void StoreWorker::submit(QObject* receiver, std::function<void(Store&)> work, std::function<void()> done,
+                         const QString& what, std::function<void()> failed)
+{
+    // The guard is made and read only on the GUI thread: results are posted to this object (which
+    // outlives the store thread) and the receiver is checked there.
+    QPointer<QObject> guard(receiver);
+    const bool wantsReceiver = receiver != nullptr;
+    QMetaObject::invokeMethod(runner_, [this, guard, wantsReceiver, work = std::move(work), done = std::move(done),
+                                        what, failed = std::move(failed)]() mutable {
+        QString error;
+        try {
+            work(*store_);
+        } catch (const std::exception& e) {
+            error = QString::fromStdString(e.what());
+            if (error.isEmpty())
+                error = QStringLiteral("unknown error");
+        }
+        ++jobsRun_;
+        const bool ok = error.isEmpty();
+        const bool recovered = ok && failing_.exchange(false);
+        if (!ok)
+            failing_ = true;
+        if (ok && !done && !recovered)
+            return; // nothing to tell the GUI thread
+        QMetaObject::invokeMethod(this, [this, guard, wantsReceiver, ok, recovered, error, what,
+                                         done = std::move(done), failed = std::move(failed)] {
+            if (recovered)
+                emit storageRecovered();
+            if (!ok)
+                emit storageFailed(what, error);
+            if (wantsReceiver && !guard)
+                return;
+            if (ok && done)
+                done();
+            else if (!ok && failed)
+                failed();
+        }, Qt::QueuedConnection);
+    }, Qt::QueuedConnection);
+}
+
+} // namespace tenfold::ui
