@@ -8,6 +8,7 @@ packages=(
   qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
   libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-tools
   libeigen3-dev libsqlite3-dev xvfb xauth fonts-noto-cjk
+  python3 python3-sentencepiece
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 // Perplexity with the reference method on the shared validation text, against another engine's
-// figure; plus the NLL helper and the KL-divergence statistics on a model against itself.
-#include "common/shared_data.h"
+// figure; KL divergence of a quantized model against the reference engine's llama-perplexity on
+// the same windows; plus the NLL helper and the KL statistics of a model against itself.
+#include "common/oracle.h"
 #include "core/error.h"
 #include "model/model.h"
 #include "runtime/cpu_backend.h"
@@ -13,6 +14,8 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
+#include <QTemporaryDir>
 
 #include <cmath>
 #include <fstream>
@@ -37,6 +40,15 @@ double referencePerplexity(const char* model, const char* key)
     if (!f.open(QIODevice::ReadOnly))
         return 0;
     return QJsonDocument::fromJson(f.readAll()).object()[model].toObject()[key].toDouble();
+}
+
+// "Name: 1.234 ..." in llama-perplexity's report; NaN when absent.
+double peerFigure(const QString& report, const QString& label)
+{
+    const QRegularExpression re("^" + QRegularExpression::escape(label) + R"(\s*:\s*([-0-9.]+))",
+                                QRegularExpression::MultilineOption);
+    const auto m = re.match(report);
+    return m.hasMatch() ? m.captured(1).toDouble() : std::nan("");
 }
 
 } // namespace
@@ -124,6 +136,69 @@ private slots:
         tokens[0] = tokens[1];
         const PerplexityResult other = perplexity(*ctx, tokens, o);
         QVERIFY(other.ppl != withBos.ppl);
+    }
+
+    // ref-main quantized to Q4_0 by the reference engine, scored against the F16 model on the
+    // first windows of valid.txt by that engine's llama-perplexity --kl-divergence and by ours.
+    // The two compute logits differently (it multiplies Q4_0 weights with activations rounded to
+    // Q8_0, we dequantize to F32), so the figures agree to within that rounding, not exactly.
+    void klDivergenceMatchesReferenceEngine()
+    {
+        const auto base = sharedFile("models/tenfold-ref-main-f16.gguf");
+        const auto textPath = sharedFile("text/valid.txt");
+        const auto quantizer = test::peerTool("llama-quantize");
+        const auto scorer = test::peerTool("llama-perplexity", true);
+        TENFOLD_REQUIRE_SHARED(base);
+        TENFOLD_REQUIRE_SHARED(textPath);
+        TENFOLD_REQUIRE_PEER(quantizer);
+        TENFOLD_REQUIRE_PEER(scorer);
+        QTemporaryDir dir;
+        const QString q4 = dir.filePath("q4_0.gguf"), logits = dir.filePath("base.kld");
+        const int chunks = 6;
+        auto r = test::runProcess(QString::fromStdString(quantizer.string()),
+                                  {QString::fromStdString(base.string()), q4, "Q4_0", "2"});
+        QVERIFY2(r.ok(), qPrintable("llama-quantize: " + r.describe()));
+        const QStringList common = {"-f", QString::fromStdString(textPath.string()), "-c", "512",
+                                    "--chunks", QString::number(chunks), "-t", "2",
+                                    "--kl-divergence-base", logits};
+        r = test::runProcess(QString::fromStdString(scorer.string()),
+                             QStringList{"-m", QString::fromStdString(base.string())} + common);
+        QVERIFY2(r.ok(), qPrintable("llama-perplexity (base): " + r.describe()));
+        r = test::runProcess(QString::fromStdString(scorer.string()),
+                             QStringList{"-m", q4} + common + QStringList{"--kl-divergence"});
+        QVERIFY2(r.ok(), qPrintable("llama-perplexity --kl-divergence: " + r.describe()));
+        const QString report = QString::fromUtf8(r.out + r.err);
+        const double peerKld = peerFigure(report, "Mean    KLD");
+        const double peerSameTop = peerFigure(report, "Same top p");
+        const double peerPplQ = peerFigure(report, "Mean PPL(Q)");
+        const double peerPplBase = peerFigure(report, "Mean PPL(base)");
+        QVERIFY2(std::isfinite(peerKld) && std::isfinite(peerSameTop) && std::isfinite(peerPplQ),
+                 qPrintable("unexpected llama-perplexity report:\n" + report.right(3000)));
+
+        auto f16 = Model::loadGGUF(base);
+        auto quant = Model::loadGGUF(q4.toStdString());
+        std::vector<int32_t> tokens = f16->tokenizer().encode(readText(textPath), false);
+        tokens.insert(tokens.begin(), f16->tokenizer().bos());
+        auto backend = createCpuBackend(2);
+        ContextParams cp;
+        cp.nCtx = 512;
+        auto a = backend->createContext(f16, cp);
+        auto b = backend->createContext(quant, cp);
+        PerplexityOptions o;
+        o.bos = f16->tokenizer().bos();
+        o.maxChunks = chunks;
+        const KlDivergenceResult ours = klDivergence(*a, *b, tokens, o);
+        qInfo("Q4_0 on %d windows: mean KLD ours %.6f, reference engine %.6f; same top %.3f%% vs "
+              "%.3f%%; PPL(Q) %.4f vs %.4f; PPL(base) %.4f vs %.4f",
+              chunks, ours.meanKld, peerKld, ours.sameTopPct, peerSameTop, ours.test.ppl, peerPplQ,
+              ours.base.ppl, peerPplBase);
+        QCOMPARE(ours.base.chunks, chunks);
+        // Measured on 2026-11-30: PPL within 0.005%, mean KLD 1.2% apart, same-top 0.26 points
+        // (4 of 1,530 positions). The bounds leave room for the activation rounding, no more.
+        QVERIFY2(std::fabs(ours.base.ppl - peerPplBase) / peerPplBase < 5e-4, "base perplexity");
+        QVERIFY2(std::fabs(ours.test.ppl - peerPplQ) / peerPplQ < 1e-3, "quantized perplexity");
+        QVERIFY2(std::fabs(ours.meanKld - peerKld) / peerKld < 0.05, "mean KL divergence");
+        QVERIFY2(std::fabs(ours.sameTopPct - peerSameTop) < 1.0, "same-top-token percentage");
     }
 
     void klDivergenceOfIdenticalModelsIsZero()
