@@ -70,8 +70,24 @@ bool wantsHelp(const std::vector<std::string>& args)
     return false;
 }
 
-ParsedArgs parseArgs(const CommandSpec& spec, const std::vector<std::string>& args)
+namespace {
+
+// People coming from llama.cpp write `-m MODEL`: every command whose first argument is MODEL also
+// takes it as -m/--model.
+CommandSpec withModelOption(const CommandSpec& spec)
 {
+    CommandSpec s = spec;
+    if (!s.positionals.empty() && s.positionals[0] == "MODEL")
+        s.options.insert(s.options.begin(),
+                         {"--model", "-m", "MODEL", "the model file, instead of the first argument"});
+    return s;
+}
+
+} // namespace
+
+ParsedArgs parseArgs(const CommandSpec& declared, const std::vector<std::string>& args)
+{
+    const CommandSpec spec = withModelOption(declared);
     ParsedArgs out;
     bool onlyPositionals = false;
     for (size_t i = 0; i < args.size(); ++i) {
@@ -111,6 +127,13 @@ ParsedArgs parseArgs(const CommandSpec& spec, const std::vector<std::string>& ar
             out.values_[opt->name] = args[++i];
         }
     }
+    if (auto model = out.values_.find("--model"); model != out.values_.end()) {
+        if (out.positionals_.size() > spec.positionals.size() + spec.optionalPositionals.size() - 1)
+            throw UsageError("the model is given twice: -m " + model->second + " and '" +
+                             out.positionals_.front() + "'");
+        out.positionals_.insert(out.positionals_.begin(), model->second);
+        out.values_.erase(model);
+    }
     const size_t need = spec.positionals.size();
     const size_t most = need + spec.optionalPositionals.size();
     if (out.positionals_.size() < need)
@@ -121,8 +144,9 @@ ParsedArgs parseArgs(const CommandSpec& spec, const std::vector<std::string>& ar
     return out;
 }
 
-std::string helpText(const CommandSpec& spec)
+std::string helpText(const CommandSpec& declared)
 {
+    const CommandSpec spec = withModelOption(declared);
     std::ostringstream os;
     os << "usage: tenfold-cli " << spec.name << " " << spec.synopsis << "\n\n";
     if (!spec.description.empty())
