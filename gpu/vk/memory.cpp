@@ -5,15 +5,12 @@
 #include "vk/vk_check.h"
 
 #include <algorithm>
-#include <atomic>
 #include <utility>
 
 namespace tenfold::vk {
 namespace {
 
 constexpr VkDeviceSize kDefaultBlock = 256ull << 20;
-
-std::atomic<int> gMapFailuresToInject{0};
 
 // Frees a fresh VkDeviceMemory unless ownership was handed on, so a failure between
 // vkAllocateMemory and storing the block (mapping, bookkeeping) does not leak device memory.
@@ -133,12 +130,8 @@ int MemoryAllocator::newBlock(uint32_t type, VkDeviceSize bytes, bool dedicated)
     b->freeRanges[0] = bytes;
     if (mp.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) {
         void* p = nullptr;
-        VkResult mr = VK_ERROR_MEMORY_MAP_FAILED;
-        int pending = gMapFailuresToInject.load();
-        while (pending > 0 && !gMapFailuresToInject.compare_exchange_weak(pending, pending - 1)) {
-        }
-        if (pending <= 0)
-            mr = vkMapMemory(device_.handle(), b->memory, 0, VK_WHOLE_SIZE, 0, &p);
+        const VkResult mr = mapper_ ? mapper_->map(device_.handle(), b->memory, &p)
+                                    : vkMapMemory(device_.handle(), b->memory, 0, VK_WHOLE_SIZE, 0, &p);
         check(mr, "vkMapMemory");
         b->mapped = static_cast<uint8_t*>(p);
     }
@@ -242,9 +235,10 @@ uint64_t MemoryAllocator::bytesReserved() const
     return total;
 }
 
-void MemoryAllocator::failNextMapsForTesting(int count)
+void MemoryAllocator::setMapper(std::shared_ptr<MemoryMapper> mapper)
 {
-    gMapFailuresToInject.store(count);
+    std::lock_guard lock(mutex_);
+    mapper_ = std::move(mapper);
 }
 
 uint64_t MemoryAllocator::deviceMemoryObjects() const

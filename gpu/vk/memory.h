@@ -15,6 +15,14 @@ namespace tenfold::vk {
 
 class Device;
 
+// How the allocator maps host-visible memory. The driver's vkMapMemory by default; a test
+// installs its own (MemoryAllocator::setMapper) to make maps fail and check the failure path.
+class MemoryMapper {
+public:
+    virtual ~MemoryMapper() = default;
+    virtual VkResult map(VkDevice device, VkDeviceMemory memory, void** host) = 0;
+};
+
 struct Allocation {
     VkDeviceMemory memory = VK_NULL_HANDLE;
     VkDeviceSize offset = 0;
@@ -39,9 +47,8 @@ public:
     // maxMemoryAllocationCount, which is why buffers share blocks).
     uint64_t deviceMemoryObjects() const;
 
-    // Test seam: the next `count` vkMapMemory calls (process-wide) fail with
-    // VK_ERROR_MEMORY_MAP_FAILED, to check that a failed map frees its fresh allocation.
-    static void failNextMapsForTesting(int count);
+    // Maps new host-visible blocks through `mapper` from now on; nullptr restores vkMapMemory.
+    void setMapper(std::shared_ptr<MemoryMapper> mapper);
 
 private:
     struct Block {
@@ -63,6 +70,7 @@ private:
     VkDeviceSize blockSize_ = 0;
     uint64_t used_ = 0;
     uint64_t memoryObjects_ = 0;
+    std::shared_ptr<MemoryMapper> mapper_; // null: vkMapMemory
     mutable std::mutex mutex_;
 };
 

@@ -7,11 +7,30 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
 namespace tenfold::vk {
 namespace {
+
+// The header every pipeline cache starts with (Vulkan spec, VkPipelineCacheHeaderVersionOne): a
+// file from another driver, device or format version is dropped here rather than handed to a
+// driver that might misread it.
+bool headerMatches(const std::vector<char>& data, const VkPhysicalDeviceProperties& props)
+{
+    struct Header {
+        uint32_t headerSize, headerVersion, vendorID, deviceID;
+        uint8_t uuid[VK_UUID_SIZE];
+    } h;
+    static_assert(sizeof(Header) == 16 + VK_UUID_SIZE);
+    if (data.size() < sizeof(Header))
+        return false;
+    std::memcpy(&h, data.data(), sizeof(Header));
+    return h.headerSize >= sizeof(Header) && h.headerSize <= data.size() &&
+           h.headerVersion == VK_PIPELINE_CACHE_HEADER_VERSION_ONE && h.vendorID == props.vendorID &&
+           h.deviceID == props.deviceID && std::memcmp(h.uuid, props.pipelineCacheUUID, VK_UUID_SIZE) == 0;
+}
 
 std::filesystem::path cacheDir()
 {
@@ -54,11 +73,15 @@ PipelineCache::PipelineCache(Device& device) : device_(device)
         std::ifstream in(file_, std::ios::binary);
         if (in)
             initial.assign(std::istreambuf_iterator<char>(in), {});
+        if (!headerMatches(initial, props))
+            initial.clear();
     }
     VkPipelineCacheCreateInfo pci{VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
     pci.initialDataSize = initial.size();
     pci.pInitialData = initial.empty() ? nullptr : initial.data();
-    if (vkCreatePipelineCache(device.handle(), &pci, nullptr, &cache_) != VK_SUCCESS) {
+    if (vkCreatePipelineCache(device.handle(), &pci, nullptr, &cache_) == VK_SUCCESS) {
+        loaded_ = initial.size();
+    } else {
         pci.initialDataSize = 0; // a corrupt file: start empty
         pci.pInitialData = nullptr;
         check(vkCreatePipelineCache(device.handle(), &pci, nullptr, &cache_), "vkCreatePipelineCache");
@@ -77,6 +100,14 @@ PipelineCache::~PipelineCache()
     vkDestroyPipelineCache(device_.handle(), cache_, nullptr);
     vkDestroyPipelineLayout(device_.handle(), layout_, nullptr);
     vkDestroyDescriptorSetLayout(device_.handle(), setLayout_, nullptr);
+}
+
+size_t PipelineCache::dataSize() const
+{
+    size_t n = 0;
+    if (!cache_ || vkGetPipelineCacheData(device_.handle(), cache_, &n, nullptr) != VK_SUCCESS)
+        return 0;
+    return n;
 }
 
 void PipelineCache::save() const

@@ -29,6 +29,12 @@ public:
     VkPipelineLayout layout() const { return layout_; }
     VkDescriptorSetLayout setLayout() const { return setLayout_; }
     void save() const;
+    // Bytes the driver's cache holds now (what save() would write). Some drivers (lavapipe) keep
+    // no pipelines in it, only the header.
+    size_t dataSize() const;
+    // Bytes of the cache file handed to the driver at construction: 0 when there was no file or
+    // its header was not this device's (another driver, device or version).
+    size_t loadedBytes() const { return loaded_; }
     const std::filesystem::path& cacheFile() const { return file_; }
 
 private:
@@ -38,6 +44,7 @@ private:
     VkPipelineCache cache_ = VK_NULL_HANDLE;
     std::map<std::string, VkPipeline> pipelines_;
     std::filesystem::path file_;
+    size_t loaded_ = 0;
     std::mutex mutex_;
 };
 

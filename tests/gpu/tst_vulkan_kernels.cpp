@@ -12,8 +12,11 @@
 
 #include <QtTest>
 
+#include <fstream>
+
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include <QTemporaryDir>
@@ -584,19 +587,64 @@ private slots:
         }
     }
 
-    // The driver's pipeline cache is written to $XDG_CACHE_HOME/tenfold and read back.
+    // The driver's pipeline cache is written to $XDG_CACHE_HOME/tenfold and read back: the file
+    // starts with the Vulkan spec's cache header for this very device, a device opened later hands
+    // the whole file to the driver, and a corrupt file is dropped (the device still opens). Some
+    // drivers (lavapipe) keep only the header in the cache; real GPUs add the compiled pipelines.
     void pipelineCachePersists()
     {
+        QTemporaryDir home;
+        QVERIFY(home.isValid());
+        const QByteArray previous = qgetenv("XDG_CACHE_HOME");
+        qputenv("XDG_CACHE_HOME", home.path().toUtf8());
+        const auto restore = qScopeGuard([&] { qputenv("XDG_CACHE_HOME", previous); });
+
         std::filesystem::path file;
+        size_t emptySize = 0, savedSize = 0;
+        VkPhysicalDeviceProperties props{};
         {
             vk::Device d(device_->info().index);
-            d.pipelines().get("swiglu", {64});
+            props = d.properties();
             file = d.pipelines().cacheFile();
+            QVERIFY(!std::filesystem::exists(file));
+            QCOMPARE(d.pipelines().loadedBytes(), size_t(0));
+            emptySize = d.pipelines().dataSize();
+            d.pipelines().get("swiglu", {64});
+            d.pipelines().get("add", {64});
+            savedSize = d.pipelines().dataSize();
         }
-        QVERIFY(QString::fromStdString(file.string()).startsWith(cacheHome_.path() + "/tenfold/"));
+        qInfo("pipeline cache: %zu bytes empty, %zu with two pipelines", emptySize, savedSize);
+        QVERIFY(QString::fromStdString(file.string()).startsWith(home.path() + "/tenfold/"));
         QVERIFY(std::filesystem::exists(file));
-        vk::Device d2(device_->info().index); // loads the file
-        QVERIFY(d2.pipelines().get("swiglu", {64}) != VK_NULL_HANDLE);
+        QCOMPARE(uint64_t(std::filesystem::file_size(file)), uint64_t(savedSize));
+        {
+            // VkPipelineCacheHeaderVersionOne: size, version, vendor, device, cache UUID.
+            std::ifstream in(file, std::ios::binary);
+            uint32_t head[4] = {};
+            uint8_t uuid[VK_UUID_SIZE] = {};
+            in.read(reinterpret_cast<char*>(head), sizeof head);
+            in.read(reinterpret_cast<char*>(uuid), sizeof uuid);
+            QVERIFY(in.good());
+            QCOMPARE(head[1], uint32_t(VK_PIPELINE_CACHE_HEADER_VERSION_ONE));
+            QCOMPARE(head[2], props.vendorID);
+            QCOMPARE(head[3], props.deviceID);
+            QVERIFY(std::memcmp(uuid, props.pipelineCacheUUID, VK_UUID_SIZE) == 0);
+        }
+        {
+            vk::Device d2(device_->info().index); // loads the file
+            QCOMPARE(d2.pipelines().loadedBytes(), savedSize);
+            QCOMPARE(d2.pipelines().dataSize(), savedSize);
+            QVERIFY(d2.pipelines().get("swiglu", {64}) != VK_NULL_HANDLE);
+        }
+        // A corrupt file: dropped, and the device still opens and builds pipelines.
+        {
+            std::ofstream corrupt(file, std::ios::binary | std::ios::trunc);
+            corrupt << "not a pipeline cache, but long enough to hold a header's worth of bytes";
+        }
+        vk::Device d3(device_->info().index);
+        QCOMPARE(d3.pipelines().loadedBytes(), size_t(0));
+        QCOMPARE(d3.pipelines().dataSize(), emptySize);
+        QVERIFY(d3.pipelines().get("swiglu", {64}) != VK_NULL_HANDLE);
     }
 
     void cleanupTestCase()

@@ -33,6 +33,21 @@ uint32_t hostVisibleHeap(vk::Device& d)
     return 0;
 }
 
+// Fails the next `remaining` maps, then maps through the driver.
+class FailingMapper final : public vk::MemoryMapper {
+public:
+    explicit FailingMapper(int failures) : remaining(failures) {}
+    VkResult map(VkDevice device, VkDeviceMemory memory, void** host) override
+    {
+        if (remaining > 0) {
+            --remaining;
+            return VK_ERROR_MEMORY_MAP_FAILED;
+        }
+        return vkMapMemory(device, memory, 0, VK_WHOLE_SIZE, 0, host);
+    }
+    int remaining;
+};
+
 } // namespace
 
 class TestVulkanRobustness : public QObject {
@@ -52,17 +67,19 @@ private slots:
         // Large enough to get dedicated VkDeviceMemory each time; 16 failures leak 1 GiB unfixed.
         const VkDeviceSize bytes = 64ull << 20;
         const int attempts = 16;
-        vk::MemoryAllocator::failNextMapsForTesting(attempts);
+        auto mapper = std::make_shared<FailingMapper>(attempts);
+        device->allocator().setMapper(mapper);
         for (int i = 0; i < attempts; ++i) {
             try {
                 vk::Buffer b(*device, bytes, vk::Buffer::Kind::Host);
-                vk::MemoryAllocator::failNextMapsForTesting(0);
+                device->allocator().setMapper(nullptr);
                 QFAIL("allocation succeeded although vkMapMemory was made to fail");
             } catch (const DeviceError& e) {
                 QVERIFY2(std::string(e.what()).find("vkMapMemory") != std::string::npos, e.what());
             }
         }
-        vk::MemoryAllocator::failNextMapsForTesting(0);
+        QCOMPARE(mapper->remaining, 0); // every attempt went through the installed mapper
+        device->allocator().setMapper(nullptr);
         QCOMPARE(device->allocator().bytesReserved(), reservedBefore);
         // Every VkDeviceMemory obtained for a failed map was given back to the driver.
         QCOMPARE(device->allocator().deviceMemoryObjects(), objectsBefore);
