@@ -4,6 +4,8 @@
 #include "store/schema.h"
 #include "store/store_impl.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <cctype>
 #include <system_error>
@@ -187,6 +189,23 @@ int64_t Store::setMaxPageCount(int64_t pages)
     sqlite::Statement s(*impl_->db, ("PRAGMA max_page_count = " + std::to_string(pages)).c_str());
     s.step();
     return s.columnInt(0);
+}
+
+void Store::setStatementObserver(std::function<void(std::string_view sql)> observer)
+{
+    std::lock_guard lock(impl_->mutex);
+    impl_->statementObserver = std::move(observer);
+    if (!impl_->statementObserver) {
+        sqlite3_trace_v2(impl_->db->handle(), 0, nullptr, nullptr);
+        return;
+    }
+    sqlite3_trace_v2(impl_->db->handle(), SQLITE_TRACE_STMT, [](unsigned, void* context, void*, void* x) -> int {
+        auto* impl = static_cast<Store::Impl*>(context);
+        // x is the unexpanded SQL text; trigger sub-statements arrive as "-- ..." comments.
+        if (impl->statementObserver)
+            impl->statementObserver(static_cast<const char*>(x) ? static_cast<const char*>(x) : "");
+        return 0;
+    }, impl_.get());
 }
 
 bool Store::hasFullTextSearch() const { return impl_->fullText; }

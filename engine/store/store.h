@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -211,6 +212,11 @@ public:
     // writes past it fail exactly like a full disk. For tests of disk-full handling and for users
     // who want a hard size limit. Returns the cap in effect (never below the current size).
     int64_t setMaxPageCount(int64_t pages);
+
+    // Calls `observer` with the SQL text of every statement as it starts, on the thread that runs
+    // it (SQLite's statement trace); empty to stop. For diagnostics, and for tests that check
+    // which thread touches the database.
+    void setStatementObserver(std::function<void(std::string_view sql)> observer);
 
 private:
     struct Impl;

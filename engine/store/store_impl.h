@@ -4,6 +4,7 @@
 #include "store/store.h"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,7 @@ struct Store::Impl {
     bool fullText = false;
     int recovered = 0;
     mutable std::recursive_mutex mutex;
+    std::function<void(std::string_view)> statementObserver;
 
     // Streaming text not yet committed, per message id.
     struct PendingText {

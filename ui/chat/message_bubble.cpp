@@ -1,5 +1,6 @@
 #include "chat/message_bubble.h"
 
+#include "chat/cached_label.h"
 #include "chat/markdown_render.h"
 #include "core/icons.h"
 
@@ -47,7 +48,7 @@ MessageBubble::MessageBubble(const StoredMessage& message, const QString& author
     header->addStretch(1);
     layout->addLayout(header);
 
-    content_ = new QLabel(this);
+    content_ = new CachedLabel(this);
     content_->setTextFormat(Qt::RichText);
     content_->setWordWrap(true);
     content_->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
@@ -136,9 +137,9 @@ void MessageBubble::render()
     renderTimer_->stop();
     ++renderCount_;
     if (text_.isEmpty() && state_ == MessageState::Streaming)
-        content_->setText(QStringLiteral("…"));
+        content_->setCachedText(QStringLiteral("…"));
     else
-        content_->setText(markdownToHtml(text_, palette()));
+        content_->setCachedText(markdownToHtml(text_, palette()));
 }
 
 void MessageBubble::appendText(const QString& chunk)

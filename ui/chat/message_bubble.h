@@ -1,6 +1,7 @@
 #pragma once
 // One message as a card: who wrote it, the text rendered as Markdown, the reply's statistics and
 // its actions (copy, edit and resend, regenerate).
+#include "chat/cached_label.h"
 #include "store/store.h"
 
 #include <QFrame>
@@ -57,7 +58,7 @@ private:
     MessageState state_ = MessageState::Complete;
     QLabel* author_ = nullptr;
     QLabel* stateTag_ = nullptr;
-    QLabel* content_ = nullptr;
+    CachedLabel* content_ = nullptr;
     QLabel* stats_ = nullptr;
     QTimer* renderTimer_ = nullptr;
     QToolButton* copy_ = nullptr;
