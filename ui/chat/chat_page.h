@@ -48,7 +48,7 @@ public:
     // the reply streams.
     bool isReplying() const { return activeRequest_ != 0 || pendingReply_ || storeBusy_; }
     // Cards are built for at most this many newest messages when a conversation opens.
-    static constexpr int kMessagesPerPage = 50;
+    static constexpr int kMessagesPerPage = 30;
 
     Composer* composer() const { return composer_; }
     QPushButton* sendButton() const { return send_; }
