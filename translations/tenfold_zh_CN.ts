@@ -174,10 +174,6 @@ Choose another folder with --data-dir.</source>
         </translation>
     </message>
     <message>
-        <source>the usage record</source>
-        <translation>用量记录</translation>
-    </message>
-    <message>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
@@ -600,6 +596,10 @@ Choose another folder with --data-dir.</source>
         <translation>添加模型文件夹</translation>
     </message>
     <message>
+        <source>Looking for models in %1…</source>
+        <translation>正在 %1 中查找模型…</translation>
+    </message>
+    <message>
         <source>No .gguf files were found in %1.</source>
         <translation>在 %1 中没有找到 .gguf 文件。</translation>
     </message>
@@ -711,6 +711,10 @@ Choose another folder with --data-dir.</source>
         <translation>此版本不支持 Vulkan，模型将在 CPU 上运行。</translation>
     </message>
     <message>
+        <source>Looking for Vulkan devices…</source>
+        <translation>正在查找 Vulkan 设备…</translation>
+    </message>
+    <message>
         <source>No Vulkan device found; models run on the CPU.</source>
         <translation>未找到 Vulkan 设备，模型将在 CPU 上运行。</translation>
     </message>
@@ -749,6 +753,15 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>No GPU found, only the software Vulkan driver %1. Automatic uses the CPU, which is faster; choose Vulkan GPU to run on the software driver anyway.</source>
         <translation>未找到 GPU，只有软件 Vulkan 驱动 %1。“自动”会使用更快的 CPU；如仍要在软件驱动上运行，请选择“Vulkan GPU”。</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::TranscriptView</name>
+    <message numerus="yes">
+        <source>Show %n earlier message(s)</source>
+        <translation>
+            <numerusform>显示更早的 %n 条消息</numerusform>
+        </translation>
     </message>
 </context>
 </TS>

@@ -2,7 +2,9 @@
 // the embedded .qm translates the interface.
 #include "core/application.h"
 
+#include <QCoreApplication>
 #include <QFile>
+#include <QProcess>
 #include <QTranslator>
 #include <QXmlStreamReader>
 #include <QtTest>
@@ -51,6 +53,50 @@ private slots:
         // Plural forms resolve.
         QVERIFY(!translator.translate("tenfold::ui::ModelsPage", "Added %n model(s) to the library.", nullptr, 3)
                      .isEmpty());
+    }
+
+    void chineseLoadsQtsOwnTranslations()
+    {
+        // What a zh_CN start installs: Qt's strings (message-box buttons, file dialogs, context
+        // menus, command-line help) are Chinese too, not only Tenfold's.
+        auto translators = tenfold::ui::installTranslators(*qApp, QStringLiteral("zh_CN"));
+        QCOMPARE(int(translators.size()), 2);
+        QCOMPARE(QCoreApplication::translate("QPlatformTheme", "OK"), QStringLiteral("确定"));
+        QCOMPARE(QCoreApplication::translate("QFileDialog", "Back"), QStringLiteral("后退"));
+        QCOMPARE(QCoreApplication::translate("QCommandLineParser", "Displays help on commandline options."),
+                 QStringLiteral("在命令行选项上显示帮助。"));
+        QCOMPARE(QCoreApplication::translate("tenfold::ui::ChatPage", "Send"), QStringLiteral("发送"));
+        // The start-up error box.
+        const QString message = tenfold::ui::startupErrorMessage(QStringLiteral("/x"), QStringLiteral("disk full"));
+        QVERIFY2(message.startsWith(QStringLiteral("Tenfold 无法打开数据文件夹 /x")), qPrintable(message));
+        QVERIFY(message.contains(QStringLiteral("disk full")));
+        translators.clear();
+        QCOMPARE(QCoreApplication::translate("QPlatformTheme", "OK"), QStringLiteral("OK"));
+        QVERIFY(tenfold::ui::installTranslators(*qApp, QStringLiteral("en")).empty());
+    }
+
+    void helpFollowsTheSystemLanguage()
+    {
+        auto help = [](const QString& lang) {
+            QProcess p;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(QStringLiteral("LANG"), lang);
+            env.insert(QStringLiteral("LC_ALL"), lang);
+            env.remove(QStringLiteral("LANGUAGE"));
+            env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+            p.setProcessEnvironment(env);
+            p.start(QString::fromUtf8(TENFOLD_APP_BINARY), {QStringLiteral("--help")});
+            if (!p.waitForFinished(30000))
+                return QStringLiteral("<timed out>");
+            return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+        };
+        const QString chinese = help(QStringLiteral("zh_CN.UTF-8"));
+        QVERIFY2(chinese.contains(QStringLiteral("用法")), qPrintable(chinese));                   // Qt's "Usage:"
+        QVERIFY2(chinese.contains(QStringLiteral("在本机运行语言模型。")), qPrintable(chinese));   // Tenfold's
+        QVERIFY2(chinese.contains(QStringLiteral("在命令行选项上显示帮助")), qPrintable(chinese));
+        const QString english = help(QStringLiteral("C"));
+        QVERIFY2(english.contains(QStringLiteral("Usage:")) && english.contains(QStringLiteral("Run language models locally.")),
+                 qPrintable(english));
     }
 };
 

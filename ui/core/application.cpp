@@ -63,17 +63,33 @@ bool parseCommandLine(const QStringList& arguments, LaunchOptions* options, QStr
     return true;
 }
 
-std::unique_ptr<QTranslator> installTranslator(QApplication& app, const QString& language)
+std::vector<std::unique_ptr<QTranslator>> installTranslators(QCoreApplication& app, const QString& language)
 {
+    std::vector<std::unique_ptr<QTranslator>> out;
     const QLocale locale = language.isEmpty() ? QLocale::system() : QLocale(language);
     if (locale.language() != QLocale::Chinese)
-        return nullptr;
-    auto translator = std::make_unique<QTranslator>();
-    if (!translator->load(QStringLiteral(":/i18n/tenfold_zh_CN.qm")))
-        return nullptr;
-    app.installTranslator(translator.get());
-    QLocale::setDefault(QLocale(QLocale::Chinese, QLocale::China));
-    return translator;
+        return out;
+    auto ours = std::make_unique<QTranslator>();
+    if (!ours->load(QStringLiteral(":/i18n/tenfold_zh_CN.qm")))
+        return out;
+    const QLocale chinese(QLocale::Chinese, QLocale::China);
+    auto qt = std::make_unique<QTranslator>();
+    if (qt->load(chinese, QStringLiteral("qtbase"), QStringLiteral("_"),
+                 QLibraryInfo::path(QLibraryInfo::TranslationsPath))) {
+        app.installTranslator(qt.get());
+        out.push_back(std::move(qt));
+    }
+    app.installTranslator(ours.get());
+    out.push_back(std::move(ours));
+    QLocale::setDefault(chinese);
+    return out;
+}
+
+QString startupErrorMessage(const QString& dataDir, const QString& reason)
+{
+    return QCoreApplication::translate("main", "Tenfold cannot open its data folder %1.\n\n%2\n\n"
+                                               "Choose another folder with --data-dir.")
+        .arg(dataDir, reason);
 }
 
 Application::Application(QApplication& app, const LaunchOptions& options)
@@ -84,7 +100,7 @@ Application::Application(QApplication& app, const LaunchOptions& options)
     context_->storeWorker().post([](Store& store) { store.purgeDeletedConversations(); },
                                  QCoreApplication::translate("tenfold::ui::Application",
                                                              "the clean-up of deleted conversations"));
-    translator_ = installTranslator(app, context_->settings().language());
+    translators_ = installTranslators(app, context_->settings().language());
     initTheme(app);
     applyTheme(app, context_->settings().theme());
     window_ = std::make_unique<MainWindow>(*context_, PageRegistry::standard());
@@ -106,7 +122,7 @@ Application::~Application()
 {
     window_.reset();
     context_.reset();
-    translator_.reset();
+    translators_.clear();
 }
 
 } // namespace tenfold::ui

@@ -5,12 +5,14 @@
 #include <QStringList>
 
 #include <memory>
+#include <vector>
 
 namespace tenfold {
 class BackendRegistry;
 }
 
 class QApplication;
+class QCoreApplication;
 class QTranslator;
 
 namespace tenfold::ui {
@@ -29,9 +31,15 @@ struct LaunchOptions {
 bool parseCommandLine(const QStringList& arguments, LaunchOptions* options, QString* error);
 QString defaultDataDir();
 
-// Installs the translator for `language` ("" = system locale, "en", "zh_CN") from the embedded
-// .qm files. Returns the translator (owned by the caller), or null for English.
-std::unique_ptr<QTranslator> installTranslator(QApplication& app, const QString& language);
+// Installs the translations for `language` ("" = system locale, "en", "zh_CN"): Tenfold's own
+// (embedded .qm) and Qt's (qtbase_*.qm from Qt's translations folder: file dialogs, context
+// menus, message-box buttons, command-line help). Returns them, owned by the caller (destroying
+// one uninstalls it); empty for English. Qt's file missing (qt6-translations-l10n not installed)
+// leaves Qt's own strings in English and nothing else.
+std::vector<std::unique_ptr<QTranslator>> installTranslators(QCoreApplication& app, const QString& language);
+
+// The start-up error box's text when the data folder cannot be opened.
+QString startupErrorMessage(const QString& dataDir, const QString& reason);
 
 // Everything a running window needs. Constructing it opens the store (throws IoError).
 class Application {
@@ -43,7 +51,7 @@ public:
 
 private:
     std::unique_ptr<AppContext> context_;
-    std::unique_ptr<QTranslator> translator_;
+    std::vector<std::unique_ptr<QTranslator>> translators_;
     std::unique_ptr<MainWindow> window_;
 };
 
