@@ -143,6 +143,11 @@ void Matmul::runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const 
             const TypeKernels& k = kernels(w.type);
             const uint8_t* a = static_cast<const uint8_t*>(act[jobType[size_t(ru.job)]]);
             const size_t aStride = actStride[jobType[size_t(ru.job)]];
+            if (T == 1 && k.vecDotRows) {
+                // Decode: the rows kernel prepares the activation once for the unit's rows.
+                k.vecDotRows(K, w.row(ru.row0), w.rowBytes, int(ru.row1 - ru.row0), a, job.y + ru.row0);
+                continue;
+            }
             for (int64_t r = ru.row0; r < ru.row1; r += kTileRows) {
                 const int nr = int(std::min<int64_t>(kTileRows, ru.row1 - r));
                 for (int t = 0; t < T; t += kTileRows) {

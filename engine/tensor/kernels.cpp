@@ -49,23 +49,63 @@ void buildReferenceTable(KernelTable& t)
 #undef TENFOLD_SLOT
 }
 
+// Reference decode mat-vec: one vecDot per row.
+template <float (*Dot)(int64_t, const void*, const void*)>
+void loopRows(int64_t n, const void* w, size_t wStride, int nRows, const void* a, float* out)
+{
+    for (int r = 0; r < nRows; ++r)
+        out[r] = Dot(n, static_cast<const char*>(w) + size_t(r) * wStride, a);
+}
+
+void addReferenceRows(KernelTable& t)
+{
+#define TENFOLD_ROWS(T) t[int(GGMLType::T)].vecDotRows = loopRows<ref::dot##T>;
+    TENFOLD_ROWS(F32) TENFOLD_ROWS(F16) TENFOLD_ROWS(BF16) TENFOLD_ROWS(Q4_0) TENFOLD_ROWS(Q4_1)
+    TENFOLD_ROWS(Q5_0) TENFOLD_ROWS(Q5_1) TENFOLD_ROWS(Q8_0) TENFOLD_ROWS(Q8_1) TENFOLD_ROWS(Q2_K)
+    TENFOLD_ROWS(Q3_K) TENFOLD_ROWS(Q4_K) TENFOLD_ROWS(Q5_K) TENFOLD_ROWS(Q6_K) TENFOLD_ROWS(Q8_K)
+#undef TENFOLD_ROWS
+}
+
+CpuLevel pinnedLevel(CpuLevel detected)
+{
+    const char* forced = std::getenv("TENFOLD_CPU_KERNELS");
+    if (!forced || !*forced)
+        return detected;
+    for (int l = 0; l < kCpuLevels; ++l)
+        if (std::string(forced) == cpuLevelKey(CpuLevel(l)))
+            return CpuLevel(std::min(l, int(detected))); // never above what the CPU has
+    return detected; // an unknown name changes nothing (tenfold-cli bench prints the level used)
+}
+
 struct Tables {
-    KernelTable reference;
-    KernelTable best;
-    const char* level = "scalar";
+    KernelTable levels[kCpuLevels];
+    CpuLevel detected = CpuLevel::Scalar;
+    CpuLevel inUse = CpuLevel::Scalar;
 
     Tables()
     {
-        buildReferenceTable(reference);
-        std::copy(std::begin(reference), std::end(reference), std::begin(best));
-        const char* forced = std::getenv("TENFOLD_CPU_KERNELS");
-        const bool forceScalar = forced && std::string(forced) == "scalar";
-        if (cpuHasAvx2FmaF16c() && !forceScalar) {
-            installAvx2Kernels(best);
-            installAvx2TileKernels(best);
-            installAvx2Dequantizers(best);
-            level = "AVX2+FMA+F16C";
+        detected = cpuLevelDetected();
+        KernelTable& scalar = levels[int(CpuLevel::Scalar)];
+        buildReferenceTable(scalar);
+        addReferenceRows(scalar);
+        if (detected >= CpuLevel::Avx2) {
+            KernelTable& avx2 = levels[int(CpuLevel::Avx2)];
+            std::copy(std::begin(scalar), std::end(scalar), std::begin(avx2));
+            // The reference rows loop would call the scalar dots; callers loop over the SIMD
+            // vecDot instead until a level brings its own rows kernel.
+            for (TypeKernels& k : avx2)
+                k.vecDotRows = nullptr;
+            installAvx2Kernels(avx2);
+            installAvx2TileKernels(avx2);
+            installAvx2Dequantizers(avx2);
         }
+        if (detected >= CpuLevel::Avx512Vnni) {
+            KernelTable& avx512 = levels[int(CpuLevel::Avx512Vnni)];
+            std::copy(std::begin(levels[int(CpuLevel::Avx2)]), std::end(levels[int(CpuLevel::Avx2)]),
+                      std::begin(avx512));
+            installAvx512VnniKernels(avx512);
+        }
+        inUse = pinnedLevel(detected);
     }
 };
 
@@ -96,9 +136,51 @@ bool cpuHasAvx2FmaF16c()
     return has;
 }
 
-const TypeKernels& kernels(GGMLType t) { return lookup(tables().best, t); }
-const TypeKernels& referenceKernels(GGMLType t) { return lookup(tables().reference, t); }
-const char* cpuKernelLevel() { return tables().level; }
+CpuLevel cpuLevelDetected()
+{
+    // libgcc's __builtin_cpu_supports reports an AVX-512 feature only when the OS saves the
+    // AVX-512 register state (XGETBV), so a kernel that CPUID allows but the OS does not is never
+    // chosen.
+    static const CpuLevel level = [] {
+        if (!cpuHasAvx2FmaF16c())
+            return CpuLevel::Scalar;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+            __builtin_cpu_supports("avx512vnni"))
+            return CpuLevel::Avx512Vnni;
+        return CpuLevel::Avx2;
+    }();
+    return level;
+}
+
+const char* cpuLevelName(CpuLevel level)
+{
+    switch (level) {
+    case CpuLevel::Avx2: return "AVX2+FMA+F16C";
+    case CpuLevel::Avx512Vnni: return "AVX-512+VNNI";
+    default: return "scalar";
+    }
+}
+
+const char* cpuLevelKey(CpuLevel level)
+{
+    switch (level) {
+    case CpuLevel::Avx2: return "avx2";
+    case CpuLevel::Avx512Vnni: return "avx512";
+    default: return "scalar";
+    }
+}
+
+const TypeKernels& kernels(GGMLType t) { return lookup(tables().levels[int(tables().inUse)], t); }
+const TypeKernels& referenceKernels(GGMLType t) { return lookup(tables().levels[int(CpuLevel::Scalar)], t); }
+const TypeKernels& kernelsAt(CpuLevel level, GGMLType t)
+{
+    if (int(level) < 0 || level > tables().detected)
+        throw UnsupportedError(std::string("this CPU lacks the ") + cpuLevelName(level) + " kernels");
+    return lookup(tables().levels[int(level)], t);
+}
+CpuLevel cpuKernelLevelInUse() { return tables().inUse; }
+const char* cpuKernelLevel() { return cpuLevelName(tables().inUse); }
 
 void convertRow(GGMLType from, const void* src, GGMLType to, void* dst, int64_t n)
 {

@@ -2,11 +2,12 @@
 // Per-type row kernels: dequantize, reference round-to-nearest quantize, and the dot product of a
 // weight row with an activation row stored in that weight type's activation type.
 //
-// Two tables exist. referenceKernels() holds plain scalar loops (the test oracle and the fallback);
-// kernels() holds the fastest variant for the CPU we run on, picked once at run time (AVX2/FMA
-// when present). Both give the same results within a per-type tolerance; tests check that.
-// Quantizers and dequantizers of the two tables agree bit for bit; dots and tiles within float
-// summation error. TENFOLD_CPU_KERNELS=scalar in the environment makes kernels() the reference.
+// One table per CPU level (cpu_features.h). referenceKernels() holds plain scalar loops (the test
+// oracle and the fallback); kernels() holds the table of the highest level the CPU supports,
+// picked once at run time (scalar, AVX2+FMA+F16C, AVX-512+VNNI). All give the same results within
+// a per-type tolerance; tests check every level the machine has. Quantizers and dequantizers
+// agree bit for bit; dots and tiles within float summation error. TENFOLD_CPU_KERNELS=scalar|
+// avx2|avx512 pins a level (never one above what the CPU has), to test and benchmark each.
 //
 // Related: tensor/half.h (fp16/bf16 scalar conversions), tensor/convert.h (convertRow between any
 // two types), tensor/quant_blocks.h (the block structs, for code that reads blocks directly).
@@ -35,12 +36,23 @@ struct TypeKernels {
     // CPUs, and for every type in referenceKernels() (there one vecDot per pair: the definition).
     void (*vecDotTile)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
                        size_t aStride, int nCols, float* out, size_t outStride) = nullptr;
+    // Decode's mat-vec: out[r] = dot(w row r, a) for r < nRows, rows wStride bytes apart, with the
+    // activation's per-block work done once for all rows. May be null; callers then loop over
+    // vecDot. Set in referenceKernels() (a loop of vecDot: the definition) and, on AVX-512 VNNI
+    // CPUs, for Q4_0 and Q8_0.
+    void (*vecDotRows)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
+                       float* out) = nullptr;
 };
+
+enum class CpuLevel;
 
 const TypeKernels& kernels(GGMLType t);          // best available on this CPU
 const TypeKernels& referenceKernels(GGMLType t); // scalar reference
+// The table of one level; throws UnsupportedError for a level this CPU lacks (tests walk levels).
+const TypeKernels& kernelsAt(CpuLevel level, GGMLType t);
 
-// Names the SIMD level kernels() uses: "AVX2+FMA+F16C" or "scalar".
+// The level kernels() uses, and its name: "AVX-512+VNNI", "AVX2+FMA+F16C" or "scalar".
+CpuLevel cpuKernelLevelInUse();
 const char* cpuKernelLevel();
 
 } // namespace tenfold

@@ -61,5 +61,8 @@ using KernelTable = TypeKernels[kKernelSlots];
 void installAvx2Kernels(KernelTable& table);
 void installAvx2TileKernels(KernelTable& table);
 void installAvx2Dequantizers(KernelTable& table);
+// kernels_avx512.cpp, on top of a copy of the AVX2 table; only after cpuLevelDetected() says
+// Avx512Vnni.
+void installAvx512VnniKernels(KernelTable& table);
 
 } // namespace tenfold

@@ -4,6 +4,7 @@
 // of |w_i * a_i| (float summation order differs; a layout or scale mistake is off by far more).
 #include "core/error.h"
 #include "tensor/convert.h"
+#include "tensor/cpu_features.h"
 #include "tensor/kernels.h"
 #include "test_random.h"
 
@@ -92,6 +93,15 @@ double dotTolerance(GGMLType t)
     }
 }
 
+// Every kernel level this CPU has, scalar first: each is tested, not only the one in use.
+std::vector<CpuLevel> levelsHere()
+{
+    std::vector<CpuLevel> out;
+    for (int l = 0; l <= int(cpuLevelDetected()); ++l)
+        out.push_back(CpuLevel(l));
+    return out;
+}
+
 } // namespace
 
 class KernelsTest : public QObject {
@@ -114,7 +124,7 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(UnsupportedError, referenceKernels(GGMLType(4)));
         QVERIFY_THROWS_EXCEPTION(UnsupportedError, kernels(GGMLType(99)));
         const QByteArray level = cpuKernelLevel();
-        QVERIFY(level == "scalar" || level == "AVX2+FMA+F16C");
+        QVERIFY(level == "scalar" || level == "AVX2+FMA+F16C" || level == "AVX-512+VNNI");
         if (level != "scalar") // the hot types must really be accelerated
             for (GGMLType t : {GGMLType::F16, GGMLType::Q8_0, GGMLType::Q4_0, GGMLType::Q4_K, GGMLType::Q6_K}) {
                 QVERIFY(kernels(t).vecDot != referenceKernels(t).vecDot);
@@ -122,20 +132,34 @@ private slots:
             }
     }
 
+    // A level the CPU lacks is never handed out; without TENFOLD_CPU_KERNELS the best one is used.
+    void dispatchNeverExceedsTheCpu()
+    {
+        qInfo("detected %s, in use %s", cpuLevelName(cpuLevelDetected()), cpuKernelLevel());
+        QVERIFY(cpuKernelLevelInUse() <= cpuLevelDetected());
+        if (qEnvironmentVariableIsEmpty("TENFOLD_CPU_KERNELS"))
+            QCOMPARE(int(cpuKernelLevelInUse()), int(cpuLevelDetected()));
+        for (int l = int(cpuLevelDetected()) + 1; l < kCpuLevels; ++l)
+            QVERIFY_THROWS_EXCEPTION(UnsupportedError, kernelsAt(CpuLevel(l), GGMLType::Q4_0));
+        QCOMPARE(cpuLevelDetected() >= CpuLevel::Avx2, cpuHasAvx2FmaF16c());
+    }
+
     void quantizeAndDequantizeMatchReferenceBitForBit()
     {
+        for (CpuLevel level : levelsHere())
         for (GGMLType t : kWeightTypes)
             for (int64_t n : lengthsFor(t)) {
+                const TypeKernels& fast = kernelsAt(level, t);
                 const auto x = testRow(n, uint32_t(n) + uint32_t(t));
                 std::vector<uint8_t> qr(rowBytes(t, n)), qf(rowBytes(t, n));
                 referenceKernels(t).quantizeRow(x.data(), qr.data(), n);
-                kernels(t).quantizeRow(x.data(), qf.data(), n);
-                QVERIFY2(qr == qf, qPrintable(QStringLiteral("%1 quantize n=%2").arg(typeName(t)).arg(n)));
+                fast.quantizeRow(x.data(), qf.data(), n);
+                QVERIFY2(qr == qf, qPrintable(QStringLiteral("%1 %2 quantize n=%3").arg(cpuLevelName(level), typeName(t)).arg(n)));
                 std::vector<float> dr(static_cast<size_t>(n)), df(static_cast<size_t>(n));
                 referenceKernels(t).dequantizeRow(qr.data(), dr.data(), n);
-                kernels(t).dequantizeRow(qr.data(), df.data(), n);
+                fast.dequantizeRow(qr.data(), df.data(), n);
                 QVERIFY2(std::memcmp(dr.data(), df.data(), size_t(n) * 4) == 0,
-                         qPrintable(QStringLiteral("%1 dequantize n=%2").arg(typeName(t)).arg(n)));
+                         qPrintable(QStringLiteral("%1 %2 dequantize n=%3").arg(cpuLevelName(level), typeName(t)).arg(n)));
             }
     }
 
@@ -158,28 +182,78 @@ private slots:
 
     void vecDotMatchesReferenceAndExact()
     {
+        for (CpuLevel level : levelsHere())
         for (GGMLType t : kWeightTypes) {
             double worst = 0;
             for (int64_t n : lengthsFor(t)) {
                 const Pair p = makePair(t, n, uint32_t(7 * n) + uint32_t(t));
                 const double ref = referenceKernels(t).vecDot(n, p.w.data(), p.a.data());
-                const double fast = kernels(t).vecDot(n, p.w.data(), p.a.data());
+                const double fast = kernelsAt(level, t).vecDot(n, p.w.data(), p.a.data());
                 const double tol = dotTolerance(t) * p.magnitude + 1e-30;
                 worst = std::max({worst, std::fabs(ref - p.exact) / p.magnitude, std::fabs(fast - p.exact) / p.magnitude});
-                const QString what = QStringLiteral("%1 n=%2 ref=%3 fast=%4 exact=%5")
-                                         .arg(typeName(t)).arg(n).arg(ref, 0, 'g', 9).arg(fast, 0, 'g', 9).arg(p.exact, 0, 'g', 9);
+                const QString what = QStringLiteral("%1 %6 n=%2 ref=%3 fast=%4 exact=%5")
+                                         .arg(typeName(t)).arg(n).arg(ref, 0, 'g', 9).arg(fast, 0, 'g', 9).arg(p.exact, 0, 'g', 9)
+                                         .arg(cpuLevelName(level));
                 QVERIFY2(std::fabs(ref - p.exact) <= tol, qPrintable("reference vs exact: " + what));
                 QVERIFY2(std::fabs(fast - p.exact) <= tol, qPrintable("fast vs exact: " + what));
             }
-            qInfo("%s: worst dot error %.2e of sum |w*a| (allowed %.0e)", typeName(t), worst, dotTolerance(t));
+            qInfo("%s %s: worst dot error %.2e of sum |w*a| (allowed %.0e)", cpuLevelName(level), typeName(t),
+                  worst, dotTolerance(t));
         }
+    }
+
+    // The decode rows kernel against one reference dot per row: odd row counts, odd lengths,
+    // rows with padding between them, and nothing written past nRows.
+    void vecDotRowsMatchesDots()
+    {
+        int tested = 0;
+        for (CpuLevel level : levelsHere())
+            for (GGMLType t : kWeightTypes) {
+                const TypeKernels& k = kernelsAt(level, t);
+                if (!k.vecDotRows)
+                    continue;
+                ++tested;
+                const GGMLType at = k.vecDotType;
+                for (int64_t n : lengthsFor(t)) {
+                    const size_t wStride = rowBytes(t, n) + 34;
+                    const int maxRows = 19;
+                    std::vector<uint8_t> w(size_t(maxRows) * wStride);
+                    for (int r = 0; r < maxRows; ++r) {
+                        const auto q = quantized(t, testRow(n, 300 + uint32_t(r)));
+                        std::memcpy(w.data() + size_t(r) * wStride, q.data(), q.size());
+                    }
+                    const auto a = quantized(at, testRow(n, 77));
+                    for (int rows : {1, 2, 3, 4, 5, 16, 19}) {
+                        std::vector<float> out(size_t(rows) + 1, -12345.f);
+                        k.vecDotRows(n, w.data(), wStride, rows, a.data(), out.data());
+                        QCOMPARE(out[size_t(rows)], -12345.f);
+                        for (int r = 0; r < rows; ++r) {
+                            const uint8_t* wr = w.data() + size_t(r) * wStride;
+                            const double expect = referenceKernels(t).vecDot(n, wr, a.data());
+                            double mag = 0;
+                            const auto wf = dequantized(t, std::vector<uint8_t>(wr, wr + rowBytes(t, n)), n);
+                            const auto af = dequantized(at, a, n);
+                            for (int64_t i = 0; i < n; ++i)
+                                mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
+                            QVERIFY2(std::fabs(out[size_t(r)] - expect) <= dotTolerance(t) * mag,
+                                     qPrintable(QStringLiteral("%1 %2 n=%3 rows=%4 row %5: %6 vs %7")
+                                                    .arg(cpuLevelName(level), typeName(t)).arg(n).arg(rows).arg(r)
+                                                    .arg(out[size_t(r)]).arg(expect)));
+                        }
+                    }
+                }
+            }
+        QVERIFY(tested >= int(std::size(kWeightTypes))); // at least the reference table's loops
+        if (cpuLevelDetected() >= CpuLevel::Avx512Vnni)
+            for (GGMLType t : {GGMLType::Q4_0, GGMLType::Q8_0})
+                QVERIFY(kernelsAt(CpuLevel::Avx512Vnni, t).vecDotRows != referenceKernels(t).vecDotRows);
     }
 
     void vecDotTileMatchesPairwiseDots()
     {
         for (GGMLType t : kWeightTypes) {
-            for (const bool useFast : {true, false}) {
-                const TypeKernels& k = useFast ? kernels(t) : referenceKernels(t);
+            for (CpuLevel level : levelsHere()) {
+                const TypeKernels& k = kernelsAt(level, t);
                 if (!k.vecDotTile)
                     continue;
                 const GGMLType at = k.vecDotType;
