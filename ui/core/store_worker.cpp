@@ -22,6 +22,7 @@ StoreWorker::~StoreWorker()
         } catch (const std::exception&) {
             // Nothing can report it any more; the text lost is the last fraction of a second.
         }
+        store_.reset(); // closes the database on the thread that used it
     }, Qt::BlockingQueuedConnection);
     thread_.quit();
     thread_.wait();
