@@ -6,6 +6,7 @@
 
 #include "model/model.h"
 #include "runtime/cpu_context.h"
+#include "runtime/memory_bandwidth.h"
 #include "runtime/sampling.h"
 
 #include <algorithm>
@@ -24,12 +25,17 @@ CommandSpec benchSpec()
                      "one at a time from an empty cache (each the argmax of the previous logits).\n"
                      "Reports tokens/s as mean +- sample stddev over R repetitions after one\n"
                      "untimed warm-up, the decode memory bandwidth (weight bytes x tg tokens/s),\n"
-                     "and the peak resident memory (VmHWM). Model loading is never timed.",
+                     "and the peak resident memory (VmHWM). Model loading is never timed. With\n"
+                     "--memory, it also measures the machine's read bandwidth with the same threads\n"
+                     "(1 GiB read 5 times) and prints decode GB/s as a share of it. The CPU kernel\n"
+                     "level in use is in the backend line (TENFOLD_CPU_KERNELS=scalar|avx2|avx512\n"
+                     "pins one).",
                      {"MODEL"},
                      {},
                      {{"--prompt-tokens", "-p", "N", "prompt length for ppN; 0 skips it (default 512)"},
                       {"--gen-tokens", "-n", "N", "tokens for tgN; 0 skips it (default 128)"},
                       {"--repetitions", "-r", "R", "timed repetitions (default 3)"},
+                      {"--memory", "", "", "also measure memory read bandwidth (CPU)"},
                       {"--json", "", "", "print one JSON object instead of a table"}}};
     for (auto& o : backendOptions())
         spec.options.push_back(o);
@@ -152,6 +158,11 @@ int runBench(const ParsedArgs& args)
     const uint64_t weightBytes = model->weightBytes();
     const uint64_t fileBytes = std::filesystem::file_size(path);
     const uint64_t rss = peakRssBytes();
+    // The yardstick for decode: the same threads reading a buffer far larger than the caches
+    // (after the peak RSS is taken, which must not count the buffer).
+    BandwidthResult memory;
+    if (args.has("--memory"))
+        memory = measureReadBandwidth(cp.nThreads);
     const std::string backendName = backend->name();
     auto gbPerSecond = [&](const Result& r) {
         return r.test.rfind("tg", 0) == 0 ? double(weightBytes) * r.mean() / 1e9 : 0.0;
@@ -165,14 +176,14 @@ int runBench(const ParsedArgs& args)
         std::printf("{\n  \"model\": \"%s\",\n  \"model_name\": \"%s\",\n  \"backend\": \"%s\",\n"
                     "  \"threads\": %d,\n  \"parameters\": %llu,\n  \"weight_bytes\": %llu,\n"
                     "  \"file_bytes\": %llu,\n  \"repetitions\": %d,\n  \"peak_rss_bytes\": %llu,\n"
-                    "  \"results\": [",
+                    "  \"memory_read_gb_per_s\": %.3f,\n  \"results\": [",
                     jsonEscape(path).c_str(), jsonEscape(model->displayName()).c_str(),
                     jsonEscape(backendName).c_str(),
                     reportedThreads,
                     static_cast<unsigned long long>(model->parameterCount()),
                     static_cast<unsigned long long>(weightBytes),
                     static_cast<unsigned long long>(fileBytes), reps,
-                    static_cast<unsigned long long>(rss));
+                    static_cast<unsigned long long>(rss), memory.gbPerSecond);
         for (size_t i = 0; i < results.size(); ++i) {
             const Result& r = results[i];
             std::printf("%s\n    {\"test\": \"%s\", \"n_tokens\": %d, \"tokens_per_s\": %.3f, "
@@ -190,11 +201,17 @@ int runBench(const ParsedArgs& args)
                 withThousands(model->parameterCount()).c_str(), formatBytes(weightBytes).c_str(),
                 formatBytes(fileBytes).c_str());
     std::printf("backend: %s, %d repetitions after a warm-up\n\n", backendName.c_str(), reps);
-    std::printf("%-8s %22s %14s\n", "test", "tokens/s", "decode GB/s");
+    if (memory.gbPerSecond > 0)
+        std::printf("memory read bandwidth: %.2f GB/s (%d threads, best of %d passes over %s)\n\n",
+                    memory.gbPerSecond, memory.threads, memory.passes, formatBytes(memory.bytes).c_str());
+    std::printf("%-8s %22s %14s%s\n", "test", "tokens/s", "decode GB/s", memory.gbPerSecond > 0 ? "  of memory" : "");
     for (const Result& r : results) {
         char speed[64];
         std::snprintf(speed, sizeof speed, "%.2f +- %.2f", r.mean(), r.stddev());
-        if (gbPerSecond(r) > 0)
+        if (gbPerSecond(r) > 0 && memory.gbPerSecond > 0)
+            std::printf("%-8s %22s %14.2f %10.0f%%\n", r.test.c_str(), speed, gbPerSecond(r),
+                        100.0 * gbPerSecond(r) / memory.gbPerSecond);
+        else if (gbPerSecond(r) > 0)
             std::printf("%-8s %22s %14.2f\n", r.test.c_str(), speed, gbPerSecond(r));
         else
             std::printf("%-8s %22s %14s\n", r.test.c_str(), speed, "-");

@@ -248,6 +248,12 @@ private slots:
             QCOMPARE(t["samples"].toArray().size(), 2);
         }
         QVERIFY(results[1].toObject()["gb_per_s"].toDouble() > 0);
+        QCOMPARE(o["memory_read_gb_per_s"].toDouble(), 0.0); // only measured with --memory
+        const Run mem = cli({"bench", model, "-p", "0", "-n", "4", "-r", "1", "--threads", "2", "--memory"});
+        EXPECT_EXIT(mem, 0);
+        const auto bw = QRegularExpression(R"(memory read bandwidth: ([0-9.]+) GB/s \(2 threads)").match(mem.out);
+        QVERIFY2(bw.hasMatch() && bw.captured(1).toDouble() > 0.1, qPrintable(mem.out));
+        QVERIFY2(mem.out.contains(QRegularExpression(R"(tg4 .* [0-9]+%)")), qPrintable(mem.out));
     }
 
     void chatContinuesAndExitsCleanly()
