@@ -1,5 +1,7 @@
 // Renders every page in English and Chinese and saves PNGs under <build>/screenshots, for a
-// person to review (clipped text, spacing). Also checks that each page actually drew something.
+// person to review. It also checks what a reviewer would look for first: every visible label and
+// button with text shows that text in full (no clipping in either language: its text fits its
+// width) and actually drew it (its area in the screenshot is not one flat colour).
 #include "gui_test_support.h"
 
 #include "chat/chat_page.h"
@@ -13,6 +15,7 @@
 #include "session/model_host.h"
 #include "store/store.h"
 
+#include <QAbstractButton>
 #include <QDir>
 #include <QFileInfo>
 #include <QImage>
@@ -116,8 +119,73 @@ private slots:
         QLocale::setDefault(QLocale::c());
     }
 
+    // The checks above can fail: a label squeezed below its text and a button whose text is
+    // drawn in its background colour are both reported.
+    void checkerFindsClippedAndBlankText()
+    {
+        QWidget window;
+        window.resize(400, 120);
+        auto* clipped = new QLabel(QStringLiteral("A rather long label that cannot fit"), &window);
+        clipped->setGeometry(10, 10, 60, 24);
+        auto* fine = new QLabel(QStringLiteral("Fits"), &window);
+        fine->setGeometry(10, 40, 200, 24);
+        auto* blank = new QLabel(QStringLiteral("Invisible"), &window);
+        blank->setGeometry(10, 70, 200, 24);
+        blank->setAutoFillBackground(true);
+        QPalette pal = blank->palette();
+        pal.setColor(QPalette::Window, Qt::white);
+        pal.setColor(QPalette::WindowText, Qt::white);
+        blank->setPalette(pal);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const QStringList problems = textProblems(window, window.grab().toImage());
+        QCOMPARE(problems.size(), 2);
+        QVERIFY2(problems[0].contains("A rather long") && problems[0].contains("needs"), qPrintable(problems.join("; ")));
+        QVERIFY2(problems[1].contains("Invisible") && problems[1].contains("drew nothing"), qPrintable(problems.join("; ")));
+    }
+
 private:
     static QString outputDir() { return QStringLiteral(TENFOLD_BINARY_DIR "/screenshots"); }
+
+    // A text widget whose text does not fit, or whose area shows no text, as "Class 'text': why".
+    static QStringList textProblems(QWidget& window, const QImage& image)
+    {
+        QStringList problems;
+        const qreal dpr = image.devicePixelRatio();
+        for (QWidget* w : window.findChildren<QWidget*>()) {
+            if (!w->isVisibleTo(&window) || w->width() <= 0 || w->height() <= 0)
+                continue;
+            QString text;
+            int available = 0, needed = 0;
+            if (auto* label = qobject_cast<QLabel*>(w)) {
+                if (label->textFormat() == Qt::RichText || label->wordWrap() || Qt::mightBeRichText(label->text()))
+                    continue; // rich and wrapping text lays itself out
+                text = label->text();
+                available = label->contentsRect().width() - 2 * label->margin() - 2 * label->indent();
+                needed = label->fontMetrics().horizontalAdvance(text.section(QLatin1Char('\n'), 0, 0));
+            } else if (auto* button = qobject_cast<QAbstractButton*>(w)) {
+                text = button->text();
+                available = button->width();
+                needed = button->minimumSizeHint().width();
+            }
+            text.remove(QLatin1Char('&'));
+            if (text.trimmed().isEmpty())
+                continue;
+            const QString who = QStringLiteral("%1 '%2'").arg(QString::fromLatin1(w->metaObject()->className()), text.left(40));
+            if (needed > available + 1)
+                problems << who + QStringLiteral(": needs %1 px, has %2").arg(needed).arg(available);
+            // Ink: the widget's own pixels in the window's screenshot are not all one colour.
+            const QRect r = QRect(w->mapTo(&window, QPoint(0, 0)), w->size()).intersected(window.rect());
+            const QRect px(QPoint(int(r.left() * dpr), int(r.top() * dpr)), QSize(int(r.width() * dpr), int(r.height() * dpr)));
+            QSet<QRgb> colours;
+            for (int y = px.top(); y <= px.bottom() && colours.size() < 2; y += 1)
+                for (int x = px.left(); x <= px.right() && colours.size() < 2; x += 1)
+                    colours.insert(image.pixel(x, y));
+            if (!px.isEmpty() && colours.size() < 2 && r.intersects(window.rect()))
+                problems << who + QStringLiteral(": drew nothing");
+        }
+        return problems;
+    }
 
     static bool save(QWidget& w, const QString& name)
     {
@@ -129,7 +197,10 @@ private:
                 colours.insert(image.pixel(x, y));
         const QString path = outputDir() + QLatin1Char('/') + name + QStringLiteral(".png");
         qInfo("screenshot: %s", qPrintable(path));
-        return colours.size() > 20 && image.save(path);
+        const QStringList problems = textProblems(w, image);
+        for (const QString& p : problems)
+            qWarning("%s: %s", qPrintable(name), qPrintable(p));
+        return colours.size() > 20 && image.save(path) && problems.isEmpty();
     }
 };
 
