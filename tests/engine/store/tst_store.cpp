@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace tenfold;
@@ -583,22 +584,48 @@ INSERT INTO settings VALUES ('theme', 'dark');
         }
     }
 
+    // A folder the user may not write to. Root may write anywhere, so as root (CI runs as root)
+    // the attempt runs in a child process that has dropped to the unprivileged user "nobody".
     void readOnlyFolder()
     {
         QTemporaryDir dir;
-        if (::geteuid() == 0)
-            QSKIP("running as root: directory permissions do not stop writes, read-only case not testable");
         auto readOnly = pathOf(dir) / "readonly";
         std::filesystem::create_directories(readOnly);
         ::chmod(readOnly.c_str(), 0555);
-        try {
-            Store store(readOnly);
-            ::chmod(readOnly.c_str(), 0755);
-            QFAIL("opened a store in a read-only folder");
-        } catch (const IoError& e) {
-            ::chmod(readOnly.c_str(), 0755);
-            QVERIFY2(std::string(e.what()).find(readOnly.string()) != std::string::npos, e.what());
+        const auto restore = qScopeGuard([&] { ::chmod(readOnly.c_str(), 0755); });
+        // 0: refused with an IoError naming the folder; 1: opened; 2: an IoError without the
+        // folder; 3: could not drop privileges; 4: another exception.
+        const auto attempt = [&]() -> int {
+            try {
+                Store store(readOnly);
+                return 1;
+            } catch (const IoError& e) {
+                return std::string(e.what()).find(readOnly.string()) != std::string::npos ? 0 : 2;
+            } catch (...) {
+                return 4;
+            }
+        };
+        int outcome = 0;
+        if (::geteuid() != 0) {
+            outcome = attempt();
+        } else {
+            ::chmod(pathOf(dir).c_str(), 0755); // nobody must reach the folder to find it read-only
+            const pid_t child = ::fork();
+            QVERIFY(child >= 0);
+            if (child == 0) {
+                if (::setgid(65534) != 0 || ::setuid(65534) != 0 || ::geteuid() == 0)
+                    ::_exit(3);
+                ::_exit(attempt());
+            }
+            int status = 0;
+            QCOMPARE(::waitpid(child, &status, 0), child);
+            QVERIFY(WIFEXITED(status));
+            outcome = WEXITSTATUS(status);
         }
+        QVERIFY2(outcome != 1, "opened a store in a read-only folder");
+        QVERIFY2(outcome != 2, "the error does not name the read-only folder");
+        QVERIFY2(outcome != 3, "running as root and could not switch to user nobody to test this");
+        QCOMPARE(outcome, 0);
     }
 
     void diskFull()
