@@ -13,9 +13,8 @@ if ! ls /dev/dri/renderD* >/dev/null 2>&1 && [ -f /usr/share/vulkan/icd.d/lvp_ic
 fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-status=0
+status=0 # pipefail: ctest's exit status, through tee
 ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@" | tee "$log" || status=$?
-[ "$status" -eq 0 ] && status=${PIPESTATUS[0]}
 if [ "${TENFOLD_REQUIRE_ALL:-0}" != 0 ] && grep -q '\*\*\*Skipped\|Not Run' "$log"; then
   echo "run-tests: some suites did not run, and TENFOLD_REQUIRE_ALL=1 forbids that" >&2
   exit 1
