@@ -11,9 +11,11 @@ namespace tenfold::ui {
 AppContext::AppContext(const QString& dataDir, std::shared_ptr<const BackendRegistry> backends, QObject* parent)
     : QObject(parent), dataDir_(dataDir), backends_(std::move(backends))
 {
-    // Opening (and migrating) the database happens here, before the window exists: a folder that
-    // cannot be opened is reported by the start-up error box instead of a half-working window.
-    storeWorker_ = new StoreWorker(std::make_unique<Store>(dataDir.toStdString()), this);
+    // Opening (and migrating) the database happens here, on the store thread but before the
+    // window exists: a folder that cannot be opened is reported by the start-up error box instead
+    // of a half-working window.
+    const std::string folder = dataDir.toStdString();
+    storeWorker_ = new StoreWorker([folder] { return std::make_unique<Store>(folder); }, this);
     connect(storeWorker_, &StoreWorker::storageFailed, this, [this](const QString& what, const QString& reason) {
         emit storageError(what.isEmpty() ? tr("A storage operation failed: %1").arg(reason)
                                          : tr("Could not save %1: %2").arg(what, reason));

@@ -2,19 +2,36 @@
 
 #include <QMetaObject>
 
+#include <exception>
+
 namespace tenfold::ui {
 
-StoreWorker::StoreWorker(std::unique_ptr<Store> store, QObject* parent) : QObject(parent), store_(std::move(store))
+StoreWorker::StoreWorker(const std::function<std::unique_ptr<Store>()>& open, QObject* parent) : QObject(parent)
 {
     thread_.setObjectName(QStringLiteral("tenfold-store"));
     runner_ = new QObject;
     runner_->moveToThread(&thread_);
     connect(&thread_, &QThread::finished, runner_, &QObject::deleteLater);
     thread_.start();
+    std::exception_ptr failure;
+    QMetaObject::invokeMethod(runner_, [&] {
+        try {
+            store_ = open();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    }, Qt::BlockingQueuedConnection);
+    if (failure) {
+        thread_.quit();
+        thread_.wait();
+        std::rethrow_exception(failure);
+    }
 }
 
 StoreWorker::~StoreWorker()
 {
+    if (!store_)
+        return; // never opened (the constructor threw): the thread is already gone
     drain();
     QMetaObject::invokeMethod(runner_, [this] {
         try {

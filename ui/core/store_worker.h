@@ -20,8 +20,10 @@ namespace tenfold::ui {
 class StoreWorker : public QObject {
     Q_OBJECT
 public:
-    // Takes the opened store; its calls from now on run on the worker's thread.
-    explicit StoreWorker(std::unique_ptr<Store> store, QObject* parent = nullptr);
+    // Opens the store on the worker's thread by calling `open` there (so even opening and
+    // migrating the database happens off the GUI thread) and waits for it: a database that
+    // cannot be opened throws here, from `open`'s exception, for the start-up error box.
+    explicit StoreWorker(const std::function<std::unique_ptr<Store>()>& open, QObject* parent = nullptr);
     // Runs the jobs still queued, flushes streamed text and joins the thread.
     ~StoreWorker() override;
 
