@@ -4,6 +4,7 @@
 
 #include <QCoreApplication>
 #include <QFile>
+#include <QTemporaryDir>
 #include <QProcess>
 #include <QTranslator>
 #include <QXmlStreamReader>
@@ -42,6 +43,38 @@ private slots:
         QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
         QVERIFY2(messages > 100, "the .ts file looks empty; run lupdate");
         QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
+    }
+
+    void everyStringInTheSourcesIsTranslated()
+    {
+        // lupdate over ui/ into a copy of the .ts: a tr() string added to the code but never
+        // translated shows up as a new unfinished entry.
+        QTemporaryDir dir;
+        const QString copy = dir.filePath(QStringLiteral("tenfold_zh_CN.ts"));
+        QVERIFY(QFile::copy(QStringLiteral(TENFOLD_SOURCE_DIR "/translations/tenfold_zh_CN.ts"), copy));
+        QProcess lupdate;
+        lupdate.start(QString::fromUtf8(TENFOLD_LUPDATE),
+                      {QStringLiteral("-silent"), QStringLiteral("-no-obsolete"), QStringLiteral("-locations"),
+                       QStringLiteral("none"), QStringLiteral(TENFOLD_SOURCE_DIR "/ui"), QStringLiteral("-ts"), copy});
+        QVERIFY(lupdate.waitForFinished(60000));
+        QVERIFY2(lupdate.exitCode() == 0, lupdate.readAllStandardError().constData());
+        QFile f(copy);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QXmlStreamReader xml(&f);
+        QStringList untranslated;
+        QString source;
+        while (!xml.atEnd()) {
+            xml.readNext();
+            if (!xml.isStartElement())
+                continue;
+            if (xml.name() == QLatin1String("source"))
+                source = xml.readElementText();
+            else if (xml.name() == QLatin1String("translation") &&
+                     xml.attributes().value(QStringLiteral("type")) == QLatin1String("unfinished"))
+                untranslated << source;
+        }
+        QVERIFY2(untranslated.isEmpty(), qPrintable(QStringLiteral("not in translations/tenfold_zh_CN.ts:\n") +
+                                                    untranslated.join(QLatin1Char('\n'))));
     }
 
     void embeddedTranslationWorks()
