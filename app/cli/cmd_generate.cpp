@@ -17,7 +17,10 @@ CommandSpec generateSpec()
     CommandSpec spec{"generate", "MODEL (-p PROMPT | -f FILE) [options]",
                      "Evaluates BOS + the prompt and samples up to N tokens, printing the text to\n"
                      "stdout as it is produced and timings to stderr. --temp 0 is greedy decoding.\n"
-                     "A prompt longer than the context is an error (exit code 1).",
+                     "A prompt longer than the context is an error (exit code 1).\n"
+                     "With --draft, a smaller model with the same vocabulary proposes tokens that\n"
+                     "MODEL checks several at a time (speculative decoding, greedy only: --temp 0);\n"
+                     "the output is the same, and the acceptance rate is printed with the timings.",
                      {"MODEL"},
                      {},
                      {{"--prompt", "-p", "PROMPT", "the text to continue"},
@@ -25,7 +28,9 @@ CommandSpec generateSpec()
                       {"--n-predict", "-n", "N", "tokens to generate (default 128)"},
                       {"--ctx", "-c", "N", "context length (default: the model's, at most 4096)"},
                       {"--ignore-eos", "", "", "keep generating past end-of-sequence"},
-                      {"--no-echo", "", "", "do not print the prompt before the continuation"}}};
+                      {"--no-echo", "", "", "do not print the prompt before the continuation"},
+                      {"--draft", "", "DRAFT", "speculative decoding with this draft model"},
+                      {"--draft-max", "", "N", "at most N draft tokens per step (default 8)"}}};
     for (auto& o : samplingOptions())
         spec.options.push_back(o);
     for (auto& o : backendOptions())
@@ -56,6 +61,21 @@ int runGenerate(const ParsedArgs& args)
     cp.nCtx = contextFromArgs(args, *model);
     std::unique_ptr<Backend> backend = createBackend(args);
     std::unique_ptr<InferenceContext> ctx = backend->createContext(model, cp);
+    std::unique_ptr<InferenceContext> draftCtx;
+    if (const auto draftPath = args.get("--draft")) {
+        const std::shared_ptr<Model> draftModel = loadModel(*draftPath);
+        if (draftModel->hparams().nVocab != model->hparams().nVocab)
+            throw InvalidArgument("the draft model " + *draftPath + " has a vocabulary of " +
+                                  std::to_string(draftModel->hparams().nVocab) + " tokens, MODEL has " +
+                                  std::to_string(model->hparams().nVocab));
+        ContextParams dp = cp;
+        dp.nCtx = ctx->contextSize();
+        draftCtx = backend->createContext(draftModel, dp);
+        options.draft.ctx = draftCtx.get();
+        options.draft.maxDraft = int(args.getInt("--draft-max", 8, 1, 64));
+    } else if (args.has("--draft-max")) {
+        throw UsageError("--draft-max needs --draft");
+    }
     const std::vector<int32_t> tokens = model->tokenizer().encode(prompt, true);
     if (int(tokens.size()) > ctx->contextSize())
         throw InvalidArgument("the prompt is " + std::to_string(tokens.size()) +
@@ -82,6 +102,10 @@ int runGenerate(const ParsedArgs& args)
                  stats.promptTokensPerSecond(), stats.generatedTokens,
                  stats.generatedTokensPerSecond(), stats.timeToFirstTokenMs,
                  stopReasonName(stats.stopReason));
+    if (draftCtx)
+        std::fprintf(stderr, "[draft] %d proposed, %d accepted (%.1f%%), %d target passes for %d tokens\n",
+                     stats.draftedTokens, stats.acceptedDraftTokens, 100.0 * stats.acceptanceRate(),
+                     stats.targetPasses, stats.generatedTokens);
     return stats.stopReason == StopReason::Cancelled ? kInterruptedExitCode : 0;
 }
 

@@ -87,11 +87,210 @@ double GenerationStats::generatedTokensPerSecond() const
                                                   : 0.0;
 }
 
+namespace {
+
+// One call of generate(): the state shared by the plain and the speculative loops.
+class GenerationRun {
+public:
+    GenerationRun(InferenceContext& ctx, const Model& model, const GenerateOptions& options,
+                  const TokenCallback& onToken, std::span<const int32_t> prompt, Clock::time_point start)
+        : ctx_(ctx), options_(options), onToken_(onToken), tok_(model.tokenizer()), sampler_(options.sampling),
+          text_(tok_), stops_(options.stopStrings), history_(prompt.begin(), prompt.end()),
+          vocab_(model.hparams().nVocab),
+          // token_embd may have padding rows beyond the tokenizer's vocabulary; a sampled
+          // padding id has no text, so only the ids the tokenizer knows are candidates.
+          samplable_(std::min(vocab_, tok_.vocabSize())), cachedBefore_(ctx.position()), start_(start)
+    {
+    }
+
+    GenerationStats stats;
+    std::vector<float> logits; // the target's next-token logits after history_ (last row)
+
+    GenerationStats plainLoop();
+    GenerationStats speculativeLoop(InferenceContext& draft, int maxDraft);
+
+private:
+    enum class After { Continue, StopBeforeToken, StopAfterToken };
+
+    bool cancelled() const { return options_.cancel && options_.cancel->load(); }
+    // The target's choice from the row of logits that ends at rowEnd.
+    int32_t choose(const float* rowEnd)
+    {
+        return sampler_.sample(std::span<const float>(rowEnd - vocab_, size_t(samplable_)), history_);
+    }
+    // Hands one chosen token to the caller. An end-of-generation token is not emitted (the cache
+    // then holds every emitted token); after any other stop the last emitted token has not been
+    // decoded, as in plain decoding.
+    After emit(int32_t token);
+    GenerationStats finish(StopReason why);
+
+    InferenceContext& ctx_;
+    const GenerateOptions& options_;
+    const TokenCallback& onToken_;
+    const Tokenizer& tok_;
+    Sampler sampler_;
+    StreamingDecoder text_;
+    StopFilter stops_;
+    std::vector<int32_t> history_;
+    const int vocab_, samplable_;
+    const int cachedBefore_; // tokens in the cache before the prompt (a continued conversation)
+    const Clock::time_point start_;
+    Clock::time_point firstTokenAt_{};
+    StopReason why_ = StopReason::MaxTokens;
+};
+
+GenerationRun::After GenerationRun::emit(int32_t token)
+{
+    if (options_.stopAtEndOfGeneration && tok_.isEndOfGeneration(token)) {
+        why_ = StopReason::EndOfGeneration;
+        return After::StopBeforeToken;
+    }
+    history_.push_back(token);
+    ++stats.generatedTokens;
+    bool hitStop = false;
+    const std::string piece = stops_.push(text_.push(token), hitStop);
+    if (stats.generatedTokens == 1) {
+        firstTokenAt_ = Clock::now();
+        stats.timeToFirstTokenMs = msSince(start_);
+    }
+    if (onToken_ && !onToken_(token, piece))
+        why_ = StopReason::Callback;
+    else if (hitStop)
+        why_ = StopReason::StopString;
+    else if (stats.generatedTokens >= options_.maxTokens)
+        why_ = StopReason::MaxTokens;
+    else if (cachedBefore_ + int(history_.size()) - 1 >= ctx_.contextSize())
+        why_ = StopReason::ContextFull; // no room to decode this token (counted, not read from the
+                                        // cache, which holds a speculative round's proposals too)
+    else
+        return After::Continue;
+    return After::StopAfterToken;
+}
+
+GenerationStats GenerationRun::finish(StopReason why)
+{
+    stats.stopReason = why;
+    if (why != StopReason::StopString && why != StopReason::Callback) {
+        std::string rest = text_.flush();
+        bool ignored = false;
+        rest = stops_.push(rest, ignored);
+        rest += stops_.flush();
+        if (!rest.empty() && onToken_)
+            onToken_(-1, rest);
+    }
+    if (stats.generatedTokens > 0)
+        stats.generateMs = std::chrono::duration<double, std::milli>(Clock::now() - firstTokenAt_).count();
+    return stats;
+}
+
+GenerationStats GenerationRun::plainLoop()
+{
+    for (;;) {
+        if (cancelled())
+            return finish(StopReason::Cancelled);
+        if (stats.generatedTokens >= options_.maxTokens)
+            return finish(StopReason::MaxTokens);
+        const int32_t token = choose(logits.data() + logits.size());
+        if (emit(token) != After::Continue)
+            return finish(why_);
+        try {
+            const int32_t one[1] = {token};
+            ctx_.decode(one, false, logits, options_.cancel);
+            ++stats.targetPasses;
+        } catch (const Cancelled&) {
+            return finish(StopReason::Cancelled);
+        }
+    }
+}
+
+// Each round: t0 = the target's choice from its current logits; the draft, caught up on every
+// emitted token, proposes d1..dk greedily; the target decodes [t0, d1..dk] in one pass; d(i) is
+// kept while it equals the target's own choice from row i-1. The target's cache is then cut back
+// to t0 and the kept tokens, and its logits become the row after the last kept token.
+GenerationStats GenerationRun::speculativeLoop(InferenceContext& draft, int maxDraft)
+{
+    // Kept tokens are the target's own choices from its own logits, so the output is the plain
+    // greedy output; the draft only decides how many of them one target pass produces.
+    std::vector<float> draftLogits, rows;
+    std::vector<int32_t> batch;
+    int draftPos = 0; // history_ tokens already in the draft's cache
+    int k = std::min(4, maxDraft);
+    try {
+        for (;;) {
+            if (cancelled())
+                return finish(StopReason::Cancelled);
+            if (stats.generatedTokens >= options_.maxTokens)
+                return finish(StopReason::MaxTokens);
+            const int base = ctx_.position(); // == history_.size()
+            const int32_t t0 = choose(logits.data() + logits.size());
+            if (emit(t0) != After::Continue)
+                return finish(why_);
+            // Room for the proposals: the context, and the tokens still wanted after t0.
+            const int room = std::min(ctx_.contextSize() - base - 1, options_.maxTokens - stats.generatedTokens);
+            const int propose = std::max(0, std::min(k, room));
+            batch.assign(1, t0);
+            if (propose > 0) {
+                // Catch the draft up (the tokens kept since its last pass, and t0), then draft.
+                draft.decode(std::span<const int32_t>(history_.data() + draftPos, history_.size() - size_t(draftPos)),
+                             false, draftLogits, options_.cancel);
+                if (draftLogits.size() != size_t(vocab_))
+                    throw InvalidArgument("the draft model has " + std::to_string(draftLogits.size()) +
+                                          " tokens in its vocabulary, the model " + std::to_string(vocab_));
+                for (int i = 0; i < propose; ++i) {
+                    const int32_t d = argmax(std::span<const float>(draftLogits.data() + draftLogits.size() - vocab_,
+                                                                    size_t(samplable_)));
+                    batch.push_back(d);
+                    if (i + 1 < propose)
+                        draft.decode(std::span<const int32_t>(&batch.back(), 1), false, draftLogits, options_.cancel);
+                }
+                stats.draftedTokens += propose;
+            }
+            ctx_.decode(batch, true, rows, options_.cancel);
+            ++stats.targetPasses;
+            // Keep proposals while they are what the target chooses itself.
+            int kept = 0; // proposals emitted (and so in the target's cache)
+            After after = After::Continue;
+            for (int i = 1; i <= propose; ++i) {
+                const int32_t mine = choose(rows.data() + size_t(i) * size_t(vocab_));
+                if (mine != batch[size_t(i)])
+                    break;
+                ++stats.acceptedDraftTokens;
+                after = emit(mine);
+                if (after == After::StopBeforeToken)
+                    break;
+                ++kept;
+                if (after != After::Continue)
+                    break;
+            }
+            // The draft has t0 and d1..d(propose-1) in its cache: cut it back to what was kept.
+            const int inDraft = base + 1 + std::min(kept, std::max(0, propose - 1));
+            if (propose > 0)
+                draft.truncate(std::min(draft.position(), inDraft));
+            draftPos = draft.position();
+            if (after != After::Continue) {
+                // As in plain decoding: every emitted token is in the cache before an end of
+                // generation, all but the last one after another stop.
+                ctx_.truncate(base + 1 + kept - (after == After::StopAfterToken ? 1 : 0));
+                return finish(why_);
+            }
+            ctx_.truncate(base + 1 + kept);
+            logits.assign(rows.begin() + ptrdiff_t(size_t(kept) * size_t(vocab_)),
+                          rows.begin() + ptrdiff_t(size_t(kept + 1) * size_t(vocab_)));
+            // Draft length: longer after a round that kept everything, just past the kept run
+            // otherwise.
+            k = kept == propose ? std::min(maxDraft, k + 1) : std::max(1, kept + 1);
+        }
+    } catch (const Cancelled&) {
+        return finish(StopReason::Cancelled);
+    }
+}
+
+} // namespace
+
 GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<const int32_t> prompt,
                          const GenerateOptions& options, const TokenCallback& onToken)
 {
     const auto start = Clock::now();
-    GenerationStats stats;
     const int n = int(prompt.size());
     if (ctx.position() + n > ctx.contextSize())
         throw InvalidArgument("the prompt of " + std::to_string(n) + " tokens" +
@@ -102,81 +301,40 @@ GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<co
                               std::to_string(ctx.contextSize()) + " tokens");
     if (n == 0)
         throw InvalidArgument("generate needs at least one prompt token");
-    auto cancelled = [&] { return options.cancel && options.cancel->load(); };
+    InferenceContext* draft = options.draft.ctx;
+    if (draft) {
+        if (options.sampling.temperature > 0)
+            throw InvalidArgument("speculative decoding with a draft model needs greedy sampling "
+                                  "(temperature 0), not temperature " +
+                                  std::to_string(options.sampling.temperature));
+        if (ctx.position() != 0)
+            throw InvalidArgument("speculative decoding starts from an empty cache; the context "
+                                  "holds " + std::to_string(ctx.position()) + " tokens");
+        if (draft->contextSize() < ctx.contextSize())
+            throw InvalidArgument("the draft model's context (" + std::to_string(draft->contextSize()) +
+                                  " tokens) is smaller than the model's (" +
+                                  std::to_string(ctx.contextSize()) + ")");
+        if (options.draft.maxDraft < 1)
+            throw InvalidArgument("the draft length must be at least 1, not " +
+                                  std::to_string(options.draft.maxDraft));
+        draft->truncate(0);
+    }
 
-    std::vector<float> logits;
-    std::vector<int32_t> history(prompt.begin(), prompt.end());
+    GenerationRun run(ctx, model, options, onToken, prompt, start);
     try {
         for (int i = 0; i < n; i += kPromptBatch) {
             const int len = std::min(kPromptBatch, n - i);
-            ctx.decode(prompt.subspan(size_t(i), size_t(len)), false, logits, options.cancel);
+            ctx.decode(prompt.subspan(size_t(i), size_t(len)), false, run.logits, options.cancel);
         }
     } catch (const Cancelled&) {
-        stats.promptTokens = n;
-        stats.promptMs = msSince(start);
-        stats.stopReason = StopReason::Cancelled;
-        return stats;
+        run.stats.promptTokens = n;
+        run.stats.promptMs = msSince(start);
+        run.stats.stopReason = StopReason::Cancelled;
+        return run.stats;
     }
-    stats.promptTokens = n;
-    stats.promptMs = msSince(start);
-
-    const Tokenizer& tok = model.tokenizer();
-    Sampler sampler(options.sampling);
-    StreamingDecoder text(tok);
-    StopFilter stops(options.stopStrings);
-    const int vocab = model.hparams().nVocab;
-    // token_embd may have padding rows beyond the tokenizer's vocabulary; a sampled padding id
-    // has no text, so only the ids the tokenizer knows are candidates.
-    const int samplable = std::min(vocab, tok.vocabSize());
-    Clock::time_point firstTokenAt{};
-    auto finish = [&](StopReason why) {
-        stats.stopReason = why;
-        if (why != StopReason::StopString && why != StopReason::Callback) {
-            std::string rest = text.flush();
-            bool ignored = false;
-            rest = stops.push(rest, ignored);
-            rest += stops.flush();
-            if (!rest.empty() && onToken)
-                onToken(-1, rest);
-        }
-        if (stats.generatedTokens > 0)
-            stats.generateMs = std::chrono::duration<double, std::milli>(Clock::now() - firstTokenAt).count();
-        return stats;
-    };
-
-    for (;;) {
-        if (cancelled())
-            return finish(StopReason::Cancelled);
-        if (stats.generatedTokens >= options.maxTokens)
-            return finish(StopReason::MaxTokens);
-        const std::span<const float> row(logits.data() + logits.size() - size_t(vocab),
-                                         size_t(samplable));
-        const int32_t token = sampler.sample(row, history);
-        if (options.stopAtEndOfGeneration && tok.isEndOfGeneration(token))
-            return finish(StopReason::EndOfGeneration);
-        history.push_back(token);
-        ++stats.generatedTokens;
-        bool hitStop = false;
-        const std::string piece = stops.push(text.push(token), hitStop);
-        if (stats.generatedTokens == 1) {
-            firstTokenAt = Clock::now();
-            stats.timeToFirstTokenMs = msSince(start);
-        }
-        if (onToken && !onToken(token, piece))
-            return finish(StopReason::Callback);
-        if (hitStop)
-            return finish(StopReason::StopString);
-        if (stats.generatedTokens >= options.maxTokens)
-            return finish(StopReason::MaxTokens);
-        if (ctx.position() >= ctx.contextSize())
-            return finish(StopReason::ContextFull);
-        try {
-            const int32_t one[1] = {token};
-            ctx.decode(one, false, logits, options.cancel);
-        } catch (const Cancelled&) {
-            return finish(StopReason::Cancelled);
-        }
-    }
+    run.stats.promptTokens = n;
+    run.stats.promptMs = msSince(start);
+    return draft ? run.speculativeLoop(*draft, options.draft.maxDraft) : run.plainLoop();
 }
 
 } // namespace tenfold

@@ -16,12 +16,25 @@ namespace tenfold {
 class InferenceContext;
 class Model;
 
+// Speculative decoding with a draft model that shares the target's vocabulary: each round the
+// draft proposes up to maxDraft tokens (greedily), the target checks them all in one forward pass,
+// and the tokens the target itself would have chosen are kept; both caches roll back past the
+// first disagreement. The output is exactly the target's own greedy output; only the number of
+// target passes changes. Greedy sampling only (temperature 0): generate() refuses anything else
+// with a draft. The draft length adapts: it grows after a fully accepted round and shrinks to
+// just past the last accepted token otherwise.
+struct SpeculativeDraft {
+    InferenceContext* ctx = nullptr; // the draft model's context, holding no other sequence
+    int maxDraft = 8;                // at most this many tokens proposed per round (>= 1)
+};
+
 struct GenerateOptions {
     int maxTokens = 256;
     SamplingParams sampling;
     bool stopAtEndOfGeneration = true;   // stop on EOS/EOT
     std::vector<std::string> stopStrings;
     const std::atomic<bool>* cancel = nullptr; // checked between tokens and between ops
+    SpeculativeDraft draft;              // ctx null: plain decoding
 };
 
 enum class StopReason { EndOfGeneration, MaxTokens, StopString, ContextFull, Cancelled, Callback };
@@ -34,6 +47,12 @@ struct GenerationStats {
     double promptMs = 0;           // prompt evaluation time
     double generateMs = 0;         // time spent generating after the first token
     StopReason stopReason = StopReason::MaxTokens;
+    // Speculative decoding: tokens the draft proposed, how many of them the target kept, and the
+    // target's forward passes after the prompt.
+    int draftedTokens = 0;
+    int acceptedDraftTokens = 0;
+    int targetPasses = 0;
+    double acceptanceRate() const { return draftedTokens > 0 ? double(acceptedDraftTokens) / draftedTokens : 0.0; }
     double promptTokensPerSecond() const;
     double generatedTokensPerSecond() const;
 };
@@ -46,7 +65,8 @@ using TokenCallback = std::function<bool(int32_t token, std::string_view text)>;
 
 // Evaluates `prompt` (tokens after ctx.position() are appended to the cache; a caller that wants
 // a fresh start truncates first) and generates. Throws InvalidArgument if the prompt does not fit
-// the context, naming both lengths.
+// the context, naming both lengths, or if a draft is given with non-greedy sampling, a different
+// vocabulary size or a smaller context. The draft context is truncated to empty first.
 GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<const int32_t> prompt,
                          const GenerateOptions& options, const TokenCallback& onToken);
 

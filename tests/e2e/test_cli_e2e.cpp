@@ -381,6 +381,31 @@ private slots:
         EXPECT_EXIT(cli({"inspect", "-m"}), 2);
     }
 
+    // generate --draft: the same text as plain greedy decoding, with the acceptance rate reported.
+    void speculativeGenerateMatchesPlain()
+    {
+        const QString model = shared("models/tenfold-ref-main-f16.gguf");
+        const QString draft = shared("models/tenfold-ref-draft-f16.gguf");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        TENFOLD_REQUIRE_SHARED(draft.toStdString());
+        const QStringList args = {"generate", model, "-p", "Scientists have found", "-n", "48", "--temp", "0",
+                                  "--threads", "2"};
+        const Run plain = cli(args);
+        EXPECT_EXIT(plain, 0);
+        const Run spec = cli(args + QStringList{"--draft", draft, "--draft-max", "6"});
+        EXPECT_EXIT(spec, 0);
+        QCOMPARE(spec.out, plain.out);
+        QVERIFY2(spec.err.contains(QRegularExpression(R"(\[draft\] \d+ proposed, \d+ accepted \([0-9.]+%\))")),
+                 qPrintable(spec.err));
+        const Run sampled = cli(args + QStringList{"--draft", draft, "--temp", "0.8"});
+        EXPECT_EXIT(sampled, 1);
+        QVERIFY2(sampled.err.contains("greedy"), qPrintable(sampled.err));
+        const Run otherVocab = cli(args + QStringList{"--draft", shared("models/stories260K.gguf")});
+        EXPECT_EXIT(otherVocab, 1);
+        QVERIFY2(otherVocab.err.contains("vocabulary"), qPrintable(otherVocab.err));
+        EXPECT_EXIT(cli(args + QStringList{"--draft-max", "4"}), 2);
+    }
+
     void errorsAreMessagesNotCrashes()
     {
         const QString model = shared("models/stories260K.gguf");
