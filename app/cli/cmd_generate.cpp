@@ -19,8 +19,9 @@ CommandSpec generateSpec()
                      "stdout as it is produced and timings to stderr. --temp 0 is greedy decoding.\n"
                      "A prompt longer than the context is an error (exit code 1).\n"
                      "With --draft, a smaller model with the same vocabulary proposes tokens that\n"
-                     "MODEL checks several at a time (speculative decoding, greedy only: --temp 0);\n"
-                     "the output is the same, and the acceptance rate is printed with the timings.",
+                     "MODEL checks several at a time (speculative decoding). Greedy output is the\n"
+                     "same as without it, sampled output has the same distribution (the rejection\n"
+                     "rule); the acceptance rate is printed with the timings.",
                      {"MODEL"},
                      {},
                      {{"--prompt", "-p", "PROMPT", "the text to continue"},

@@ -20,6 +20,27 @@ double msSince(Clock::time_point t0)
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+// max(0, p - q), normalized: what the target draws from after rejecting a draft token. When p and
+// q are equal there is nothing left, and p itself is returned.
+TokenDistribution residual(const TokenDistribution& p, const TokenDistribution& q)
+{
+    TokenDistribution r;
+    double total = 0;
+    for (size_t i = 0; i < p.ids.size(); ++i) {
+        const double v = p.probs[i] - q.probability(p.ids[i]);
+        if (v > 0) {
+            r.ids.push_back(p.ids[i]);
+            r.probs.push_back(v);
+            total += v;
+        }
+    }
+    if (total <= 0)
+        return p;
+    for (double& v : r.probs)
+        v /= total;
+    return r;
+}
+
 // Holds back text that might be the start of a stop string, so a stop string never reaches the
 // caller, not even in part.
 class StopFilter {
@@ -203,17 +224,27 @@ GenerationStats GenerationRun::plainLoop()
     }
 }
 
-// Each round: t0 = the target's choice from its current logits; the draft, caught up on every
-// emitted token, proposes d1..dk greedily; the target decodes [t0, d1..dk] in one pass; d(i) is
-// kept while it equals the target's own choice from row i-1. The target's cache is then cut back
-// to t0 and the kept tokens, and its logits become the row after the last kept token.
+// Each round: t0 = the target's token (drawn from its current logits, or the correction left by
+// the previous round); the draft, caught up on every emitted token, proposes d1..dk from its own
+// sampling distribution q; the target decodes [t0, d1..dk] in one pass, which gives its
+// distribution p after each of them. Greedy: d(i) is kept while it is the target's own choice.
+// Sampling: d(i) is kept with probability min(1, p(d)/q(d)); at the first rejection the target
+// draws from the residual max(0, p - q) (normalized), and that token starts the next round. This
+// is the standard rule (Leviathan et al. 2023; Chen et al. 2023): every emitted token is
+// distributed exactly as the target's own sampling, so the output distribution is unchanged.
+// The target's cache is cut back to t0 and the kept tokens; its logits become the row after the
+// last kept token.
 GenerationStats GenerationRun::speculativeLoop(InferenceContext& draft, int maxDraft)
 {
-    // Kept tokens are the target's own choices from its own logits, so the output is the plain
-    // greedy output; the draft only decides how many of them one target pass produces.
     std::vector<float> draftLogits, rows;
-    std::vector<int32_t> batch;
-    int draftPos = 0; // history_ tokens already in the draft's cache
+    std::vector<int32_t> batch, draftHistory;
+    std::vector<TokenDistribution> q; // the draft's distribution for each proposal
+    SamplingParams draftParams = options_.sampling;
+    draftParams.seed = options_.sampling.seed ^ 0x9e3779b97f4a7c15ull; // its own stream of draws
+    Sampler draftSampler(draftParams);
+    const bool greedy = options_.sampling.temperature <= 0;
+    int draftPos = 0;          // history_ tokens already in the draft's cache
+    int32_t correction = -1;   // a token drawn from the residual, to start the next round
     int k = std::min(4, maxDraft);
     try {
         for (;;) {
@@ -221,14 +252,16 @@ GenerationStats GenerationRun::speculativeLoop(InferenceContext& draft, int maxD
                 return finish(StopReason::Cancelled);
             if (stats.generatedTokens >= options_.maxTokens)
                 return finish(StopReason::MaxTokens);
-            const int base = ctx_.position(); // == history_.size()
-            const int32_t t0 = choose(logits.data() + logits.size());
+            const int base = ctx_.position();
+            const int32_t t0 = correction >= 0 ? correction : choose(logits.data() + logits.size());
+            correction = -1;
             if (emit(t0) != After::Continue)
                 return finish(why_);
             // Room for the proposals: the context, and the tokens still wanted after t0.
             const int room = std::min(ctx_.contextSize() - base - 1, options_.maxTokens - stats.generatedTokens);
             const int propose = std::max(0, std::min(k, room));
             batch.assign(1, t0);
+            q.clear();
             if (propose > 0) {
                 // Catch the draft up (the tokens kept since its last pass, and t0), then draft.
                 draft.decode(std::span<const int32_t>(history_.data() + draftPos, history_.size() - size_t(draftPos)),
@@ -236,10 +269,14 @@ GenerationStats GenerationRun::speculativeLoop(InferenceContext& draft, int maxD
                 if (draftLogits.size() != size_t(vocab_))
                     throw InvalidArgument("the draft model has " + std::to_string(draftLogits.size()) +
                                           " tokens in its vocabulary, the model " + std::to_string(vocab_));
+                draftHistory = history_;
                 for (int i = 0; i < propose; ++i) {
-                    const int32_t d = argmax(std::span<const float>(draftLogits.data() + draftLogits.size() - vocab_,
-                                                                    size_t(samplable_)));
+                    q.push_back(draftSampler.distribution(
+                        std::span<const float>(draftLogits.data() + draftLogits.size() - vocab_, size_t(samplable_)),
+                        draftHistory));
+                    const int32_t d = greedy ? q.back().ids[0] : draftSampler.draw(q.back());
                     batch.push_back(d);
+                    draftHistory.push_back(d);
                     if (i + 1 < propose)
                         draft.decode(std::span<const int32_t>(&batch.back(), 1), false, draftLogits, options_.cancel);
                 }
@@ -247,15 +284,26 @@ GenerationStats GenerationRun::speculativeLoop(InferenceContext& draft, int maxD
             }
             ctx_.decode(batch, true, rows, options_.cancel);
             ++stats.targetPasses;
-            // Keep proposals while they are what the target chooses itself.
             int kept = 0; // proposals emitted (and so in the target's cache)
             After after = After::Continue;
             for (int i = 1; i <= propose; ++i) {
-                const int32_t mine = choose(rows.data() + size_t(i) * size_t(vocab_));
-                if (mine != batch[size_t(i)])
+                const float* rowEnd = rows.data() + size_t(i) * size_t(vocab_);
+                const int32_t d = batch[size_t(i)];
+                bool accept = false;
+                if (greedy) {
+                    accept = choose(rowEnd) == d;
+                } else {
+                    const TokenDistribution p = sampler_.distribution(
+                        std::span<const float>(rowEnd - vocab_, size_t(samplable_)), history_);
+                    const double pd = p.probability(d), qd = q[size_t(i - 1)].probability(d);
+                    accept = qd > 0 && sampler_.uniform() < std::min(1.0, pd / qd);
+                    if (!accept)
+                        correction = sampler_.draw(residual(p, q[size_t(i - 1)]));
+                }
+                if (!accept)
                     break;
                 ++stats.acceptedDraftTokens;
-                after = emit(mine);
+                after = emit(d);
                 if (after == After::StopBeforeToken)
                     break;
                 ++kept;
@@ -303,10 +351,6 @@ GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<co
         throw InvalidArgument("generate needs at least one prompt token");
     InferenceContext* draft = options.draft.ctx;
     if (draft) {
-        if (options.sampling.temperature > 0)
-            throw InvalidArgument("speculative decoding with a draft model needs greedy sampling "
-                                  "(temperature 0), not temperature " +
-                                  std::to_string(options.sampling.temperature));
         if (ctx.position() != 0)
             throw InvalidArgument("speculative decoding starts from an empty cache; the context "
                                   "holds " + std::to_string(ctx.position()) + " tokens");

@@ -17,12 +17,13 @@ class InferenceContext;
 class Model;
 
 // Speculative decoding with a draft model that shares the target's vocabulary: each round the
-// draft proposes up to maxDraft tokens (greedily), the target checks them all in one forward pass,
-// and the tokens the target itself would have chosen are kept; both caches roll back past the
-// first disagreement. The output is exactly the target's own greedy output; only the number of
-// target passes changes. Greedy sampling only (temperature 0): generate() refuses anything else
-// with a draft. The draft length adapts: it grows after a fully accepted round and shrinks to
-// just past the last accepted token otherwise.
+// draft proposes up to maxDraft tokens, the target checks them all in one forward pass, and both
+// caches roll back past the first rejected one. Greedy: a proposal is kept when it is the target's
+// own choice, so the output is exactly the target's greedy output. Sampling: the standard
+// rejection rule (keep with probability min(1, p/q), else draw from the residual) keeps the
+// output distributed exactly as the target's own sampling. Only the number of target passes
+// changes. The draft length adapts: it grows after a fully accepted round and shrinks to just
+// past the last accepted token otherwise.
 struct SpeculativeDraft {
     InferenceContext* ctx = nullptr; // the draft model's context, holding no other sequence
     int maxDraft = 8;                // at most this many tokens proposed per round (>= 1)
@@ -65,8 +66,8 @@ using TokenCallback = std::function<bool(int32_t token, std::string_view text)>;
 
 // Evaluates `prompt` (tokens after ctx.position() are appended to the cache; a caller that wants
 // a fresh start truncates first) and generates. Throws InvalidArgument if the prompt does not fit
-// the context, naming both lengths, or if a draft is given with non-greedy sampling, a different
-// vocabulary size or a smaller context. The draft context is truncated to empty first.
+// the context, naming both lengths, or if a draft is given with a different vocabulary size, a
+// smaller context or a non-empty target cache. The draft context is truncated to empty first.
 GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<const int32_t> prompt,
                          const GenerateOptions& options, const TokenCallback& onToken);
 

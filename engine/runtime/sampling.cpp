@@ -25,7 +25,41 @@ int32_t argmax(std::span<const float> logits)
 
 Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {}
 
+double TokenDistribution::probability(int32_t id) const
+{
+    for (size_t i = 0; i < ids.size(); ++i)
+        if (ids[i] == id)
+            return probs[i];
+    return 0.0;
+}
+
+double Sampler::uniform()
+{
+    // 53 random bits -> [0, 1): the same on every standard library, unlike std distributions.
+    return double(rng_() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+int32_t Sampler::draw(const TokenDistribution& d)
+{
+    if (d.ids.empty())
+        throw InvalidArgument("cannot draw from an empty distribution");
+    const double u = uniform();
+    double acc = 0.0;
+    for (size_t i = 0; i < d.ids.size(); ++i) {
+        acc += d.probs[i];
+        if (u < acc)
+            return d.ids[i];
+    }
+    return d.ids.back();
+}
+
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history)
+{
+    const TokenDistribution d = distribution(logits, history);
+    return d.ids.size() == 1 ? d.ids[0] : draw(d);
+}
+
+TokenDistribution Sampler::distribution(std::span<const float> logits, std::span<const int32_t> history)
 {
     if (logits.empty())
         throw InvalidArgument("cannot sample from an empty logits row");
@@ -67,8 +101,12 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     auto greater = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
         return a.first > b.first || (a.first == b.first && a.second < b.second);
     };
-    if (params_.temperature <= 0.0f)
-        return std::min_element(candidates_.begin(), candidates_.end(), greater)->second;
+    TokenDistribution out;
+    if (params_.temperature <= 0.0f) {
+        out.ids = {std::min_element(candidates_.begin(), candidates_.end(), greater)->second};
+        out.probs = {1.0};
+        return out;
+    }
 
     size_t keep = candidates_.size();
     if (params_.topK > 0 && size_t(params_.topK) < keep) {
@@ -108,22 +146,20 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
         keep = cut;
     }
 
-    // Temperature, then draw.
+    // Temperature, then normalize.
     std::vector<double>& weights = probs;
     double total = 0.0;
     for (size_t i = 0; i < keep; ++i) {
         weights[i] = std::exp(double(candidates_[i].first - maxLogit) / double(params_.temperature));
         total += weights[i];
     }
-    // 53 random bits -> [0, 1): the same on every standard library, unlike std distributions.
-    const double u = double(rng_() >> 11) * (1.0 / 9007199254740992.0) * total;
-    double acc = 0.0;
+    out.ids.resize(keep);
+    out.probs.resize(keep);
     for (size_t i = 0; i < keep; ++i) {
-        acc += weights[i];
-        if (u < acc)
-            return candidates_[i].second;
+        out.ids[i] = candidates_[i].second;
+        out.probs[i] = weights[i] / total;
     }
-    return candidates_[keep - 1].second;
+    return out;
 }
 
 } // namespace tenfold

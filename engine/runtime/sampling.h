@@ -18,11 +18,25 @@ struct SamplingParams {
     uint64_t seed = 0;
 };
 
+// The distribution a Sampler draws from for one row: the surviving tokens and their
+// probabilities (summing to 1), largest first. Greedy sampling gives one token with probability 1.
+struct TokenDistribution {
+    std::vector<int32_t> ids;
+    std::vector<double> probs;
+    double probability(int32_t id) const; // 0 for a token that did not survive
+};
+
 class Sampler {
 public:
     explicit Sampler(const SamplingParams& params);
     // logits: one row of vocab floats; history: tokens so far (prompt + generated).
     int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
+    // The distribution sample() would draw from (the same chain: penalty, top-k, top-p, min-p,
+    // temperature), without drawing.
+    TokenDistribution distribution(std::span<const float> logits, std::span<const int32_t> history);
+    // One draw from a distribution, and a uniform number in [0, 1), from this sampler's generator.
+    int32_t draw(const TokenDistribution& d);
+    double uniform();
     const SamplingParams& params() const { return params_; }
 
 private:
