@@ -14,6 +14,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
+#include "runtime/generator.h"
+#include "tokenizer/tokenizer.h"
+
 #include <QtTest>
 
 #include <algorithm>
@@ -174,6 +177,42 @@ private slots:
 
     // A prompt longer than the batch capacity runs in several submissions; the final logits
     // still match the CPU, and truncate + re-decode reproduces a step exactly.
+    // Speculative decoding on the GPU: the verification passes (several tokens, all logits) and
+    // the cache rollbacks give the same greedy text as plain decoding on the same device.
+    void speculativeGreedyMatchesPlain()
+    {
+        const auto target = loadShared("tenfold-ref-main-f16.gguf");
+        const auto draftModel = loadShared("tenfold-ref-draft-f16.gguf");
+        const auto ids = target->tokenizer().encode("Scientists have found", true);
+        auto generateOn = [&](bool withDraft) {
+            auto ctx = gpu_->createContext(target, {});
+            std::unique_ptr<InferenceContext> dctx;
+            GenerateOptions o;
+            o.maxTokens = 48;
+            o.sampling.temperature = 0;
+            if (withDraft) {
+                dctx = gpu_->createContext(draftModel, {});
+                o.draft.ctx = dctx.get();
+                o.draft.maxDraft = 6;
+            }
+            std::vector<int32_t> out;
+            const GenerationStats st = generate(*ctx, *target, ids, o, [&](int32_t id, std::string_view) {
+                if (id >= 0)
+                    out.push_back(id);
+                return true;
+            });
+            return std::make_pair(out, st);
+        };
+        const auto [plain, plainStats] = generateOn(false);
+        const auto [spec, specStats] = generateOn(true);
+        QCOMPARE(spec, plain);
+        QVERIFY(specStats.draftedTokens > 0);
+        QVERIFY(specStats.targetPasses < specStats.generatedTokens);
+        qInfo("Vulkan speculative: %d proposed, %d accepted, %d target passes for %d tokens",
+              specStats.draftedTokens, specStats.acceptedDraftTokens, specStats.targetPasses,
+              specStats.generatedTokens);
+    }
+
     void longPromptAndTruncate()
     {
         const auto path = test::sharedFile("models/stories260K.gguf");
