@@ -39,7 +39,7 @@ struct TypeKernels {
     // Decode's mat-vec: out[r] = dot(w row r, a) for r < nRows, rows wStride bytes apart, with the
     // activation's per-block work done once for all rows. May be null; callers then loop over
     // vecDot. Set in referenceKernels() (a loop of vecDot: the definition) and, on AVX-512 VNNI
-    // CPUs, for Q4_0 and Q8_0.
+    // CPUs, for Q4_0.
     void (*vecDotRows)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
                        float* out) = nullptr;
 };

@@ -1,20 +1,20 @@
 // AVX-512 VNNI kernels (used on 256-bit vectors through AVX-512VL, where VPDPBUSD fuses the
-// multiply, pairwise add and accumulate that AVX2 needs three instructions for) for the decode
-// hot path of the 8-bit and 4-bit legacy quants: single dots, and several weight rows against one
-// activation row whose per-block terms are computed once for all of them. Compiled
-// with AVX-512 flags; reached only through kernels() after cpuLevelDetected() says Avx512Vnni.
+// multiply, pairwise add and accumulate that AVX2 needs three instructions for) for Q4_0 decode:
+// a single dot, and several weight rows against one activation row whose per-block terms are
+// computed once for all of them. Compiled with AVX-512 flags; reached only through kernels()
+// after cpuLevelDetected() says Avx512Vnni.
 //
-// VPDPBUSD multiplies unsigned by signed bytes. Both weight formats are offset to unsigned:
-// Q4_0 stores q in [0, 15] for the value q - 8, and a Q8_0 weight w in [-128, 127] becomes
-// w + 128 (one XOR). The offset's contribution, offset * sum(a), is the same for every weight row
-// of a block, so it is computed once per activation block and used as each row's starting sum.
+// VPDPBUSD multiplies unsigned by signed bytes: Q4_0 stores q in [0, 15] for the value q - 8, so
+// the nibbles go in as they are, and the offset's contribution, 8 * sum(a), the same for every
+// weight row of a block, is computed once per activation block as each row's starting sum. (The
+// same scheme for Q8_0, with w + 128, measured no faster end to end than AVX2 on an EPYC, where
+// Q8_0 decode is bound by memory, so Q8_0 stays on the AVX2 kernels.)
 #include "tensor/kernels_impl.h"
 #include "tensor/quant_blocks.h"
 
 #include <immintrin.h>
 
 #include <cstdint>
-#include <type_traits>
 #include <vector>
 
 namespace tenfold {
@@ -39,56 +39,40 @@ inline __m256i nibbles(const uint8_t* qs)
     return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0F));
 }
 
-// -offset * sum(a) per 32-bit lane (each lane covers 4 activation bytes).
-inline __m256i offsetTerm(__m256i a, int shift)
+// -8 * sum(a) per 32-bit lane (each lane covers 4 activation bytes).
+inline __m256i offsetTerm(__m256i a)
 {
     const __m256i sums = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), a);
-    return _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sums, shift));
+    return _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sums, 3));
 }
 
-// The activation side of a Q8_0 row, per block: its scale as a float and -offset * sum(a) per
-// lane, computed once per mat-vec call and shared by every weight row (kept per thread).
+// The activation side of a Q8_0 row, per block: its scale as a float and -8 * sum(a) per lane,
+// computed once per mat-vec call and shared by every weight row (kept per thread, reused).
 struct ActivationTerms {
     std::vector<__m256i> base;
     std::vector<float> scale;
-    void compute(const BlockQ8_0* act, int64_t blocks, int shift)
+    void compute(const BlockQ8_0* act, int64_t blocks)
     {
         if (int64_t(base.size()) < blocks) {
             base.resize(size_t(blocks));
             scale.resize(size_t(blocks));
         }
         for (int64_t b = 0; b < blocks; ++b) {
-            base[size_t(b)] = offsetTerm(load256(act[b].qs), shift);
+            base[size_t(b)] = offsetTerm(load256(act[b].qs));
             scale[size_t(b)] = half(act[b].d);
         }
     }
 };
 
-// Weight bytes as VPDPBUSD's unsigned operand: Q4_0's nibbles as they are (q, value q - 8), a
-// Q8_0 weight w as w + 128 (one XOR).
-template <bool Nibbles, class Block>
-inline __m256i unsignedWeights(const Block& b)
+// One Q4_0 weight row against a Q8_0 activation whose terms are precomputed: each row is read as
+// one sequential stream, which the hardware prefetchers follow at full speed (interleaving
+// several rows block by block measured 2x slower once the weights came from DRAM).
+float rowDot(int64_t blocks, const BlockQ4_0* wb, const BlockQ8_0* act, const ActivationTerms& terms)
 {
-    if constexpr (Nibbles)
-        return nibbles(b.qs);
-    else
-        return _mm256_xor_si256(load256(b.qs), _mm256_set1_epi8(char(0x80)));
-}
-
-// One weight row against a Q8_0 activation whose terms are precomputed: each row is read as one
-// sequential stream, which the hardware prefetchers follow at full speed (interleaving several
-// rows block by block measured 2x slower once the weights came from DRAM).
-template <bool Nibbles>
-float rowDot(int64_t blocks, const void* w, const BlockQ8_0* act, const ActivationTerms& terms)
-{
-    using Block = std::conditional_t<Nibbles, BlockQ4_0, BlockQ8_0>;
-    const auto* wb = static_cast<const Block*>(w);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
     const auto step = [&](int64_t i, __m256& acc) {
-        const __m256i p = _mm256_dpbusd_epi32(terms.base[size_t(i)], unsignedWeights<Nibbles>(wb[i]),
-                                              load256(act[i].qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(half(wb[i].d) * terms.scale[size_t(i)]),
-                              _mm256_cvtepi32_ps(p), acc);
+        const __m256i p = _mm256_dpbusd_epi32(terms.base[size_t(i)], nibbles(wb[i].qs), load256(act[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half(wb[i].d) * terms.scale[size_t(i)]), _mm256_cvtepi32_ps(p), acc);
     };
     int64_t b = 0;
     for (; b + 2 <= blocks; b += 2) { // two accumulators hide the FMA latency
@@ -101,28 +85,26 @@ float rowDot(int64_t blocks, const void* w, const BlockQ8_0* act, const Activati
 }
 
 // out[r] = dot(w row r, a), r < nRows
-template <bool Nibbles>
-void rowsDot(int64_t n, const void* w, size_t wStride, int nRows, const void* a, float* out)
+void rowsQ4_0(int64_t n, const void* w, size_t wStride, int nRows, const void* a, float* out)
 {
     thread_local ActivationTerms terms;
     const auto* act = static_cast<const BlockQ8_0*>(a);
     const int64_t blocks = n / kQK;
-    terms.compute(act, blocks, Nibbles ? 3 : 7); // offsets 8 (Q4_0) and 128 (Q8_0)
+    terms.compute(act, blocks);
     for (int r = 0; r < nRows; ++r)
-        out[r] = rowDot<Nibbles>(blocks, static_cast<const char*>(w) + size_t(r) * wStride, act, terms);
+        out[r] = rowDot(blocks, reinterpret_cast<const BlockQ4_0*>(static_cast<const char*>(w) + size_t(r) * wStride),
+                        act, terms);
 }
 
 // A single dot: the offset term inline (no table to fill for one row).
-template <bool Nibbles>
-float dot(int64_t n, const void* w, const void* a)
+float dotQ4_0(int64_t n, const void* w, const void* a)
 {
-    using Block = std::conditional_t<Nibbles, BlockQ4_0, BlockQ8_0>;
-    const auto* wb = static_cast<const Block*>(w);
+    const auto* wb = static_cast<const BlockQ4_0*>(w);
     const auto* act = static_cast<const BlockQ8_0*>(a);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / kQK; ++b) {
         const __m256i av = load256(act[b].qs);
-        const __m256i p = _mm256_dpbusd_epi32(offsetTerm(av, Nibbles ? 3 : 7), unsignedWeights<Nibbles>(wb[b]), av);
+        const __m256i p = _mm256_dpbusd_epi32(offsetTerm(av), nibbles(wb[b].qs), av);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(half(wb[b].d) * half(act[b].d)), _mm256_cvtepi32_ps(p), acc);
     }
     return hsum(acc);
@@ -132,10 +114,8 @@ float dot(int64_t n, const void* w, const void* a)
 
 void installAvx512VnniKernels(KernelTable& t)
 {
-    t[int(GGMLType::Q4_0)].vecDot = dot<true>;
-    t[int(GGMLType::Q4_0)].vecDotRows = rowsDot<true>;
-    t[int(GGMLType::Q8_0)].vecDot = dot<false>;
-    t[int(GGMLType::Q8_0)].vecDotRows = rowsDot<false>;
+    t[int(GGMLType::Q4_0)].vecDot = dotQ4_0;
+    t[int(GGMLType::Q4_0)].vecDotRows = rowsQ4_0;
 }
 
 } // namespace tenfold
