@@ -229,6 +229,10 @@ Choose another folder with --data-dir.</source>
         <source>The reply was not started because another conversation was opened while the model loaded.</source>
         <translation>模型加载期间打开了另一个对话，因此未开始回复。</translation>
     </message>
+    <message>
+        <source>Draft model: %1% of %2 proposed tokens kept.</source>
+        <translation>草稿模型：提议的 %2 个词元中保留了 %1%。</translation>
+    </message>
 </context>
 <context>
     <name>tenfold::ui::Composer</name>
@@ -318,6 +322,18 @@ Choose another folder with --data-dir.</source>
         <source>Lowers the odds of tokens used recently. Off (1.00) by default; about 1.1 can stop a small model from repeating itself.</source>
         <translation>降低最近用过的词元再次出现的概率。默认关闭（1.00）；约 1.1 可以防止小模型反复重复自己。</translation>
     </message>
+    <message>
+        <source>Draft model</source>
+        <translation>草稿模型</translation>
+    </message>
+    <message>
+        <source>Speculative decoding: a smaller model with the same vocabulary proposes tokens that the conversation&apos;s model checks several at a time. The replies stay the same; they may come faster.</source>
+        <translation>推测解码：由一个词表相同的较小模型提议词元，对话所用的模型一次核验多个。回复内容不变，速度可能更快。</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
 </context>
 <context>
     <name>tenfold::ui::EngineSession</name>
@@ -340,6 +356,14 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>No model is loaded.</source>
         <translation>尚未加载模型。</translation>
+    </message>
+    <message>
+        <source>the draft model %1 has a vocabulary of %2 tokens, the conversation&apos;s model %3</source>
+        <translation>草稿模型 %1 的词表有 %2 个词元，而对话所用的模型有 %3 个</translation>
+    </message>
+    <message>
+        <source>Draft model: %1</source>
+        <translation>草稿模型：%1</translation>
     </message>
 </context>
 <context>

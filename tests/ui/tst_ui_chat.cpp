@@ -124,6 +124,52 @@ private slots:
         QCOMPARE(usage[0].device, std::string("cpu"));
     }
 
+    // A draft model for the conversation (speculative decoding): the greedy reply is the same as
+    // without it, the status line reports the share of proposals kept, the choice is stored with
+    // the conversation, and a draft that cannot serve (another vocabulary) fails the reply with
+    // the reason instead of crashing.
+    void draftModelKeepsTheReplyAndShowsAcceptance()
+    {
+        QTemporaryDir dir;
+        auto app = launchWithModel(dir.path(), stories260K());
+        QVERIFY(app);
+        ChatPage* chat = chatPage(*app);
+        ConversationSettingsPanel* panel = chat->settingsPanel();
+        panel->temperatureBox()->setValue(0);
+        panel->maxTokensBox()->setValue(40);
+        QVERIFY(sendAndWait(chat, QStringLiteral("Once upon a time")));
+        const QString plain = chat->transcript()->bubbles().last()->text();
+        QVERIFY(!plain.trimmed().isEmpty());
+
+        // Regenerate the same reply, now with the model as its own draft: every proposal is kept.
+        panel->setDraftModelPath(stories260K());
+        QCOMPARE(panel->sampling().draftModelPath, stories260K());
+        {
+            QSignalSpy finished(chat, &ChatPage::replyFinished);
+            chat->regenerate();
+            QVERIFY(finished.wait(60000));
+        }
+        const auto bubbles = chat->transcript()->bubbles();
+        QCOMPARE(bubbles.size(), 2);
+        QCOMPARE(bubbles.last()->text(), plain);
+        QVERIFY2(chat->statusLabel()->text().contains(QStringLiteral("proposed tokens kept")),
+                 qPrintable(chat->statusLabel()->text()));
+        QVERIFY2(chat->statusLabel()->text().contains(QStringLiteral("100%")), qPrintable(chat->statusLabel()->text()));
+
+        Store& store = storeAfterPendingWrites(*app);
+        const auto conv = store.conversation(chat->currentConversationId());
+        QVERIFY(conv.has_value());
+        QCOMPARE(SamplingSettings::fromJson(QString::fromStdString(conv->settingsJson)).draftModelPath, stories260K());
+
+        panel->setDraftModelPath(refMain()); // 8,192-token vocabulary against 512
+        QSignalSpy failed(&app->context().host(), &ModelHost::generationFailed);
+        chat->composer()->setPlainText(QStringLiteral("Once upon a time"));
+        QTest::keyClick(chat->composer(), Qt::Key_Return);
+        QVERIFY(failed.count() > 0 || failed.wait(60000));
+        QVERIFY2(failed.last().at(1).toString().contains(QStringLiteral("vocabulary")),
+                 qPrintable(failed.last().at(1).toString()));
+    }
+
     void regenerateWithSameSeedRepeatsAndEditResends()
     {
         QTemporaryDir dir;

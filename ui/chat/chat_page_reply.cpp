@@ -242,7 +242,14 @@ void ChatPage::onGenerationFinished(const GenerationResult& r)
             m.state = state;
             m.stats = stats;
         }
-    setStatus(r.cancelled ? tr("Stopped.") : QString());
+    if (r.cancelled)
+        setStatus(tr("Stopped."));
+    else if (r.draftedTokens > 0)
+        setStatus(tr("Draft model: %1% of %2 proposed tokens kept.")
+                      .arg(100.0 * r.acceptedDraftTokens / r.draftedTokens, 0, 'f', 0)
+                      .arg(r.draftedTokens));
+    else
+        setStatus(QString());
     updateActions();
 }
 

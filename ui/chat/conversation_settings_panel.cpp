@@ -76,6 +76,15 @@ ConversationSettingsPanel::ConversationSettingsPanel(AppContext& context, QWidge
     form->addRow(tr("Max tokens"), maxTokens_);
     form->addRow(tr("Seed"), seed_);
     layout->addLayout(form);
+
+    layout->addWidget(new QLabel(tr("Draft model"), this));
+    draft_ = new QComboBox(this);
+    draft_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    draft_->setMinimumContentsLength(14);
+    draft_->setToolTip(tr("Speculative decoding: a smaller model with the same vocabulary proposes "
+                          "tokens that the conversation's model checks several at a time. The replies "
+                          "stay the same; they may come faster."));
+    layout->addWidget(draft_);
     layout->addStretch(1);
 
     auto emitChanged = [this] {
@@ -83,6 +92,7 @@ ConversationSettingsPanel::ConversationSettingsPanel(AppContext& context, QWidge
             emit changed();
     };
     connect(model_, &QComboBox::currentIndexChanged, this, emitChanged);
+    connect(draft_, &QComboBox::currentIndexChanged, this, emitChanged);
     connect(systemPrompt_, &QPlainTextEdit::textChanged, this, emitChanged);
     for (QDoubleSpinBox* b : {temperature_, topP_, minP_, repeatPenalty_})
         connect(b, &QDoubleSpinBox::valueChanged, this, emitChanged);
@@ -104,17 +114,22 @@ void ConversationSettingsPanel::reloadModels()
 
 void ConversationSettingsPanel::showModels(const std::vector<ModelRecord>& records)
 {
-    const QString keep = modelPath();
+    const QString keep = modelPath(), keepDraft = draft_->currentData().toString();
     const bool wasUpdating = updating_;
     updating_ = true;
     model_->clear();
     model_->addItem(tr("Choose a model…"), QString());
+    draft_->clear();
+    draft_->addItem(tr("Off"), QString());
     for (const ModelRecord& r : records) {
         const QString path = QString::fromStdString(r.path);
-        model_->addItem(QString::fromStdString(r.name), path);
-        model_->setItemData(model_->count() - 1, path, Qt::ToolTipRole);
+        for (QComboBox* box : {model_, draft_}) {
+            box->addItem(QString::fromStdString(r.name), path);
+            box->setItemData(box->count() - 1, path, Qt::ToolTipRole);
+        }
     }
     setModelPath(keep);
+    setDraftModelPath(keepDraft);
     updating_ = wasUpdating;
 }
 
@@ -127,6 +142,18 @@ void ConversationSettingsPanel::setModelPath(const QString& path)
         index = model_->count() - 1;
     }
     model_->setCurrentIndex(std::max(0, index));
+}
+
+void ConversationSettingsPanel::setDraftModelPath(const QString& path)
+{
+    if (draft_->count() == 0)
+        draft_->addItem(tr("Off"), QString());
+    int index = draft_->findData(path);
+    if (index < 0 && !path.isEmpty()) {
+        draft_->addItem(QFileInfo(path).completeBaseName(), path);
+        index = draft_->count() - 1;
+    }
+    draft_->setCurrentIndex(std::max(0, index));
 }
 
 void ConversationSettingsPanel::setValues(const QString& modelPath, const QString& systemPrompt,
@@ -142,6 +169,8 @@ void ConversationSettingsPanel::setValues(const QString& modelPath, const QStrin
     repeatPenalty_->setValue(s.repeatPenalty);
     maxTokens_->setValue(s.maxTokens);
     seed_->setValue(int(std::clamp<qint64>(s.seed, -1, std::numeric_limits<int>::max())));
+    setDraftModelPath(s.draftModelPath);
+    draftMax_ = s.draftMax;
     updating_ = false;
 }
 
@@ -165,6 +194,8 @@ SamplingSettings ConversationSettingsPanel::sampling() const
     s.repeatPenalty = repeatPenalty_->value();
     s.maxTokens = maxTokens_->value();
     s.seed = seed_->value();
+    s.draftModelPath = draft_->currentData().toString();
+    s.draftMax = draftMax_;
     return s;
 }
 

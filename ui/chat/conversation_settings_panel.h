@@ -1,5 +1,6 @@
 #pragma once
-// Per-conversation settings: the model, the system prompt and the sampling parameters. Edits are
+// Per-conversation settings: the model, the system prompt, the sampling parameters and the draft
+// model for speculative decoding. Edits are
 // reported through changed(); the chat page saves them with the conversation.
 #include "session/engine_types.h"
 #include "store/store.h"
@@ -34,6 +35,10 @@ public:
     QDoubleSpinBox* temperatureBox() const { return temperature_; }
     QSpinBox* maxTokensBox() const { return maxTokens_; }
     QSpinBox* seedBox() const { return seed_; }
+    QComboBox* draftBox() const { return draft_; }
+    // Selects the draft model for speculative decoding (empty: off), adding it to the list when
+    // it is not in the library.
+    void setDraftModelPath(const QString& path);
 
 signals:
     void changed();
@@ -52,6 +57,8 @@ private:
     QDoubleSpinBox* repeatPenalty_ = nullptr;
     QSpinBox* maxTokens_ = nullptr;
     QSpinBox* seed_ = nullptr;
+    QComboBox* draft_ = nullptr;
+    int draftMax_ = 8; // kept as stored (no control yet: the default suits most pairs)
 };
 
 } // namespace tenfold::ui

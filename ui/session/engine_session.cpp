@@ -62,6 +62,9 @@ EngineSession::~EngineSession() { release(); }
 
 void EngineSession::release()
 {
+    draftContext_.reset(); // before the backend that holds its cache
+    draftModel_.reset();
+    draftPath_.clear();
     context_.reset();
     backend_.reset();
     template_.reset();
@@ -142,6 +145,28 @@ void EngineSession::unload()
     emit unloaded();
 }
 
+InferenceContext& EngineSession::draftContext(const QString& path)
+{
+    if (draftContext_ && draftPath_ == path)
+        return *draftContext_;
+    draftContext_.reset();
+    draftModel_.reset();
+    draftPath_.clear();
+    auto model = Model::loadGGUF(path.toStdString());
+    if (model->hparams().nVocab != model_->hparams().nVocab)
+        throw InvalidArgument(tr("the draft model %1 has a vocabulary of %2 tokens, the conversation's model %3")
+                                  .arg(QFileInfo(path).fileName())
+                                  .arg(model->hparams().nVocab)
+                                  .arg(model_->hparams().nVocab)
+                                  .toStdString());
+    ContextParams params;
+    params.nCtx = context_->contextSize();
+    draftContext_ = backend_->createContext(model, params);
+    draftModel_ = std::move(model);
+    draftPath_ = path;
+    return *draftContext_;
+}
+
 void EngineSession::generate(const ChatRequest& request)
 {
     if (!model_ || !context_) {
@@ -169,6 +194,14 @@ void EngineSession::generate(const ChatRequest& request)
                                                            : std::random_device{}();
         options.stopStrings = template_->stopStrings();
         options.cancel = generateCancel_.get();
+        if (!request.sampling.draftModelPath.isEmpty()) {
+            try {
+                options.draft.ctx = &draftContext(request.sampling.draftModelPath);
+            } catch (const std::exception& e) {
+                throw InvalidArgument(tr("Draft model: %1").arg(QString::fromStdString(e.what())).toStdString());
+            }
+            options.draft.maxDraft = request.sampling.draftMax;
+        }
 
         // A fresh cache per reply: the prompt is re-rendered from the stored conversation, which
         // may have been edited, trimmed or regenerated since the last call.
@@ -197,6 +230,8 @@ void EngineSession::generate(const ChatRequest& request)
         result.tokensPerSecond = stats.generatedTokensPerSecond();
         result.cancelled = stats.stopReason == StopReason::Cancelled;
         result.stopReason = QString::fromLatin1(stopReasonName(stats.stopReason));
+        result.draftedTokens = stats.draftedTokens;
+        result.acceptedDraftTokens = stats.acceptedDraftTokens;
         result.totalMs = double(total.nsecsElapsed()) / 1e6;
         emit generationFinished(result);
     } catch (const Cancelled&) {

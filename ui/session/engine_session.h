@@ -52,6 +52,9 @@ signals:
 
 private:
     void release();
+    // The draft model's context for speculative decoding, loaded once per path and kept while
+    // the same model stays loaded. Throws with the reason when the file cannot serve as a draft.
+    InferenceContext& draftContext(const QString& path);
 
     std::shared_ptr<std::atomic<bool>> loadCancel_;
     std::shared_ptr<std::atomic<bool>> generateCancel_;
@@ -60,6 +63,9 @@ private:
     std::unique_ptr<Backend> backend_;
     std::unique_ptr<InferenceContext> context_;
     std::unique_ptr<ChatTemplate> template_;
+    QString draftPath_;
+    std::shared_ptr<Model> draftModel_;
+    std::unique_ptr<InferenceContext> draftContext_;
     LoadedModel info_;
 };
 

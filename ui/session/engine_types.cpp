@@ -3,6 +3,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+
 namespace tenfold::ui {
 
 QString SamplingSettings::toJson() const
@@ -15,6 +17,10 @@ QString SamplingSettings::toJson() const
     o[QStringLiteral("repeat_penalty")] = repeatPenalty;
     o[QStringLiteral("max_tokens")] = maxTokens;
     o[QStringLiteral("seed")] = double(seed);
+    if (!draftModelPath.isEmpty()) {
+        o[QStringLiteral("draft_model")] = draftModelPath;
+        o[QStringLiteral("draft_max")] = draftMax;
+    }
     return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
 
@@ -29,6 +35,8 @@ SamplingSettings SamplingSettings::fromJson(const QString& json)
     s.repeatPenalty = o.value(QStringLiteral("repeat_penalty")).toDouble(s.repeatPenalty);
     s.maxTokens = o.value(QStringLiteral("max_tokens")).toInt(s.maxTokens);
     s.seed = qint64(o.value(QStringLiteral("seed")).toDouble(double(s.seed)));
+    s.draftModelPath = o.value(QStringLiteral("draft_model")).toString();
+    s.draftMax = std::clamp(o.value(QStringLiteral("draft_max")).toInt(s.draftMax), 1, 64);
     return s;
 }
 

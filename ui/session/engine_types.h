@@ -19,6 +19,10 @@ struct SamplingSettings {
     double repeatPenalty = 1.0; // off, as in the engine and llama.cpp; small models degrade with it on
     int maxTokens = 256;
     qint64 seed = -1; // -1: a fresh random seed per reply
+    // Speculative decoding: a smaller model with the same vocabulary proposes tokens that the
+    // conversation's model checks several at a time. Empty: off.
+    QString draftModelPath;
+    int draftMax = 8;
 
     QString toJson() const;
     static SamplingSettings fromJson(const QString& json); // missing keys keep their defaults
@@ -73,6 +77,8 @@ struct GenerationResult {
     int droppedTurns = 0;  // turns left out because the conversation outgrew the context
     bool cancelled = false;
     QString stopReason;
+    int draftedTokens = 0;         // speculative decoding: tokens the draft model proposed
+    int acceptedDraftTokens = 0;   // and how many of them the model kept
 };
 
 } // namespace tenfold::ui
