@@ -8,6 +8,7 @@
 #include "runtime/generator.h"
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace tenfold::cli {
@@ -21,7 +22,9 @@ CommandSpec generateSpec()
                      "With --draft, a smaller model with the same vocabulary proposes tokens that\n"
                      "MODEL checks several at a time (speculative decoding). Greedy output is the\n"
                      "same as without it, sampled output has the same distribution (the rejection\n"
-                     "rule); the acceptance rate is printed with the timings.",
+                     "rule); the acceptance rate is printed with the timings. --self-speculative\n"
+                     "drafts with the model's own first layers instead (--exit-layer K, default\n"
+                     "half of them; CPU only).",
                      {"MODEL"},
                      {},
                      {{"--prompt", "-p", "PROMPT", "the text to continue"},
@@ -31,7 +34,9 @@ CommandSpec generateSpec()
                       {"--ignore-eos", "", "", "keep generating past end-of-sequence"},
                       {"--no-echo", "", "", "do not print the prompt before the continuation"},
                       {"--draft", "", "DRAFT", "speculative decoding with this draft model"},
-                      {"--draft-max", "", "N", "at most N draft tokens per step (default 8)"}}};
+                      {"--draft-max", "", "N", "at most N draft tokens per step (default 8)"},
+                      {"--self-speculative", "", "", "draft with the model's own first layers"},
+                      {"--exit-layer", "", "K", "layers the self-draft runs (default: half)"}}};
     for (auto& o : samplingOptions())
         spec.options.push_back(o);
     for (auto& o : backendOptions())
@@ -74,9 +79,17 @@ int runGenerate(const ParsedArgs& args)
         draftCtx = backend->createContext(draftModel, dp);
         options.draft.ctx = draftCtx.get();
         options.draft.maxDraft = int(args.getInt("--draft-max", 8, 1, 64));
+    } else if (args.has("--self-speculative")) {
+        const int layers = model->hparams().nLayer;
+        options.draft.selfExitLayer = int(args.getInt("--exit-layer", std::max(1, layers / 2), 1, layers));
+        options.draft.maxDraft = int(args.getInt("--draft-max", 8, 1, 64));
     } else if (args.has("--draft-max")) {
-        throw UsageError("--draft-max needs --draft");
+        throw UsageError("--draft-max needs --draft or --self-speculative");
     }
+    if (args.has("--draft") && args.has("--self-speculative"))
+        throw UsageError("give either --draft or --self-speculative, not both");
+    if (args.has("--exit-layer") && !args.has("--self-speculative"))
+        throw UsageError("--exit-layer needs --self-speculative");
     const std::vector<int32_t> tokens = model->tokenizer().encode(prompt, true);
     if (int(tokens.size()) > ctx->contextSize())
         throw InvalidArgument("the prompt is " + std::to_string(tokens.size()) +
@@ -103,7 +116,7 @@ int runGenerate(const ParsedArgs& args)
                  stats.promptTokensPerSecond(), stats.generatedTokens,
                  stats.generatedTokensPerSecond(), stats.timeToFirstTokenMs,
                  stopReasonName(stats.stopReason));
-    if (draftCtx)
+    if (draftCtx || options.draft.selfExitLayer > 0)
         std::fprintf(stderr, "[draft] %d proposed, %d accepted (%.1f%%), %d target passes for %d tokens\n",
                      stats.draftedTokens, stats.acceptedDraftTokens, 100.0 * stats.acceptanceRate(),
                      stats.targetPasses, stats.generatedTokens);

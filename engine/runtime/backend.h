@@ -3,6 +3,7 @@
 // backend in gpu/. A backend holds the model's weights where it computes (memory-mapped for the
 // CPU, uploaded once for a GPU); a context holds one sequence's KV cache on that backend and runs
 // one forward pass per batch of tokens.
+#include "core/error.h"
 #include "tensor/ggml_type.h"
 
 #include <atomic>
@@ -54,9 +55,24 @@ public:
     }
     // Forgets cache entries at positions >= nPos (for regenerate, prefix reuse, speculative undo).
     virtual void truncate(int nPos) = 0;
+    // Early exit, for self-speculative drafting: runs tokens at positions position..position+n-1
+    // through the first exitLayer layers only, writes those layers' keys and values there, and
+    // returns the last token's logits from the final norm and output head applied to that
+    // layer's output. position() does not move: the rows stay scratch until a full decode
+    // rewrites them. position must be >= position(), and rows between position() and position
+    // must have been written by earlier calls with the same exitLayer. Backends without it throw
+    // UnsupportedError.
+    virtual void decodeExit(std::span<const int32_t> tokens, int position, int exitLayer,
+                            std::vector<float>& logits);
     // Timings of the last decode() when ContextParams::profile was set; empty otherwise.
     virtual std::vector<OpTiming> lastTimings() const = 0;
 };
+
+inline void InferenceContext::decodeExit(std::span<const int32_t>, int, int, std::vector<float>&)
+{
+    throw UnsupportedError("this backend cannot stop a forward pass early (self-speculative "
+                           "decoding needs the CPU backend)");
+}
 
 class Backend {
 public:

@@ -123,13 +123,13 @@ void CpuContext::truncate(int nPos)
     pos_ = std::min(pos_, nPos);
 }
 
-void CpuContext::check(std::span<const int32_t> tokens) const
+void CpuContext::check(std::span<const int32_t> tokens, int start) const
 {
     if (tokens.empty())
         throw InvalidArgument("decode needs at least one token");
-    if (int64_t(pos_) + int64_t(tokens.size()) > nCtx_)
+    if (int64_t(start) + int64_t(tokens.size()) > nCtx_)
         throw InvalidArgument(std::to_string(tokens.size()) + " tokens at position " +
-                              std::to_string(pos_) + " exceed the context size of " +
+                              std::to_string(start) + " exceed the context size of " +
                               std::to_string(nCtx_) + " tokens");
     for (size_t i = 0; i < tokens.size(); ++i)
         if (tokens[i] < 0 || tokens[i] >= hp_.nVocab)
@@ -141,24 +141,38 @@ void CpuContext::check(std::span<const int32_t> tokens) const
 void CpuContext::decode(std::span<const int32_t> tokens, bool allLogits,
                         std::vector<float>& logits, const std::atomic<bool>* cancel)
 {
-    check(tokens);
+    check(tokens, pos_);
     timings_.clear();
     // The cache rows beyond pos_ are scratch until the pass completes, so a cancelled or failed
     // pass leaves the context exactly as it was.
-    forward(tokens, allLogits ? 0 : int(tokens.size()) - 1, logits, cancel);
+    forward(tokens, allLogits ? 0 : int(tokens.size()) - 1, logits, cancel, pos_, hp_.nLayer);
     pos_ += int(tokens.size());
 }
 
 void CpuContext::decodeRows(std::span<const int32_t> tokens, int firstRow,
                             std::vector<float>& logits, const std::atomic<bool>* cancel)
 {
-    check(tokens);
+    check(tokens, pos_);
     if (firstRow < 0 || firstRow >= int(tokens.size()))
         throw InvalidArgument("first logits row " + std::to_string(firstRow) +
                               " is outside the batch of " + std::to_string(tokens.size()));
     timings_.clear();
-    forward(tokens, firstRow, logits, cancel);
+    forward(tokens, firstRow, logits, cancel, pos_, hp_.nLayer);
     pos_ += int(tokens.size());
+}
+
+void CpuContext::decodeExit(std::span<const int32_t> tokens, int position, int exitLayer,
+                            std::vector<float>& logits)
+{
+    if (exitLayer < 1 || exitLayer > hp_.nLayer)
+        throw InvalidArgument("exit layer " + std::to_string(exitLayer) + " is outside 1.." +
+                              std::to_string(hp_.nLayer));
+    if (position < pos_)
+        throw InvalidArgument("an early-exit pass at position " + std::to_string(position) +
+                              " would overwrite the " + std::to_string(pos_) + " cached positions");
+    check(tokens, position);
+    timings_.clear();
+    forward(tokens, int(tokens.size()) - 1, logits, nullptr, position, exitLayer);
 }
 
 template <class F>
@@ -177,7 +191,8 @@ void CpuContext::op(const char* name, int layer, const std::atomic<bool>* cancel
 }
 
 void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
-                         std::vector<float>& logits, const std::atomic<bool>* cancel)
+                         std::vector<float>& logits, const std::atomic<bool>* cancel, int start,
+                         int nLayers)
 {
     const int T = int(tokens.size());
     reserveBatch(T);
@@ -193,12 +208,12 @@ void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
         for (int t = 0; t < T; ++t)
             dequantize(emb.row(tokens[size_t(t)]), x_.data() + size_t(t) * E, E);
         for (int t = 0; t < T; ++t)
-            positions_[size_t(t)] = pos_ + t;
+            positions_[size_t(t)] = start + t;
         ropeTable(positions_.data(), T, hp_.ropeDim, hp_.ropeFreqBase, hp_.ropeFreqScale,
                   cos_.data(), sin_.data());
     });
 
-    for (int il = 0; il < hp_.nLayer; ++il) {
+    for (int il = 0; il < nLayers; ++il) {
         const LayerWeights& L = m.layers()[size_t(il)];
         uint8_t* kc = kCache_[size_t(il)].data();
         uint8_t* vc = vCache_[size_t(il)].data();
@@ -230,7 +245,7 @@ void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
                 const float* s = sin_.data() + size_t(t) * halfRot;
                 rope(q, H, D, hp_.ropeDim, c, s, hp_.ropeNeox);
                 rope(k, Hkv, D, hp_.ropeDim, c, s, hp_.ropeNeox);
-                const size_t at = size_t(pos_ + t) * size_t(kvDim) * kvElemBytes_;
+                const size_t at = size_t(start + t) * size_t(kvDim) * kvElemBytes_;
                 storeCacheRow(k, kc + at, kvType_, kvDim);
                 storeCacheRow(v, vc + at, kvType_, kvDim);
             });
@@ -244,7 +259,7 @@ void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
                     const int t = int(i / H), h = int(i % H), g = h / groupSize;
                     const size_t off = size_t(g) * size_t(D) * kvElemBytes_;
                     attendOne(q_.data() + size_t(t) * qDim + size_t(h) * D, kc + off, vc + off,
-                              kvType_, kvDim, pos_ + t + 1, D, scale, scores,
+                              kvType_, kvDim, start + t + 1, D, scale, scores,
                               attn_.data() + size_t(t) * qDim + size_t(h) * D);
                 }
             });

@@ -26,6 +26,8 @@ public:
     void decodeRows(std::span<const int32_t> tokens, int firstRow, std::vector<float>& logits,
                     const std::atomic<bool>* cancel = nullptr) override;
     void truncate(int nPos) override;
+    void decodeExit(std::span<const int32_t> tokens, int position, int exitLayer,
+                    std::vector<float>& logits) override;
     std::vector<OpTiming> lastTimings() const override { return timings_; }
 
     // Tests: force the GEMM (1) or mat-vec (0) matmul path; -1 automatic.
@@ -35,10 +37,10 @@ public:
 
 private:
     void reserveBatch(int T);
-    void check(std::span<const int32_t> tokens) const;
-    // Logits of rows firstRow..n-1.
+    void check(std::span<const int32_t> tokens, int start) const;
+    // Logits of rows firstRow..n-1, for tokens at positions start.. through layers 0..nLayers-1.
     void forward(std::span<const int32_t> tokens, int firstRow, std::vector<float>& logits,
-                 const std::atomic<bool>* cancel);
+                 const std::atomic<bool>* cancel, int start, int nLayers);
     template <class F>
     void op(const char* name, int layer, const std::atomic<bool>* cancel, F&& fn);
     template <class F>

@@ -128,7 +128,8 @@ public:
     std::vector<float> logits; // the target's next-token logits after history_ (last row)
 
     GenerationStats plainLoop();
-    GenerationStats speculativeLoop(InferenceContext& draft, int maxDraft);
+    // draft null: self-speculative with the first exitLayer layers of the model.
+    GenerationStats speculativeLoop(InferenceContext* draft, int exitLayer, int maxDraft);
 
 private:
     enum class After { Continue, StopBeforeToken, StopAfterToken };
@@ -234,7 +235,7 @@ GenerationStats GenerationRun::plainLoop()
 // distributed exactly as the target's own sampling, so the output distribution is unchanged.
 // The target's cache is cut back to t0 and the kept tokens; its logits become the row after the
 // last kept token.
-GenerationStats GenerationRun::speculativeLoop(InferenceContext& draft, int maxDraft)
+GenerationStats GenerationRun::speculativeLoop(InferenceContext* draft, int exitLayer, int maxDraft)
 {
     std::vector<float> draftLogits, rows;
     std::vector<int32_t> batch, draftHistory;
@@ -262,10 +263,25 @@ GenerationStats GenerationRun::speculativeLoop(InferenceContext& draft, int maxD
             const int propose = std::max(0, std::min(k, room));
             batch.assign(1, t0);
             q.clear();
-            if (propose > 0) {
+            if (propose > 0 && !draft) {
+                // Self-draft: t0 and each proposal through the first layers, at the positions
+                // they will take; the verification pass below rewrites those cache rows.
+                draftHistory = history_;
+                int32_t current = t0;
+                for (int i = 0; i < propose; ++i) {
+                    ctx_.decodeExit(std::span<const int32_t>(&current, 1), base + i, exitLayer, draftLogits);
+                    q.push_back(draftSampler.distribution(
+                        std::span<const float>(draftLogits.data() + draftLogits.size() - vocab_, size_t(samplable_)),
+                        draftHistory));
+                    current = greedy ? q.back().ids[0] : draftSampler.draw(q.back());
+                    batch.push_back(current);
+                    draftHistory.push_back(current);
+                }
+                stats.draftedTokens += propose;
+            } else if (propose > 0) {
                 // Catch the draft up (the tokens kept since its last pass, and t0), then draft.
-                draft.decode(std::span<const int32_t>(history_.data() + draftPos, history_.size() - size_t(draftPos)),
-                             false, draftLogits, options_.cancel);
+                draft->decode(std::span<const int32_t>(history_.data() + draftPos, history_.size() - size_t(draftPos)),
+                              false, draftLogits, options_.cancel);
                 if (draftLogits.size() != size_t(vocab_))
                     throw InvalidArgument("the draft model has " + std::to_string(draftLogits.size()) +
                                           " tokens in its vocabulary, the model " + std::to_string(vocab_));
@@ -278,7 +294,7 @@ GenerationStats GenerationRun::speculativeLoop(InferenceContext& draft, int maxD
                     batch.push_back(d);
                     draftHistory.push_back(d);
                     if (i + 1 < propose)
-                        draft.decode(std::span<const int32_t>(&batch.back(), 1), false, draftLogits, options_.cancel);
+                        draft->decode(std::span<const int32_t>(&batch.back(), 1), false, draftLogits, options_.cancel);
                 }
                 stats.draftedTokens += propose;
             }
@@ -311,10 +327,12 @@ GenerationStats GenerationRun::speculativeLoop(InferenceContext& draft, int maxD
                     break;
             }
             // The draft has t0 and d1..d(propose-1) in its cache: cut it back to what was kept.
-            const int inDraft = base + 1 + std::min(kept, std::max(0, propose - 1));
-            if (propose > 0)
-                draft.truncate(std::min(draft.position(), inDraft));
-            draftPos = draft.position();
+            if (draft) {
+                const int inDraft = base + 1 + std::min(kept, std::max(0, propose - 1));
+                if (propose > 0)
+                    draft->truncate(std::min(draft->position(), inDraft));
+                draftPos = draft->position();
+            }
             if (after != After::Continue) {
                 // As in plain decoding: every emitted token is in the cache before an end of
                 // generation, all but the last one after another stop.
@@ -350,6 +368,15 @@ GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<co
     if (n == 0)
         throw InvalidArgument("generate needs at least one prompt token");
     InferenceContext* draft = options.draft.ctx;
+    const bool self = !draft && options.draft.selfExitLayer > 0;
+    if (self) {
+        if (options.draft.selfExitLayer > model.hparams().nLayer)
+            throw InvalidArgument("the exit layer " + std::to_string(options.draft.selfExitLayer) +
+                                  " is beyond the model's " + std::to_string(model.hparams().nLayer) + " layers");
+        if (options.draft.maxDraft < 1)
+            throw InvalidArgument("the draft length must be at least 1, not " +
+                                  std::to_string(options.draft.maxDraft));
+    }
     if (draft) {
         if (ctx.position() != 0)
             throw InvalidArgument("speculative decoding starts from an empty cache; the context "
@@ -378,7 +405,9 @@ GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<co
     }
     run.stats.promptTokens = n;
     run.stats.promptMs = msSince(start);
-    return draft ? run.speculativeLoop(*draft, options.draft.maxDraft) : run.plainLoop();
+    if (draft || self)
+        return run.speculativeLoop(draft, options.draft.selfExitLayer, options.draft.maxDraft);
+    return run.plainLoop();
 }
 
 } // namespace tenfold

@@ -24,8 +24,13 @@ class Model;
 // output distributed exactly as the target's own sampling. Only the number of target passes
 // changes. The draft length adapts: it grows after a fully accepted round and shrinks to just
 // past the last accepted token otherwise.
+// Self-speculative decoding needs no second model: with selfExitLayer = k > 0 (and no ctx) the
+// model's own first k layers, followed by its final norm and output head, propose the tokens
+// (InferenceContext::decodeExit, sharing the model's cache); the full model verifies them as
+// above, so the output is the same.
 struct SpeculativeDraft {
     InferenceContext* ctx = nullptr; // the draft model's context, holding no other sequence
+    int selfExitLayer = 0;           // > 0 without ctx: draft with the model's first layers
     int maxDraft = 8;                // at most this many tokens proposed per round (>= 1)
 };
 

@@ -406,6 +406,14 @@ private slots:
         EXPECT_EXIT(otherVocab, 1);
         QVERIFY2(otherVocab.err.contains("vocabulary"), qPrintable(otherVocab.err));
         EXPECT_EXIT(cli(args + QStringList{"--draft-max", "4"}), 2);
+        // Self-speculative: the model's own first layers draft.
+        const Run self = cli(args + QStringList{"--self-speculative", "--exit-layer", "4"});
+        EXPECT_EXIT(self, 0);
+        QCOMPARE(self.out, plain.out);
+        QVERIFY2(self.err.contains("[draft]"), qPrintable(self.err));
+        EXPECT_EXIT(cli(args + QStringList{"--exit-layer", "4"}), 2);
+        EXPECT_EXIT(cli(args + QStringList{"--self-speculative", "--draft", draft}), 2);
+        EXPECT_EXIT(cli(args + QStringList{"--self-speculative", "--exit-layer", "9"}), 2);
     }
 
     void errorsAreMessagesNotCrashes()
