@@ -34,6 +34,14 @@ std::string readText(const std::filesystem::path& p)
     return ss.str();
 }
 
+// The whole text tokenized once with a leading BOS, as the reference method does.
+std::vector<int32_t> tokensWithBos(const Model& model, const std::filesystem::path& text)
+{
+    std::vector<int32_t> tokens = model.tokenizer().encode(readText(text), false);
+    tokens.insert(tokens.begin(), model.tokenizer().bos());
+    return tokens;
+}
+
 double referencePerplexity(const char* model, const char* key)
 {
     QFile f(QString::fromStdString(sharedFile("reference/perplexity.json").string()));
@@ -77,8 +85,7 @@ private slots:
         auto model = Model::loadGGUF(modelPath);
         QElapsedTimer timer;
         timer.start();
-        std::vector<int32_t> tokens = model->tokenizer().encode(readText(textPath), false);
-        tokens.insert(tokens.begin(), model->tokenizer().bos());
+        std::vector<int32_t> tokens = tokensWithBos(*model, textPath);
         const qint64 tokenizeMs = timer.restart();
 
         auto backend = createCpuBackend(2);
@@ -117,8 +124,7 @@ private slots:
         TENFOLD_REQUIRE_SHARED(modelPath);
         TENFOLD_REQUIRE_SHARED(textPath);
         auto model = Model::loadGGUF(modelPath);
-        std::vector<int32_t> tokens = model->tokenizer().encode(readText(textPath), false);
-        tokens.insert(tokens.begin(), model->tokenizer().bos());
+        std::vector<int32_t> tokens = tokensWithBos(*model, textPath);
         auto backend = createCpuBackend(2);
         ContextParams cp;
         cp.nCtx = 64;
@@ -177,8 +183,7 @@ private slots:
 
         auto f16 = Model::loadGGUF(base);
         auto quant = Model::loadGGUF(q4.toStdString());
-        std::vector<int32_t> tokens = f16->tokenizer().encode(readText(textPath), false);
-        tokens.insert(tokens.begin(), f16->tokenizer().bos());
+        std::vector<int32_t> tokens = tokensWithBos(*f16, textPath);
         auto backend = createCpuBackend(2);
         ContextParams cp;
         cp.nCtx = 512;
@@ -208,8 +213,7 @@ private slots:
         TENFOLD_REQUIRE_SHARED(modelPath);
         TENFOLD_REQUIRE_SHARED(textPath);
         auto model = Model::loadGGUF(modelPath);
-        std::vector<int32_t> tokens = model->tokenizer().encode(readText(textPath), false);
-        tokens.insert(tokens.begin(), model->tokenizer().bos());
+        std::vector<int32_t> tokens = tokensWithBos(*model, textPath);
         auto backend = createCpuBackend(2);
         ContextParams cp;
         cp.nCtx = 256;
