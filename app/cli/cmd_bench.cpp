@@ -29,7 +29,7 @@ CommandSpec benchSpec()
                      "--memory, it also measures the machine's read bandwidth with the same threads\n"
                      "(1 GiB read 5 times) and prints decode GB/s as a share of it. The CPU kernel\n"
                      "level in use is in the backend line (TENFOLD_CPU_KERNELS=scalar|avx2|avx512\n"
-                     "pins one).",
+                     "pins one); ppN also shows GFLOP/s (2 flops per matmul weight per token).",
                      {"MODEL"},
                      {},
                      {{"--prompt-tokens", "-p", "N", "prompt length for ppN; 0 skips it (default 512)"},
@@ -167,6 +167,15 @@ int runBench(const ParsedArgs& args)
     auto gbPerSecond = [&](const Result& r) {
         return r.test.rfind("tg", 0) == 0 ? double(weightBytes) * r.mean() / 1e9 : 0.0;
     };
+    // Prompt processing as arithmetic: 2 flops per matmul weight per token (the projections,
+    // the feed-forward and the output head; attention's own products are left out).
+    double matmulWeights = double(model->output().ne0) * double(model->output().ne1);
+    for (const LayerWeights& l : model->layers())
+        for (const WeightTensor* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffnGate, &l.ffnUp, &l.ffnDown})
+            matmulWeights += double(w->ne0) * double(w->ne1);
+    auto gflopPerSecond = [&](const Result& r) {
+        return r.test.rfind("pp", 0) == 0 ? 2.0 * matmulWeights * r.mean() / 1e9 : 0.0;
+    };
 
     // The CPU context's pool is what really ran (the backend may pick its own default count).
     int reportedThreads = cp.nThreads > 0 ? cp.nThreads : int(std::thread::hardware_concurrency());
@@ -187,8 +196,9 @@ int runBench(const ParsedArgs& args)
         for (size_t i = 0; i < results.size(); ++i) {
             const Result& r = results[i];
             std::printf("%s\n    {\"test\": \"%s\", \"n_tokens\": %d, \"tokens_per_s\": %.3f, "
-                        "\"stddev\": %.3f, \"gb_per_s\": %.3f, \"samples\": [",
-                        i ? "," : "", r.test.c_str(), r.tokens, r.mean(), r.stddev(), gbPerSecond(r));
+                        "\"stddev\": %.3f, \"gb_per_s\": %.3f, \"gflop_per_s\": %.3f, \"samples\": [",
+                        i ? "," : "", r.test.c_str(), r.tokens, r.mean(), r.stddev(), gbPerSecond(r),
+                        gflopPerSecond(r));
             for (size_t j = 0; j < r.tokensPerSecond.size(); ++j)
                 std::printf("%s%.3f", j ? ", " : "", r.tokensPerSecond[j]);
             std::printf("]}");
@@ -216,6 +226,10 @@ int runBench(const ParsedArgs& args)
         else
             std::printf("%-8s %22s %14s\n", r.test.c_str(), speed, "-");
     }
+    for (const Result& r : results)
+        if (gflopPerSecond(r) > 0)
+            std::printf("%s: %.1f GFLOP/s (2 x %s matmul weights per token)\n", r.test.c_str(),
+                        gflopPerSecond(r), withThousands(uint64_t(matmulWeights)).c_str());
     std::printf("\npeak RSS: %s (file %s)\n", formatBytes(rss).c_str(), formatBytes(fileBytes).c_str());
     return 0;
 }

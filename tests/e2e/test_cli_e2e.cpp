@@ -248,6 +248,13 @@ private slots:
             QCOMPARE(t["samples"].toArray().size(), 2);
         }
         QVERIFY(results[1].toObject()["gb_per_s"].toDouble() > 0);
+        // pp32 at tokens_per_s: 2 flops per matmul weight per token. stories260K's matmul weights
+        // (dim 64, 4 KV heads of 8 = 32, FFN 172, vocab 512): 5 layers x (64x64 x 2 + 64x32 x 2 +
+        // 64x172 x 3) + the 64x512 output head = 5 x 45,312 + 32,768 = 259,328.
+        const QJsonObject pp = results[0].toObject();
+        QVERIFY(std::fabs(pp["gflop_per_s"].toDouble() - 2.0 * 259328 * pp["tokens_per_s"].toDouble() / 1e9) <
+                1e-3 * pp["gflop_per_s"].toDouble() + 1e-3);
+        QCOMPARE(results[1].toObject()["gflop_per_s"].toDouble(), 0.0);
         QCOMPARE(o["memory_read_gb_per_s"].toDouble(), 0.0); // only measured with --memory
         const Run mem = cli({"bench", model, "-p", "0", "-n", "4", "-r", "1", "--threads", "2", "--memory"});
         EXPECT_EXIT(mem, 0);
