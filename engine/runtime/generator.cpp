@@ -135,11 +135,13 @@ private:
     enum class After { Continue, StopBeforeToken, StopAfterToken };
 
     bool cancelled() const { return options_.cancel && options_.cancel->load(); }
-    // The target's choice from the row of logits that ends at rowEnd.
-    int32_t choose(const float* rowEnd)
+    // The samplable part of the row of logits that ends at rowEnd.
+    std::span<const float> row(const float* rowEnd) const
     {
-        return sampler_.sample(std::span<const float>(rowEnd - vocab_, size_t(samplable_)), history_);
+        return std::span<const float>(rowEnd - vocab_, size_t(samplable_));
     }
+    // The target's choice from the row of logits that ends at rowEnd.
+    int32_t choose(const float* rowEnd) { return sampler_.sample(row(rowEnd), history_); }
     // Hands one chosen token to the caller. An end-of-generation token is not emitted (the cache
     // then holds every emitted token); after any other stop the last emitted token has not been
     // decoded, as in plain decoding.
@@ -263,21 +265,20 @@ GenerationStats GenerationRun::speculativeLoop(InferenceContext* draft, int exit
             const int propose = std::max(0, std::min(k, room));
             batch.assign(1, t0);
             q.clear();
+            // One proposal from the draft's latest logits, with the distribution it came from.
+            const auto addProposal = [&] {
+                q.push_back(draftSampler.distribution(row(draftLogits.data() + draftLogits.size()), draftHistory));
+                batch.push_back(greedy ? q.back().ids[0] : draftSampler.draw(q.back()));
+                draftHistory.push_back(batch.back());
+            };
+            draftHistory = history_;
             if (propose > 0 && !draft) {
                 // Self-draft: t0 and each proposal through the first layers, at the positions
                 // they will take; the verification pass below rewrites those cache rows.
-                draftHistory = history_;
-                int32_t current = t0;
                 for (int i = 0; i < propose; ++i) {
-                    ctx_.decodeExit(std::span<const int32_t>(&current, 1), base + i, exitLayer, draftLogits);
-                    q.push_back(draftSampler.distribution(
-                        std::span<const float>(draftLogits.data() + draftLogits.size() - vocab_, size_t(samplable_)),
-                        draftHistory));
-                    current = greedy ? q.back().ids[0] : draftSampler.draw(q.back());
-                    batch.push_back(current);
-                    draftHistory.push_back(current);
+                    ctx_.decodeExit(std::span<const int32_t>(&batch.back(), 1), base + i, exitLayer, draftLogits);
+                    addProposal();
                 }
-                stats.draftedTokens += propose;
             } else if (propose > 0) {
                 // Catch the draft up (the tokens kept since its last pass, and t0), then draft.
                 draft->decode(std::span<const int32_t>(history_.data() + draftPos, history_.size() - size_t(draftPos)),
@@ -285,19 +286,13 @@ GenerationStats GenerationRun::speculativeLoop(InferenceContext* draft, int exit
                 if (draftLogits.size() != size_t(vocab_))
                     throw InvalidArgument("the draft model has " + std::to_string(draftLogits.size()) +
                                           " tokens in its vocabulary, the model " + std::to_string(vocab_));
-                draftHistory = history_;
                 for (int i = 0; i < propose; ++i) {
-                    q.push_back(draftSampler.distribution(
-                        std::span<const float>(draftLogits.data() + draftLogits.size() - vocab_, size_t(samplable_)),
-                        draftHistory));
-                    const int32_t d = greedy ? q.back().ids[0] : draftSampler.draw(q.back());
-                    batch.push_back(d);
-                    draftHistory.push_back(d);
+                    addProposal();
                     if (i + 1 < propose)
                         draft->decode(std::span<const int32_t>(&batch.back(), 1), false, draftLogits, options_.cancel);
                 }
-                stats.draftedTokens += propose;
             }
+            stats.draftedTokens += propose;
             ctx_.decode(batch, true, rows, options_.cancel);
             ++stats.targetPasses;
             int kept = 0; // proposals emitted (and so in the target's cache)
@@ -309,8 +304,7 @@ GenerationStats GenerationRun::speculativeLoop(InferenceContext* draft, int exit
                 if (greedy) {
                     accept = choose(rowEnd) == d;
                 } else {
-                    const TokenDistribution p = sampler_.distribution(
-                        std::span<const float>(rowEnd - vocab_, size_t(samplable_)), history_);
+                    const TokenDistribution p = sampler_.distribution(row(rowEnd), history_);
                     const double pd = p.probability(d), qd = q[size_t(i - 1)].probability(d);
                     accept = qd > 0 && sampler_.uniform() < std::min(1.0, pd / qd);
                     if (!accept)
@@ -369,14 +363,11 @@ GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<co
         throw InvalidArgument("generate needs at least one prompt token");
     InferenceContext* draft = options.draft.ctx;
     const bool self = !draft && options.draft.selfExitLayer > 0;
-    if (self) {
-        if (options.draft.selfExitLayer > model.hparams().nLayer)
-            throw InvalidArgument("the exit layer " + std::to_string(options.draft.selfExitLayer) +
-                                  " is beyond the model's " + std::to_string(model.hparams().nLayer) + " layers");
-        if (options.draft.maxDraft < 1)
-            throw InvalidArgument("the draft length must be at least 1, not " +
-                                  std::to_string(options.draft.maxDraft));
-    }
+    if ((draft || self) && options.draft.maxDraft < 1)
+        throw InvalidArgument("the draft length must be at least 1, not " + std::to_string(options.draft.maxDraft));
+    if (self && options.draft.selfExitLayer > model.hparams().nLayer)
+        throw InvalidArgument("the exit layer " + std::to_string(options.draft.selfExitLayer) +
+                              " is beyond the model's " + std::to_string(model.hparams().nLayer) + " layers");
     if (draft) {
         if (ctx.position() != 0)
             throw InvalidArgument("speculative decoding starts from an empty cache; the context "
@@ -385,9 +376,6 @@ GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<co
             throw InvalidArgument("the draft model's context (" + std::to_string(draft->contextSize()) +
                                   " tokens) is smaller than the model's (" +
                                   std::to_string(ctx.contextSize()) + ")");
-        if (options.draft.maxDraft < 1)
-            throw InvalidArgument("the draft length must be at least 1, not " +
-                                  std::to_string(options.draft.maxDraft));
         draft->truncate(0);
     }
 

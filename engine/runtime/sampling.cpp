@@ -55,11 +55,18 @@ int32_t Sampler::draw(const TokenDistribution& d)
 
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history)
 {
-    const TokenDistribution d = distribution(logits, history);
-    return d.ids.size() == 1 ? d.ids[0] : draw(d);
+    fill(logits, history, scratch_); // reused: no allocation per token once warm
+    return scratch_.ids.size() == 1 ? scratch_.ids[0] : draw(scratch_);
 }
 
 TokenDistribution Sampler::distribution(std::span<const float> logits, std::span<const int32_t> history)
+{
+    TokenDistribution out;
+    fill(logits, history, out);
+    return out;
+}
+
+void Sampler::fill(std::span<const float> logits, std::span<const int32_t> history, TokenDistribution& out)
 {
     if (logits.empty())
         throw InvalidArgument("cannot sample from an empty logits row");
@@ -101,11 +108,10 @@ TokenDistribution Sampler::distribution(std::span<const float> logits, std::span
     auto greater = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
         return a.first > b.first || (a.first == b.first && a.second < b.second);
     };
-    TokenDistribution out;
     if (params_.temperature <= 0.0f) {
-        out.ids = {std::min_element(candidates_.begin(), candidates_.end(), greater)->second};
-        out.probs = {1.0};
-        return out;
+        out.ids.assign(1, std::min_element(candidates_.begin(), candidates_.end(), greater)->second);
+        out.probs.assign(1, 1.0);
+        return;
     }
 
     size_t keep = candidates_.size();
@@ -159,7 +165,6 @@ TokenDistribution Sampler::distribution(std::span<const float> logits, std::span
         out.ids[i] = candidates_[i].second;
         out.probs[i] = weights[i] / total;
     }
-    return out;
 }
 
 } // namespace tenfold

@@ -42,7 +42,9 @@ public:
 private:
     SamplingParams params_;
     std::mt19937_64 rng_;
+    void fill(std::span<const float> logits, std::span<const int32_t> history, TokenDistribution& out);
     std::vector<std::pair<float, int32_t>> candidates_;
+    TokenDistribution scratch_;
 };
 
 int32_t argmax(std::span<const float> logits);
