@@ -4,6 +4,7 @@
 // CPU, uploaded once for a GPU); a context holds one sequence's KV cache on that backend and runs
 // one forward pass per batch of tokens.
 #include "core/error.h"
+#include "runtime/batched_context.h"
 #include "tensor/ggml_type.h"
 
 #include <atomic>
@@ -82,6 +83,13 @@ public:
     virtual std::unique_ptr<InferenceContext> createContext(std::shared_ptr<const Model> model,
                                                             const ContextParams& params) = 0;
     virtual uint64_t memoryInUse() const = 0;      // bytes this backend holds (device or heap)
+    // Many sequences over a paged KV cache (runtime/batched_context.h), for the server.
+    // Backends without it throw UnsupportedError.
+    virtual std::unique_ptr<BatchedContext> createBatchedContext(std::shared_ptr<const Model> model,
+                                                                 const BatchedParams& params)
+    {
+        throw UnsupportedError(name() + " cannot run batched sequences yet");
+    }
 };
 
 } // namespace tenfold

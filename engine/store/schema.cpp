@@ -86,9 +86,18 @@ DROP TRIGGER IF EXISTS messages_fts_delete;
 DROP TRIGGER IF EXISTS messages_fts_update;
 )SQL";
 
+// v4: the usage ledger says where a generation came from ("app", "cli", "server") and, for the
+// server, which client asked (the API key's label or the peer address), so the desktop's usage
+// view and the Server page can tell them apart.
+const char* const kV4 = R"SQL(
+ALTER TABLE usage_ledger ADD COLUMN source TEXT NOT NULL DEFAULT 'app';
+ALTER TABLE usage_ledger ADD COLUMN client TEXT NOT NULL DEFAULT '';
+CREATE INDEX usage_ledger_source_time ON usage_ledger(source, time);
+)SQL";
+
 const std::vector<const char*>& migrations()
 {
-    static const std::vector<const char*> list = {kV1, kV2, kV3};
+    static const std::vector<const char*> list = {kV1, kV2, kV3, kV4};
     return list;
 }
 

@@ -99,6 +99,8 @@ struct LedgerEntry {
     double totalMs = 0;
     int64_t conversationId = 0;  // 0 = none (e.g. CLI)
     int64_t messageId = 0;       // 0 = none
+    std::string source = "app";  // "app", "cli" or "server" (schema v4)
+    std::string client;          // server: API key label or peer address; empty otherwise
 };
 
 struct LedgerTotals {

@@ -1,0 +1,90 @@
+#pragma once
+// Many sequences in one forward pass, over a paged KV cache.
+//
+// The cache is one pool of fixed-size blocks (blockSize() token positions each, every layer's keys
+// and values for them). Each sequence owns a block table: position p of the sequence lives in
+// block table[p / blockSize()] at row p % blockSize(). Blocks are reference-counted, so
+// forkSequence() shares a whole prefix between sequences at no cost; the first write into a
+// shared block copies it (copy-on-write). Memory is a budget (the pool), not a per-sequence
+// maximum: a sequence may grow to maxSequenceLength() positions while blocks remain.
+//
+// decode() takes rows from any number of sequences, each row appended at its sequence's current
+// length (rows of one sequence in order, not necessarily adjacent), reads the weights once for
+// all of them, and returns logits only for the rows that ask. It is the batched counterpart of
+// InferenceContext::decode, which stays the single-sequence API; the two agree to rounding
+// (tests/engine/runtime/tst_batched.cpp).
+//
+// Not thread-safe: one thread (the scheduler's) drives a context.
+#include "core/error.h"
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace tenfold {
+
+using SeqId = int32_t;
+
+struct BatchRow {
+    int32_t token = 0;
+    SeqId seq = -1;
+    bool logits = false;      // return this row's logits
+    bool embedding = false;   // return this row's final normed hidden state (nEmbd floats)
+};
+
+struct BatchedParams {
+    int maxSequenceLength = 0; // positions per sequence; 0: the model's training context
+    int blockSize = 16;        // token positions per KV block
+    uint64_t kvBudgetBytes = 0; // the pool's size in bytes; 0: enough for maxSequences full sequences
+    int maxSequences = 16;      // only sizes the default budget
+    int nThreads = 0;           // CPU only; 0: the backend's
+};
+
+// The pool has no block left for a row. decode() throws it before touching anything, so the
+// caller (the scheduler) can preempt a sequence and retry.
+class KvCacheFull : public Error {
+public:
+    using Error::Error;
+};
+
+class BatchedContext {
+public:
+    virtual ~BatchedContext() = default;
+
+    virtual int blockSize() const = 0;
+    virtual int totalBlocks() const = 0;
+    virtual int freeBlocks() const = 0;
+    virtual int maxSequenceLength() const = 0;
+    virtual int vocabSize() const = 0;
+    virtual int embeddingSize() const = 0;
+
+    // A new empty sequence. Ids are never reused while the sequence is open.
+    virtual SeqId openSequence() = 0;
+    // A new sequence holding the first `length` positions of `from` (all when length < 0), sharing
+    // its blocks.
+    virtual SeqId forkSequence(SeqId from, int length = -1) = 0;
+    // Frees the sequence's blocks at once (shared blocks when their last owner goes).
+    virtual void closeSequence(SeqId seq) = 0;
+    virtual int sequenceLength(SeqId seq) const = 0;
+    // Forgets positions >= length (frees whole blocks past it).
+    virtual void truncateSequence(SeqId seq, int length) = 0;
+    // Blocks decode() would take from the pool to append nNew positions to seq (new blocks plus a
+    // copy of a shared partial last block).
+    virtual int blocksNeeded(SeqId seq, int nNew) const = 0;
+
+    // Runs the rows, appending each to its sequence. logits receives vocabSize() floats per row
+    // with .logits set, in row order; embeddings receives embeddingSize() floats per row with
+    // .embedding set (may be null when no row asks). Throws InvalidArgument for an unknown
+    // sequence, a token outside the vocabulary or a sequence that would exceed
+    // maxSequenceLength(); KvCacheFull when the pool runs out; Cancelled when *cancel becomes
+    // true between ops. After any throw every sequence is exactly as before the call.
+    virtual void decode(std::span<const BatchRow> rows, std::vector<float>& logits,
+                        std::vector<float>* embeddings = nullptr,
+                        const std::atomic<bool>* cancel = nullptr) = 0;
+
+    // Bytes held by the pool and the activation buffers.
+    virtual uint64_t bytesHeld() const = 0;
+};
+
+} // namespace tenfold
