@@ -8,6 +8,7 @@
 #include "model/model.h"
 #include "runtime/cpu_backend.h"
 #include "runtime/generator.h"
+#include "serve/prefix_cache.h"
 #include "serve/scheduler.h"
 #include "tensor/kernels.h"
 #include "tokenizer/tokenizer.h"
@@ -177,7 +178,7 @@ private slots:
         QCOMPARE(m.requestsTotal, uint64_t(std::size(kPrompts)));
         QVERIFY2(m.steps > 0 && m.lastBatchRows >= 1, "no steps");
         QCOMPARE(m.running, 0);
-        QCOMPARE(m.kvBlocksUsed, 0); // every block back in the pool
+        QCOMPARE(m.kvBlocksUsed, m.prefixBlocksHeld); // every block back in the pool or the prefix cache
     }
 
     // n choices share the prompt; greedy choices are all the plain text, sampled ones are each
@@ -237,7 +238,7 @@ private slots:
         const auto m = sched->metrics();
         qInfo("%llu preemptions in %llu steps", (unsigned long long)m.preemptions, (unsigned long long)m.steps);
         QVERIFY(m.preemptions > 0);
-        QCOMPARE(m.kvBlocksUsed, 0);
+        QCOMPARE(m.kvBlocksUsed, m.prefixBlocksHeld);
     }
 
     // Stop strings end a choice before the string, as generate() does; max tokens gives
@@ -329,6 +330,98 @@ private slots:
         QVERIFY2(cosine > 0.9999, qPrintable(QString::number(cosine, 'g', 8)));
     }
 
+    // Requests sharing a long leading prompt reuse its blocks, and their text is still exactly
+    // the plain generation's (the reused keys and values are the ones a fresh pass computes).
+    void prefixCacheReusesSharedPrompt()
+    {
+        SchedulerConfig cfg;
+        auto sched = make(main_, cfg);
+        std::vector<int32_t> system = encode(main_, "You are a careful assistant. The history of the town began with "
+                                                    "a mill on the river, a church, a school and a market where "
+                                                    "farmers sold grain, wool and cheese every week of the year.");
+        while (system.size() < 100)
+            system.insert(system.end(), system.begin() + 1, system.begin() + 11);
+        const char* turns[] = {" The mill", " In the market", " The school"};
+        for (int i = 0; i < 3; ++i) {
+            std::vector<int32_t> prompt = system;
+            const auto tail = main_->tokenizer().encode(turns[i], false);
+            prompt.insert(prompt.end(), tail.begin(), tail.end());
+            const Result r = collect(*sched->submit(request(prompt, 24)));
+            QVERIFY2(r.error.empty(), r.error.c_str());
+            const Plain want = plainGenerate(*backend_, main_, prompt, 24);
+            QCOMPARE(QString::fromStdString(r.text.at(0)), QString::fromStdString(want.text));
+        }
+        const auto m = sched->metrics();
+        const int bs = 16;
+        // The second and third requests reuse every whole block of the shared part.
+        QVERIFY2(m.prefixTokensReused >= uint64_t(2 * (int(system.size()) / bs) * bs),
+                 qPrintable(QString("%1 tokens reused").arg(m.prefixTokensReused)));
+        QVERIFY(m.prefixHits >= 2);
+        QVERIFY(m.prefixBlocksHeld > 0);
+    }
+
+    // The cache never takes a block a sequence still uses, keeps to its budget, and gives blocks
+    // back oldest first.
+    void prefixCacheEviction()
+    {
+        BatchedParams bp;
+        bp.blockSize = 4;
+        bp.maxSequences = 2;
+        bp.maxSequenceLength = 32;
+        auto ctx = backend_->createBatchedContext(stories_, bp); // 16 blocks
+        PrefixCache cache(*ctx, 6);
+        std::vector<int32_t> a(13), b(9);
+        for (size_t i = 0; i < a.size(); ++i)
+            a[i] = int32_t(10 + i);
+        for (size_t i = 0; i < b.size(); ++i)
+            b[i] = int32_t(100 + i);
+        auto fill = [&](const std::vector<int32_t>& t) {
+            const SeqId s = ctx->openSequence();
+            std::vector<BatchRow> rows;
+            for (int32_t x : t)
+                rows.push_back({x, s, false, false});
+            std::vector<float> logits;
+            ctx->decode(rows, logits);
+            return s;
+        };
+        const SeqId sa = fill(a);
+        cache.insert(a, sa); // 3 full blocks of 4; the 13th token's block is partial
+        QCOMPARE(cache.stats().blocksHeld, 3);
+        QCOMPARE(cache.lookup(a, 13).tokens, 12);
+        QCOMPARE(cache.lookup(a, 11).tokens, 8); // limited to whole blocks within 11 tokens
+        std::vector<int32_t> other = a;
+        other[5] = 999;
+        QCOMPARE(cache.lookup(other, 13).tokens, 4);
+        // Held by the sequence too: nothing can go.
+        QCOMPARE(cache.evict(3), 0);
+        const int freeBefore = ctx->freeBlocks();
+        ctx->closeSequence(sa);
+        QCOMPARE(ctx->freeBlocks(), freeBefore + 1); // only the partial block: the cache keeps 3
+        const SeqId sb = fill(b);
+        cache.insert(b, sb);
+        ctx->closeSequence(sb);
+        QCOMPARE(cache.stats().blocksHeld, 5);
+        cache.lookup(b, 8); // b is now the most recently used
+        QCOMPARE(cache.evict(2), 2);
+        // a's last two blocks went (leaves first, oldest first); b is intact.
+        QCOMPARE(cache.lookup(a, 12).tokens, 4);
+        QCOMPARE(cache.lookup(b, 8).tokens, 8);
+        // Over budget on insert: trimmed to 6.
+        std::vector<int32_t> c(28);
+        for (size_t i = 0; i < c.size(); ++i)
+            c[i] = int32_t(200 + i);
+        const SeqId sc = fill(c);
+        cache.insert(c, sc);
+        ctx->closeSequence(sc);
+        cache.insert(c, ctx->openSequence()); // an empty sequence adds nothing
+        cache.evict(0);
+        QVERIFY(cache.stats().blocksHeld <= 6 + 7); // held by sc during insert; trimmed below
+        cache.evict(cache.stats().blocksHeld - 6);
+        QVERIFY(cache.stats().blocksHeld <= 6);
+        cache.clear();
+        QCOMPARE(cache.stats().blocksHeld, 0);
+    }
+
     void cancelFreesBlocks()
     {
         auto sched = make(stories_, {});
@@ -339,9 +432,9 @@ private slots:
         const Result r = collect(*h);
         QVERIFY2(r.error.empty(), r.error.c_str());
         QVERIFY(r.done.completionTokens < 400);
-        for (int i = 0; i < 50 && sched->metrics().kvBlocksUsed != 0; ++i)
+        for (int i = 0; i < 50 && sched->metrics().kvBlocksUsed != sched->metrics().prefixBlocksHeld; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        QCOMPARE(sched->metrics().kvBlocksUsed, 0);
+        QCOMPARE(sched->metrics().kvBlocksUsed, sched->metrics().prefixBlocksHeld);
         QCOMPARE(sched->metrics().requestsCancelled, uint64_t(1));
         // The scheduler goes on serving.
         const Result after = collect(*sched->submit(request(encode(stories_, kPrompts[1]), 10)));
