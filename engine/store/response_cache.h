@@ -27,6 +27,12 @@ namespace sqlite {
 class Database;
 }
 
+// The similarity a semantic hit needs by default. Mean-pooled hidden states of a small language
+// model are weak sentence embeddings (on ref-main "the capital of France" and "... of Germany"
+// score 0.997, true paraphrases 0.80-0.98: tests/engine/serve/tst_semantic_cache.cpp prints the
+// table), so the default is strict and semantic caching stays opt-in.
+constexpr float kDefaultSimilarityThreshold = 0.98f;
+
 struct ResponseCacheOptions {
     int64_t ttlSeconds = 7 * 24 * 3600; // 0: never expire
     int64_t maxBytes = 256ll << 20;     // prompt + response + embedding bytes
