@@ -11,6 +11,7 @@
 #include <Eigen/Dense>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 namespace tenfold {
@@ -193,6 +194,57 @@ ExitQuality evaluateExit(const std::shared_ptr<const Model>& model, std::span<co
     }
     q.meanKl = q.tokens ? klSum / q.tokens : 0;
     q.top1Agreement = q.tokens ? double(agree) / q.tokens : 0;
+    return q;
+}
+
+EarlyExitQuality evaluateEarlyExit(const std::shared_ptr<const Model>& model, std::span<const int32_t> tokens,
+                                   std::span<const int> exits, float threshold, int threads)
+{
+    using Clock = std::chrono::steady_clock;
+    const int V = model->hparams().nVocab;
+    const int n = int(std::min<size_t>(tokens.size(), size_t(checkedWindow(*model, int(tokens.size())))));
+    if (n < 2)
+        throw InvalidArgument("early-exit evaluation needs at least 2 tokens");
+    auto early = cpuContext(model, n, threads);
+    auto full = cpuContext(model, n, threads);
+    EarlyExitQuality q;
+    q.threshold = threshold;
+    std::vector<float> logits, fullLogits;
+    double klSum = 0, earlySeconds = 0, fullSeconds = 0;
+    int64_t layers = 0;
+    int agree = 0;
+    for (int i = 0; i < n; ++i) {
+        auto t0 = Clock::now();
+        layers += early->decodeEarlyExit(tokens[size_t(i)], exits, threshold, logits);
+        earlySeconds += std::chrono::duration<double>(Clock::now() - t0).count();
+        t0 = Clock::now();
+        const int32_t one[1] = {tokens[size_t(i)]};
+        full->decode(one, false, fullLogits);
+        fullSeconds += std::chrono::duration<double>(Clock::now() - t0).count();
+        // KL(full || early) of the softmaxes, in double.
+        const double mf = *std::max_element(fullLogits.begin(), fullLogits.end());
+        const double me = *std::max_element(logits.begin(), logits.end());
+        double zf = 0, ze = 0;
+        for (int v = 0; v < V; ++v) {
+            zf += std::exp(fullLogits[size_t(v)] - mf);
+            ze += std::exp(logits[size_t(v)] - me);
+        }
+        const double lzf = mf + std::log(zf), lze = me + std::log(ze);
+        double kl = 0;
+        for (int v = 0; v < V; ++v) {
+            const double lp = fullLogits[size_t(v)] - lzf;
+            kl += std::exp(lp) * (lp - (logits[size_t(v)] - lze));
+        }
+        klSum += kl;
+        agree += std::max_element(fullLogits.begin(), fullLogits.end()) - fullLogits.begin() ==
+                 std::max_element(logits.begin(), logits.end()) - logits.begin();
+    }
+    q.tokens = n;
+    q.averageLayers = double(layers) / n;
+    q.meanKl = klSum / n;
+    q.top1Agreement = double(agree) / n;
+    q.tokensPerSecond = n / earlySeconds;
+    q.fullTokensPerSecond = n / fullSeconds;
     return q;
 }
 

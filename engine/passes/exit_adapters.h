@@ -49,6 +49,21 @@ struct ExitQuality {
 ExitQuality evaluateExit(const std::shared_ptr<const Model>& model, std::span<const int32_t> tokens, int layer,
                          const ExitFit* adapter, int window = 256, int threads = 0);
 
+// Early exit on held-out text, teacher-forced: each token goes through
+// InferenceContext::decodeEarlyExit (so later tokens see the propagated keys and values, as in
+// generation) and its logits are compared with a full pass over the same tokens.
+struct EarlyExitQuality {
+    float threshold = 0;
+    double averageLayers = 0;
+    double meanKl = 0;         // KL(full || early exit) per token
+    double top1Agreement = 0;
+    double tokensPerSecond = 0;     // early-exit decode, one token per pass
+    double fullTokensPerSecond = 0; // plain decode of the same tokens
+    int tokens = 0;
+};
+EarlyExitQuality evaluateEarlyExit(const std::shared_ptr<const Model>& model, std::span<const int32_t> tokens,
+                                   std::span<const int> exits, float threshold, int threads = 0);
+
 // Writes `model` with these adapters (replacing any it had) and default exit layer
 // `defaultLayer` (metadata tenfold.exit.default_layer) to `path`, atomically.
 void writeModelWithExitAdapters(const Model& model, std::span<const ExitFit> adapters, int defaultLayer,

@@ -34,6 +34,8 @@ public:
     // layer in order, tokens.size() rows of nEmbd floats. For fitting exit adapters.
     void decodeCapture(std::span<const int32_t> tokens, std::span<const int> afterLayers,
                        std::vector<float>& hidden);
+    int decodeEarlyExit(int32_t token, std::span<const int> exits, float threshold,
+                        std::vector<float>& logits) override;
     std::vector<uint8_t> exportKv(int n) const override;
     void importKv(int n, std::span<const uint8_t> data) override;
 
@@ -44,6 +46,14 @@ public:
 
 private:
     void reserveBatch(int T);
+    // Layers [fromLayer, toLayer) for tokens at positions start..; fromLayer 0 embeds them first,
+    // a later one continues from the residual stream x_ holds.
+    void runLayers(std::span<const int32_t> tokens, const std::atomic<bool>* cancel, int start,
+                   int fromLayer, int toLayer);
+    // One token's exit head (adapter when fitted, final norm, output head) on x_ row 0.
+    void exitHead(int layer, std::vector<float>& logits);
+    // Keys and values of layers [fromLayer, nLayer) at position `position` from x_ row 0.
+    void fillSkippedLayers(int position, int fromLayer);
     void check(std::span<const int32_t> tokens, int start) const;
     // Logits of rows firstRow..n-1, for tokens at positions start.. through layers 0..nLayers-1.
     void forward(std::span<const int32_t> tokens, int firstRow, std::vector<float>& logits,

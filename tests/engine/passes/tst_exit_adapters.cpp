@@ -148,6 +148,44 @@ private slots:
         QCOMPARE(QString::fromStdString(greedyText(withExits, "The jury said that", 4)), QString::fromStdString(plain));
     }
 
+    // Early exit that never exits runs every layer and gives the plain decode's logits exactly;
+    // lower thresholds run fewer layers and move further from the full model.
+    void earlyExitTradesQualityForLayers()
+    {
+        auto calib = main_->tokenizer().encode(readText(sharedFile("text/calibration.txt")), true);
+        calib.resize(std::min<size_t>(calib.size(), 4096));
+        ExitFitOptions o;
+        o.layers = {2, 4, 6};
+        const auto path = std::filesystem::path(dir_.path().toStdString()) / "early.gguf";
+        writeModelWithExitAdapters(*main_, fitExitAdapters(main_, calib, o), 2, path);
+        const std::shared_ptr<Model> m = Model::loadGGUF(path);
+        auto cpu = createCpuBackend(2);
+        auto a = cpu->createContext(m, {}), b = cpu->createContext(m, {});
+        const auto prompt = m->tokenizer().encode("The history of the town began with a mill", true);
+        std::vector<float> la, lb;
+        const int exits[3] = {2, 4, 6};
+        for (int32_t t : prompt) {
+            const int32_t one[1] = {t};
+            a->decode(one, false, la);
+            QCOMPARE(b->decodeEarlyExit(t, exits, 1.0f + 1e-6f, lb), 8);
+            QCOMPARE(la, lb);
+        }
+        auto valid = m->tokenizer().encode(readText(sharedFile("text/valid.txt")), true);
+        valid.resize(160);
+        double lastLayers = 0, lastKl = 1e9;
+        for (float p : {0.2f, 0.6f, 0.95f}) {
+            const EarlyExitQuality q = evaluateEarlyExit(m, valid, exits, p);
+            qInfo("threshold %.2f: %.2f layers/token, KL %.4f, top-1 %.1f%%", double(p), q.averageLayers, q.meanKl,
+                  100 * q.top1Agreement);
+            QVERIFY(q.averageLayers >= lastLayers && q.averageLayers <= 8.0);
+            QVERIFY(q.meanKl <= lastKl + 1e-9);
+            lastLayers = q.averageLayers;
+            lastKl = q.meanKl;
+        }
+        QVERIFY(lastLayers > 2.0);
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, b->decodeEarlyExit(5, std::vector<int>{4, 2}, 0.5f, lb));
+    }
+
     void badInputIsRefused()
     {
         ExitFitOptions o;
