@@ -98,18 +98,7 @@ public:
 
 private:
     friend class Scheduler;
-    friend // One request the scheduler holds, for a live request list.
-struct RequestInfo {
-    uint64_t id = 0;
-    std::string client;
-    std::string state;          // "queued", "prefill", "generating"
-    int promptTokens = 0;
-    int generatedTokens = 0;    // over all choices
-    int n = 1;
-    double elapsedMs = 0;       // since submit
-};
-
-struct SchedulerState;
+    friend struct SchedulerState;
     explicit ServeRequest(uint64_t id) : id_(id) {}
     void push(ServeEvent e);
     uint64_t id_;
