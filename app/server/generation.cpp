@@ -81,6 +81,20 @@ std::vector<int32_t> promptTokens(const ServerContext& ctx, const GenerationRequ
     return tok.encode(r.prompt, true);
 }
 
+// Before the other fields: a request for another model is answered 404 whatever else it holds.
+void checkModel(const ServerContext& ctx, const Json& body)
+{
+    const auto it = body.find("model");
+    if (it == body.end() || it->is_null())
+        return;
+    if (!it->is_string())
+        throw ApiError(400, "'model' must be a string", "model");
+    const std::string name = it->get<std::string>();
+    if (!ctx.acceptsModel(name))
+        throw ApiError(404, "the model '" + name + "' does not exist; this server serves '" +
+                                ctx.served.id + "'", "model", "model_not_found");
+}
+
 uint64_t randomSeed()
 {
     std::random_device rd;
@@ -324,11 +338,12 @@ void handleGeneration(ServerContext& ctx, Endpoint endpoint, const httplib::Requ
                       httplib::Response& res, const std::string& client)
 {
     const Json body = parseBody(req.body);
+    checkModel(ctx, body);
     GenerationRequest request =
         endpoint == Endpoint::Chat ? parseChatRequest(body) : parseCompletionRequest(body);
-    if (!ctx.acceptsModel(request.model))
-        throw ApiError(404, "the model '" + request.model + "' does not exist; this server serves '" +
-                                ctx.served.id + "'", "model", "model_not_found");
+    if (request.n > ctx.options.parallel)
+        throw ApiError(400, "'n' is " + std::to_string(request.n) + " but this server generates at most " +
+                                std::to_string(ctx.options.parallel) + " sequences at once (--parallel)", "n");
     std::vector<int32_t> prompt = promptTokens(ctx, request);
     checkPromptFits(ctx, prompt.size(), endpoint == Endpoint::Chat ? "messages" : "prompt");
     const int promptCount = int(prompt.size());
@@ -462,10 +477,9 @@ private:
 void handleEmbeddings(ServerContext& ctx, const httplib::Request& req, httplib::Response& res,
                       const std::string& client)
 {
-    EmbeddingRequest request = parseEmbeddingRequest(parseBody(req.body));
-    if (!ctx.acceptsModel(request.model))
-        throw ApiError(404, "the model '" + request.model + "' does not exist; this server serves '" +
-                                ctx.served.id + "'", "model", "model_not_found");
+    const Json body = parseBody(req.body);
+    checkModel(ctx, body);
+    EmbeddingRequest request = parseEmbeddingRequest(body);
     const Tokenizer& tok = ctx.served.model->tokenizer();
     std::vector<std::vector<int32_t>> prompts;
     int promptTokens = 0;
