@@ -129,7 +129,7 @@ ServeRequestParams generationParams(const ServerContext& ctx, const GenerationRe
     if (r.endpoint == Endpoint::Chat)
         for (const std::string& s : ctx.served.chatTemplate->stopStrings())
             p.stopStrings.push_back(s);
-    p.stopAtEndOfGeneration = true;
+    p.stopAtEndOfGeneration = !r.ignoreEos;
     p.n = r.n;
     p.topLogprobs = r.topLogprobs;
     p.client = client;

@@ -154,6 +154,8 @@ void parseCommon(const Json& body, GenerationRequest& r)
     r.stop = stopField(body);
     r.n = int(intInRange(body, "n", 1, 1, 16));
     r.stream = boolField(body, "stream", false);
+    // Not OpenAI's: llama-server's, kept so benchmarks ask both servers for fixed lengths.
+    r.ignoreEos = boolField(body, "ignore_eos", false);
     if (const Json* so = field(body, "stream_options")) {
         if (!so->is_object())
             wrongType("stream_options", "an object", *so);

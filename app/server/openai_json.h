@@ -41,6 +41,7 @@ struct GenerationRequest {
     int topLogprobs = -1;                // -1: none
     bool stream = false;
     bool includeUsage = false;           // stream_options.include_usage
+    bool ignoreEos = false;              // llama-server's extension: generate past end-of-text
 };
 
 struct EmbeddingRequest {
