@@ -163,7 +163,7 @@ public:
         meta_.created = unixMs() / 1000;
     }
 
-    // Streaming: writes the events that arrived (or a keep-alive comment after a quiet second).
+    // Streaming: writes the events that arrived (or a keep-alive comment after a quiet interval).
     bool streamStep(httplib::DataSink& sink)
     {
         std::string out;

@@ -15,7 +15,9 @@ void handleGeneration(ServerContext& ctx, Endpoint endpoint, const httplib::Requ
 void handleEmbeddings(ServerContext& ctx, const httplib::Request& req, httplib::Response& res,
                       const std::string& client);
 
-// How long a response may go without a byte before a keep-alive is written.
-constexpr int kKeepAliveMs = 1000;
+// How long a response may go without a byte before a keep-alive is written. A vanished client
+// is noticed at the second write after it left (the first only draws the peer's reset), so this
+// bounds how long its request keeps running.
+constexpr int kKeepAliveMs = 500;
 
 } // namespace tenfold::server

@@ -229,7 +229,7 @@ private slots:
         QVERIFY(before >= 0);
         // Greedy on ref-main repeats itself rather than ending: ~1000 tokens take seconds.
         const std::string body = Json{{"prompt", "The jury said that"}, {"max_tokens", 1000}, {"temperature", 0},
-                                      {"stream", true}}.dump();
+                                      {"stream", true}, {"ignore_eos", true}}.dump();
         std::string got;
         QVERIFY2(sendAndVanish(server_.port(), postRequest("/v1/completions", body), "\"text\"", &got), got.c_str());
         QVERIFY2(got.find("HTTP/1.1 200") == 0, got.c_str());
@@ -249,7 +249,7 @@ private slots:
         // tells it the client left.
         const long long before = metricValue("tenfold_requests_cancelled_total");
         const std::string body = Json{{"prompt", "The jury said that"}, {"max_tokens", 1000}, {"temperature", 0},
-                                      {"n", 2}}.dump();
+                                      {"n", 4}, {"ignore_eos", true}}.dump();
         std::string got;
         QVERIFY2(sendAndVanish(server_.port(), postRequest("/v1/completions", body), "200 OK", &got), got.c_str());
         QVERIFY2(waitForCancelled(before + 1), "the vanished client's request was not cancelled");
@@ -258,29 +258,54 @@ private slots:
     void queueFull()
     {
         ServerProcess small;
-        QTemporaryDir dir;
         QVERIFY2(small.start(QStringLiteral(TENFOLD_SERVER_PATH),
                              {QString::fromStdString(model_.string()), QStringLiteral("--port"), QStringLiteral("0"),
-                              QStringLiteral("--no-ledger"), QStringLiteral("--ctx"), QStringLiteral("1024"),
+                              QStringLiteral("--no-ledger"), QStringLiteral("--ctx"), QStringLiteral("4096"),
                               QStringLiteral("--parallel"), QStringLiteral("1"), QStringLiteral("--max-queue"),
                               QStringLiteral("1")}),
                  qPrintable(small.error()));
-        // One long request runs, one waits; the next is refused at once with 503.
-        const std::string longBody = Json{{"prompt", "The jury said that"}, {"max_tokens", 1000}, {"temperature", 0}}.dump();
+        // One long request runs, one waits; the next is refused at once with 503. 4000 greedy
+        // tokens take seconds; the third request goes out as soon as /tenfold/status shows the
+        // other two held.
+        const std::string longBody = Json{{"prompt", "The jury said that"}, {"max_tokens", 4000},
+                                          {"temperature", 0}, {"ignore_eos", true}}.dump();
         std::vector<std::thread> holders;
-        for (int i = 0; i < 2; ++i) {
-            holders.emplace_back([&, i] {
+        // However this function ends, the held requests end with the server and are joined.
+        const auto joinHolders = qScopeGuard([&] {
+            small.stop();
+            for (auto& t : holders)
+                t.join();
+        });
+        httplib::Client status("127.0.0.1", small.port());
+        std::string lastStatus;
+        // Waits until /tenfold/status lists `count` requests, the first of them generating.
+        auto waitForHeld = [&](size_t count) {
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+            while (std::chrono::steady_clock::now() < deadline) {
+                auto r = status.Get("/tenfold/status");
+                lastStatus = r ? r->body : "no answer";
+                if (r && r->status == 200) {
+                    const Json requests = Json::parse(r->body)["requests"];
+                    if (requests.size() == count && requests[0]["state"] == "generating")
+                        return true;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            return false;
+        };
+        // One at a time: a second request sent while the first still waits for admission would
+        // find the one-place queue full.
+        for (size_t i = 1; i <= 2; ++i) {
+            holders.emplace_back([&] {
                 httplib::Client c("127.0.0.1", small.port());
                 c.set_read_timeout(120, 0);
                 c.Post("/v1/completions", longBody, "application/json");
             });
-            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            QVERIFY2(waitForHeld(i), ("the long requests never showed up as running and queued: " + lastStatus).c_str());
         }
         httplib::Client c("127.0.0.1", small.port());
         expectError(c.Post("/v1/completions", longBody, "application/json"), 503, "busy");
         QCOMPARE(small.stop(), 0); // SIGTERM ends the held requests too
-        for (auto& t : holders)
-            t.join();
     }
 
     void apiKeys()

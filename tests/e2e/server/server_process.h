@@ -9,6 +9,7 @@
 #include <QStringList>
 
 #include <csignal>
+#include <sys/prctl.h>
 #include <memory>
 
 namespace tenfold::test {
@@ -27,6 +28,8 @@ public:
     bool start(const QString& program, const QStringList& args, int timeoutMs = 120000)
     {
         process_ = std::make_unique<QProcess>();
+        // A test that dies (a crash, a watchdog) must not leave a server behind.
+        process_->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
         process_->start(program, args);
         if (!process_->waitForStarted(30000)) {
             error_ = QStringLiteral("cannot start %1").arg(program);
