@@ -39,15 +39,16 @@ std::string responseId(ServerContext& ctx, const char* prefix)
 
 std::string sse(const Json& j) { return "data: " + dumpJson(j) + "\n\n"; }
 
-void checkPromptFits(const ServerContext& ctx, size_t promptTokens, const char* param)
+void checkPromptFits(const ServerContext& ctx, size_t promptTokens, const char* param, bool generates = true)
 {
     const int context = ctx.served.contextLength;
-    // The scheduler needs one position past the prompt for the first generated token.
-    if (promptTokens + 1 > size_t(context))
+    // A generation needs one position past the prompt for its first token; an embedding does not.
+    if (promptTokens + (generates ? 1 : 0) > size_t(context))
         throw ApiError(400,
                        "the prompt is " + std::to_string(promptTokens) +
                            " tokens but the context holds only " + std::to_string(context) +
-                           " tokens per request, the reply included (start the server with a larger --ctx)",
+                           " tokens per request" + (generates ? ", the reply included" : "") +
+                           " (start the server with a larger --ctx)",
                        param, "context_length_exceeded");
 }
 
@@ -485,7 +486,7 @@ void handleEmbeddings(ServerContext& ctx, const httplib::Request& req, httplib::
     int promptTokens = 0;
     for (const std::string& input : request.inputs) {
         prompts.push_back(tok.encode(input, true));
-        checkPromptFits(ctx, prompts.back().size(), "input");
+        checkPromptFits(ctx, prompts.back().size(), "input", false);
         promptTokens += int(prompts.back().size());
     }
     std::vector<std::shared_ptr<ServeRequest>> handles;

@@ -62,7 +62,7 @@ void configureServer(httplib::Server& http, ServerContext& ctx)
     http.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
     // A client that sends or reads nothing for this long loses its connection; the others are
     // on their own threads meanwhile.
-    http.set_read_timeout(30, 0);
+    http.set_read_timeout(10, 0);
     http.set_write_timeout(30, 0);
     http.set_keep_alive_timeout(5);
     http.set_keep_alive_max_count(100);

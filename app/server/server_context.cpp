@@ -2,9 +2,9 @@
 
 namespace tenfold::server {
 
-void ServerContext::recordFinished(const FinishedRequest& r) const
+void ServerContext::recordFinished(const FinishedRequest& r)
 {
-    const_cast<ServerMetrics&>(metrics).countFinished(r);
+    metrics.countFinished(r);
     if (!usage)
         return;
     LedgerEntry e;

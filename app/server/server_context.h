@@ -44,7 +44,7 @@ struct ServerContext {
         return name.empty() || name == served.id || name == served.fileStem;
     }
     // Counts the request for /tenfold/status and queues its ledger row.
-    void recordFinished(const FinishedRequest& r) const;
+    void recordFinished(const FinishedRequest& r);
 };
 
 } // namespace tenfold::server
