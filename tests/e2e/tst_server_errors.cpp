@@ -310,11 +310,18 @@ private slots:
 
     void apiKeys()
     {
+        // One key on the command line, two in a file (one labelled, with comments and blanks).
+        QTemporaryDir dir;
+        QFile keyFile(dir.filePath(QStringLiteral("keys.txt")));
+        QVERIFY(keyFile.open(QIODevice::WriteOnly));
+        keyFile.write("# team keys\nalice: sk-alice-1\n\nsk-unlabelled-2\n");
+        keyFile.close();
         ServerProcess keyed;
         QVERIFY2(keyed.start(QStringLiteral(TENFOLD_SERVER_PATH),
                              {QString::fromStdString(model_.string()), QStringLiteral("--port"), QStringLiteral("0"),
                               QStringLiteral("--no-ledger"), QStringLiteral("--host"), QStringLiteral("0.0.0.0"),
-                              QStringLiteral("--api-key"), QStringLiteral("k")}),
+                              QStringLiteral("--api-key"), QStringLiteral("k"), QStringLiteral("--api-key-file"),
+                              keyFile.fileName()}),
                  qPrintable(keyed.error()));
         httplib::Client c("127.0.0.1", keyed.port());
         const std::string body = R"({"prompt":"The","max_tokens":2})";
@@ -331,6 +338,17 @@ private slots:
         QVERIFY(ok && ok->status == 200);
         auto health = c.Get("/health"); // liveness probes need no key
         QVERIFY(health && health->status == 200);
+        // A labelled key names its client; an unlabelled one leaves the peer's address.
+        for (const char* key : {"Bearer sk-alice-1", "Bearer sk-unlabelled-2"}) {
+            auto r = c.Post("/v1/completions", {{"Authorization", key}}, body, "application/json");
+            QVERIFY(r && r->status == 200);
+        }
+        auto status = c.Get("/tenfold/status", {{"Authorization", "Bearer k"}});
+        QVERIFY(status && status->status == 200);
+        const Json recent = Json::parse(status->body)["recent"]; // newest first
+        QCOMPARE(recent.size(), size_t(3));
+        QCOMPARE(QString::fromStdString(recent[0]["client"].get<std::string>()), QStringLiteral("127.0.0.1"));
+        QCOMPARE(QString::fromStdString(recent[1]["client"].get<std::string>()), QStringLiteral("alice"));
         QCOMPARE(keyed.stop(), 0);
     }
 
