@@ -32,6 +32,14 @@ public:
     int sequenceLength(SeqId seq) const override { return table_.length(seq); }
     void truncateSequence(SeqId seq, int length) override { table_.truncate(seq, length); }
     int blocksNeeded(SeqId seq, int nNew) const override { return table_.blocksNeeded(seq, nNew); }
+    std::vector<int> sequenceBlocks(SeqId seq) const override { return table_.blocks(seq); }
+    void retainBlock(int block) override { table_.retain(block); }
+    void releaseBlock(int block) override { table_.release(block); }
+    int blockReferences(int block) const override { return table_.references(block); }
+    SeqId openSequenceWithBlocks(std::span<const int> blocks, int length) override
+    {
+        return table_.adopt(blocks, length);
+    }
 
     void decode(std::span<const BatchRow> rows, std::vector<float>& logits,
                 std::vector<float>* embeddings, const std::atomic<bool>* cancel) override;

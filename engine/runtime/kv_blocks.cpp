@@ -35,10 +35,48 @@ int KvBlockTable::take()
     return b;
 }
 
+void KvBlockTable::checkBlock(int block) const
+{
+    if (block < 0 || block >= totalBlocks() || refs_[size_t(block)] == 0)
+        throw InvalidArgument("KV block " + std::to_string(block) + " is not in use");
+}
+
+int KvBlockTable::references(int block) const
+{
+    if (block < 0 || block >= totalBlocks())
+        throw InvalidArgument("KV block " + std::to_string(block) + " does not exist");
+    return refs_[size_t(block)];
+}
+
+void KvBlockTable::retain(int block)
+{
+    checkBlock(block);
+    ++refs_[size_t(block)];
+}
+
 void KvBlockTable::release(int block)
 {
+    checkBlock(block);
     if (--refs_[size_t(block)] == 0)
         free_.push_back(block);
+}
+
+SeqId KvBlockTable::adopt(std::span<const int> blocks, int length)
+{
+    if (length < 0 || int64_t(length) > int64_t(blocks.size()) * blockSize_ || length > maxLen_ ||
+        size_t((length + blockSize_ - 1) / blockSize_) != blocks.size())
+        throw InvalidArgument(std::to_string(length) + " positions do not fill " +
+                              std::to_string(blocks.size()) + " blocks of " + std::to_string(blockSize_));
+    for (int b : blocks)
+        checkBlock(b);
+    Sequence s;
+    s.length = length;
+    s.blocks.assign(blocks.begin(), blocks.end());
+    for (int b : blocks)
+        ++refs_[size_t(b)];
+    const SeqId id = nextId_++;
+    seqs_.emplace(id, std::move(s));
+    return id;
 }
 
 SeqId KvBlockTable::open()

@@ -31,7 +31,10 @@ public:
     bool contains(SeqId seq) const { return seqs_.count(seq) != 0; }
     // Block ids of the sequence, in position order.
     const std::vector<int>& blocks(SeqId seq) const;
-    int references(int block) const { return refs_[size_t(block)]; }
+    int references(int block) const;
+    void retain(int block);
+    void release(int block); // returns the block to the pool when its last reference goes
+    SeqId adopt(std::span<const int> blocks, int length);
 
     struct Plan {
         std::vector<std::pair<SeqId, int>> appends;          // sequence, new positions
@@ -57,7 +60,7 @@ private:
     };
     const Sequence& get(SeqId seq) const;
     int take();
-    void release(int block);
+    void checkBlock(int block) const;
 
     int blockSize_;
     int maxLen_;

@@ -95,6 +95,8 @@ private:
     void finishChoice(Job& job, Choice& c, const char* reason);
     void finishJob(Job& job, bool cancelled);
     void failJob(Job& job, const std::string& why);
+    void release(Choice& c);
+    bool makeRoom(int need);
     int runningSequences() const;
     void snapshot();
 
@@ -107,6 +109,27 @@ private:
     std::vector<float> logits_, embeddings_;
 };
 
+// Closes a choice's sequence; its full blocks stay in the prefix cache for later requests.
+void Step::release(Choice& c)
+{
+    if (c.seq < 0)
+        return;
+    if (s_.prefix)
+        s_.prefix->insert(c.history, c.seq);
+    ctx_.closeSequence(c.seq);
+    c.seq = -1;
+}
+
+// Blocks no sequence uses go back to the pool before any request is preempted.
+bool Step::makeRoom(int need)
+{
+    if (need <= ctx_.freeBlocks())
+        return true;
+    if (s_.prefix)
+        s_.prefix->evict(need - ctx_.freeBlocks());
+    return need <= ctx_.freeBlocks();
+}
+
 int Step::runningSequences() const
 {
     int n = 0;
@@ -118,10 +141,7 @@ int Step::runningSequences() const
 void Step::finishJob(Job& job, bool cancelled)
 {
     for (auto& c : job.choices)
-        if (c->seq >= 0) {
-            ctx_.closeSequence(c->seq);
-            c->seq = -1;
-        }
+        release(*c);
     const auto now = ServeClock::now();
     ServeEvent done;
     done.kind = ServeEvent::Kind::Done;
@@ -149,10 +169,7 @@ void Step::finishJob(Job& job, bool cancelled)
 void Step::failJob(Job& job, const std::string& why)
 {
     for (auto& c : job.choices)
-        if (c->seq >= 0) {
-            ctx_.closeSequence(c->seq);
-            c->seq = -1;
-        }
+        release(*c);
     ServeEvent e;
     e.kind = ServeEvent::Kind::Error;
     e.error = why;
@@ -205,7 +222,7 @@ void Step::admit()
                                                            c->prefill.size() - c->prefilled));
                     need += (chunk + ctx_.blockSize() - 1) / ctx_.blockSize() + 1;
                 }
-            if (need > ctx_.freeBlocks() && !s_.running.empty())
+            if (!makeRoom(need) && !s_.running.empty())
                 return;
             job = std::move(s_.waiting.front());
             s_.waiting.pop_front();
@@ -213,9 +230,21 @@ void Step::admit()
         if (!job->admitted)
             job->admitted = ServeClock::now();
         job->admissionOrder = s_.nextAdmission++;
-        for (auto& c : job->choices)
-            if (c->state == Choice::State::Prefill)
+        for (auto& c : job->choices) {
+            if (c->state != Choice::State::Prefill)
+                continue;
+            // Reuse what the prefix cache holds of this prompt; at least one token is computed,
+            // for the logits that pick the next token.
+            PrefixMatch m;
+            if (s_.prefix && !job->params.embedding)
+                m = s_.prefix->lookup(c->prefill, int(c->prefill.size()) - 1);
+            if (m.tokens > 0) {
+                c->seq = ctx_.openSequenceWithBlocks(m.blocks, m.tokens);
+                c->prefilled = size_t(m.tokens);
+            } else {
                 c->seq = ctx_.openSequence();
+            }
+        }
         s_.running.push_back(std::move(job));
     }
 }
@@ -225,10 +254,7 @@ void Step::admit()
 void Step::preempt(Job& job)
 {
     for (auto& c : job.choices) {
-        if (c->seq >= 0) {
-            ctx_.closeSequence(c->seq);
-            c->seq = -1;
-        }
+        release(*c);
         if (c->state == Choice::State::Generate) {
             c->state = Choice::State::Prefill;
             c->prefill.assign(c->history.begin(), c->history.end() - 1);
@@ -295,7 +321,7 @@ bool Step::buildBatch()
         int need = 0;
         for (const auto& [seq, n] : counts)
             need += ctx_.blocksNeeded(seq, n);
-        if (need <= ctx_.freeBlocks())
+        if (makeRoom(need))
             return true;
         Job* youngest = nullptr;
         for (auto& j : s_.running)
@@ -338,10 +364,7 @@ void Step::emit(Job& job, Choice& c, std::string text, bool force)
 
 void Step::finishChoice(Job& job, Choice& c, const char* reason)
 {
-    if (c.seq >= 0) {
-        ctx_.closeSequence(c.seq);
-        c.seq = -1;
-    }
+    release(c);
     c.state = Choice::State::Done;
     ServeEvent e;
     e.kind = ServeEvent::Kind::ChoiceDone;
@@ -425,6 +448,8 @@ void Step::process()
             ++c.prefilled;
             if (!o.lastPrefill)
                 continue;
+            if (s_.prefix && !job.params.embedding)
+                s_.prefix->insert(c.prefill, c.seq); // concurrent requests share it at once
             if (job.params.embedding) {
                 c.state = Choice::State::Done;
                 continue; // finished below
@@ -495,6 +520,13 @@ void Step::snapshot()
     s_.metrics.waiting = int(s_.waiting.size());
     s_.metrics.kvBlocksTotal = ctx_.totalBlocks();
     s_.metrics.kvBlocksUsed = ctx_.totalBlocks() - ctx_.freeBlocks();
+    if (s_.prefix) {
+        const PrefixCacheStats p = s_.prefix->stats();
+        s_.metrics.prefixLookups = p.lookups;
+        s_.metrics.prefixHits = p.hits;
+        s_.metrics.prefixTokensReused = p.tokensReused;
+        s_.metrics.prefixBlocksHeld = p.blocksHeld;
+    }
 }
 
 void Step::run()
@@ -549,6 +581,10 @@ Scheduler::Scheduler(std::unique_ptr<BatchedContext> context, std::shared_ptr<co
     state_->ctx = std::move(context);
     state_->model = std::move(model);
     state_->metrics.kvBlocksTotal = state_->ctx->totalBlocks();
+    const int cacheBlocks = config_.prefixCacheBlocks < 0 ? state_->ctx->totalBlocks() / 2
+                                                         : config_.prefixCacheBlocks;
+    if (cacheBlocks > 0)
+        state_->prefix = std::make_unique<PrefixCache>(*state_->ctx, cacheBlocks);
     thread_ = std::thread([this] { loop(); });
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Internal to the scheduler: the requests it holds and their choices.
 #include "runtime/stop_filter.h"
+#include "serve/prefix_cache.h"
 #include "serve/scheduler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -76,6 +77,7 @@ struct SchedulerState {
 
     std::shared_ptr<const Model> model;
     std::unique_ptr<BatchedContext> ctx;
+    std::unique_ptr<PrefixCache> prefix; // after ctx: goes first, giving its blocks back
     mutable std::mutex mutex;     // guards waiting, metrics, snapshot, stop
     std::condition_variable wake;
     bool stop = false;
