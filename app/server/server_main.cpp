@@ -37,6 +37,20 @@ ChatTemplate chatTemplateFor(const Model& model)
     return selectChatTemplate(info);
 }
 
+// The ledger's device, as the desktop app writes it: "cpu" or "vulkan:DEVICE NAME". The Vulkan
+// backend names itself "Vulkan: NAME (TYPE)".
+std::string deviceTag(const std::string& device, const std::string& backendName)
+{
+    if (device == "cpu")
+        return "cpu";
+    std::string name = backendName;
+    if (name.rfind("Vulkan: ", 0) == 0)
+        name = name.substr(8);
+    if (const auto open = name.rfind(" ("); open != std::string::npos && name.back() == ')')
+        name = name.substr(0, open);
+    return "vulkan:" + name;
+}
+
 std::string urlHost(const std::string& host)
 {
     return host.find(':') != std::string::npos && host.front() != '[' ? "[" + host + "]" : host;
@@ -81,7 +95,7 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
     ctx.served.fileStem = std::filesystem::path(options.modelPath).stem().string();
     ctx.served.id = options.modelAlias.empty() ? ctx.served.fileStem : options.modelAlias;
     const std::string device = options.backendArgs.getString("--device", "cpu");
-    ctx.served.deviceTag = device == "cpu" ? "cpu" : "vulkan:" + backend->name();
+    ctx.served.deviceTag = deviceTag(device, backend->name());
     ctx.served.chatTemplate = std::make_unique<ChatTemplate>(chatTemplateFor(*model));
     ctx.served.contextLength = scheduler.maxSequenceLength();
     ctx.served.created = std::chrono::duration_cast<std::chrono::seconds>(

@@ -66,13 +66,13 @@ private:
     QString clientScript_;
 
     // tenfold-cli generate's continuation (stdout without the newline it adds at the end).
-    QString cliGreedy(const std::filesystem::path& model, const QString& prompt)
+    QString cliGreedy(const std::filesystem::path& model, const QString& prompt, const QString& device)
     {
         const ProcessResult r = runProcess(QStringLiteral(TENFOLD_CLI_PATH),
                                            {QStringLiteral("generate"), QString::fromStdString(model.string()),
                                             QStringLiteral("-p"), prompt, QStringLiteral("-n"),
                                             QString::number(kMaxTokens), QStringLiteral("--temp"), QStringLiteral("0"),
-                                            QStringLiteral("--no-echo")},
+                                            QStringLiteral("--no-echo"), QStringLiteral("--device"), device},
                                            300000);
         if (!r.ok())
             return QStringLiteral("<tenfold-cli failed: %1>").arg(r.describe());
@@ -82,7 +82,8 @@ private:
         return out;
     }
 
-    void runAgainst(const char* modelFile)
+    // device: "cpu" or "vulkan"; the oracle runs the CLI on the same device.
+    void runAgainst(const char* modelFile, const QString& device = QStringLiteral("cpu"))
     {
         const auto model = sharedFile(modelFile);
         TENFOLD_REQUIRE_SHARED(model);
@@ -99,7 +100,7 @@ private:
         QVERIFY2(server.start(QStringLiteral(TENFOLD_SERVER_PATH),
                               {QString::fromStdString(model.string()), QStringLiteral("--port"), QStringLiteral("0"),
                                QStringLiteral("--data-dir"), dataDir.path(), QStringLiteral("--parallel"),
-                               QStringLiteral("8")}),
+                               QStringLiteral("8"), QStringLiteral("--device"), device}),
                  qPrintable(server.error()));
         QCOMPARE(server.startupOutput().count('\n'), 1); // exactly one line on stdout
         const QString modelId = QString::fromStdString(model.stem().string());
@@ -122,7 +123,7 @@ private:
         // The oracle: the single-sequence CLI path, greedy, per prompt.
         QStringList expected;
         for (const QString& p : kPrompts)
-            expected << cliGreedy(model, p);
+            expected << cliGreedy(model, p, device);
         for (const QString& e : expected)
             QVERIFY2(!e.startsWith(QStringLiteral("<tenfold-cli failed")), qPrintable(e));
 
@@ -173,7 +174,10 @@ private:
             QCOMPARE(r.source, QStringLiteral("server"));
             QCOMPARE(r.client, QStringLiteral("127.0.0.1"));
             QCOMPARE(r.model, modelId);
-            QCOMPARE(r.device, QStringLiteral("cpu"));
+            if (device == QLatin1String("cpu"))
+                QCOMPARE(r.device, QStringLiteral("cpu"));
+            else
+                QVERIFY2(r.device.startsWith(QStringLiteral("vulkan:")) && r.device.size() > 7, qPrintable(r.device));
             QVERIFY(r.tokensIn > 0);
             withTokens += r.tokensOut == kMaxTokens ? 1 : 0;
         }
@@ -190,6 +194,15 @@ private slots:
 
     void stories260K() { runAgainst("models/stories260K.gguf"); }
     void refMain() { runAgainst("models/tenfold-ref-main-f16.gguf"); }
+
+    // The same on the Vulkan backend's batched context (lavapipe on machines without a GPU).
+    void stories260KVulkan()
+    {
+        const ProcessResult devices = runProcess(QStringLiteral(TENFOLD_CLI_PATH), {QStringLiteral("devices")}, 120000);
+        if (!devices.ok() || !devices.out.contains("[0]"))
+            QSKIP("no Vulkan device (tenfold-cli devices lists none)");
+        runAgainst("models/stories260K.gguf", QStringLiteral("vulkan"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestServerOpenAI)
