@@ -154,6 +154,19 @@ private:
         }
         QCOMPARE(out.value("completionStream").toString(), expected[0]);
 
+        const QJsonArray four = out.value("greedyChoices").toArray();
+        QCOMPARE(four.size(), 4);
+        for (const auto& choice : four)
+            QCOMPARE(choice.toString(), expected[0]);
+        const QJsonArray same = out.value("samePrompt").toArray();
+        QCOMPARE(same.size(), 4);
+        for (const auto& text : same)
+            QCOMPARE(text.toString(), expected[1]);
+        const QJsonArray seeded = out.value("seeded").toArray();
+        QCOMPARE(seeded.size(), 2);
+        QCOMPARE(seeded[0].toArray(), seeded[1].toArray());
+        QCOMPARE(seeded[0].toArray().size(), 2);
+
         const QJsonObject sampled = out.value("sampled").toObject();
         QCOMPARE(sampled.value("choices").toInt(), 2);
         QVERIFY(sampled.value("logprobTokens").toInt() > 0);
@@ -181,8 +194,9 @@ private:
             QVERIFY(r.tokensIn > 0);
             withTokens += r.tokensOut == kMaxTokens ? 1 : 0;
         }
-        // Everything but the sampled request (8 tokens) and the embeddings (none) ran to max_tokens.
-        QCOMPARE(withTokens, rows.size() - 2);
+        // Every request ran one choice to max_tokens except five: the four-choice one, the two
+        // seeded and the sampled ones (8 tokens a choice) and the embeddings (none).
+        QCOMPARE(withTokens, rows.size() - 5);
     }
 
 private slots:

@@ -60,6 +60,26 @@ async function main() {
   out.requests += spec.prompts.length;
   out.parallel = parallel;
 
+  // Four greedy choices of one request: each is the greedy text.
+  const four = await client.completions.create({ ...greedy, prompt: spec.prompts[0], n: 4 });
+  out.requests++;
+  out.greedyChoices = four.choices.sort((a, b) => a.index - b.index).map((c) => c.text);
+
+  // One prompt four times at once: the requests share its cached KV blocks.
+  out.samePrompt = await Promise.all([0, 1, 2, 3].map(() =>
+    client.completions.create({ ...greedy, prompt: spec.prompts[1] }).then((r) => r.choices[0].text)));
+  out.requests += 4;
+
+  // Sampling with a seed is reproducible.
+  out.seeded = [];
+  for (let i = 0; i < 2; i++) {
+    const r = await client.completions.create({
+      model: spec.model, prompt: spec.prompts[2], max_tokens: 8, temperature: 0.9, seed: 5, n: 2,
+    });
+    out.requests++;
+    out.seeded.push(r.choices.sort((a, b) => a.index - b.index).map((c) => c.text));
+  }
+
   // Sampled with a seed and several choices: just well-formed.
   const sampled = await client.completions.create({
     model: spec.model, prompt: spec.prompts[0], max_tokens: 8, temperature: 0.8, top_p: 0.9, seed: 7, n: 2, logprobs: 2,
