@@ -321,7 +321,7 @@ private slots:
                              {QString::fromStdString(model_.string()), QStringLiteral("--port"), QStringLiteral("0"),
                               QStringLiteral("--no-ledger"), QStringLiteral("--host"), QStringLiteral("0.0.0.0"),
                               QStringLiteral("--api-key"), QStringLiteral("k"), QStringLiteral("--api-key-file"),
-                              keyFile.fileName()}),
+                              keyFile.fileName(), QStringLiteral("--model-alias"), QStringLiteral("jury-7")}),
                  qPrintable(keyed.error()));
         httplib::Client c("127.0.0.1", keyed.port());
         const std::string body = R"({"prompt":"The","max_tokens":2})";
@@ -338,6 +338,17 @@ private slots:
         QVERIFY(ok && ok->status == 200);
         auto health = c.Get("/health"); // liveness probes need no key
         QVERIFY(health && health->status == 200);
+        // --model-alias: the id /v1/models reports; the alias and the file stem are both accepted.
+        auto models = c.Get("/v1/models", {{"Authorization", "Bearer k"}});
+        QVERIFY(models && models->status == 200);
+        QCOMPARE(QString::fromStdString(Json::parse(models->body)["data"][0]["id"].get<std::string>()),
+                 QStringLiteral("jury-7"));
+        for (const std::string& name : {std::string("jury-7"), model_.stem().string()}) {
+            auto r = c.Post("/v1/completions", {{"Authorization", "Bearer k"}},
+                            Json{{"model", name}, {"prompt", "The"}, {"max_tokens", 2}}.dump(), "application/json");
+            QVERIFY(r && r->status == 200);
+            QCOMPARE(QString::fromStdString(Json::parse(r->body)["model"].get<std::string>()), QStringLiteral("jury-7"));
+        }
         // A labelled key names its client; an unlabelled one leaves the peer's address.
         for (const char* key : {"Bearer sk-alice-1", "Bearer sk-unlabelled-2"}) {
             auto r = c.Post("/v1/completions", {{"Authorization", key}}, body, "application/json");
@@ -346,10 +357,45 @@ private slots:
         auto status = c.Get("/tenfold/status", {{"Authorization", "Bearer k"}});
         QVERIFY(status && status->status == 200);
         const Json recent = Json::parse(status->body)["recent"]; // newest first
-        QCOMPARE(recent.size(), size_t(3));
+        QCOMPARE(recent.size(), size_t(5));
         QCOMPARE(QString::fromStdString(recent[0]["client"].get<std::string>()), QStringLiteral("127.0.0.1"));
         QCOMPARE(QString::fromStdString(recent[1]["client"].get<std::string>()), QStringLiteral("alice"));
         QCOMPARE(keyed.stop(), 0);
+    }
+
+    void idleConnectionsDoNotStallOthers()
+    {
+        // Four clients connect, send half a request line and go quiet; a fifth is served at
+        // once, and the quiet ones are dropped after the read timeout.
+        std::vector<int> quiet;
+        for (int i = 0; i < 4; ++i) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in addr{};
+            addr.sin_family = AF_INET;
+            addr.sin_port = htons(uint16_t(server_.port()));
+            addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            QCOMPARE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+            QVERIFY(::send(fd, "POST /v1/compl", 14, MSG_NOSIGNAL) == 14);
+            quiet.push_back(fd);
+        }
+        const auto closeQuiet = qScopeGuard([&] {
+            for (int fd : quiet)
+                ::close(fd);
+        });
+        const auto start = std::chrono::steady_clock::now();
+        auto r = post("/v1/completions", R"({"prompt":"The jury","max_tokens":4,"temperature":0})");
+        QVERIFY(r && r->status == 200);
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+        // The server hangs up on a quiet one after its 10-second read timeout (it may say 400
+        // or 408 first), so idle sockets cannot hold its connection threads for ever.
+        timeval tv{30, 0};
+        setsockopt(quiet[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char buf[512];
+        ssize_t n;
+        while ((n = ::recv(quiet[0], buf, sizeof buf, 0)) > 0) {
+        }
+        QVERIFY2(n == 0, "the quiet connection was still open after 30 s");
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(25));
     }
 
     void refusesNonLoopbackWithoutKey()
