@@ -126,14 +126,22 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
     std::printf("Tenfold server listening on http://%s:%d\n", urlHost(options.host).c_str(), port);
     std::fflush(stdout);
 
-    std::atomic<bool> stopRequested{false};
+    std::atomic<bool> stopRequested{false}, listenEnded{false};
     std::thread signalWaiter([&] {
         int sig = 0;
         sigwait(&stopSignals, &sig);
+        if (listenEnded)
+            return; // woken by the code below: listening ended on its own
         stopRequested = true;
-        http.stop();
+        // httplib's stop() only acts once listening has begun, and must be called once: a signal
+        // that came during startup waits for it.
+        while (!http.is_running() && !listenEnded)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (!listenEnded)
+            http.stop();
     });
     const bool listened = http.listen_after_bind();
+    listenEnded = true;
     if (!stopRequested) // listening failed on its own: wake the waiter so it can be joined
         pthread_kill(signalWaiter.native_handle(), SIGTERM);
     signalWaiter.join();
