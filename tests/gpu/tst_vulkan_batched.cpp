@@ -9,6 +9,7 @@
 #include "model/model.h"
 #include "runtime/cpu_backend.h"
 #include "runtime/generator.h"
+#include "runtime/prompt_state.h"
 #include "serve/scheduler.h"
 #include "tokenizer/tokenizer.h"
 #include "vk_test_util.h"
@@ -206,6 +207,33 @@ private slots:
         QCOMPARE(ge.size(), size_t(12 * stories_->hparams().nEmbd));
         QVERIFY2(nmse(ge, ce) < 1e-5, qPrintable(QString::number(nmse(ge, ce))));
         QVERIFY2(nmse(gl, cl) < 1e-5, qPrintable(QString::number(nmse(gl, cl))));
+    }
+
+    // A prompt state saved from the device and restored into a fresh device context continues
+    // with exactly the original's logits; restored into the CPU backend (same F16 row layout) it
+    // continues like a CPU context that computed the prompt itself.
+    void promptStateRoundTrip()
+    {
+        std::mt19937 rng(12);
+        const int V = main_->hparams().nVocab;
+        const auto prompt = randomTokens(rng, 40, V), more = randomTokens(rng, 3, V);
+        auto original = gpu_->createContext(main_, {});
+        std::vector<float> logits, a, b, c, d;
+        original->decode(prompt, false, logits);
+        const PromptState state = capturePromptState(*original, *main_, GGMLType::F16, prompt);
+        std::vector<int32_t> longer = prompt;
+        longer.insert(longer.end(), more.begin(), more.end());
+        auto restored = gpu_->createContext(main_, {});
+        QCOMPARE(restorePromptState(*restored, state, longer), 40);
+        original->decode(more, true, a);
+        restored->decode(more, true, b);
+        QCOMPARE(a, b);
+        auto onCpu = cpu_->createContext(main_, {});
+        QCOMPARE(restorePromptState(*onCpu, state, longer), 40);
+        onCpu->decode(more, true, c);
+        d = cpuSingle(main_, longer);
+        d.erase(d.begin(), d.begin() + std::ptrdiff_t(40 * size_t(V)));
+        QVERIFY2(nmse(c, d) < 1e-4, qPrintable(QString::number(nmse(c, d))));
     }
 
     // Continuous batching on the device gives what the device's single-sequence context gives.
