@@ -26,8 +26,14 @@ using namespace tenfold::server;
 
 namespace {
 
-ChatTemplate chatTemplateFor(const Model& model)
+ChatTemplate chatTemplateFor(const Model& model, const std::string& choice)
 {
+    // --chat-template: a built-in format by name, else a Jinja file.
+    if (!choice.empty()) {
+        if (const auto kind = builtinTemplateFromName(choice))
+            return ChatTemplate::builtin(*kind);
+        return ChatTemplate(cli::readTextFile(choice), choice);
+    }
     // The same choice the desktop app makes, so a chat over HTTP reads like a chat in the app.
     ChatModelInfo info;
     info.name = model.displayName();
@@ -96,7 +102,7 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
     ctx.served.id = options.modelAlias.empty() ? ctx.served.fileStem : options.modelAlias;
     const std::string device = options.backendArgs.getString("--device", "cpu");
     ctx.served.deviceTag = deviceTag(device, backend->name());
-    ctx.served.chatTemplate = std::make_unique<ChatTemplate>(chatTemplateFor(*model));
+    ctx.served.chatTemplate = std::make_unique<ChatTemplate>(chatTemplateFor(*model, options.chatTemplate));
     ctx.served.contextLength = scheduler.maxSequenceLength();
     ctx.served.created = std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch())

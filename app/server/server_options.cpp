@@ -30,7 +30,8 @@ cli::CommandSpec serverSpec()
          {"--max-body", "", "BYTES", "largest request body (default 1048576)"},
          {"--max-tokens", "", "N", "most tokens per choice (default: up to the context)"},
          {"--max-queue", "", "N", "requests waiting before 503 (default 64)"},
-         {"--model-alias", "", "NAME", "model id to report and accept (default: the file stem)"}}};
+         {"--model-alias", "", "NAME", "model id to report and accept (default: the file stem)"},
+         {"--chat-template", "", "NAME|FILE", "chat format: chatml, llama3, ... or a Jinja file (default: the model's)"}}};
     for (auto& o : cli::backendOptions())
         spec.options.push_back(o);
     return spec;
@@ -142,6 +143,7 @@ ServerOptions parseServerOptions(const std::vector<std::string>& args)
     o.maxTokens = int(parsed.getInt("--max-tokens", 0, 1, 1 << 24));
     o.maxQueue = int(parsed.getInt("--max-queue", o.maxQueue, 1, 1 << 20));
     o.modelAlias = parsed.getString("--model-alias", "");
+    o.chatTemplate = parsed.getString("--chat-template", "");
     o.backendArgs = parsed;
 
     // Safe by default: anything reachable from other machines must ask for a key.

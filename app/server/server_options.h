@@ -30,6 +30,7 @@ struct ServerOptions {
     int maxTokens = 0;                   // most tokens per choice; 0: up to the context
     int maxQueue = 64;
     std::string modelAlias;              // the id /v1/models reports; empty: the file stem
+    std::string chatTemplate;            // a built-in's name or a Jinja file; empty: the model's
     cli::ParsedArgs backendArgs;         // --device, --device-index, --threads for createBackend
 };
 

@@ -209,6 +209,74 @@ private slots:
     void stories260K() { runAgainst("models/stories260K.gguf"); }
     void refMain() { runAgainst("models/tenfold-ref-main-f16.gguf"); }
 
+    // --chat-template chatml on a model without one: the server renders the ChatML prompt, and
+    // stops at the format's end-of-turn strings and at the request's own `stop`. The oracle is
+    // the CLI continuing the same rendered text; the server's reply is that text cut before the
+    // first stop string, with finish_reason "stop" exactly when it was cut.
+    void chatTemplateAndStopStrings()
+    {
+        const auto model = sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(model);
+        if (node_.isEmpty())
+            QSKIP("node is not installed (the OpenAI client runs on Node)");
+        if (!QFile::exists(QStringLiteral(TENFOLD_SERVER_NODE_DIR "/node_modules/openai/package.json")))
+            QSKIP("the openai npm package is missing in " TENFOLD_SERVER_NODE_DIR);
+        ServerProcess server;
+        QVERIFY2(server.start(QStringLiteral(TENFOLD_SERVER_PATH),
+                              {QString::fromStdString(model.string()), QStringLiteral("--port"), QStringLiteral("0"),
+                               QStringLiteral("--no-ledger"), QStringLiteral("--chat-template"), QStringLiteral("chatml")}),
+                 qPrintable(server.error()));
+        const QString user = QStringLiteral("Once upon a time");
+        const QString rendered = QStringLiteral("<|im_start|>user\n") + user +
+                                 QStringLiteral("<|im_end|>\n<|im_start|>assistant\n");
+        const QString continuation = cliGreedy(model, rendered, QStringLiteral("cpu"));
+        QVERIFY2(!continuation.startsWith(QStringLiteral("<tenfold-cli failed")), qPrintable(continuation));
+
+        auto ask = [&](const QStringList& stop) {
+            QJsonObject spec{{QStringLiteral("baseURL"), server.baseUrl() + QStringLiteral("/v1")},
+                             {QStringLiteral("model"), QStringLiteral("stories260K")},
+                             {QStringLiteral("maxTokens"), kMaxTokens},
+                             {QStringLiteral("chatOnly"), true},
+                             {QStringLiteral("messages"), QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
+                                                                                 {QStringLiteral("content"), user}}}}};
+            if (!stop.isEmpty())
+                spec.insert(QStringLiteral("stop"), QJsonArray::fromStringList(stop));
+            const ProcessResult r = runProcess(
+                node_, {clientScript_, QString::fromUtf8(QJsonDocument(spec).toJson(QJsonDocument::Compact))}, 120000);
+            return r.ok() ? QJsonDocument::fromJson(r.out).object().value("chat").toObject()
+                          : QJsonObject{{QStringLiteral("error"), r.describe()}};
+        };
+        auto cutAtStops = [&](const QStringList& stops, bool* cut) {
+            qsizetype at = continuation.size();
+            for (const QString& s : stops)
+                if (const qsizetype i = continuation.indexOf(s); i >= 0)
+                    at = std::min(at, i);
+            *cut = at < continuation.size();
+            return continuation.left(at);
+        };
+
+        const QStringList templateStops = {QStringLiteral("<|im_end|>"), QStringLiteral("<|im_start|>")};
+        bool cut = false;
+        QString expected = cutAtStops(templateStops, &cut);
+        QJsonObject reply = ask({});
+        QVERIFY2(!reply.contains("error"), qPrintable(reply.value("error").toString()));
+        QCOMPARE(reply.value("text").toString(), expected);
+        QCOMPARE(reply.value("finish").toString(), cut ? QStringLiteral("stop") : QStringLiteral("length"));
+
+        // A stop string taken from the middle of the oracle's reply must cut it there.
+        const QString words = expected.simplified();
+        const QStringList parts = words.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        QVERIFY2(parts.size() >= 4, qPrintable(expected));
+        const QStringList userStop = {QLatin1Char(' ') + parts[2]};
+        expected = cutAtStops(templateStops + userStop, &cut);
+        QVERIFY(cut);
+        reply = ask(userStop);
+        QVERIFY2(!reply.contains("error"), qPrintable(reply.value("error").toString()));
+        QCOMPARE(reply.value("text").toString(), expected);
+        QCOMPARE(reply.value("finish").toString(), QStringLiteral("stop"));
+        QCOMPARE(server.stop(), 0);
+    }
+
     // The same on the Vulkan backend's batched context (lavapipe on machines without a GPU).
     void stories260KVulkan()
     {

@@ -11,6 +11,20 @@ const out = { requests: 0 };
 const greedy = { model: spec.model, max_tokens: spec.maxTokens, temperature: 0 };
 
 async function main() {
+  if (spec.chatOnly) {
+    // One greedy chat request, streamed, with the given stop strings.
+    const stream = await client.chat.completions.create({
+      ...greedy, messages: spec.messages, stop: spec.stop, stream: true,
+    });
+    let text = '', finish = null;
+    for await (const chunk of stream)
+      for (const c of chunk.choices) {
+        if (c.delta.content) text += c.delta.content;
+        if (c.finish_reason) finish = c.finish_reason;
+      }
+    out.chat = { text, finish };
+    return;
+  }
   out.models = (await client.models.list()).data.map((m) => m.id);
 
   // Chat, not streamed.
