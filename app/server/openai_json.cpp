@@ -129,8 +129,30 @@ std::vector<std::string> stopField(const Json& body)
     return stops;
 }
 
+// Options this server cannot honour are refused rather than ignored, so a client never gets
+// output that silently disregards what it asked for. Their neutral values (0, {}, [], "text")
+// are accepted: many clients send them explicitly.
+void rejectUnsupported(const Json& body)
+{
+    for (const char* name : {"presence_penalty", "frequency_penalty"})
+        if (const Json* v = field(body, name); v && !(v->is_number() && v->get<double>() == 0.0))
+            throw ApiError(400, std::string("'") + name + "' is not supported by this server (only 0)", name);
+    for (const char* name : {"logit_bias", "tools", "functions"})
+        if (const Json* v = field(body, name); v && !((v->is_object() || v->is_array()) && v->empty()))
+            throw ApiError(400, std::string("'") + name + "' is not supported by this server", name);
+    if (const Json* v = field(body, "response_format")) {
+        const bool text = v->is_object() && v->contains("type") && (*v)["type"] == "text";
+        if (!text)
+            throw ApiError(400, "'response_format' other than {\"type\": \"text\"} is not supported by this server",
+                           "response_format");
+    }
+    if (const auto best = intField(body, "best_of"); best && *best != 1)
+        throw ApiError(400, "'best_of' is not supported by this server (only 1)", "best_of");
+}
+
 void parseCommon(const Json& body, GenerationRequest& r)
 {
+    rejectUnsupported(body);
     r.model = stringField(body, "model");
     r.temperature = numberField(body, "temperature", 1.0, 0.0, 2.0);
     r.topP = numberField(body, "top_p", 1.0, 0.0, 1.0);

@@ -160,6 +160,13 @@ private slots:
                                       << "messages[0].role";
         QTest::newRow("input number") << "/v1/embeddings" << R"({"input":5})" << "input";
         QTest::newRow("temperature range") << "/v1/completions" << R"({"prompt":"x","temperature":7})" << "temperature";
+        QTest::newRow("tools") << "/v1/chat/completions"
+                               << R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function"}]})" << "tools";
+        QTest::newRow("presence_penalty") << "/v1/completions" << R"({"prompt":"x","presence_penalty":0.5})"
+                                          << "presence_penalty";
+        QTest::newRow("response_format") << "/v1/chat/completions"
+                                         << R"({"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}})"
+                                         << "response_format";
     }
 
     void wrongTypes()
@@ -414,7 +421,8 @@ private slots:
     void normalRequestStillSucceeds()
     {
         auto r = post("/v1/chat/completions",
-                      R"({"messages":[{"role":"user","content":"The jury said that"}],"max_tokens":8,"temperature":0})");
+                      R"({"messages":[{"role":"user","content":"The jury said that"}],"max_tokens":8,"temperature":0,)"
+                      R"("presence_penalty":0,"frequency_penalty":0,"logit_bias":{},"response_format":{"type":"text"},"user":"u1"})");
         QVERIFY(r && r->status == 200);
         const Json j = Json::parse(r->body);
         QCOMPARE(j["choices"][0]["finish_reason"].get<std::string>(), std::string("length"));
