@@ -4,6 +4,7 @@
 #include "sampling_options.h"
 
 #include "core/error.h"
+#include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "runtime/generator.h"
 #include "runtime/prompt_state.h"
@@ -86,7 +87,12 @@ int runGenerate(const ParsedArgs& args)
         options.draft.maxDraft = int(args.getInt("--draft-max", 8, 1, 64));
     } else if (args.has("--self-speculative")) {
         const int layers = model->hparams().nLayer;
-        options.draft.selfExitLayer = int(args.getInt("--exit-layer", std::max(1, layers / 2), 1, layers));
+        // A calibrated file names its best exit (calibrate-exits); otherwise half the layers.
+        int defaultExit = std::max(1, layers / 2);
+        if (const GGUFFile* f = model->gguf())
+            if (const auto v = f->getInt("tenfold.exit.default_layer"); v && *v >= 1 && int(*v) < layers)
+                defaultExit = int(*v);
+        options.draft.selfExitLayer = int(args.getInt("--exit-layer", defaultExit, 1, layers));
         options.draft.maxDraft = int(args.getInt("--draft-max", 8, 1, 64));
     } else if (args.has("--draft-max")) {
         throw UsageError("--draft-max needs --draft or --self-speculative");

@@ -209,6 +209,30 @@ void CpuContext::decodeExit(std::span<const int32_t> tokens, int position, int e
     forward(tokens, int(tokens.size()) - 1, logits, nullptr, position, exitLayer);
 }
 
+void CpuContext::decodeCapture(std::span<const int32_t> tokens, std::span<const int> afterLayers,
+                               std::vector<float>& hidden)
+{
+    check(tokens, pos_);
+    for (int l : afterLayers)
+        if (l < 1 || l > hp_.nLayer)
+            throw InvalidArgument("capture layer " + std::to_string(l) + " is outside 1.." +
+                                  std::to_string(hp_.nLayer));
+    hidden.assign(afterLayers.size() * tokens.size() * size_t(hp_.nEmbd), 0.0f);
+    captureLayers_ = afterLayers;
+    captureOut_ = &hidden;
+    std::vector<float> logits;
+    try {
+        forward(tokens, int(tokens.size()) - 1, logits, nullptr, pos_, hp_.nLayer);
+    } catch (...) {
+        captureLayers_ = {};
+        captureOut_ = nullptr;
+        throw;
+    }
+    captureLayers_ = {};
+    captureOut_ = nullptr;
+    pos_ += int(tokens.size());
+}
+
 template <class F>
 void CpuContext::op(const char* name, int layer, const std::atomic<bool>* cancel, F&& fn)
 {
@@ -328,6 +352,37 @@ void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
             rowsParallel(T, [&](int t) {
                 addInPlace(x_.data() + size_t(t) * E, tmp_.data() + size_t(t) * E, E);
             });
+        });
+        for (size_t c = 0; c < captureLayers_.size(); ++c)
+            if (captureLayers_[c] == il + 1)
+                std::memcpy(captureOut_->data() + c * size_t(T) * size_t(E), x_.data(),
+                            size_t(T) * size_t(E) * sizeof(float));
+    }
+
+    // An early exit with a fitted adapter maps the hidden state toward the last layer's first.
+    const ExitAdapter* adapter = nLayers < hp_.nLayer ? m.exitAdapter(nLayers) : nullptr;
+    if (adapter) {
+        op("exit_adapter", -1, cancel, [&] {
+            const int rows = T - firstRow;
+            // The adapter reads unit-RMS inputs (passes/exit_adapters.cpp says why).
+            for (int r = 0; r < rows; ++r) {
+                float* x = x_.data() + size_t(firstRow + r) * E;
+                double ss = 0;
+                for (int i = 0; i < E; ++i)
+                    ss += double(x[i]) * x[i];
+                const float inv = ss > 0 ? float(1.0 / std::sqrt(ss / E)) : 1.0f;
+                for (int i = 0; i < E; ++i)
+                    x[i] *= inv;
+            }
+            const MatmulJob job{&adapter->weight, tmp_.data(), E};
+            matmul_.run(pool_, {&job, 1}, x_.data() + size_t(firstRow) * E, rows, E);
+            const float* b = reinterpret_cast<const float*>(adapter->bias.data);
+            for (int r = 0; r < rows; ++r) {
+                float* x = x_.data() + size_t(firstRow + r) * E;
+                const float* y = tmp_.data() + size_t(r) * E;
+                for (int i = 0; i < E; ++i)
+                    x[i] = y[i] + b[i];
+            }
         });
     }
 

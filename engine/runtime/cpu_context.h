@@ -29,6 +29,11 @@ public:
     void decodeExit(std::span<const int32_t> tokens, int position, int exitLayer,
                     std::vector<float>& logits) override;
     std::vector<OpTiming> lastTimings() const override { return timings_; }
+    // Like decode() without logits, also copying the hidden state (the residual stream, before
+    // any norm) of every token after each of `afterLayers` layers into hidden: for each listed
+    // layer in order, tokens.size() rows of nEmbd floats. For fitting exit adapters.
+    void decodeCapture(std::span<const int32_t> tokens, std::span<const int> afterLayers,
+                       std::vector<float>& hidden);
     std::vector<uint8_t> exportKv(int n) const override;
     void importKv(int n, std::span<const uint8_t> data) override;
 
@@ -74,6 +79,8 @@ private:
     std::vector<int32_t> positions_;
     std::vector<std::vector<float>> scores_; // per thread, nCtx floats
     std::vector<OpTiming> timings_;
+    std::span<const int> captureLayers_;       // decodeCapture's request, empty otherwise
+    std::vector<float>* captureOut_ = nullptr;
     uint64_t bytes_ = 0;
     std::shared_ptr<std::atomic<uint64_t>> memoryCounter_;
 };
