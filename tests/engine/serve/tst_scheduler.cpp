@@ -360,8 +360,9 @@ private slots:
         QVERIFY(m.prefixBlocksHeld > 0);
     }
 
-    // The cache never takes a block a sequence still uses, keeps to its budget, and gives blocks
-    // back oldest first.
+    // The cache never takes a block a sequence still uses, keeps to its budget, gives blocks back
+    // least recently used first, and reuses to the token (a full block's first positions, a
+    // partly filled last block).
     void prefixCacheEviction()
     {
         BatchedParams bp;
@@ -385,41 +386,31 @@ private slots:
             return s;
         };
         const SeqId sa = fill(a);
-        cache.insert(a, sa); // 3 full blocks of 4; the 13th token's block is partial
-        QCOMPARE(cache.stats().blocksHeld, 3);
-        QCOMPARE(cache.lookup(a, 13).tokens, 12);
-        QCOMPARE(cache.lookup(a, 11).tokens, 8); // limited to whole blocks within 11 tokens
+        cache.insert(a, sa); // 3 full blocks of 4, and the 13th token's block as a tail
+        QCOMPARE(cache.stats().blocksHeld, 4);
+        QCOMPARE(cache.lookup(a, 13).tokens, 13);
+        QCOMPARE(int(cache.lookup(a, 13).blocks.size()), 4);
+        QCOMPARE(cache.lookup(a, 11).tokens, 11); // 2 blocks, then 3 positions of the third
         std::vector<int32_t> other = a;
         other[5] = 999;
-        QCOMPARE(cache.lookup(other, 13).tokens, 4);
+        QCOMPARE(cache.lookup(other, 13).tokens, 5); // block 1's first position still matches
         // Held by the sequence too: nothing can go.
         QCOMPARE(cache.evict(3), 0);
         const int freeBefore = ctx->freeBlocks();
         ctx->closeSequence(sa);
-        QCOMPARE(ctx->freeBlocks(), freeBefore + 1); // only the partial block: the cache keeps 3
+        QCOMPARE(ctx->freeBlocks(), freeBefore); // the cache holds all four
         const SeqId sb = fill(b);
-        cache.insert(b, sb);
-        ctx->closeSequence(sb);
-        QCOMPARE(cache.stats().blocksHeld, 5);
-        cache.lookup(b, 8); // b is now the most recently used
-        QCOMPARE(cache.evict(2), 2);
-        // a's last two blocks went (leaves first, oldest first); b is intact.
-        QCOMPARE(cache.lookup(a, 12).tokens, 4);
-        QCOMPARE(cache.lookup(b, 8).tokens, 8);
-        // Over budget on insert: trimmed to 6.
-        std::vector<int32_t> c(28);
-        for (size_t i = 0; i < c.size(); ++i)
-            c[i] = int32_t(200 + i);
-        const SeqId sc = fill(c);
-        cache.insert(c, sc);
-        ctx->closeSequence(sc);
-        cache.insert(c, ctx->openSequence()); // an empty sequence adds nothing
-        cache.evict(0);
-        QVERIFY(cache.stats().blocksHeld <= 6 + 7); // held by sc during insert; trimmed below
-        cache.evict(cache.stats().blocksHeld - 6);
+        cache.insert(b, sb); // 7 > 6: one of a's blocks goes (b's are in use)
         QVERIFY(cache.stats().blocksHeld <= 6);
+        QCOMPARE(cache.lookup(b, 9).tokens, 9);
+        ctx->closeSequence(sb);
+        QCOMPARE(cache.evict(2), 2);
+        // b was used last: a lost its blocks from the end, b is intact.
+        QVERIFY(cache.lookup(a, 13).tokens < 12);
+        QCOMPARE(cache.lookup(b, 9).tokens, 9);
         cache.clear();
         QCOMPARE(cache.stats().blocksHeld, 0);
+        QCOMPARE(ctx->freeBlocks(), ctx->totalBlocks());
     }
 
     // Speculative decoding in the batch (ref-draft for ref-main): greedy requests still give
