@@ -215,6 +215,7 @@ void ChatPage::onGenerationFinished(const GenerationResult& r)
     entry.totalMs = r.totalMs;
     entry.conversationId = streamingConversationId_;
     entry.messageId = messageId;
+    entry.cacheHit = r.cacheHit.toStdString(); // "exact"/"semantic": answered without computing
     // One job: the final state, the final text (stop strings removed) and the ledger entry.
     // replyFinished follows once they are stored.
     auto emitFinished = [this, messageId, state] { emit replyFinished(messageId, state); };

@@ -3,6 +3,7 @@
 #include "core/app_context.h"
 #include "store/store.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
@@ -85,6 +86,22 @@ ConversationSettingsPanel::ConversationSettingsPanel(AppContext& context, QWidge
                           "tokens that the conversation's model checks several at a time. The replies "
                           "stay the same; they may come faster."));
     layout->addWidget(draft_);
+
+    // Exact repeats of a deterministic reply always come from the response cache; answering
+    // from a merely similar question is lossy, so it is the conversation's choice.
+    semanticCache_ = new QCheckBox(tr("Answer from similar earlier questions"), this);
+    semanticCache_->setToolTip(tr("For replies at temperature 0 or with a fixed seed: when an earlier "
+                                  "question to this model was at least this similar (by the model's own "
+                                  "embedding of the prompt), its stored answer is shown instead of a new one."));
+    layout->addWidget(semanticCache_);
+    auto* thresholdRow = new QFormLayout;
+    similarityThreshold_ = new QDoubleSpinBox(this);
+    similarityThreshold_->setRange(0.5, 1.0);
+    similarityThreshold_->setDecimals(3);
+    similarityThreshold_->setSingleStep(0.005);
+    thresholdRow->addRow(tr("Similarity"), similarityThreshold_);
+    layout->addLayout(thresholdRow);
+    connect(semanticCache_, &QCheckBox::toggled, similarityThreshold_, &QWidget::setEnabled);
     layout->addStretch(1);
 
     auto emitChanged = [this] {
@@ -94,7 +111,8 @@ ConversationSettingsPanel::ConversationSettingsPanel(AppContext& context, QWidge
     connect(model_, &QComboBox::currentIndexChanged, this, emitChanged);
     connect(draft_, &QComboBox::currentIndexChanged, this, emitChanged);
     connect(systemPrompt_, &QPlainTextEdit::textChanged, this, emitChanged);
-    for (QDoubleSpinBox* b : {temperature_, topP_, minP_, repeatPenalty_})
+    connect(semanticCache_, &QCheckBox::toggled, this, emitChanged);
+    for (QDoubleSpinBox* b : {temperature_, topP_, minP_, repeatPenalty_, similarityThreshold_})
         connect(b, &QDoubleSpinBox::valueChanged, this, emitChanged);
     for (QSpinBox* b : {topK_, maxTokens_, seed_})
         connect(b, &QSpinBox::valueChanged, this, emitChanged);
@@ -171,6 +189,9 @@ void ConversationSettingsPanel::setValues(const QString& modelPath, const QStrin
     seed_->setValue(int(std::clamp<qint64>(s.seed, -1, std::numeric_limits<int>::max())));
     setDraftModelPath(s.draftModelPath);
     draftMax_ = s.draftMax;
+    semanticCache_->setChecked(s.semanticCache);
+    similarityThreshold_->setValue(s.similarityThreshold);
+    similarityThreshold_->setEnabled(s.semanticCache);
     updating_ = false;
 }
 
@@ -196,6 +217,8 @@ SamplingSettings ConversationSettingsPanel::sampling() const
     s.seed = seed_->value();
     s.draftModelPath = draft_->currentData().toString();
     s.draftMax = draftMax_;
+    s.semanticCache = semanticCache_->isChecked();
+    s.similarityThreshold = similarityThreshold_->value();
     return s;
 }
 

@@ -7,6 +7,7 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -36,6 +37,8 @@ public:
     QSpinBox* maxTokensBox() const { return maxTokens_; }
     QSpinBox* seedBox() const { return seed_; }
     QComboBox* draftBox() const { return draft_; }
+    QCheckBox* semanticCacheBox() const { return semanticCache_; }
+    QDoubleSpinBox* similarityThresholdBox() const { return similarityThreshold_; }
     // Selects the draft model for speculative decoding (empty: off), adding it to the list when
     // it is not in the library.
     void setDraftModelPath(const QString& path);
@@ -58,6 +61,8 @@ private:
     QSpinBox* maxTokens_ = nullptr;
     QSpinBox* seed_ = nullptr;
     QComboBox* draft_ = nullptr;
+    QCheckBox* semanticCache_ = nullptr;
+    QDoubleSpinBox* similarityThreshold_ = nullptr;
     int draftMax_ = 8; // kept as stored (no control yet: the default suits most pairs)
 };
 

@@ -6,6 +6,8 @@
 #include "session/model_host.h"
 #include "store/store.h"
 
+#include <QDir>
+
 namespace tenfold::ui {
 
 AppContext::AppContext(const QString& dataDir, std::shared_ptr<const BackendRegistry> backends, QObject* parent)
@@ -23,6 +25,8 @@ AppContext::AppContext(const QString& dataDir, std::shared_ptr<const BackendRegi
     connect(storeWorker_, &StoreWorker::storageRecovered, this, &AppContext::storageRecovered);
     settings_ = new AppSettings(dataDir, this);
     host_ = new ModelHost(backends_, this);
+    // Opened on the engine thread; the store above has already migrated the file.
+    host_->setResponseCacheFile(QDir(dataDir).filePath(QString::fromLatin1(Store::kFileName)));
 
     if (vulkanAvailable(backends_.get())) {
         auto registry = backends_;

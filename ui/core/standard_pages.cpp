@@ -1,4 +1,5 @@
 // The pages of the desktop app, in sidebar order. A new area is one more entry here.
+#include "cache/cache_page.h"
 #include "chat/chat_page.h"
 #include "core/page.h"
 #include "models/models_page.h"
@@ -11,6 +12,7 @@ PageRegistry PageRegistry::standard()
     PageRegistry r;
     r.add({QStringLiteral("chat"), [](AppContext& c, QWidget* p) -> Page* { return new ChatPage(c, p); }});
     r.add({QStringLiteral("models"), [](AppContext& c, QWidget* p) -> Page* { return new ModelsPage(c, p); }});
+    r.add({QStringLiteral("cache"), [](AppContext& c, QWidget* p) -> Page* { return new CachePage(c, p); }});
     r.add({QStringLiteral("settings"), [](AppContext& c, QWidget* p) -> Page* { return new SettingsPage(c, p); }});
     return r;
 }

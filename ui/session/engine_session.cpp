@@ -8,6 +8,7 @@
 #include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "runtime/backend.h"
+#include "runtime/embedding.h"
 #include "runtime/generator.h"
 #include "tokenizer/tokenizer.h"
 
@@ -59,6 +60,20 @@ EngineSession::EngineSession(std::shared_ptr<std::atomic<bool>> loadCancel,
 }
 
 EngineSession::~EngineSession() { release(); }
+
+void EngineSession::setResponseCacheFile(const QString& databaseFile)
+{
+    replyCache_.reset();
+    if (databaseFile.isEmpty())
+        return;
+    try {
+        replyCache_ = std::make_unique<ReplyCache>(databaseFile.toStdString());
+        if (model_)
+            replyCache_->invalidateStale(QFileInfo(info_.path).absoluteFilePath().toStdString(), model_->fingerprint());
+    } catch (const std::exception& e) {
+        qWarning("response cache off: %s", e.what()); // replies are computed as before
+    }
+}
 
 void EngineSession::release()
 {
@@ -126,6 +141,8 @@ void EngineSession::load(const LoadRequest& request)
         info_.plainCompletion = template_->isPlainCompletion();
         info_.contextSize = context->contextSize();
         info_.parameters = qint64(model->parameterCount());
+        if (replyCache_) // the file may have changed since its answers were stored
+            replyCache_->invalidateStale(QFileInfo(request.path).absoluteFilePath().toStdString(), model->fingerprint());
         model_ = std::move(model);
         backend_ = std::move(selected.backend);
         context_ = std::move(context);
@@ -183,6 +200,31 @@ void EngineSession::generate(const ChatRequest& request)
         BuiltPrompt prompt = buildPrompt(model_->tokenizer(), *template_, request, context_->contextSize());
         result.droppedTurns = prompt.droppedTurns;
         emit generationStarted(request.id, prompt.droppedTurns);
+
+        // A deterministic reply the model already gave is streamed from the response cache.
+        std::optional<ReplyCache::Key> cacheKey;
+        if (replyCache_)
+            cacheKey = ReplyCache::keyFor(model_->fingerprint(), request.sampling, prompt.tokens);
+        if (cacheKey) {
+            const auto hit = replyCache_->lookup(*cacheKey, [&] {
+                return meanPooledEmbedding(*backend_, model_, prompt.tokens, generateCancel_.get());
+            });
+            if (hit) {
+                whole = QString::fromStdString(hit->response);
+                if (!whole.isEmpty())
+                    emit textStreamed(request.id, whole);
+                result.text = whole;
+                result.cacheHit = QString::fromStdString(hit->kind);
+                result.cachedPromptTokens = hit->promptTokens;
+                result.cachedCompletionTokens = hit->completionTokens;
+                result.cacheSimilarity = hit->similarity;
+                result.stopReason = QStringLiteral("cached");
+                result.totalMs = double(total.nsecsElapsed()) / 1e6;
+                result.timeToFirstTokenMs = result.totalMs;
+                emit generationFinished(result);
+                return;
+            }
+        }
 
         GenerateOptions options;
         options.maxTokens = request.sampling.maxTokens;
@@ -254,6 +296,9 @@ void EngineSession::generate(const ChatRequest& request)
         result.draftedTokens = stats.draftedTokens;
         result.acceptedDraftTokens = stats.acceptedDraftTokens;
         result.totalMs = double(total.nsecsElapsed()) / 1e6;
+        if (cacheKey && !result.cancelled)
+            replyCache_->store(*cacheKey, QFileInfo(info_.path).absoluteFilePath().toStdString(), whole,
+                               int(prompt.tokens.size()), stats.generatedTokens, result.totalMs);
         emit generationFinished(result);
     } catch (const Cancelled&) {
         conversations_.forgetLive(); // a pass cut short leaves the cache rolled back, not known

@@ -4,6 +4,7 @@
 // stops work through atomic flags it shares with the session, never by waiting on it.
 #include "runtime/conversation_cache.h"
 #include "session/engine_types.h"
+#include "session/reply_cache.h"
 
 #include <QObject>
 
@@ -34,6 +35,9 @@ public:
     static constexpr int kStreamIntervalMs = 25;
 
 public slots:
+    // Deterministic replies are answered from, and stored in, the response cache in this
+    // database file (the app's tenfold.db). Empty, or a file that cannot be opened: no cache.
+    void setResponseCacheFile(const QString& databaseFile);
     void load(const tenfold::ui::LoadRequest& request);
     void generate(const tenfold::ui::ChatRequest& request);
     void unload();
@@ -70,6 +74,7 @@ private:
     std::shared_ptr<Model> draftModel_;
     std::unique_ptr<InferenceContext> draftContext_;
     LoadedModel info_;
+    std::unique_ptr<ReplyCache> replyCache_;
 };
 
 } // namespace tenfold::ui

@@ -21,6 +21,10 @@ QString SamplingSettings::toJson() const
         o[QStringLiteral("draft_model")] = draftModelPath;
         o[QStringLiteral("draft_max")] = draftMax;
     }
+    if (semanticCache) {
+        o[QStringLiteral("semantic_cache")] = true;
+        o[QStringLiteral("similarity_threshold")] = similarityThreshold;
+    }
     return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
 
@@ -37,6 +41,8 @@ SamplingSettings SamplingSettings::fromJson(const QString& json)
     s.seed = qint64(o.value(QStringLiteral("seed")).toDouble(double(s.seed)));
     s.draftModelPath = o.value(QStringLiteral("draft_model")).toString();
     s.draftMax = std::clamp(o.value(QStringLiteral("draft_max")).toInt(s.draftMax), 1, 64);
+    s.semanticCache = o.value(QStringLiteral("semantic_cache")).toBool(false);
+    s.similarityThreshold = std::clamp(o.value(QStringLiteral("similarity_threshold")).toDouble(s.similarityThreshold), 0.5, 1.0);
     return s;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // Plain values that cross the boundary between the GUI thread and the engine worker thread. They
 // are copied into queued signal/slot calls, so they hold no pointers into engine state.
+#include "store/response_cache.h"
+
 #include <QMetaType>
 #include <QString>
 #include <QVector>
@@ -23,6 +25,11 @@ struct SamplingSettings {
     // conversation's model checks several at a time. Empty: off.
     QString draftModelPath;
     int draftMax = 8;
+    // "Answer from similar earlier questions": a deterministic reply may come from the response
+    // cache's nearest stored prompt (the model's own embedding) when it is at least this similar.
+    // Exact repeats are answered from the cache either way.
+    bool semanticCache = false;
+    double similarityThreshold = double(tenfold::kDefaultSimilarityThreshold);
 
     QString toJson() const;
     static SamplingSettings fromJson(const QString& json); // missing keys keep their defaults
@@ -80,6 +87,12 @@ struct GenerationResult {
     QString stopReason;
     int draftedTokens = 0;         // speculative decoding: tokens the draft model proposed
     int acceptedDraftTokens = 0;   // and how many of them the model kept
+    // Set when the response cache answered ("exact" or "semantic"): nothing was computed, the
+    // token counts above are 0 and these say what the stored answer had cost.
+    QString cacheHit;
+    int cachedPromptTokens = 0;
+    int cachedCompletionTokens = 0;
+    double cacheSimilarity = 0;
 };
 
 } // namespace tenfold::ui

@@ -66,6 +66,14 @@ ModelHost::ModelHost(std::shared_ptr<const BackendRegistry> backends, QObject* p
             activeRequest_ = 0;
             setState(loaded_ ? State::Ready : State::Empty);
         }
+        ++totals_.replies;
+        totals_.computedPromptTokens += r.promptTokens;
+        totals_.reusedPromptTokens += r.reusedPromptTokens;
+        totals_.generatedTokens += r.generatedTokens;
+        if (r.cacheHit == QLatin1String("exact"))
+            ++totals_.exactHits;
+        else if (r.cacheHit == QLatin1String("semantic"))
+            ++totals_.semanticHits;
         emit generationFinished(r);
     });
     connect(session_, &EngineSession::generationFailed, this, [this](quint64 id, const QString& msg) {
@@ -140,6 +148,12 @@ quint64 ModelHost::generate(ChatRequest request)
     setState(State::Generating);
     QMetaObject::invokeMethod(session_, [s = session_, request] { s->generate(request); }, Qt::QueuedConnection);
     return request.id;
+}
+
+void ModelHost::setResponseCacheFile(const QString& databaseFile)
+{
+    QMetaObject::invokeMethod(session_, [s = session_, databaseFile] { s->setResponseCacheFile(databaseFile); },
+                              Qt::QueuedConnection);
 }
 
 void ModelHost::stop()

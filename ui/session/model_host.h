@@ -19,6 +19,16 @@ namespace tenfold::ui {
 
 class EngineSession;
 
+// What this run's replies computed and what they took from caches (the Cache page shows it).
+struct ReplyTotals {
+    qint64 replies = 0;
+    qint64 computedPromptTokens = 0;  // prompt tokens run through the model
+    qint64 reusedPromptTokens = 0;    // taken from the conversation's KV cache instead
+    qint64 generatedTokens = 0;
+    qint64 exactHits = 0;             // replies the response cache answered
+    qint64 semanticHits = 0;
+};
+
 class ModelHost : public QObject {
     Q_OBJECT
 public:
@@ -41,6 +51,9 @@ public:
     quint64 generate(ChatRequest request);
     void stop();
     quint64 activeRequest() const { return activeRequest_; }
+    // Deterministic replies use the response cache in this database file (the app's tenfold.db).
+    void setResponseCacheFile(const QString& databaseFile);
+    const ReplyTotals& replyTotals() const { return totals_; }
 
 signals:
     void stateChanged(tenfold::ui::ModelHost::State state);
@@ -70,6 +83,7 @@ private:
     quint64 currentLoad_ = 0; // the load whose results count; 0: none
     quint64 nextRequest_ = 1;
     quint64 activeRequest_ = 0;
+    ReplyTotals totals_;
 };
 
 } // namespace tenfold::ui
