@@ -58,6 +58,125 @@ Choose another folder with --data-dir.</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::CachePage</name>
+    <message>
+        <source>Cache</source>
+        <translation>缓存</translation>
+    </message>
+    <message>
+        <source>Replies at temperature 0 or with a fixed seed are stored; asking the same again shows the stored answer without computing it. Each conversation also keeps its computed prompt between replies.</source>
+        <translation>温度为 0 或固定随机种子的回复会被保存；再次提出相同的问题时，直接显示保存的回答而不重新计算。每个对话还会在两次回复之间保留已计算的提示词。</translation>
+    </message>
+    <message>
+        <source>Response cache</source>
+        <translation>回复缓存</translation>
+    </message>
+    <message>
+        <source>Hits</source>
+        <translation>命中</translation>
+    </message>
+    <message>
+        <source>Misses</source>
+        <translation>未命中</translation>
+    </message>
+    <message>
+        <source>Lookups by kind</source>
+        <translation>按类型统计的查找</translation>
+    </message>
+    <message>
+        <source>Exact</source>
+        <translation>精确</translation>
+    </message>
+    <message>
+        <source>Semantic</source>
+        <translation>语义</translation>
+    </message>
+    <message>
+        <source>Response cache hits and misses by kind</source>
+        <translation>回复缓存按类型的命中与未命中次数</translation>
+    </message>
+    <message>
+        <source>Conversation cache (this session)</source>
+        <translation>对话缓存（本次运行）</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>刷新(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Read the figures again (%1)</source>
+        <translation>重新读取数据（%1）</translation>
+    </message>
+    <message>
+        <source>C&amp;lear response cache…</source>
+        <translation>清空回复缓存(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Delete every stored answer. The usage ledger keeps its records.</source>
+        <translation>删除所有保存的回答。用量记录保持不变。</translation>
+    </message>
+    <message>
+        <source>Reading…</source>
+        <translation>正在读取…</translation>
+    </message>
+    <message>
+        <source>Updated %1</source>
+        <translation>更新于 %1</translation>
+    </message>
+    <message>
+        <source>the cache statistics</source>
+        <translation>缓存统计</translation>
+    </message>
+    <message>
+        <source>Could not read the cache statistics.</source>
+        <translation>无法读取缓存统计。</translation>
+    </message>
+    <message>
+        <source>Clear the response cache?</source>
+        <translation>清空回复缓存？</translation>
+    </message>
+    <message>
+        <source>Every stored answer will be deleted, and a repeated question will be computed again. The usage ledger keeps its records.</source>
+        <translation>所有保存的回答都将被删除，重复的问题会重新计算。用量记录保持不变。</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Clearing…</source>
+        <translation>正在清空…</translation>
+    </message>
+    <message>
+        <source>the response cache</source>
+        <translation>回复缓存</translation>
+    </message>
+    <message>
+        <source>%1: no lookups yet</source>
+        <translation>%1：尚无查找</translation>
+    </message>
+    <message>
+        <source>%1: hits %L2, misses %L3, hit rate %4</source>
+        <translation>%1：命中 %L2 次，未命中 %L3 次，命中率 %4</translation>
+    </message>
+    <message>
+        <source>Tokens not computed: %L1; compute time saved: %2 s</source>
+        <translation>无需计算的词元：%L1；节省的计算时间：%2 秒</translation>
+    </message>
+    <message>
+        <source>Stored answers: %L1; disk used: %2</source>
+        <translation>已保存的回答：%L1；占用磁盘：%2</translation>
+    </message>
+    <message>
+        <source>No replies in this session yet.</source>
+        <translation>本次运行尚无回复。</translation>
+    </message>
+    <message>
+        <source>Replies: %L1. Prompt tokens taken from the conversation&apos;s cache: %L2; computed: %L3 (%4 reused). Replies answered from the response cache: %L5.</source>
+        <translation>回复：%L1 次。取自对话缓存的提示词元：%L2；重新计算：%L3（复用 %4）。由回复缓存直接给出的回复：%L5 次。</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::ChatPage</name>
     <message>
         <source>New chat</source>
@@ -333,6 +452,18 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>Off</source>
         <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Answer from similar earlier questions</source>
+        <translation>用相似的早先问题的回答作答</translation>
+    </message>
+    <message>
+        <source>For replies at temperature 0 or with a fixed seed: when an earlier question to this model was at least this similar (by the model&apos;s own embedding of the prompt), its stored answer is shown instead of a new one.</source>
+        <translation>适用于温度为 0 或固定随机种子的回复：若之前向此模型提出的某个问题至少有这样的相似度（按模型自身对提示词的嵌入计算），则显示其保存的回答，而不生成新的回答。</translation>
+    </message>
+    <message>
+        <source>Similarity</source>
+        <translation>相似度</translation>
     </message>
 </context>
 <context>

@@ -239,7 +239,7 @@ private slots:
         QCOMPARE(page->shownStats().exact.misses, qint64(1));
         QCOMPARE(page->shownStats().entries, qint64(1));
         QVERIFY(page->exactLabel()->text().contains(QStringLiteral("50.0%")));
-        QVERIFY(page->reuseLabel()->text().contains(QStringLiteral("1 replies answered from the response cache")));
+        QVERIFY(page->reuseLabel()->text().contains(QStringLiteral("Replies answered from the response cache: 1.")));
         QCOMPARE(host.replyTotals().exactHits, qint64(1));
 
         // Refresh by keyboard: the button takes focus and Space presses it.

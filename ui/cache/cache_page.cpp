@@ -193,14 +193,14 @@ void CachePage::show(const ResponseCacheStats& s)
         const qint64 lookups = k.hits + k.misses;
         if (lookups == 0)
             return tr("%1: no lookups yet").arg(name);
-        return tr("%1: %L2 hits, %L3 misses (%4 hit rate)").arg(name).arg(k.hits).arg(k.misses).arg(percent(k.hits, lookups));
+        return tr("%1: hits %L2, misses %L3, hit rate %4").arg(name).arg(k.hits).arg(k.misses).arg(percent(k.hits, lookups));
     };
     exact_->setText(kindLine(tr("Exact"), s.exact));
     semantic_->setText(kindLine(tr("Semantic"), s.semantic));
     const qint64 tokens = s.exact.tokensSaved + s.semantic.tokensSaved;
     const double seconds = (s.exact.msSaved + s.semantic.msSaved) / 1000.0;
-    saved_->setText(tr("Saved: %L1 tokens not computed, %2 s of compute").arg(tokens).arg(locale.toString(seconds, 'f', 1)));
-    size_->setText(tr("%L1 stored answers, %2 on disk").arg(s.entries).arg(locale.formattedDataSize(s.bytes)));
+    saved_->setText(tr("Tokens not computed: %L1; compute time saved: %2 s").arg(tokens).arg(locale.toString(seconds, 'f', 1)));
+    size_->setText(tr("Stored answers: %L1; disk used: %2").arg(s.entries).arg(locale.formattedDataSize(s.bytes)));
 
     hits_->replace(0, double(s.exact.hits));
     hits_->replace(1, double(s.semantic.hits));
@@ -219,8 +219,8 @@ void CachePage::showReuse()
         reuse_->setText(tr("No replies in this session yet."));
         return;
     }
-    reuse_->setText(tr("%L1 replies: %L2 prompt tokens taken from the conversation's cache, %L3 computed "
-                       "(%4 reused); %L5 replies answered from the response cache.")
+    reuse_->setText(tr("Replies: %L1. Prompt tokens taken from the conversation's cache: %L2; computed: %L3 "
+                       "(%4 reused). Replies answered from the response cache: %L5.")
                         .arg(t.replies)
                         .arg(t.reusedPromptTokens)
                         .arg(t.computedPromptTokens)

@@ -8,6 +8,7 @@
 #include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QSpinBox>
@@ -89,11 +90,22 @@ ConversationSettingsPanel::ConversationSettingsPanel(AppContext& context, QWidge
 
     // Exact repeats of a deterministic reply always come from the response cache; answering
     // from a merely similar question is lossy, so it is the conversation's choice.
-    semanticCache_ = new QCheckBox(tr("Answer from similar earlier questions"), this);
+    // The option's name is too long for the narrow panel on one line: a wrapping label names
+    // the check box (its buddy and accessible name) instead of the box's own text.
+    semanticCache_ = new QCheckBox(this);
+    const QString semanticName = tr("Answer from similar earlier questions");
+    semanticCache_->setAccessibleName(semanticName);
     semanticCache_->setToolTip(tr("For replies at temperature 0 or with a fixed seed: when an earlier "
                                   "question to this model was at least this similar (by the model's own "
                                   "embedding of the prompt), its stored answer is shown instead of a new one."));
-    layout->addWidget(semanticCache_);
+    auto* semanticLabel = new QLabel(semanticName, this);
+    semanticLabel->setWordWrap(true);
+    semanticLabel->setBuddy(semanticCache_);
+    semanticLabel->setToolTip(semanticCache_->toolTip());
+    auto* semanticRow = new QHBoxLayout;
+    semanticRow->addWidget(semanticCache_, 0, Qt::AlignTop);
+    semanticRow->addWidget(semanticLabel, 1);
+    layout->addLayout(semanticRow);
     auto* thresholdRow = new QFormLayout;
     similarityThreshold_ = new QDoubleSpinBox(this);
     similarityThreshold_->setRange(0.5, 1.0);
