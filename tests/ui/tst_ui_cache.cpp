@@ -27,6 +27,8 @@
 #include <QPushButton>
 #include <QtTest>
 
+#include <sqlite3.h>
+
 using namespace tenfold;
 using namespace tenfold::ui;
 using namespace tenfold::test;
@@ -160,6 +162,42 @@ private slots:
         const GenerationResult other = s.run(storyRequest(3, QStringLiteral("The little dog"), 0.0, -1));
         QVERIFY(other.cacheHit.isEmpty());
         QVERIFY(other.generatedTokens > 0);
+    }
+
+    // A stored row damaged on disk never answers: the reply is computed again, unchanged.
+    // A cancelled reply is never stored.
+    void damagedRowOrCancelNeverAltersAReply()
+    {
+        QTemporaryDir dir;
+        Session s;
+        QVERIFY(s.open(dir));
+        const ChatRequest request = storyRequest(1, QStringLiteral("Once upon a time"), 0.0, -1);
+        s.generateCancel->store(true);
+        const GenerationResult cancelled = s.run(request);
+        QVERIFY(cancelled.cancelled);
+        QCOMPARE(ResponseCache(databaseIn(dir)).stats().entries, qint64(0));
+        s.generateCancel->store(false);
+
+        ChatRequest again = request;
+        again.id = 2;
+        const GenerationResult computed = s.run(again);
+        QVERIFY(computed.cacheHit.isEmpty());
+        QVERIFY(computed.generatedTokens > 0);
+        {
+            sqlite3* db = nullptr;
+            QCOMPARE(sqlite3_open(databaseIn(dir).c_str(), &db), SQLITE_OK);
+            QCOMPARE(sqlite3_exec(db, "UPDATE response_cache SET response = 'tampered'", nullptr, nullptr, nullptr), SQLITE_OK);
+            QCOMPARE(sqlite3_changes(db), 1);
+            sqlite3_close(db);
+        }
+        again.id = 3;
+        const GenerationResult afterDamage = s.run(again);
+        QVERIFY(afterDamage.cacheHit.isEmpty());
+        QCOMPARE(afterDamage.text, computed.text);
+        again.id = 4; // stored again by the computed reply
+        const GenerationResult cached = s.run(again);
+        QCOMPARE(cached.cacheHit, QStringLiteral("exact"));
+        QCOMPARE(cached.text, computed.text);
     }
 
     void sampledWithoutSeedIsNeverCached()
