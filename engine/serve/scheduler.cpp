@@ -94,6 +94,7 @@ private:
     void preempt(Job& job);
     void process();
     void sample(Job& job, Choice& c, std::span<const float> row, bool recordFirst);
+    void emitToken(Job& job, Choice& c, int32_t token, std::span<const float> row);
     void emit(Job& job, Choice& c, std::string text, bool force);
     void finishChoice(Job& job, Choice& c, const char* reason);
     void finishJob(Job& job, bool cancelled);
@@ -386,8 +387,14 @@ void Step::finishChoice(Job& job, Choice& c, const char* reason)
 
 void Step::sample(Job& job, Choice& c, std::span<const float> row, bool recordFirst)
 {
-    const int32_t token = c.sampler.sample(row, c.history);
-    if (recordFirst && !job.firstToken)
+    emitToken(job, c, c.sampler.sample(row, c.history), row);
+}
+
+// Hands a chosen token to the choice: end-of-generation, stop strings, length, text and log
+// probabilities (from `row`, the logits it was chosen from).
+void Step::emitToken(Job& job, Choice& c, int32_t token, std::span<const float> row)
+{
+    if (!job.firstToken)
         job.firstToken = ServeClock::now();
     if (job.params.stopAtEndOfGeneration && tok_.isEndOfGeneration(token)) {
         bool ignored = false;
@@ -436,47 +443,63 @@ void Step::sample(Job& job, Choice& c, std::span<const float> row, bool recordFi
     c.state = Choice::State::Generate;
 }
 
-// The draft model proposes for every greedy choice that is generating.
+// The draft model proposes for every choice that is generating.
 void Step::propose()
 {
     if (!s_.draft)
         return;
-    std::vector<Choice*> greedy;
+    std::vector<Choice*> generating;
     for (auto& job : s_.running)
-        if (job->params.sampling.temperature <= 0.0f)
-            for (auto& c : job->choices)
-                if (c->state == Choice::State::Generate)
-                    greedy.push_back(c.get());
-    s_.draft->propose(greedy);
+        for (auto& c : job->choices)
+            if (c->state == Choice::State::Generate)
+                generating.push_back(c.get());
+    s_.draft->propose(generating);
 }
 
 // Rows firstLogitRow.. hold the target's logits after [pending, d1..dk]. Greedy: the target's
 // choice after pending is emitted; while it equals the next proposal, the row after that proposal
-// gives the next choice. The cache is cut back to pending and the kept proposals before anything
-// is emitted (an ending choice hands its cache to the prefix cache).
+// gives the next choice. Sampled: proposal d(i) is kept with probability min(1, p(d)/q(d)); at the
+// first rejection the token is drawn from the residual max(0, p - q); when all are kept the row
+// after the last gives one more token. The cache is cut back to pending and the kept proposals
+// before anything is emitted (an ending choice hands its cache to the prefix cache).
 void Step::verify(Job& job, Choice& c, size_t firstLogitRow)
 {
     const size_t V = size_t(ctx_.vocabSize());
     const int k = int(c.proposals.size());
     auto rowAt = [&](int i) { return std::span<const float>(logits_.data() + (firstLogitRow + size_t(i)) * V, V); };
+    const bool greedy = c.sampler.params().temperature <= 0.0f;
     std::vector<int32_t> hist = c.history;
     int accepted = 0;
+    int32_t correction = -1;
     while (accepted < k) {
-        const int32_t t = c.sampler.sample(rowAt(accepted), hist); // greedy: no random state used
-        if (t != c.proposals[size_t(accepted)])
-            break;
-        hist.push_back(t);
+        const int32_t d = c.proposals[size_t(accepted)];
+        if (greedy) {
+            if (c.sampler.sample(rowAt(accepted), hist) != d) // greedy: no random state used
+                break;
+        } else {
+            const TokenDistribution p = c.sampler.distribution(rowAt(accepted), hist);
+            const TokenDistribution& q = c.proposalDists[size_t(accepted)];
+            const double pd = p.probability(d), qd = q.probability(d);
+            if (!(qd > 0 && c.sampler.uniform() < std::min(1.0, pd / qd))) {
+                correction = c.sampler.draw(residualDistribution(p, q));
+                break;
+            }
+        }
+        hist.push_back(d);
         ++accepted;
     }
     const int base = int(c.history.size()) - 1; // cache length before this step
     ctx_.truncateSequence(c.seq, base + 1 + accepted);
     const std::vector<int32_t> proposals = c.proposals;
     s_.draft->settle(c, accepted);
-    for (int i = 0; i <= accepted && c.state == Choice::State::Generate; ++i) {
-        sample(job, c, rowAt(i), true);
-        if (i < accepted && c.state == Choice::State::Generate && c.pending != proposals[size_t(i)])
-            break; // cannot happen for greedy; kept as a guard
-    }
+    for (int i = 0; i < accepted && c.state == Choice::State::Generate; ++i)
+        emitToken(job, c, proposals[size_t(i)], rowAt(i));
+    if (c.state != Choice::State::Generate)
+        return;
+    if (correction >= 0)
+        emitToken(job, c, correction, rowAt(accepted));
+    else
+        sample(job, c, rowAt(accepted), true); // greedy's next choice, or sampled's bonus token
 }
 
 void Step::process()
