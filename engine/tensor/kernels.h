@@ -43,6 +43,10 @@ struct TypeKernels {
     // CPUs, for Q4_0.
     void (*vecDotRows)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
                        float* out) = nullptr;
+    // Activation rows from which the CPU matmul (runtime/matmul.h) switches from these kernels
+    // (vecDotTile) to dequantizing F32 panels for its GEMM; 0 leaves it to the matmul's default.
+    // Set where a level's tiles were measured faster than the GEMM for larger batches.
+    int gemmMinRows = 0;
 };
 
 enum class CpuLevel;
