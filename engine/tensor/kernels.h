@@ -33,7 +33,7 @@ struct TypeKernels {
     // out[c * outStride + r] = dot(w row r, a row c) for r < nRows, c < nCols (both <= 4).
     // Rows are wStride / aStride bytes apart. May be null; callers then loop over vecDot.
     // Present in kernels() for F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K on AVX2
-    // CPUs (Q4_K, Q8_0 and Q4_0 replaced by VNNI tiles on AVX-512 VNNI CPUs), and for every type
+    // CPUs (Q4_K, Q6_K, Q8_0 and Q4_0 replaced by VNNI tiles on AVX-512 VNNI CPUs), and for every type
     // in referenceKernels() (there one vecDot per pair: the definition).
     void (*vecDotTile)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
                        size_t aStride, int nCols, float* out, size_t outStride) = nullptr;

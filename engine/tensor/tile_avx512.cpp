@@ -15,6 +15,8 @@
 //    packed to int16 with the next group's (|sum| <= 4*15*128 fits) and multiplied by the group
 //    scales with VPDPWSSD, so one multiply instruction applies the scales of two groups. The
 //    mins pair with the activation's precomputed 16-element sums (bsums).
+//  - Q6_K: levels 0..63 (value q - 32) with a signed scale per 16; four groups per packed vector,
+//    the -32 offset from the activation's bsums (details at tileQ6K).
 //  - Q8_0 / Q4_0: levels are stored with an offset (w + 128 for Q8_0 by flipping the sign bit,
 //    the nibble q = value + 8 for Q4_0), whose contribution offset * sum(a) is the same for
 //    every weight row, so it is computed once per activation block as each dot's starting sum.
@@ -145,6 +147,92 @@ void tileQ4K(int64_t n, const char* w, size_t wStride, const char* a, size_t aSt
             out[size_t(c) * outStride + size_t(r)] = hsum(acc[r][c]);
 }
 
+// ---- Q6_K x Q8_K --------------------------------------------------------------------------------
+// Levels are 0..63 for the value q - 32, with a signed 8-bit scale per 16 elements. A 64-element
+// vector's VPDPBUSD lanes cover four 16-groups (four lanes each, |sum| <= 4*63*128 fits int16),
+// so two vectors pack to int16 and VPDPWSSD applies four groups' scales per 128-bit lane. The -32
+// offset is 32 * sum_g scale_g * bsum_g, from the activation's 16-element sums.
+
+// VPERMW indexes spreading the 16 int16 group scales to the layout of packs(P_2m, P_2m+1):
+// 128-bit lane k holds group 8m + k four times, then group 8m + 4 + k four times.
+struct Q6KScaleIndexes {
+    alignas(64) uint16_t index[2][32];
+    constexpr Q6KScaleIndexes() : index{}
+    {
+        for (int m = 0; m < 2; ++m)
+            for (int lane = 0; lane < 4; ++lane)
+                for (int e = 0; e < 8; ++e)
+                    index[m][8 * lane + e] = uint16_t(8 * m + (e >= 4 ? 4 : 0) + lane);
+    }
+};
+constexpr Q6KScaleIndexes kQ6KScaleIndexes;
+
+struct DecodedQ6K {
+    __m512i levels[4]; // elements 64z .. 64z+63, unsigned 0..63
+    __m512i scales[2]; // int16 group scales laid out as packs(P_2m, P_2m+1) needs them
+    __m256i scales16;  // the 16 group scales as int16, against bsums
+    __m512 d;
+};
+
+inline void decodeQ6K(const BlockQ6_K& b, DecodedQ6K& out)
+{
+    const __m512i mask4 = _mm512_set1_epi8(0x0F), mask2 = _mm512_set1_epi8(3);
+    // qh bits per 32-element quarter of a half: elements 0-31 bits 0-1, 32-63 bits 2-3, 64-95
+    // bits 4-5, 96-127 bits 6-7; one vector holds two quarters, so its halves shift differently.
+    const __m512i shiftLow = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i shiftHigh = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
+    for (int h = 0; h < 2; ++h) {
+        const __m512i ql = _mm512_loadu_si512(b.ql + 64 * h);
+        const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * h)));
+        const __m512i hiLow = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, shiftLow), mask2), 4);
+        const __m512i hiHigh = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, shiftHigh), mask2), 4);
+        out.levels[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, mask4), hiLow);
+        out.levels[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), mask4), hiHigh);
+    }
+    out.scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
+    const __m512i wide = _mm512_castsi256_si512(out.scales16);
+    out.scales[0] = _mm512_permutexvar_epi16(_mm512_load_si512(kQ6KScaleIndexes.index[0]), wide);
+    out.scales[1] = _mm512_permutexvar_epi16(_mm512_load_si512(kQ6KScaleIndexes.index[1]), wide);
+    out.d = _mm512_set1_ps(half(b.d));
+}
+
+// d * sum_g scale_g * (dot_g - 32 * bsum_g), spread over 16 float lanes.
+inline __m512 blockDotQ6K(const DecodedQ6K& w, const BlockQ8_K& a)
+{
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i p[4];
+    for (int z = 0; z < 4; ++z)
+        p[z] = _mm512_dpbusd_epi32(zero, w.levels[z], _mm512_loadu_si512(a.qs + 64 * z));
+    __m512i s = _mm512_dpwssd_epi32(zero, _mm512_packs_epi32(p[0], p[1]), w.scales[0]);
+    s = _mm512_dpwssd_epi32(s, _mm512_packs_epi32(p[2], p[3]), w.scales[1]);
+    const __m256i offset = _mm256_slli_epi32(
+        _mm256_madd_epi16(w.scales16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))), 5);
+    s = _mm512_sub_epi32(s, _mm512_zextsi256_si512(offset));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(s), w.d);
+}
+
+template <int R, int C>
+void tileQ6K(int64_t n, const char* w, size_t wStride, const char* a, size_t aStride, float* out, size_t outStride)
+{
+    __m512 acc[R][C];
+    for (int r = 0; r < R; ++r)
+        for (int c = 0; c < C; ++c)
+            acc[r][c] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n / kQKK; ++i) {
+        for (int r = 0; r < R; ++r) {
+            DecodedQ6K dw;
+            decodeQ6K(reinterpret_cast<const BlockQ6_K*>(w + r * wStride)[i], dw);
+            for (int c = 0; c < C; ++c) {
+                const BlockQ8_K& ab = reinterpret_cast<const BlockQ8_K*>(a + c * aStride)[i];
+                acc[r][c] = _mm512_fmadd_ps(blockDotQ6K(dw, ab), _mm512_set1_ps(ab.d), acc[r][c]);
+            }
+        }
+    }
+    for (int r = 0; r < R; ++r)
+        for (int c = 0; c < C; ++c)
+            out[size_t(c) * outStride + size_t(r)] = hsum(acc[r][c]);
+}
+
 // ---- Q8_0 / Q4_0 x Q8_0 -------------------------------------------------------------------------
 
 enum class LegacyKind { Q8_0, Q4_0 };
@@ -235,6 +323,7 @@ constexpr std::array<std::array<TileFn, 4>, 4> shapeTable()
 }
 
 template <int R, int C> struct Q4_KTile { static constexpr TileFn run = tileQ4K<R, C>; };
+template <int R, int C> struct Q6_KTile { static constexpr TileFn run = tileQ6K<R, C>; };
 template <int R, int C> struct Q8_0Tile { static constexpr TileFn run = tileLegacy<LegacyKind::Q8_0, R, C>; };
 template <int R, int C> struct Q4_0Tile { static constexpr TileFn run = tileLegacy<LegacyKind::Q4_0, R, C>; };
 
@@ -259,13 +348,15 @@ void installAvx512VnniTileKernels(KernelTable& t)
     t[int(GGMLType::Q4_K)].vecDotTile = tileEntry<Q4_KTile>;
     t[int(GGMLType::Q8_0)].vecDotTile = tileEntry<Q8_0Tile>;
     t[int(GGMLType::Q4_0)].vecDotTile = tileEntry<Q4_0Tile>;
+    t[int(GGMLType::Q6_K)].vecDotTile = tileEntry<Q6_KTile>;
     // These tiles beat the dequantize-to-F32 GEMM at every batch measured (TinyLlama Q4_K and
     // Q8_0 on a 2-core Zen 5 EPYC: 2.5-4x at 8 to 512 prompt rows). They keep batches of up to
     // 63 rows (batched decode of up to 63 sequences, short prompt chunks); from 64 rows the GEMM
     // stays, because prompts there are computed from unrounded F32 activations, a precision
     // property the inference tests hold the batched path to (kExactPathLogitBound).
-    // TENFOLD_MATMUL_PATH=matvec measures the tiles at any size.
-    for (GGMLType type : {GGMLType::Q4_K, GGMLType::Q8_0, GGMLType::Q4_0})
+    // TENFOLD_MATMUL_PATH=matvec measures the tiles at any size. Q6_K (timed only in a kernel
+    // micro-benchmark, where its tile runs as fast as Q4_K's) follows the same rule.
+    for (GGMLType type : {GGMLType::Q4_K, GGMLType::Q8_0, GGMLType::Q4_0, GGMLType::Q6_K})
         t[int(type)].gemmMinRows = kVnniTileMaxRows + 1;
 }
 

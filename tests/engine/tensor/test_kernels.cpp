@@ -375,7 +375,7 @@ private slots:
             }
         // The VNNI level brings its own tiles for these types (not the AVX2 ones it copied).
         if (cpuLevelDetected() >= CpuLevel::Avx512Vnni)
-            for (GGMLType t : {GGMLType::Q4_0, GGMLType::Q8_0, GGMLType::Q4_K})
+            for (GGMLType t : {GGMLType::Q4_0, GGMLType::Q8_0, GGMLType::Q4_K, GGMLType::Q6_K})
                 QVERIFY2(kernelsAt(CpuLevel::Avx512Vnni, t).vecDotTile != kernelsAt(CpuLevel::Avx2, t).vecDotTile, typeName(t));
     }
 
