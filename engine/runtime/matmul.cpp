@@ -76,13 +76,30 @@ void Matmul::run(ThreadPool& pool, std::span<const MatmulJob> jobs, const float*
     while (int(scratch_.size()) < pool.size())
         scratch_.push_back(std::make_unique<ThreadScratch>());
     // Dequantizing 16-row panels to F32 once per block of activation rows and running the F32
-    // micro-kernel measured faster than the per-type tiles for every type once there are a few
-    // rows (about 85 vs 45-65 GFLOP/s per core at 256 rows).
-    const bool gemm = forced_ >= 0 ? forced_ == 1 : T >= kGemmMinRows;
-    if (gemm)
-        runGemm(pool, jobs, x, T, ldx);
-    else
-        runVecDot(pool, jobs, x, T, ldx);
+    // micro-kernel measured faster than the AVX2 tiles for every type once there are a few rows
+    // (about 85 vs 45-65 GFLOP/s per core at 256 rows). The AVX-512 VNNI tiles are faster than
+    // the GEMM at any size; their types keep them up to 63 rows through gemmMinRows.
+    if (forced_ >= 0) {
+        if (forced_ == 1)
+            runGemm(pool, jobs, x, T, ldx);
+        else
+            runVecDot(pool, jobs, x, T, ldx);
+        return;
+    }
+    gemmJobs_.clear();
+    vecDotJobs_.clear();
+    for (const MatmulJob& job : jobs)
+        (T >= gemmMinRows(job.w->type) ? gemmJobs_ : vecDotJobs_).push_back(job);
+    if (!gemmJobs_.empty())
+        runGemm(pool, gemmJobs_, x, T, ldx);
+    if (!vecDotJobs_.empty())
+        runVecDot(pool, vecDotJobs_, x, T, ldx);
+}
+
+int Matmul::gemmMinRows(GGMLType type)
+{
+    const int own = kernels(type).gemmMinRows;
+    return own > 0 ? own : kGemmMinRows;
 }
 
 void Matmul::runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T,

@@ -24,8 +24,11 @@ class Matmul {
 public:
     explicit Matmul(int nThreads);
     ~Matmul();
-    // Fewer activation rows than this take the quantized mat-vec path.
+    // Fewer activation rows than this take the quantized mat-vec path, unless the weight type's
+    // kernels name their own threshold (TypeKernels::gemmMinRows).
     static constexpr int kGemmMinRows = 32;
+    // The threshold for one weight type at the kernel level in use.
+    static int gemmMinRows(GGMLType type);
 
     // All jobs read the same x [T, K] (row stride ldx); K == every job's w->ne0.
     void run(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T,
@@ -50,6 +53,7 @@ private:
     std::vector<int> jobType_;
     std::vector<std::unique_ptr<ThreadScratch>> scratch_;
     std::vector<uint8_t> quantized_[4]; // activation rows per distinct vecDotType in a call
+    std::vector<MatmulJob> gemmJobs_, vecDotJobs_; // a call's jobs split by path
     int forced_ = -1;
 };
 

@@ -104,6 +104,7 @@ struct Tables {
             std::copy(std::begin(levels[int(CpuLevel::Avx2)]), std::end(levels[int(CpuLevel::Avx2)]),
                       std::begin(avx512));
             installAvx512VnniKernels(avx512);
+            installAvx512VnniTileKernels(avx512);
         }
         inUse = pinnedLevel(detected);
     }

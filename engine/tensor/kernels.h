@@ -33,7 +33,8 @@ struct TypeKernels {
     // out[c * outStride + r] = dot(w row r, a row c) for r < nRows, c < nCols (both <= 4).
     // Rows are wStride / aStride bytes apart. May be null; callers then loop over vecDot.
     // Present in kernels() for F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K on AVX2
-    // CPUs, and for every type in referenceKernels() (there one vecDot per pair: the definition).
+    // CPUs (Q4_K, Q6_K, Q8_0 and Q4_0 replaced by VNNI tiles on AVX-512 VNNI CPUs), and for every type
+    // in referenceKernels() (there one vecDot per pair: the definition).
     void (*vecDotTile)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
                        size_t aStride, int nCols, float* out, size_t outStride) = nullptr;
     // Decode's mat-vec: out[r] = dot(w row r, a) for r < nRows, rows wStride bytes apart, with the
@@ -42,6 +43,10 @@ struct TypeKernels {
     // CPUs, for Q4_0.
     void (*vecDotRows)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
                        float* out) = nullptr;
+    // Activation rows from which the CPU matmul (runtime/matmul.h) switches from these kernels
+    // (vecDotTile) to dequantizing F32 panels for its GEMM; 0 leaves it to the matmul's default.
+    // Set where a level's tiles were measured faster than the GEMM for larger batches.
+    int gemmMinRows = 0;
 };
 
 enum class CpuLevel;

@@ -62,7 +62,8 @@ void installAvx2Kernels(KernelTable& table);
 void installAvx2TileKernels(KernelTable& table);
 void installAvx2Dequantizers(KernelTable& table);
 // kernels_avx512.cpp, on top of a copy of the AVX2 table; only after cpuLevelDetected() says
-// Avx512Vnni.
+// Avx512Vnni. tile_avx512.cpp adds the small-batch tiles (Q4_K, Q6_K, Q8_0, Q4_0) the same way.
 void installAvx512VnniKernels(KernelTable& table);
+void installAvx512VnniTileKernels(KernelTable& table);
 
 } // namespace tenfold

@@ -327,6 +327,60 @@ private slots:
         }
     }
 
+    // The automatic choice splits one call's jobs by their type's GEMM threshold
+    // (Matmul::gemmMinRows; on AVX-512 VNNI CPUs Q4_K keeps its tiles up to 63 rows while F16
+    // switches at 32): every job of a mixed call is computed, by whichever path, at batch
+    // sizes on both sides of the default threshold.
+    void matmulAutomaticPathComputesMixedJobs()
+    {
+        const int K = 512, N = 40;
+        struct Weight {
+            WeightTensor w;
+            std::vector<uint8_t> data;
+            std::vector<float> deq;
+        };
+        std::vector<Weight> weights(2);
+        const GGMLType types[2] = {GGMLType::Q4_K, GGMLType::F16};
+        for (int j = 0; j < 2; ++j) {
+            Weight& m = weights[size_t(j)];
+            const auto wf = randomVector(size_t(N * K), 41 + uint32_t(j), 0.5f);
+            m.w.name = "w";
+            m.w.type = types[j];
+            m.w.ne0 = K;
+            m.w.ne1 = N;
+            m.w.rowBytes = rowBytes(types[j], K);
+            m.data.resize(m.w.rowBytes * size_t(N));
+            m.deq.resize(size_t(N * K));
+            for (int r = 0; r < N; ++r) {
+                referenceKernels(types[j]).quantizeRow(wf.data() + size_t(r) * K, m.data.data() + size_t(r) * m.w.rowBytes, K);
+                referenceKernels(types[j]).dequantizeRow(m.data.data() + size_t(r) * m.w.rowBytes, m.deq.data() + size_t(r) * K, K);
+            }
+            m.w.data = m.data.data();
+        }
+        QCOMPARE(Matmul::gemmMinRows(GGMLType::F16), Matmul::kGemmMinRows);
+        for (int T : {5, 40}) {
+            const auto x = randomVector(size_t(T * K), 43 + uint32_t(T));
+            ThreadPool pool(2);
+            Matmul mm(2);
+            std::vector<std::vector<float>> y(2, std::vector<float>(size_t(T * N), 1e9f));
+            const MatmulJob jobs[2] = {{&weights[0].w, y[0].data(), N}, {&weights[1].w, y[1].data(), N}};
+            mm.run(pool, jobs, x.data(), T, K);
+            for (int j = 0; j < 2; ++j)
+                for (int i = 0; i < T; ++i)
+                    for (int r = 0; r < N; ++r) {
+                        double s = 0, mag = 0;
+                        for (int k = 0; k < K; ++k) {
+                            s += double(x[size_t(i * K + k)]) * weights[size_t(j)].deq[size_t(r * K + k)];
+                            mag += std::fabs(double(x[size_t(i * K + k)]) * weights[size_t(j)].deq[size_t(r * K + k)]);
+                        }
+                        const float got = y[size_t(j)][size_t(i * N + r)];
+                        // 8-bit activations on the tile path: a few per cent of sum |x*w| at most
+                        QVERIFY2(std::fabs(got - s) < 0.02 * mag + 1e-3,
+                                 qPrintable(QString("job %1 T=%2 (%3,%4): %5 vs %6").arg(j).arg(T).arg(i).arg(r).arg(got).arg(s)));
+                    }
+        }
+    }
+
     void threadPoolRunsEveryIndexOnce()
     {
         for (int threads : {1, 2, 3}) {

@@ -290,14 +290,93 @@ private slots:
                                             mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
                                     }
                                     QVERIFY2(std::fabs(got - expect) <= dotTolerance(t) * mag,
-                                             qPrintable(QStringLiteral("%1 n=%2 tile %3x%4 at (%5,%6): %7 vs %8")
+                                             qPrintable(QStringLiteral("%1 n=%2 tile %3x%4 at (%5,%6): %7 vs %8 (%9)")
                                                             .arg(typeName(t)).arg(n).arg(rows).arg(cols).arg(r).arg(c)
-                                                            .arg(got).arg(expect)));
+                                                            .arg(got).arg(expect).arg(cpuLevelName(level))));
                                 }
                         }
                 }
             }
         }
+    }
+
+    // The small-batch tiles on blocks of random bytes rather than quantizer output: every level,
+    // every 6-bit Q4_K scale and min, Q8_0 weights of -128 and Q8_K activations of -128 (the
+    // extremes the VNNI tiles' int16 packing and +128 offset must survive), with only the float scales
+    // fixed to finite values and Q8_K's bsums made consistent. Odd block counts, all 16 shapes.
+    void vecDotTileMatchesReferenceOnRawBlocks()
+    {
+        for (GGMLType t : {GGMLType::Q4_0, GGMLType::Q8_0, GGMLType::Q4_K, GGMLType::Q6_K})
+            for (CpuLevel level : levelsHere()) {
+                const TypeKernels& k = kernelsAt(level, t);
+                const GGMLType at = k.vecDotType;
+                const int64_t bs = typeTraits(t).blockSize;
+                for (int64_t n : {bs, 3 * bs, 9 * bs}) {
+                    const size_t wRow = rowBytes(t, n), aRow = rowBytes(at, n);
+                    std::vector<uint8_t> w(4 * wRow), a(4 * aRow);
+                    uint32_t state = uint32_t(n) * 2654435761u + uint32_t(t);
+                    const auto next = [&] { state = state * 1664525u + 1013904223u; return uint8_t(state >> 24); };
+                    for (auto& b : w)
+                        b = next();
+                    for (auto& b : a)
+                        b = next();
+                    const auto scale = [&](float lo) { return fp32ToFp16(lo * (1.f + float(next()) / 256.f)); };
+                    const size_t wBlock = wRow / size_t(n / bs), aBlock = aRow / size_t(n / typeTraits(at).blockSize);
+                    for (size_t off = 0; off < w.size(); off += wBlock) {
+                        uint16_t d = scale(0.01f), dmin = scale(0.002f);
+                        if (t == GGMLType::Q4_K) { // d, dmin lead the block
+                            std::memcpy(&w[off], &d, 2);
+                            std::memcpy(&w[off + 2], &dmin, 2);
+                        } else if (t == GGMLType::Q6_K) { // d trails it
+                            std::memcpy(&w[off + wBlock - 2], &d, 2);
+                        } else {
+                            std::memcpy(&w[off], &d, 2);
+                        }
+                    }
+                    for (size_t off = 0; off < a.size(); off += aBlock) {
+                        if (at == GGMLType::Q8_K) { // f32 d, 256 int8, 16 int16 group sums
+                            const float d = 0.03f;
+                            std::memcpy(&a[off], &d, 4);
+                            for (int g = 0; g < 16; ++g) {
+                                int16_t sum = 0;
+                                for (int i = 0; i < 16; ++i)
+                                    sum = int16_t(sum + int8_t(a[off + 4 + size_t(16 * g + i)]));
+                                std::memcpy(&a[off + 4 + 256 + size_t(2 * g)], &sum, 2);
+                            }
+                        } else { // Q8_0's quantizer never stores -128 (the AVX2 sign trick relies on it)
+                            const uint16_t d = scale(0.03f);
+                            std::memcpy(&a[off], &d, 2);
+                            for (size_t i = off + 2; i < off + aBlock; ++i)
+                                a[i] = a[i] == 0x80 ? 0x81 : a[i];
+                        }
+                    }
+                    for (int rows = 1; rows <= 4; ++rows)
+                        for (int cols = 1; cols <= 4; ++cols) {
+                            std::vector<float> out(16, -12345.f);
+                            k.vecDotTile(n, w.data(), wRow, rows, a.data(), aRow, cols, out.data(), 4);
+                            for (int c = 0; c < cols; ++c)
+                                for (int r = 0; r < rows; ++r) {
+                                    const uint8_t* wr = w.data() + size_t(r) * wRow;
+                                    const uint8_t* ar = a.data() + size_t(c) * aRow;
+                                    const double expect = referenceKernels(t).vecDot(n, wr, ar);
+                                    const auto wf = dequantized(t, std::vector<uint8_t>(wr, wr + wRow), n);
+                                    const auto af = dequantized(at, std::vector<uint8_t>(ar, ar + aRow), n);
+                                    double mag = 0;
+                                    for (int64_t i = 0; i < n; ++i)
+                                        mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
+                                    const float got = out[size_t(c) * 4 + size_t(r)];
+                                    QVERIFY2(std::fabs(got - expect) <= dotTolerance(t) * mag,
+                                             qPrintable(QStringLiteral("%1 %2 n=%3 tile %4x%5 at (%6,%7): %8 vs %9")
+                                                            .arg(cpuLevelName(level), typeName(t)).arg(n).arg(rows).arg(cols)
+                                                            .arg(r).arg(c).arg(got).arg(expect)));
+                                }
+                        }
+                }
+            }
+        // The VNNI level brings its own tiles for these types (not the AVX2 ones it copied).
+        if (cpuLevelDetected() >= CpuLevel::Avx512Vnni)
+            for (GGMLType t : {GGMLType::Q4_0, GGMLType::Q8_0, GGMLType::Q4_K, GGMLType::Q6_K})
+                QVERIFY2(kernelsAt(CpuLevel::Avx512Vnni, t).vecDotTile != kernelsAt(CpuLevel::Avx2, t).vecDotTile, typeName(t));
     }
 
     void convertRowGoesThroughFloat()
