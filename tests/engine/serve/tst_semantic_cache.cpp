@@ -6,12 +6,15 @@
 #include "common/shared_data.h"
 #include "model/model.h"
 #include "runtime/cpu_backend.h"
+#include "runtime/embedding.h"
 #include "serve/scheduler.h"
 #include "store/response_cache.h"
 #include "tokenizer/tokenizer.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <cmath>
 
 using namespace tenfold;
 using tenfold::test::sharedFile;
@@ -90,6 +93,28 @@ private slots:
         }
         qInfo("threshold %.2f: %d of %d paraphrases hit, %d of %d different prompts hit falsely",
               double(kDefaultSimilarityThreshold), hits, paraphrases, falseHits, others);
+    }
+
+    // The desktop chat's single-sequence embedding (runtime/embedding.h) is the scheduler's
+    // embedding request, also for a prompt longer than one of its 256-row chunks.
+    void meanPooledEmbeddingMatchesTheScheduler()
+    {
+        std::string longText;
+        while (model_->tokenizer().encode(longText, true).size() < 300)
+            longText += "The little dog ran to the park and played with a red ball. ";
+        for (const std::string& text : {std::string("What is the capital of France?"), longText}) {
+            const auto expected = embed(text.c_str());
+            const auto tokens = model_->tokenizer().encode(text, true);
+            const auto got = meanPooledEmbedding(*cpu_, model_, tokens);
+            QCOMPARE(got.size(), expected.size());
+            double dot = 0, maxDiff = 0;
+            for (size_t i = 0; i < got.size(); ++i) {
+                dot += double(got[i]) * double(expected[i]);
+                maxDiff = std::max(maxDiff, std::abs(double(got[i]) - double(expected[i])));
+            }
+            QVERIFY2(dot > 0.99999 && maxDiff < 1e-4,
+                     qPrintable(QStringLiteral("%1 tokens: cosine %2, max diff %3").arg(tokens.size()).arg(dot).arg(maxDiff)));
+        }
     }
 };
 
