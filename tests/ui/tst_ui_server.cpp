@@ -1,0 +1,373 @@
+// The Server page against the real tenfold-server: it starts the binary on stories260K, shows the
+// address it listens on, lists a real completion request and charts its tokens, passes API keys
+// in an owner-only file instead of the command line, shows the server's own error text when the
+// model cannot be opened, and leaves no server process behind on Stop or when the app quits.
+#include "gui_test_support.h"
+
+#include "core/main_window.h"
+#include "server/server_monitor.h"
+#include "server/server_page.h"
+#include "server/server_process.h"
+#include "server/server_request_model.h"
+#include "server/throughput_chart.h"
+#include "store/store.h"
+
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLineSeries>
+#include <QListWidget>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QPlainTextEdit>
+#include <QProcess>
+#include <QPushButton>
+#include <QTableView>
+#include <QtTest>
+
+#include <sys/stat.h>
+
+using namespace tenfold;
+using namespace tenfold::ui;
+using namespace tenfold::test;
+
+namespace {
+
+// The server binary of this build tree (TENFOLD_SERVER_BINARY overrides it).
+QString serverBinary()
+{
+    const QByteArray env = qgetenv("TENFOLD_SERVER_BINARY");
+    return env.isEmpty() ? QStringLiteral(TENFOLD_SERVER_BINARY) : QString::fromLocal8Bit(env);
+}
+
+#define REQUIRE_SERVER()                                                                              \
+    do {                                                                                              \
+        if (!QFileInfo(serverBinary()).isExecutable())                                                \
+            QSKIP(qPrintable(QStringLiteral("tenfold-server is not built: %1 (build the tenfold-server " \
+                                            "target or set TENFOLD_SERVER_BINARY)").arg(serverBinary())));  \
+        TENFOLD_REQUIRE_SHARED(sharedFile("models/stories260K.gguf"));                                \
+    } while (0)
+
+// Whether `pid` is still a tenfold-server process (not reaped, not reused by something else).
+bool serverAlive(qint64 pid)
+{
+    if (pid <= 0)
+        return false;
+    const QFileInfo exe(QStringLiteral("/proc/%1/exe").arg(pid));
+    return exe.exists() && exe.symLinkTarget() == QFileInfo(serverBinary()).canonicalFilePath();
+}
+
+QStringList commandLineOf(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/cmdline").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    QStringList args;
+    for (const QByteArray& a : f.readAll().split('\0'))
+        if (!a.isEmpty())
+            args << QString::fromLocal8Bit(a);
+    return args;
+}
+
+struct HttpResult {
+    int status = 0;
+    QByteArray body;
+    QString error;
+};
+
+// One real HTTP request, waited for with the event loop running (the page keeps polling).
+HttpResult http(const QUrl& url, const QByteArray& method, const QByteArray& body = {}, const QString& key = {})
+{
+    QNetworkAccessManager network;
+    QNetworkRequest request(url);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+    if (!key.isEmpty())
+        request.setRawHeader("Authorization", "Bearer " + key.toUtf8());
+    QNetworkReply* reply = network.sendCustomRequest(request, method, body);
+    HttpResult r;
+    if (!QTest::qWaitFor([reply] { return reply->isFinished(); }, 60000)) {
+        r.error = QStringLiteral("timed out");
+        return r;
+    }
+    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r.body = reply->readAll();
+    r.error = reply->errorString();
+    reply->deleteLater();
+    return r;
+}
+
+ServerPage* serverPage(Application& app)
+{
+    return qobject_cast<ServerPage*>(app.window().page(QStringLiteral("server")));
+}
+
+// Starts the page's server on `model` and waits until it listens (or fails the test).
+bool startAndWait(ServerPage* page, const QString& model)
+{
+    page->serverProcess()->setProgram(serverBinary());
+    page->setModelPath(model);
+    if (!page->startButton()->isEnabled())
+        return false;
+    QTest::mouseClick(page->startButton(), Qt::LeftButton);
+    waitUntil([page] {
+        const auto s = page->serverProcess()->state();
+        return s == ServerProcess::State::Listening || s == ServerProcess::State::Failed;
+    }, 120000);
+    return page->serverProcess()->state() == ServerProcess::State::Listening;
+}
+
+} // namespace
+
+class TestUiServer : public QObject {
+    Q_OBJECT
+private slots:
+    void servesARealRequestAndStops()
+    {
+        REQUIRE_SERVER();
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        app->window().show();
+        app->window().showPage(QStringLiteral("server"));
+        ServerPage* page = serverPage(*app);
+        QVERIFY(page);
+        QVERIFY2(startAndWait(page, stories260K()), qPrintable(page->serverProcess()->errorMessage()));
+
+        const QUrl url = page->serverProcess()->url();
+        QVERIFY2(url.port() > 0, qPrintable(url.toString())); // --port 0: the one it picked
+        QCOMPARE(page->urlField()->text(), url.toString());
+        QVERIFY2(page->stateLabel()->text().contains(url.toString()), qPrintable(page->stateLabel()->text()));
+        QVERIFY(page->curlExample()->toPlainText().contains(url.toString() + QStringLiteral("/v1/chat/completions")));
+        QVERIFY(page->stopButton()->isEnabled());
+        QVERIFY(!page->startButton()->isEnabled());
+        const qint64 pid = page->serverProcess()->processId();
+        QVERIFY(serverAlive(pid));
+        // The ledger goes into the app's own data folder; no key means no key file argument.
+        const QStringList args = commandLineOf(pid);
+        QVERIFY2(args.contains(QStringLiteral("--data-dir")) && args.contains(dir.path()), qPrintable(args.join(' ')));
+        QVERIFY(!args.contains(QStringLiteral("--api-key-file")));
+
+        // A real completion over HTTP.
+        QUrl completions = url;
+        completions.setPath(QStringLiteral("/v1/completions"));
+        const HttpResult reply = http(completions, "POST",
+                                      R"({"prompt": "Once upon a time", "max_tokens": 12, "temperature": 0})");
+        QVERIFY2(reply.status == 200, qPrintable(QStringLiteral("%1 %2 %3").arg(reply.status).arg(reply.error, QString::fromUtf8(reply.body))));
+        const QJsonObject usage = QJsonDocument::fromJson(reply.body).object().value(QStringLiteral("usage")).toObject();
+        const int completionTokens = usage.value(QStringLiteral("completion_tokens")).toInt();
+        const int promptTokens = usage.value(QStringLiteral("prompt_tokens")).toInt();
+        QVERIFY2(completionTokens > 0 && promptTokens > 0, reply.body.constData());
+
+        // It shows up in the live list as finished, with the server's own token counts.
+        ServerRequestModel* requests = page->requestModel();
+        auto listed = [&] {
+            for (int i = 0; i < requests->rowCount(); ++i) {
+                const ServerRequestInfo& r = requests->request(i);
+                if (r.finished && r.generatedTokens == completionTokens && r.promptTokens == promptTokens)
+                    return true;
+            }
+            return false;
+        };
+        QVERIFY2(waitUntil(listed, 15000), qPrintable(QStringLiteral("rows: %1").arg(requests->rowCount())));
+        QCOMPARE(page->requestTable()->model(), requests);
+
+        // Totals come from /metrics: every figure the page shows was found in the real output.
+        QVERIFY(waitUntil([&] { return page->monitor()->metrics().generatedTokens >= completionTokens; }, 15000));
+        const ServerMetrics m = page->monitor()->metrics();
+        QCOMPARE(m.requestsTotal, 1.0);
+        QCOMPARE(m.generatedTokens, double(completionTokens));
+        QCOMPARE(m.promptTokens, double(promptTokens));
+        for (double v : {m.requestsRejected, m.requestsCancelled, m.queueDepth, m.running, m.lastBatchSize,
+                         m.kvBlocksUsed, m.kvBlocksTotal})
+            QVERIFY2(v >= 0, "a /metrics figure the page shows was not found in the server's output");
+        QVERIFY2(page->totalsLabel()->text().contains(QLocale().toString(completionTokens) + QStringLiteral(" generated")),
+                 qPrintable(page->totalsLabel()->text()));
+
+        // The chart got points, and one of them carries the request's tokens per second.
+        QLineSeries* tokens = page->chart()->tokensSeries();
+        auto sawTokens = [tokens] {
+            for (int i = 0; i < tokens->count(); ++i)
+                if (tokens->at(i).y() > 0)
+                    return true;
+            return false;
+        };
+        QVERIFY2(waitUntil(sawTokens, 15000), qPrintable(QStringLiteral("points: %1").arg(tokens->count())));
+        QCOMPARE(page->chart()->runningSeries()->count(), tokens->count());
+
+        // The server recorded the request in the app's ledger as a server generation.
+        bool ledgered = false;
+        for (const LedgerEntry& e : storeAfterPendingWrites(*app).usage())
+            ledgered = ledgered || (e.source == "server" && e.tokensOut == completionTokens);
+        QVERIFY(ledgered);
+
+        QTest::mouseClick(page->stopButton(), Qt::LeftButton);
+        QVERIFY(waitUntil([page] { return page->serverProcess()->state() == ServerProcess::State::Stopped; }, 15000));
+        QVERIFY(!serverAlive(pid));
+        QVERIFY(!page->monitor()->isActive());
+        QVERIFY(page->urlField()->text().isEmpty());
+        QVERIFY(page->startButton()->isEnabled());
+    }
+
+    void apiKeysTravelInAPrivateFile()
+    {
+        REQUIRE_SERVER();
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        ServerPage* page = serverPage(*app);
+        QTest::mouseClick(page->generateKeyButton(), Qt::LeftButton);
+        QCOMPARE(page->keyList()->count(), 1);
+        const QString key = page->keyList()->item(0)->text();
+        QVERIFY2(key.startsWith(QStringLiteral("tf-")) && key.size() == 3 + 64, qPrintable(key));
+
+        QString keyFile;
+        int mode = -1;
+        QByteArray keyFileText;
+        connect(page->serverProcess(), &ServerProcess::keyFileWritten, this, [&](const QString& path) {
+            keyFile = path;
+            struct stat st {};
+            if (::stat(QFile::encodeName(path).constData(), &st) == 0)
+                mode = int(st.st_mode & 0777);
+            QFile f(path);
+            if (f.open(QIODevice::ReadOnly))
+                keyFileText = f.readAll();
+        });
+        QVERIFY2(startAndWait(page, stories260K()), qPrintable(page->serverProcess()->errorMessage()));
+        QCOMPARE(mode, 0600);
+        QCOMPARE(keyFileText.trimmed(), key.toUtf8());
+        const QStringList args = commandLineOf(page->serverProcess()->processId());
+        QVERIFY(args.contains(QStringLiteral("--api-key-file")) && args.contains(keyFile));
+        for (const QString& a : args)
+            QVERIFY2(!a.contains(key), "the API key is visible on the command line");
+        // Read by the server by the time it listens, so it is not left lying around.
+        QVERIFY(waitUntil([&] { return !QFileInfo::exists(keyFile); }, 5000));
+
+        QUrl models = page->serverProcess()->url();
+        models.setPath(QStringLiteral("/v1/models"));
+        QCOMPARE(http(models, "GET").status, 401);
+        const HttpResult allowed = http(models, "GET", {}, key);
+        QVERIFY2(allowed.status == 200, qPrintable(allowed.error));
+        // The page's own polling carries the key too.
+        const int before = page->monitor()->pollsCompleted();
+        QVERIFY(waitUntil([&] { return page->monitor()->pollsCompleted() >= before + 2; }, 10000));
+        page->stopServer();
+        QVERIFY(waitUntil([page] { return page->serverProcess()->state() == ServerProcess::State::Stopped; }, 15000));
+    }
+
+    void badModelShowsTheServersError()
+    {
+        REQUIRE_SERVER();
+        QTemporaryDir dir;
+        const QString missing = dir.filePath(QStringLiteral("no-such-model.gguf"));
+        // The oracle: what the server itself says about this file when run by hand.
+        QProcess direct;
+        direct.start(serverBinary(), {missing, QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--no-ledger")});
+        QVERIFY(direct.waitForFinished(60000));
+        QVERIFY(direct.exitCode() != 0);
+        const QStringList lines = QString::fromUtf8(direct.readAllStandardError()).trimmed().split(QLatin1Char('\n'));
+        const QString serverSays = lines.last().trimmed();
+        QVERIFY(!serverSays.isEmpty());
+
+        auto app = launch(dir.path());
+        ServerPage* page = serverPage(*app);
+        QVERIFY(!startAndWait(page, missing));
+        QCOMPARE(page->serverProcess()->state(), ServerProcess::State::Failed);
+        QVERIFY2(page->stateLabel()->text().contains(serverSays),
+                 qPrintable(page->stateLabel()->text() + QStringLiteral(" / expected: ") + serverSays));
+        QVERIFY(page->startButton()->isEnabled()); // can be tried again
+        QVERIFY(!page->stopButton()->isEnabled());
+    }
+
+    void quittingTheAppStopsTheServer()
+    {
+        REQUIRE_SERVER();
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        ServerPage* page = serverPage(*app);
+        QVERIFY2(startAndWait(page, stories260K()), qPrintable(page->serverProcess()->errorMessage()));
+        const qint64 pid = page->serverProcess()->processId();
+        QVERIFY(serverAlive(pid));
+        app.reset();
+        QVERIFY(!serverAlive(pid));
+    }
+
+    void missingBinaryFailsWithAReason()
+    {
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        ServerPage* page = serverPage(*app);
+        page->serverProcess()->setProgram(dir.filePath(QStringLiteral("not-a-server")));
+        page->setModelPath(dir.filePath(QStringLiteral("model.gguf")));
+        page->startServer();
+        QVERIFY(waitUntil([page] { return page->serverProcess()->state() == ServerProcess::State::Failed; }, 10000));
+        QVERIFY2(page->stateLabel()->text().contains(QStringLiteral("not-a-server")), qPrintable(page->stateLabel()->text()));
+    }
+
+    void anotherHostNeedsAKey()
+    {
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        ServerPage* page = serverPage(*app);
+        app->window().show();
+        app->window().showPage(QStringLiteral("server"));
+        page->setModelPath(dir.filePath(QStringLiteral("model.gguf")));
+        QVERIFY(page->startButton()->isEnabled());
+        QVERIFY(!page->hostWarning()->isVisible());
+        page->hostEdit()->setText(QStringLiteral("0.0.0.0"));
+        QVERIFY(page->hostWarning()->isVisible());
+        QVERIFY2(page->hostWarning()->text().contains(QStringLiteral("API key")), qPrintable(page->hostWarning()->text()));
+        QVERIFY(!page->startButton()->isEnabled());
+        QTest::mouseClick(page->generateKeyButton(), Qt::LeftButton);
+        QVERIFY(page->startButton()->isEnabled());
+        QVERIFY(page->hostWarning()->isVisible());
+        QVERIFY(page->curlExample()->toPlainText().contains(QStringLiteral("Authorization: Bearer $TENFOLD_API_KEY")));
+        page->hostEdit()->setText(QStringLiteral("localhost"));
+        QVERIFY(!page->hostWarning()->isVisible());
+        page->hostEdit()->setText(QStringLiteral("::1"));
+        QVERIFY(!page->hostWarning()->isVisible());
+    }
+
+    void keyboardReachesEveryControl()
+    {
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        ServerPage* page = serverPage(*app);
+        app->window().show();
+        app->window().showPage(QStringLiteral("server"));
+        QVERIFY(QTest::qWaitForWindowExposed(&app->window()));
+        // Alt+H moves to the host field through its label's mnemonic.
+        QTest::keyClick(&app->window(), Qt::Key_H, Qt::AltModifier);
+        QCOMPARE(QApplication::focusWidget(), page->hostEdit());
+        // Every interactive control of the page has a name for screen readers.
+        for (QWidget* w : page->findChildren<QWidget*>())
+            if (w->isVisibleTo(page) && w->focusPolicy() != Qt::NoFocus && !qobject_cast<QAbstractButton*>(w) &&
+                w->parentWidget() && !w->parentWidget()->inherits("QAbstractScrollArea") &&
+                !w->inherits("QScrollBar") && !w->inherits("QSplitterHandle") && !w->inherits("QHeaderView"))
+                QVERIFY2(!w->accessibleName().isEmpty() ||
+                             (w->inherits("QLineEdit") && w->parentWidget()->inherits("QAbstractSpinBox")),
+                         w->metaObject()->className());
+    }
+
+    void prometheusTextIsParsed()
+    {
+        // Label sets of one name add up; comments, histogram buckets and junk lines are skipped.
+        const QByteArray text = "# HELP tenfold_requests_total Requests.\n# TYPE tenfold_requests_total counter\n"
+                                "tenfold_requests_total 3\ntenfold_http_errors_total{code=\"401\"} 2\n"
+                                "tenfold_http_errors_total{code=\"503 busy\"} 1\n"
+                                "tenfold_generated_tokens_total 120 1700000000\ntenfold_kv_blocks_used 4\n"
+                                "tenfold_kv_blocks_total 64\nx_latency_seconds_bucket{le=\"0.5\"} 7\nmalformed\n";
+        const QHash<QString, double> samples = parsePrometheusText(text);
+        QCOMPARE(samples.value(QStringLiteral("tenfold_http_errors_total")), 3.0);
+        QCOMPARE(samples.value(QStringLiteral("tenfold_generated_tokens_total")), 120.0);
+        QVERIFY(!samples.contains(QStringLiteral("malformed")));
+        const ServerMetrics m = metricsFromPrometheus(samples);
+        QCOMPARE(m.requestsTotal, 3.0);
+        QCOMPARE(m.generatedTokens, 120.0);
+        QCOMPARE(m.kvBlocksUsed, 4.0);
+        QCOMPARE(m.kvBlocksTotal, 64.0);
+        QCOMPARE(m.promptTokens, -1.0);
+    }
+};
+
+QTEST_MAIN(TestUiServer)
+#include "tst_ui_server.moc"
