@@ -12,6 +12,7 @@
 #include "server/throughput_chart.h"
 #include "store/store.h"
 
+#include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -200,6 +201,12 @@ private slots:
         for (const LedgerEntry& e : storeAfterPendingWrites(*app).usage())
             ledgered = ledgered || (e.source == "server" && e.tokensOut == completionTokens);
         QVERIFY(ledgered);
+
+        // For a person to review: the page while serving (the screenshot suite shows it idle).
+        QDir().mkpath(QStringLiteral(TENFOLD_BINARY_DIR "/screenshots"));
+        // A line needs two points; polling goes on while the test waits.
+        QVERIFY(waitUntil([tokens] { return tokens->count() >= 3; }, 15000));
+        page->window()->grab().save(QStringLiteral(TENFOLD_BINARY_DIR "/screenshots/server-listening-en.png"));
 
         QTest::mouseClick(page->stopButton(), Qt::LeftButton);
         QVERIFY(waitUntil([page] { return page->serverProcess()->state() == ServerProcess::State::Stopped; }, 15000));

@@ -205,14 +205,15 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
     table_->setAlternatingRowColors(true);
     table_->setShowGrid(false);
     table_->verticalHeader()->hide();
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     table_->horizontalHeader()->setStretchLastSection(true);
     table_->setWordWrap(false);
     table_->setAccessibleName(tr("Requests in progress and recently finished"));
     chart_ = new ThroughputChart(split);
     split->addWidget(table_);
     split->addWidget(chart_);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
     outer->addWidget(split, 1);
 
     // Tab order follows the reading order: settings top to bottom, then the status column.
@@ -460,7 +461,8 @@ void ServerPage::updateCurlExample()
     // the environment.
     if (!apiKeys().isEmpty())
         text += QStringLiteral("  -H \"Authorization: Bearer $TENFOLD_API_KEY\" \\\n");
-    text += QStringLiteral("  -d '{\"messages\": [{\"role\": \"user\", \"content\": \"%1\"}], \"max_tokens\": 64}'")
+    text += QStringLiteral("  -d '{\"messages\": [{\"role\": \"user\", \"content\": \"%1\"}],\n"
+                           "       \"max_tokens\": 64}'")
                 .arg(tr("Tell me a short story."));
     if (curl_->toPlainText() != text)
         curl_->setPlainText(text);

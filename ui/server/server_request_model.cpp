@@ -45,8 +45,18 @@ void ServerRequestModel::clear()
 
 QString ServerRequestModel::stateText(const ServerRequestInfo& r) const
 {
-    if (r.finished)
-        return r.finishReason.isEmpty() ? tr("Finished") : tr("Finished (%1)").arg(r.finishReason);
+    if (r.finished) {
+        // OpenAI's finish reasons; others are shown as the server names them.
+        if (r.finishReason.isEmpty() || r.finishReason == QLatin1String("stop"))
+            return tr("Finished");
+        if (r.finishReason == QLatin1String("length"))
+            return tr("Finished (token limit)");
+        if (r.finishReason == QLatin1String("cancelled"))
+            return tr("Cancelled");
+        if (r.finishReason == QLatin1String("error"))
+            return tr("Failed");
+        return tr("Finished (%1)").arg(r.finishReason);
+    }
     if (r.state == QLatin1String("queued"))
         return tr("Queued");
     if (r.state == QLatin1String("prefill"))

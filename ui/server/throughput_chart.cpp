@@ -18,6 +18,10 @@ ThroughputChart::ThroughputChart(QWidget* parent) : QChartView(parent)
     chart->setMargins(QMargins(4, 4, 4, 4));
     tokens_ = new QLineSeries(chart);
     running_ = new QLineSeries(chart);
+    // Markers too: a burst shorter than a poll interval is a single point, which a bare line
+    // would not show.
+    tokens_->setPointsVisible(true);
+    running_->setPointsVisible(true);
     chart->addSeries(tokens_);
     chart->addSeries(running_);
     time_ = new QValueAxis(chart);
@@ -36,6 +40,7 @@ ThroughputChart::ThroughputChart(QWidget* parent) : QChartView(parent)
     setChart(chart);
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(180);
+    setMinimumWidth(360); // room for both axes and the legend
     retranslate();
     applyPalette();
     clear();
@@ -60,9 +65,19 @@ void ThroughputChart::addPoint(const ThroughputPoint& point)
         maxRunning = std::max(maxRunning, running_->at(i).y());
     }
     time_->setRange(std::max(0.0, oldest), std::max(60.0, point.seconds));
-    // Round the top up to a readable figure so the axis does not jitter with every point.
-    const double top = maxRate <= 0 ? 10 : std::pow(10, std::ceil(std::log10(maxRate * 1.1)));
-    rate_->setRange(0, maxRate * 1.1 > top / 2 ? top : top / 2);
+    // The top is rounded up to 1, 2 or 5 times a power of ten, so the axis does not jitter with
+    // every point.
+    double top = 10;
+    if (maxRate > 0) {
+        const double decade = std::pow(10, std::floor(std::log10(maxRate * 1.1)));
+        for (double step : {1.0, 2.0, 5.0, 10.0})
+            if (step * decade >= maxRate * 1.1) {
+                top = std::max(1.0, step * decade);
+                break;
+            }
+    }
+    rate_->setRange(0, top);
+    rate_->applyNiceNumbers();
     count_->setRange(0, std::max(4.0, std::ceil(maxRunning + 1)));
 }
 
@@ -72,6 +87,7 @@ void ThroughputChart::clear()
     running_->clear();
     time_->setRange(0, 60);
     rate_->setRange(0, 10);
+    rate_->applyNiceNumbers();
     count_->setRange(0, 4);
 }
 
@@ -79,7 +95,7 @@ void ThroughputChart::retranslate()
 {
     tokens_->setName(tr("Generated tokens/s"));
     running_->setName(tr("Requests running"));
-    time_->setTitleText(tr("Seconds since the server started"));
+    time_->setTitleText(tr("Seconds"));
     setAccessibleName(tr("Throughput chart"));
     setAccessibleDescription(tr("Generated tokens per second and requests running, once a second"));
 }
