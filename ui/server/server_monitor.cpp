@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
+#include <QNetworkProxy>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 
@@ -123,6 +124,9 @@ ServerMetrics metricsFromPrometheus(const QHash<QString, double>& samples)
 
 ServerMonitor::ServerMonitor(QObject* parent) : QObject(parent), network_(new QNetworkAccessManager(this))
 {
+    // The server is this machine's child process: an http_proxy in the environment must not
+    // route the polls elsewhere.
+    network_->setProxy(QNetworkProxy::NoProxy);
     qRegisterMetaType<ServerStatus>();
     qRegisterMetaType<ServerMetrics>();
     qRegisterMetaType<ThroughputPoint>();
