@@ -12,6 +12,7 @@
 #include "server/throughput_chart.h"
 #include "store/store.h"
 
+#include <QComboBox>
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -25,6 +26,7 @@
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QTableView>
 #include <QtTest>
 
@@ -308,6 +310,35 @@ private slots:
         page->startServer();
         QVERIFY(waitUntil([page] { return page->serverProcess()->state() == ServerProcess::State::Failed; }, 10000));
         QVERIFY2(page->stateLabel()->text().contains(QStringLiteral("not-a-server")), qPrintable(page->stateLabel()->text()));
+    }
+
+    void choicesAreRememberedButKeysAreNot()
+    {
+        QTemporaryDir dir;
+        {
+            auto app = launch(dir.path());
+            ServerPage* page = serverPage(*app);
+            page->serverProcess()->setProgram(dir.filePath(QStringLiteral("not-a-server")));
+            page->setModelPath(dir.filePath(QStringLiteral("model.gguf")));
+            page->hostEdit()->setText(QStringLiteral("0.0.0.0"));
+            page->portBox()->setValue(18080);
+            page->parallelBox()->setValue(3);
+            page->deviceBox()->setCurrentIndex(page->deviceBox()->findData(QStringLiteral("vulkan")));
+            QTest::mouseClick(page->generateKeyButton(), Qt::LeftButton);
+            page->startServer();
+            QVERIFY(waitUntil([page] { return page->serverProcess()->state() == ServerProcess::State::Failed; }, 10000));
+            app->context().settings().sync();
+        }
+        QFile ini(QDir(dir.path()).filePath(QStringLiteral("tenfold.ini")));
+        QVERIFY(ini.open(QIODevice::ReadOnly));
+        QVERIFY2(!ini.readAll().contains("tf-"), "an API key was written to the settings file");
+        auto app = launch(dir.path());
+        ServerPage* page = serverPage(*app);
+        QCOMPARE(page->hostEdit()->text(), QStringLiteral("0.0.0.0"));
+        QCOMPARE(page->portBox()->value(), 18080);
+        QCOMPARE(page->parallelBox()->value(), 3);
+        QCOMPARE(page->deviceBox()->currentData().toString(), QStringLiteral("vulkan"));
+        QCOMPARE(page->keyList()->count(), 0);
     }
 
     void anotherHostNeedsAKey()

@@ -207,6 +207,7 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
     table_->verticalHeader()->hide();
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     table_->horizontalHeader()->setStretchLastSection(true);
+    table_->horizontalHeader()->setMinimumSectionSize(72); // readable headers while the list is empty
     table_->setWordWrap(false);
     table_->setAccessibleName(tr("Requests in progress and recently finished"));
     chart_ = new ThroughputChart(split);
@@ -252,6 +253,16 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
         if (!process_->isRunning())
             setModelPath(m.path);
     });
+
+    // The choices of the last start; a fresh data folder keeps the defaults above.
+    const QVariantMap saved = context_.settings().serverChoices();
+    host_->setText(saved.value(QStringLiteral("host"), host_->text()).toString());
+    port_->setValue(saved.value(QStringLiteral("port"), port_->value()).toInt());
+    parallel_->setValue(saved.value(QStringLiteral("parallel"), parallel_->value()).toInt());
+    context_size_->setValue(saved.value(QStringLiteral("context"), context_size_->value()).toInt());
+    threads_->setValue(saved.value(QStringLiteral("threads"), threads_->value()).toInt());
+    if (const int i = device_->findData(saved.value(QStringLiteral("device")).toString()); i >= 0)
+        device_->setCurrentIndex(i);
 
     reloadModels();
     showProcessState();
@@ -350,7 +361,14 @@ void ServerPage::startServer()
 {
     if (!start_->isEnabled())
         return;
-    process_->start(options());
+    const ServerOptions o = options();
+    context_.settings().setServerChoices({{QStringLiteral("host"), o.host},
+                                          {QStringLiteral("port"), o.port},
+                                          {QStringLiteral("parallel"), o.parallel},
+                                          {QStringLiteral("context"), o.contextSize},
+                                          {QStringLiteral("threads"), o.threads},
+                                          {QStringLiteral("device"), o.device}});
+    process_->start(o);
 }
 
 void ServerPage::stopServer()

@@ -43,6 +43,8 @@ public:
     QLineEdit* hostEdit() const { return host_; }
     QLabel* hostWarning() const { return hostWarning_; }
     QSpinBox* portBox() const { return port_; }
+    QSpinBox* parallelBox() const { return parallel_; }
+    QComboBox* deviceBox() const { return device_; }
     QListWidget* keyList() const { return keys_; }
     QPushButton* generateKeyButton() const { return generateKey_; }
     QPushButton* startButton() const { return start_; }
