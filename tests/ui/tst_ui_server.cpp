@@ -300,6 +300,22 @@ private slots:
         QVERIFY(!serverAlive(pid));
     }
 
+    void findsTheServerNextToTheApp()
+    {
+        REQUIRE_SERVER();
+        const QString server = QFileInfo(serverBinary()).canonicalFilePath();
+        // Installed: side by side with the tenfold executable.
+        QTemporaryDir installed;
+        QVERIFY(QFile::copy(server, installed.filePath(QStringLiteral("tenfold-server"))));
+        QCOMPARE(ServerProcess::findServerProgram(installed.path()),
+                 QFileInfo(installed.filePath(QStringLiteral("tenfold-server"))).canonicalFilePath());
+        // A build tree: app/gui/tenfold finds app/server/tenfold-server.
+        const QString built = QStringLiteral(TENFOLD_BINARY_DIR "/app/server/tenfold-server");
+        if (QFileInfo(built).isExecutable())
+            QCOMPARE(ServerProcess::findServerProgram(QStringLiteral(TENFOLD_BINARY_DIR "/app/gui")),
+                     QFileInfo(built).canonicalFilePath());
+    }
+
     void missingBinaryFailsWithAReason()
     {
         QTemporaryDir dir;

@@ -11,7 +11,7 @@
 #include <QStandardPaths>
 #include <QTemporaryFile>
 
-#include <utility>
+
 
 #ifdef Q_OS_LINUX
 #include <csignal>
@@ -37,7 +37,7 @@ QString serverExecutableName()
 
 } // namespace
 
-ServerProcess::ServerProcess(QObject* parent) : QObject(parent), program_(findServerProgram())
+ServerProcess::ServerProcess(QObject* parent) : QObject(parent)
 {
     killTimer_.setSingleShot(true);
     connect(&killTimer_, &QTimer::timeout, this, [this] {
@@ -62,10 +62,9 @@ ServerProcess::~ServerProcess()
         QFile::remove(keyFile_);
 }
 
-QString ServerProcess::findServerProgram()
+QString ServerProcess::findServerProgram(const QString& appDir)
 {
     const QString name = serverExecutableName();
-    const QString appDir = QCoreApplication::applicationDirPath();
     // Installed side by side; in a build tree the app is app/gui/tenfold and the server
     // app/server/tenfold-server.
     for (const QString& candidate : {QDir(appDir).filePath(name), QDir(appDir).filePath(QStringLiteral("../server/") + name)}) {
@@ -120,6 +119,43 @@ void ServerProcess::setState(State s)
     emit stateChanged(s);
 }
 
+namespace {
+
+struct Prepared {
+    QString program;
+    QString keyFile;
+    QString error; // set when the key file could not be written
+};
+
+// Off the GUI thread: finds the binary (a PATH search touches the disk) and writes the keys to a
+// file only the user can read.
+Prepared prepareLaunch(const QString& program, const QString& appDir, const QStringList& keys)
+{
+    Prepared out;
+    out.program = program.isEmpty() ? ServerProcess::findServerProgram(appDir) : program;
+    if (out.program.isEmpty() || keys.isEmpty())
+        return out;
+    QTemporaryFile file(QDir(QDir::tempPath()).filePath(QStringLiteral("tenfold-server-keys-XXXXXX")));
+    file.setAutoRemove(false);
+    if (!file.open()) {
+        out.error = file.errorString();
+        return out;
+    }
+    // QTemporaryFile already creates it 0600 on Unix; stated here so no umask or platform
+    // default can widen it before the keys are written.
+    file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    const QByteArray text = keys.join(QLatin1Char('\n')).toUtf8() + '\n';
+    if (file.write(text) != text.size() || !file.flush()) {
+        out.error = file.errorString();
+        file.remove();
+        return out;
+    }
+    out.keyFile = file.fileName();
+    return out;
+}
+
+} // namespace
+
 void ServerProcess::start(const ServerOptions& options)
 {
     if (isRunning())
@@ -130,49 +166,32 @@ void ServerProcess::start(const ServerOptions& options)
     stdoutBuffer_.clear();
     stderrText_.clear();
     stopRequested_ = false;
-    if (program_.isEmpty()) {
-        fail(tr("tenfold-server was not found next to Tenfold or on the PATH."));
-        return;
-    }
     setState(State::Starting);
     const quint64 generation = ++launchGeneration_;
-    if (options.apiKeys.isEmpty()) {
-        launch(QString());
-        return;
-    }
-    // The keys go through a file only the user can read, written off the GUI thread.
-    const QStringList keys = options.apiKeys;
-    runInBackground<std::pair<QString, QString>>(
+    runInBackground<Prepared>(
         this,
-        [keys]() -> std::pair<QString, QString> {
-            QTemporaryFile file(QDir(QDir::tempPath()).filePath(QStringLiteral("tenfold-server-keys-XXXXXX")));
-            file.setAutoRemove(false);
-            if (!file.open())
-                return {QString(), file.errorString()};
-            // QTemporaryFile already creates it 0600 on Unix; stated here so no umask or
-            // platform default can widen it before the keys are written.
-            file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-            const QByteArray text = keys.join(QLatin1Char('\n')).toUtf8() + '\n';
-            if (file.write(text) != text.size() || !file.flush()) {
-                const QString why = file.errorString();
-                file.remove();
-                return {QString(), why};
-            }
-            return {file.fileName(), QString()};
+        [program = program_, appDir = QCoreApplication::applicationDirPath(), keys = options.apiKeys] {
+            return prepareLaunch(program, appDir, keys);
         },
-        [this, generation](std::pair<QString, QString> written) {
+        [this, generation](Prepared prepared) {
             if (generation != launchGeneration_ || state_ != State::Starting) {
-                // Stopped before the file was ready: nothing to start, and the keys must not stay.
-                if (!written.first.isEmpty())
-                    QFile::remove(written.first);
+                // Stopped before the launch was ready: nothing to start, and the keys must not stay.
+                if (!prepared.keyFile.isEmpty())
+                    QFile::remove(prepared.keyFile);
                 return;
             }
-            if (written.first.isEmpty()) {
-                fail(tr("Could not write the API key file: %1").arg(written.second));
+            if (prepared.program.isEmpty()) {
+                fail(tr("tenfold-server was not found next to Tenfold or on the PATH."));
                 return;
             }
-            keyFile_ = written.first;
-            emit keyFileWritten(keyFile_);
+            if (!prepared.error.isEmpty()) {
+                fail(tr("Could not write the API key file: %1").arg(prepared.error));
+                return;
+            }
+            resolvedProgram_ = prepared.program;
+            keyFile_ = prepared.keyFile;
+            if (!keyFile_.isEmpty())
+                emit keyFileWritten(keyFile_);
             launch(keyFile_);
         });
 }
@@ -184,7 +203,7 @@ void ServerProcess::launch(const QString& keyFile)
         process_->deleteLater();
     }
     process_ = new QProcess(this);
-    process_->setProgram(program_);
+    process_->setProgram(resolvedProgram_);
     arguments_ = buildArguments(options_, keyFile);
     process_->setArguments(arguments_);
 #ifdef Q_OS_LINUX
@@ -277,7 +296,7 @@ void ServerProcess::onError(QProcess::ProcessError error)
     if (error != QProcess::FailedToStart)
         return; // crashes and exits arrive through finished()
     removeKeyFile();
-    fail(tr("Could not start %1: %2").arg(QDir::toNativeSeparators(program_), process_->errorString()));
+    fail(tr("Could not start %1: %2").arg(QDir::toNativeSeparators(resolvedProgram_), process_->errorString()));
 }
 
 void ServerProcess::fail(const QString& message)
@@ -291,7 +310,8 @@ void ServerProcess::removeKeyFile()
 {
     if (keyFile_.isEmpty())
         return;
-    const QString path = std::exchange(keyFile_, QString());
+    const QString path = keyFile_;
+    keyFile_.clear();
     runInBackground<bool>(this, [path] { return QFile::remove(path); }, [](bool) {});
 }
 

@@ -39,10 +39,11 @@ public:
     // Stops a running server (the app is quitting): SIGTERM, then SIGKILL after a short wait.
     ~ServerProcess() override;
 
-    // tenfold-server next to the running executable, then in the build tree's app/server
-    // folder (when running from a build), then on PATH; empty when none is found.
-    static QString findServerProgram();
-    // The binary start() runs; findServerProgram() unless set.
+    // tenfold-server in `appDir` (the running executable's folder), then in the build tree's
+    // app/server folder (when running from a build), then on PATH; empty when none is found.
+    // Touches the disk: not for the GUI thread.
+    static QString findServerProgram(const QString& appDir);
+    // The binary start() runs; empty: findServerProgram(), looked up off the GUI thread.
     QString program() const { return program_; }
     void setProgram(const QString& path) { program_ = path; }
 
@@ -51,8 +52,8 @@ public:
     // 32 random bytes from the system's CSPRNG, hex-encoded, with a "tf-" prefix.
     static QString generateApiKey();
 
-    // Writes the key file (off the GUI thread), then starts the process. Ignored unless stopped
-    // or failed.
+    // Finds the binary and writes the key file (both off the GUI thread), then starts the
+    // process. Ignored while a server runs.
     void start(const ServerOptions& options);
     // SIGTERM now, SIGKILL after kStopTimeoutMs.
     void stop();
@@ -86,6 +87,7 @@ private:
     QString stderrSummary() const;
 
     QString program_;
+    QString resolvedProgram_; // what the last start ran
     QProcess* process_ = nullptr;
     QTimer killTimer_;
     State state_ = State::Stopped;
