@@ -218,6 +218,54 @@ private slots:
         QVERIFY(page->startButton()->isEnabled());
     }
 
+    void liveListShowsRequestsInFlight()
+    {
+        REQUIRE_SERVER();
+        TENFOLD_REQUIRE_SHARED(sharedFile("models/tenfold-ref-main-f16.gguf"));
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        ServerPage* page = serverPage(*app);
+        // One sequence at a time, so of three requests two must wait in the queue; polled every
+        // 50 ms so that requests lasting a fraction of a second are seen in flight.
+        page->parallelBox()->setValue(1);
+        page->setPollInterval(50);
+        QVERIFY2(startAndWait(page, refMain()), qPrintable(page->serverProcess()->errorMessage()));
+        QSet<QString> statesSeen;
+        connect(page->monitor(), &ServerMonitor::statusUpdated, this, [&](const ServerStatus&) {
+            ServerRequestModel* m = page->requestModel();
+            for (int i = 0; i < m->rowCount(); ++i)
+                if (!m->request(i).finished)
+                    statesSeen << m->request(i).state + QLatin1Char('|') +
+                                      m->data(m->index(i, ServerRequestModel::State), Qt::DisplayRole).toString();
+        });
+
+        QUrl completions = page->serverProcess()->url();
+        completions.setPath(QStringLiteral("/v1/completions"));
+        QNetworkAccessManager network;
+        QList<QNetworkReply*> replies;
+        for (int i = 0; i < 3; ++i) {
+            QNetworkRequest request(completions);
+            request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+            replies << network.post(request, R"({"prompt": "Once upon a time", "max_tokens": 400, "ignore_eos": true,
+                                                 "temperature": 0})");
+        }
+        QVERIFY(waitUntil([&] { return std::all_of(replies.begin(), replies.end(), [](QNetworkReply* r) { return r->isFinished(); }); }, 120000));
+        for (QNetworkReply* r : replies)
+            QCOMPARE(r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+        QVERIFY2(statesSeen.contains(QStringLiteral("generating|Generating")), qPrintable(statesSeen.values().join(", ")));
+        QVERIFY2(statesSeen.contains(QStringLiteral("queued|Queued")), qPrintable(statesSeen.values().join(", ")));
+        // Then all three are listed as finished at the token limit.
+        auto finished = [page] {
+            int n = 0;
+            for (int i = 0; i < page->requestModel()->rowCount(); ++i)
+                n += page->requestModel()->request(i).finished && page->requestModel()->request(i).generatedTokens == 400;
+            return n;
+        };
+        QVERIFY(waitUntil([&] { return finished() == 3; }, 10000));
+        page->stopServer();
+        QVERIFY(waitUntil([page] { return page->serverProcess()->state() == ServerProcess::State::Stopped; }, 15000));
+    }
+
     void apiKeysTravelInAPrivateFile()
     {
         REQUIRE_SERVER();

@@ -242,7 +242,7 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
         requests_->clear();
         chart_->clear();
         const QStringList keys = apiKeys();
-        monitor_->start(pollUrl(url), keys.isEmpty() ? QString() : bearerToken(keys.front()));
+        monitor_->start(pollUrl(url), keys.isEmpty() ? QString() : bearerToken(keys.front()), pollIntervalMs_);
     });
     connect(monitor_, &ServerMonitor::statusUpdated, requests_, &ServerRequestModel::setStatus);
     connect(monitor_, &ServerMonitor::metricsUpdated, this, &ServerPage::showMetrics);

@@ -34,6 +34,9 @@ public:
     ServerOptions options() const;
     void startServer();
     void stopServer();
+    // How often the page asks the server for its status and metrics (1 s; tests poll faster to
+    // see short requests in flight). Applies from the next start.
+    void setPollInterval(int ms) { pollIntervalMs_ = ms; }
 
     ServerProcess* serverProcess() const { return process_; }
     ServerMonitor* monitor() const { return monitor_; }
@@ -100,6 +103,7 @@ private:
     QLabel* totals_ = nullptr;
     QTableView* table_ = nullptr;
     QList<QWidget*> settingsWidgets_; // locked while a server runs
+    int pollIntervalMs_ = 1000;
 };
 
 } // namespace tenfold::ui
