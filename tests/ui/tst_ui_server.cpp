@@ -348,6 +348,28 @@ private slots:
         QVERIFY(!serverAlive(pid));
     }
 
+    void quittingWhileStartingLeavesNoKeyFile()
+    {
+        REQUIRE_SERVER();
+        const QStringList pattern{QStringLiteral("tenfold-server-keys-*")};
+        const QStringList before = QDir::temp().entryList(pattern, QDir::Files);
+        for (int round = 0; round < 5; ++round) {
+            QTemporaryDir dir;
+            auto app = launch(dir.path());
+            ServerPage* page = serverPage(*app);
+            page->serverProcess()->setProgram(serverBinary());
+            page->setModelPath(stories260K());
+            QTest::mouseClick(page->generateKeyButton(), Qt::LeftButton);
+            page->startServer();
+            // Quit at once, then a little later on each round: before the key file is written,
+            // between writing and launching, and while the server loads.
+            QTest::qWait(round * 5);
+            app.reset();
+        }
+        QTest::qWait(500); // a key-file writer still running finishes and cleans up
+        QCOMPARE(QDir::temp().entryList(pattern, QDir::Files), before);
+    }
+
     void findsTheServerNextToTheApp()
     {
         REQUIRE_SERVER();

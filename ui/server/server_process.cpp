@@ -60,6 +60,10 @@ ServerProcess::~ServerProcess()
     }
     if (!keyFile_.isEmpty())
         QFile::remove(keyFile_);
+    std::lock_guard lock(pendingKeyFile_->mutex);
+    pendingKeyFile_->abandoned = true;
+    if (!pendingKeyFile_->path.isEmpty())
+        QFile::remove(pendingKeyFile_->path); // written, but its launch never ran
 }
 
 QString ServerProcess::findServerProgram(const QString& appDir)
@@ -129,7 +133,8 @@ struct Prepared {
 
 // Off the GUI thread: finds the binary (a PATH search touches the disk) and writes the keys to a
 // file only the user can read.
-Prepared prepareLaunch(const QString& program, const QString& appDir, const QStringList& keys)
+Prepared prepareLaunch(const QString& program, const QString& appDir, const QStringList& keys,
+                       const std::shared_ptr<ServerProcess::PendingKeyFile>& pending)
 {
     Prepared out;
     out.program = program.isEmpty() ? ServerProcess::findServerProgram(appDir) : program;
@@ -151,6 +156,15 @@ Prepared prepareLaunch(const QString& program, const QString& appDir, const QStr
         return out;
     }
     out.keyFile = file.fileName();
+    // The ServerProcess may have been destroyed meanwhile (the app quit while starting): then
+    // nobody would remove the keys but this thread.
+    std::lock_guard lock(pending->mutex);
+    if (pending->abandoned) {
+        file.remove();
+        out.keyFile.clear();
+    } else {
+        pending->path = out.keyFile;
+    }
     return out;
 }
 
@@ -170,10 +184,13 @@ void ServerProcess::start(const ServerOptions& options)
     const quint64 generation = ++launchGeneration_;
     runInBackground<Prepared>(
         this,
-        [program = program_, appDir = QCoreApplication::applicationDirPath(), keys = options.apiKeys] {
-            return prepareLaunch(program, appDir, keys);
-        },
+        [program = program_, appDir = QCoreApplication::applicationDirPath(), keys = options.apiKeys,
+         pending = pendingKeyFile_] { return prepareLaunch(program, appDir, keys, pending); },
         [this, generation](Prepared prepared) {
+            {
+                std::lock_guard lock(pendingKeyFile_->mutex);
+                pendingKeyFile_->path.clear(); // from here on keyFile_ (or the line below) owns it
+            }
             if (generation != launchGeneration_ || state_ != State::Starting) {
                 // Stopped before the launch was ready: nothing to start, and the keys must not stay.
                 if (!prepared.keyFile.isEmpty())

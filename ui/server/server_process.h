@@ -10,6 +10,9 @@
 #include <QTimer>
 #include <QUrl>
 
+#include <memory>
+#include <mutex>
+
 namespace tenfold::ui {
 
 struct ServerOptions {
@@ -67,6 +70,14 @@ public:
     qint64 processId() const { return process_ ? process_->processId() : 0; }
     QStringList arguments() const { return arguments_; }
 
+    // A key file written on a background thread whose launch has not run yet; shared with that
+    // thread so that the file is removed even when this object is destroyed first.
+    struct PendingKeyFile {
+        std::mutex mutex;
+        bool abandoned = false;
+        QString path;
+    };
+
 signals:
     void stateChanged(tenfold::ui::ServerProcess::State state);
     void listening(const QUrl& url);
@@ -99,6 +110,7 @@ private:
     QUrl url_;
     QString error_;
     bool stopRequested_ = false;
+    std::shared_ptr<PendingKeyFile> pendingKeyFile_ = std::make_shared<PendingKeyFile>();
     quint64 launchGeneration_ = 0; // drops a key file written for a start that was stopped since
 };
 
