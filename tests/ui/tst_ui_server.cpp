@@ -14,6 +14,7 @@
 
 #include <QComboBox>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -30,6 +31,7 @@
 #include <QTableView>
 #include <QtTest>
 
+#include <csignal>
 #include <sys/stat.h>
 
 using namespace tenfold;
@@ -346,6 +348,33 @@ private slots:
         QVERIFY(serverAlive(pid));
         app.reset();
         QVERIFY(!serverAlive(pid));
+    }
+
+    void stopKillsAServerThatDoesNotExit()
+    {
+        REQUIRE_SERVER();
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        ServerPage* page = serverPage(*app);
+        QVERIFY2(startAndWait(page, stories260K()), qPrintable(page->serverProcess()->errorMessage()));
+        const qint64 pid = page->serverProcess()->processId();
+        // A stopped process cannot act on SIGTERM (it stays pending), as a hung server would not.
+        QCOMPARE(::kill(pid_t(pid), SIGSTOP), 0);
+        QElapsedTimer clock;
+        clock.start();
+        QTest::mouseClick(page->stopButton(), Qt::LeftButton);
+        QCOMPARE(page->serverProcess()->state(), ServerProcess::State::Stopping);
+        QVERIFY(!page->stopButton()->isEnabled());
+        QVERIFY(waitUntil([page] { return page->serverProcess()->state() == ServerProcess::State::Stopped; }, 20000));
+        QVERIFY2(clock.elapsed() >= ServerProcess::kStopTimeoutMs - 100, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY(!serverAlive(pid));
+
+        // The same when the app quits: no hung server outlives it.
+        QVERIFY2(startAndWait(page, stories260K()), qPrintable(page->serverProcess()->errorMessage()));
+        const qint64 second = page->serverProcess()->processId();
+        QCOMPARE(::kill(pid_t(second), SIGSTOP), 0);
+        app.reset();
+        QVERIFY(!serverAlive(second));
     }
 
     void quittingWhileStartingLeavesNoKeyFile()
