@@ -136,6 +136,62 @@ void GpuOps::attention(Sequence& s, int layer, const Buffer& q, const Buffer& kC
                {&q, &kCache, &vCache, &out, &params}, pc, nHead, nTokens);
 }
 
+void GpuOps::ropeRows(Sequence& s, int layer, const Buffer& x, const Buffer& rows, uint32_t nTokens,
+                      uint32_t nHeads, uint32_t headDim, uint32_t rowStride, float freqBase,
+                      float freqScale, bool neox)
+{
+    struct { uint32_t nTokens, nHeads, headDim, rowStride; float freqBase, freqScale; uint32_t neox; } pc{
+        nTokens, nHeads, headDim, rowStride, freqBase, freqScale, neox ? 1u : 0u};
+    s.dispatch("rope", layer, pipeline("rope_paged", kElementWG), {&x, &rows}, pc,
+               ceilDiv(nTokens * nHeads * (headDim / 2), kElementWG));
+}
+
+void GpuOps::kvAppendPaged(Sequence& s, int layer, const Buffer& k, const Buffer& v,
+                           const Buffer& kCache, const Buffer& vCache, const PagedRows& paged,
+                           uint32_t nTokens, uint32_t kvDim, uint32_t layerWordOffset,
+                           const KeyRope& rope)
+{
+    if (rope.enabled && (rope.headDim == 0 || rope.headDim % 2 != 0 || kvDim % rope.headDim != 0))
+        throw InvalidArgument("kvAppend: RoPE head size must be even and divide the KV row");
+    if (!paged.rows || paged.blockSize == 0 || paged.maxBlocks == 0)
+        throw InvalidArgument("kvAppendPaged: no rows buffer or block geometry");
+    struct {
+        uint32_t nTokens, kvDim, layerWordOffset, headDim;
+        float freqBase, freqScale;
+        uint32_t flags, blockSize, maxBlocks, tableOffset;
+    } pc{nTokens, kvDim, layerWordOffset, rope.enabled ? rope.headDim : 2u, rope.freqBase, rope.freqScale,
+         (rope.enabled ? 1u : 0u) | (rope.neox ? 2u : 0u), paged.blockSize, paged.maxBlocks, paged.tableOffset};
+    s.dispatch("kv_append", layer, pipeline("kv_append_paged", kElementWG),
+               {&k, &v, &kCache, &vCache, paged.rows}, pc, ceilDiv(nTokens * (kvDim / 2), kElementWG));
+}
+
+void GpuOps::attentionPaged(Sequence& s, int layer, const Buffer& q, const Buffer& kCache,
+                            const Buffer& vCache, const Buffer& out, const PagedRows& paged,
+                            uint32_t nTokens, uint32_t nHead, uint32_t nHeadKv, uint32_t headDim,
+                            uint32_t layerWordOffset)
+{
+    if (headDim > 256 || headDim % 2 != 0 || nHeadKv == 0 || nHead % nHeadKv != 0)
+        throw UnsupportedError("Vulkan backend: attention needs an even head size <= 256 and nHead divisible by nHeadKv");
+    if (!paged.rows || paged.blockSize == 0 || paged.maxBlocks == 0)
+        throw InvalidArgument("attentionPaged: no rows buffer or block geometry");
+    struct {
+        uint32_t nHead, nHeadKv, headDim, kvDim, layerWordOffset;
+        float scale;
+        uint32_t blockSize, maxBlocks, tableOffset;
+    } pc{nHead, nHeadKv, headDim, nHeadKv * headDim, layerWordOffset, 1.0f / std::sqrt(float(headDim)),
+         paged.blockSize, paged.maxBlocks, paged.tableOffset};
+    s.dispatch("attention", layer, pipeline(reduceVariant("attention_paged"), kAttentionWG),
+               {&q, &kCache, &vCache, &out, paged.rows}, pc, nHead, nTokens);
+}
+
+void GpuOps::gatherRows(Sequence& s, const Buffer& x, const Buffer& rows, uint32_t indexOffset,
+                        uint32_t nRows, uint32_t n, const Buffer& out)
+{
+    struct { uint32_t nRows, n, indexOffset; } pc{nRows, n, indexOffset};
+    s.dispatch("gather_rows", -1, pipeline("gather_rows", kElementWG), {&x, &rows, &out}, pc,
+               ceilDiv(nRows * n, kElementWG));
+}
+
 void GpuOps::swiglu(Sequence& s, int layer, const Buffer& gate, const Buffer& up, uint32_t n)
 {
     struct { uint32_t n; } pc{n};

@@ -77,6 +77,30 @@ public:
     void attention(Sequence& s, int layer, const Buffer& q, const Buffer& kCache, const Buffer& vCache,
                    const Buffer& out, const Buffer& params, uint32_t nTokens, uint32_t nHead, uint32_t nHeadKv,
                    uint32_t headDim, uint32_t layerWordOffset);
+
+    // Batches of many sequences over a paged cache (runtime/kv_blocks.h). `rows` holds each
+    // row's position (words 0..nTokens) and, from word paged.tableOffset, maxBlocks block ids per
+    // row; the cache is a pool of blockSize-position blocks.
+    struct PagedRows {
+        const Buffer* rows = nullptr;
+        uint32_t blockSize = 0;
+        uint32_t maxBlocks = 0;
+        uint32_t tableOffset = 0;
+    };
+    void ropeRows(Sequence& s, int layer, const Buffer& x, const Buffer& rows, uint32_t nTokens,
+                  uint32_t nHeads, uint32_t headDim, uint32_t rowStride, float freqBase,
+                  float freqScale, bool neox);
+    void kvAppendPaged(Sequence& s, int layer, const Buffer& k, const Buffer& v, const Buffer& kCache,
+                       const Buffer& vCache, const PagedRows& paged, uint32_t nTokens, uint32_t kvDim,
+                       uint32_t layerWordOffset, const KeyRope& rope);
+    void attentionPaged(Sequence& s, int layer, const Buffer& q, const Buffer& kCache,
+                        const Buffer& vCache, const Buffer& out, const PagedRows& paged,
+                        uint32_t nTokens, uint32_t nHead, uint32_t nHeadKv, uint32_t headDim,
+                        uint32_t layerWordOffset);
+    // out[r][0..n) = x[rows[indexOffset + r]][0..n), r < nRows.
+    void gatherRows(Sequence& s, const Buffer& x, const Buffer& rows, uint32_t indexOffset,
+                    uint32_t nRows, uint32_t n, const Buffer& out);
+
     // gate[i] = silu(gate[i]) * up[i], i < n.
     void swiglu(Sequence& s, int layer, const Buffer& gate, const Buffer& up, uint32_t n);
     // x[i] += y[i], i < n.

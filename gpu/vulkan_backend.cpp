@@ -4,6 +4,7 @@
 #include "model/model.h"
 #include "vk/device.h"
 #include "vk/memory.h"
+#include "vulkan_batched_context.h"
 #include "vulkan_context.h"
 
 #include <map>
@@ -26,26 +27,37 @@ public:
     {
         if (!model)
             throw InvalidArgument("createContext: no model");
-        std::shared_ptr<vk::GpuModel> weights;
-        {
-            std::lock_guard lock(mutex_);
-            // Drop weights of models that no longer exist (their address may be reused).
-            for (auto it = resident_.begin(); it != resident_.end();)
-                it = it->second.model.expired() ? resident_.erase(it) : std::next(it);
-            auto it = resident_.find(model.get());
-            if (it == resident_.end()) {
-                weights = std::make_shared<vk::GpuModel>(*device_, *model);
-                resident_[model.get()] = {model, weights};
-            } else {
-                weights = it->second.weights;
-            }
-        }
+        auto weights = residentWeights(model);
         return std::make_unique<VulkanInferenceContext>(device_, std::move(model), std::move(weights), params);
+    }
+
+    std::unique_ptr<BatchedContext> createBatchedContext(std::shared_ptr<const Model> model,
+                                                         const BatchedParams& params) override
+    {
+        if (!model)
+            throw InvalidArgument("createBatchedContext: no model");
+        auto weights = residentWeights(model);
+        return std::make_unique<VulkanBatchedContext>(device_, std::move(model), std::move(weights), params);
     }
 
     uint64_t memoryInUse() const override { return device_->allocator().bytesReserved(); }
 
 private:
+    // The model's weights on the device, uploaded on first use and shared by its contexts.
+    std::shared_ptr<vk::GpuModel> residentWeights(const std::shared_ptr<const Model>& model)
+    {
+        std::lock_guard lock(mutex_);
+        // Drop weights of models that no longer exist (their address may be reused).
+        for (auto it = resident_.begin(); it != resident_.end();)
+            it = it->second.model.expired() ? resident_.erase(it) : std::next(it);
+        auto it = resident_.find(model.get());
+        if (it != resident_.end())
+            return it->second.weights;
+        auto weights = std::make_shared<vk::GpuModel>(*device_, *model);
+        resident_[model.get()] = {model, weights};
+        return weights;
+    }
+
     struct Resident {
         std::weak_ptr<const Model> model;
         std::shared_ptr<vk::GpuModel> weights;

@@ -73,6 +73,55 @@ void VulkanInferenceContext::truncate(int nPos)
     position_ = std::min(position_, nPos);
 }
 
+// The cache is [layer][nCtx][kvDim] halves on the device; the exported form is per layer the
+// first n rows of keys, then of values, staged through a host buffer.
+std::vector<uint8_t> VulkanInferenceContext::exportKv(int n) const
+{
+    if (n < 0 || n > position_)
+        throw InvalidArgument("cannot export " + std::to_string(n) + " KV positions; the cache holds " +
+                              std::to_string(position_));
+    const LlamaHParams& hp = model_->hparams();
+    const uint64_t part = uint64_t(n) * uint64_t(hp.nHeadKv) * uint64_t(hp.headDim) * 2;
+    const uint64_t layerBytes = uint64_t(nCtx_) * uint64_t(hp.nHeadKv) * uint64_t(hp.headDim) * 2;
+    std::vector<uint8_t> out(size_t(part) * 2 * size_t(hp.nLayer));
+    if (part == 0)
+        return out;
+    Buffer staging(*device_, out.size(), Buffer::Kind::Host);
+    vk::Sequence s(*device_, false);
+    s.begin();
+    for (int l = 0; l < hp.nLayer; ++l) {
+        s.copy(kCache_, uint64_t(l) * layerBytes, staging, 2 * part * uint64_t(l), part);
+        s.copy(vCache_, uint64_t(l) * layerBytes, staging, 2 * part * uint64_t(l) + part, part);
+    }
+    s.end();
+    s.submit();
+    staging.download(out.data(), out.size());
+    return out;
+}
+
+void VulkanInferenceContext::importKv(int n, std::span<const uint8_t> data)
+{
+    const LlamaHParams& hp = model_->hparams();
+    const uint64_t part = uint64_t(n) * uint64_t(hp.nHeadKv) * uint64_t(hp.headDim) * 2;
+    const uint64_t layerBytes = uint64_t(nCtx_) * uint64_t(hp.nHeadKv) * uint64_t(hp.headDim) * 2;
+    if (n < 0 || n > nCtx_ || data.size() != part * 2 * uint64_t(hp.nLayer))
+        throw InvalidArgument("a KV state of " + std::to_string(data.size()) + " bytes does not hold " +
+                              std::to_string(n) + " positions of this model (context " + std::to_string(nCtx_) + ")");
+    if (part > 0) {
+        Buffer staging(*device_, data.size(), Buffer::Kind::Host);
+        staging.upload(data.data(), data.size());
+        vk::Sequence s(*device_, false);
+        s.begin();
+        for (int l = 0; l < hp.nLayer; ++l) {
+            s.copy(staging, 2 * part * uint64_t(l), kCache_, uint64_t(l) * layerBytes, part);
+            s.copy(staging, 2 * part * uint64_t(l) + part, vCache_, uint64_t(l) * layerBytes, part);
+        }
+        s.end();
+        s.submit();
+    }
+    position_ = n;
+}
+
 vk::Sequence& VulkanInferenceContext::passFor(uint32_t nTokens, LogitsMode mode)
 {
     const uint64_t key = (uint64_t(nTokens) << 2) | uint64_t(mode);

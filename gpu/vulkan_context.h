@@ -27,6 +27,8 @@ public:
                 const std::atomic<bool>* cancel = nullptr) override;
     void truncate(int nPos) override;
     std::vector<OpTiming> lastTimings() const override { return timings_; }
+    std::vector<uint8_t> exportKv(int n) const override;
+    void importKv(int n, std::span<const uint8_t> data) override;
 
     // The argmax of the last token's logits, computed on the device in the last decode().
     int32_t lastArgmax() const { return lastArgmax_; }

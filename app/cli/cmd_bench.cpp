@@ -29,13 +29,17 @@ CommandSpec benchSpec()
                      "--memory, it also measures the machine's read bandwidth with the same threads\n"
                      "(1 GiB read 5 times) and prints decode GB/s as a share of it. The CPU kernel\n"
                      "level in use is in the backend line (TENFOLD_CPU_KERNELS=scalar|avx2|avx512\n"
-                     "pins one); ppN also shows GFLOP/s (2 flops per matmul weight per token).",
+                     "pins one); ppN also shows GFLOP/s (2 flops per matmul weight per token).\n"
+                     "--parallel P adds tgNxP: P sequences (16-token prompts) decoded together\n"
+                     "through the batched context the server uses, one row per sequence per step;\n"
+                     "tokens/s counts all P streams.",
                      {"MODEL"},
                      {},
                      {{"--prompt-tokens", "-p", "N", "prompt length for ppN; 0 skips it (default 512)"},
                       {"--gen-tokens", "-n", "N", "tokens for tgN; 0 skips it (default 128)"},
                       {"--repetitions", "-r", "R", "timed repetitions (default 3)"},
                       {"--memory", "", "", "also measure memory read bandwidth (CPU)"},
+                      {"--parallel", "", "P", "also decode P sequences at once (batched, as the server)"},
                       {"--json", "", "", "print one JSON object instead of a table"}}};
     for (auto& o : backendOptions())
         spec.options.push_back(o);
@@ -92,6 +96,34 @@ double runDecode(InferenceContext& ctx, int n, int32_t first, std::vector<float>
         token = argmax(logits);
     }
     return double(n) / secondsSince(t0);
+}
+
+// P sequences, each with its own 16-token prompt, then n steps of one row per sequence.
+double runBatchedDecode(BatchedContext& ctx, int P, int n, std::mt19937& rng, int vocab)
+{
+    std::uniform_int_distribution<int32_t> pick(std::min(3, vocab - 1), vocab - 1);
+    std::vector<SeqId> seqs;
+    std::vector<BatchRow> rows;
+    for (int p = 0; p < P; ++p) {
+        seqs.push_back(ctx.openSequence());
+        for (int i = 0; i < 16; ++i)
+            rows.push_back({pick(rng), seqs.back(), i == 15, false});
+    }
+    std::vector<float> logits;
+    ctx.decode(rows, logits);
+    const size_t V = size_t(vocab);
+    const auto t0 = Clock::now();
+    for (int step = 0; step < n; ++step) {
+        rows.clear();
+        for (int p = 0; p < P; ++p)
+            rows.push_back({argmax(std::span<const float>(logits.data() + size_t(p) * V, V)),
+                            seqs[size_t(p)], true, false});
+        ctx.decode(rows, logits);
+    }
+    const double seconds = secondsSince(t0);
+    for (SeqId s : seqs)
+        ctx.closeSequence(s);
+    return double(P) * double(n) / seconds;
 }
 
 std::string jsonEscape(const std::string& s)
@@ -155,6 +187,20 @@ int runBench(const ParsedArgs& args)
         results.push_back(r);
     }
 
+    const int parallel = int(args.getInt("--parallel", 0, 0, 256));
+    if (parallel > 0 && nGen > 0) {
+        BatchedParams bp;
+        bp.maxSequences = parallel;
+        bp.maxSequenceLength = nGen + 16;
+        bp.nThreads = cp.nThreads;
+        std::unique_ptr<BatchedContext> batched = backend->createBatchedContext(model, bp);
+        Result r{"tg" + std::to_string(nGen) + "x" + std::to_string(parallel), nGen * parallel, {}};
+        runBatchedDecode(*batched, parallel, nGen, rng, vocab); // warm-up
+        for (int i = 0; i < reps; ++i)
+            r.tokensPerSecond.push_back(runBatchedDecode(*batched, parallel, nGen, rng, vocab));
+        results.push_back(r);
+    }
+
     const uint64_t weightBytes = model->weightBytes();
     const uint64_t fileBytes = std::filesystem::file_size(path);
     const uint64_t rss = peakRssBytes();
@@ -165,7 +211,10 @@ int runBench(const ParsedArgs& args)
         memory = measureReadBandwidth(cp.nThreads);
     const std::string backendName = backend->name();
     auto gbPerSecond = [&](const Result& r) {
-        return r.test.rfind("tg", 0) == 0 ? double(weightBytes) * r.mean() / 1e9 : 0.0;
+        // Only single-stream decode reads the weights once per token.
+        return r.test.rfind("tg", 0) == 0 && r.test.find('x') == std::string::npos
+                   ? double(weightBytes) * r.mean() / 1e9
+                   : 0.0;
     };
     // Prompt processing as arithmetic: 2 flops per matmul weight per token (the projections,
     // the feed-forward and the output head; attention's own products are left out).

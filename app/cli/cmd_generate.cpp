@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "model/model.h"
 #include "runtime/generator.h"
+#include "runtime/prompt_state.h"
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
@@ -24,7 +25,10 @@ CommandSpec generateSpec()
                      "same as without it, sampled output has the same distribution (the rejection\n"
                      "rule); the acceptance rate is printed with the timings. --self-speculative\n"
                      "drafts with the model's own first layers instead (--exit-layer K, default\n"
-                     "half of them; CPU only).",
+                     "half of them; CPU only).\n"
+                     "--prompt-cache FILE restores the prompt's longest cached prefix from FILE (when\n"
+                     "it was saved for this model) and saves the prompt's state there afterwards, so\n"
+                     "a long shared prompt is computed once across runs.",
                      {"MODEL"},
                      {},
                      {{"--prompt", "-p", "PROMPT", "the text to continue"},
@@ -36,7 +40,8 @@ CommandSpec generateSpec()
                       {"--draft", "", "DRAFT", "speculative decoding with this draft model"},
                       {"--draft-max", "", "N", "at most N draft tokens per step (default 8)"},
                       {"--self-speculative", "", "", "draft with the model's own first layers"},
-                      {"--exit-layer", "", "K", "layers the self-draft runs (default: half)"}}};
+                      {"--exit-layer", "", "K", "layers the self-draft runs (default: half)"},
+                      {"--prompt-cache", "", "FILE", "restore/save the prompt's KV state in FILE"}}};
     for (auto& o : samplingOptions())
         spec.options.push_back(o);
     for (auto& o : backendOptions())
@@ -96,13 +101,28 @@ int runGenerate(const ParsedArgs& args)
                               " tokens but the context holds only " +
                               std::to_string(ctx->contextSize()) + " (use a larger --ctx)");
 
+    // The prompt cache: the longest matching prefix comes from the file; only the rest is
+    // computed. A draft model needs both caches empty at the start, so it goes without.
+    int restored = 0;
+    const auto cacheFile = args.get("--prompt-cache");
+    if (cacheFile && (draftCtx || options.draft.selfExitLayer > 0))
+        throw UsageError("--prompt-cache cannot be combined with --draft or --self-speculative");
+    if (cacheFile) {
+        std::string why;
+        if (auto state = loadPromptState(*cacheFile, *model, cp.kvType, &why))
+            restored = restorePromptState(*ctx, *state, tokens);
+        else
+            std::fprintf(stderr, "[prompt cache] not used: %s\n", why.c_str());
+    }
+
     options.cancel = installInterruptHandler();
     if (!args.has("--no-echo")) {
         std::fwrite(prompt.data(), 1, prompt.size(), stdout);
         std::fflush(stdout);
     }
-    const GenerationStats stats =
-        generate(*ctx, *model, tokens, options, [](int32_t, std::string_view text) {
+    const GenerationStats stats = generate(
+        *ctx, *model, std::span<const int32_t>(tokens).subspan(size_t(restored)), options,
+        [](int32_t, std::string_view text) {
             std::fwrite(text.data(), 1, text.size(), stdout);
             std::fflush(stdout);
             return true;
@@ -116,6 +136,12 @@ int runGenerate(const ParsedArgs& args)
                  stats.promptTokensPerSecond(), stats.generatedTokens,
                  stats.generatedTokensPerSecond(), stats.timeToFirstTokenMs,
                  stopReasonName(stats.stopReason));
+    if (cacheFile) {
+        std::fprintf(stderr, "[prompt cache] %d of %zu prompt tokens restored from %s\n", restored,
+                     tokens.size(), cacheFile->c_str());
+        if (stats.stopReason != StopReason::Cancelled && ctx->position() >= int(tokens.size()))
+            savePromptState(*cacheFile, capturePromptState(*ctx, *model, cp.kvType, tokens));
+    }
     if (draftCtx || options.draft.selfExitLayer > 0)
         std::fprintf(stderr, "[draft] %d proposed, %d accepted (%.1f%%), %d target passes for %d tokens\n",
                      stats.draftedTokens, stats.acceptedDraftTokens, 100.0 * stats.acceptanceRate(),

@@ -3,6 +3,7 @@
 // from GGUF point into the file's mapping (no second copy); a llama2.c import owns its weights.
 #include "tensor/ggml_type.h"
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -73,6 +74,10 @@ public:
     std::string displayName() const;
     uint64_t parameterCount() const;
     uint64_t weightBytes() const;
+    // A 64-bit identity of the weights (shapes, types, hyperparameters and a sample of every
+    // tensor's bytes), for caches that must never serve one model's state to another: two
+    // different files, or a re-quantized one, differ. Computed once, cheap (a few MB read).
+    uint64_t fingerprint() const;
     // Bytes of KV cache for nCtx positions at the given element type.
     uint64_t kvCacheBytes(int nCtx, GGMLType kvType) const;
 
@@ -87,6 +92,7 @@ private:
     std::shared_ptr<const GGUFFile> gguf_;
     std::vector<std::vector<uint8_t>> ownedBuffers_; // imported / converted weights
     WeightTensor tokEmbd_, outputNorm_, output_;
+    mutable std::atomic<uint64_t> fingerprint_{0};
     std::vector<LayerWeights> layers_;
 };
 

@@ -65,6 +65,13 @@ public:
     // UnsupportedError.
     virtual void decodeExit(std::span<const int32_t> tokens, int position, int exitLayer,
                             std::vector<float>& logits);
+    // The KV cache of positions [0, n) as bytes, layer by layer (keys, then values, each n rows of
+    // nHeadKv * headDim elements of the cache type), for saving a prompt's state
+    // (runtime/prompt_state.h). n must be <= position().
+    virtual std::vector<uint8_t> exportKv(int n) const;
+    // Replaces the cache with n positions exported by exportKv() from a context of the same model
+    // and cache type; position() becomes n. Throws InvalidArgument when the size does not match.
+    virtual void importKv(int n, std::span<const uint8_t> data);
     // Timings of the last decode() when ContextParams::profile was set; empty otherwise.
     virtual std::vector<OpTiming> lastTimings() const = 0;
 };
@@ -73,6 +80,16 @@ inline void InferenceContext::decodeExit(std::span<const int32_t>, int, int, std
 {
     throw UnsupportedError("this backend cannot stop a forward pass early (self-speculative "
                            "decoding needs the CPU backend)");
+}
+
+inline std::vector<uint8_t> InferenceContext::exportKv(int) const
+{
+    throw UnsupportedError("this backend cannot save its KV cache");
+}
+
+inline void InferenceContext::importKv(int, std::span<const uint8_t>)
+{
+    throw UnsupportedError("this backend cannot restore a KV cache");
 }
 
 class Backend {

@@ -73,6 +73,17 @@ public:
     // copy of a shared partial last block).
     virtual int blocksNeeded(SeqId seq, int nNew) const = 0;
 
+    // Block-level access for a prefix cache (serve/prefix_cache.h), which keeps blocks alive
+    // beyond the sequences that wrote them. The block ids of a sequence, in position order:
+    virtual std::vector<int> sequenceBlocks(SeqId seq) const = 0;
+    // Holds / lets go of one more reference to a block (a block returns to the pool when its last
+    // reference goes); references(block) counts them.
+    virtual void retainBlock(int block) = 0;
+    virtual void releaseBlock(int block) = 0;
+    virtual int blockReferences(int block) const = 0;
+    // A new sequence whose first `length` positions are the given blocks' rows (shared, retained).
+    virtual SeqId openSequenceWithBlocks(std::span<const int> blocks, int length) = 0;
+
     // Runs the rows, appending each to its sequence. logits receives vocabSize() floats per row
     // with .logits set, in row order; embeddings receives embeddingSize() floats per row with
     // .embedding set (may be null when no row asks). Throws InvalidArgument for an unknown

@@ -1,5 +1,6 @@
 #include "runtime/cpu_backend.h"
 
+#include "runtime/cpu_batched_context.h"
 #include "runtime/cpu_context.h"
 #include "runtime/thread_pool.h"
 #include "tensor/kernels.h"
@@ -26,6 +27,12 @@ public:
     {
         // Weights stay in the model's memory mapping: nothing to upload.
         return std::make_unique<CpuContext>(std::move(model), params, nThreads_, memory_);
+    }
+
+    std::unique_ptr<BatchedContext> createBatchedContext(std::shared_ptr<const Model> model,
+                                                         const BatchedParams& params) override
+    {
+        return std::make_unique<CpuBatchedContext>(std::move(model), params, nThreads_, memory_);
     }
 
     uint64_t memoryInUse() const override { return memory_->load(); }

@@ -123,6 +123,40 @@ void CpuContext::truncate(int nPos)
     pos_ = std::min(pos_, nPos);
 }
 
+std::vector<uint8_t> CpuContext::exportKv(int n) const
+{
+    if (n < 0 || n > pos_)
+        throw InvalidArgument("cannot export " + std::to_string(n) + " KV positions; the cache holds " +
+                              std::to_string(pos_));
+    const size_t rowBytes = size_t(hp_.nHeadKv) * size_t(hp_.headDim) * kvElemBytes_;
+    const size_t part = size_t(n) * rowBytes;
+    std::vector<uint8_t> out(part * 2 * size_t(hp_.nLayer));
+    uint8_t* at = out.data();
+    for (int l = 0; l < hp_.nLayer; ++l) {
+        std::memcpy(at, kCache_[size_t(l)].data(), part);
+        std::memcpy(at + part, vCache_[size_t(l)].data(), part);
+        at += 2 * part;
+    }
+    return out;
+}
+
+void CpuContext::importKv(int n, std::span<const uint8_t> data)
+{
+    const size_t rowBytes = size_t(hp_.nHeadKv) * size_t(hp_.headDim) * kvElemBytes_;
+    const size_t part = size_t(n) * rowBytes;
+    if (n < 0 || n > nCtx_ || data.size() != part * 2 * size_t(hp_.nLayer))
+        throw InvalidArgument("a KV state of " + std::to_string(data.size()) + " bytes does not hold " +
+                              std::to_string(n) + " positions of this model (context " +
+                              std::to_string(nCtx_) + ")");
+    const uint8_t* at = data.data();
+    for (int l = 0; l < hp_.nLayer; ++l) {
+        std::memcpy(kCache_[size_t(l)].data(), at, part);
+        std::memcpy(vCache_[size_t(l)].data(), at + part, part);
+        at += 2 * part;
+    }
+    pos_ = n;
+}
+
 void CpuContext::check(std::span<const int32_t> tokens, int start) const
 {
     if (tokens.empty())

@@ -29,6 +29,8 @@ public:
     void decodeExit(std::span<const int32_t> tokens, int position, int exitLayer,
                     std::vector<float>& logits) override;
     std::vector<OpTiming> lastTimings() const override { return timings_; }
+    std::vector<uint8_t> exportKv(int n) const override;
+    void importKv(int n, std::span<const uint8_t> data) override;
 
     // Tests: force the GEMM (1) or mat-vec (0) matmul path; -1 automatic.
     void forceMatmulPath(int gemm) { matmul_.forcePath(gemm); }

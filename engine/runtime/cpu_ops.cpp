@@ -96,6 +96,29 @@ void attendOne(const float* q, const void* k, const void* v, GGMLType cacheType,
             out[d] += scores[j] * cacheValue(v, cacheType, int64_t(j) * stride + d);
 }
 
+void attendBlocks(const float* q, const void* const* kBlocks, const void* const* vBlocks,
+                  int64_t headOffset, int blockTokens, GGMLType cacheType, int64_t stride, int nKv,
+                  int headDim, float scale, float* scores, float* out)
+{
+    // position j -> (block j / blockTokens, row j % blockTokens)
+    auto at = [&](const void* const* blocks, int j, int d) {
+        return cacheValue(blocks[j / blockTokens], cacheType,
+                          headOffset + int64_t(j % blockTokens) * stride + d);
+    };
+    for (int j = 0; j < nKv; ++j) {
+        float s = 0.0f;
+        for (int d = 0; d < headDim; ++d)
+            s += q[d] * at(kBlocks, j, d);
+        scores[j] = s * scale;
+    }
+    softmax(scores, nKv);
+    for (int d = 0; d < headDim; ++d)
+        out[d] = 0.0f;
+    for (int j = 0; j < nKv; ++j)
+        for (int d = 0; d < headDim; ++d)
+            out[d] += scores[j] * at(vBlocks, j, d);
+}
+
 } // namespace ref
 
 bool cpuOpsUseAvx2()
@@ -139,6 +162,18 @@ void attendOne(const float* q, const void* k, const void* v, GGMLType cacheType,
         avx2::attendOne(q, k, v, cacheType, stride, nKv, headDim, scale, scores, out);
     else
         ref::attendOne(q, k, v, cacheType, stride, nKv, headDim, scale, scores, out);
+}
+
+void attendBlocks(const float* q, const void* const* kBlocks, const void* const* vBlocks,
+                  int64_t headOffset, int blockTokens, GGMLType cacheType, int64_t stride, int nKv,
+                  int headDim, float scale, float* scores, float* out)
+{
+    if (cpuOpsUseAvx2() && headDim % 8 == 0)
+        avx2::attendBlocks(q, kBlocks, vBlocks, headOffset, blockTokens, cacheType, stride, nKv,
+                           headDim, scale, scores, out);
+    else
+        ref::attendBlocks(q, kBlocks, vBlocks, headOffset, blockTokens, cacheType, stride, nKv,
+                          headDim, scale, scores, out);
 }
 
 void addInPlace(float* y, const float* x, int n)

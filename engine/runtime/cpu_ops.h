@@ -29,6 +29,12 @@ void swiglu(const float* g, const float* u, float* h, int n);
 // element type F16 or F32). scores: scratch of nKv floats. out[headDim].
 void attendOne(const float* q, const void* k, const void* v, GGMLType cacheType, int64_t stride,
                int nKv, int headDim, float scale, float* scores, float* out);
+// The same over a paged cache: key j lives in block kBlocks[j / blockTokens] at row
+// j % blockTokens, i.e. at kBlocks[b] + headOffset + (j % blockTokens) * stride elements (values
+// likewise). With one block of nKv rows it is attendOne.
+void attendBlocks(const float* q, const void* const* kBlocks, const void* const* vBlocks,
+                  int64_t headOffset, int blockTokens, GGMLType cacheType, int64_t stride, int nKv,
+                  int headDim, float scale, float* scores, float* out);
 
 } // namespace ref
 
@@ -39,6 +45,9 @@ void rope(float* x, int nHeads, int headDim, int ropeDim, const float* cosT, con
 void swiglu(const float* g, const float* u, float* h, int n);
 void attendOne(const float* q, const void* k, const void* v, GGMLType cacheType, int64_t stride,
                int nKv, int headDim, float scale, float* scores, float* out);
+void attendBlocks(const float* q, const void* const* kBlocks, const void* const* vBlocks,
+                  int64_t headOffset, int blockTokens, GGMLType cacheType, int64_t stride, int nKv,
+                  int headDim, float scale, float* scores, float* out);
 // y[n] += x[n]
 void addInPlace(float* y, const float* x, int n);
 // F32 -> cache element type (F16 or F32), n elements.
@@ -53,6 +62,9 @@ void rmsNorm(const float* x, const float* w, float* y, int n, float eps);
 void swiglu(const float* g, const float* u, float* h, int n);
 void attendOne(const float* q, const void* k, const void* v, GGMLType cacheType, int64_t stride,
                int nKv, int headDim, float scale, float* scores, float* out);
+void attendBlocks(const float* q, const void* const* kBlocks, const void* const* vBlocks,
+                  int64_t headOffset, int blockTokens, GGMLType cacheType, int64_t stride, int nKv,
+                  int headDim, float scale, float* scores, float* out);
 void f32ToF16(const float* src, uint16_t* dst, int n);
 } // namespace avx2
 

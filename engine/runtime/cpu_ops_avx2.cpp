@@ -4,6 +4,7 @@
 #include "tensor/half.h"
 #include "tensor/simd_avx2.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tenfold::avx2 {
@@ -69,13 +70,14 @@ inline __m256 loadCache(const void* base, int64_t index)
         return _mm256_loadu_ps(static_cast<const float*>(base) + index);
 }
 
+// Scores of n keys `stride` elements apart: scores[j] = q . k[j] * scale, four keys at a time to
+// hide the horizontal sums.
 template <bool F16>
-void attend(const float* q, const void* k, const void* v, int64_t stride, int nKv, int headDim,
-            float scale, float* scores, float* out)
+void scoreKeys(const float* q, const void* k, int64_t stride, int n, int headDim, float scale,
+               float* scores)
 {
-    // scores[j] = q . k[j] * scale, four keys at a time to hide the horizontal sums
     int j = 0;
-    for (; j + 4 <= nKv; j += 4) {
+    for (; j + 4 <= n; j += 4) {
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (int d = 0; d < headDim; d += 8) {
             const __m256 qv = _mm256_loadu_ps(q + d);
@@ -89,47 +91,74 @@ void attend(const float* q, const void* k, const void* v, int64_t stride, int nK
         scores[j + 2] = hsum(a2) * scale;
         scores[j + 3] = hsum(a3) * scale;
     }
-    for (; j < nKv; ++j) {
+    for (; j < n; ++j) {
         __m256 a = _mm256_setzero_ps();
         for (int d = 0; d < headDim; d += 8)
             a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), loadCache<F16>(k, int64_t(j) * stride + d), a);
         scores[j] = hsum(a) * scale;
     }
+}
 
-    // softmax
+// Softmax of scores[0..n) left unnormalised; returns 1 / sum.
+float expScores(float* scores, int n)
+{
     __m256 mxv = _mm256_set1_ps(-INFINITY);
-    j = 0;
-    for (; j + 8 <= nKv; j += 8)
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
         mxv = _mm256_max_ps(mxv, _mm256_loadu_ps(scores + j));
     float mx = hmax(mxv);
-    for (; j < nKv; ++j)
+    for (; j < n; ++j)
         mx = std::max(mx, scores[j]);
     const __m256 mxb = _mm256_set1_ps(mx);
     __m256 sumv = _mm256_setzero_ps();
     j = 0;
-    for (; j + 8 <= nKv; j += 8) {
+    for (; j + 8 <= n; j += 8) {
         const __m256 e = exp(_mm256_sub_ps(_mm256_loadu_ps(scores + j), mxb));
         _mm256_storeu_ps(scores + j, e);
         sumv = _mm256_add_ps(sumv, e);
     }
     float sum = hsum(sumv);
-    for (; j < nKv; ++j) {
+    for (; j < n; ++j) {
         scores[j] = std::exp(scores[j] - mx);
         sum += scores[j];
     }
-    const float inv = 1.0f / sum;
+    return 1.0f / sum;
+}
+
+// One query head over nKv keys/values paged in blocks of blockTokens rows (a contiguous cache is
+// one block of nKv rows).
+template <bool F16>
+void attend(const float* q, const void* const* kBlocks, const void* const* vBlocks,
+            int64_t headOffset, int blockTokens, int64_t stride, int nKv, int headDim, float scale,
+            float* scores, float* out)
+{
+    const size_t elem = F16 ? 2 : 4;
+    auto block = [&](const void* const* blocks, int b) {
+        return static_cast<const uint8_t*>(blocks[b]) + headOffset * int64_t(elem);
+    };
+    const int nBlocks = (nKv + blockTokens - 1) / blockTokens;
+    for (int b = 0; b < nBlocks; ++b) {
+        const int j0 = b * blockTokens;
+        scoreKeys<F16>(q, block(kBlocks, b), stride, std::min(blockTokens, nKv - j0), headDim,
+                       scale, scores + j0);
+    }
+    const float inv = expScores(scores, nKv);
 
     // out = sum_j p_j v[j], 32 dims of the head at a time kept in registers
     int d0 = 0;
     for (; d0 + 32 <= headDim; d0 += 32) {
         __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
-        for (int jj = 0; jj < nKv; ++jj) {
-            const __m256 p = _mm256_set1_ps(scores[jj]);
-            const int64_t base = int64_t(jj) * stride + d0;
-            o0 = _mm256_fmadd_ps(p, loadCache<F16>(v, base), o0);
-            o1 = _mm256_fmadd_ps(p, loadCache<F16>(v, base + 8), o1);
-            o2 = _mm256_fmadd_ps(p, loadCache<F16>(v, base + 16), o2);
-            o3 = _mm256_fmadd_ps(p, loadCache<F16>(v, base + 24), o3);
+        for (int b = 0; b < nBlocks; ++b) {
+            const void* v = block(vBlocks, b);
+            const int j0 = b * blockTokens, n = std::min(blockTokens, nKv - j0);
+            for (int jj = 0; jj < n; ++jj) {
+                const __m256 p = _mm256_set1_ps(scores[j0 + jj]);
+                const int64_t base = int64_t(jj) * stride + d0;
+                o0 = _mm256_fmadd_ps(p, loadCache<F16>(v, base), o0);
+                o1 = _mm256_fmadd_ps(p, loadCache<F16>(v, base + 8), o1);
+                o2 = _mm256_fmadd_ps(p, loadCache<F16>(v, base + 16), o2);
+                o3 = _mm256_fmadd_ps(p, loadCache<F16>(v, base + 24), o3);
+            }
         }
         const __m256 s = _mm256_set1_ps(inv);
         _mm256_storeu_ps(out + d0, _mm256_mul_ps(o0, s));
@@ -139,9 +168,13 @@ void attend(const float* q, const void* k, const void* v, int64_t stride, int nK
     }
     for (; d0 < headDim; d0 += 8) {
         __m256 o = _mm256_setzero_ps();
-        for (int jj = 0; jj < nKv; ++jj)
-            o = _mm256_fmadd_ps(_mm256_set1_ps(scores[jj]),
-                                loadCache<F16>(v, int64_t(jj) * stride + d0), o);
+        for (int b = 0; b < nBlocks; ++b) {
+            const void* v = block(vBlocks, b);
+            const int j0 = b * blockTokens, n = std::min(blockTokens, nKv - j0);
+            for (int jj = 0; jj < n; ++jj)
+                o = _mm256_fmadd_ps(_mm256_set1_ps(scores[j0 + jj]),
+                                    loadCache<F16>(v, int64_t(jj) * stride + d0), o);
+        }
         _mm256_storeu_ps(out + d0, _mm256_mul_ps(o, _mm256_set1_ps(inv)));
     }
 }
@@ -151,10 +184,25 @@ void attend(const float* q, const void* k, const void* v, int64_t stride, int nK
 void attendOne(const float* q, const void* k, const void* v, GGMLType cacheType, int64_t stride,
                int nKv, int headDim, float scale, float* scores, float* out)
 {
+    const void* kb[1] = {k};
+    const void* vb[1] = {v};
+    const int rows = std::max(nKv, 1);
     if (cacheType == GGMLType::F16)
-        attend<true>(q, k, v, stride, nKv, headDim, scale, scores, out);
+        attend<true>(q, kb, vb, 0, rows, stride, nKv, headDim, scale, scores, out);
     else
-        attend<false>(q, k, v, stride, nKv, headDim, scale, scores, out);
+        attend<false>(q, kb, vb, 0, rows, stride, nKv, headDim, scale, scores, out);
+}
+
+void attendBlocks(const float* q, const void* const* kBlocks, const void* const* vBlocks,
+                  int64_t headOffset, int blockTokens, GGMLType cacheType, int64_t stride, int nKv,
+                  int headDim, float scale, float* scores, float* out)
+{
+    if (cacheType == GGMLType::F16)
+        attend<true>(q, kBlocks, vBlocks, headOffset, blockTokens, stride, nKv, headDim, scale,
+                     scores, out);
+    else
+        attend<false>(q, kBlocks, vBlocks, headOffset, blockTokens, stride, nKv, headDim, scale,
+                      scores, out);
 }
 
 } // namespace tenfold::avx2

@@ -1,4 +1,5 @@
 #include "runtime/generator.h"
+#include "runtime/stop_filter.h"
 
 #include "core/error.h"
 #include "model/model.h"
@@ -40,46 +41,6 @@ TokenDistribution residual(const TokenDistribution& p, const TokenDistribution& 
         v /= total;
     return r;
 }
-
-// Holds back text that might be the start of a stop string, so a stop string never reaches the
-// caller, not even in part.
-class StopFilter {
-public:
-    explicit StopFilter(const std::vector<std::string>& stops) : stops_(stops) {}
-
-    // Appends text; returns what is safe to emit. Sets `stopped` when a stop string completed
-    // (the text before it is emitted, the stop string and anything after it are dropped).
-    std::string push(std::string_view text, bool& stopped)
-    {
-        pending_ += text;
-        for (const auto& s : stops_) {
-            if (s.empty())
-                continue;
-            if (auto at = pending_.find(s); at != std::string::npos) {
-                stopped = true;
-                std::string out = pending_.substr(0, at);
-                pending_.clear();
-                return out;
-            }
-        }
-        // Keep the longest suffix that is a prefix of some stop string.
-        size_t hold = 0;
-        for (const auto& s : stops_)
-            for (size_t len = s.empty() ? 0 : std::min(s.size() - 1, pending_.size()); len > hold; --len)
-                if (pending_.compare(pending_.size() - len, len, s, 0, len) == 0) {
-                    hold = len;
-                    break;
-                }
-        std::string out = pending_.substr(0, pending_.size() - hold);
-        pending_.erase(0, pending_.size() - hold);
-        return out;
-    }
-    std::string flush() { return std::exchange(pending_, {}); }
-
-private:
-    const std::vector<std::string>& stops_;
-    std::string pending_;
-};
 
 } // namespace
 

@@ -11,9 +11,12 @@
 //      wait for a long prompt);
 //   3. the rest of the token budget goes to prefill chunks (at most prefillChunk tokens per
 //      request per step, oldest request first), so a long prompt is spread over several steps;
-//   4. when the pool runs out, the most recently admitted request is preempted: its blocks are
-//      freed and it goes back to the front of the queue to be recomputed later (prompt plus the
-//      tokens it had already produced, which it does not send again).
+//   4. when the pool runs out, the prefix cache gives back blocks no sequence uses, and then the
+//      most recently admitted request is preempted: its blocks go to the prefix cache and it goes
+//      back to the front of the queue to be recomputed later (prompt plus the tokens it had
+//      already produced, which it does not send again; what the cache still holds is reused).
+// A request's prompt first looks up the prefix cache: whole blocks another request (or an
+// earlier turn) computed for the same leading tokens are shared, not recomputed.
 // Requests with n > 1 prefill their prompt once; the n choices fork the prompt's blocks.
 //
 // The scheduler runs on its own thread. submit() and the request handles are thread-safe; events
@@ -98,18 +101,7 @@ public:
 
 private:
     friend class Scheduler;
-    friend // One request the scheduler holds, for a live request list.
-struct RequestInfo {
-    uint64_t id = 0;
-    std::string client;
-    std::string state;          // "queued", "prefill", "generating"
-    int promptTokens = 0;
-    int generatedTokens = 0;    // over all choices
-    int n = 1;
-    double elapsedMs = 0;       // since submit
-};
-
-struct SchedulerState;
+    friend struct SchedulerState;
     explicit ServeRequest(uint64_t id) : id_(id) {}
     void push(ServeEvent e);
     uint64_t id_;
@@ -124,6 +116,9 @@ struct SchedulerConfig {
     int maxQueued = 64;        // requests waiting; more are refused with QueueFull
     int stepTokenBudget = 512; // rows per forward pass
     int prefillChunk = 256;    // prompt tokens per request per step
+    // Prefix KV cache (serve/prefix_cache.h): the most KV blocks it keeps; -1: half the pool,
+    // 0: off.
+    int prefixCacheBlocks = -1;
 };
 
 struct SchedulerMetrics {
@@ -141,6 +136,12 @@ struct SchedulerMetrics {
     int kvBlocksUsed = 0;
     int kvBlocksTotal = 0;
     double busySeconds = 0;           // time inside forward passes
+    // Prefix cache: prompts looked up, how many reused blocks, prompt tokens not recomputed,
+    // and the blocks it holds.
+    uint64_t prefixLookups = 0;
+    uint64_t prefixHits = 0;
+    uint64_t prefixTokensReused = 0;
+    int prefixBlocksHeld = 0;
 };
 
 // One request the scheduler holds, for a live request list.

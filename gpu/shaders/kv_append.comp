@@ -3,17 +3,30 @@
 // packed per 32-bit word). Cache layout per layer: [nCtx][kvDim] halves.
 // With flags & 1 the keys are rotated (RoPE, as rope.comp; flags & 2 = NeoX) on the way in, so
 // key rotation, query rotation (rope.comp) and the append all run between the same two barriers.
-// Dispatch: ceil(nTokens * kvDim/2 / WG). Bindings: 0 k, 1 v, 2 kCache, 3 vCache, 4 params.
+// PAGED (batches of many sequences, runtime/kv_blocks.h): the cache is a pool of blocks of
+// blockSize positions; row t goes to position rows[t] of its sequence, i.e. to slot
+// table[t][pos / blockSize] * blockSize + pos % blockSize, with rows = [positions: tableOffset
+// words][block tables: maxBlocks words per row].
+// Dispatch: ceil(nTokens * kvDim/2 / WG). Bindings: 0 k, 1 v, 2 kCache, 3 vCache, 4 params
+// (PAGED: rows).
 #include "common.glsl"
 
 layout(std430, binding = 0) readonly buffer K { float k[]; };
 layout(std430, binding = 1) readonly buffer V { float v[]; };
 layout(std430, binding = 2) writeonly buffer KC { uint kc[]; };
 layout(std430, binding = 3) writeonly buffer VC { uint vc[]; };
+#ifdef PAGED
+layout(std430, binding = 4) readonly buffer Rows { uint rows[]; };
+layout(push_constant) uniform Push {
+    uint nTokens; uint kvDim; uint layerWordOffset; uint headDim; float freqBase; float freqScale; uint flags;
+    uint blockSize; uint maxBlocks; uint tableOffset;
+} pc;
+#else
 layout(std430, binding = 4) readonly buffer Params { uint pos0; } params;
 layout(push_constant) uniform Push {
     uint nTokens; uint kvDim; uint layerWordOffset; uint headDim; float freqBase; float freqScale; uint flags;
 } pc;
+#endif
 
 // Element e of token t's key row after rotation by position pos.
 float rotatedKey(uint rowBase, uint e, float pos)
@@ -36,10 +49,17 @@ void main()
         return;
     const uint t = g / pairs, p = g % pairs;
     const uint src = t * pc.kvDim + 2u * p;
-    const uint dst = pc.layerWordOffset + (params.pos0 + t) * pairs + p;
+#ifdef PAGED
+    const uint position = rows[t];
+    const uint slot = rows[pc.tableOffset + t * pc.maxBlocks + position / pc.blockSize] * pc.blockSize +
+                      position % pc.blockSize;
+#else
+    const uint position = params.pos0 + t, slot = position;
+#endif
+    const uint dst = pc.layerWordOffset + slot * pairs + p;
     vec2 key = vec2(k[src], k[src + 1u]);
     if ((pc.flags & 1u) != 0u) {
-        const float pos = float(params.pos0 + t);
+        const float pos = float(position);
         key = vec2(rotatedKey(t * pc.kvDim, 2u * p, pos), rotatedKey(t * pc.kvDim, 2u * p + 1u, pos));
     }
     kc[dst] = packHalf2x16(key);

@@ -423,6 +423,51 @@ private slots:
         EXPECT_EXIT(cli(args + QStringList{"--self-speculative", "--exit-layer", "9"}), 2);
     }
 
+    // --prompt-cache: the first run saves the prompt's state, the second restores all but the
+    // last prompt token and prints the same text; a corrupted file is reported and not used.
+    void promptCacheGivesTheSameText()
+    {
+        const QString model = shared("models/tenfold-ref-main-f16.gguf");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString cache = dir.filePath("prompt.tfkv");
+        const QStringList args = {"generate", model, "-p",
+                                  "The history of the town began with a mill on the river, a church and a school",
+                                  "-n", "32", "--temp", "0", "--threads", "2"};
+        const Run plain = cli(args);
+        EXPECT_EXIT(plain, 0);
+        const Run first = cli(args + QStringList{"--prompt-cache", cache});
+        EXPECT_EXIT(first, 0);
+        QCOMPARE(first.out, plain.out);
+        QVERIFY2(first.err.contains("not used") && QFileInfo::exists(cache), qPrintable(first.err));
+        const Run second = cli(args + QStringList{"--prompt-cache", cache});
+        EXPECT_EXIT(second, 0);
+        QCOMPARE(second.out, plain.out);
+        QVERIFY2(second.err.contains(QRegularExpression(R"(\[prompt cache\] (\d+) of (\d+) prompt tokens restored)")),
+                 qPrintable(second.err));
+        const auto m = QRegularExpression(R"((\d+) of (\d+) prompt tokens restored)").match(second.err);
+        QCOMPARE(m.captured(1).toInt(), m.captured(2).toInt() - 1);
+        QVERIFY2(second.err.contains("prompt: 1 tokens"), qPrintable(second.err));
+        // Corrupt one byte in the middle: refused with a reason, recomputed, same text.
+        QFile f(cache);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QByteArray bytes = f.readAll();
+        bytes[bytes.size() / 2] = char(bytes[bytes.size() / 2] ^ 0x40);
+        f.seek(0);
+        f.write(bytes);
+        f.close();
+        const Run corrupted = cli(args + QStringList{"--prompt-cache", cache});
+        EXPECT_EXIT(corrupted, 0);
+        QCOMPARE(corrupted.out, plain.out);
+        QVERIFY2(corrupted.err.contains("checksum"), qPrintable(corrupted.err));
+        // Another model's file is not used either.
+        const Run other = cli({"generate", shared("models/stories260K.gguf"), "-p", "Once upon a time", "-n", "8",
+                               "--temp", "0", "--prompt-cache", cache});
+        EXPECT_EXIT(other, 0);
+        QVERIFY2(other.err.contains("different model"), qPrintable(other.err));
+    }
+
     void errorsAreMessagesNotCrashes()
     {
         const QString model = shared("models/stories260K.gguf");

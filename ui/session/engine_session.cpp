@@ -65,6 +65,7 @@ void EngineSession::release()
     draftContext_.reset(); // before the backend that holds its cache
     draftModel_.reset();
     draftPath_.clear();
+    conversations_.clear();
     context_.reset();
     backend_.reset();
     template_.reset();
@@ -203,14 +204,27 @@ void EngineSession::generate(const ChatRequest& request)
             options.draft.maxDraft = request.sampling.draftMax;
         }
 
-        // A fresh cache per reply: the prompt is re-rendered from the stored conversation, which
-        // may have been edited, trimmed or regenerated since the last call.
-        context_->truncate(0);
+        // The prompt is re-rendered from the stored conversation, which may have been edited,
+        // trimmed or regenerated since the last call: only the cached positions whose tokens still
+        // match are kept. A draft model needs an empty cache to start from.
+        int reused = 0;
+        // TENFOLD_NO_CONVERSATION_CACHE=1 recomputes every prompt (for benchmarks: bench_chat_turns).
+        static const bool noCache = qEnvironmentVariableIsSet("TENFOLD_NO_CONVERSATION_CACHE");
+        if (options.draft.ctx || noCache) {
+            context_->truncate(0);
+            conversations_.forgetLive();
+        } else {
+            reused = conversations_.prepare(*context_, *model_, GGMLType::F16, prompt.tokens);
+        }
+        std::vector<int32_t> fed(prompt.tokens.begin(), prompt.tokens.end());
         QString pending;
         QElapsedTimer sinceEmit;
         sinceEmit.start();
         const GenerationStats stats = tenfold::generate(
-            *context_, *model_, prompt.tokens, options, [&](int32_t, std::string_view text) {
+            *context_, *model_, std::span<const int32_t>(prompt.tokens).subspan(size_t(reused)), options,
+            [&](int32_t token, std::string_view text) {
+                if (token >= 0)
+                    fed.push_back(token);
                 const QString chunk = QString::fromUtf8(text.data(), qsizetype(text.size()));
                 pending += chunk;
                 whole += chunk;
@@ -223,8 +237,15 @@ void EngineSession::generate(const ChatRequest& request)
             });
         if (!pending.isEmpty())
             emit textStreamed(request.id, pending);
+        // The cache holds the prompt and every reply token but the last (never fed back).
+        fed.resize(std::min(fed.size(), size_t(context_->position())));
+        if (options.draft.ctx)
+            conversations_.forgetLive();
+        else
+            conversations_.update(fed);
         result.text = whole; // the generator never lets a stop string through
         result.promptTokens = stats.promptTokens;
+        result.reusedPromptTokens = reused;
         result.generatedTokens = stats.generatedTokens;
         result.timeToFirstTokenMs = stats.timeToFirstTokenMs;
         result.tokensPerSecond = stats.generatedTokensPerSecond();
@@ -235,12 +256,17 @@ void EngineSession::generate(const ChatRequest& request)
         result.totalMs = double(total.nsecsElapsed()) / 1e6;
         emit generationFinished(result);
     } catch (const Cancelled&) {
+        conversations_.forgetLive(); // a pass cut short leaves the cache rolled back, not known
+        context_->truncate(0);
         result.cancelled = true;
         result.text = whole;
         result.stopReason = QStringLiteral("cancelled");
         result.totalMs = double(total.nsecsElapsed()) / 1e6;
         emit generationFinished(result);
     } catch (const std::exception& e) {
+        conversations_.forgetLive();
+        if (context_)
+            context_->truncate(0);
         emit generationFailed(request.id, QString::fromStdString(e.what()));
     }
 }

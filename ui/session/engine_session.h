@@ -2,6 +2,7 @@
 // One loaded model and its inference context, living on a worker thread. Requests arrive as queued
 // calls (load, generate, unload); progress, streamed text and errors leave as signals. The GUI
 // stops work through atomic flags it shares with the session, never by waiting on it.
+#include "runtime/conversation_cache.h"
 #include "session/engine_types.h"
 
 #include <QObject>
@@ -62,6 +63,8 @@ private:
     std::shared_ptr<Model> model_;
     std::unique_ptr<Backend> backend_;
     std::unique_ptr<InferenceContext> context_;
+    // Conversations' KV caches between replies: the next reply computes only the new turn.
+    ConversationCache conversations_;
     std::unique_ptr<ChatTemplate> template_;
     QString draftPath_;
     std::shared_ptr<Model> draftModel_;

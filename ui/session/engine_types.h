@@ -69,7 +69,8 @@ struct ChatRequest {
 struct GenerationResult {
     quint64 id = 0;
     QString text;          // the whole reply, stop strings removed
-    int promptTokens = 0;
+    int promptTokens = 0;          // computed for this reply
+    int reusedPromptTokens = 0;    // taken from the conversation's cache instead
     int generatedTokens = 0;
     double timeToFirstTokenMs = 0;
     double totalMs = 0;

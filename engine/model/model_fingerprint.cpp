@@ -1,0 +1,68 @@
+// Model::fingerprint(): FNV-1a over what distinguishes one set of weights from another.
+#include "model/model.h"
+#include "model/model_builder.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tenfold {
+namespace {
+
+struct Fnv {
+    uint64_t h = 1469598103934665603ull;
+    void bytes(const void* p, size_t n)
+    {
+        const auto* b = static_cast<const uint8_t*>(p);
+        for (size_t i = 0; i < n; ++i) {
+            h ^= b[i];
+            h *= 1099511628211ull;
+        }
+    }
+    template <class T>
+    void value(const T& v)
+    {
+        bytes(&v, sizeof v);
+    }
+    void text(const std::string& s)
+    {
+        value(uint64_t(s.size()));
+        bytes(s.data(), s.size());
+    }
+};
+
+} // namespace
+
+uint64_t Model::fingerprint() const
+{
+    if (const uint64_t f = fingerprint_.load(); f != 0)
+        return f;
+    Fnv f;
+    f.text(hp_.architecture);
+    for (int32_t v : {hp_.nVocab, hp_.nCtxTrain, hp_.nEmbd, hp_.nLayer, hp_.nHead, hp_.nHeadKv, hp_.nFF,
+                      hp_.headDim, hp_.ropeDim})
+        f.value(v);
+    f.value(hp_.rmsEps);
+    f.value(hp_.ropeFreqBase);
+    f.value(hp_.ropeFreqScale);
+    // Every tensor's name, type and shape, and up to 4 KiB from its start, middle and end: any
+    // retraining or re-quantization changes bytes everywhere.
+    constexpr size_t kSample = 4096;
+    forEachWeight(*this, [&](const WeightTensor& w, bool) {
+        f.text(w.name);
+        f.value(int32_t(w.type));
+        f.value(w.ne0);
+        f.value(w.ne1);
+        if (!w.present())
+            return;
+        const size_t total = w.rowBytes * size_t(w.ne1);
+        const size_t n = std::min(total, kSample);
+        f.bytes(w.data, n);
+        f.bytes(w.data + (total - n) / 2, n);
+        f.bytes(w.data + total - n, n);
+    });
+    const uint64_t h = f.h == 0 ? 1 : f.h;
+    fingerprint_.store(h);
+    return h;
+}
+
+} // namespace tenfold

@@ -1,0 +1,80 @@
+#pragma once
+// Internal: the CPU backend's BatchedContext. The KV cache is one pool of blocks per layer
+// ([block][row][kvDim] in F16); the forward pass is CpuContext's, with a position and a block
+// table per row instead of one contiguous cache.
+#include "model/model.h"
+#include "runtime/batched_context.h"
+#include "runtime/kv_blocks.h"
+#include "runtime/matmul.h"
+#include "runtime/thread_pool.h"
+
+#include <atomic>
+#include <memory>
+
+namespace tenfold {
+
+class CpuBatchedContext final : public BatchedContext {
+public:
+    CpuBatchedContext(std::shared_ptr<const Model> model, const BatchedParams& params,
+                      int nThreads, std::shared_ptr<std::atomic<uint64_t>> memoryCounter);
+    ~CpuBatchedContext() override;
+
+    int blockSize() const override { return table_.blockSize(); }
+    int totalBlocks() const override { return table_.totalBlocks(); }
+    int freeBlocks() const override { return table_.freeBlocks(); }
+    int maxSequenceLength() const override { return table_.maxSequenceLength(); }
+    int vocabSize() const override { return hp_.nVocab; }
+    int embeddingSize() const override { return hp_.nEmbd; }
+
+    SeqId openSequence() override { return table_.open(); }
+    SeqId forkSequence(SeqId from, int length) override { return table_.fork(from, length); }
+    void closeSequence(SeqId seq) override { table_.close(seq); }
+    int sequenceLength(SeqId seq) const override { return table_.length(seq); }
+    void truncateSequence(SeqId seq, int length) override { table_.truncate(seq, length); }
+    int blocksNeeded(SeqId seq, int nNew) const override { return table_.blocksNeeded(seq, nNew); }
+    std::vector<int> sequenceBlocks(SeqId seq) const override { return table_.blocks(seq); }
+    void retainBlock(int block) override { table_.retain(block); }
+    void releaseBlock(int block) override { table_.release(block); }
+    int blockReferences(int block) const override { return table_.references(block); }
+    SeqId openSequenceWithBlocks(std::span<const int> blocks, int length) override
+    {
+        return table_.adopt(blocks, length);
+    }
+
+    void decode(std::span<const BatchRow> rows, std::vector<float>& logits,
+                std::vector<float>* embeddings, const std::atomic<bool>* cancel) override;
+    uint64_t bytesHeld() const override { return bytes_; }
+
+    // Tests: force the GEMM (1) or mat-vec (0) matmul path; -1 automatic.
+    void forceMatmulPath(int gemm) { matmul_.forcePath(gemm); }
+
+private:
+    void reserveBatch(int T);
+    void forward(std::span<const BatchRow> rows, std::vector<float>& logits,
+                 std::vector<float>* embeddings, const std::atomic<bool>* cancel);
+    uint8_t* blockData(std::vector<uint8_t>& pool, int block) const
+    {
+        return pool.data() + size_t(block) * blockBytes_;
+    }
+    void accountBytes(uint64_t before);
+
+    std::shared_ptr<const Model> model_;
+    LlamaHParams hp_;
+    KvBlockTable table_;
+    ThreadPool pool_;
+    Matmul matmul_;
+    size_t kvDim_;
+    size_t blockBytes_; // one block of one layer's keys (or values)
+    std::vector<std::vector<uint8_t>> kPool_, vPool_;
+
+    int batchCap_ = 0;
+    int maxBlocksPerSeq_ = 0;
+    std::vector<float> x_, xn_, q_, k_, v_, attn_, tmp_, gate_, up_, ffn_, cos_, sin_;
+    std::vector<int32_t> positions_;
+    std::vector<const void*> kRows_, vRows_; // per row: its sequence's block pointers (one layer)
+    std::vector<std::vector<float>> scores_;  // per thread
+    uint64_t bytes_ = 0;
+    std::shared_ptr<std::atomic<uint64_t>> memoryCounter_;
+};
+
+} // namespace tenfold

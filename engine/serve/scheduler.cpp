@@ -1,0 +1,711 @@
+// The continuous-batching loop (policy in scheduler.h).
+#include "serve/scheduler.h"
+
+#include "model/model.h"
+#include "serve/scheduler_state.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace tenfold {
+namespace {
+
+double msBetween(ServeClock::time_point a, ServeClock::time_point b)
+{
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// log-softmax of one row of raw logits: the chosen token's log probability and the k best.
+void logprobsOf(std::span<const float> row, int32_t chosen, int k, float& lp,
+                std::vector<TokenLogprob>& top)
+{
+    const float mx = *std::max_element(row.begin(), row.end());
+    double sum = 0;
+    for (float v : row)
+        sum += std::exp(double(v) - mx);
+    const float lse = mx + float(std::log(sum));
+    lp = row[size_t(chosen)] - lse;
+    top.clear();
+    if (k <= 0)
+        return;
+    std::vector<int32_t> ids(row.size());
+    std::iota(ids.begin(), ids.end(), 0);
+    const size_t kk = std::min(size_t(k), ids.size());
+    std::partial_sort(ids.begin(), ids.begin() + std::ptrdiff_t(kk), ids.end(),
+                      [&](int32_t a, int32_t b) { return row[size_t(a)] > row[size_t(b)]; });
+    for (size_t i = 0; i < kk; ++i)
+        top.push_back({ids[i], row[size_t(ids[i])] - lse});
+}
+
+} // namespace
+
+// --- ServeRequest ---
+
+ServeRequest::~ServeRequest() = default;
+
+bool ServeRequest::next(ServeEvent& out, std::chrono::milliseconds timeout)
+{
+    std::unique_lock lock(mutex_);
+    if (!cv_.wait_for(lock, timeout, [this] { return !events_.empty(); }))
+        return false;
+    out = std::move(events_.front());
+    events_.pop_front();
+    return true;
+}
+
+void ServeRequest::cancel() { cancelled_.store(true); }
+
+void ServeRequest::push(ServeEvent e)
+{
+    {
+        std::lock_guard lock(mutex_);
+        events_.push_back(std::move(e));
+    }
+    cv_.notify_all();
+}
+
+// --- the loop's work, as free functions over the state ---
+
+namespace {
+
+class Step {
+public:
+    Step(SchedulerState& s, const SchedulerConfig& c)
+        : s_(s), cfg_(c), ctx_(*s.ctx), tok_(s.model->tokenizer())
+    {
+    }
+    void run();
+
+private:
+    struct Owner {
+        Job* job;
+        Choice* choice;
+        bool logits;
+        bool embedding;
+        bool lastPrefill; // the row completes the choice's prefill
+    };
+    void reapCancelled();
+    void admit();
+    bool buildBatch(); // false: nothing to run
+    void preempt(Job& job);
+    void process();
+    void sample(Job& job, Choice& c, std::span<const float> row, bool recordFirst);
+    void emit(Job& job, Choice& c, std::string text, bool force);
+    void finishChoice(Job& job, Choice& c, const char* reason);
+    void finishJob(Job& job, bool cancelled);
+    void failJob(Job& job, const std::string& why);
+    void release(Choice& c);
+    bool makeRoom(int need);
+    int runningSequences() const;
+    void snapshot();
+
+    SchedulerState& s_;
+    const SchedulerConfig& cfg_;
+    BatchedContext& ctx_;
+    const Tokenizer& tok_;
+    std::vector<BatchRow> rows_;
+    std::vector<Owner> owners_;
+    std::vector<float> logits_, embeddings_;
+};
+
+// Closes a choice's sequence; its full blocks stay in the prefix cache for later requests.
+void Step::release(Choice& c)
+{
+    if (c.seq < 0)
+        return;
+    if (s_.prefix)
+        s_.prefix->insert(c.history, c.seq);
+    ctx_.closeSequence(c.seq);
+    c.seq = -1;
+}
+
+// Blocks no sequence uses go back to the pool before any request is preempted.
+bool Step::makeRoom(int need)
+{
+    if (need <= ctx_.freeBlocks())
+        return true;
+    if (s_.prefix)
+        s_.prefix->evict(need - ctx_.freeBlocks());
+    return need <= ctx_.freeBlocks();
+}
+
+int Step::runningSequences() const
+{
+    int n = 0;
+    for (const auto& j : s_.running)
+        n += j->choicesLeft();
+    return n;
+}
+
+void Step::finishJob(Job& job, bool cancelled)
+{
+    for (auto& c : job.choices)
+        release(*c);
+    const auto now = ServeClock::now();
+    ServeEvent done;
+    done.kind = ServeEvent::Kind::Done;
+    done.promptTokens = int(job.params.prompt.size());
+    done.completionTokens = job.completionTokens();
+    done.queueMs = job.admitted ? msBetween(job.submitted, *job.admitted) : msBetween(job.submitted, now);
+    done.timeToFirstTokenMs = job.firstToken ? msBetween(job.submitted, *job.firstToken) : 0;
+    done.totalMs = msBetween(job.submitted, now);
+    if (job.params.embedding && !cancelled) {
+        double norm = 0;
+        for (double v : job.embeddingSum)
+            norm += v * v;
+        norm = std::sqrt(norm);
+        done.embedding.reserve(job.embeddingSum.size());
+        for (double v : job.embeddingSum)
+            done.embedding.push_back(float(norm > 0 ? v / norm : 0.0));
+    }
+    SchedulerState::deliver(*job.handle, std::move(done));
+    if (cancelled) {
+        std::lock_guard lock(s_.mutex);
+        ++s_.metrics.requestsCancelled;
+    }
+}
+
+void Step::failJob(Job& job, const std::string& why)
+{
+    for (auto& c : job.choices)
+        release(*c);
+    ServeEvent e;
+    e.kind = ServeEvent::Kind::Error;
+    e.error = why;
+    SchedulerState::deliver(*job.handle, std::move(e));
+    std::lock_guard lock(s_.mutex);
+    ++s_.metrics.requestsFailed;
+}
+
+void Step::reapCancelled()
+{
+    std::vector<std::unique_ptr<Job>> gone;
+    {
+        std::lock_guard lock(s_.mutex);
+        for (auto it = s_.waiting.begin(); it != s_.waiting.end();)
+            if (SchedulerState::cancelled(*(*it)->handle)) {
+                gone.push_back(std::move(*it));
+                it = s_.waiting.erase(it);
+            } else {
+                ++it;
+            }
+    }
+    for (auto it = s_.running.begin(); it != s_.running.end();)
+        if (SchedulerState::cancelled(*(*it)->handle)) {
+            gone.push_back(std::move(*it));
+            it = s_.running.erase(it);
+        } else {
+            ++it;
+        }
+    for (auto& j : gone)
+        finishJob(*j, true);
+}
+
+void Step::admit()
+{
+    for (;;) {
+        std::unique_ptr<Job> job;
+        {
+            std::lock_guard lock(s_.mutex);
+            if (s_.waiting.empty())
+                return;
+            Job& next = *s_.waiting.front();
+            const int seqs = next.choicesLeft();
+            if (!s_.running.empty() && runningSequences() + seqs > cfg_.maxRunning)
+                return;
+            // Blocks for each prefilling choice's first chunk.
+            int need = 0;
+            for (const auto& c : next.choices)
+                if (c->state == Choice::State::Prefill) {
+                    const int chunk = int(std::min<size_t>(size_t(cfg_.prefillChunk),
+                                                           c->prefill.size() - c->prefilled));
+                    need += (chunk + ctx_.blockSize() - 1) / ctx_.blockSize() + 1;
+                }
+            if (!makeRoom(need) && !s_.running.empty())
+                return;
+            job = std::move(s_.waiting.front());
+            s_.waiting.pop_front();
+        }
+        if (!job->admitted)
+            job->admitted = ServeClock::now();
+        job->admissionOrder = s_.nextAdmission++;
+        for (auto& c : job->choices) {
+            if (c->state != Choice::State::Prefill)
+                continue;
+            // Reuse what the prefix cache holds of this prompt; at least one token is computed,
+            // for the logits that pick the next token.
+            PrefixMatch m;
+            if (s_.prefix && !job->params.embedding)
+                m = s_.prefix->lookup(c->prefill, int(c->prefill.size()) - 1);
+            if (m.tokens > 0) {
+                c->seq = ctx_.openSequenceWithBlocks(m.blocks, m.tokens);
+                c->prefilled = size_t(m.tokens);
+            } else {
+                c->seq = ctx_.openSequence();
+            }
+        }
+        s_.running.push_back(std::move(job));
+    }
+}
+
+// Frees a running job's blocks and puts it back at the front of the queue; its choices will
+// recompute their caches from their histories when it is admitted again.
+void Step::preempt(Job& job)
+{
+    for (auto& c : job.choices) {
+        release(*c);
+        if (c->state == Choice::State::Generate) {
+            c->state = Choice::State::Prefill;
+            c->prefill.assign(c->history.begin(), c->history.end() - 1);
+            c->prefilled = 0;
+            c->sampleAfterPrefill = false;
+        } else if (c->state == Choice::State::Prefill) {
+            c->prefilled = 0;
+        }
+    }
+    const auto it = std::find_if(s_.running.begin(), s_.running.end(),
+                                 [&](const auto& j) { return j.get() == &job; });
+    std::unique_ptr<Job> owned = std::move(*it);
+    s_.running.erase(it);
+    std::lock_guard lock(s_.mutex);
+    s_.waiting.push_front(std::move(owned));
+    ++s_.metrics.preemptions;
+}
+
+bool Step::buildBatch()
+{
+    for (;;) {
+        rows_.clear();
+        owners_.clear();
+        int budget = cfg_.stepTokenBudget;
+        for (auto& job : s_.running)
+            for (auto& c : job->choices)
+                if (c->state == Choice::State::Generate) {
+                    rows_.push_back({c->pending, c->seq, true, false});
+                    owners_.push_back({job.get(), c.get(), true, false, false});
+                    --budget;
+                }
+        for (auto& job : s_.running)
+            for (auto& c : job->choices) {
+                if (c->state != Choice::State::Prefill || budget <= 0)
+                    continue;
+                const size_t left = c->prefill.size() - c->prefilled;
+                const int take = int(std::min<size_t>({left, size_t(cfg_.prefillChunk), size_t(budget)}));
+                for (int i = 0; i < take; ++i) {
+                    const bool last = c->prefilled + size_t(i) + 1 == c->prefill.size();
+                    const bool wantLogits = last && c->sampleAfterPrefill && !job->params.embedding;
+                    rows_.push_back({c->prefill[c->prefilled + size_t(i)], c->seq, wantLogits,
+                                     job->params.embedding});
+                    owners_.push_back({job.get(), c.get(), wantLogits, job->params.embedding, last});
+                }
+                budget -= take;
+            }
+        if (rows_.empty())
+            return false;
+        // Enough blocks? Otherwise the youngest job makes room.
+        std::vector<std::pair<SeqId, int>> counts;
+        for (const auto& r : rows_) {
+            if (counts.empty() || counts.back().first != r.seq) {
+                auto it = std::find_if(counts.begin(), counts.end(),
+                                       [&](const auto& p) { return p.first == r.seq; });
+                if (it == counts.end()) {
+                    counts.emplace_back(r.seq, 1);
+                    continue;
+                }
+                ++it->second;
+                continue;
+            }
+            ++counts.back().second;
+        }
+        int need = 0;
+        for (const auto& [seq, n] : counts)
+            need += ctx_.blocksNeeded(seq, n);
+        if (makeRoom(need))
+            return true;
+        Job* youngest = nullptr;
+        for (auto& j : s_.running)
+            if (!youngest || j->admissionOrder > youngest->admissionOrder)
+                youngest = j.get();
+        if (s_.running.size() == 1) {
+            // Alone and still too big: the pool cannot hold this request at all.
+            auto owned = std::move(s_.running.front());
+            s_.running.clear();
+            failJob(*owned, "the KV cache (" + std::to_string(ctx_.totalBlocks()) + " blocks of " +
+                                std::to_string(ctx_.blockSize()) +
+                                " positions) cannot hold this request; ask for fewer choices or "
+                                "start the server with a larger budget");
+            continue;
+        }
+        preempt(*youngest);
+    }
+}
+
+void Step::emit(Job& job, Choice& c, std::string text, bool force)
+{
+    if (text.empty() && !force)
+        return;
+    if (text.empty() && c.heldTokens.empty())
+        return;
+    ServeEvent e;
+    e.kind = ServeEvent::Kind::Text;
+    e.choice = c.index;
+    e.text = std::move(text);
+    e.tokens = std::move(c.heldTokens);
+    if (job.params.topLogprobs >= 0) {
+        e.logprobs = std::move(c.heldLogprobs);
+        e.topLogprobs = std::move(c.heldTop);
+    }
+    c.heldTokens.clear();
+    c.heldLogprobs.clear();
+    c.heldTop.clear();
+    SchedulerState::deliver(*job.handle, std::move(e));
+}
+
+void Step::finishChoice(Job& job, Choice& c, const char* reason)
+{
+    release(c);
+    c.state = Choice::State::Done;
+    ServeEvent e;
+    e.kind = ServeEvent::Kind::ChoiceDone;
+    e.choice = c.index;
+    e.finishReason = reason;
+    SchedulerState::deliver(*job.handle, std::move(e));
+}
+
+void Step::sample(Job& job, Choice& c, std::span<const float> row, bool recordFirst)
+{
+    const int32_t token = c.sampler.sample(row, c.history);
+    if (recordFirst && !job.firstToken)
+        job.firstToken = ServeClock::now();
+    {
+        std::lock_guard lock(s_.mutex);
+        ++s_.metrics.generatedTokensTotal;
+    }
+    if (job.params.stopAtEndOfGeneration && tok_.isEndOfGeneration(token)) {
+        bool ignored = false;
+        std::string rest = c.stops.push(c.decoder.flush(), ignored);
+        rest += c.stops.flush();
+        emit(job, c, std::move(rest), false);
+        finishChoice(job, c, "stop");
+        return;
+    }
+    c.history.push_back(token);
+    ++c.generated;
+    c.heldTokens.push_back(token);
+    if (job.params.topLogprobs >= 0) {
+        float lp = 0;
+        std::vector<TokenLogprob> top;
+        logprobsOf(row, token, job.params.topLogprobs, lp, top);
+        c.heldLogprobs.push_back(lp);
+        c.heldTop.push_back(std::move(top));
+    }
+    bool stopped = false;
+    std::string text = c.stops.push(c.decoder.push(token), stopped);
+    if (stopped) {
+        emit(job, c, std::move(text), true);
+        finishChoice(job, c, "stop");
+        return;
+    }
+    // No room to feed this token (the cache would pass the sequence limit) ends the choice too.
+    if (c.generated >= job.params.maxTokens || int(c.history.size()) > ctx_.maxSequenceLength()) {
+        text += c.stops.push(c.decoder.flush(), stopped);
+        if (stopped) {
+            emit(job, c, std::move(text), true);
+            finishChoice(job, c, "stop");
+            return;
+        }
+        text += c.stops.flush();
+        emit(job, c, std::move(text), true);
+        finishChoice(job, c, "length");
+        return;
+    }
+    emit(job, c, std::move(text), false);
+    c.pending = token;
+    c.state = Choice::State::Generate;
+}
+
+void Step::process()
+{
+    size_t logitRow = 0, embedRow = 0;
+    const size_t V = size_t(ctx_.vocabSize()), E = size_t(ctx_.embeddingSize());
+    for (size_t i = 0; i < owners_.size(); ++i) {
+        const Owner& o = owners_[i];
+        Job& job = *o.job;
+        Choice& c = *o.choice;
+        std::span<const float> row;
+        if (o.logits)
+            row = std::span<const float>(logits_.data() + logitRow++ * V, V);
+        if (o.embedding) {
+            const float* h = embeddings_.data() + embedRow++ * E;
+            job.embeddingSum.resize(E, 0.0);
+            for (size_t d = 0; d < E; ++d)
+                job.embeddingSum[d] += h[d];
+        }
+        if (c.state == Choice::State::Generate) {
+            sample(job, c, row, true);
+        } else if (c.state == Choice::State::Prefill) {
+            ++c.prefilled;
+            if (!o.lastPrefill)
+                continue;
+            if (s_.prefix && !job.params.embedding)
+                s_.prefix->insert(c.prefill, c.seq); // concurrent requests share it at once
+            if (job.params.embedding) {
+                c.state = Choice::State::Done;
+                continue; // finished below
+            }
+            if (!c.sampleAfterPrefill) {
+                c.state = Choice::State::Generate; // resumed: its pending token is next
+                continue;
+            }
+            if (!job.forked && job.choices.size() > 1) {
+                // n choices share the prompt's blocks; each draws its own first token.
+                for (size_t k = 1; k < job.choices.size(); ++k) {
+                    Choice& other = *job.choices[k];
+                    other.seq = ctx_.forkSequence(c.seq, -1);
+                    other.history = c.history;
+                }
+                job.forked = true;
+                for (size_t k = 1; k < job.choices.size(); ++k)
+                    sample(job, *job.choices[k], row, true);
+            }
+            job.forked = true;
+            sample(job, c, row, true);
+        }
+    }
+    {
+        std::lock_guard lock(s_.mutex);
+        s_.metrics.lastBatchRows = int(rows_.size());
+        ++s_.metrics.steps;
+    }
+    // Jobs whose choices are all done leave the batch.
+    for (auto it = s_.running.begin(); it != s_.running.end();) {
+        Job& job = **it;
+        if (job.choicesLeft() == 0) {
+            finishJob(job, false);
+            it = s_.running.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void Step::snapshot()
+{
+    const auto now = ServeClock::now();
+    std::vector<RequestInfo> list;
+    auto describe = [&](const Job& j, const char* state) {
+        RequestInfo r;
+        r.id = j.handle->id();
+        r.client = j.params.client;
+        r.state = state;
+        r.promptTokens = int(j.params.prompt.size());
+        r.generatedTokens = j.completionTokens();
+        r.n = j.params.n;
+        r.elapsedMs = msBetween(j.submitted, now);
+        list.push_back(std::move(r));
+    };
+    for (const auto& j : s_.running) {
+        bool prefill = false;
+        for (const auto& c : j->choices)
+            prefill = prefill || c->state == Choice::State::Prefill;
+        describe(*j, prefill ? "prefill" : "generating");
+    }
+    std::lock_guard lock(s_.mutex);
+    for (const auto& j : s_.waiting)
+        describe(*j, "queued");
+    std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    s_.snapshot = std::move(list);
+    s_.metrics.running = runningSequences();
+    s_.metrics.waiting = int(s_.waiting.size());
+    s_.metrics.kvBlocksTotal = ctx_.totalBlocks();
+    s_.metrics.kvBlocksUsed = ctx_.totalBlocks() - ctx_.freeBlocks();
+    if (s_.prefix) {
+        const PrefixCacheStats p = s_.prefix->stats();
+        s_.metrics.prefixLookups = p.lookups;
+        s_.metrics.prefixHits = p.hits;
+        s_.metrics.prefixTokensReused = p.tokensReused;
+        s_.metrics.prefixBlocksHeld = p.blocksHeld;
+    }
+}
+
+void Step::run()
+{
+    reapCancelled();
+    admit();
+    if (!buildBatch()) {
+        snapshot();
+        return;
+    }
+    size_t promptRows = 0;
+    for (const auto& o : owners_)
+        promptRows += o.choice->state == Choice::State::Prefill;
+    const auto t0 = ServeClock::now();
+    try {
+        ctx_.decode(rows_, logits_, &embeddings_, nullptr);
+    } catch (const Error& e) {
+        // A batch the context refused (it should not: the rows were checked) fails every job in it
+        // rather than the server.
+        std::vector<std::unique_ptr<Job>> all = std::move(s_.running);
+        s_.running.clear();
+        for (auto& j : all)
+            failJob(*j, std::string("the forward pass failed: ") + e.what());
+        snapshot();
+        return;
+    }
+    {
+        std::lock_guard lock(s_.mutex);
+        s_.metrics.busySeconds += std::chrono::duration<double>(ServeClock::now() - t0).count();
+        s_.metrics.promptTokensTotal += promptRows;
+    }
+    process();
+    snapshot();
+}
+
+} // namespace
+
+// --- Scheduler ---
+
+Scheduler::Scheduler(std::unique_ptr<BatchedContext> context, std::shared_ptr<const Model> model,
+                     const SchedulerConfig& config)
+    : config_(config), state_(std::make_unique<SchedulerState>())
+{
+    if (!context || !model)
+        throw InvalidArgument("the scheduler needs a batched context and its model");
+    if (config_.maxRunning < 1 || config_.maxQueued < 0 || config_.stepTokenBudget < 1 ||
+        config_.prefillChunk < 1)
+        throw InvalidArgument("scheduler limits must be positive (maxRunning " +
+                              std::to_string(config_.maxRunning) + ", stepTokenBudget " +
+                              std::to_string(config_.stepTokenBudget) + ", prefillChunk " +
+                              std::to_string(config_.prefillChunk) + ")");
+    state_->ctx = std::move(context);
+    state_->model = std::move(model);
+    state_->metrics.kvBlocksTotal = state_->ctx->totalBlocks();
+    const int cacheBlocks = config_.prefixCacheBlocks < 0 ? state_->ctx->totalBlocks() / 2
+                                                         : config_.prefixCacheBlocks;
+    if (cacheBlocks > 0)
+        state_->prefix = std::make_unique<PrefixCache>(*state_->ctx, cacheBlocks);
+    thread_ = std::thread([this] { loop(); });
+}
+
+Scheduler::~Scheduler()
+{
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->stop = true;
+    }
+    state_->wake.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+int Scheduler::maxSequenceLength() const { return state_->ctx->maxSequenceLength(); }
+
+std::shared_ptr<ServeRequest> Scheduler::submit(ServeRequestParams params)
+{
+    const int limit = state_->ctx->maxSequenceLength();
+    const int vocab = state_->ctx->vocabSize();
+    if (params.prompt.empty())
+        throw InvalidArgument("the prompt is empty");
+    if (params.embedding ? int64_t(params.prompt.size()) > limit
+                         : int64_t(params.prompt.size()) + 1 > limit)
+        throw InvalidArgument("the prompt has " + std::to_string(params.prompt.size()) +
+                              " tokens; the context holds " + std::to_string(limit) +
+                              (params.embedding ? "" : " including at least one generated token"));
+    if (!params.embedding && params.maxTokens <= 0)
+        throw InvalidArgument("max_tokens must be positive, got " + std::to_string(params.maxTokens));
+    if (params.n < 1 || params.n > 16 || params.n > config_.maxRunning)
+        throw InvalidArgument("n must be 1.." + std::to_string(std::min(16, config_.maxRunning)) +
+                              ", got " + std::to_string(params.n));
+    if (params.topLogprobs < -1 || params.topLogprobs > 20)
+        throw InvalidArgument("top logprobs must be 0..20, got " +
+                              std::to_string(params.topLogprobs));
+    for (size_t i = 0; i < params.prompt.size(); ++i)
+        if (params.prompt[i] < 0 || params.prompt[i] >= vocab)
+            throw InvalidArgument("prompt token " + std::to_string(i) + " (id " +
+                                  std::to_string(params.prompt[i]) +
+                                  ") is outside the vocabulary of " + std::to_string(vocab));
+    if (params.embedding)
+        params.n = 1;
+
+    auto job = std::make_unique<Job>();
+    job->submitted = ServeClock::now();
+    const Tokenizer& tok = state_->model->tokenizer();
+    for (int i = 0; i < params.n; ++i) {
+        SamplingParams sp = params.sampling;
+        sp.seed += uint64_t(i); // choices of one request differ, and stay reproducible
+        job->choices.push_back(std::make_unique<Choice>(i, tok, sp, params.stopStrings));
+    }
+    Choice& first = *job->choices.front();
+    first.state = Choice::State::Prefill;
+    first.prefill = params.prompt;
+    first.history = params.prompt;
+    job->params = std::move(params);
+
+    std::lock_guard lock(state_->mutex);
+    if (state_->stop)
+        throw QueueFull("the server is shutting down");
+    if (int(state_->waiting.size()) >= config_.maxQueued) {
+        ++state_->metrics.requestsRejected;
+        throw QueueFull("the queue is full (" + std::to_string(config_.maxQueued) +
+                        " requests waiting); try again later");
+    }
+    std::shared_ptr<ServeRequest> handle(new ServeRequest(state_->nextId++));
+    job->handle = handle;
+    state_->waiting.push_back(std::move(job));
+    ++state_->metrics.requestsTotal;
+    state_->metrics.waiting = int(state_->waiting.size());
+    state_->wake.notify_all();
+    return handle;
+}
+
+SchedulerMetrics Scheduler::metrics() const
+{
+    std::lock_guard lock(state_->mutex);
+    return state_->metrics;
+}
+
+std::vector<RequestInfo> Scheduler::activeRequests() const
+{
+    std::lock_guard lock(state_->mutex);
+    return state_->snapshot;
+}
+
+void Scheduler::loop()
+{
+    SchedulerState& s = *state_;
+    Step step(s, config_);
+    for (;;) {
+        {
+            std::unique_lock lock(s.mutex);
+            // Cancelled requests that are only queued must still be answered: wake up now and
+            // then to reap them even when nothing runs.
+            s.wake.wait_for(lock, std::chrono::milliseconds(50),
+                            [&] { return s.stop || !s.waiting.empty() || !s.running.empty(); });
+            if (s.stop)
+                break;
+            if (s.waiting.empty() && s.running.empty())
+                continue;
+        }
+        step.run();
+    }
+    // Shutting down: every request still held gets an error.
+    std::vector<std::unique_ptr<Job>> all = std::move(s.running);
+    {
+        std::lock_guard lock(s.mutex);
+        for (auto& j : s.waiting)
+            all.push_back(std::move(j));
+        s.waiting.clear();
+    }
+    for (auto& j : all) {
+        for (auto& c : j->choices)
+            if (c->seq >= 0)
+                s.ctx->closeSequence(c->seq);
+        ServeEvent e;
+        e.kind = ServeEvent::Kind::Error;
+        e.error = "the server is shutting down";
+        SchedulerState::deliver(*j->handle, std::move(e));
+    }
+}
+
+} // namespace tenfold

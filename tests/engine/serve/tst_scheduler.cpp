@@ -1,0 +1,482 @@
+// The continuous-batching scheduler (serve/scheduler.h). The oracle is the single-sequence
+// generator (runtime/generator.h) on its own context: whatever the scheduler does with a request
+// (chunked prefill next to other streams, sharing a batch, forking n choices, being preempted and
+// recomputed), its greedy text must be what generate() produces for that prompt alone, and its
+// stop-string and length handling must match generate()'s.
+#include "common/shared_data.h"
+#include "core/error.h"
+#include "model/model.h"
+#include "runtime/cpu_backend.h"
+#include "runtime/generator.h"
+#include "serve/prefix_cache.h"
+#include "serve/scheduler.h"
+#include "tensor/kernels.h"
+#include "tokenizer/tokenizer.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <thread>
+
+using namespace tenfold;
+using tenfold::test::sharedFile;
+
+namespace {
+
+struct Result {
+    std::map<int, std::string> text;
+    std::map<int, std::vector<int32_t>> tokens;
+    std::map<int, std::string> finish;
+    std::map<int, std::vector<float>> logprobs;
+    ServeEvent done;
+    std::string error;
+};
+
+Result collect(ServeRequest& r, int timeoutMs = 120000)
+{
+    Result out;
+    ServeEvent e;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (!r.next(e, std::chrono::milliseconds(100)))
+            continue;
+        switch (e.kind) {
+        case ServeEvent::Kind::Text:
+            out.text[e.choice] += e.text;
+            out.tokens[e.choice].insert(out.tokens[e.choice].end(), e.tokens.begin(), e.tokens.end());
+            out.logprobs[e.choice].insert(out.logprobs[e.choice].end(), e.logprobs.begin(), e.logprobs.end());
+            break;
+        case ServeEvent::Kind::ChoiceDone:
+            out.finish[e.choice] = e.finishReason;
+            break;
+        case ServeEvent::Kind::Done:
+            out.done = e;
+            return out;
+        case ServeEvent::Kind::Error:
+            out.error = e.error;
+            return out;
+        }
+    }
+    out.error = "timed out";
+    return out;
+}
+
+SamplingParams greedy()
+{
+    SamplingParams sp;
+    sp.temperature = 0;
+    return sp;
+}
+
+struct Plain {
+    std::string text;
+    std::vector<int32_t> tokens;
+    StopReason why;
+};
+
+// The oracle: the single-sequence generator on a fresh context.
+Plain plainGenerate(Backend& backend, const std::shared_ptr<Model>& model,
+                    const std::vector<int32_t>& prompt, int maxTokens,
+                    std::vector<std::string> stops = {}, SamplingParams sp = greedy())
+{
+    ContextParams cp;
+    auto ctx = backend.createContext(model, cp);
+    GenerateOptions o;
+    o.maxTokens = maxTokens;
+    o.sampling = sp;
+    o.stopStrings = std::move(stops);
+    Plain p;
+    const auto stats = generate(*ctx, *model, prompt, o, [&](int32_t id, std::string_view piece) {
+        if (id >= 0)
+            p.tokens.push_back(id);
+        p.text += piece;
+        return true;
+    });
+    p.why = stats.stopReason;
+    return p;
+}
+
+ServeRequestParams request(std::vector<int32_t> prompt, int maxTokens, SamplingParams sp = greedy())
+{
+    ServeRequestParams p;
+    p.prompt = std::move(prompt);
+    p.maxTokens = maxTokens;
+    p.sampling = sp;
+    return p;
+}
+
+const char* kPrompts[] = {"Once upon a time", "The little dog", "Lily and Ben went to the park. They saw",
+                          "One day, a big", "Tom had a red ball. He", "The sun was hot and the cat",
+                          "Sue liked to paint", "There was a tall tree near the river, and every day the birds"};
+
+} // namespace
+
+class TestScheduler : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Backend> backend_ = createCpuBackend(2);
+    std::shared_ptr<Model> stories_, main_;
+
+    std::unique_ptr<Scheduler> make(const std::shared_ptr<Model>& model, SchedulerConfig cfg,
+                                    BatchedParams bp = {})
+    {
+        return std::make_unique<Scheduler>(backend_->createBatchedContext(model, bp), model, cfg);
+    }
+    std::vector<int32_t> encode(const std::shared_ptr<Model>& m, const char* text)
+    {
+        return m->tokenizer().encode(text, true);
+    }
+
+private slots:
+    void initTestCase()
+    {
+        const auto s = sharedFile("models/stories260K.gguf");
+        const auto m = sharedFile("models/tenfold-ref-main-f16.gguf");
+        TENFOLD_REQUIRE_SHARED(s);
+        TENFOLD_REQUIRE_SHARED(m);
+        stories_ = Model::loadGGUF(s);
+        main_ = Model::loadGGUF(m);
+    }
+
+    // Eight concurrent greedy requests with small chunks and a small step budget, so prompts are
+    // prefilled in pieces next to running streams: each equals its own plain generation.
+    void concurrentGreedyEqualsPlain_data()
+    {
+        QTest::addColumn<bool>("stories");
+        QTest::newRow("stories260K") << true;
+        QTest::newRow("ref-main") << false;
+    }
+    void concurrentGreedyEqualsPlain()
+    {
+        QFETCH(bool, stories);
+        const auto& model = stories ? stories_ : main_;
+        SchedulerConfig cfg;
+        cfg.maxRunning = 5; // fewer slots than requests: some wait in the queue
+        cfg.prefillChunk = 5;
+        cfg.stepTokenBudget = 12;
+        auto sched = make(model, cfg);
+        std::vector<std::shared_ptr<ServeRequest>> handles;
+        std::vector<int> lengths;
+        for (size_t i = 0; i < std::size(kPrompts); ++i) {
+            lengths.push_back(20 + int(i) * 7);
+            handles.push_back(sched->submit(request(encode(model, kPrompts[i]), lengths.back())));
+        }
+        for (size_t i = 0; i < handles.size(); ++i) {
+            const Result r = collect(*handles[i]);
+            QVERIFY2(r.error.empty(), r.error.c_str());
+            const Plain want = plainGenerate(*backend_, model, encode(model, kPrompts[i]), lengths[i]);
+            QCOMPARE(QString::fromStdString(r.text.at(0)), QString::fromStdString(want.text));
+            QCOMPARE(r.tokens.at(0), want.tokens);
+            QCOMPARE(QString::fromStdString(r.finish.at(0)),
+                     QString(want.why == StopReason::MaxTokens ? "length" : "stop"));
+            QCOMPARE(r.done.promptTokens, int(encode(model, kPrompts[i]).size()));
+            QCOMPARE(r.done.completionTokens, int(want.tokens.size()));
+            QVERIFY(r.done.timeToFirstTokenMs > 0 && r.done.timeToFirstTokenMs <= r.done.totalMs);
+        }
+        const SchedulerMetrics m = sched->metrics();
+        QCOMPARE(m.requestsTotal, uint64_t(std::size(kPrompts)));
+        QVERIFY2(m.steps > 0 && m.lastBatchRows >= 1, "no steps");
+        QCOMPARE(m.running, 0);
+        QCOMPARE(m.kvBlocksUsed, m.prefixBlocksHeld); // every block back in the pool or the prefix cache
+    }
+
+    // n choices share the prompt; greedy choices are all the plain text, sampled ones are each
+    // the plain sampler's output with seed + choice index.
+    void choicesForkThePrompt()
+    {
+        auto sched = make(stories_, {});
+        const auto prompt = encode(stories_, kPrompts[2]);
+        ServeRequestParams p = request(prompt, 40);
+        p.n = 3;
+        Result r = collect(*sched->submit(p));
+        QVERIFY2(r.error.empty(), r.error.c_str());
+        const Plain want = plainGenerate(*backend_, stories_, prompt, 40);
+        for (int c = 0; c < 3; ++c)
+            QCOMPARE(QString::fromStdString(r.text.at(c)), QString::fromStdString(want.text));
+        QCOMPARE(r.done.completionTokens, 3 * int(want.tokens.size()));
+
+        SamplingParams sp;
+        sp.temperature = 0.9f;
+        sp.seed = 1234;
+        p = request(prompt, 30, sp);
+        p.n = 3;
+        r = collect(*sched->submit(p));
+        QVERIFY2(r.error.empty(), r.error.c_str());
+        std::set<std::string> distinct;
+        for (int c = 0; c < 3; ++c) {
+            SamplingParams s = sp;
+            s.seed = sp.seed + uint64_t(c);
+            const Plain w = plainGenerate(*backend_, stories_, prompt, 30, {}, s);
+            QCOMPARE(r.tokens.at(c), w.tokens);
+            distinct.insert(r.text.at(c));
+        }
+        QVERIFY(distinct.size() > 1);
+    }
+
+    // A KV pool far smaller than the load: requests are preempted and recomputed, and still give
+    // exactly the plain output.
+    void preemptionRecomputesExactly()
+    {
+        SchedulerConfig cfg;
+        cfg.maxRunning = 6;
+        BatchedParams bp;
+        bp.blockSize = 8;
+        const auto& hp = stories_->hparams();
+        const uint64_t blockBytes = 8ull * uint64_t(hp.nHeadKv) * uint64_t(hp.headDim) * 2 * 2 * uint64_t(hp.nLayer);
+        bp.kvBudgetBytes = 24 * blockBytes; // 192 positions for six requests of ~80 each
+        auto sched = make(stories_, cfg, bp);
+        std::vector<std::shared_ptr<ServeRequest>> handles;
+        for (int i = 0; i < 6; ++i)
+            handles.push_back(sched->submit(request(encode(stories_, kPrompts[i]), 70)));
+        for (int i = 0; i < 6; ++i) {
+            const Result r = collect(*handles[size_t(i)]);
+            QVERIFY2(r.error.empty(), r.error.c_str());
+            const Plain want = plainGenerate(*backend_, stories_, encode(stories_, kPrompts[i]), 70);
+            QCOMPARE(QString::fromStdString(r.text.at(0)), QString::fromStdString(want.text));
+        }
+        const auto m = sched->metrics();
+        qInfo("%llu preemptions in %llu steps", (unsigned long long)m.preemptions, (unsigned long long)m.steps);
+        QVERIFY(m.preemptions > 0);
+        QCOMPARE(m.kvBlocksUsed, m.prefixBlocksHeld);
+    }
+
+    // Stop strings end a choice before the string, as generate() does; max tokens gives
+    // "length".
+    void stopStringsAndLength()
+    {
+        auto sched = make(stories_, {});
+        const auto prompt = encode(stories_, kPrompts[0]);
+        const Plain full = plainGenerate(*backend_, stories_, prompt, 60);
+        // A stop string from the middle of the plain text.
+        const std::string stop = full.text.substr(full.text.size() / 2, 4);
+        ServeRequestParams p = request(prompt, 60);
+        p.stopStrings = {stop};
+        const Result r = collect(*sched->submit(p));
+        const Plain want = plainGenerate(*backend_, stories_, prompt, 60, {stop});
+        QCOMPARE(QString::fromStdString(r.text.at(0)), QString::fromStdString(want.text));
+        QCOMPARE(QString::fromStdString(r.finish.at(0)), QString("stop"));
+        QVERIFY(r.text.at(0).find(stop) == std::string::npos);
+        const Result shortOne = collect(*sched->submit(request(prompt, 3)));
+        QCOMPARE(QString::fromStdString(shortOne.finish.at(0)), QString("length"));
+        QCOMPARE(shortOne.done.completionTokens, 3);
+    }
+
+    // Log probabilities are the log-softmax of the logits the single-sequence context gives.
+    void logprobsMatchSingleSequence()
+    {
+        auto sched = make(stories_, {});
+        const auto prompt = encode(stories_, kPrompts[1]);
+        ServeRequestParams p = request(prompt, 5);
+        p.topLogprobs = 3;
+        const Result r = collect(*sched->submit(p));
+        QCOMPARE(int(r.logprobs.at(0).size()), 5);
+        ContextParams cp;
+        auto ctx = backend_->createContext(stories_, cp);
+        std::vector<float> logits;
+        ctx->decode(prompt, false, logits);
+        for (int i = 0; i < 5; ++i) {
+            const int32_t t = r.tokens.at(0)[size_t(i)];
+            double mx = *std::max_element(logits.begin(), logits.end()), sum = 0;
+            for (float v : logits)
+                sum += std::exp(double(v) - mx);
+            const double want = logits[size_t(t)] - mx - std::log(sum);
+            QVERIFY2(std::fabs(want - r.logprobs.at(0)[size_t(i)]) < 1e-2,
+                     qPrintable(QString("%1 vs %2").arg(want).arg(r.logprobs.at(0)[size_t(i)])));
+            const int32_t one[1] = {t};
+            ctx->decode(one, false, logits);
+        }
+    }
+
+    // The embedding is the normalised mean of the final normed hidden states: the output head
+    // applied to it points the same way as the mean of the single-sequence logits (the head is
+    // linear).
+    void embeddingIsMeanHiddenState()
+    {
+        auto sched = make(stories_, {});
+        const auto prompt = encode(stories_, kPrompts[3]);
+        ServeRequestParams p = request(prompt, 1);
+        p.embedding = true;
+        const Result r = collect(*sched->submit(p));
+        QVERIFY2(r.error.empty(), r.error.c_str());
+        const auto& e = r.done.embedding;
+        QCOMPARE(int(e.size()), stories_->hparams().nEmbd);
+        double norm = 0;
+        for (float v : e)
+            norm += double(v) * v;
+        QVERIFY(std::fabs(norm - 1.0) < 1e-4);
+        ContextParams cp;
+        auto ctx = backend_->createContext(stories_, cp);
+        std::vector<float> logits;
+        ctx->decode(prompt, true, logits);
+        const int V = stories_->hparams().nVocab, E = stories_->hparams().nEmbd;
+        std::vector<double> meanLogits(size_t(V), 0.0);
+        for (size_t t = 0; t < prompt.size(); ++t)
+            for (int v = 0; v < V; ++v)
+                meanLogits[size_t(v)] += logits[t * size_t(V) + size_t(v)] / double(prompt.size());
+        const WeightTensor& out = stories_->output();
+        std::vector<float> row(static_cast<size_t>(E));
+        double dot = 0, na = 0, nb = 0;
+        for (int v = 0; v < V; ++v) {
+            kernels(out.type).dequantizeRow(out.row(v), row.data(), E);
+            double y = 0;
+            for (int d = 0; d < E; ++d)
+                y += double(row[size_t(d)]) * e[size_t(d)];
+            dot += y * meanLogits[size_t(v)];
+            na += y * y;
+            nb += meanLogits[size_t(v)] * meanLogits[size_t(v)];
+        }
+        const double cosine = dot / std::sqrt(na * nb);
+        QVERIFY2(cosine > 0.9999, qPrintable(QString::number(cosine, 'g', 8)));
+    }
+
+    // Requests sharing a long leading prompt reuse its blocks, and their text is still exactly
+    // the plain generation's (the reused keys and values are the ones a fresh pass computes).
+    void prefixCacheReusesSharedPrompt()
+    {
+        SchedulerConfig cfg;
+        auto sched = make(main_, cfg);
+        std::vector<int32_t> system = encode(main_, "You are a careful assistant. The history of the town began with "
+                                                    "a mill on the river, a church, a school and a market where "
+                                                    "farmers sold grain, wool and cheese every week of the year.");
+        while (system.size() < 100)
+            system.insert(system.end(), system.begin() + 1, system.begin() + 11);
+        const char* turns[] = {" The mill", " In the market", " The school"};
+        for (int i = 0; i < 3; ++i) {
+            std::vector<int32_t> prompt = system;
+            const auto tail = main_->tokenizer().encode(turns[i], false);
+            prompt.insert(prompt.end(), tail.begin(), tail.end());
+            const Result r = collect(*sched->submit(request(prompt, 24)));
+            QVERIFY2(r.error.empty(), r.error.c_str());
+            const Plain want = plainGenerate(*backend_, main_, prompt, 24);
+            QCOMPARE(QString::fromStdString(r.text.at(0)), QString::fromStdString(want.text));
+        }
+        const auto m = sched->metrics();
+        const int bs = 16;
+        // The second and third requests reuse every whole block of the shared part.
+        QVERIFY2(m.prefixTokensReused >= uint64_t(2 * (int(system.size()) / bs) * bs),
+                 qPrintable(QString("%1 tokens reused").arg(m.prefixTokensReused)));
+        QVERIFY(m.prefixHits >= 2);
+        QVERIFY(m.prefixBlocksHeld > 0);
+    }
+
+    // The cache never takes a block a sequence still uses, keeps to its budget, and gives blocks
+    // back oldest first.
+    void prefixCacheEviction()
+    {
+        BatchedParams bp;
+        bp.blockSize = 4;
+        bp.maxSequences = 2;
+        bp.maxSequenceLength = 32;
+        auto ctx = backend_->createBatchedContext(stories_, bp); // 16 blocks
+        PrefixCache cache(*ctx, 6);
+        std::vector<int32_t> a(13), b(9);
+        for (size_t i = 0; i < a.size(); ++i)
+            a[i] = int32_t(10 + i);
+        for (size_t i = 0; i < b.size(); ++i)
+            b[i] = int32_t(100 + i);
+        auto fill = [&](const std::vector<int32_t>& t) {
+            const SeqId s = ctx->openSequence();
+            std::vector<BatchRow> rows;
+            for (int32_t x : t)
+                rows.push_back({x, s, false, false});
+            std::vector<float> logits;
+            ctx->decode(rows, logits);
+            return s;
+        };
+        const SeqId sa = fill(a);
+        cache.insert(a, sa); // 3 full blocks of 4; the 13th token's block is partial
+        QCOMPARE(cache.stats().blocksHeld, 3);
+        QCOMPARE(cache.lookup(a, 13).tokens, 12);
+        QCOMPARE(cache.lookup(a, 11).tokens, 8); // limited to whole blocks within 11 tokens
+        std::vector<int32_t> other = a;
+        other[5] = 999;
+        QCOMPARE(cache.lookup(other, 13).tokens, 4);
+        // Held by the sequence too: nothing can go.
+        QCOMPARE(cache.evict(3), 0);
+        const int freeBefore = ctx->freeBlocks();
+        ctx->closeSequence(sa);
+        QCOMPARE(ctx->freeBlocks(), freeBefore + 1); // only the partial block: the cache keeps 3
+        const SeqId sb = fill(b);
+        cache.insert(b, sb);
+        ctx->closeSequence(sb);
+        QCOMPARE(cache.stats().blocksHeld, 5);
+        cache.lookup(b, 8); // b is now the most recently used
+        QCOMPARE(cache.evict(2), 2);
+        // a's last two blocks went (leaves first, oldest first); b is intact.
+        QCOMPARE(cache.lookup(a, 12).tokens, 4);
+        QCOMPARE(cache.lookup(b, 8).tokens, 8);
+        // Over budget on insert: trimmed to 6.
+        std::vector<int32_t> c(28);
+        for (size_t i = 0; i < c.size(); ++i)
+            c[i] = int32_t(200 + i);
+        const SeqId sc = fill(c);
+        cache.insert(c, sc);
+        ctx->closeSequence(sc);
+        cache.insert(c, ctx->openSequence()); // an empty sequence adds nothing
+        cache.evict(0);
+        QVERIFY(cache.stats().blocksHeld <= 6 + 7); // held by sc during insert; trimmed below
+        cache.evict(cache.stats().blocksHeld - 6);
+        QVERIFY(cache.stats().blocksHeld <= 6);
+        cache.clear();
+        QCOMPARE(cache.stats().blocksHeld, 0);
+    }
+
+    void cancelFreesBlocks()
+    {
+        auto sched = make(stories_, {});
+        auto h = sched->submit(request(encode(stories_, kPrompts[0]), 400));
+        ServeEvent e;
+        QVERIFY(h->next(e, std::chrono::seconds(60)));
+        h->cancel();
+        const Result r = collect(*h);
+        QVERIFY2(r.error.empty(), r.error.c_str());
+        QVERIFY(r.done.completionTokens < 400);
+        for (int i = 0; i < 50 && sched->metrics().kvBlocksUsed != sched->metrics().prefixBlocksHeld; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        QCOMPARE(sched->metrics().kvBlocksUsed, sched->metrics().prefixBlocksHeld);
+        QCOMPARE(sched->metrics().requestsCancelled, uint64_t(1));
+        // The scheduler goes on serving.
+        const Result after = collect(*sched->submit(request(encode(stories_, kPrompts[1]), 10)));
+        QVERIFY(after.error.empty());
+        QCOMPARE(after.done.completionTokens, 10);
+    }
+
+    void badRequestsAreRefused()
+    {
+        SchedulerConfig cfg;
+        cfg.maxQueued = 2;
+        cfg.maxRunning = 1;
+        auto sched = make(stories_, cfg);
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, sched->submit(request({}, 10)));
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, sched->submit(request({1, 2}, 0)));
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, sched->submit(request({1, 100000}, 5)));
+        std::vector<int32_t> huge(size_t(sched->maxSequenceLength()), 5);
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, sched->submit(request(huge, 5)));
+        ServeRequestParams p = request({1, 2}, 5);
+        p.n = 2; // more choices than slots
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, sched->submit(p));
+        p.n = 1;
+        p.topLogprobs = 21;
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, sched->submit(p));
+        // One runs, two wait, the fourth is refused.
+        std::vector<std::shared_ptr<ServeRequest>> held;
+        bool refused = false;
+        for (int i = 0; i < 6 && !refused; ++i) {
+            try {
+                held.push_back(sched->submit(request(encode(stories_, kPrompts[0]), 200)));
+            } catch (const QueueFull&) {
+                refused = true;
+            }
+        }
+        QVERIFY(refused);
+        QVERIFY(sched->metrics().requestsRejected >= 1);
+        for (auto& h : held)
+            h->cancel();
+        for (auto& h : held)
+            QVERIFY(collect(*h).error.empty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestScheduler)
+#include "tst_scheduler.moc"
