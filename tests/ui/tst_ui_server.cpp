@@ -5,6 +5,7 @@
 #include "gui_test_support.h"
 
 #include "core/main_window.h"
+#include "session/model_host.h"
 #include "server/server_monitor.h"
 #include "server/server_page.h"
 #include "server/server_process.h"
@@ -12,10 +13,12 @@
 #include "server/throughput_chart.h"
 #include "store/store.h"
 
+#include <QClipboard>
 #include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -144,6 +147,8 @@ private slots:
         QCOMPARE(page->urlField()->text(), url.toString());
         QVERIFY2(page->stateLabel()->text().contains(url.toString()), qPrintable(page->stateLabel()->text()));
         QVERIFY(page->curlExample()->toPlainText().contains(url.toString() + QStringLiteral("/v1/chat/completions")));
+        QTest::mouseClick(page->copyUrlButton(), Qt::LeftButton);
+        QCOMPARE(QGuiApplication::clipboard()->text(), url.toString());
         QVERIFY(page->stopButton()->isEnabled());
         QVERIFY(!page->startButton()->isEnabled());
         const qint64 pid = page->serverProcess()->processId();
@@ -454,6 +459,19 @@ private slots:
         QCOMPARE(page->parallelBox()->value(), 3);
         QCOMPARE(page->deviceBox()->currentData().toString(), QStringLiteral("vulkan"));
         QCOMPARE(page->keyList()->count(), 0);
+    }
+
+    void offersTheModelTheAppHasLoaded()
+    {
+        TENFOLD_REQUIRE_SHARED(sharedFile("models/stories260K.gguf"));
+        QTemporaryDir dir;
+        auto app = launch(dir.path(), stories260K()); // --model: added to the library and loaded
+        ServerPage* page = serverPage(*app);
+        QVERIFY(waitUntil([&] { return app->context().host().isLoaded(); }, 60000));
+        QVERIFY(waitUntil([&] { return page->modelPath() == stories260K(); }, 10000));
+        // It is listed from the library, by name.
+        QVERIFY2(page->modelBox()->currentText().startsWith(QStringLiteral("stories260K")),
+                 qPrintable(page->modelBox()->currentText()));
     }
 
     void anotherHostNeedsAKey()
