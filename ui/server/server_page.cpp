@@ -433,7 +433,7 @@ void ServerPage::updateControls()
 
 void ServerPage::showProcessState()
 {
-    const QString model = QFileInfo(process_->arguments().value(0, modelPath())).fileName();
+    const QString model = QFileInfo(process_->options().modelPath).fileName();
     switch (process_->state()) {
     case ServerProcess::State::Stopped:
         state_->setText(tr("Stopped."));

@@ -68,7 +68,9 @@ public:
     // Why the last run failed: the server's error output, or why it could not be started.
     QString errorMessage() const { return error_; }
     qint64 processId() const { return process_ ? process_->processId() : 0; }
+    // The command line of the last launch, and the options of the last start().
     QStringList arguments() const { return arguments_; }
+    const ServerOptions& options() const { return options_; }
 
     // A key file written on a background thread whose launch has not run yet; shared with that
     // thread so that the file is removed even when this object is destroyed first.
