@@ -40,6 +40,7 @@ QString serverExecutableName()
 ServerProcess::ServerProcess(QObject* parent) : QObject(parent)
 {
     killTimer_.setSingleShot(true);
+    killTimer_.setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early: the grace is a promise
     connect(&killTimer_, &QTimer::timeout, this, [this] {
         if (process_ && process_->state() != QProcess::NotRunning)
             process_->kill();
