@@ -9,7 +9,14 @@ packages=(
   libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-tools
   libeigen3-dev libsqlite3-dev xvfb xauth fonts-noto-cjk
   python3 python3-sentencepiece qt6-translations-l10n
+  libcpp-httplib-dev nlohmann-json3-dev
 )
+# Node runs the official OpenAI client in tst_server_openai. CI already has node and npm from
+# nodesource; Debian's npm conflicts with nodesource's nodejs, so Debian's are installed only when
+# the commands are missing.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

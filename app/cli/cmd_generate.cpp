@@ -4,6 +4,7 @@
 #include "sampling_options.h"
 
 #include "core/error.h"
+#include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "runtime/generator.h"
 #include "runtime/prompt_state.h"
@@ -28,7 +29,11 @@ CommandSpec generateSpec()
                      "half of them; CPU only).\n"
                      "--prompt-cache FILE restores the prompt's longest cached prefix from FILE (when\n"
                      "it was saved for this model) and saves the prompt's state there afterwards, so\n"
-                     "a long shared prompt is computed once across runs.",
+                     "a long shared prompt is computed once across runs.\n"
+                     "--early-exit P (lossy, CPU only) ends each token's pass at the first exit head\n"
+                     "(the file's fitted exits from calibrate-exits, else --exit-layer K or half the\n"
+                     "layers) whose top probability is at least P; the skipped layers' keys and\n"
+                     "values come from the exited state. The average layers run is printed.",
                      {"MODEL"},
                      {},
                      {{"--prompt", "-p", "PROMPT", "the text to continue"},
@@ -41,7 +46,8 @@ CommandSpec generateSpec()
                       {"--draft-max", "", "N", "at most N draft tokens per step (default 8)"},
                       {"--self-speculative", "", "", "draft with the model's own first layers"},
                       {"--exit-layer", "", "K", "layers the self-draft runs (default: half)"},
-                      {"--prompt-cache", "", "FILE", "restore/save the prompt's KV state in FILE"}}};
+                      {"--prompt-cache", "", "FILE", "restore/save the prompt's KV state in FILE"},
+                      {"--early-exit", "", "P", "lossy: stop a token's pass at the first exit whose top probability >= P"}}};
     for (auto& o : samplingOptions())
         spec.options.push_back(o);
     for (auto& o : backendOptions())
@@ -86,15 +92,44 @@ int runGenerate(const ParsedArgs& args)
         options.draft.maxDraft = int(args.getInt("--draft-max", 8, 1, 64));
     } else if (args.has("--self-speculative")) {
         const int layers = model->hparams().nLayer;
-        options.draft.selfExitLayer = int(args.getInt("--exit-layer", std::max(1, layers / 2), 1, layers));
+        // A calibrated file names its best exit (calibrate-exits); otherwise half the layers.
+        int defaultExit = std::max(1, layers / 2);
+        if (const GGUFFile* f = model->gguf())
+            if (const auto v = f->getInt("tenfold.exit.default_layer"); v && *v >= 1 && int(*v) < layers)
+                defaultExit = int(*v);
+        options.draft.selfExitLayer = int(args.getInt("--exit-layer", defaultExit, 1, layers));
         options.draft.maxDraft = int(args.getInt("--draft-max", 8, 1, 64));
     } else if (args.has("--draft-max")) {
         throw UsageError("--draft-max needs --draft or --self-speculative");
     }
     if (args.has("--draft") && args.has("--self-speculative"))
         throw UsageError("give either --draft or --self-speculative, not both");
-    if (args.has("--exit-layer") && !args.has("--self-speculative"))
-        throw UsageError("--exit-layer needs --self-speculative");
+    if (args.has("--exit-layer") && !args.has("--self-speculative") && !args.has("--early-exit"))
+        throw UsageError("--exit-layer needs --self-speculative or --early-exit");
+    if (args.has("--early-exit")) {
+        if (args.has("--draft") || args.has("--self-speculative"))
+            throw UsageError("--early-exit cannot be combined with --draft or --self-speculative");
+        const auto p = args.get("--early-exit");
+        float threshold = 0;
+        try {
+            threshold = std::stof(*p);
+        } catch (const std::exception&) {
+            throw UsageError("--early-exit: '" + *p + "' is not a probability");
+        }
+        if (!(threshold > 0.0f && threshold <= 1.0f))
+            throw UsageError("--early-exit: the threshold must be in (0, 1], got " + *p);
+        const int layers = model->hparams().nLayer;
+        options.earlyExit.threshold = threshold;
+        if (args.has("--exit-layer")) {
+            options.earlyExit.exits = {int(args.getInt("--exit-layer", layers / 2, 1, layers - 1))};
+        } else {
+            for (const ExitAdapter& a : model->exitAdapters())
+                options.earlyExit.exits.push_back(a.layer);
+            std::sort(options.earlyExit.exits.begin(), options.earlyExit.exits.end());
+            if (options.earlyExit.exits.empty())
+                options.earlyExit.exits = {std::max(1, layers / 2)};
+        }
+    }
     const std::vector<int32_t> tokens = model->tokenizer().encode(prompt, true);
     if (int(tokens.size()) > ctx->contextSize())
         throw InvalidArgument("the prompt is " + std::to_string(tokens.size()) +
@@ -142,6 +177,10 @@ int runGenerate(const ParsedArgs& args)
         if (stats.stopReason != StopReason::Cancelled && ctx->position() >= int(tokens.size()))
             savePromptState(*cacheFile, capturePromptState(*ctx, *model, cp.kvType, tokens));
     }
+    if (stats.earlyExitPasses > 0)
+        std::fprintf(stderr, "[early exit] %.2f of %d layers per generated token on average (threshold %.2f)\n",
+                     double(stats.layersRun) / stats.earlyExitPasses, model->hparams().nLayer,
+                     double(options.earlyExit.threshold));
     if (draftCtx || options.draft.selfExitLayer > 0)
         std::fprintf(stderr, "[draft] %d proposed, %d accepted (%.1f%%), %d target passes for %d tokens\n",
                      stats.draftedTokens, stats.acceptedDraftTokens, 100.0 * stats.acceptanceRate(),

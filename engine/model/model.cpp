@@ -122,4 +122,12 @@ void ModelBuilder::validate(const Model& m, const std::string& label)
     });
 }
 
+const ExitAdapter* Model::exitAdapter(int layer) const
+{
+    for (const ExitAdapter& a : exitAdapters_)
+        if (a.layer == layer)
+            return &a;
+    return nullptr;
+}
+
 } // namespace tenfold

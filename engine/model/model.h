@@ -52,6 +52,17 @@ struct LayerWeights {
     WeightTensor ffnNorm, ffnGate, ffnUp, ffnDown;
 };
 
+// An early-exit head's adapter (tuned-lens style): the hidden state after `layer` layers, scaled
+// to unit RMS, is mapped by h' = W h + b before the final norm and the output head, so the first layers' guess of the
+// next token comes closer to the full model's. Stored in GGUF as the tensors
+// tenfold.exit.<layer>.weight [nEmbd x nEmbd] and tenfold.exit.<layer>.bias [nEmbd] (F32); see
+// docs/GGUF_EXTENSIONS.md.
+struct ExitAdapter {
+    int layer = 0;
+    WeightTensor weight; // ne0 = ne1 = nEmbd, F32
+    WeightTensor bias;   // ne0 = nEmbd, F32
+};
+
 class Model {
 public:
     // Throws IoError/FormatError for bad files, UnsupportedError naming an unsupported
@@ -70,6 +81,9 @@ public:
     const WeightTensor& outputNorm() const { return outputNorm_; }
     const WeightTensor& output() const { return output_; } // == token_embd when tied
     const std::vector<LayerWeights>& layers() const { return layers_; }
+    // The fitted exit adapters the file carries (none for ordinary files), by layer.
+    const std::vector<ExitAdapter>& exitAdapters() const { return exitAdapters_; }
+    const ExitAdapter* exitAdapter(int layer) const;
     const GGUFFile* gguf() const { return gguf_.get(); }    // null for llama2.c imports
     std::string displayName() const;
     uint64_t parameterCount() const;
@@ -94,6 +108,7 @@ private:
     WeightTensor tokEmbd_, outputNorm_, output_;
     mutable std::atomic<uint64_t> fingerprint_{0};
     std::vector<LayerWeights> layers_;
+    std::vector<ExitAdapter> exitAdapters_;
 };
 
 } // namespace tenfold

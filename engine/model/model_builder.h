@@ -16,6 +16,7 @@ public:
     static WeightTensor& outputNorm(Model& m) { return m.outputNorm_; }
     static WeightTensor& output(Model& m) { return m.output_; }
     static std::vector<LayerWeights>& layers(Model& m) { return m.layers_; }
+    static std::vector<ExitAdapter>& exitAdapters(Model& m) { return m.exitAdapters_; }
     // Throws FormatError/InvalidArgument naming the tensor when shapes disagree with hparams.
     static void validate(const Model& m, const std::string& label);
 };

@@ -215,6 +215,24 @@ std::shared_ptr<Model> Model::loadGGUF(std::shared_ptr<const GGUFFile> file)
     }
     ModelBuilder::validate(*model, label);
 
+    // Fitted early-exit adapters (tenfold-cli calibrate-exits), when the file has them.
+    for (int k = 1; k < hp.nLayer; ++k) {
+        const std::string p = "tenfold.exit." + std::to_string(k) + ".";
+        if (!file->findTensor(p + "weight"))
+            continue;
+        ExitAdapter a;
+        a.layer = k;
+        a.weight = ld.tensor(p + "weight", true);
+        a.bias = ld.tensor(p + "bias", true);
+        if (a.weight.type != GGMLType::F32 || a.bias.type != GGMLType::F32 || a.weight.ne0 != hp.nEmbd ||
+            a.weight.ne1 != hp.nEmbd || a.bias.ne0 != hp.nEmbd || a.bias.ne1 != 1)
+            throw FormatError(label, a.weight.sourceOffset,
+                              "exit adapter '" + p + "weight' must be F32 [" + std::to_string(hp.nEmbd) + " x " +
+                                  std::to_string(hp.nEmbd) + "] with an F32 bias of " +
+                                  std::to_string(hp.nEmbd));
+        ModelBuilder::exitAdapters(*model).push_back(std::move(a));
+    }
+
     ModelBuilder::tokenizer(*model) = Tokenizer::fromGGUF(*file);
     if (model->tokenizer().vocabSize() > hp.nVocab)
         throw FormatError(label, file->metadataOffset("tokenizer.ggml.tokens"),

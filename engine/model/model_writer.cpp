@@ -45,6 +45,11 @@ void Model::writeGGUF(const std::filesystem::path& path) const
                                          : std::vector<int64_t>{t.ne0, t.ne1};
         w.addTensor(t.name, t.type, std::move(ne), t.data, uint64_t(t.rowBytes) * uint64_t(t.ne1));
     });
+    for (const ExitAdapter& a : exitAdapters_) {
+        w.addTensor(a.weight.name, a.weight.type, {a.weight.ne0, a.weight.ne1}, a.weight.data,
+                    uint64_t(a.weight.rowBytes) * uint64_t(a.weight.ne1));
+        w.addTensor(a.bias.name, a.bias.type, {a.bias.ne0}, a.bias.data, uint64_t(a.bias.rowBytes));
+    }
     w.write(path);
 }
 

@@ -72,6 +72,14 @@ public:
     // Replaces the cache with n positions exported by exportKv() from a context of the same model
     // and cache type; position() becomes n. Throws InvalidArgument when the size does not match.
     virtual void importKv(int n, std::span<const uint8_t> data);
+    // Early exit (lossy, CALM-style): decodes one token at position(), checking after each layer
+    // in `exits` (ascending) whether the exit head's top probability reaches `threshold`; at the
+    // first that does (or after all layers) it stops, returns that head's logits and the layers
+    // it ran, and fills the keys and values of the skipped layers from the exited hidden state
+    // so later tokens attend to a complete cache. position() advances by one. Backends without it
+    // throw UnsupportedError.
+    virtual int decodeEarlyExit(int32_t token, std::span<const int> exits, float threshold,
+                                std::vector<float>& logits);
     // Timings of the last decode() when ContextParams::profile was set; empty otherwise.
     virtual std::vector<OpTiming> lastTimings() const = 0;
 };
@@ -80,6 +88,11 @@ inline void InferenceContext::decodeExit(std::span<const int32_t>, int, int, std
 {
     throw UnsupportedError("this backend cannot stop a forward pass early (self-speculative "
                            "decoding needs the CPU backend)");
+}
+
+inline int InferenceContext::decodeEarlyExit(int32_t, std::span<const int>, float, std::vector<float>&)
+{
+    throw UnsupportedError("this backend cannot stop a forward pass early (early exit needs the CPU backend)");
 }
 
 inline std::vector<uint8_t> InferenceContext::exportKv(int) const

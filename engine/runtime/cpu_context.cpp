@@ -209,6 +209,30 @@ void CpuContext::decodeExit(std::span<const int32_t> tokens, int position, int e
     forward(tokens, int(tokens.size()) - 1, logits, nullptr, position, exitLayer);
 }
 
+void CpuContext::decodeCapture(std::span<const int32_t> tokens, std::span<const int> afterLayers,
+                               std::vector<float>& hidden)
+{
+    check(tokens, pos_);
+    for (int l : afterLayers)
+        if (l < 1 || l > hp_.nLayer)
+            throw InvalidArgument("capture layer " + std::to_string(l) + " is outside 1.." +
+                                  std::to_string(hp_.nLayer));
+    hidden.assign(afterLayers.size() * tokens.size() * size_t(hp_.nEmbd), 0.0f);
+    captureLayers_ = afterLayers;
+    captureOut_ = &hidden;
+    std::vector<float> logits;
+    try {
+        forward(tokens, int(tokens.size()) - 1, logits, nullptr, pos_, hp_.nLayer);
+    } catch (...) {
+        captureLayers_ = {};
+        captureOut_ = nullptr;
+        throw;
+    }
+    captureLayers_ = {};
+    captureOut_ = nullptr;
+    pos_ += int(tokens.size());
+}
+
 template <class F>
 void CpuContext::op(const char* name, int layer, const std::atomic<bool>* cancel, F&& fn)
 {
@@ -229,25 +253,80 @@ void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
                          int nLayers)
 {
     const int T = int(tokens.size());
+    const int E = hp_.nEmbd;
+    const Model& m = *model_;
+    runLayers(tokens, cancel, start, 0, nLayers);
+
+    // An early exit with a fitted adapter maps the hidden state toward the last layer's first.
+    const ExitAdapter* adapter = nLayers < hp_.nLayer ? m.exitAdapter(nLayers) : nullptr;
+    if (adapter) {
+        op("exit_adapter", -1, cancel, [&] {
+            const int rows = T - firstRow;
+            // The adapter reads unit-RMS inputs (passes/exit_adapters.cpp says why).
+            for (int r = 0; r < rows; ++r) {
+                float* x = x_.data() + size_t(firstRow + r) * E;
+                double ss = 0;
+                for (int i = 0; i < E; ++i)
+                    ss += double(x[i]) * x[i];
+                const float inv = ss > 0 ? float(1.0 / std::sqrt(ss / E)) : 1.0f;
+                for (int i = 0; i < E; ++i)
+                    x[i] *= inv;
+            }
+            const MatmulJob job{&adapter->weight, tmp_.data(), E};
+            matmul_.run(pool_, {&job, 1}, x_.data() + size_t(firstRow) * E, rows, E);
+            const float* b = reinterpret_cast<const float*>(adapter->bias.data);
+            for (int r = 0; r < rows; ++r) {
+                float* x = x_.data() + size_t(firstRow + r) * E;
+                const float* y = tmp_.data() + size_t(r) * E;
+                for (int i = 0; i < E; ++i)
+                    x[i] = y[i] + b[i];
+            }
+        });
+    }
+
+    const int first = firstRow;
+    const int rows = T - first;
+    op("output_norm", -1, cancel, [&] {
+        rowsParallel(rows, [&](int r) {
+            const size_t t = size_t(first + r);
+            rmsNorm(x_.data() + t * E, reinterpret_cast<const float*>(m.outputNorm().data),
+                    xn_.data() + t * E, E, hp_.rmsEps);
+        });
+    });
+    op("matmul_output", -1, cancel, [&] {
+        logits.resize(size_t(rows) * size_t(hp_.nVocab));
+        const MatmulJob job{&m.output(), logits.data(), hp_.nVocab};
+        matmul_.run(pool_, {&job, 1}, xn_.data() + size_t(first) * E, rows, E);
+    });
+}
+
+void CpuContext::runLayers(std::span<const int32_t> tokens, const std::atomic<bool>* cancel, int start,
+                           int fromLayer, int toLayer)
+{
+    const int T = int(tokens.size());
     reserveBatch(T);
     const int E = hp_.nEmbd, H = hp_.nHead, Hkv = hp_.nHeadKv, D = hp_.headDim, FF = hp_.nFF;
     const int qDim = H * D, kvDim = Hkv * D, halfRot = hp_.ropeDim / 2;
     const int groupSize = H / Hkv;
     const float scale = 1.0f / std::sqrt(float(D));
     const Model& m = *model_;
+    const int nLayers = toLayer;
 
     op("embed", -1, cancel, [&] {
-        const WeightTensor& emb = m.tokenEmbedding();
-        const auto dequantize = kernels(emb.type).dequantizeRow;
-        for (int t = 0; t < T; ++t)
-            dequantize(emb.row(tokens[size_t(t)]), x_.data() + size_t(t) * E, E);
+        // A pass that resumes at a later layer (early exit) keeps the residual stream in x_.
+        if (fromLayer == 0) {
+            const WeightTensor& emb = m.tokenEmbedding();
+            const auto dequantize = kernels(emb.type).dequantizeRow;
+            for (int t = 0; t < T; ++t)
+                dequantize(emb.row(tokens[size_t(t)]), x_.data() + size_t(t) * E, E);
+        }
         for (int t = 0; t < T; ++t)
             positions_[size_t(t)] = start + t;
         ropeTable(positions_.data(), T, hp_.ropeDim, hp_.ropeFreqBase, hp_.ropeFreqScale,
                   cos_.data(), sin_.data());
     });
 
-    for (int il = 0; il < nLayers; ++il) {
+    for (int il = fromLayer; il < nLayers; ++il) {
         const LayerWeights& L = m.layers()[size_t(il)];
         uint8_t* kc = kCache_[size_t(il)].data();
         uint8_t* vc = vCache_[size_t(il)].data();
@@ -329,22 +408,11 @@ void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
                 addInPlace(x_.data() + size_t(t) * E, tmp_.data() + size_t(t) * E, E);
             });
         });
+        for (size_t c = 0; c < captureLayers_.size(); ++c)
+            if (captureLayers_[c] == il + 1)
+                std::memcpy(captureOut_->data() + c * size_t(T) * size_t(E), x_.data(),
+                            size_t(T) * size_t(E) * sizeof(float));
     }
-
-    const int first = firstRow;
-    const int rows = T - first;
-    op("output_norm", -1, cancel, [&] {
-        rowsParallel(rows, [&](int r) {
-            const size_t t = size_t(first + r);
-            rmsNorm(x_.data() + t * E, reinterpret_cast<const float*>(m.outputNorm().data),
-                    xn_.data() + t * E, E, hp_.rmsEps);
-        });
-    });
-    op("matmul_output", -1, cancel, [&] {
-        logits.resize(size_t(rows) * size_t(hp_.nVocab));
-        const MatmulJob job{&m.output(), logits.data(), hp_.nVocab};
-        matmul_.run(pool_, {&job, 1}, xn_.data() + size_t(first) * E, rows, E);
-    });
 }
 
 } // namespace tenfold

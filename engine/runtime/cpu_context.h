@@ -29,6 +29,13 @@ public:
     void decodeExit(std::span<const int32_t> tokens, int position, int exitLayer,
                     std::vector<float>& logits) override;
     std::vector<OpTiming> lastTimings() const override { return timings_; }
+    // Like decode() without logits, also copying the hidden state (the residual stream, before
+    // any norm) of every token after each of `afterLayers` layers into hidden: for each listed
+    // layer in order, tokens.size() rows of nEmbd floats. For fitting exit adapters.
+    void decodeCapture(std::span<const int32_t> tokens, std::span<const int> afterLayers,
+                       std::vector<float>& hidden);
+    int decodeEarlyExit(int32_t token, std::span<const int> exits, float threshold,
+                        std::vector<float>& logits) override;
     std::vector<uint8_t> exportKv(int n) const override;
     void importKv(int n, std::span<const uint8_t> data) override;
 
@@ -39,6 +46,14 @@ public:
 
 private:
     void reserveBatch(int T);
+    // Layers [fromLayer, toLayer) for tokens at positions start..; fromLayer 0 embeds them first,
+    // a later one continues from the residual stream x_ holds.
+    void runLayers(std::span<const int32_t> tokens, const std::atomic<bool>* cancel, int start,
+                   int fromLayer, int toLayer);
+    // One token's exit head (adapter when fitted, final norm, output head) on x_ row 0.
+    void exitHead(int layer, std::vector<float>& logits);
+    // Keys and values of layers [fromLayer, nLayer) at position `position` from x_ row 0.
+    void fillSkippedLayers(int position, int fromLayer);
     void check(std::span<const int32_t> tokens, int start) const;
     // Logits of rows firstRow..n-1, for tokens at positions start.. through layers 0..nLayers-1.
     void forward(std::span<const int32_t> tokens, int firstRow, std::vector<float>& logits,
@@ -74,6 +89,8 @@ private:
     std::vector<int32_t> positions_;
     std::vector<std::vector<float>> scores_; // per thread, nCtx floats
     std::vector<OpTiming> timings_;
+    std::span<const int> captureLayers_;       // decodeCapture's request, empty otherwise
+    std::vector<float>* captureOut_ = nullptr;
     uint64_t bytes_ = 0;
     std::shared_ptr<std::atomic<uint64_t>> memoryCounter_;
 };

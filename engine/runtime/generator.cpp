@@ -179,8 +179,14 @@ GenerationStats GenerationRun::plainLoop()
         if (emit(token) != After::Continue)
             return finish(why_);
         try {
-            const int32_t one[1] = {token};
-            ctx_.decode(one, false, logits, options_.cancel);
+            if (options_.earlyExit.threshold > 0) {
+                stats.layersRun += ctx_.decodeEarlyExit(token, options_.earlyExit.exits,
+                                                        options_.earlyExit.threshold, logits);
+                ++stats.earlyExitPasses;
+            } else {
+                const int32_t one[1] = {token};
+                ctx_.decode(one, false, logits, options_.cancel);
+            }
             ++stats.targetPasses;
         } catch (const Cancelled&) {
             return finish(StopReason::Cancelled);
@@ -329,6 +335,12 @@ GenerationStats generate(InferenceContext& ctx, const Model& model, std::span<co
     if (self && options.draft.selfExitLayer > model.hparams().nLayer)
         throw InvalidArgument("the exit layer " + std::to_string(options.draft.selfExitLayer) +
                               " is beyond the model's " + std::to_string(model.hparams().nLayer) + " layers");
+    if (options.earlyExit.threshold > 0) {
+        if (draft || self)
+            throw InvalidArgument("early exit and speculative decoding cannot be combined");
+        if (options.earlyExit.exits.empty())
+            throw InvalidArgument("early exit needs at least one exit layer");
+    }
     if (draft) {
         if (ctx.position() != 0)
             throw InvalidArgument("speculative decoding starts from an empty cache; the context "

@@ -34,6 +34,13 @@ struct SpeculativeDraft {
     int maxDraft = 8;                // at most this many tokens proposed per round (>= 1)
 };
 
+// Early exit (lossy, opt-in): each token stops at the first of `exits` whose head's top
+// probability reaches `threshold` (InferenceContext::decodeEarlyExit). threshold <= 0: off.
+struct EarlyExit {
+    float threshold = 0.0f;
+    std::vector<int> exits; // ascending layers
+};
+
 struct GenerateOptions {
     int maxTokens = 256;
     SamplingParams sampling;
@@ -41,6 +48,7 @@ struct GenerateOptions {
     std::vector<std::string> stopStrings;
     const std::atomic<bool>* cancel = nullptr; // checked between tokens and between ops
     SpeculativeDraft draft;              // ctx null: plain decoding
+    EarlyExit earlyExit;                 // not with a draft
 };
 
 enum class StopReason { EndOfGeneration, MaxTokens, StopString, ContextFull, Cancelled, Callback };
@@ -58,6 +66,9 @@ struct GenerationStats {
     int draftedTokens = 0;
     int acceptedDraftTokens = 0;
     int targetPasses = 0;
+    // Early exit: the layers run for the generated tokens' passes (average = layersRun / passes).
+    int64_t layersRun = 0;
+    int earlyExitPasses = 0;
     double acceptanceRate() const { return draftedTokens > 0 ? double(acceptedDraftTokens) / draftedTokens : 0.0; }
     double promptTokensPerSecond() const;
     double generatedTokensPerSecond() const;

@@ -84,7 +84,10 @@ private:
         bool logits;
         bool embedding;
         bool lastPrefill; // the row completes the choice's prefill
+        int proposal;     // Generate rows: 0 for the pending token, i for draft proposal i
     };
+    void propose();
+    void verify(Job& job, Choice& c, size_t firstLogitRow);
     void reapCancelled();
     void admit();
     bool buildBatch(); // false: nothing to run
@@ -112,6 +115,8 @@ private:
 // Closes a choice's sequence; its full blocks stay in the prefix cache for later requests.
 void Step::release(Choice& c)
 {
+    if (s_.draft)
+        s_.draft->release(c);
     if (c.seq < 0)
         return;
     if (s_.prefix)
@@ -283,8 +288,14 @@ bool Step::buildBatch()
             for (auto& c : job->choices)
                 if (c->state == Choice::State::Generate) {
                     rows_.push_back({c->pending, c->seq, true, false});
-                    owners_.push_back({job.get(), c.get(), true, false, false});
+                    owners_.push_back({job.get(), c.get(), true, false, false, 0});
                     --budget;
+                    // Speculation: the proposals follow the pending token, each with logits.
+                    for (size_t i = 0; i < c->proposals.size(); ++i) {
+                        rows_.push_back({c->proposals[i], c->seq, true, false});
+                        owners_.push_back({job.get(), c.get(), true, false, false, int(i) + 1});
+                        --budget;
+                    }
                 }
         for (auto& job : s_.running)
             for (auto& c : job->choices) {
@@ -297,7 +308,7 @@ bool Step::buildBatch()
                     const bool wantLogits = last && c->sampleAfterPrefill && !job->params.embedding;
                     rows_.push_back({c->prefill[c->prefilled + size_t(i)], c->seq, wantLogits,
                                      job->params.embedding});
-                    owners_.push_back({job.get(), c.get(), wantLogits, job->params.embedding, last});
+                    owners_.push_back({job.get(), c.get(), wantLogits, job->params.embedding, last, 0});
                 }
                 budget -= take;
             }
@@ -378,10 +389,6 @@ void Step::sample(Job& job, Choice& c, std::span<const float> row, bool recordFi
     const int32_t token = c.sampler.sample(row, c.history);
     if (recordFirst && !job.firstToken)
         job.firstToken = ServeClock::now();
-    {
-        std::lock_guard lock(s_.mutex);
-        ++s_.metrics.generatedTokensTotal;
-    }
     if (job.params.stopAtEndOfGeneration && tok_.isEndOfGeneration(token)) {
         bool ignored = false;
         std::string rest = c.stops.push(c.decoder.flush(), ignored);
@@ -392,6 +399,10 @@ void Step::sample(Job& job, Choice& c, std::span<const float> row, bool recordFi
     }
     c.history.push_back(token);
     ++c.generated;
+    {
+        std::lock_guard lock(s_.mutex);
+        ++s_.metrics.generatedTokensTotal; // emitted tokens only: an end-of-generation token is not
+    }
     c.heldTokens.push_back(token);
     if (job.params.topLogprobs >= 0) {
         float lp = 0;
@@ -425,6 +436,49 @@ void Step::sample(Job& job, Choice& c, std::span<const float> row, bool recordFi
     c.state = Choice::State::Generate;
 }
 
+// The draft model proposes for every greedy choice that is generating.
+void Step::propose()
+{
+    if (!s_.draft)
+        return;
+    std::vector<Choice*> greedy;
+    for (auto& job : s_.running)
+        if (job->params.sampling.temperature <= 0.0f)
+            for (auto& c : job->choices)
+                if (c->state == Choice::State::Generate)
+                    greedy.push_back(c.get());
+    s_.draft->propose(greedy);
+}
+
+// Rows firstLogitRow.. hold the target's logits after [pending, d1..dk]. Greedy: the target's
+// choice after pending is emitted; while it equals the next proposal, the row after that proposal
+// gives the next choice. The cache is cut back to pending and the kept proposals before anything
+// is emitted (an ending choice hands its cache to the prefix cache).
+void Step::verify(Job& job, Choice& c, size_t firstLogitRow)
+{
+    const size_t V = size_t(ctx_.vocabSize());
+    const int k = int(c.proposals.size());
+    auto rowAt = [&](int i) { return std::span<const float>(logits_.data() + (firstLogitRow + size_t(i)) * V, V); };
+    std::vector<int32_t> hist = c.history;
+    int accepted = 0;
+    while (accepted < k) {
+        const int32_t t = c.sampler.sample(rowAt(accepted), hist); // greedy: no random state used
+        if (t != c.proposals[size_t(accepted)])
+            break;
+        hist.push_back(t);
+        ++accepted;
+    }
+    const int base = int(c.history.size()) - 1; // cache length before this step
+    ctx_.truncateSequence(c.seq, base + 1 + accepted);
+    const std::vector<int32_t> proposals = c.proposals;
+    s_.draft->settle(c, accepted);
+    for (int i = 0; i <= accepted && c.state == Choice::State::Generate; ++i) {
+        sample(job, c, rowAt(i), true);
+        if (i < accepted && c.state == Choice::State::Generate && c.pending != proposals[size_t(i)])
+            break; // cannot happen for greedy; kept as a guard
+    }
+}
+
 void Step::process()
 {
     size_t logitRow = 0, embedRow = 0;
@@ -442,7 +496,11 @@ void Step::process()
             for (size_t d = 0; d < E; ++d)
                 job.embeddingSum[d] += h[d];
         }
-        if (c.state == Choice::State::Generate) {
+        if (c.state == Choice::State::Generate && o.proposal > 0) {
+            continue; // verified with its pending row
+        } else if (c.state == Choice::State::Generate && !c.proposals.empty()) {
+            verify(job, c, logitRow - 1);
+        } else if (c.state == Choice::State::Generate) {
             sample(job, c, row, true);
         } else if (c.state == Choice::State::Prefill) {
             ++c.prefilled;
@@ -520,6 +578,10 @@ void Step::snapshot()
     s_.metrics.waiting = int(s_.waiting.size());
     s_.metrics.kvBlocksTotal = ctx_.totalBlocks();
     s_.metrics.kvBlocksUsed = ctx_.totalBlocks() - ctx_.freeBlocks();
+    if (s_.draft) {
+        s_.metrics.draftProposed = s_.draft->proposed();
+        s_.metrics.draftAccepted = s_.draft->accepted();
+    }
     if (s_.prefix) {
         const PrefixCacheStats p = s_.prefix->stats();
         s_.metrics.prefixLookups = p.lookups;
@@ -533,6 +595,7 @@ void Step::run()
 {
     reapCancelled();
     admit();
+    propose();
     if (!buildBatch()) {
         snapshot();
         return;
@@ -567,7 +630,7 @@ void Step::run()
 // --- Scheduler ---
 
 Scheduler::Scheduler(std::unique_ptr<BatchedContext> context, std::shared_ptr<const Model> model,
-                     const SchedulerConfig& config)
+                     const SchedulerConfig& config, DraftModelConfig draft)
     : config_(config), state_(std::make_unique<SchedulerState>())
 {
     if (!context || !model)
@@ -585,6 +648,12 @@ Scheduler::Scheduler(std::unique_ptr<BatchedContext> context, std::shared_ptr<co
                                                          : config_.prefixCacheBlocks;
     if (cacheBlocks > 0)
         state_->prefix = std::make_unique<PrefixCache>(*state_->ctx, cacheBlocks);
+    if (draft.context) {
+        if (draft.context->vocabSize() != state_->ctx->vocabSize())
+            throw InvalidArgument("the draft model has a vocabulary of " + std::to_string(draft.context->vocabSize()) +
+                                  " tokens, the served model " + std::to_string(state_->ctx->vocabSize()));
+        state_->draft = std::make_unique<DraftRunner>(std::move(draft.context), draft.maxDraft);
+    }
     thread_ = std::thread([this] { loop(); });
 }
 

@@ -121,13 +121,20 @@ struct SchedulerConfig {
     int prefixCacheBlocks = -1;
 };
 
+// A draft model for speculative decoding of greedy requests (serve/draft_runner.h): its own
+// batched context (same vocabulary as the served model) and the most tokens proposed per step.
+struct DraftModelConfig {
+    std::unique_ptr<BatchedContext> context;
+    int maxDraft = 4;
+};
+
 struct SchedulerMetrics {
     uint64_t requestsTotal = 0;       // admitted to the queue
     uint64_t requestsRejected = 0;    // QueueFull
     uint64_t requestsCancelled = 0;
     uint64_t requestsFailed = 0;
     uint64_t promptTokensTotal = 0;   // prefilled (recomputation after preemption included)
-    uint64_t generatedTokensTotal = 0;
+    uint64_t generatedTokensTotal = 0; // emitted (end-of-generation tokens are not)
     uint64_t preemptions = 0;
     uint64_t steps = 0;
     int running = 0;                  // sequences in the batch
@@ -138,6 +145,8 @@ struct SchedulerMetrics {
     double busySeconds = 0;           // time inside forward passes
     // Prefix cache: prompts looked up, how many reused blocks, prompt tokens not recomputed,
     // and the blocks it holds.
+    uint64_t draftProposed = 0;       // speculative decoding: draft tokens proposed
+    uint64_t draftAccepted = 0;       // and kept by the served model
     uint64_t prefixLookups = 0;
     uint64_t prefixHits = 0;
     uint64_t prefixTokensReused = 0;
@@ -161,8 +170,8 @@ class Scheduler {
 public:
     // Takes the context; the model supplies the tokenizer (text, end-of-generation tokens).
     Scheduler(std::unique_ptr<BatchedContext> context, std::shared_ptr<const Model> model,
-              const SchedulerConfig& config);
-    ~Scheduler(); // cancels every request and joins the thread
+              const SchedulerConfig& config, DraftModelConfig draft = {});
+    ~Scheduler(); // every request still held gets an Error event ("shutting down"); joins the thread
 
     // Queues a request. Throws InvalidArgument (empty prompt, prompt + 1 longer than a sequence
     // may be, maxTokens <= 0, n or topLogprobs out of range, token ids outside the vocabulary)

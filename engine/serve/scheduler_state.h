@@ -1,6 +1,7 @@
 #pragma once
 // Internal to the scheduler: the requests it holds and their choices.
 #include "runtime/stop_filter.h"
+#include "serve/draft_runner.h"
 #include "serve/prefix_cache.h"
 #include "serve/scheduler.h"
 #include "tokenizer/tokenizer.h"
@@ -39,6 +40,12 @@ struct Choice {
     std::vector<int32_t> prefill;
     size_t prefilled = 0;
     bool sampleAfterPrefill = true;
+    // Speculative decoding (draft_runner.h): the draft model's sequence, how many of this
+    // choice's history tokens it holds, this step's proposals and the adaptive draft length.
+    SeqId draftSeq = -1;
+    int draftLength = 0;
+    std::vector<int32_t> proposals;
+    int draftK = 0;
     // Tokens whose text the stop filter or the UTF-8 decoder still holds.
     std::vector<int32_t> heldTokens;
     std::vector<float> heldLogprobs;
@@ -78,6 +85,7 @@ struct SchedulerState {
     std::shared_ptr<const Model> model;
     std::unique_ptr<BatchedContext> ctx;
     std::unique_ptr<PrefixCache> prefix; // after ctx: goes first, giving its blocks back
+    std::unique_ptr<DraftRunner> draft;  // speculative decoding of greedy choices; may be null
     mutable std::mutex mutex;     // guards waiting, metrics, snapshot, stop
     std::condition_variable wake;
     bool stop = false;

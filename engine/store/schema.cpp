@@ -95,9 +95,42 @@ ALTER TABLE usage_ledger ADD COLUMN client TEXT NOT NULL DEFAULT '';
 CREATE INDEX usage_ledger_source_time ON usage_ledger(source, time);
 )SQL";
 
+// v5: the response cache (engine/store/response_cache.h) and its hit counters, and a ledger
+// column saying whether a generation was answered from it ('exact', 'semantic') or computed ('').
+const char* const kV5 = R"SQL(
+CREATE TABLE response_cache (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL,
+    model_path TEXT NOT NULL DEFAULT '',
+    params TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    response TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    compute_ms REAL NOT NULL DEFAULT 0,
+    embedding BLOB,
+    created_at INTEGER NOT NULL,
+    last_hit_at INTEGER NOT NULL,
+    hits INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX response_cache_key ON response_cache(model, params, prompt_hash);
+CREATE INDEX response_cache_age ON response_cache(last_hit_at);
+CREATE TABLE response_cache_stats (
+    kind TEXT PRIMARY KEY,
+    hits INTEGER NOT NULL DEFAULT 0,
+    misses INTEGER NOT NULL DEFAULT 0,
+    tokens_saved INTEGER NOT NULL DEFAULT 0,
+    ms_saved REAL NOT NULL DEFAULT 0
+);
+ALTER TABLE usage_ledger ADD COLUMN cache_hit TEXT NOT NULL DEFAULT '';
+)SQL";
+
 const std::vector<const char*>& migrations()
 {
-    static const std::vector<const char*> list = {kV1, kV2, kV3, kV4};
+    static const std::vector<const char*> list = {kV1, kV2, kV3, kV4, kV5};
     return list;
 }
 

@@ -94,6 +94,21 @@ Statement& Statement::bind(int index, std::string_view text)
     return *this;
 }
 
+Statement& Statement::bindBlob(int index, const void* data, size_t bytes)
+{
+    if (int rc = sqlite3_bind_blob64(stmt_, index, data, bytes, SQLITE_TRANSIENT); rc != SQLITE_OK)
+        db_.fail("binding a value", rc);
+    return *this;
+}
+
+std::string Statement::columnBlob(int column) const
+{
+    const void* data = sqlite3_column_blob(stmt_, column);
+    if (!data)
+        return {};
+    return std::string(static_cast<const char*>(data), size_t(sqlite3_column_bytes(stmt_, column)));
+}
+
 Statement& Statement::bindNull(int index)
 {
     if (int rc = sqlite3_bind_null(stmt_, index); rc != SQLITE_OK)

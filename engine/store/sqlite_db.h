@@ -53,6 +53,7 @@ public:
     Statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
     Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
     Statement& bindNull(int index);
+    Statement& bindBlob(int index, const void* data, size_t bytes);
 
     // Advances; true while a row is available.
     bool step();
@@ -64,6 +65,7 @@ public:
     double columnDouble(int column) const;
     std::string columnText(int column) const;
     bool columnIsNull(int column) const;
+    std::string columnBlob(int column) const; // the bytes as stored (empty for NULL)
 
 private:
     Database& db_;

@@ -101,6 +101,7 @@ struct LedgerEntry {
     int64_t messageId = 0;       // 0 = none
     std::string source = "app";  // "app", "cli" or "server" (schema v4)
     std::string client;          // server: API key label or peer address; empty otherwise
+    std::string cacheHit;        // "exact" or "semantic" when the response cache answered (v5)
 };
 
 struct LedgerTotals {
@@ -127,7 +128,7 @@ struct StoreOptions {
 
 class Store {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 5;
     static constexpr const char* kFileName = "tenfold.db";
 
     // Opens (creating the folder and the file if needed) <dataDir>/tenfold.db and migrates it to

@@ -41,6 +41,7 @@ LedgerEntry readLedger(const sqlite::Statement& s)
     e.messageId = s.columnInt(9);
     e.source = s.columnText(10);
     e.client = s.columnText(11);
+    e.cacheHit = s.columnText(12);
     return e;
 }
 
@@ -178,7 +179,7 @@ int64_t Store::recordUsage(const LedgerEntry& e)
     sqlite::Transaction tx(db);
     sqlite::Statement s(db,
                         "INSERT INTO usage_ledger(time, model, device, tokens_in, tokens_out, ttft_ms, total_ms, "
-                        "conversation_id, message_id, source, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                        "conversation_id, message_id, source, client, cache_hit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, e.time ? e.time : nowMs())
         .bind(2, e.model)
         .bind(3, e.device)
@@ -194,7 +195,7 @@ int64_t Store::recordUsage(const LedgerEntry& e)
         s.bind(9, e.messageId);
     else
         s.bindNull(9);
-    s.bind(10, e.source).bind(11, e.client);
+    s.bind(10, e.source).bind(11, e.client).bind(12, e.cacheHit);
     s.run();
     int64_t id = db.lastInsertId();
     tx.commit();
@@ -206,7 +207,7 @@ std::vector<LedgerEntry> Store::usage(int64_t fromTime, int64_t toTime) const
     std::lock_guard lock(impl_->mutex);
     sqlite::Statement s(*impl_->db,
                         "SELECT id, time, model, device, tokens_in, tokens_out, ttft_ms, total_ms, "
-                        "coalesce(conversation_id, 0), coalesce(message_id, 0), source, client FROM usage_ledger "
+                        "coalesce(conversation_id, 0), coalesce(message_id, 0), source, client, cache_hit FROM usage_ledger "
                         "WHERE time >= ? AND time < ? ORDER BY time, id");
     s.bind(1, fromTime).bind(2, toTime);
     return readAllRows(s, readLedger);

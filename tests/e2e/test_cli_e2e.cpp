@@ -421,6 +421,14 @@ private slots:
         EXPECT_EXIT(cli(args + QStringList{"--exit-layer", "4"}), 2);
         EXPECT_EXIT(cli(args + QStringList{"--self-speculative", "--draft", draft}), 2);
         EXPECT_EXIT(cli(args + QStringList{"--self-speculative", "--exit-layer", "9"}), 2);
+        // Early exit (lossy): runs, reports the layers per token; a threshold of 1 never exits
+        // early and gives the plain text.
+        const Run early = cli(args + QStringList{"--early-exit", "0.5", "--exit-layer", "4"});
+        EXPECT_EXIT(early, 0);
+        QVERIFY2(early.err.contains(QRegularExpression(R"(\[early exit\] [0-9.]+ of 8 layers)")), qPrintable(early.err));
+        QCOMPARE(cli(args + QStringList{"--early-exit", "1"}).out, plain.out);
+        EXPECT_EXIT(cli(args + QStringList{"--early-exit", "1.5"}), 2);
+        EXPECT_EXIT(cli(args + QStringList{"--early-exit", "0.5", "--self-speculative"}), 2);
     }
 
     // --prompt-cache: the first run saves the prompt's state, the second restores all but the

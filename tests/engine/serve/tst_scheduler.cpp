@@ -422,6 +422,45 @@ private slots:
         QCOMPARE(cache.stats().blocksHeld, 0);
     }
 
+    // Speculative decoding in the batch (ref-draft for ref-main): greedy requests still give
+    // exactly the plain greedy text; a sampled request next to them is served without it.
+    void speculativeServingEqualsPlain()
+    {
+        const auto d = sharedFile("models/tenfold-ref-draft-f16.gguf");
+        TENFOLD_REQUIRE_SHARED(d);
+        const auto draftModel = Model::loadGGUF(d);
+        DraftModelConfig draft;
+        BatchedParams dp;
+        dp.maxSequenceLength = main_->hparams().nCtxTrain;
+        draft.context = backend_->createBatchedContext(draftModel, dp);
+        draft.maxDraft = 5;
+        SchedulerConfig cfg;
+        cfg.prefillChunk = 16;
+        Scheduler sched(backend_->createBatchedContext(main_, {}), main_, cfg, std::move(draft));
+        std::vector<std::shared_ptr<ServeRequest>> handles;
+        for (int i = 0; i < 5; ++i)
+            handles.push_back(sched.submit(request(encode(main_, kPrompts[i]), 48)));
+        SamplingParams sp;
+        sp.temperature = 0.8f;
+        sp.seed = 77;
+        handles.push_back(sched.submit(request(encode(main_, kPrompts[5]), 24, sp)));
+        for (int i = 0; i < 6; ++i) {
+            const Result r = collect(*handles[size_t(i)]);
+            QVERIFY2(r.error.empty(), r.error.c_str());
+            const Plain want = i < 5 ? plainGenerate(*backend_, main_, encode(main_, kPrompts[i]), 48)
+                                     : plainGenerate(*backend_, main_, encode(main_, kPrompts[5]), 24, {}, sp);
+            QCOMPARE(QString::fromStdString(r.text.at(0)), QString::fromStdString(want.text));
+        }
+        const auto m = sched.metrics();
+        qInfo("draft: %llu proposed, %llu accepted (%.0f%%) over %llu steps", (unsigned long long)m.draftProposed,
+              (unsigned long long)m.draftAccepted, 100.0 * double(m.draftAccepted) / double(std::max<uint64_t>(1, m.draftProposed)),
+              (unsigned long long)m.steps);
+        QVERIFY(m.draftProposed > 0);
+        QVERIFY(m.draftAccepted > 0);
+        // Fewer steps than tokens: each step kept more than one token for some streams.
+        QVERIFY(m.steps < 48 + 8);
+    }
+
     void cancelFreesBlocks()
     {
         auto sched = make(stories_, {});

@@ -178,7 +178,8 @@ private slots:
             message = store.appendMessage(conversation, newMessage("user", "我们今天去北京旅行"));
         }
         // Turn the file back into what version 2 wrote: the unicode61 index (a CJK run is one
-        // token, so "北京旅行" was not found) with its per-commit update trigger.
+        // token, so "北京旅行" was not found) with its per-commit update trigger, and none of the
+        // later versions' ledger columns and cache tables.
         execRaw(file, R"SQL(
 DROP TRIGGER messages_fts_insert_v3;
 DROP TRIGGER messages_fts_delete_v3;
@@ -197,6 +198,12 @@ CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
     INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
 END;
 INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+DROP INDEX usage_ledger_source_time;
+ALTER TABLE usage_ledger DROP COLUMN source;
+ALTER TABLE usage_ledger DROP COLUMN client;
+ALTER TABLE usage_ledger DROP COLUMN cache_hit;
+DROP TABLE response_cache;
+DROP TABLE response_cache_stats;
 DELETE FROM schema_version WHERE version > 2;
 )SQL");
         {

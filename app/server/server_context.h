@@ -1,0 +1,50 @@
+#pragma once
+// What every route shares: the options, the served model, the scheduler, metrics, the ledger
+// writer and the API keys. Built once in main before the HTTP server starts; routes only read it
+// (the members that change are thread-safe themselves).
+#include "api_keys.h"
+#include "chat/chat_template.h"
+#include "server_metrics.h"
+#include "server_options.h"
+#include "serve/scheduler.h"
+#include "usage_writer.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace tenfold {
+class Model;
+}
+
+namespace tenfold::server {
+
+struct ServedModel {
+    std::shared_ptr<const Model> model;
+    std::string id;          // what /v1/models reports: --model-alias, else the file stem
+    std::string fileStem;    // also accepted as a model name
+    std::string deviceTag;   // the ledger's device: "cpu" or "vulkan:NAME"
+    std::unique_ptr<ChatTemplate> chatTemplate;
+    int contextLength = 0;   // positions per sequence
+    int64_t created = 0;     // Unix seconds: when the server loaded it
+};
+
+struct ServerContext {
+    ServerOptions options;
+    ServedModel served;
+    Scheduler* scheduler = nullptr;
+    UsageWriter* usage = nullptr; // null with --no-ledger
+    ApiKeys keys{{}};
+    ServerMetrics metrics;
+    std::atomic<uint64_t> responseCounter{0};
+
+    // The model names a request may use: "" (absent), the id and the file stem.
+    bool acceptsModel(const std::string& name) const
+    {
+        return name.empty() || name == served.id || name == served.fileStem;
+    }
+    // Counts the request for /tenfold/status and queues its ledger row.
+    void recordFinished(const FinishedRequest& r);
+};
+
+} // namespace tenfold::server
