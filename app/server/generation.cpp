@@ -1,5 +1,7 @@
 #include "generation.h"
 
+#include "cached_answers.h"
+
 #include "core/error.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
@@ -154,8 +156,8 @@ std::shared_ptr<ServeRequest> submitOrRefuse(ServerContext& ctx, ServeRequestPar
 class GenerationResponse {
 public:
     GenerationResponse(ServerContext& ctx, GenerationRequest request, std::shared_ptr<ServeRequest> handle,
-                       std::string client, int promptTokens)
-        : ctx_(ctx), request_(std::move(request)), handle_(std::move(handle)),
+                       std::string client, int promptTokens, CachePlan plan)
+        : ctx_(ctx), request_(std::move(request)), plan_(std::move(plan)), handle_(std::move(handle)),
           client_(std::move(client)), promptTokens_(promptTokens), choices_(size_t(request_.n)),
           textOffsets_(size_t(request_.n), 0)
     {
@@ -318,10 +320,13 @@ private:
         r.totalMs = done_.totalMs;
         r.finishReason = cancelled_ ? "cancelled" : failed_ ? "error" : choices_.front().finishReason;
         ctx_.recordFinished(r);
+        if (finished_ && !failed_ && !cancelled_)
+            storeAnswer(ctx_, plan_, choices_, done_.promptTokens, done_.completionTokens, done_.totalMs);
     }
 
     ServerContext& ctx_;
     GenerationRequest request_;
+    CachePlan plan_;
     std::shared_ptr<ServeRequest> handle_;
     ResponseMeta meta_;
     std::string client_;
@@ -348,11 +353,19 @@ void handleGeneration(ServerContext& ctx, Endpoint endpoint, const httplib::Requ
     std::vector<int32_t> prompt = promptTokens(ctx, request);
     checkPromptFits(ctx, prompt.size(), endpoint == Endpoint::Chat ? "messages" : "prompt");
     const int promptCount = int(prompt.size());
+    // A deterministic request answered before is answered from the response cache.
+    CachePlan plan = planCache(ctx, request, prompt);
+    const auto lookupStart = Clock::now();
+    if (auto hit = lookupAnswer(ctx, plan)) {
+        replayAnswer(ctx, request, *hit, res, client,
+                     std::chrono::duration<double, std::milli>(Clock::now() - lookupStart).count());
+        return;
+    }
     auto handle = submitOrRefuse(ctx, generationParams(ctx, request, std::move(prompt), client));
 
     const bool stream = request.stream;
     auto response = std::make_shared<GenerationResponse>(ctx, std::move(request), std::move(handle),
-                                                          client, promptCount);
+                                                          client, promptCount, std::move(plan));
     auto releaser = [response](bool) { response->release(); };
     if (stream) {
         res.set_header("Cache-Control", "no-cache");

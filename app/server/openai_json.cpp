@@ -178,6 +178,11 @@ void parseCommon(const Json& body, GenerationRequest& r)
     r.stream = boolField(body, "stream", false);
     // Not OpenAI's: llama-server's, kept so benchmarks ask both servers for fixed lengths.
     r.ignoreEos = boolField(body, "ignore_eos", false);
+    // Not OpenAI's: Tenfold's response cache, per request (docs in README's server section).
+    r.cache = stringField(body, "cache");
+    if (!r.cache.empty() && r.cache != "off" && r.cache != "exact" && r.cache != "semantic")
+        throw ApiError(400, "'cache' must be \"off\", \"exact\" or \"semantic\", not \"" + r.cache + "\"", "cache");
+    r.cacheThreshold = numberField(body, "cache_threshold", 0.0, 0.0, 1.0);
     if (const Json* so = field(body, "stream_options")) {
         if (!so->is_object())
             wrongType("stream_options", "an object", *so);

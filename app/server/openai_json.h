@@ -42,6 +42,10 @@ struct GenerationRequest {
     bool stream = false;
     bool includeUsage = false;           // stream_options.include_usage
     bool ignoreEos = false;              // llama-server's extension: generate past end-of-text
+    // Tenfold's extension: the response cache for this request: "" (the server's default),
+    // "off", "exact" or "semantic"; and the similarity a semantic hit needs (0: the default).
+    std::string cache;
+    double cacheThreshold = 0;
 };
 
 struct EmbeddingRequest {

@@ -17,6 +17,7 @@ void ServerContext::recordFinished(const FinishedRequest& r)
     e.totalMs = r.totalMs;
     e.source = "server";
     e.client = r.client;
+    e.cacheHit = r.cacheHit;
     usage->record(std::move(e));
 }
 

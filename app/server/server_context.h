@@ -7,6 +7,7 @@
 #include "server_metrics.h"
 #include "server_options.h"
 #include "serve/scheduler.h"
+#include "store/response_cache.h"
 #include "usage_writer.h"
 
 #include <atomic>
@@ -27,6 +28,7 @@ struct ServedModel {
     std::unique_ptr<ChatTemplate> chatTemplate;
     int contextLength = 0;   // positions per sequence
     int64_t created = 0;     // Unix seconds: when the server loaded it
+    std::string fingerprint; // Model::fingerprint() in hex: the response cache's model key
 };
 
 struct ServerContext {
@@ -34,6 +36,7 @@ struct ServerContext {
     ServedModel served;
     Scheduler* scheduler = nullptr;
     UsageWriter* usage = nullptr; // null with --no-ledger
+    ResponseCache* responseCache = nullptr; // null with --response-cache off
     ApiKeys keys{{}};
     ServerMetrics metrics;
     std::atomic<uint64_t> responseCounter{0};

@@ -90,13 +90,48 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
     if (options.ledger)
         usage = std::make_unique<UsageWriter>(std::make_unique<Store>(options.dataDir));
 
+    // The response cache shares the app's database; a folder it cannot use costs the cache only.
+    std::unique_ptr<ResponseCache> responseCache;
+    char fingerprint[17];
+    std::snprintf(fingerprint, sizeof fingerprint, "%016llx", static_cast<unsigned long long>(model->fingerprint()));
+    if (options.responseCache != "off") {
+        try {
+            ResponseCacheOptions co;
+            co.ttlSeconds = options.cacheTtlSeconds;
+            co.maxBytes = options.cacheMaxMb << 20;
+            responseCache = std::make_unique<ResponseCache>(options.dataDir / Store::kFileName, co);
+            const std::string modelPath = std::filesystem::absolute(options.modelPath).string();
+            if (const int stale = responseCache->invalidateStale(modelPath, fingerprint); stale > 0)
+                std::fprintf(stderr, "tenfold-server: the model file changed; %d cached answers dropped\n", stale);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "tenfold-server: response cache off: %s\n", e.what());
+            responseCache.reset();
+        }
+    }
+
+    // Speculative decoding of greedy requests with a draft model of the same vocabulary.
+    DraftModelConfig draft;
+    std::shared_ptr<Model> draftModel;
+    if (!options.draftPath.empty()) {
+        draftModel = cli::loadModel(options.draftPath);
+        if (draftModel->hparams().nVocab != model->hparams().nVocab)
+            throw InvalidArgument("the draft model " + options.draftPath + " has a vocabulary of " +
+                                  std::to_string(draftModel->hparams().nVocab) + " tokens, the model " +
+                                  std::to_string(model->hparams().nVocab));
+        BatchedParams dp = bp;
+        draft.context = backend->createBatchedContext(draftModel, dp);
+        draft.maxDraft = options.draftMax;
+    }
+
     SchedulerConfig sc;
     sc.maxRunning = options.parallel;
     sc.maxQueued = options.maxQueue;
-    Scheduler scheduler(std::move(batched), model, sc);
+    Scheduler scheduler(std::move(batched), model, sc, std::move(draft));
 
     ctx.scheduler = &scheduler;
     ctx.usage = usage.get();
+    ctx.responseCache = responseCache.get();
+    ctx.served.fingerprint = fingerprint;
     ctx.served.model = model;
     ctx.served.fileStem = std::filesystem::path(options.modelPath).stem().string();
     ctx.served.id = options.modelAlias.empty() ? ctx.served.fileStem : options.modelAlias;

@@ -20,6 +20,8 @@ void ServerMetrics::countHttpError(int status)
 void ServerMetrics::countFinished(const FinishedRequest& r)
 {
     std::lock_guard lock(mutex_);
+    if (!r.cacheHit.empty())
+        ++cacheHits_;
     ++finished_;
     recent_.push_back(r);
     while (recent_.size() > kRecent)
@@ -55,7 +57,14 @@ std::string ServerMetrics::prometheusText(const SchedulerMetrics& s) const
     metric(os, "tenfold_kv_blocks_total", "gauge", "KV cache blocks in the pool.", double(s.kvBlocksTotal));
     metric(os, "tenfold_busy_seconds_total", "counter", "Seconds spent in forward passes.", s.busySeconds);
     metric(os, "tenfold_uptime_seconds", "gauge", "Seconds since the server started.", uptimeSeconds());
+    metric(os, "tenfold_prefix_cache_lookups_total", "counter", "Prompts looked up in the prefix KV cache.", double(s.prefixLookups));
+    metric(os, "tenfold_prefix_cache_hits_total", "counter", "Prompts that reused cached KV blocks.", double(s.prefixHits));
+    metric(os, "tenfold_prefix_cache_tokens_reused_total", "counter", "Prompt tokens taken from the prefix cache instead of computed.", double(s.prefixTokensReused));
+    metric(os, "tenfold_prefix_cache_blocks", "gauge", "KV blocks the prefix cache holds.", double(s.prefixBlocksHeld));
+    metric(os, "tenfold_draft_tokens_proposed_total", "counter", "Speculative decoding: tokens the draft model proposed.", double(s.draftProposed));
+    metric(os, "tenfold_draft_tokens_accepted_total", "counter", "Speculative decoding: proposed tokens the model kept.", double(s.draftAccepted));
     std::lock_guard lock(mutex_);
+    metric(os, "tenfold_response_cache_hits_total", "counter", "Requests answered from the response cache.", double(cacheHits_));
     metric(os, "tenfold_requests_finished_total", "counter", "Requests answered to the end or cancelled.", double(finished_));
     os << "# HELP tenfold_http_errors_total HTTP error responses by status code.\n"
           "# TYPE tenfold_http_errors_total counter\n";

@@ -23,6 +23,7 @@ struct FinishedRequest {
     double timeToFirstTokenMs = 0;
     double totalMs = 0;
     std::string finishReason;    // "stop", "length", "cancelled", "error"
+    std::string cacheHit;        // "exact" or "semantic" when the response cache answered
 };
 
 class ServerMetrics {
@@ -44,6 +45,7 @@ private:
     std::map<int, uint64_t> httpErrors_;
     std::deque<FinishedRequest> recent_;
     uint64_t finished_ = 0;
+    uint64_t cacheHits_ = 0;
 };
 
 } // namespace tenfold::server

@@ -31,7 +31,13 @@ cli::CommandSpec serverSpec()
          {"--max-tokens", "", "N", "most tokens per choice (default: up to the context)"},
          {"--max-queue", "", "N", "requests waiting before 503 (default 64)"},
          {"--model-alias", "", "NAME", "model id to report and accept (default: the file stem)"},
-         {"--chat-template", "", "NAME|FILE", "chat format: chatml, llama3, ... or a Jinja file (default: the model's)"}}};
+         {"--chat-template", "", "NAME|FILE", "chat format: chatml, llama3, ... or a Jinja file (default: the model's)"},
+         {"--response-cache", "", "MODE", "answer repeated deterministic requests from the cache: off, exact (default) or semantic"},
+         {"--cache-ttl", "", "SECONDS", "forget cached answers not used for this long (default 604800; 0: never)"},
+         {"--cache-max-mb", "", "N", "response cache size limit in MB (default 256)"},
+         {"--semantic-threshold", "", "P", "similarity a semantic cache hit needs (default 0.98)"},
+         {"--draft", "", "DRAFT.gguf", "speculative decoding of greedy requests with this draft model"},
+         {"--draft-max", "", "N", "at most N draft tokens per step (default 4)"}}};
     for (auto& o : cli::backendOptions())
         spec.options.push_back(o);
     return spec;
@@ -144,6 +150,24 @@ ServerOptions parseServerOptions(const std::vector<std::string>& args)
     o.maxQueue = int(parsed.getInt("--max-queue", o.maxQueue, 1, 1 << 20));
     o.modelAlias = parsed.getString("--model-alias", "");
     o.chatTemplate = parsed.getString("--chat-template", "");
+    o.responseCache = parsed.getString("--response-cache", o.responseCache);
+    if (o.responseCache != "off" && o.responseCache != "exact" && o.responseCache != "semantic")
+        throw cli::UsageError("--response-cache must be off, exact or semantic, not '" + o.responseCache + "'");
+    o.cacheTtlSeconds = parsed.getInt("--cache-ttl", o.cacheTtlSeconds, 0, 1ll << 40);
+    o.cacheMaxMb = parsed.getInt("--cache-max-mb", o.cacheMaxMb, 1, 1 << 20);
+    if (const auto t = parsed.get("--semantic-threshold")) {
+        try {
+            o.semanticThreshold = std::stod(*t);
+        } catch (const std::exception&) {
+            throw cli::UsageError("--semantic-threshold: '" + *t + "' is not a number");
+        }
+        if (!(o.semanticThreshold > 0.0 && o.semanticThreshold <= 1.0))
+            throw cli::UsageError("--semantic-threshold must be in (0, 1], not " + *t);
+    }
+    o.draftPath = parsed.getString("--draft", "");
+    o.draftMax = int(parsed.getInt("--draft-max", o.draftMax, 1, 32));
+    if (parsed.has("--draft-max") && o.draftPath.empty())
+        throw cli::UsageError("--draft-max needs --draft");
     o.backendArgs = parsed;
 
     // Safe by default: anything reachable from other machines must ask for a key.

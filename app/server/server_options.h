@@ -31,6 +31,12 @@ struct ServerOptions {
     int maxQueue = 64;
     std::string modelAlias;              // the id /v1/models reports; empty: the file stem
     std::string chatTemplate;            // a built-in's name or a Jinja file; empty: the model's
+    std::string responseCache = "exact"; // the default per request: off, exact or semantic
+    int64_t cacheTtlSeconds = 7 * 24 * 3600;
+    int64_t cacheMaxMb = 256;
+    double semanticThreshold = 0.98;
+    std::string draftPath;               // speculative decoding of greedy requests; empty: off
+    int draftMax = 4;
     cli::ParsedArgs backendArgs;         // --device, --device-index, --threads for createBackend
 };
 

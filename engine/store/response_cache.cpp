@@ -74,9 +74,11 @@ ResponseCache::ResponseCache(const std::filesystem::path& databaseFile, Response
         sqlite::Statement wal(*db_, "PRAGMA journal_mode = WAL");
         wal.step();
     }
+    // As the app's Store: with WAL, NORMAL syncs at checkpoints, not on every hit's counter update.
+    db_->exec("PRAGMA synchronous = NORMAL", "setting synchronous mode");
     store_schema::migrate(*db_);
     std::lock_guard lock(mutex_);
-    expireAndTrimLocked();
+    expireAndTrimLocked(true);
 }
 
 ResponseCache::~ResponseCache() = default;
@@ -97,12 +99,17 @@ void ResponseCache::recordMiss(const std::string& kind)
     bumpLocked(kind == "semantic" ? "semantic" : "exact", false, 0, 0);
 }
 
-void ResponseCache::expireAndTrimLocked()
+void ResponseCache::expireAndTrimLocked(bool force)
 {
+    // Lookups expire at most once a minute; store() always trims.
+    const int64_t now = nowMs();
+    if (!force && now - lastExpiry_ < 60000)
+        return;
+    lastExpiry_ = now;
     bool changed = false;
     if (options_.ttlSeconds > 0) {
         sqlite::Statement s(*db_, "DELETE FROM response_cache WHERE last_hit_at < ?");
-        s.bind(1, nowMs() - options_.ttlSeconds * 1000).run();
+        s.bind(1, now - options_.ttlSeconds * 1000).run();
         changed = db_->changes() > 0;
     }
     sqlite::Statement total(*db_, "SELECT coalesce(sum(bytes), 0) FROM response_cache");
@@ -110,7 +117,7 @@ void ResponseCache::expireAndTrimLocked()
     int64_t bytes = total.columnInt(0);
     if (bytes > options_.maxBytes) {
         // Least recently hit first, until under the limit.
-        sqlite::Statement oldest(*db_, "SELECT id, bytes FROM response_cache ORDER BY last_hit_at, id");
+        sqlite::Statement oldest(*db_, "SELECT id, bytes FROM response_cache ORDER BY last_hit_at, hits, id");
         std::vector<int64_t> drop;
         while (bytes > options_.maxBytes && oldest.step()) {
             drop.push_back(oldest.columnInt(0));
@@ -131,10 +138,13 @@ void ResponseCache::expireAndTrimLocked()
 std::optional<CachedResponse> ResponseCache::readRowLocked(int64_t id, const char* kind, float similarity)
 {
     sqlite::Statement s(*db_,
-                        "SELECT prompt, response, checksum, prompt_tokens, completion_tokens, compute_ms "
+                        "SELECT prompt, response, checksum, prompt_tokens, completion_tokens, compute_ms, last_hit_at "
                         "FROM response_cache WHERE id = ?");
     s.bind(1, id);
     if (!s.step())
+        return std::nullopt;
+    // Expired rows never answer, even between the periodic deletes.
+    if (options_.ttlSeconds > 0 && s.columnInt(6) < nowMs() - options_.ttlSeconds * 1000)
         return std::nullopt;
     CachedResponse r;
     r.id = id;
@@ -244,7 +254,7 @@ void ResponseCache::store(const std::string& model, const std::string& modelPath
     s.bind(12, now).bind(13, now).bind(14, bytes).run();
     tx.commit();
     vectors_.erase(model + '\x1f' + params);
-    expireAndTrimLocked();
+    expireAndTrimLocked(true);
 }
 
 int ResponseCache::invalidateStale(const std::string& modelPath, const std::string& model)

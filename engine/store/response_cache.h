@@ -96,7 +96,7 @@ public:
     int64_t lastSemanticCandidates() const { return lastCandidates_; }
 
 private:
-    void expireAndTrimLocked();
+    void expireAndTrimLocked(bool force = false);
     void bumpLocked(const char* kind, bool hit, int tokens, double ms);
     std::optional<CachedResponse> readRowLocked(int64_t id, const char* kind, float similarity);
     void loadVectorsLocked(const std::string& model, const std::string& params);
@@ -113,6 +113,7 @@ private:
     };
     std::map<std::string, Vectors> vectors_;
     int64_t damaged_ = 0;
+    int64_t lastExpiry_ = 0;
     int64_t lastCandidates_ = 0;
 };
 
