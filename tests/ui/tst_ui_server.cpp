@@ -253,8 +253,11 @@ private slots:
         for (int i = 0; i < 3; ++i) {
             QNetworkRequest request(completions);
             request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
-            replies << network.post(request, R"({"prompt": "Once upon a time", "max_tokens": 400, "ignore_eos": true,
-                                                 "temperature": 0})");
+            // Three different prompts: the server answers a repeated deterministic request from its
+            // response cache, which would never be in flight.
+            const QByteArray body = QStringLiteral(R"({"prompt": "Once upon a time there were %1 cats", "max_tokens": 400,
+                                                       "ignore_eos": true, "temperature": 0})").arg(i + 2).toUtf8();
+            replies << network.post(request, body);
         }
         QVERIFY(waitUntil([&] { return std::all_of(replies.begin(), replies.end(), [](QNetworkReply* r) { return r->isFinished(); }); }, 120000));
         for (QNetworkReply* r : replies)
