@@ -900,16 +900,16 @@ Choose another folder with --data-dir.</source>
 %1</translation>
     </message>
     <message>
-        <source>Requests: %1 (rejected %2, cancelled %3)
-Tokens: %4 prompt, %5 generated
-Queued: %6 · running: %7 · last batch: %8 · KV blocks: %9 of %10</source>
-        <translation>请求：%1（拒绝 %2，取消 %3）
-词元：提示 %4，生成 %5
-排队：%6 · 运行中：%7 · 上一批：%8 · KV 块：%9 / %10</translation>
-    </message>
-    <message>
         <source>Tell me a short story.</source>
         <translation>给我讲一个简短的故事。</translation>
+    </message>
+    <message>
+        <source>Requests: %1 (rejected %2, cancelled %3, failed %4, answered from cache %5)
+Tokens: %6 prompt, %7 generated
+Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12</source>
+        <translation>请求：%1（拒绝 %2，取消 %3，失败 %4，由缓存回答 %5）
+词元：提示 %6，生成 %7
+排队：%8 · 运行中：%9 · 上一批：%10 · KV 块：%11 / %12</translation>
     </message>
 </context>
 <context>

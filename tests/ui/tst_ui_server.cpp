@@ -188,10 +188,20 @@ private slots:
         QCOMPARE(m.requestsTotal, 1.0);
         QCOMPARE(m.generatedTokens, double(completionTokens));
         QCOMPARE(m.promptTokens, double(promptTokens));
-        for (double v : {m.requestsRejected, m.requestsCancelled, m.queueDepth, m.running, m.lastBatchSize,
-                         m.kvBlocksUsed, m.kvBlocksTotal})
+        for (double v : {m.requestsRejected, m.requestsCancelled, m.requestsFailed, m.responseCacheHits,
+                         m.queueDepth, m.running, m.lastBatchSize, m.kvBlocksUsed, m.kvBlocksTotal})
             QVERIFY2(v >= 0, "a /metrics figure the page shows was not found in the server's output");
         QVERIFY2(page->totalsLabel()->text().contains(QLocale().toString(completionTokens) + QStringLiteral(" generated")),
+                 qPrintable(page->totalsLabel()->text()));
+
+        // The same deterministic request again comes from the server's response cache, and the
+        // totals say so.
+        QCOMPARE(m.responseCacheHits, 0.0);
+        const HttpResult again = http(completions, "POST",
+                                      R"({"prompt": "Once upon a time", "max_tokens": 12, "temperature": 0})");
+        QCOMPARE(again.status, 200);
+        QVERIFY(waitUntil([&] { return page->monitor()->metrics().responseCacheHits == 1.0; }, 15000));
+        QVERIFY2(page->totalsLabel()->text().contains(QStringLiteral("answered from cache 1")),
                  qPrintable(page->totalsLabel()->text()));
 
         // The chart got points, and one of them carries the request's tokens per second.

@@ -106,6 +106,8 @@ ServerMetrics metricsFromPrometheus(const QHash<QString, double>& samples)
         {"tenfold_requests_total", &ServerMetrics::requestsTotal},
         {"tenfold_requests_rejected_total", &ServerMetrics::requestsRejected},
         {"tenfold_requests_cancelled_total", &ServerMetrics::requestsCancelled},
+        {"tenfold_requests_failed_total", &ServerMetrics::requestsFailed},
+        {"tenfold_response_cache_hits_total", &ServerMetrics::responseCacheHits},
         {"tenfold_prompt_tokens_total", &ServerMetrics::promptTokens},
         {"tenfold_generated_tokens_total", &ServerMetrics::generatedTokens},
         {"tenfold_queue_depth", &ServerMetrics::queueDepth},

@@ -44,6 +44,8 @@ struct ServerMetrics {
     double requestsTotal = -1;
     double requestsRejected = -1;
     double requestsCancelled = -1;
+    double requestsFailed = -1;
+    double responseCacheHits = -1; // answered from the server's response cache
     double promptTokens = -1;
     double generatedTokens = -1;
     double queueDepth = -1;

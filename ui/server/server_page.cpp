@@ -463,12 +463,13 @@ void ServerPage::showProcessState()
 
 void ServerPage::showMetrics(const ServerMetrics& m)
 {
-    totals_->setText(tr("Requests: %1 (rejected %2, cancelled %3)\nTokens: %4 prompt, %5 generated\n"
-                        "Queued: %6 · running: %7 · last batch: %8 · KV blocks: %9 of %10")
+    totals_->setText(tr("Requests: %1 (rejected %2, cancelled %3, failed %4, answered from cache %5)\n"
+                        "Tokens: %6 prompt, %7 generated\n"
+                        "Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12")
                          .arg(figure(m.requestsTotal), figure(m.requestsRejected), figure(m.requestsCancelled),
-                              figure(m.promptTokens), figure(m.generatedTokens), figure(m.queueDepth),
-                              figure(m.running), figure(m.lastBatchSize), figure(m.kvBlocksUsed))
-                         .arg(figure(m.kvBlocksTotal)));
+                              figure(m.requestsFailed), figure(m.responseCacheHits), figure(m.promptTokens),
+                              figure(m.generatedTokens), figure(m.queueDepth), figure(m.running))
+                         .arg(figure(m.lastBatchSize), figure(m.kvBlocksUsed), figure(m.kvBlocksTotal)));
 }
 
 void ServerPage::updateCurlExample()
