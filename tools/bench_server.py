@@ -161,7 +161,9 @@ def main():
     for _ in range(args.rounds):
         port = free_port()
         rows.append(run_server("tenfold", [args.server, args.model, "--port", str(port), "--parallel", "16",
-                                           "--ctx", "512", "-t", str(args.threads), "--no-ledger"], port, args))
+                                           "--ctx", "512", "-t", str(args.threads), "--no-ledger",
+                                           # repeated prompts must be computed, as the reference does
+                                           "--response-cache", "off"], port, args))
         if have_peer:
             port = free_port()
             rows.append(run_server("reference", [peer_tool, "-m", args.model, "--port", str(port), "-np", "16",

@@ -126,6 +126,8 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
     SchedulerConfig sc;
     sc.maxRunning = options.parallel;
     sc.maxQueued = options.maxQueue;
+    if (!options.prefixCache)
+        sc.prefixCacheBlocks = 0;
     Scheduler scheduler(std::move(batched), model, sc, std::move(draft));
 
     ctx.scheduler = &scheduler;

@@ -36,6 +36,7 @@ cli::CommandSpec serverSpec()
          {"--cache-ttl", "", "SECONDS", "forget cached answers not used for this long (default 604800; 0: never)"},
          {"--cache-max-mb", "", "N", "response cache size limit in MB (default 256)"},
          {"--semantic-threshold", "", "P", "similarity a semantic cache hit needs (default 0.98)"},
+         {"--no-prefix-cache", "", "", "recompute every prompt (no KV blocks shared between requests)"},
          {"--draft", "", "DRAFT.gguf", "speculative decoding of greedy requests with this draft model"},
          {"--draft-max", "", "N", "at most N draft tokens per step (default 4)"}}};
     for (auto& o : cli::backendOptions())
@@ -164,6 +165,7 @@ ServerOptions parseServerOptions(const std::vector<std::string>& args)
         if (!(o.semanticThreshold > 0.0 && o.semanticThreshold <= 1.0))
             throw cli::UsageError("--semantic-threshold must be in (0, 1], not " + *t);
     }
+    o.prefixCache = !parsed.has("--no-prefix-cache");
     o.draftPath = parsed.getString("--draft", "");
     o.draftMax = int(parsed.getInt("--draft-max", o.draftMax, 1, 32));
     if (parsed.has("--draft-max") && o.draftPath.empty())

@@ -35,6 +35,7 @@ struct ServerOptions {
     int64_t cacheTtlSeconds = 7 * 24 * 3600;
     int64_t cacheMaxMb = 256;
     double semanticThreshold = 0.98;
+    bool prefixCache = true;             // share cached KV blocks between requests' prompts
     std::string draftPath;               // speculative decoding of greedy requests; empty: off
     int draftMax = 4;
     cli::ParsedArgs backendArgs;         // --device, --device-index, --threads for createBackend

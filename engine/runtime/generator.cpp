@@ -21,27 +21,6 @@ double msSince(Clock::time_point t0)
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-// max(0, p - q), normalized: what the target draws from after rejecting a draft token. When p and
-// q are equal there is nothing left, and p itself is returned.
-TokenDistribution residual(const TokenDistribution& p, const TokenDistribution& q)
-{
-    TokenDistribution r;
-    double total = 0;
-    for (size_t i = 0; i < p.ids.size(); ++i) {
-        const double v = p.probs[i] - q.probability(p.ids[i]);
-        if (v > 0) {
-            r.ids.push_back(p.ids[i]);
-            r.probs.push_back(v);
-            total += v;
-        }
-    }
-    if (total <= 0)
-        return p;
-    for (double& v : r.probs)
-        v /= total;
-    return r;
-}
-
 } // namespace
 
 const char* stopReasonName(StopReason r)
@@ -275,7 +254,7 @@ GenerationStats GenerationRun::speculativeLoop(InferenceContext* draft, int exit
                     const double pd = p.probability(d), qd = q[size_t(i - 1)].probability(d);
                     accept = qd > 0 && sampler_.uniform() < std::min(1.0, pd / qd);
                     if (!accept)
-                        correction = sampler_.draw(residual(p, q[size_t(i - 1)]));
+                        correction = sampler_.draw(residualDistribution(p, q[size_t(i - 1)]));
                 }
                 if (!accept)
                     break;

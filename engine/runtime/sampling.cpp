@@ -167,4 +167,23 @@ void Sampler::fill(std::span<const float> logits, std::span<const int32_t> histo
     }
 }
 
+TokenDistribution residualDistribution(const TokenDistribution& p, const TokenDistribution& q)
+{
+    TokenDistribution r;
+    double total = 0;
+    for (size_t i = 0; i < p.ids.size(); ++i) {
+        const double v = p.probs[i] - q.probability(p.ids[i]);
+        if (v > 0) {
+            r.ids.push_back(p.ids[i]);
+            r.probs.push_back(v);
+            total += v;
+        }
+    }
+    if (total <= 0)
+        return p;
+    for (double& v : r.probs)
+        v /= total;
+    return r;
+}
+
 } // namespace tenfold

@@ -49,4 +49,8 @@ private:
 
 int32_t argmax(std::span<const float> logits);
 
+// max(0, p - q), normalized: what speculative sampling draws from after rejecting a draft token
+// (Leviathan et al. 2023). When nothing is left (p <= q everywhere) it is p itself.
+TokenDistribution residualDistribution(const TokenDistribution& p, const TokenDistribution& q);
+
 } // namespace tenfold

@@ -21,12 +21,14 @@ void DraftRunner::release(Choice& c)
     c.draftSeq = -1;
     c.draftLength = 0;
     c.proposals.clear();
+    c.proposalDists.clear();
 }
 
 void DraftRunner::propose(std::span<Choice* const> choices)
 {
     for (Choice* c : choices) {
         c->proposals.clear();
+        c->proposalDists.clear();
         if (c->draftK <= 0)
             c->draftK = std::min(4, maxDraft_);
     }
@@ -61,7 +63,23 @@ void DraftRunner::propose(std::span<Choice* const> choices)
             Choice* c = active[i];
             if (round == 0)
                 c->draftLength = int(c->history.size());
-            const int32_t d = argmax(std::span<const float>(logits_.data() + i * V, V));
+            const std::span<const float> row(logits_.data() + i * V, V);
+            int32_t d;
+            if (c->sampler.params().temperature <= 0.0f) {
+                d = argmax(row);
+            } else {
+                // Sampled choices draw proposals from the draft's own distribution q (same
+                // filters), kept for the target's acceptance test.
+                if (!c->draftSampler) {
+                    SamplingParams dp = c->sampler.params();
+                    dp.seed ^= 0x9e3779b97f4a7c15ull; // its own stream of draws
+                    c->draftSampler = std::make_unique<Sampler>(dp);
+                }
+                std::vector<int32_t> hist = c->history;
+                hist.insert(hist.end(), c->proposals.begin(), c->proposals.end());
+                c->proposalDists.push_back(c->draftSampler->distribution(row, hist));
+                d = c->draftSampler->draw(c->proposalDists.back());
+            }
             c->proposals.push_back(d);
             ++proposed_;
             const int fed = int(c->history.size()) + int(c->proposals.size()) - 1;
@@ -86,6 +104,7 @@ void DraftRunner::settle(Choice& c, int accepted)
     }
     c.draftK = accepted == proposedCount ? std::min(maxDraft_, c.draftK + 1) : std::max(1, accepted + 1);
     c.proposals.clear();
+    c.proposalDists.clear();
 }
 
 } // namespace tenfold

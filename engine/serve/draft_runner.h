@@ -1,10 +1,11 @@
 #pragma once
-// Speculative decoding inside continuous batching (greedy choices): before each step a draft
-// model proposes up to k tokens for every greedy choice, a few small batched passes over its own
-// paged cache; the target then checks [pending, d1..dk] of each choice in the step's one forward
-// pass, keeps the proposals it would have chosen itself and adds its own next token. The output is
-// exactly the target's greedy output; only the number of target passes changes. The draft cache
-// follows the target's accepted tokens (it is cut back past the first rejection).
+// Speculative decoding inside continuous batching: before each step a draft model proposes up
+// to k tokens for every generating choice, a few small batched passes over its own paged cache;
+// the target then checks [pending, d1..dk] of each choice in the step's one forward pass. Greedy
+// choices keep the proposals the target would have chosen itself; sampled ones use the standard
+// rejection rule (keep d with probability min(1, p(d)/q(d)), else draw from the residual
+// max(0, p - q)), so greedy output is exactly the target's and sampled output keeps its
+// distribution. The draft cache follows the target's accepted tokens.
 #include "runtime/batched_context.h"
 
 #include <cstdint>

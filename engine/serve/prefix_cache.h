@@ -7,7 +7,11 @@
 // before it, so a node's keys and values are exactly what any sequence starting with that path
 // would compute. The cache holds one reference on every block it lists: a block lives while the
 // cache or a sequence holds it, and eviction (least recently used leaves first) only takes blocks
-// no sequence uses. Only full blocks are cached; a partly filled block keeps changing.
+// no sequence uses. Besides full blocks, a node keeps a few "tails": partly filled last blocks of
+// sequences that ended there, with the tokens they hold. A lookup shares, after the whole blocks
+// that match, the one block (a full block's first positions or a tail) that matches the most of
+// what follows, so reuse is exact to the token; the first write into such a shared block copies
+// it (copy-on-write), so neither sequence sees the other's later tokens.
 #include "runtime/batched_context.h"
 
 #include <cstdint>
@@ -20,7 +24,7 @@ namespace tenfold {
 
 struct PrefixMatch {
     std::vector<int> blocks; // in position order
-    int tokens = 0;          // blocks.size() * blockSize
+    int tokens = 0;          // positions they cover (the last block may be partly used)
 };
 
 struct PrefixCacheStats {
@@ -39,11 +43,10 @@ public:
     PrefixCache(const PrefixCache&) = delete;
     PrefixCache& operator=(const PrefixCache&) = delete;
 
-    // The longest cached prefix of `tokens` in whole blocks, at most maxTokens tokens. Marks the
-    // matched nodes used.
+    // The longest cached prefix of `tokens`, at most maxTokens tokens. Marks what it used.
     PrefixMatch lookup(std::span<const int32_t> tokens, int maxTokens);
-    // Adds the full blocks of `seq`, whose positions hold `tokens` (at least its length), then
-    // evicts down to the budget.
+    // Adds the blocks of `seq` (its full blocks, and its partly filled last one as a tail), whose
+    // positions hold `tokens` (at least its length), then evicts down to the budget.
     void insert(std::span<const int32_t> tokens, SeqId seq);
     // Lets go of up to `want` blocks that only the cache holds, oldest leaves first; returns how
     // many went back to the pool.
@@ -54,14 +57,27 @@ public:
     PrefixCacheStats stats() const;
 
 private:
+    struct Tail {
+        std::vector<int32_t> tokens; // fewer than blockSize
+        int block = -1;
+        uint64_t lastUse = 0;
+    };
     struct Node {
         std::vector<int32_t> key;
         int block = -1;
         uint64_t lastUse = 0;
         Node* parent = nullptr;
         std::map<std::vector<int32_t>, std::unique_ptr<Node>> children;
+        std::vector<Tail> tails;
     };
-    void collectLeaves(Node& n, std::vector<Node*>& out);
+    // An evictable entry: a tail (index) or a childless, tailless node (tail -1).
+    struct Victim {
+        Node* node;
+        int tail;
+        uint64_t lastUse;
+    };
+    static constexpr size_t kMaxTailsPerNode = 4;
+    void collectEvictable(Node& n, std::vector<Victim>& out);
     void releaseAll(Node& n);
 
     BatchedContext& ctx_;

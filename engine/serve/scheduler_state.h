@@ -45,6 +45,8 @@ struct Choice {
     SeqId draftSeq = -1;
     int draftLength = 0;
     std::vector<int32_t> proposals;
+    std::vector<TokenDistribution> proposalDists; // sampled choices: the draft's q per proposal
+    std::unique_ptr<Sampler> draftSampler;        // sampled choices: the draft's own draws
     int draftK = 0;
     // Tokens whose text the stop filter or the UTF-8 decoder still holds.
     std::vector<int32_t> heldTokens;
