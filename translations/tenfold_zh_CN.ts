@@ -800,6 +800,348 @@ Choose another folder with --data-dir.</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::ServerMonitor</name>
+    <message>
+        <source>The server&apos;s status is not the JSON Tenfold expects.</source>
+        <translation>服务器返回的状态不是 Tenfold 预期的 JSON。</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ServerPage</name>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Serve a model to other programs over an OpenAI-compatible HTTP API. Requests are recorded in the usage ledger.</source>
+        <translation>通过兼容 OpenAI 的 HTTP API 将模型提供给其他程序使用。请求会记入用量账本。</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Model to serve</source>
+        <translation>要提供服务的模型</translation>
+    </message>
+    <message>
+        <source>B&amp;rowse…</source>
+        <translation>浏览(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Choose a model file</source>
+        <translation>选择模型文件</translation>
+    </message>
+    <message>
+        <source>&amp;Model:</source>
+        <translation>模型(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>Host address</source>
+        <translation>主机地址</translation>
+    </message>
+    <message>
+        <source>127.0.0.1 accepts connections from this computer only; 0.0.0.0 from every network.</source>
+        <translation>127.0.0.1 只接受来自本机的连接；0.0.0.0 接受来自所有网络的连接。</translation>
+    </message>
+    <message>
+        <source>&amp;Host:</source>
+        <translation>主机(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>Any free port</source>
+        <translation>任意空闲端口</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>API keys</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>Clients send one of these as “Authorization: Bearer KEY”. Double-click a key to edit it; write LABEL:KEY to name the client in the usage ledger.</source>
+        <translation>客户端以“Authorization: Bearer KEY”的形式发送其中一个密钥。双击密钥可编辑；写成 LABEL:KEY 可在用量账本中为客户端命名。</translation>
+    </message>
+    <message>
+        <source>API &amp;keys:</source>
+        <translation>API 密钥(&amp;K)：</translation>
+    </message>
+    <message>
+        <source>&amp;Generate key</source>
+        <translation>生成密钥(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Cop&amp;y key</source>
+        <translation>复制密钥(&amp;Y)</translation>
+    </message>
+    <message>
+        <source>Remo&amp;ve key</source>
+        <translation>移除密钥(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Server default</source>
+        <translation>服务器默认值</translation>
+    </message>
+    <message>
+        <source>Parallel requests</source>
+        <translation>并行请求数</translation>
+    </message>
+    <message>
+        <source>Parallel re&amp;quests:</source>
+        <translation>并行请求数(&amp;Q)：</translation>
+    </message>
+    <message>
+        <source>Context length</source>
+        <translation>上下文长度</translation>
+    </message>
+    <message>
+        <source>&amp;Context length:</source>
+        <translation>上下文长度(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>All cores (%1)</source>
+        <translation>全部核心（%1）</translation>
+    </message>
+    <message>
+        <source>CPU threads</source>
+        <translation>CPU 线程数</translation>
+    </message>
+    <message>
+        <source>&amp;Threads:</source>
+        <translation>线程数(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>Vulkan GPU</source>
+        <translation>Vulkan GPU</translation>
+    </message>
+    <message>
+        <source>Compute device</source>
+        <translation>计算设备</translation>
+    </message>
+    <message>
+        <source>&amp;Device:</source>
+        <translation>设备(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>启动(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Start the server</source>
+        <translation>启动服务器</translation>
+    </message>
+    <message>
+        <source>St&amp;op</source>
+        <translation>停止(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Stop the server</source>
+        <translation>停止服务器</translation>
+    </message>
+    <message>
+        <source>Server state</source>
+        <translation>服务器状态</translation>
+    </message>
+    <message>
+        <source>Not listening</source>
+        <translation>未在监听</translation>
+    </message>
+    <message>
+        <source>Server address</source>
+        <translation>服务器地址</translation>
+    </message>
+    <message>
+        <source>Copy &amp;URL</source>
+        <translation>复制网址(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Example request with curl</source>
+        <translation>curl 请求示例</translation>
+    </message>
+    <message>
+        <source>Copy e&amp;xample</source>
+        <translation>复制示例(&amp;X)</translation>
+    </message>
+    <message>
+        <source>Server totals</source>
+        <translation>服务器累计数据</translation>
+    </message>
+    <message>
+        <source>Requests in progress and recently finished</source>
+        <translation>进行中和最近完成的请求</translation>
+    </message>
+    <message>
+        <source>the model library</source>
+        <translation>模型库</translation>
+    </message>
+    <message>
+        <source>Choose a model to serve</source>
+        <translation>选择要提供服务的模型</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Enter the address to listen on, such as 127.0.0.1.</source>
+        <translation>请输入要监听的地址，例如 127.0.0.1。</translation>
+    </message>
+    <message>
+        <source>Other computers can reach %1, so the server needs an API key: generate one before starting.</source>
+        <translation>其他计算机可以访问 %1，因此服务器需要 API 密钥：请在启动前生成一个。</translation>
+    </message>
+    <message>
+        <source>Other computers can reach %1. Requests must carry one of the API keys; traffic is not encrypted.</source>
+        <translation>其他计算机可以访问 %1。请求必须携带其中一个 API 密钥；通信未加密。</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <source>Starting tenfold-server with %1…</source>
+        <translation>正在以 %1 启动 tenfold-server…</translation>
+    </message>
+    <message>
+        <source>Serving %1 at %2</source>
+        <translation>正在 %2 提供 %1</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
+        <source>The server stopped with an error:
+%1</source>
+        <translation>服务器因错误而停止：
+%1</translation>
+    </message>
+    <message>
+        <source>Tell me a short story.</source>
+        <translation>给我讲一个简短的故事。</translation>
+    </message>
+    <message>
+        <source>Requests: %1 (rejected %2, cancelled %3, failed %4, answered from cache %5)
+Tokens: %6 prompt, %7 generated
+Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12</source>
+        <translation>请求：%1（拒绝 %2，取消 %3，失败 %4，由缓存回答 %5）
+词元：提示 %6，生成 %7
+排队：%8 · 运行中：%9 · 上一批：%10 · KV 块：%11 / %12</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ServerProcess</name>
+    <message>
+        <source>tenfold-server was not found next to Tenfold or on the PATH.</source>
+        <translation>在 Tenfold 所在目录和 PATH 中都找不到 tenfold-server。</translation>
+    </message>
+    <message>
+        <source>Could not write the API key file: %1</source>
+        <translation>无法写入 API 密钥文件：%1</translation>
+    </message>
+    <message>
+        <source>tenfold-server crashed.</source>
+        <translation>tenfold-server 崩溃了。</translation>
+    </message>
+    <message>
+        <source>tenfold-server exited with code %1.</source>
+        <translation>tenfold-server 已退出，退出码为 %1。</translation>
+    </message>
+    <message>
+        <source>Could not start %1: %2</source>
+        <translation>无法启动 %1：%2</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ServerRequestModel</name>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 毫秒</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>Finished</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>Finished (%1)</source>
+        <translation>已完成（%1）</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>Reading prompt</source>
+        <translation>正在读取提示</translation>
+    </message>
+    <message>
+        <source>Generating (%1 choices)</source>
+        <translation>正在生成（%1 个候选）</translation>
+    </message>
+    <message>
+        <source>Generating</source>
+        <translation>正在生成</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>请求</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Prompt tokens</source>
+        <translation>提示词元</translation>
+    </message>
+    <message>
+        <source>Generated</source>
+        <translation>已生成</translation>
+    </message>
+    <message>
+        <source>First token</source>
+        <translation>首个词元</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>用时</translation>
+    </message>
+    <message>
+        <source>Finished (token limit)</source>
+        <translation>已完成（达到词元上限）</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::SettingsPage</name>
     <message>
         <source>Settings</source>
@@ -908,6 +1250,29 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>No GPU found, only the software Vulkan driver %1. Automatic uses the CPU, which is faster; choose Vulkan GPU to run on the software driver anyway.</source>
         <translation>未找到 GPU，只有软件 Vulkan 驱动 %1。“自动”会使用更快的 CPU；如仍要在软件驱动上运行，请选择“Vulkan GPU”。</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ThroughputChart</name>
+    <message>
+        <source>Generated tokens/s</source>
+        <translation>生成词元/秒</translation>
+    </message>
+    <message>
+        <source>Requests running</source>
+        <translation>运行中的请求</translation>
+    </message>
+    <message>
+        <source>Throughput chart</source>
+        <translation>吞吐量图表</translation>
+    </message>
+    <message>
+        <source>Generated tokens per second and requests running, once a second</source>
+        <translation>每秒生成的词元数和运行中的请求数，每秒更新一次</translation>
+    </message>
+    <message>
+        <source>Seconds</source>
+        <translation>秒</translation>
     </message>
 </context>
 <context>

@@ -129,6 +129,10 @@ private slots:
         clipped->setGeometry(10, 10, 60, 24);
         auto* fine = new QLabel(QStringLiteral("Fits"), &window);
         fine->setGeometry(10, 40, 200, 24);
+        // A mnemonic label is as wide as its text without the '&', which it draws as an underline.
+        auto* mnemonic = new QLabel(QStringLiteral("&Parallel requests:"), &window);
+        mnemonic->setBuddy(fine);
+        mnemonic->setGeometry(220, 40, mnemonic->fontMetrics().horizontalAdvance(QStringLiteral("Parallel requests:")) + 1, 24);
         auto* blank = new QLabel(QStringLiteral("Invisible"), &window);
         blank->setGeometry(10, 70, 200, 24);
         blank->setAutoFillBackground(true);
@@ -162,7 +166,11 @@ private:
                     continue; // rich and wrapping text lays itself out
                 text = label->text();
                 available = label->contentsRect().width() - 2 * label->margin() - 2 * label->indent();
-                needed = label->fontMetrics().horizontalAdvance(text.section(QLatin1Char('\n'), 0, 0));
+                // A label with a buddy draws its mnemonic '&' as an underline, not as a character.
+                QString shown = text.section(QLatin1Char('\n'), 0, 0);
+                if (label->buddy())
+                    shown = mnemonicStripped(shown);
+                needed = label->fontMetrics().horizontalAdvance(shown);
             } else if (auto* button = qobject_cast<QAbstractButton*>(w)) {
                 text = button->text();
                 available = button->width();
@@ -185,6 +193,18 @@ private:
                 problems << who + QStringLiteral(": drew nothing");
         }
         return problems;
+    }
+
+    // "&Host:" as drawn ("Host:" with an underlined H); "&&" is a literal ampersand.
+    static QString mnemonicStripped(const QString& text)
+    {
+        QString out;
+        for (qsizetype i = 0; i < text.size(); ++i) {
+            if (text[i] == QLatin1Char('&') && i + 1 < text.size())
+                ++i;
+            out += text[i];
+        }
+        return out;
     }
 
     static bool save(QWidget& w, const QString& name)

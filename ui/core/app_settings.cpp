@@ -56,6 +56,24 @@ void AppSettings::setThreads(int n) { settings_.setValue(QStringLiteral("engine/
 int AppSettings::contextSize() const { return settings_.value(QStringLiteral("engine/context"), 0).toInt(); }
 void AppSettings::setContextSize(int n) { settings_.setValue(QStringLiteral("engine/context"), n); }
 
+QVariantMap AppSettings::serverChoices() const
+{
+    QVariantMap out;
+    settings_.beginGroup(QStringLiteral("server"));
+    for (const QString& key : settings_.childKeys())
+        out.insert(key, settings_.value(key));
+    settings_.endGroup();
+    return out;
+}
+
+void AppSettings::setServerChoices(const QVariantMap& choices)
+{
+    settings_.beginGroup(QStringLiteral("server"));
+    for (auto it = choices.begin(); it != choices.end(); ++it)
+        settings_.setValue(it.key(), it.value());
+    settings_.endGroup();
+}
+
 QByteArray AppSettings::windowGeometry() const
 {
     return settings_.value(QStringLiteral("window/geometry")).toByteArray();

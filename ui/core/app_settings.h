@@ -5,6 +5,7 @@
 #include <QObject>
 #include <QSettings>
 #include <QString>
+#include <QVariantMap>
 
 namespace tenfold::ui {
 
@@ -27,6 +28,11 @@ public:
     void setThreads(int n);
     int contextSize() const;    // 0: the model's training context
     void setContextSize(int n);
+
+    // The Server page's last choices (host, port, parallel, context, threads, device), as it
+    // last started a server. API keys are secrets and are never written here.
+    QVariantMap serverChoices() const;
+    void setServerChoices(const QVariantMap& choices);
 
     QByteArray windowGeometry() const;
     void setWindowGeometry(const QByteArray& g);

@@ -135,6 +135,15 @@ void drawGlyph(QPainter& p, IconKind kind)
         p.drawLine(QPointF(12, 9), QPointF(12, 14));
         p.drawPoint(QPointF(12, 17));
         break;
+    case IconKind::Server:
+        // Two stacked rack units with a status light each.
+        p.drawRoundedRect(QRectF(3, 4, 18, 7), 2, 2);
+        p.drawRoundedRect(QRectF(3, 13, 18, 7), 2, 2);
+        p.drawPoint(QPointF(7, 7.5));
+        p.drawPoint(QPointF(7, 16.5));
+        p.drawLine(QPointF(12, 7.5), QPointF(17, 7.5));
+        p.drawLine(QPointF(12, 16.5), QPointF(17, 16.5));
+        break;
     }
 }
 

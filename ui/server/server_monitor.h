@@ -1,0 +1,118 @@
+#pragma once
+// Polls a running tenfold-server once a second: GET /tenfold/status (the requests in flight and
+// the last ones finished) and GET /metrics (Prometheus counters). Requests are asynchronous
+// (QNetworkAccessManager); a poll is skipped while the previous one is still out, so a slow
+// server never piles requests up. Throughput is the change of the generated-token counter
+// between two polls divided by the time between them.
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+#include <QUrl>
+#include <QVector>
+
+#include <optional>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+namespace tenfold::ui {
+
+struct ServerRequestInfo {
+    QString id;
+    QString client;
+    QString state;          // "queued", "prefill", "generating"; "finished" for recent ones
+    int promptTokens = 0;
+    int generatedTokens = 0;
+    int choices = 1;
+    double elapsedMs = 0;   // in flight: time since it arrived; finished: total time
+    double ttftMs = -1;     // finished only; -1: unknown
+    QString finishReason;   // finished only
+    bool finished = false;
+};
+
+struct ServerStatus {
+    QString model;
+    double uptimeSeconds = 0;
+    QVector<ServerRequestInfo> active;  // as the server lists them
+    QVector<ServerRequestInfo> recent;  // the last ones finished, newest first
+};
+
+// The counters and gauges of /metrics the page shows; -1 where the server did not report one.
+struct ServerMetrics {
+    double requestsTotal = -1;
+    double requestsRejected = -1;
+    double requestsCancelled = -1;
+    double requestsFailed = -1;
+    double responseCacheHits = -1; // answered from the server's response cache
+    double promptTokens = -1;
+    double generatedTokens = -1;
+    double queueDepth = -1;
+    double running = -1;
+    double lastBatchSize = -1;
+    double kvBlocksUsed = -1;
+    double kvBlocksTotal = -1;
+};
+
+struct ThroughputPoint {
+    double seconds = 0;         // since monitoring started
+    double tokensPerSecond = 0; // generated tokens per second over the last interval
+    double running = 0;         // requests running at the time of the poll
+};
+
+// Parses /tenfold/status; nullopt when the body is not the expected JSON object.
+std::optional<ServerStatus> parseServerStatus(const QByteArray& json);
+// Prometheus text format: metric name -> value, summed over label sets; comments skipped.
+QHash<QString, double> parsePrometheusText(const QByteArray& text);
+ServerMetrics metricsFromPrometheus(const QHash<QString, double>& samples);
+
+class ServerMonitor : public QObject {
+    Q_OBJECT
+public:
+    explicit ServerMonitor(QObject* parent = nullptr);
+
+    // Polls `base` (http://host:port) every `intervalMs`; `apiKey` is sent as a bearer token when
+    // not empty. Clears the history of any earlier server.
+    void start(const QUrl& base, const QString& apiKey, int intervalMs = 1000);
+    void stop();
+    bool isActive() const { return timer_.isActive(); }
+    QUrl baseUrl() const { return base_; }
+
+    const std::optional<ServerStatus>& status() const { return status_; }
+    const ServerMetrics& metrics() const { return metrics_; }
+    int pollsCompleted() const { return pollsCompleted_; }
+
+signals:
+    void statusUpdated(const tenfold::ui::ServerStatus& status);
+    void metricsUpdated(const tenfold::ui::ServerMetrics& metrics);
+    void throughputSampled(const tenfold::ui::ThroughputPoint& point);
+    // A poll failed (connection refused, HTTP error, unreadable body); the next one retries.
+    void pollFailed(const QString& message);
+
+private:
+    void poll();
+    QNetworkReply* get(const QString& path);
+    void onStatusReply(QNetworkReply* reply);
+    void onMetricsReply(QNetworkReply* reply);
+
+    QNetworkAccessManager* network_ = nullptr;
+    QTimer timer_;
+    QUrl base_;
+    QByteArray authorization_;
+    QNetworkReply* statusReply_ = nullptr;
+    QNetworkReply* metricsReply_ = nullptr;
+    std::optional<ServerStatus> status_;
+    ServerMetrics metrics_;
+    QElapsedTimer clock_;
+    double lastGenerated_ = -1;
+    double lastSampleSeconds_ = 0;
+    int pollsCompleted_ = 0;
+    quint64 generation_ = 0; // replies from an earlier start() are ignored
+};
+
+} // namespace tenfold::ui
+
+Q_DECLARE_METATYPE(tenfold::ui::ServerStatus)
+Q_DECLARE_METATYPE(tenfold::ui::ServerMetrics)
+Q_DECLARE_METATYPE(tenfold::ui::ThroughputPoint)
