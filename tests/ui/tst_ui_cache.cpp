@@ -319,6 +319,41 @@ private slots:
         QVERIFY(finished.back().at(0).value<GenerationResult>().cacheHit.isEmpty());
     }
 
+    // The same greedy question in a new conversation is answered from the cache; the usage
+    // ledger marks that reply as a cache hit and the transcript holds the same text.
+    void chatLedgerRecordsTheCacheHit()
+    {
+        QTemporaryDir dir;
+        auto app = launch(dir.path(), stories260K());
+        app->window().show();
+        QVERIFY(waitUntil([&] { return app->context().host().isLoaded(); }, 60000));
+        auto* chat = qobject_cast<ChatPage*>(app->window().page(QStringLiteral("chat")));
+        QVERIFY(chat);
+        QVERIFY(waitUntil([&] { return chat->settingsPanel()->modelPath() == stories260K(); }, 10000));
+        QStringList replies;
+        for (int i = 0; i < 2; ++i) {
+            if (i == 1)
+                chat->newChat(stories260K());
+            chat->settingsPanel()->temperatureBox()->setValue(0);
+            chat->settingsPanel()->maxTokensBox()->setValue(40);
+            QSignalSpy replied(chat, &ChatPage::replyFinished);
+            chat->composer()->setPlainText(QStringLiteral("Once upon a time"));
+            QTest::keyClick(chat->composer(), Qt::Key_Return);
+            QVERIFY(replied.count() > 0 || replied.wait(60000));
+            const auto messages = storeAfterPendingWrites(*app).messages(chat->currentConversationId());
+            QCOMPARE(int(messages.size()), 2);
+            replies << QString::fromStdString(messages[1].content);
+        }
+        QVERIFY(!replies[0].isEmpty());
+        QCOMPARE(replies[1], replies[0]);
+        const auto usage = storeAfterPendingWrites(*app).usage();
+        QCOMPARE(int(usage.size()), 2);
+        QCOMPARE(usage[0].cacheHit, std::string());
+        QVERIFY(usage[0].tokensOut > 0);
+        QCOMPARE(usage[1].cacheHit, std::string("exact"));
+        QCOMPARE(usage[1].tokensOut, 0); // nothing generated
+    }
+
     void semanticToggleRoundTripsThroughStore()
     {
         SamplingSettings s;
