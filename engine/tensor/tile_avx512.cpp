@@ -38,6 +38,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace tenfold {
 namespace {
@@ -339,7 +340,7 @@ void tileEntry(int64_t n, const void* w, size_t wStride, int nRows, const void* 
         n, static_cast<const char*>(w), wStride, static_cast<const char*>(a), aStride, out, outStride);
 }
 
-// The largest batch these tiles take before the matmul's GEMM (see gemmMinRows below).
+// The largest batch the Q4_0 tile takes before the matmul's GEMM (see gemmMinRows below).
 constexpr int kVnniTileMaxRows = 63;
 
 } // namespace
@@ -350,15 +351,16 @@ void installAvx512VnniTileKernels(KernelTable& t)
     t[int(GGMLType::Q8_0)].vecDotTile = tileEntry<Q8_0Tile>;
     t[int(GGMLType::Q4_0)].vecDotTile = tileEntry<Q4_0Tile>;
     t[int(GGMLType::Q6_K)].vecDotTile = tileEntry<Q6_KTile>;
-    // These tiles beat the dequantize-to-F32 GEMM at every batch measured (TinyLlama Q4_K and
-    // Q8_0 on a 2-core Zen 5 EPYC: 2.5-4x at 8 to 512 prompt rows). They keep batches of up to
-    // 63 rows (batched decode of up to 63 sequences, short prompt chunks); from 64 rows the GEMM
-    // stays, because prompts there are computed from unrounded F32 activations, a precision
-    // property the inference tests hold the batched path to (kExactPathLogitBound).
-    // TENFOLD_MATMUL_PATH=matvec measures the tiles at any size. Q6_K (timed only in a kernel
-    // micro-benchmark, where its tile runs as fast as Q4_K's) follows the same rule.
-    for (GGMLType type : {GGMLType::Q4_K, GGMLType::Q8_0, GGMLType::Q4_0, GGMLType::Q6_K})
-        t[int(type)].gemmMinRows = kVnniTileMaxRows + 1;
+    // Q4_K, Q6_K and Q8_0 tiles beat the dequantize-to-F32 GEMM at every batch measured (TinyLlama
+    // on a 2-core Zen 5 EPYC: Q4_K 2.5-4x at 8 to 512 rows, pp512 59 vs 30 tokens/s; Q8_0 pp512 46
+    // vs 33), so they take every batch size, prompts included: prompt activations are then
+    // rounded to 8 bits per block as in decode (and as the reference engine does), which the
+    // inference tests bound with their Q8-activation bound. Q4_0's GEMM stayed faster on long
+    // prompts (pp512 70 vs 53), so Q4_0 uses its tile up to 63 rows (batched decode, short
+    // chunks). TENFOLD_MATMUL_PATH=matvec|gemm pins either path for measurements.
+    for (GGMLType type : {GGMLType::Q4_K, GGMLType::Q6_K, GGMLType::Q8_0})
+        t[int(type)].gemmMinRows = std::numeric_limits<int>::max();
+    t[int(GGMLType::Q4_0)].gemmMinRows = kVnniTileMaxRows + 1;
 }
 
 } // namespace tenfold
