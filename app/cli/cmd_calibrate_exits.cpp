@@ -109,10 +109,26 @@ int runCalibrateExits(const ParsedArgs& args)
         std::printf(" %d", k);
     std::printf(" of %d:\n%10s %14s %12s %10s %14s %14s\n", L, "threshold", "layers/token", "KL vs full", "top1",
                 "tokens/s", "full tokens/s");
+    // The default threshold: the cheapest (fewest layers) whose answers stay within kMaxKl nats of
+    // the full model's on the held-out tokens.
+    constexpr double kMaxKl = 0.1;
+    float chosen = 0.0f;
+    double chosenLayers = 0;
     for (float p : {0.3f, 0.5f, 0.7f, 0.9f, 0.99f}) {
         const EarlyExitQuality e = evaluateEarlyExit(adapted, sample, exits, p, o.threads);
         std::printf("%10.2f %14.2f %12.4f %9.1f%% %14.1f %14.1f\n", double(p), e.averageLayers, e.meanKl,
                     100 * e.top1Agreement, e.tokensPerSecond, e.fullTokensPerSecond);
+        if (e.meanKl <= kMaxKl && (chosen == 0.0f || e.averageLayers < chosenLayers)) {
+            chosen = p;
+            chosenLayers = e.averageLayers;
+        }
+    }
+    if (chosen > 0.0f) {
+        writeModelWithExitAdapters(*model, fits, best, *out, chosen);
+        std::printf("default early-exit threshold %.2f (KL <= %.2f; `generate --early-exit auto`)\n",
+                    double(chosen), kMaxKl);
+    } else {
+        std::printf("no threshold keeps the KL divergence within %.2f: no default early-exit threshold\n", kMaxKl);
     }
     return 0;
 }

@@ -30,10 +30,11 @@ CommandSpec generateSpec()
                      "--prompt-cache FILE restores the prompt's longest cached prefix from FILE (when\n"
                      "it was saved for this model) and saves the prompt's state there afterwards, so\n"
                      "a long shared prompt is computed once across runs.\n"
-                     "--early-exit P (lossy, CPU only) ends each token's pass at the first exit head\n"
+                     "--early-exit P|auto (lossy, CPU only) ends each token's pass at the first exit head\n"
                      "(the file's fitted exits from calibrate-exits, else --exit-layer K or half the\n"
                      "layers) whose top probability is at least P; the skipped layers' keys and\n"
-                     "values come from the exited state. The average layers run is printed.",
+                     "values come from the exited state; auto takes the threshold calibrate-exits\n"
+                     "chose for the file. The average layers run is printed.",
                      {"MODEL"},
                      {},
                      {{"--prompt", "-p", "PROMPT", "the text to continue"},
@@ -111,10 +112,20 @@ int runGenerate(const ParsedArgs& args)
             throw UsageError("--early-exit cannot be combined with --draft or --self-speculative");
         const auto p = args.get("--early-exit");
         float threshold = 0;
-        try {
-            threshold = std::stof(*p);
-        } catch (const std::exception&) {
-            throw UsageError("--early-exit: '" + *p + "' is not a probability");
+        if (*p == "auto") {
+            // The threshold calibrate-exits chose for this file.
+            const GGUFFile* f = model->gguf();
+            const auto chosen = f ? f->getFloat("tenfold.exit.default_threshold") : std::nullopt;
+            if (!chosen)
+                throw UsageError("--early-exit auto needs a file from calibrate-exits with a default threshold; "
+                                 "give a probability instead");
+            threshold = float(*chosen);
+        } else {
+            try {
+                threshold = std::stof(*p);
+            } catch (const std::exception&) {
+                throw UsageError("--early-exit: '" + *p + "' is not a probability (or auto)");
+            }
         }
         if (!(threshold > 0.0f && threshold <= 1.0f))
             throw UsageError("--early-exit: the threshold must be in (0, 1], got " + *p);

@@ -249,7 +249,7 @@ EarlyExitQuality evaluateEarlyExit(const std::shared_ptr<const Model>& model, st
 }
 
 void writeModelWithExitAdapters(const Model& model, std::span<const ExitFit> adapters, int defaultLayer,
-                                const std::filesystem::path& path)
+                                const std::filesystem::path& path, float defaultThreshold)
 {
     const GGUFFile* src = model.gguf();
     if (!src)
@@ -258,6 +258,10 @@ void writeModelWithExitAdapters(const Model& model, std::span<const ExitFit> ada
     GGUFWriter w;
     w.copyMetadata(*src);
     w.set("tenfold.exit.default_layer", GGUFValue::u32(uint32_t(defaultLayer)));
+    if (defaultThreshold > 0.0f)
+        w.set("tenfold.exit.default_threshold", GGUFValue::f32(defaultThreshold));
+    else
+        w.remove("tenfold.exit.default_threshold");
     forEachWeight(model, [&](const WeightTensor& t, bool oneDim) {
         if (!t.present())
             return;

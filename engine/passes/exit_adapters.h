@@ -64,9 +64,10 @@ struct EarlyExitQuality {
 EarlyExitQuality evaluateEarlyExit(const std::shared_ptr<const Model>& model, std::span<const int32_t> tokens,
                                    std::span<const int> exits, float threshold, int threads = 0);
 
-// Writes `model` with these adapters (replacing any it had) and default exit layer
-// `defaultLayer` (metadata tenfold.exit.default_layer) to `path`, atomically.
+// Writes `model` with these adapters (replacing any it had), default exit layer `defaultLayer`
+// (metadata tenfold.exit.default_layer) and, when > 0, the early-exit threshold calibrate-exits
+// chose (tenfold.exit.default_threshold) to `path`, atomically.
 void writeModelWithExitAdapters(const Model& model, std::span<const ExitFit> adapters, int defaultLayer,
-                                const std::filesystem::path& path);
+                                const std::filesystem::path& path, float defaultThreshold = 0.0f);
 
 } // namespace tenfold

@@ -476,6 +476,33 @@ private slots:
         QVERIFY2(other.err.contains("different model"), qPrintable(other.err));
     }
 
+    // calibrate-exits writes a model with fitted exits: self-speculative decoding with them gives
+    // the plain text, and --early-exit auto uses the threshold it chose (or says there is none).
+    void calibrateExitsWritesAUsableModel()
+    {
+        const QString model = shared("models/tenfold-ref-main-f16.gguf");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        TENFOLD_REQUIRE_SHARED(tenfold::test::sharedFile("text/calibration.txt"));
+        QTemporaryDir dir;
+        const QString out = dir.filePath("exits.gguf");
+        const Run cal = cli({"calibrate-exits", model, "-f", shared("text/calibration.txt"), "-o", out, "--layers",
+                             "3,5", "--tokens", "2048", "--threads", "2"});
+        EXPECT_EXIT(cal, 0);
+        QVERIFY2(cal.out.contains("KL adapted") && cal.out.contains("wrote"), qPrintable(cal.out));
+        const QStringList args = {"generate", out, "-p", "Scientists have found", "-n", "32", "--temp", "0",
+                                  "--threads", "2"};
+        const Run plain = cli(args);
+        EXPECT_EXIT(plain, 0);
+        const Run self = cli(args + QStringList{"--self-speculative"});
+        EXPECT_EXIT(self, 0);
+        QCOMPARE(self.out, plain.out);
+        const Run automatic = cli(args + QStringList{"--early-exit", "auto"});
+        EXPECT_EXIT(automatic, cal.out.contains("\ndefault early-exit threshold") ? 0 : 2);
+        // The original file has no calibrated threshold.
+        EXPECT_EXIT(cli({"generate", model, "-p", "x", "-n", "4", "--early-exit", "auto"}), 2);
+        EXPECT_EXIT(cli({"calibrate-exits", model, "-f", shared("text/calibration.txt"), "-o", out, "--layers", "8"}), 2);
+    }
+
     void errorsAreMessagesNotCrashes()
     {
         const QString model = shared("models/stories260K.gguf");
