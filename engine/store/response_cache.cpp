@@ -240,6 +240,12 @@ void ResponseCache::store(const std::string& model, const std::string& modelPath
     std::lock_guard lock(mutex_);
     const int64_t now = nowMs();
     const int64_t bytes = int64_t(prompt.size() + response.size() + embedding.size() * sizeof(float));
+    bool replaces = false;
+    {
+        sqlite::Statement q(*db_, "SELECT id FROM response_cache WHERE model = ? AND params = ? AND prompt_hash = ?");
+        q.bind(1, model).bind(2, params).bind(3, fnvHex(prompt));
+        replaces = q.step();
+    }
     sqlite::Transaction tx(*db_);
     sqlite::Statement s(*db_,
                         "INSERT OR REPLACE INTO response_cache(model, model_path, params, prompt_hash, prompt, "
@@ -252,8 +258,21 @@ void ResponseCache::store(const std::string& model, const std::string& modelPath
     else
         s.bindBlob(11, embedding.data(), embedding.size() * sizeof(float));
     s.bind(12, now).bind(13, now).bind(14, bytes).run();
+    const int64_t id = db_->lastInsertId();
     tx.commit();
-    vectors_.erase(model + '\x1f' + params);
+    // A loaded semantic index grows in place (reloading every row per store would make storing
+    // O(entries)); a replaced row (new id) sends it back to the database on the next lookup.
+    const auto it = vectors_.find(model + '\x1f' + params);
+    if (it != vectors_.end()) {
+        Vectors& v = it->second;
+        if (replaces) {
+            vectors_.erase(it);
+        } else if (!embedding.empty() && (v.dim == 0 || v.dim == int(embedding.size()))) {
+            v.dim = int(embedding.size());
+            v.ids.push_back(id);
+            v.data.insert(v.data.end(), embedding.begin(), embedding.end());
+        }
+    }
     expireAndTrimLocked(true);
 }
 

@@ -157,6 +157,19 @@ private slots:
         QVERIFY(!cache.findSimilar("m", "p", unit(rng, dim + 1), 0.0f)); // another embedder's size
         QCOMPARE(cache.stats().semantic.hits, int64_t(1));
         QCOMPARE(cache.stats().semantic.misses, int64_t(3));
+        // Stored after the index was loaded: found (the index grew in place), with the new answer.
+        const auto late = unit(rng, dim);
+        cache.store("m", "", "p", "late prompt", "late answer", 1, 1, 1, late);
+        auto lateHit = cache.findSimilar("m", "p", late, 0.99f);
+        QVERIFY(lateHit.has_value());
+        QCOMPARE(QString::fromStdString(lateHit->response), QString("late answer"));
+        QCOMPARE(cache.lastSemanticCandidates(), int64_t(21));
+        // Replacing an entry (same prompt) keeps exactly one vector for it.
+        cache.store("m", "", "p", "late prompt", "replaced answer", 1, 1, 1, late);
+        lateHit = cache.findSimilar("m", "p", late, 0.99f);
+        QVERIFY(lateHit.has_value());
+        QCOMPARE(QString::fromStdString(lateHit->response), QString("replaced answer"));
+        QCOMPARE(cache.lastSemanticCandidates(), int64_t(21));
         cache.clear();
         QCOMPARE(cache.stats().entries, int64_t(0));
         QVERIFY(!cache.findSimilar("m", "p", near, 0.5f));
