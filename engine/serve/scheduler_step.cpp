@@ -91,11 +91,12 @@ void Step::finishJob(Job& job, bool cancelled)
         for (double v : job.embeddingSum)
             done.embedding.push_back(float(norm > 0 ? v / norm : 0.0));
     }
-    SchedulerState::deliver(*job.handle, std::move(done));
     if (cancelled) {
+        // Counted before the Done event goes out: whoever sees Done sees the count.
         std::lock_guard lock(s_.mutex);
         ++s_.metrics.requestsCancelled;
     }
+    SchedulerState::deliver(*job.handle, std::move(done));
 }
 
 void Step::failJob(Job& job, const std::string& why)

