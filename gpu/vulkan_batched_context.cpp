@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
 
 namespace tenfold {
 namespace {
@@ -218,39 +217,8 @@ void VulkanBatchedContext::decode(std::span<const BatchRow> rows, std::vector<fl
                                   std::vector<float>* embeddings, const std::atomic<bool>* cancel)
 {
     const LlamaHParams& hp = model_->hparams();
-    if (rows.empty())
-        throw InvalidArgument("a batch needs at least one row");
-    std::vector<std::pair<SeqId, int>> appends;
-    std::unordered_map<SeqId, size_t> index;
-    bool wantsEmbedding = false;
-    for (size_t i = 0; i < rows.size(); ++i) {
-        const BatchRow& r = rows[i];
-        if (!table_->contains(r.seq))
-            throw InvalidArgument("batch row " + std::to_string(i) + " names sequence " + std::to_string(r.seq) +
-                                  ", which is not open");
-        if (r.token < 0 || r.token >= hp.nVocab)
-            throw InvalidArgument("token id " + std::to_string(r.token) + " in batch row " + std::to_string(i) +
-                                  " is outside the vocabulary of " + std::to_string(hp.nVocab));
-        wantsEmbedding = wantsEmbedding || r.embedding;
-        const auto [it, added] = index.emplace(r.seq, appends.size());
-        if (added)
-            appends.emplace_back(r.seq, 0);
-        ++appends[it->second].second;
-    }
-    if (wantsEmbedding && !embeddings)
-        throw InvalidArgument("a batch row asks for its embedding but no output was given");
-    // Positions before the plan changes anything (lengths only move at commit).
-    std::vector<uint32_t> positions(rows.size());
-    {
-        std::unordered_map<SeqId, int> next;
-        for (size_t t = 0; t < rows.size(); ++t) {
-            auto it = next.find(rows[t].seq);
-            if (it == next.end())
-                it = next.emplace(rows[t].seq, table_->length(rows[t].seq)).first;
-            positions[t] = uint32_t(it->second++);
-        }
-    }
-    KvBlockTable::Plan plan = table_->plan(appends);
+    KvBlockTable::Plan plan = table_->planRows(rows, hp.nVocab, embeddings != nullptr);
+    const std::vector<uint32_t> positions(plan.positions.begin(), plan.positions.end());
     try {
         if (!plan.copies.empty()) {
             // Copy-on-write of shared, partly filled blocks, every layer's keys and values.

@@ -9,6 +9,7 @@
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <sstream>
 
@@ -78,7 +79,17 @@ int runCalibrateExits(const ParsedArgs& args)
     const auto* cancel = installInterruptHandler();
     std::fprintf(stderr, "fitting %zu exit adapter(s) on %zu tokens, %zu held out\n", layers.size(), fitPart.size(),
                  evalPart.size());
-    const std::vector<ExitFit> fits = fitExitAdapters(model, fitPart, o, {}, cancel);
+    // The fit is the long part (minutes on a 1B model): progress with an estimate of the rest on
+    // stderr; Ctrl-C cancels it before anything is written.
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto progress = [t0](double done) {
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::fprintf(stderr, "\rfitting: %3.0f%%, %.0f s, about %.0f s left ", 100 * done, s,
+                     done > 0 ? s * (1 - done) / done : 0.0);
+        std::fflush(stderr);
+    };
+    const std::vector<ExitFit> fits = fitExitAdapters(model, fitPart, o, progress, cancel);
+    std::fprintf(stderr, "\n");
     std::printf("%6s %12s %12s %12s %12s\n", "layer", "KL raw", "KL adapted", "top1 raw", "top1 adapted");
     int best = fits.front().layer;
     double bestScore = -1;

@@ -3,23 +3,10 @@
 #include "model/model.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <sstream>
 
 namespace tenfold::server {
-namespace {
-
-constexpr const char* kJsonType = "application/json";
-
-int64_t unixMsNow()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-} // namespace
 
 CachePlan planCache(const ServerContext& ctx, const GenerationRequest& r, const std::vector<int32_t>& prompt)
 {
@@ -45,6 +32,9 @@ CachePlan planCache(const ServerContext& ctx, const GenerationRequest& r, const 
     for (int32_t t : prompt)
         key += std::to_string(t) + ',';
     plan.promptKey = std::move(key);
+    if (mode == "semantic")
+        plan.prompt = prompt;
+    plan.choices = r.n;
     plan.threshold = float(r.cacheThreshold > 0 ? r.cacheThreshold : ctx.options.semanticThreshold);
     return plan;
 }
@@ -111,13 +101,7 @@ std::optional<CachedAnswer> lookupAnswer(ServerContext& ctx, CachePlan& plan)
     std::optional<CachedResponse> hit =
         ctx.responseCache->findExact(ctx.served.fingerprint, plan.params, plan.promptKey);
     if (!hit && plan.mode == "semantic") {
-        std::vector<int32_t> prompt;
-        std::stringstream ss(plan.promptKey);
-        std::string id;
-        while (std::getline(ss, id, ','))
-            if (!id.empty())
-                prompt.push_back(int32_t(std::stol(id)));
-        plan.embedding = promptEmbedding(ctx, prompt);
+        plan.embedding = promptEmbedding(ctx, plan.prompt);
         if (!plan.embedding.empty())
             hit = ctx.responseCache->findSimilar(ctx.served.fingerprint, plan.params, plan.embedding, plan.threshold);
     }
@@ -125,10 +109,7 @@ std::optional<CachedAnswer> lookupAnswer(ServerContext& ctx, CachePlan& plan)
         return std::nullopt;
     CachedAnswer a;
     a.kind = hit->kind;
-    // n is part of the parameters, so the stored answer has the asked number of choices.
-    const size_t at = plan.params.find(";n=");
-    const int choices = at == std::string::npos ? 1 : std::atoi(plan.params.c_str() + at + 3);
-    auto decoded = decodeAnswer(hit->response, choices);
+    auto decoded = decodeAnswer(hit->response, plan.choices);
     if (!decoded) {
         std::fprintf(stderr, "tenfold-server: a cached answer did not parse; recomputing it\n");
         return std::nullopt;
@@ -161,9 +142,9 @@ void replayAnswer(ServerContext& ctx, const GenerationRequest& r, const CachedAn
 {
     ResponseMeta meta;
     const bool chat = r.endpoint == Endpoint::Chat;
-    meta.id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(ctx.responseCounter.fetch_add(1) + 1);
+    meta.id = ctx.newResponseId(chat ? "chatcmpl-" : "cmpl-");
     meta.model = ctx.served.id;
-    meta.created = unixMsNow() / 1000;
+    meta.created = unixMs() / 1000;
     const Tokenizer& tok = ctx.served.model->tokenizer();
     if (r.stream) {
         std::string out;
@@ -195,7 +176,7 @@ void replayAnswer(ServerContext& ctx, const GenerationRequest& r, const CachedAn
     }
     FinishedRequest f;
     f.id = 0;
-    f.finishedAt = unixMsNow();
+    f.finishedAt = unixMs();
     f.endpoint = endpointName(r.endpoint);
     f.client = client;
     f.promptTokens = a.promptTokens;

@@ -18,7 +18,9 @@ namespace tenfold::server {
 struct CachePlan {
     std::string mode;              // "" (not cached), "exact" or "semantic"
     std::string params;            // the sampling parameters as one key
-    std::string promptKey;         // the prompt's token ids
+    std::string promptKey;         // the prompt's token ids, as the cache's key
+    std::vector<int32_t> prompt;   // semantic: what the embedding is computed from
+    int choices = 1;               // the request's n: a stored answer has as many
     float threshold = 0;           // semantic
     std::vector<float> embedding;  // semantic: filled by lookupAnswer
 };

@@ -19,26 +19,6 @@ constexpr std::chrono::milliseconds kPoll{kKeepAliveMs};
 // After a client vanished: how long to wait for the scheduler's final Done of the cancelled
 // request (it comes at the next step), so the ledger gets the tokens already spent.
 constexpr std::chrono::seconds kCancelDrain{30};
-// "; charset=utf-8" also keeps httplib from gzip-compressing the body when the client accepts
-// it: httplib compresses "application/json" exactly, and its compressor would hold back the
-// keep-alive spaces that detect a vanished client.
-const char* const kJsonType = "application/json; charset=utf-8";
-
-int64_t unixMs()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-std::string responseId(ServerContext& ctx, const char* prefix)
-{
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%s%llx%04llx", prefix, (unsigned long long)unixMs(),
-                  (unsigned long long)(ctx.responseCounter.fetch_add(1) & 0xffff));
-    return buf;
-}
-
 std::string sse(const Json& j) { return "data: " + dumpJson(j) + "\n\n"; }
 
 void checkPromptFits(const ServerContext& ctx, size_t promptTokens, const char* param, bool generates = true)
@@ -161,7 +141,7 @@ public:
           client_(std::move(client)), promptTokens_(promptTokens), choices_(size_t(request_.n)),
           textOffsets_(size_t(request_.n), 0)
     {
-        meta_.id = responseId(ctx, request_.endpoint == Endpoint::Chat ? "chatcmpl-" : "cmpl-");
+        meta_.id = ctx.newResponseId(request_.endpoint == Endpoint::Chat ? "chatcmpl-" : "cmpl-");
         meta_.model = ctx.served.id;
         meta_.created = unixMs() / 1000;
     }

@@ -9,8 +9,6 @@ namespace tenfold::server {
 
 namespace {
 
-const char* const kJsonType = "application/json; charset=utf-8";
-
 void sendError(ServerContext& ctx, httplib::Response& res, const ApiError& e)
 {
     ctx.metrics.countHttpError(e.status());

@@ -1,6 +1,24 @@
 #include "server_context.h"
 
+#include <chrono>
+#include <cstdio>
+
 namespace tenfold::server {
+
+int64_t unixMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string ServerContext::newResponseId(const char* prefix)
+{
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%llx%04llx", prefix, (unsigned long long)unixMs(),
+                  (unsigned long long)(responseCounter.fetch_add(1) & 0xffff));
+    return buf;
+}
 
 void ServerContext::recordFinished(const FinishedRequest& r)
 {

@@ -20,6 +20,13 @@ class Model;
 
 namespace tenfold::server {
 
+// The Content-Type of every JSON body. "; charset=utf-8" also keeps httplib from gzip-compressing
+// the body when the client accepts it: httplib compresses "application/json" exactly, and its
+// compressor would hold back the keep-alive spaces that detect a vanished client.
+inline constexpr const char* kJsonType = "application/json; charset=utf-8";
+
+int64_t unixMs(); // wall clock, Unix milliseconds
+
 struct ServedModel {
     std::shared_ptr<const Model> model;
     std::string id;          // what /v1/models reports: --model-alias, else the file stem
@@ -46,6 +53,8 @@ struct ServerContext {
     {
         return name.empty() || name == served.id || name == served.fileStem;
     }
+    // "chatcmpl-…"/"cmpl-…" ids: the time and a counter, unique within the server's run.
+    std::string newResponseId(const char* prefix);
     // Counts the request for /tenfold/status and queues its ledger row.
     void recordFinished(const FinishedRequest& r);
 };

@@ -6,6 +6,7 @@
 #include "server_options.h"
 
 #include "core/error.h"
+#include "core/fnv.h"
 #include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "serve/scheduler.h"
@@ -92,8 +93,7 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
 
     // The response cache shares the app's database; a folder it cannot use costs the cache only.
     std::unique_ptr<ResponseCache> responseCache;
-    char fingerprint[17];
-    std::snprintf(fingerprint, sizeof fingerprint, "%016llx", static_cast<unsigned long long>(model->fingerprint()));
+    const std::string fingerprint = hex64(model->fingerprint());
     if (options.responseCache != "off") {
         try {
             ResponseCacheOptions co;

@@ -2,33 +2,20 @@
 #include "model/model.h"
 #include "model/model_builder.h"
 
+#include "core/fnv.h"
+
 #include <algorithm>
 #include <cstring>
 
 namespace tenfold {
 namespace {
 
-struct Fnv {
-    uint64_t h = 1469598103934665603ull;
-    void bytes(const void* p, size_t n)
-    {
-        const auto* b = static_cast<const uint8_t*>(p);
-        for (size_t i = 0; i < n; ++i) {
-            h ^= b[i];
-            h *= 1099511628211ull;
-        }
-    }
-    template <class T>
-    void value(const T& v)
-    {
-        bytes(&v, sizeof v);
-    }
-    void text(const std::string& s)
-    {
-        value(uint64_t(s.size()));
-        bytes(s.data(), s.size());
-    }
-};
+// Strings are length-prefixed so "ab"+"c" and "a"+"bc" differ.
+void text(Fnv1a& f, const std::string& s)
+{
+    f.value(uint64_t(s.size()));
+    f.text(s);
+}
 
 } // namespace
 
@@ -36,8 +23,8 @@ uint64_t Model::fingerprint() const
 {
     if (const uint64_t f = fingerprint_.load(); f != 0)
         return f;
-    Fnv f;
-    f.text(hp_.architecture);
+    Fnv1a f;
+    text(f, hp_.architecture);
     for (int32_t v : {hp_.nVocab, hp_.nCtxTrain, hp_.nEmbd, hp_.nLayer, hp_.nHead, hp_.nHeadKv, hp_.nFF,
                       hp_.headDim, hp_.ropeDim})
         f.value(v);
@@ -48,7 +35,7 @@ uint64_t Model::fingerprint() const
     // retraining or re-quantization changes bytes everywhere.
     constexpr size_t kSample = 4096;
     forEachWeight(*this, [&](const WeightTensor& w, bool) {
-        f.text(w.name);
+        text(f, w.name);
         f.value(int32_t(w.type));
         f.value(w.ne0);
         f.value(w.ne1);

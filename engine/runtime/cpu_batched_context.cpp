@@ -6,29 +6,18 @@
 #include "runtime/cpu_batched_context.h"
 
 #include "runtime/cpu_ops.h"
+#include "runtime/host_memory.h"
 #include "tensor/kernels.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
-#include <unordered_map>
-
-#include <unistd.h>
 
 namespace tenfold {
 namespace {
 
 constexpr size_t kKvElemBytes = 2; // F16 cache
-
-uint64_t physicalMemoryBytes()
-{
-    const long pages = sysconf(_SC_PHYS_PAGES);
-    const long pageSize = sysconf(_SC_PAGE_SIZE);
-    if (pages <= 0 || pageSize <= 0)
-        return 0;
-    return uint64_t(pages) * uint64_t(pageSize);
-}
 
 int sequenceLimit(const BatchedParams& p, const LlamaHParams& hp)
 {
@@ -146,31 +135,7 @@ void CpuBatchedContext::accountBytes(uint64_t before)
 void CpuBatchedContext::decode(std::span<const BatchRow> rows, std::vector<float>& logits,
                                std::vector<float>* embeddings, const std::atomic<bool>* cancel)
 {
-    if (rows.empty())
-        throw InvalidArgument("a batch needs at least one row");
-    // New positions per sequence, in order of first appearance.
-    std::vector<std::pair<SeqId, int>> appends;
-    std::unordered_map<SeqId, size_t> index;
-    bool wantsEmbedding = false;
-    for (size_t i = 0; i < rows.size(); ++i) {
-        const BatchRow& r = rows[i];
-        if (!table_.contains(r.seq))
-            throw InvalidArgument("batch row " + std::to_string(i) + " names sequence " +
-                                  std::to_string(r.seq) + ", which is not open");
-        if (r.token < 0 || r.token >= hp_.nVocab)
-            throw InvalidArgument("token id " + std::to_string(r.token) + " in batch row " +
-                                  std::to_string(i) + " is outside the vocabulary of " +
-                                  std::to_string(hp_.nVocab));
-        wantsEmbedding = wantsEmbedding || r.embedding;
-        const auto [it, added] = index.emplace(r.seq, appends.size());
-        if (added)
-            appends.emplace_back(r.seq, 0);
-        ++appends[it->second].second;
-    }
-    if (wantsEmbedding && !embeddings)
-        throw InvalidArgument("a batch row asks for its embedding but no output was given");
-
-    KvBlockTable::Plan plan = table_.plan(appends);
+    KvBlockTable::Plan plan = table_.planRows(rows, hp_.nVocab, embeddings != nullptr);
     try {
         // Copy-on-write: a sequence about to write into a block it shares gets its own copy of
         // the rows written so far.
@@ -183,7 +148,7 @@ void CpuBatchedContext::decode(std::span<const BatchRow> rows, std::vector<float
                             bytes);
             }
         }
-        forward(rows, logits, embeddings, cancel);
+        forward(rows, plan.positions, logits, embeddings, cancel);
     } catch (...) {
         table_.rollback(plan);
         throw;
@@ -191,7 +156,8 @@ void CpuBatchedContext::decode(std::span<const BatchRow> rows, std::vector<float
     table_.commit(plan);
 }
 
-void CpuBatchedContext::forward(std::span<const BatchRow> rows, std::vector<float>& logits,
+void CpuBatchedContext::forward(std::span<const BatchRow> rows, std::span<const int32_t> positions,
+                                std::vector<float>& logits,
                                 std::vector<float>* embeddings, const std::atomic<bool>* cancel)
 {
     const int T = int(rows.size());
@@ -217,18 +183,7 @@ void CpuBatchedContext::forward(std::span<const BatchRow> rows, std::vector<floa
         });
     };
 
-    // Positions: each row goes after its sequence's cached positions and the batch's earlier rows
-    // of the same sequence.
-    {
-        std::unordered_map<SeqId, int> next;
-        for (int t = 0; t < T; ++t) {
-            const SeqId s = rows[size_t(t)].seq;
-            auto it = next.find(s);
-            if (it == next.end())
-                it = next.emplace(s, table_.length(s)).first;
-            positions_[size_t(t)] = it->second++;
-        }
-    }
+    std::copy(positions.begin(), positions.end(), positions_.begin());
     const WeightTensor& emb = m.tokenEmbedding();
     const auto dequantize = kernels(emb.type).dequantizeRow;
     for (int t = 0; t < T; ++t)

@@ -50,7 +50,7 @@ public:
 
 private:
     void reserveBatch(int T);
-    void forward(std::span<const BatchRow> rows, std::vector<float>& logits,
+    void forward(std::span<const BatchRow> rows, std::span<const int32_t> positions, std::vector<float>& logits,
                  std::vector<float>* embeddings, const std::atomic<bool>* cancel);
     uint8_t* blockData(std::vector<uint8_t>& pool, int block) const
     {

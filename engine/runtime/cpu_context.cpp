@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "runtime/cpu_ops.h"
+#include "runtime/host_memory.h"
 #include "tensor/kernels.h"
 
 #include <algorithm>
@@ -13,21 +14,7 @@
 #include <cstring>
 #include <string>
 
-#include <unistd.h>
-
 namespace tenfold {
-namespace {
-
-uint64_t physicalMemoryBytes()
-{
-    const long pages = sysconf(_SC_PHYS_PAGES);
-    const long pageSize = sysconf(_SC_PAGE_SIZE);
-    if (pages <= 0 || pageSize <= 0)
-        return 0; // unknown: no limit beyond the allocator's own
-    return uint64_t(pages) * uint64_t(pageSize);
-}
-
-} // namespace
 
 CpuContext::CpuContext(std::shared_ptr<const Model> model, const ContextParams& params,
                        int nThreads, std::shared_ptr<std::atomic<uint64_t>> memoryCounter)
@@ -261,26 +248,7 @@ void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
     const ExitAdapter* adapter = nLayers < hp_.nLayer ? m.exitAdapter(nLayers) : nullptr;
     if (adapter) {
         op("exit_adapter", -1, cancel, [&] {
-            const int rows = T - firstRow;
-            // The adapter reads unit-RMS inputs (passes/exit_adapters.cpp says why).
-            for (int r = 0; r < rows; ++r) {
-                float* x = x_.data() + size_t(firstRow + r) * E;
-                double ss = 0;
-                for (int i = 0; i < E; ++i)
-                    ss += double(x[i]) * x[i];
-                const float inv = ss > 0 ? float(1.0 / std::sqrt(ss / E)) : 1.0f;
-                for (int i = 0; i < E; ++i)
-                    x[i] *= inv;
-            }
-            const MatmulJob job{&adapter->weight, tmp_.data(), E};
-            matmul_.run(pool_, {&job, 1}, x_.data() + size_t(firstRow) * E, rows, E);
-            const float* b = reinterpret_cast<const float*>(adapter->bias.data);
-            for (int r = 0; r < rows; ++r) {
-                float* x = x_.data() + size_t(firstRow + r) * E;
-                const float* y = tmp_.data() + size_t(r) * E;
-                for (int i = 0; i < E; ++i)
-                    x[i] = y[i] + b[i];
-            }
+            applyExitAdapter(*adapter, x_.data() + size_t(firstRow) * E, T - firstRow);
         });
     }
 
@@ -298,6 +266,30 @@ void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
         const MatmulJob job{&m.output(), logits.data(), hp_.nVocab};
         matmul_.run(pool_, {&job, 1}, xn_.data() + size_t(first) * E, rows, E);
     });
+}
+
+void CpuContext::applyExitAdapter(const ExitAdapter& adapter, float* rows, int n)
+{
+    const int E = hp_.nEmbd;
+    // The adapter reads unit-RMS inputs (passes/exit_adapters.cpp says why).
+    for (int r = 0; r < n; ++r) {
+        float* x = rows + size_t(r) * E;
+        double ss = 0;
+        for (int i = 0; i < E; ++i)
+            ss += double(x[i]) * x[i];
+        const float inv = ss > 0 ? float(1.0 / std::sqrt(ss / E)) : 1.0f;
+        for (int i = 0; i < E; ++i)
+            x[i] *= inv;
+    }
+    const MatmulJob job{&adapter.weight, tmp_.data(), E};
+    matmul_.run(pool_, {&job, 1}, rows, n, E);
+    const float* b = reinterpret_cast<const float*>(adapter.bias.data);
+    for (int r = 0; r < n; ++r) {
+        float* x = rows + size_t(r) * E;
+        const float* y = tmp_.data() + size_t(r) * E;
+        for (int i = 0; i < E; ++i)
+            x[i] = y[i] + b[i];
+    }
 }
 
 void CpuContext::runLayers(std::span<const int32_t> tokens, const std::atomic<bool>* cancel, int start,

@@ -50,6 +50,8 @@ private:
     // a later one continues from the residual stream x_ holds.
     void runLayers(std::span<const int32_t> tokens, const std::atomic<bool>* cancel, int start,
                    int fromLayer, int toLayer);
+    // h' = W unitRms(h) + b on n rows of hidden states, in place (model.h ExitAdapter).
+    void applyExitAdapter(const ExitAdapter& adapter, float* rows, int n);
     // One token's exit head (adapter when fitted, final norm, output head) on x_ row 0.
     void exitHead(int layer, std::vector<float>& logits);
     // Keys and values of layers [fromLayer, nLayer) at position `position` from x_ row 0.
@@ -89,6 +91,7 @@ private:
     std::vector<int32_t> positions_;
     std::vector<std::vector<float>> scores_; // per thread, nCtx floats
     std::vector<OpTiming> timings_;
+    std::vector<float> exitRow_;               // early exit: the exited state being mapped
     std::span<const int> captureLayers_;       // decodeCapture's request, empty otherwise
     std::vector<float>* captureOut_ = nullptr;
     uint64_t bytes_ = 0;

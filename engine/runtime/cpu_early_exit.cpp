@@ -19,21 +19,11 @@ void CpuContext::exitHead(int layer, std::vector<float>& logits)
 {
     const int E = hp_.nEmbd;
     const Model& m = *model_;
-    std::vector<float> h(x_.begin(), x_.begin() + E);
-    if (const ExitAdapter* a = layer < hp_.nLayer ? m.exitAdapter(layer) : nullptr) {
-        double ss = 0;
-        for (float v : h)
-            ss += double(v) * v;
-        const float inv = ss > 0 ? float(1.0 / std::sqrt(ss / E)) : 1.0f;
-        for (float& v : h)
-            v *= inv;
-        const MatmulJob job{&a->weight, tmp_.data(), E};
-        matmul_.run(pool_, {&job, 1}, h.data(), 1, E);
-        const float* b = reinterpret_cast<const float*>(a->bias.data);
-        for (int i = 0; i < E; ++i)
-            h[size_t(i)] = tmp_[size_t(i)] + b[i];
-    }
-    rmsNorm(h.data(), reinterpret_cast<const float*>(m.outputNorm().data), xn_.data(), E, hp_.rmsEps);
+    // On a copy: x_ keeps the exited state, from which fillSkippedLayers computes keys and values.
+    exitRow_.assign(x_.begin(), x_.begin() + E);
+    if (const ExitAdapter* a = layer < hp_.nLayer ? m.exitAdapter(layer) : nullptr)
+        applyExitAdapter(*a, exitRow_.data(), 1);
+    rmsNorm(exitRow_.data(), reinterpret_cast<const float*>(m.outputNorm().data), xn_.data(), E, hp_.rmsEps);
     logits.resize(size_t(hp_.nVocab));
     const MatmulJob job{&m.output(), logits.data(), hp_.nVocab};
     matmul_.run(pool_, {&job, 1}, xn_.data(), 1, E);

@@ -1,6 +1,7 @@
 #include "runtime/kv_blocks.h"
 
 #include <string>
+#include <unordered_map>
 
 namespace tenfold {
 
@@ -185,6 +186,35 @@ KvBlockTable::Plan KvBlockTable::plan(std::span<const std::pair<SeqId, int>> app
             s.blocks.push_back(b);
         }
     }
+    return p;
+}
+
+KvBlockTable::Plan KvBlockTable::planRows(std::span<const BatchRow> rows, int vocab, bool haveEmbeddingOutput)
+{
+    if (rows.empty())
+        throw InvalidArgument("a batch needs at least one row");
+    // New positions per sequence, in order of first appearance; each row's position follows the
+    // sequence's cached ones (lengths only move at commit).
+    std::vector<std::pair<SeqId, int>> appends;
+    std::unordered_map<SeqId, size_t> index;
+    std::vector<int32_t> positions(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const BatchRow& r = rows[i];
+        if (!contains(r.seq))
+            throw InvalidArgument("batch row " + std::to_string(i) + " names sequence " + std::to_string(r.seq) +
+                                  ", which is not open");
+        if (r.token < 0 || r.token >= vocab)
+            throw InvalidArgument("token id " + std::to_string(r.token) + " in batch row " + std::to_string(i) +
+                                  " is outside the vocabulary of " + std::to_string(vocab));
+        if (r.embedding && !haveEmbeddingOutput)
+            throw InvalidArgument("a batch row asks for its embedding but no output was given");
+        const auto [it, added] = index.emplace(r.seq, appends.size());
+        if (added)
+            appends.emplace_back(r.seq, 0);
+        positions[i] = length(r.seq) + appends[it->second].second++;
+    }
+    Plan p = plan(appends);
+    p.positions = std::move(positions);
     return p;
 }
 

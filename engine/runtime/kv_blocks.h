@@ -45,11 +45,18 @@ public:
         // the batch runs.
         struct Copy { int from, to, rows; };
         std::vector<Copy> copies;
+        // planRows: each row's position (after its sequence's cached positions and the batch's
+        // earlier rows of the same sequence).
+        std::vector<int32_t> positions;
     };
     // Reserves blocks for appending `appends` (each sequence at most once). Throws
     // InvalidArgument for an unknown sequence or one that would exceed maxSequenceLength(), and
     // KvCacheFull when the pool lacks blocks; in both cases nothing changed.
     Plan plan(std::span<const std::pair<SeqId, int>> appends);
+    // A batch for BatchedContext::decode: checks its rows (open sequences, tokens below `vocab`,
+    // an embedding output when a row asks for one; InvalidArgument names the row), counts each
+    // sequence's new positions and plans them as plan() does, positions included.
+    Plan planRows(std::span<const BatchRow> rows, int vocab, bool haveEmbeddingOutput);
     void commit(const Plan& plan);
     void rollback(Plan& plan);
 

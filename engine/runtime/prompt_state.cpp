@@ -1,6 +1,7 @@
 #include "runtime/prompt_state.h"
 
 #include "core/error.h"
+#include "core/fnv.h"
 #include "model/model.h"
 #include "runtime/backend.h"
 
@@ -17,15 +18,6 @@ namespace {
 constexpr char kMagic[4] = {'T', 'F', 'K', 'V'};
 constexpr uint32_t kVersion = 1;
 constexpr size_t kChunk = 1 << 20;
-
-uint64_t fnv(const uint8_t* p, size_t n, uint64_t h = 1469598103934665603ull)
-{
-    for (size_t i = 0; i < n; ++i) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 template <class T>
 void put(std::vector<uint8_t>& out, const T& v)
@@ -64,7 +56,7 @@ void savePromptState(const std::filesystem::path& file, const PromptState& s)
     put(head, uint32_t(s.tokens.size()));
     for (int32_t t : s.tokens)
         put(head, t);
-    put(head, fnv(head.data(), head.size()));
+    put(head, fnv1a(head.data(), head.size()));
 
     std::filesystem::path tmp = file;
     tmp += ".tmp-" + std::to_string(::getpid());
@@ -76,7 +68,7 @@ void savePromptState(const std::filesystem::path& file, const PromptState& s)
         for (size_t at = 0; at < s.kv.size(); at += kChunk) {
             const size_t n = std::min(kChunk, s.kv.size() - at);
             out.write(reinterpret_cast<const char*>(s.kv.data() + at), std::streamsize(n));
-            const uint64_t sum = fnv(s.kv.data() + at, n);
+            const uint64_t sum = fnv1a(s.kv.data() + at, n);
             out.write(reinterpret_cast<const char*>(&sum), sizeof sum);
         }
         out.flush();
@@ -124,7 +116,7 @@ std::optional<PromptState> loadPromptState(const std::filesystem::path& file, co
     s.tokens.resize(count);
     for (auto& t : s.tokens)
         get(bytes, at, t);
-    const uint64_t want = fnv(bytes.data(), at);
+    const uint64_t want = fnv1a(bytes.data(), at);
     uint64_t sum = 0;
     if (!get(bytes, at, sum) || sum != want)
         return refuse("header checksum mismatch (corrupted)");
@@ -147,7 +139,7 @@ std::optional<PromptState> loadPromptState(const std::filesystem::path& file, co
             return refuse("truncated at cache byte " + std::to_string(done) + " of " + std::to_string(kvBytes));
         uint64_t chunkSum = 0;
         std::memcpy(&chunkSum, bytes.data() + at + n, 8);
-        if (chunkSum != fnv(bytes.data() + at, n))
+        if (chunkSum != fnv1a(bytes.data() + at, n))
             return refuse("checksum mismatch in the chunk at cache byte " + std::to_string(done) + " (corrupted)");
         s.kv.insert(s.kv.end(), bytes.begin() + std::ptrdiff_t(at), bytes.begin() + std::ptrdiff_t(at + n));
         at += n + 8;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 namespace tenfold::serve_detail {
 namespace {
@@ -243,19 +244,13 @@ bool Step::buildBatch()
         if (rows_.empty())
             return false;
         // Enough blocks? Otherwise the youngest job makes room.
+        // Each choice's rows are consecutive (a choice is generating or prefilling, not both).
         std::vector<std::pair<SeqId, int>> counts;
         for (const auto& r : rows_) {
-            if (counts.empty() || counts.back().first != r.seq) {
-                auto it = std::find_if(counts.begin(), counts.end(),
-                                       [&](const auto& p) { return p.first == r.seq; });
-                if (it == counts.end()) {
-                    counts.emplace_back(r.seq, 1);
-                    continue;
-                }
-                ++it->second;
-                continue;
-            }
-            ++counts.back().second;
+            if (!counts.empty() && counts.back().first == r.seq)
+                ++counts.back().second;
+            else
+                counts.emplace_back(r.seq, 1);
         }
         int need = 0;
         for (const auto& [seq, n] : counts)
@@ -312,7 +307,7 @@ void Step::finishChoice(Job& job, Choice& c, const char* reason)
     SchedulerState::deliver(*job.handle, std::move(e));
 }
 
-void Step::sample(Job& job, Choice& c, std::span<const float> row, bool recordFirst)
+void Step::sample(Job& job, Choice& c, std::span<const float> row)
 {
     emitToken(job, c, c.sampler.sample(row, c.history), row);
 }
@@ -333,10 +328,7 @@ void Step::emitToken(Job& job, Choice& c, int32_t token, std::span<const float> 
     }
     c.history.push_back(token);
     ++c.generated;
-    {
-        std::lock_guard lock(s_.mutex);
-        ++s_.metrics.generatedTokensTotal; // emitted tokens only: an end-of-generation token is not
-    }
+    ++emitted_; // emitted tokens only (an end-of-generation token is not); published per step
     c.heldTokens.push_back(token);
     if (job.params.topLogprobs >= 0) {
         float lp = 0;
@@ -426,7 +418,7 @@ void Step::verify(Job& job, Choice& c, size_t firstLogitRow)
     if (correction >= 0)
         emitToken(job, c, correction, rowAt(accepted));
     else
-        sample(job, c, rowAt(accepted), true); // greedy's next choice, or sampled's bonus token
+        sample(job, c, rowAt(accepted)); // greedy's next choice, or sampled's bonus token
 }
 
 void Step::process()
@@ -451,7 +443,7 @@ void Step::process()
         } else if (c.state == Choice::State::Generate && !c.proposals.empty()) {
             verify(job, c, logitRow - 1);
         } else if (c.state == Choice::State::Generate) {
-            sample(job, c, row, true);
+            sample(job, c, row);
         } else if (c.state == Choice::State::Prefill) {
             ++c.prefilled;
             if (!o.lastPrefill)
@@ -475,15 +467,16 @@ void Step::process()
                 }
                 job.forked = true;
                 for (size_t k = 1; k < job.choices.size(); ++k)
-                    sample(job, *job.choices[k], row, true);
+                    sample(job, *job.choices[k], row);
             }
             job.forked = true;
-            sample(job, c, row, true);
+            sample(job, c, row);
         }
     }
     {
         std::lock_guard lock(s_.mutex);
         s_.metrics.lastBatchRows = int(rows_.size());
+        s_.metrics.generatedTokensTotal += std::exchange(emitted_, 0);
         ++s_.metrics.steps;
     }
     // Jobs whose choices are all done leave the batch.

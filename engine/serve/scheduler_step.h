@@ -35,7 +35,7 @@ private:
     bool buildBatch(); // false: nothing to run
     void preempt(Job& job);
     void process();
-    void sample(Job& job, Choice& c, std::span<const float> row, bool recordFirst);
+    void sample(Job& job, Choice& c, std::span<const float> row);
     void emitToken(Job& job, Choice& c, int32_t token, std::span<const float> row);
     void emit(Job& job, Choice& c, std::string text, bool force);
     void finishChoice(Job& job, Choice& c, const char* reason);
@@ -53,6 +53,7 @@ private:
     std::vector<BatchRow> rows_;
     std::vector<Owner> owners_;
     std::vector<float> logits_, embeddings_;
+    uint64_t emitted_ = 0; // tokens emitted this step, added to the metrics once per step
 };
 
 } // namespace tenfold::serve_detail

@@ -1,6 +1,7 @@
 #include "store/response_cache.h"
 
 #include "core/error.h"
+#include "core/fnv.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
 
@@ -20,17 +21,15 @@ int64_t nowMs()
         .count();
 }
 
+// The hash of one string, or of two with a separator (so the pair cannot collide by moving
+// bytes across the boundary), as the database stores it.
 std::string fnvHex(std::string_view a, std::string_view b = {})
 {
-    uint64_t h = 1469598103934665603ull;
-    for (std::string_view s : {a, std::string_view("\x1f", 1), b})
-        for (unsigned char c : s) {
-            h ^= c;
-            h *= 1099511628211ull;
-        }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
+    Fnv1a f;
+    f.text(a);
+    f.text(std::string_view("\x1f", 1));
+    f.text(b);
+    return hex64(f.h);
 }
 
 } // namespace

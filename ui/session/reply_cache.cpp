@@ -1,6 +1,7 @@
 #include "session/reply_cache.h"
 
 #include "core/error.h"
+#include "core/fnv.h"
 
 #include <QtGlobal>
 
@@ -8,13 +9,6 @@
 
 namespace tenfold::ui {
 namespace {
-
-std::string hex16(uint64_t v)
-{
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-    return buf;
-}
 
 std::string num(double v)
 {
@@ -52,7 +46,7 @@ std::optional<ReplyCache::Key> ReplyCache::keyFor(uint64_t modelFingerprint, con
     if (!ResponseCache::cacheable(float(sampling.temperature), sampling.seed >= 0))
         return std::nullopt;
     Key key;
-    key.model = hex16(modelFingerprint);
+    key.model = hex64(modelFingerprint);
     key.params = canonicalParams(sampling);
     key.prompt.reserve(promptTokens.size() * 6 + 7);
     key.prompt = "tokens:";
@@ -108,7 +102,7 @@ void ReplyCache::store(const Key& key, const std::string& modelPath, const QStri
 void ReplyCache::invalidateStale(const std::string& modelPath, uint64_t modelFingerprint)
 {
     try {
-        cache_->invalidateStale(modelPath, hex16(modelFingerprint));
+        cache_->invalidateStale(modelPath, hex64(modelFingerprint));
     } catch (const std::exception& e) {
         qWarning("response cache: %s", e.what());
     }

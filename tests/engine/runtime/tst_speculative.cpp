@@ -3,6 +3,8 @@
 // with the same stop reason, and the target's cache must end as plain decoding leaves it. With
 // sampling, the tokens must be distributed as plain sampling's (a two-sample chi-square test on
 // stories260K's 512-token vocabulary, against a random-weight draft that disagrees often).
+#include "common/chi_square.h"
+#include "common/second_token.h"
 #include "common/shared_data.h"
 #include "core/error.h"
 #include "model/model.h"
@@ -287,25 +289,7 @@ private slots:
 
         // The exact distribution of the second token.
         const int vocab = stories_->hparams().nVocab;
-        std::vector<double> exact(size_t(vocab), 0.0);
-        {
-            Sampler sampler(sp);
-            std::vector<float> logits;
-            ctx->truncate(0);
-            ctx->decode(ids, false, logits);
-            std::vector<int32_t> history = ids;
-            const TokenDistribution first = sampler.distribution(logits, history);
-            for (size_t i = 0; i < first.ids.size(); ++i) {
-                ctx->truncate(int(ids.size()));
-                const int32_t x1 = first.ids[i];
-                ctx->decode(std::span<const int32_t>(&x1, 1), false, logits);
-                history.push_back(x1);
-                const TokenDistribution second = sampler.distribution(logits, history);
-                history.pop_back();
-                for (size_t j = 0; j < second.ids.size(); ++j)
-                    exact[size_t(second.ids[j])] += first.probs[i] * second.probs[j];
-            }
-        }
+        const std::vector<double> exact = test::exactSecondTokenDistribution(*ctx, vocab, ids, sp);
 
         const int runs = 8000;
         std::vector<int> seen(size_t(vocab), 0);
@@ -333,26 +317,9 @@ private slots:
             total.draftedTokens += st.draftedTokens;
             total.acceptedDraftTokens += st.acceptedDraftTokens;
         }
-        double chi2 = 0, pooledExpected = 0, pooledSeen = 0;
-        int bins = 0;
-        for (int t = 0; t < vocab; ++t) {
-            const double expected = exact[size_t(t)] * runs;
-            if (expected >= 10) {
-                chi2 += (seen[size_t(t)] - expected) * (seen[size_t(t)] - expected) / expected;
-                ++bins;
-            } else {
-                pooledExpected += expected;
-                pooledSeen += seen[size_t(t)];
-            }
-        }
-        if (pooledExpected > 0) {
-            chi2 += (pooledSeen - pooledExpected) * (pooledSeen - pooledExpected) / pooledExpected;
-            ++bins;
-        }
-        const int dof = bins - 1;
-        // 0.999 quantile of chi-square (Wilson-Hilferty approximation).
-        const double z = 3.0902, h = 2.0 / (9.0 * dof);
-        const double critical = dof * std::pow(1 - h + z * std::sqrt(h), 3);
+        const test::ChiSquare fit = test::chiSquareFit(seen, exact, runs);
+        const double chi2 = fit.statistic, critical = fit.critical;
+        const int bins = fit.bins, dof = bins - 1;
         qInfo("second token: %d bins, chi-square %.1f (0.999 critical %.1f); draft proposals accepted %d of %d",
               bins, chi2, critical, total.acceptedDraftTokens, total.draftedTokens);
         QVERIFY(dof >= 20);

@@ -3,6 +3,8 @@
 // (chunked prefill next to other streams, sharing a batch, forking n choices, being preempted and
 // recomputed), its greedy text must be what generate() produces for that prompt alone, and its
 // stop-string and length handling must match generate()'s.
+#include "common/chi_square.h"
+#include "common/second_token.h"
 #include "common/shared_data.h"
 #include "core/error.h"
 #include "model/model.h"
@@ -517,26 +519,12 @@ private slots:
         sp.topP = 1.0f;
         sp.minP = 0.0f;
         const int vocab = stories_->hparams().nVocab;
-        std::vector<double> exact(size_t(vocab), 0.0);
+        std::vector<double> exact;
         {
             ContextParams cp;
             cp.nCtx = 64;
             auto ctx = backend_->createContext(stories_, cp);
-            Sampler sampler(sp);
-            std::vector<float> logits;
-            ctx->decode(ids, false, logits);
-            std::vector<int32_t> history = ids;
-            const TokenDistribution first = sampler.distribution(logits, history);
-            for (size_t i = 0; i < first.ids.size(); ++i) {
-                ctx->truncate(int(ids.size()));
-                const int32_t x1 = first.ids[i];
-                ctx->decode(std::span<const int32_t>(&x1, 1), false, logits);
-                history.push_back(x1);
-                const TokenDistribution second = sampler.distribution(logits, history);
-                history.pop_back();
-                for (size_t j = 0; j < second.ids.size(); ++j)
-                    exact[size_t(second.ids[j])] += first.probs[i] * second.probs[j];
-            }
+            exact = test::exactSecondTokenDistribution(*ctx, vocab, ids, sp);
         }
         DraftModelConfig draft;
         BatchedParams dp;
@@ -563,25 +551,9 @@ private slots:
             QCOMPARE(int(res.tokens.at(0).size()), 2);
             ++seen[size_t(res.tokens.at(0)[1])];
         }
-        double chi2 = 0, pooledExpected = 0, pooledSeen = 0;
-        int bins = 0;
-        for (int t = 0; t < vocab; ++t) {
-            const double expected = exact[size_t(t)] * runs;
-            if (expected >= 10) {
-                chi2 += (seen[size_t(t)] - expected) * (seen[size_t(t)] - expected) / expected;
-                ++bins;
-            } else {
-                pooledExpected += expected;
-                pooledSeen += seen[size_t(t)];
-            }
-        }
-        if (pooledExpected > 0) {
-            chi2 += (pooledSeen - pooledExpected) * (pooledSeen - pooledExpected) / pooledExpected;
-            ++bins;
-        }
-        const int dof = bins - 1;
-        const double z = 3.0902, h = 2.0 / (9.0 * dof);
-        const double critical = dof * std::pow(1 - h + z * std::sqrt(h), 3);
+        const test::ChiSquare fit = test::chiSquareFit(seen, exact, runs);
+        const double chi2 = fit.statistic, critical = fit.critical;
+        const int bins = fit.bins, dof = bins - 1;
         const auto m = sched.metrics();
         qInfo("second token: %d bins, chi-square %.1f (0.999 critical %.1f); draft proposals accepted %llu of %llu",
               bins, chi2, critical, (unsigned long long)m.draftAccepted, (unsigned long long)m.draftProposed);
