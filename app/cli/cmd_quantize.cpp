@@ -4,7 +4,11 @@
 #include "commands.h"
 
 #include "core/error.h"
+#include "model/model.h"
+#include "passes/gptq.h"
+#include "passes/imatrix.h"
 #include "passes/quantize_model.h"
+#include "tokenizer/tokenizer.h"
 
 #include <chrono>
 #include <cstdio>
@@ -14,18 +18,28 @@ namespace tenfold::cli {
 
 CommandSpec quantizeSpec()
 {
-    return {"quantize", "IN.gguf OUT.gguf TYPE [--threads N] [--verbose]",
-            "Round-to-nearest quantization (no importance matrix) into TYPE: F32, F16, BF16,\n"
+    return {"quantize", "IN.gguf OUT.gguf TYPE [--method rtn|imatrix|gptq] [--imatrix FILE] [-f CALIB] [--threads N]",
+            "Quantization into TYPE: F32, F16, BF16,\n"
             "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K. All metadata is kept;\n"
             "general.file_type is set. 1-D tensors (norms) stay F32. A 2-D tensor whose row\n"
             "length is not a multiple of TYPE's block falls back to a 32-block type of similar\n"
             "size: Q2_K/Q3_K -> Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0 (then F16 if\n"
-            "the row is not a multiple of 32 either). Output is streamed: memory stays small.",
+            "the row is not a multiple of 32 either). Output is streamed: memory stays small.\n"
+            "Methods (all write standard blocks that any GGUF engine reads):\n"
+            "  rtn      round to nearest (the default without --imatrix or -f)\n"
+            "  imatrix  32-block types: each block's scale minimises the rounding error weighted\n"
+            "           by the importance matrix (--imatrix FILE, or collected from -f CALIB)\n"
+            "  gptq     32-block types: GPTQ, error feedback across columns with the Hessians of\n"
+            "           -f CALIB (the default with -f); K-quants get round to nearest",
             {"IN.gguf", "OUT.gguf", "TYPE"},
             {},
             {{"--threads", "-t", "N", "threads (default: all cores)"},
              {"--output-type", "", "T", "type for the output projection (output.weight, or the tied\n"
               "                            token_embd.weight); e.g. Q6_K as the reference engine's mixes"},
+             {"--method", "", "M", "rtn, imatrix or gptq (see above)"},
+             {"--imatrix", "", "FILE", "importance matrix (tenfold-cli imatrix, or llama-imatrix's .dat)"},
+             {"--file", "-f", "CALIB", "calibration text for imatrix/gptq statistics"},
+             {"--chunks", "", "N", "calibration windows of 512 tokens to use (default: all)"},
              {"--verbose", "-v", "", "print each tensor's type change"}}};
 }
 
@@ -52,16 +66,66 @@ int runQuantize(const ParsedArgs& args)
     options.onTensor = [verbose](size_t i, size_t n, const std::string& name, GGMLType to) {
         if (verbose)
             std::fprintf(stderr, "[%zu/%zu] %s -> %s\n", i + 1, n, name.c_str(), typeName(to));
+        else {
+            std::fprintf(stderr, "\rquantizing tensor %zu/%zu ", i + 1, n);
+            std::fflush(stderr);
+        }
     };
     const auto t0 = std::chrono::steady_clock::now();
+
+    const auto calib = args.get("--file");
+    const auto imatrixPath = args.get("--imatrix");
+    const std::string method = args.get("--method").value_or(calib ? "gptq" : imatrixPath ? "imatrix" : "rtn");
+    if (method == "rtn")
+        options.method = QuantMethod::Rtn;
+    else if (method == "imatrix")
+        options.method = QuantMethod::Imatrix;
+    else if (method == "gptq")
+        options.method = QuantMethod::Gptq;
+    else
+        throw UsageError("--method is rtn, imatrix or gptq, not '" + method + "'");
+    ImportanceMatrix imatrix;
+    HessianSet hessians;
+    if (imatrixPath) {
+        imatrix = ImportanceMatrix::read(*imatrixPath);
+        options.imatrix = &imatrix;
+    }
+    if (options.method != QuantMethod::Rtn && !imatrixPath && !calib)
+        throw UsageError("--method " + method + " needs " +
+                         (options.method == QuantMethod::Gptq ? "-f CALIB" : "--imatrix FILE or -f CALIB"));
+    if (options.method == QuantMethod::Gptq && !calib)
+        throw UsageError("--method gptq needs -f CALIB (a calibration text)");
+    if (calib && options.method != QuantMethod::Rtn) {
+        const std::shared_ptr<Model> model = loadModel(in);
+        const std::vector<int32_t> tokens = model->tokenizer().encode(readTextFile(*calib), true);
+        ImatrixOptions io;
+        io.maxChunks = int(args.getInt("--chunks", 0, 0, 1 << 30));
+        io.nThreads = options.nThreads;
+        io.cancel = installInterruptHandler();
+        io.progress = [t0](int done, int total) {
+            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            std::fprintf(stderr, "\rcalibrating: window %d/%d, %.1f s, about %.0f s left ", done, total, s,
+                         s * double(total - done) / double(done));
+            std::fflush(stderr);
+        };
+        if (options.method == QuantMethod::Gptq) {
+            hessians = collectHessians(model, tokens, io);
+            options.hessians = &hessians;
+        } else if (!imatrixPath) {
+            imatrix = collectImportanceMatrix(model, tokens, io);
+            options.imatrix = &imatrix;
+        }
+        std::fprintf(stderr, "\n");
+    }
     const QuantizeReport report = quantizeModel(in, out, options);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
+    std::fprintf(stderr, "\n");
     std::map<std::string, int> counts;
     uint64_t before = 0, after = 0;
     for (const QuantizedTensor& t : report.tensors) {
-        ++counts[typeName(t.to)];
+        ++counts[std::string(typeName(t.to)) + (t.method == QuantMethod::Rtn ? "" : std::string(" (") + methodName(t.method) + ")")];
         before += t.bytesBefore;
         after += t.bytesAfter;
     }

@@ -30,6 +30,8 @@ CommandSpec convertSpec();
 int runConvert(const ParsedArgs& args);
 CommandSpec quantizeSpec();
 int runQuantize(const ParsedArgs& args);
+CommandSpec imatrixSpec();
+int runImatrix(const ParsedArgs& args);
 CommandSpec calibrateExitsSpec();
 int runCalibrateExits(const ParsedArgs& args);
 #if TENFOLD_HAVE_VULKAN

@@ -23,6 +23,7 @@ const std::vector<Command>& allCommands()
         {"perplexity", "perplexity (and KL divergence against a base) on a text file", perplexitySpec, runPerplexity},
         {"bench", "prompt-processing and decode speed", benchSpec, runBench},
         {"quantize", "convert a GGUF model's weights to another type", quantizeSpec, runQuantize},
+        {"imatrix", "collect the importance matrix for calibrated quantization", imatrixSpec, runImatrix},
         {"calibrate-exits", "fit early-exit adapters for self-speculative decoding", calibrateExitsSpec,
          runCalibrateExits},
         {"synth", "write a random-weight model in a real model's shape", synthSpec, runSynth},

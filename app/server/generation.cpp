@@ -169,8 +169,8 @@ public:
         if (!sink.write(out.data(), out.size()))
             return false; // the client is gone: the releaser cancels
         if (finished_) {
+            record(); // before done(): a client that reads the end and asks /tenfold/status sees it
             sink.done();
-            record();
         }
         return true;
     }
@@ -191,8 +191,8 @@ public:
         if (!sink.write(out.data(), out.size()))
             return false;
         if (finished_) {
+            record(); // before done(): a client that reads the end and asks /tenfold/status sees it
             sink.done();
-            record();
         }
         return true;
     }
@@ -386,8 +386,8 @@ public:
         if (!sink.write(out.data(), out.size()))
             return false;
         if (finished()) {
-            sink.done();
             record();
+            sink.done();
         }
         return true;
     }

@@ -3,8 +3,11 @@
 #include "core/error.h"
 #include "gguf/gguf_file.h"
 #include "passes/gguf_stream_writer.h"
+#include "passes/gptq.h"
+#include "passes/imatrix.h"
 #include "passes/parallel_rows.h"
 #include "passes/row_convert.h"
+#include "tensor/quant_grid.h"
 
 #include <algorithm>
 #include <cstring>
@@ -53,6 +56,33 @@ uint32_t fileTypeFor(GGMLType t)
     throw UnsupportedError(std::string("no model file type for ") + typeName(t));
 }
 
+const char* methodName(QuantMethod m)
+{
+    switch (m) {
+    case QuantMethod::Rtn: return "rtn";
+    case QuantMethod::Imatrix: return "imatrix";
+    case QuantMethod::Gptq: return "gptq";
+    }
+    return "?";
+}
+
+namespace {
+
+// The method one tensor gets: calibrated methods apply to the 32-element block types only.
+QuantMethod tensorMethod(const QuantizeOptions& o, const GGUFTensorInfo& t, GGMLType to)
+{
+    if (o.method == QuantMethod::Rtn || t.ne.size() < 2 || !quant::hasGroupGrid(to))
+        return QuantMethod::Rtn;
+    if (o.method == QuantMethod::Gptq && o.hessians) {
+        const Eigen::MatrixXd* h = o.hessians->find(t.name);
+        if (h && h->rows() == t.ne[0])
+            return QuantMethod::Gptq;
+    }
+    return QuantMethod::Imatrix;
+}
+
+} // namespace
+
 QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesystem::path& out,
                              const QuantizeOptions& options)
 {
@@ -60,6 +90,8 @@ QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesys
         if (!typeTraits(t).weightType)
             throw UnsupportedError(std::string(typeName(t)) +
                                    " holds activations only and cannot be a model's weight type");
+    if (options.method == QuantMethod::Gptq && !options.hessians)
+        throw InvalidArgument("GPTQ needs calibration statistics (a calibration text)");
     std::error_code ec;
     if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(in, out, ec))
         throw InvalidArgument("input and output are the same file: " + in.string());
@@ -90,7 +122,8 @@ QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesys
         const GGMLType wanted =
             options.outputType && t.name == outputName ? *options.outputType : options.target;
         StreamTensorSpec spec{t.name, chooseTensorType(t.ne, wanted), t.ne};
-        report.tensors.push_back({t.name, t.type, spec.type, t.nbytes, spec.nbytes()});
+        report.tensors.push_back({t.name, t.type, spec.type, tensorMethod(options, t, spec.type), t.nbytes,
+                                  spec.nbytes()});
         specs.push_back(std::move(spec));
     }
 
@@ -108,6 +141,33 @@ QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesys
         const int64_t rowLength = t.ne[0];
         const int64_t rows = t.rows();
         const size_t inRow = rowBytes(t.type, rowLength), outRow = rowBytes(to, rowLength);
+        const QuantMethod method = report.tensors[i].method;
+        if (method == QuantMethod::Gptq) {
+            // GPTQ moves error across a whole row's columns: the tensor is held in floats at once.
+            std::vector<float> all(size_t(rows * rowLength));
+            parallelRanges(rows, nThreads, [&](int64_t begin, int64_t end) {
+                for (int64_t r = begin; r < end; ++r)
+                    rowToFloat(t.type, t.data + size_t(r) * inRow, all.data() + size_t(r * rowLength), rowLength);
+            });
+            chunk.resize(size_t(rows) * outRow);
+            gptqQuantizeTensor(to, all.data(), rows, rowLength, *options.hessians->find(t.name), chunk.data(),
+                               nThreads, options.gptqDamp);
+            writer.append(chunk.data(), chunk.size());
+            continue;
+        }
+        std::vector<float> importance;
+        if (method == QuantMethod::Imatrix) {
+            if (options.imatrix)
+                importance = options.imatrix->columnWeights(t.name);
+            if (!importance.empty() && int64_t(importance.size()) != rowLength)
+                throw InvalidArgument("the importance matrix has " + std::to_string(importance.size()) +
+                                      " columns for " + t.name + ", which has " + std::to_string(rowLength) +
+                                      " (made for another model?)");
+            if (importance.empty() && options.hessians)
+                if (const Eigen::MatrixXd* h = options.hessians->find(t.name); h && h->rows() == rowLength)
+                    for (int64_t j = 0; j < rowLength; ++j)
+                        importance.push_back(float((*h)(j, j)));
+        }
         const int64_t perChunk = rowsPerChunk(outRow);
         for (int64_t r0 = 0; r0 < rows; r0 += perChunk) {
             const int64_t n = std::min(perChunk, rows - r0);
@@ -116,7 +176,11 @@ QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesys
                 std::vector<float> row(static_cast<size_t>(rowLength));
                 for (int64_t r = begin; r < end; ++r) {
                     rowToFloat(t.type, t.data + size_t(r0 + r) * inRow, row.data(), rowLength);
-                    rowFromFloat(to, row.data(), chunk.data() + size_t(r) * outRow, rowLength);
+                    if (method == QuantMethod::Imatrix)
+                        quant::quantizeRowWeighted(to, row.data(), chunk.data() + size_t(r) * outRow, rowLength,
+                                                   importance.empty() ? nullptr : importance.data());
+                    else
+                        rowFromFloat(to, row.data(), chunk.data() + size_t(r) * outRow, rowLength);
                 }
             });
             writer.append(chunk.data(), chunk.size());

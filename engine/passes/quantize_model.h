@@ -26,13 +26,30 @@
 
 namespace tenfold {
 
+class ImportanceMatrix;
+struct HessianSet;
+
 GGMLType chooseTensorType(const std::vector<int64_t>& ne, GGMLType target);
 
 // The general.file_type value other tools use for a model mostly in `t` (e.g. 7 for Q8_0).
 uint32_t fileTypeFor(GGMLType t);
 
+// How the weights are rounded onto the type's grid (all write the same standard blocks):
+//  - Rtn: round to nearest, bit-identical to the reference engine's plain quantizers;
+//  - Imatrix: for the 32-element block types, each block's scale is searched to minimise the
+//    rounding error weighted by the importance matrix (quant_grid.h); tensors it has no entry for
+//    get the same search unweighted. Other types (K-quants) are rounded to nearest.
+//  - Gptq: the 32-element block types go through GPTQ with the calibration Hessians (gptq.h);
+//    tensors without one fall back to Imatrix's search.
+enum class QuantMethod { Rtn, Imatrix, Gptq };
+const char* methodName(QuantMethod m);
+
 struct QuantizeOptions {
     GGMLType target = GGMLType::Q8_0;
+    QuantMethod method = QuantMethod::Rtn;
+    const ImportanceMatrix* imatrix = nullptr; // Imatrix (optional for Gptq)
+    const HessianSet* hessians = nullptr;      // Gptq: required
+    double gptqDamp = 0.01;
     std::optional<GGMLType> outputType; // type for the output projection; unset: target
     int nThreads = 0; // 0: one per core
     // Called before each tensor (index, count, name, chosen type).
@@ -43,6 +60,7 @@ struct QuantizedTensor {
     std::string name;
     GGMLType from = GGMLType::F32;
     GGMLType to = GGMLType::F32;
+    QuantMethod method = QuantMethod::Rtn; // what this tensor actually got
     uint64_t bytesBefore = 0;
     uint64_t bytesAfter = 0;
 };

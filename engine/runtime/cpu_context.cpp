@@ -264,8 +264,16 @@ void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
     op("matmul_output", -1, cancel, [&] {
         logits.resize(size_t(rows) * size_t(hp_.nVocab));
         const MatmulJob job{&m.output(), logits.data(), hp_.nVocab};
-        matmul_.run(pool_, {&job, 1}, xn_.data() + size_t(first) * E, rows, E);
+        runMatmul({&job, 1}, xn_.data() + size_t(first) * E, rows, E);
     });
+}
+
+void CpuContext::runMatmul(std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx)
+{
+    if (observer_)
+        for (const MatmulJob& job : jobs)
+            observer_(*job.w, x, T, ldx);
+    matmul_.run(pool_, jobs, x, T, ldx);
 }
 
 void CpuContext::applyExitAdapter(const ExitAdapter& adapter, float* rows, int n)
@@ -282,7 +290,7 @@ void CpuContext::applyExitAdapter(const ExitAdapter& adapter, float* rows, int n
             x[i] *= inv;
     }
     const MatmulJob job{&adapter.weight, tmp_.data(), E};
-    matmul_.run(pool_, {&job, 1}, rows, n, E);
+    runMatmul({&job, 1}, rows, n, E);
     const float* b = reinterpret_cast<const float*>(adapter.bias.data);
     for (int r = 0; r < n; ++r) {
         float* x = rows + size_t(r) * E;
@@ -333,7 +341,7 @@ void CpuContext::runLayers(std::span<const int32_t> tokens, const std::atomic<bo
             const MatmulJob jobs[3] = {{&L.wq, q_.data(), qDim},
                                        {&L.wk, k_.data(), kvDim},
                                        {&L.wv, v_.data(), kvDim}};
-            matmul_.run(pool_, jobs, xn_.data(), T, E);
+            runMatmul(jobs, xn_.data(), T, E);
         });
         op("rope_kv_store", il, cancel, [&] {
             rowsParallel(T, [&](int t) {
@@ -371,7 +379,7 @@ void CpuContext::runLayers(std::span<const int32_t> tokens, const std::atomic<bo
         });
         op("matmul_wo", il, cancel, [&] {
             const MatmulJob job{&L.wo, tmp_.data(), E};
-            matmul_.run(pool_, {&job, 1}, attn_.data(), T, qDim);
+            runMatmul({&job, 1}, attn_.data(), T, qDim);
         });
         op("residual_ffn_norm", il, cancel, [&] {
             rowsParallel(T, [&](int t) {
@@ -383,7 +391,7 @@ void CpuContext::runLayers(std::span<const int32_t> tokens, const std::atomic<bo
         });
         op("matmul_gate_up", il, cancel, [&] {
             const MatmulJob jobs[2] = {{&L.ffnGate, gate_.data(), FF}, {&L.ffnUp, up_.data(), FF}};
-            matmul_.run(pool_, jobs, xn_.data(), T, E);
+            runMatmul(jobs, xn_.data(), T, E);
         });
         op("swiglu", il, cancel, [&] {
             rowsParallel(T, [&](int t) {
@@ -393,7 +401,7 @@ void CpuContext::runLayers(std::span<const int32_t> tokens, const std::atomic<bo
         });
         op("matmul_down", il, cancel, [&] {
             const MatmulJob job{&L.ffnDown, tmp_.data(), E};
-            matmul_.run(pool_, {&job, 1}, ffn_.data(), T, FF);
+            runMatmul({&job, 1}, ffn_.data(), T, FF);
         });
         op("residual", il, cancel, [&] {
             rowsParallel(T, [&](int t) {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 
 namespace tenfold {
@@ -39,6 +40,12 @@ public:
     std::vector<uint8_t> exportKv(int n) const override;
     void importKv(int n, std::span<const uint8_t> data) override;
 
+    // Sees the input rows of every weight matrix product before it runs: x is [rows, w.ne0] with
+    // row stride ldx. For statistics of the activations (the importance matrix of calibrated
+    // quantization, GPTQ's Hessians). Empty: no call, nothing costs.
+    using MatmulObserver = std::function<void(const WeightTensor& w, const float* x, int rows, int64_t ldx)>;
+    void setMatmulObserver(MatmulObserver observer) { observer_ = std::move(observer); }
+
     // Tests: force the GEMM (1) or mat-vec (0) matmul path; -1 automatic.
     void forceMatmulPath(int gemm) { matmul_.forcePath(gemm); }
     int threads() const { return pool_.size(); }
@@ -60,6 +67,8 @@ private:
     // Logits of rows firstRow..n-1, for tokens at positions start.. through layers 0..nLayers-1.
     void forward(std::span<const int32_t> tokens, int firstRow, std::vector<float>& logits,
                  const std::atomic<bool>* cancel, int start, int nLayers);
+    // matmul_.run, shown to the observer first.
+    void runMatmul(std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx);
     template <class F>
     void op(const char* name, int layer, const std::atomic<bool>* cancel, F&& fn);
     template <class F>
@@ -94,6 +103,7 @@ private:
     std::vector<float> exitRow_;               // early exit: the exited state being mapped
     std::span<const int> captureLayers_;       // decodeCapture's request, empty otherwise
     std::vector<float>* captureOut_ = nullptr;
+    MatmulObserver observer_;
     uint64_t bytes_ = 0;
     std::shared_ptr<std::atomic<uint64_t>> memoryCounter_;
 };
