@@ -7,11 +7,13 @@
 #include "model/model.h"
 #include "passes/gptq.h"
 #include "passes/imatrix.h"
+#include "passes/quant_budget.h"
 #include "passes/quantize_model.h"
 #include "tokenizer/tokenizer.h"
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 namespace tenfold::cli {
@@ -40,6 +42,9 @@ CommandSpec quantizeSpec()
              {"--imatrix", "", "FILE", "importance matrix (tenfold-cli imatrix, or llama-imatrix's .dat)"},
              {"--file", "-f", "CALIB", "calibration text for imatrix/gptq statistics"},
              {"--chunks", "", "N", "calibration windows of 512 tokens to use (default: all)"},
+             {"--target-size", "", "MB", "a budgeted mix: per-tensor types that fit MB (10^6 bytes) at the\n"
+              "                            lowest measured KL divergence (needs -f CALIB; TYPE only labels the file)"},
+             {"--probe-chunks", "", "N", "calibration windows per sensitivity measurement (default 4)"},
              {"--verbose", "-v", "", "print each tensor's type change"}}};
 }
 
@@ -116,6 +121,39 @@ int runQuantize(const ParsedArgs& args)
             options.imatrix = &imatrix;
         }
         std::fprintf(stderr, "\n");
+        if (const auto target = args.get("--target-size")) {
+            char* end = nullptr;
+            const double mb = std::strtod(target->c_str(), &end);
+            if (!end || *end || !(mb > 0) || mb > 1e7)
+                throw UsageError("--target-size takes a size in MB (10^6 bytes), e.g. 9.5; got '" + *target + "'");
+            BudgetOptions bo;
+            bo.targetBytes = uint64_t(mb * 1e6);
+            bo.chunks = int(args.getInt("--probe-chunks", 4, 1, 1 << 20));
+            bo.nThreads = options.nThreads;
+            bo.quantize = options;
+            bo.cancel = io.cancel;
+            const auto tp = std::chrono::steady_clock::now();
+            bo.progress = [tp](int done, int total, const std::string& tensor) {
+                const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+                std::fprintf(stderr, "\rmeasuring sensitivities: %d/%d (%s), %.0f s, about %.0f s left   ", done,
+                             total, tensor.c_str(), s, s * double(total - done) / double(done));
+                std::fflush(stderr);
+            };
+            const BudgetPlan plan = planForSize(in, tokens, bo);
+            options.tensorTypes = plan.types;
+            std::map<std::string, int> mix;
+            for (const auto& [name, t] : plan.types)
+                ++mix[typeName(t)];
+            std::string line;
+            for (const auto& [name, k] : mix)
+                line += (line.empty() ? "" : ", ") + std::to_string(k) + " x " + name;
+            std::fprintf(stderr, "\nplan for %s bytes (smallest possible %s): %s; predicted file %s bytes, "
+                         "predicted KLD %.5f (sum of single-tensor losses)\n",
+                         withThousands(bo.targetBytes).c_str(), withThousands(plan.smallestFileBytes).c_str(),
+                         line.c_str(), withThousands(plan.predictedFileBytes).c_str(), plan.predictedKld);
+        }
+    } else if (args.get("--target-size")) {
+        throw UsageError("--target-size needs -f CALIB (the sensitivities are measured on it)");
     }
     const QuantizeReport report = quantizeModel(in, out, options);
     const double seconds =

@@ -66,10 +66,7 @@ const char* methodName(QuantMethod m)
     return "?";
 }
 
-namespace {
-
-// The method one tensor gets: calibrated methods apply to the 32-element block types only.
-QuantMethod tensorMethod(const QuantizeOptions& o, const GGUFTensorInfo& t, GGMLType to)
+QuantMethod methodFor(const QuantizeOptions& o, const GGUFTensorInfo& t, GGMLType to)
 {
     if (o.method == QuantMethod::Rtn || t.ne.size() < 2 || !quant::hasGroupGrid(to))
         return QuantMethod::Rtn;
@@ -81,7 +78,79 @@ QuantMethod tensorMethod(const QuantizeOptions& o, const GGUFTensorInfo& t, GGML
     return QuantMethod::Imatrix;
 }
 
-} // namespace
+void quantizeTensor(const GGUFTensorInfo& t, GGMLType to, QuantMethod method, const QuantizeOptions& options,
+                    int nThreads, const std::function<void(const uint8_t*, size_t)>& sink)
+{
+    if (to == t.type) { // nothing to convert: copy as is, never re-round
+        sink(t.data, t.nbytes);
+        return;
+    }
+    std::vector<uint8_t> chunk;
+    const int64_t rowLength = t.ne[0];
+    const int64_t rows = t.rows();
+    const size_t inRow = rowBytes(t.type, rowLength), outRow = rowBytes(to, rowLength);
+    if (method == QuantMethod::Gptq) {
+        // GPTQ moves error across a whole row's columns: the tensor is held in floats at once.
+        std::vector<float> all(size_t(rows * rowLength));
+        parallelRanges(rows, nThreads, [&](int64_t begin, int64_t end) {
+            for (int64_t r = begin; r < end; ++r)
+                rowToFloat(t.type, t.data + size_t(r) * inRow, all.data() + size_t(r * rowLength), rowLength);
+        });
+        chunk.resize(size_t(rows) * outRow);
+        gptqQuantizeTensor(to, all.data(), rows, rowLength, *options.hessians->find(t.name), chunk.data(),
+                           nThreads, options.gptqDamp);
+        sink(chunk.data(), chunk.size());
+        return;
+    }
+    std::vector<float> importance;
+    if (method == QuantMethod::Imatrix) {
+        if (options.imatrix)
+            importance = options.imatrix->columnWeights(t.name);
+        if (!importance.empty() && int64_t(importance.size()) != rowLength)
+            throw InvalidArgument("the importance matrix has " + std::to_string(importance.size()) +
+                                  " columns for " + t.name + ", which has " + std::to_string(rowLength) +
+                                  " (made for another model?)");
+        if (importance.empty() && options.hessians)
+            if (const Eigen::MatrixXd* h = options.hessians->find(t.name); h && h->rows() == rowLength)
+                for (int64_t j = 0; j < rowLength; ++j)
+                    importance.push_back(float((*h)(j, j)));
+    }
+    const int64_t perChunk = rowsPerChunk(outRow);
+    for (int64_t r0 = 0; r0 < rows; r0 += perChunk) {
+        const int64_t n = std::min(perChunk, rows - r0);
+        chunk.resize(size_t(n) * outRow);
+        parallelRanges(n, nThreads, [&](int64_t begin, int64_t end) {
+            std::vector<float> row(static_cast<size_t>(rowLength));
+            for (int64_t r = begin; r < end; ++r) {
+                rowToFloat(t.type, t.data + size_t(r0 + r) * inRow, row.data(), rowLength);
+                if (method == QuantMethod::Imatrix)
+                    quant::quantizeRowWeighted(to, row.data(), chunk.data() + size_t(r) * outRow, rowLength,
+                                               importance.empty() ? nullptr : importance.data());
+                else
+                    rowFromFloat(to, row.data(), chunk.data() + size_t(r) * outRow, rowLength);
+            }
+        });
+        sink(chunk.data(), chunk.size());
+    }
+}
+
+std::vector<std::pair<std::string, GGUFValue>> quantizedMetadata(const GGUFFile& src, GGMLType target)
+{
+    std::vector<std::pair<std::string, GGUFValue>> metadata = src.metadata();
+    auto setKey = [&metadata](const std::string& key, GGUFValue value) {
+        auto it = std::find_if(metadata.begin(), metadata.end(),
+                               [&key](const auto& kv) { return kv.first == key; });
+        if (it != metadata.end())
+            it->second = std::move(value);
+        else
+            metadata.emplace_back(key, std::move(value));
+    };
+    setKey("general.file_type", GGUFValue::u32(fileTypeFor(target)));
+    // Other GGUF tools read the block layout version from here (2: the current layouts).
+    if (typeTraits(target).quantized)
+        setKey("general.quantization_version", GGUFValue::u32(2));
+    return metadata;
+}
 
 QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesystem::path& out,
                              const QuantizeOptions& options)
@@ -99,19 +168,7 @@ QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesys
     const std::shared_ptr<GGUFFile> src = GGUFFile::open(in);
     const int nThreads = resolveThreadCount(options.nThreads);
 
-    std::vector<std::pair<std::string, GGUFValue>> metadata = src->metadata();
-    auto setKey = [&metadata](const std::string& key, GGUFValue value) {
-        auto it = std::find_if(metadata.begin(), metadata.end(),
-                               [&key](const auto& kv) { return kv.first == key; });
-        if (it != metadata.end())
-            it->second = std::move(value);
-        else
-            metadata.emplace_back(key, std::move(value));
-    };
-    setKey("general.file_type", GGUFValue::u32(fileTypeFor(options.target)));
-    // Other GGUF tools read the block layout version from here (2: the current layouts).
-    if (typeTraits(options.target).quantized)
-        setKey("general.quantization_version", GGUFValue::u32(2));
+    const std::vector<std::pair<std::string, GGUFValue>> metadata = quantizedMetadata(*src, options.target);
 
     QuantizeReport report;
     report.fileBytesBefore = src->fileSize();
@@ -119,72 +176,23 @@ QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesys
         src->findTensor("output.weight") ? "output.weight" : "token_embd.weight";
     std::vector<StreamTensorSpec> specs;
     for (const GGUFTensorInfo& t : src->tensors()) {
-        const GGMLType wanted =
-            options.outputType && t.name == outputName ? *options.outputType : options.target;
+        GGMLType wanted = options.outputType && t.name == outputName ? *options.outputType : options.target;
+        if (auto it = options.tensorTypes.find(t.name); it != options.tensorTypes.end())
+            wanted = it->second;
         StreamTensorSpec spec{t.name, chooseTensorType(t.ne, wanted), t.ne};
-        report.tensors.push_back({t.name, t.type, spec.type, tensorMethod(options, t, spec.type), t.nbytes,
+        report.tensors.push_back({t.name, t.type, spec.type, methodFor(options, t, spec.type), t.nbytes,
                                   spec.nbytes()});
         specs.push_back(std::move(spec));
     }
 
     GGUFStreamWriter writer(out, metadata, specs);
-    std::vector<uint8_t> chunk;
     for (size_t i = 0; i < src->tensors().size(); ++i) {
         const GGUFTensorInfo& t = src->tensors()[i];
         const GGMLType to = specs[i].type;
         if (options.onTensor)
             options.onTensor(i, specs.size(), t.name, to);
-        if (to == t.type) { // nothing to convert: copy as is, never re-round
-            writer.append(t.data, t.nbytes);
-            continue;
-        }
-        const int64_t rowLength = t.ne[0];
-        const int64_t rows = t.rows();
-        const size_t inRow = rowBytes(t.type, rowLength), outRow = rowBytes(to, rowLength);
-        const QuantMethod method = report.tensors[i].method;
-        if (method == QuantMethod::Gptq) {
-            // GPTQ moves error across a whole row's columns: the tensor is held in floats at once.
-            std::vector<float> all(size_t(rows * rowLength));
-            parallelRanges(rows, nThreads, [&](int64_t begin, int64_t end) {
-                for (int64_t r = begin; r < end; ++r)
-                    rowToFloat(t.type, t.data + size_t(r) * inRow, all.data() + size_t(r * rowLength), rowLength);
-            });
-            chunk.resize(size_t(rows) * outRow);
-            gptqQuantizeTensor(to, all.data(), rows, rowLength, *options.hessians->find(t.name), chunk.data(),
-                               nThreads, options.gptqDamp);
-            writer.append(chunk.data(), chunk.size());
-            continue;
-        }
-        std::vector<float> importance;
-        if (method == QuantMethod::Imatrix) {
-            if (options.imatrix)
-                importance = options.imatrix->columnWeights(t.name);
-            if (!importance.empty() && int64_t(importance.size()) != rowLength)
-                throw InvalidArgument("the importance matrix has " + std::to_string(importance.size()) +
-                                      " columns for " + t.name + ", which has " + std::to_string(rowLength) +
-                                      " (made for another model?)");
-            if (importance.empty() && options.hessians)
-                if (const Eigen::MatrixXd* h = options.hessians->find(t.name); h && h->rows() == rowLength)
-                    for (int64_t j = 0; j < rowLength; ++j)
-                        importance.push_back(float((*h)(j, j)));
-        }
-        const int64_t perChunk = rowsPerChunk(outRow);
-        for (int64_t r0 = 0; r0 < rows; r0 += perChunk) {
-            const int64_t n = std::min(perChunk, rows - r0);
-            chunk.resize(size_t(n) * outRow);
-            parallelRanges(n, nThreads, [&](int64_t begin, int64_t end) {
-                std::vector<float> row(static_cast<size_t>(rowLength));
-                for (int64_t r = begin; r < end; ++r) {
-                    rowToFloat(t.type, t.data + size_t(r0 + r) * inRow, row.data(), rowLength);
-                    if (method == QuantMethod::Imatrix)
-                        quant::quantizeRowWeighted(to, row.data(), chunk.data() + size_t(r) * outRow, rowLength,
-                                                   importance.empty() ? nullptr : importance.data());
-                    else
-                        rowFromFloat(to, row.data(), chunk.data() + size_t(r) * outRow, rowLength);
-                }
-            });
-            writer.append(chunk.data(), chunk.size());
-        }
+        quantizeTensor(t, to, report.tensors[i].method, options, nThreads,
+                       [&writer](const uint8_t* data, size_t n) { writer.append(data, n); });
     }
     writer.finish();
     report.fileBytesAfter = writer.bytesWritten();

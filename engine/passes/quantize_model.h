@@ -15,11 +15,13 @@
 // the output projection at Q6_K; QuantizeOptions::outputType reproduces that (the output
 // projection is output.weight, or token_embd.weight when the model ties them), with the same
 // fallback rule. See docs/BENCHMARKS.md for what it changes.
+#include "gguf/gguf_value.h"
 #include "tensor/ggml_type.h"
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +52,9 @@ struct QuantizeOptions {
     const ImportanceMatrix* imatrix = nullptr; // Imatrix (optional for Gptq)
     const HessianSet* hessians = nullptr;      // Gptq: required
     double gptqDamp = 0.01;
+    // Per-tensor types by name (a budgeted mix, a preset's rules); the block-size fallback of
+    // chooseTensorType still applies. Tensors not listed get target (or outputType).
+    std::map<std::string, GGMLType> tensorTypes;
     std::optional<GGMLType> outputType; // type for the output projection; unset: target
     int nThreads = 0; // 0: one per core
     // Called before each tensor (index, count, name, chosen type).
@@ -70,6 +75,20 @@ struct QuantizeReport {
     uint64_t fileBytesAfter = 0;
     std::vector<QuantizedTensor> tensors;
 };
+
+struct GGUFTensorInfo;
+class GGUFFile;
+
+// The metadata of a file quantized from `src` into `target`: the source's, with
+// general.file_type and general.quantization_version set.
+std::vector<std::pair<std::string, GGUFValue>> quantizedMetadata(const GGUFFile& src, GGMLType target);
+// The method tensor t gets when going to `to`: calibrated methods apply to the 32-element block
+// types of 2-D tensors; GPTQ only where a Hessian of the right size exists.
+QuantMethod methodFor(const QuantizeOptions& options, const GGUFTensorInfo& t, GGMLType to);
+// One tensor into `to` by `method`, handed to sink in consecutive pieces of whole rows (a copy
+// when the type does not change).
+void quantizeTensor(const GGUFTensorInfo& t, GGMLType to, QuantMethod method, const QuantizeOptions& options,
+                    int nThreads, const std::function<void(const uint8_t*, size_t)>& sink);
 
 // Throws IoError/FormatError for the input, UnsupportedError for a target that cannot hold
 // weights (Q8_1, Q8_K), IoError when the output cannot be written. `in` and `out` must differ.

@@ -1,0 +1,285 @@
+#include "passes/quant_budget.h"
+
+#include "core/error.h"
+#include "gguf/gguf_encode.h"
+#include "gguf/gguf_file.h"
+#include "model/model.h"
+#include "model/model_builder.h"
+#include "passes/parallel_rows.h"
+#include "runtime/cpu_backend.h"
+#include "tokenizer/tokenizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+namespace tenfold {
+namespace {
+
+// The model's views of one GGUF tensor (two when the output head ties token_embd).
+std::vector<WeightTensor*> viewsOf(Model& m, const std::string& name)
+{
+    std::vector<WeightTensor*> v;
+    auto consider = [&](WeightTensor& w) {
+        if (w.present() && w.name == name)
+            v.push_back(&w);
+    };
+    consider(ModelBuilder::tokenEmbedding(m));
+    consider(ModelBuilder::output(m));
+    for (LayerWeights& l : ModelBuilder::layers(m))
+        for (WeightTensor* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffnGate, &l.ffnUp, &l.ffnDown})
+            consider(*w);
+    return v;
+}
+
+// log-softmax of one row of logits, in place
+void logSoftmax(float* row, int n)
+{
+    float mx = *std::max_element(row, row + n);
+    double sum = 0;
+    for (int i = 0; i < n; ++i)
+        sum += std::exp(double(row[i] - mx));
+    const float lse = mx + float(std::log(sum));
+    for (int i = 0; i < n; ++i)
+        row[i] -= lse;
+}
+
+// The windows the measurements run over, and the base model's log-probabilities on them.
+class KldProbe {
+public:
+    KldProbe(std::shared_ptr<const Model> model, std::span<const int32_t> tokens, const BudgetOptions& o)
+        : model_(std::move(model)), o_(o)
+    {
+        const int64_t available = int64_t(tokens.size()) / o.nCtx;
+        if (available < 1)
+            throw InvalidArgument("the calibration text has " + std::to_string(tokens.size()) +
+                                  " tokens; measuring sensitivities needs at least one window of " +
+                                  std::to_string(o.nCtx));
+        windows_ = int(std::min<int64_t>(available, std::max(1, o.chunks)));
+        const Tokenizer& tok = model_->tokenizer();
+        const int32_t bos = tok.addBos() && tok.bos() >= 0 ? tok.bos() : -1;
+        for (int c = 0; c < windows_; ++c) {
+            std::vector<int32_t> w(tokens.begin() + int64_t(c) * o.nCtx, tokens.begin() + int64_t(c + 1) * o.nCtx);
+            if (bos >= 0)
+                w[0] = bos;
+            windowTokens_.push_back(std::move(w));
+        }
+        backend_ = createCpuBackend(o.nThreads);
+        ContextParams cp;
+        cp.nCtx = o.nCtx;
+        ctx_ = backend_->createContext(model_, cp);
+        vocab_ = model_->hparams().nVocab;
+        first_ = o.nCtx / 2;
+        base_.resize(size_t(windows_));
+        for (int c = 0; c < windows_; ++c) {
+            run(c, base_[size_t(c)]);
+            const int rows = scoredRows();
+            for (int r = 0; r < rows; ++r)
+                logSoftmax(base_[size_t(c)].data() + size_t(r) * vocab_, vocab_);
+        }
+    }
+
+    // Mean KL divergence of the model as it is now (some tensor swapped) from the base.
+    double measure()
+    {
+        double sum = 0;
+        int64_t n = 0;
+        for (int c = 0; c < windows_; ++c) {
+            run(c, logits_);
+            const std::vector<float>& base = base_[size_t(c)];
+            const int rows = scoredRows();
+            std::vector<double> perRow(static_cast<size_t>(rows));
+            const int threads = resolveThreadCount(o_.nThreads);
+            parallelRanges(rows, threads, [&](int64_t r0, int64_t r1) {
+                for (int64_t r = r0; r < r1; ++r) {
+                    float* q = logits_.data() + size_t(r) * vocab_;
+                    logSoftmax(q, vocab_);
+                    const float* p = base.data() + size_t(r) * vocab_;
+                    double k = 0;
+                    for (int i = 0; i < vocab_; ++i)
+                        k += std::exp(double(p[i])) * (double(p[i]) - double(q[i]));
+                    perRow[size_t(r)] = std::max(0.0, k);
+                }
+            });
+            for (double k : perRow)
+                sum += k;
+            n += rows;
+        }
+        return n ? sum / double(n) : 0.0;
+    }
+
+private:
+    // Rows first..nCtx-2: the predictions the perplexity method scores (the last has no target).
+    int scoredRows() const { return o_.nCtx - 1 - first_; }
+    void run(int c, std::vector<float>& logits)
+    {
+        if (o_.cancel && o_.cancel->load())
+            throw Cancelled();
+        ctx_->truncate(0);
+        ctx_->decodeRows(windowTokens_[size_t(c)], first_, logits, o_.cancel);
+    }
+
+    std::shared_ptr<const Model> model_;
+    const BudgetOptions& o_;
+    int windows_ = 0, vocab_ = 0, first_ = 0;
+    std::vector<std::vector<int32_t>> windowTokens_;
+    std::unique_ptr<Backend> backend_;
+    std::unique_ptr<InferenceContext> ctx_;
+    std::vector<std::vector<float>> base_;
+    std::vector<float> logits_;
+};
+
+} // namespace
+
+std::vector<size_t> solveBudget(const std::vector<TensorSensitivity>& tensors, uint64_t budgetBytes)
+{
+    // Knapsack: minimise the summed loss with the tensors' bytes within the budget. Bytes are
+    // counted in units (1 KiB, coarser for big models so the table stays small), rounded up, so
+    // the plan never exceeds the budget.
+    const uint64_t unit = std::max<uint64_t>(1024, budgetBytes / 200000 + 1);
+    const size_t B = size_t(budgetBytes / unit);
+    const size_t n = tensors.size();
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    std::vector<double> best(B + 1, 0.0), next(B + 1);
+    std::vector<std::vector<uint8_t>> pick(n, std::vector<uint8_t>(B + 1, 0));
+    auto units = [unit](uint64_t bytes) { return size_t((bytes + unit - 1) / unit); };
+    for (size_t i = 0; i < n; ++i) {
+        const auto& ops = tensors[i].options;
+        if (ops.empty() || ops.size() > 255)
+            throw InvalidArgument("tensor " + tensors[i].name + " has " + std::to_string(ops.size()) +
+                                  " type options (1 to 255 allowed)");
+        for (size_t b = 0; b <= B; ++b) {
+            double v = kInf;
+            for (size_t k = 0; k < ops.size(); ++k) {
+                const size_t u = units(ops[k].bytes);
+                if (u <= b && best[b - u] + ops[k].kld < v) {
+                    v = best[b - u] + ops[k].kld;
+                    pick[i][b] = uint8_t(k);
+                }
+            }
+            next[b] = v;
+        }
+        best.swap(next);
+    }
+    if (!(best[B] < kInf))
+        return {};
+    std::vector<size_t> choice(n);
+    size_t b = B;
+    for (size_t i = n; i-- > 0;) {
+        choice[i] = pick[i][b];
+        b -= units(tensors[i].options[choice[i]].bytes);
+    }
+    return choice;
+}
+
+BudgetPlan planForSize(const std::filesystem::path& path, std::span<const int32_t> tokens, const BudgetOptions& o)
+{
+    if (o.targetBytes == 0)
+        throw InvalidArgument("a target size is needed");
+    const std::shared_ptr<GGUFFile> file = GGUFFile::open(path);
+    const std::shared_ptr<Model> model = Model::loadGGUF(file);
+    const int threads = resolveThreadCount(o.nThreads);
+
+    // What does not change: the header with the tensor infos (a type change keeps their size),
+    // plus room for the keys quantizing adds, and the 1-D tensors (they stay F32). Every tensor's
+    // bytes count padded to the file's alignment, so the prediction is an upper bound.
+    const uint64_t align = file->alignment();
+    auto padded = [align](uint64_t bytes) { return (bytes + align - 1) / align * align; };
+    uint64_t fixedBytes = 0;
+    std::vector<const GGUFTensorInfo*> weights;
+    for (const GGUFTensorInfo& t : file->tensors()) {
+        if (t.ne.size() >= 2 && !viewsOf(*model, t.name).empty())
+            weights.push_back(&t);
+        else
+            fixedBytes += padded(t.nbytes);
+    }
+    // The header as the quantizer will write it (types change, sizes of the infos do not).
+    std::vector<GGUFTensorLayout> layout;
+    for (const GGUFTensorInfo& t : file->tensors())
+        layout.push_back({t.name, t.type, t.ne, t.nbytes});
+    const uint64_t overhead = padded(encodeGGUFHeader(quantizedMetadata(*file, o.quantize.target), layout, align).size());
+
+    BudgetPlan plan;
+    for (const GGUFTensorInfo* t : weights) {
+        TensorSensitivity s;
+        s.name = t->name;
+        std::set<GGMLType> types;
+        for (GGMLType c : o.candidates)
+            if (chooseTensorType(t->ne, c) == c)
+                types.insert(c);
+        if (o.keepSourceType || types.empty())
+            types.insert(t->type);
+        for (GGMLType c : types)
+            s.options.push_back({c, padded(uint64_t(t->rows()) * rowBytes(c, t->ne[0])), c == t->type ? 0.0 : -1.0});
+        plan.sensitivities.push_back(std::move(s));
+    }
+    uint64_t smallest = overhead + fixedBytes;
+    for (const TensorSensitivity& s : plan.sensitivities) {
+        uint64_t m = std::numeric_limits<uint64_t>::max();
+        for (const auto& op : s.options)
+            m = std::min(m, op.bytes);
+        smallest += m;
+    }
+    plan.smallestFileBytes = smallest;
+    if (o.targetBytes < smallest)
+        throw InvalidArgument("a target of " + std::to_string(o.targetBytes) + " bytes is below the smallest file " +
+                              "these types can make of this model: " + std::to_string(smallest) + " bytes");
+
+    // Measure: one tensor at a time in each candidate type, the rest as they are.
+    KldProbe probe(model, tokens, o);
+    int total = 0, done = 0;
+    for (const TensorSensitivity& s : plan.sensitivities)
+        for (const auto& op : s.options)
+            total += op.kld < 0;
+    for (size_t i = 0; i < weights.size(); ++i) {
+        const GGUFTensorInfo& t = *weights[i];
+        std::vector<WeightTensor*> views = viewsOf(*model, t.name);
+        const std::vector<WeightTensor> saved = [&] {
+            std::vector<WeightTensor> v;
+            for (WeightTensor* w : views)
+                v.push_back(*w);
+            return v;
+        }();
+        for (auto& op : plan.sensitivities[i].options) {
+            if (op.kld >= 0)
+                continue;
+            std::vector<uint8_t> data;
+            data.reserve(op.bytes);
+            quantizeTensor(t, op.type, methodFor(o.quantize, t, op.type), o.quantize, threads,
+                           [&data](const uint8_t* p, size_t n) { data.insert(data.end(), p, p + n); });
+            for (WeightTensor* w : views) {
+                w->type = op.type;
+                w->data = data.data();
+                w->rowBytes = rowBytes(op.type, t.ne[0]);
+            }
+            try {
+                op.kld = probe.measure();
+            } catch (...) {
+                for (size_t k = 0; k < views.size(); ++k)
+                    *views[k] = saved[k];
+                throw;
+            }
+            for (size_t k = 0; k < views.size(); ++k)
+                *views[k] = saved[k];
+            if (o.progress)
+                o.progress(++done, total, t.name);
+        }
+    }
+
+    const uint64_t budget = o.targetBytes - overhead - fixedBytes;
+    const std::vector<size_t> choice = solveBudget(plan.sensitivities, budget);
+    if (choice.empty())
+        throw InvalidArgument("no mix of the candidate types fits " + std::to_string(o.targetBytes) +
+                              " bytes (the smallest is " + std::to_string(smallest) + ")");
+    plan.predictedFileBytes = overhead + fixedBytes;
+    for (size_t i = 0; i < choice.size(); ++i) {
+        const auto& op = plan.sensitivities[i].options[choice[i]];
+        plan.types[plan.sensitivities[i].name] = op.type;
+        plan.predictedFileBytes += op.bytes;
+        plan.predictedKld += op.kld;
+    }
+    return plan;
+}
+
+} // namespace tenfold
