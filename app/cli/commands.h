@@ -22,6 +22,8 @@ CommandSpec chatSpec();
 int runChat(const ParsedArgs& args);
 CommandSpec perplexitySpec();
 int runPerplexity(const ParsedArgs& args);
+CommandSpec evaluateSpec();
+int runEvaluate(const ParsedArgs& args);
 CommandSpec benchSpec();
 int runBench(const ParsedArgs& args);
 CommandSpec synthSpec();

@@ -21,6 +21,8 @@ const std::vector<Command>& allCommands()
         {"generate", "continue a prompt, streaming text to stdout", generateSpec, runGenerate},
         {"chat", "interactive conversation on stdin/stdout", chatSpec, runChat},
         {"perplexity", "perplexity (and KL divergence against a base) on a text file", perplexitySpec, runPerplexity},
+        {"evaluate", "quality (PPL, KL divergence), size and speed of a model against a base", evaluateSpec,
+         runEvaluate},
         {"bench", "prompt-processing and decode speed", benchSpec, runBench},
         {"quantize", "convert a GGUF model's weights to another type", quantizeSpec, runQuantize},
         {"imatrix", "collect the importance matrix for calibrated quantization", imatrixSpec, runImatrix},

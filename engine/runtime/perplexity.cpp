@@ -7,29 +7,19 @@
 #include <cmath>
 
 namespace tenfold {
-namespace {
 
-struct Accumulator {
-    double sum = 0, sum2 = 0;
-    int64_t n = 0;
-    void add(double v)
-    {
-        sum += v;
-        sum2 += v * v;
-        ++n;
-    }
-    double mean() const { return n ? sum / double(n) : 0.0; }
-    double stderrOfMean() const
-    {
-        if (n < 2)
-            return 0.0;
-        const double m = mean();
-        const double var = std::max(0.0, sum2 / double(n) - m * m);
-        return std::sqrt(var / double(n - 1));
-    }
-};
+double MeanAccumulator::mean() const { return n ? sum / double(n) : 0.0; }
 
-PerplexityResult finish(const Accumulator& a, int chunks)
+double MeanAccumulator::stderrOfMean() const
+{
+    if (n < 2)
+        return 0.0;
+    const double m = mean();
+    const double var = std::max(0.0, sum2 / double(n) - m * m);
+    return std::sqrt(var / double(n - 1));
+}
+
+PerplexityResult perplexityFromNll(const MeanAccumulator& a, int chunks)
 {
     PerplexityResult r;
     r.chunks = chunks;
@@ -41,7 +31,15 @@ PerplexityResult finish(const Accumulator& a, int chunks)
     return r;
 }
 
-// log(sum exp(logits)) in double
+double quantileInPlace(std::vector<double>& v, double q)
+{
+    if (v.empty())
+        return 0.0;
+    const size_t at = std::min(v.size() - 1, size_t(double(v.size() - 1) * q + 0.5));
+    std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(at), v.end());
+    return v[at];
+}
+
 double logSumExp(std::span<const float> logits)
 {
     float mx = logits[0];
@@ -53,19 +51,19 @@ double logSumExp(std::span<const float> logits)
     return double(mx) + std::log(sum);
 }
 
-int firstScored(const PerplexityOptions& o)
+int perplexityFirstScored(const PerplexityOptions& o)
 {
     return o.firstScored >= 0 ? o.firstScored : o.nCtx / 2;
 }
 
-void validate(const InferenceContext& ctx, std::span<const int32_t> tokens,
-              const PerplexityOptions& o)
+void validatePerplexityInput(const InferenceContext& ctx, std::span<const int32_t> tokens,
+                             const PerplexityOptions& o)
 {
     if (o.nCtx < 2)
         throw InvalidArgument("perplexity window must be at least 2 tokens, got " +
                               std::to_string(o.nCtx));
-    if (firstScored(o) > o.nCtx - 2)
-        throw InvalidArgument("first scored position " + std::to_string(firstScored(o)) +
+    if (perplexityFirstScored(o) > o.nCtx - 2)
+        throw InvalidArgument("first scored position " + std::to_string(perplexityFirstScored(o)) +
                               " leaves nothing to score in a window of " + std::to_string(o.nCtx));
     if (ctx.contextSize() < o.nCtx)
         throw InvalidArgument("perplexity window of " + std::to_string(o.nCtx) +
@@ -78,8 +76,9 @@ void validate(const InferenceContext& ctx, std::span<const int32_t> tokens,
 }
 
 // Evaluates window c and returns the logits of rows firstScored..nCtx-2 (plus the unused last row).
-void runWindow(InferenceContext& ctx, std::span<const int32_t> tokens, int c,
-               const PerplexityOptions& o, std::vector<int32_t>& window, std::vector<float>& logits)
+void runPerplexityWindow(InferenceContext& ctx, std::span<const int32_t> tokens, int c,
+                         const PerplexityOptions& o, std::vector<int32_t>& window,
+                         std::vector<float>& logits)
 {
     window.assign(tokens.begin() + std::ptrdiff_t(size_t(c) * size_t(o.nCtx)),
                   tokens.begin() + std::ptrdiff_t(size_t(c + 1) * size_t(o.nCtx)));
@@ -87,10 +86,8 @@ void runWindow(InferenceContext& ctx, std::span<const int32_t> tokens, int c,
     if (o.bos >= 0)
         window[0] = o.bos;
     ctx.truncate(0);
-    ctx.decodeRows(window, firstScored(o), logits, o.cancel);
+    ctx.decodeRows(window, perplexityFirstScored(o), logits, o.cancel);
 }
-
-} // namespace
 
 double negativeLogLikelihood(std::span<const float> logits, int32_t target)
 {
@@ -108,16 +105,16 @@ int perplexityChunks(int64_t nTokens, const PerplexityOptions& o)
 PerplexityResult perplexity(InferenceContext& ctx, std::span<const int32_t> tokens,
                             const PerplexityOptions& o)
 {
-    validate(ctx, tokens, o);
+    validatePerplexityInput(ctx, tokens, o);
     const int chunks = perplexityChunks(int64_t(tokens.size()), o);
-    const int first = firstScored(o);
-    Accumulator acc;
+    const int first = perplexityFirstScored(o);
+    MeanAccumulator acc;
     std::vector<int32_t> window;
     std::vector<float> logits;
     for (int c = 0; c < chunks; ++c) {
         if (o.cancel && o.cancel->load())
             throw Cancelled();
-        runWindow(ctx, tokens, c, o, window, logits);
+        runPerplexityWindow(ctx, tokens, c, o, window, logits);
         const size_t vocab = logits.size() / size_t(o.nCtx - first);
         for (int j = first; j < o.nCtx - 1; ++j) {
             const std::span<const float> row(logits.data() + size_t(j - first) * vocab, vocab);
@@ -126,17 +123,17 @@ PerplexityResult perplexity(InferenceContext& ctx, std::span<const int32_t> toke
         if (o.progress)
             o.progress(c + 1, chunks);
     }
-    return finish(acc, chunks);
+    return perplexityFromNll(acc, chunks);
 }
 
 KlDivergenceResult klDivergence(InferenceContext& base, InferenceContext& test,
                                 std::span<const int32_t> tokens, const PerplexityOptions& o)
 {
-    validate(base, tokens, o);
-    validate(test, tokens, o);
+    validatePerplexityInput(base, tokens, o);
+    validatePerplexityInput(test, tokens, o);
     const int chunks = perplexityChunks(int64_t(tokens.size()), o);
-    const int first = firstScored(o);
-    Accumulator nllBase, nllTest, kld;
+    const int first = perplexityFirstScored(o);
+    MeanAccumulator nllBase, nllTest, kld;
     std::vector<double> klds;
     int64_t sameTop = 0;
     std::vector<int32_t> window;
@@ -144,8 +141,8 @@ KlDivergenceResult klDivergence(InferenceContext& base, InferenceContext& test,
     for (int c = 0; c < chunks; ++c) {
         if (o.cancel && o.cancel->load())
             throw Cancelled();
-        runWindow(base, tokens, c, o, window, lb);
-        runWindow(test, tokens, c, o, window, lt);
+        runPerplexityWindow(base, tokens, c, o, window, lb);
+        runPerplexityWindow(test, tokens, c, o, window, lt);
         const size_t vocab = lb.size() / size_t(o.nCtx - first);
         if (lt.size() != lb.size())
             throw InvalidArgument("the two models have different vocabulary sizes");
@@ -177,15 +174,11 @@ KlDivergenceResult klDivergence(InferenceContext& base, InferenceContext& test,
             o.progress(c + 1, chunks);
     }
     KlDivergenceResult r;
-    r.base = finish(nllBase, chunks);
-    r.test = finish(nllTest, chunks);
+    r.base = perplexityFromNll(nllBase, chunks);
+    r.test = perplexityFromNll(nllTest, chunks);
     r.meanKld = kld.mean();
     r.kldStderr = kld.stderrOfMean();
-    if (!klds.empty()) {
-        const size_t at = std::min(klds.size() - 1, size_t(double(klds.size() - 1) * 0.99 + 0.5));
-        std::nth_element(klds.begin(), klds.begin() + std::ptrdiff_t(at), klds.end());
-        r.kld99 = klds[at];
-    }
+    r.kld99 = quantileInPlace(klds, 0.99);
     r.sameTopPct = kld.n ? 100.0 * double(sameTop) / double(kld.n) : 0.0;
     return r;
 }

@@ -53,4 +53,39 @@ KlDivergenceResult klDivergence(InferenceContext& base, InferenceContext& test,
 // log-softmax helpers, exposed for the tests: NLL of `target` under softmax(logits).
 double negativeLogLikelihood(std::span<const float> logits, int32_t target);
 
+// The pieces of the method, exposed so that evaluations which score the windows themselves
+// (engine/eval: base logits cached on disk) follow exactly the same conventions and arithmetic.
+
+// log(sum exp(logits)), accumulated in double.
+double logSumExp(std::span<const float> logits);
+// The first position whose prediction is scored (options.firstScored, or nCtx / 2).
+int perplexityFirstScored(const PerplexityOptions& options);
+// Throws InvalidArgument when the options or the text do not allow one window on ctx.
+void validatePerplexityInput(const InferenceContext& ctx, std::span<const int32_t> tokens,
+                             const PerplexityOptions& options);
+// Runs window `chunk` from an empty cache (first token replaced by BOS): `window` receives its
+// tokens, `logits` the rows firstScored .. nCtx-1 (the last row predicts past the window and is
+// not scored).
+void runPerplexityWindow(InferenceContext& ctx, std::span<const int32_t> tokens, int chunk,
+                         const PerplexityOptions& options, std::vector<int32_t>& window,
+                         std::vector<float>& logits);
+
+// Mean and standard error of a series of per-position values (NLL, KLD).
+struct MeanAccumulator {
+    double sum = 0, sum2 = 0;
+    int64_t n = 0;
+    void add(double v)
+    {
+        sum += v;
+        sum2 += v * v;
+        ++n;
+    }
+    double mean() const;
+    double stderrOfMean() const;
+};
+// PPL and its first-order standard error from per-position NLLs.
+PerplexityResult perplexityFromNll(const MeanAccumulator& nll, int chunks);
+// The q-quantile (0..1) as the element at rank round((n-1) q); reorders `values`. 0 when empty.
+double quantileInPlace(std::vector<double>& values, double q);
+
 } // namespace tenfold

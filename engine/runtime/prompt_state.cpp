@@ -1,5 +1,6 @@
 #include "runtime/prompt_state.h"
 
+#include "core/byte_io.h"
 #include "core/error.h"
 #include "core/fnv.h"
 #include "model/model.h"
@@ -19,23 +20,8 @@ constexpr char kMagic[4] = {'T', 'F', 'K', 'V'};
 constexpr uint32_t kVersion = 1;
 constexpr size_t kChunk = 1 << 20;
 
-template <class T>
-void put(std::vector<uint8_t>& out, const T& v)
-{
-    const size_t at = out.size();
-    out.resize(at + sizeof v);
-    std::memcpy(out.data() + at, &v, sizeof v);
-}
-
-template <class T>
-bool get(const std::vector<uint8_t>& in, size_t& at, T& v)
-{
-    if (in.size() - at < sizeof v)
-        return false;
-    std::memcpy(&v, in.data() + at, sizeof v);
-    at += sizeof v;
-    return true;
-}
+using bytes::get;
+using bytes::put;
 
 size_t rowBytes(const Model& m, GGMLType t)
 {

@@ -128,9 +128,30 @@ CREATE TABLE response_cache_stats (
 ALTER TABLE usage_ledger ADD COLUMN cache_hit TEXT NOT NULL DEFAULT '';
 )SQL";
 
+// v6: the optimization studio's runs (a quantization, a compression or an evaluation): what went
+// in (the base model's fingerprint and path), the method and its parameters, what came out, and
+// the evaluation report, so the results page can plot every earlier run of the same base.
+const char* const kV6 = R"SQL(
+CREATE TABLE optimization_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at INTEGER NOT NULL,
+    input_model_hash TEXT NOT NULL DEFAULT '',
+    input_path TEXT NOT NULL DEFAULT '',
+    method TEXT NOT NULL,
+    parameters TEXT NOT NULL DEFAULT '{}',
+    output_path TEXT NOT NULL DEFAULT '',
+    output_hash TEXT NOT NULL DEFAULT '',
+    output_bytes INTEGER NOT NULL DEFAULT 0,
+    report TEXT NOT NULL DEFAULT '{}',
+    seconds REAL NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'ok'
+);
+CREATE INDEX optimization_runs_input ON optimization_runs(input_model_hash, created_at);
+)SQL";
+
 const std::vector<const char*>& migrations()
 {
-    static const std::vector<const char*> list = {kV1, kV2, kV3, kV4, kV5};
+    static const std::vector<const char*> list = {kV1, kV2, kV3, kV4, kV5, kV6};
     return list;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Tenfold's persistent state in one SQLite database (<data dir>/tenfold.db): conversations and
-// their messages, the model library, settings and the usage ledger.
+// their messages, the model library, settings, the usage ledger and optimization runs.
 //
 // Durability: WAL journal, synchronous=NORMAL (a power cut may lose the last commits, never
 // corrupts). Streaming replies are written in small, frequent transactions so a crash loses at
@@ -113,6 +113,23 @@ struct LedgerTotals {
     double totalMs = 0;
 };
 
+// One optimization-studio run (schema v6): a model made from another (quantize, compress) or
+// measured against it (evaluate), with its evaluation report.
+struct OptimizationRun {
+    int64_t id = 0;
+    int64_t createdAt = 0;       // 0 on insert = now
+    std::string inputModelHash;  // the input (base) model's Model::fingerprint(), 16 hex digits
+    std::string inputPath;
+    std::string method;          // "evaluate", "quantize", ... (required)
+    std::string parametersJson = "{}";
+    std::string outputPath;
+    std::string outputHash;      // the output model's fingerprint
+    int64_t outputBytes = 0;
+    std::string reportJson = "{}"; // eval/evaluate.h evalReportJson
+    double seconds = 0;
+    std::string status = "ok";   // "ok", "failed", "cancelled"
+};
+
 struct SearchHit {
     int64_t conversationId = 0;
     std::string title;
@@ -128,7 +145,7 @@ struct StoreOptions {
 
 class Store {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
     static constexpr const char* kFileName = "tenfold.db";
 
     // Opens (creating the folder and the file if needed) <dataDir>/tenfold.db and migrates it to
@@ -208,6 +225,11 @@ public:
     std::vector<LedgerEntry> usage(int64_t fromTime = 0, int64_t toTime = INT64_MAX) const; // by time
     // Totals per model and UTC day within [fromTime, toTime), ordered by day then model.
     std::vector<LedgerTotals> usageTotals(int64_t fromTime = 0, int64_t toTime = INT64_MAX) const;
+
+    // --- optimization runs ---
+    int64_t recordOptimizationRun(const OptimizationRun& run); // returns the id
+    // Newest first; only the runs of one input model when inputModelHash is not empty.
+    std::vector<OptimizationRun> optimizationRuns(const std::string& inputModelHash = {}) const;
 
     static int64_t nowMs();
 

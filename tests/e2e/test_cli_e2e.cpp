@@ -363,6 +363,51 @@ private slots:
         QVERIFY(std::fabs(gotTop - want["same_top_pct"].toDouble()) < 0.5);
     }
 
+    // evaluate on stories260K: the JSON report, the base read from the cache the second time,
+    // the runs recorded, and clear errors (the reference figures: tst_eval_reference).
+    void evaluateReportsCachesAndRecords()
+    {
+        const QString base = shared("models/stories260K.gguf");
+        const QString text = shared("text/tinystories_sample.txt");
+        TENFOLD_REQUIRE_SHARED(base.toStdString());
+        TENFOLD_REQUIRE_SHARED(text.toStdString());
+        QTemporaryDir dir;
+        const QString q = dir.filePath("q8.gguf"), db = dir.filePath("runs.db");
+        EXPECT_EXIT(cli({"quantize", base, q, "Q8_0"}), 0);
+        const QStringList args = {"evaluate", q, "--base", base, "-f", text, "--ctx", "128", "--threads", "2",
+                                  "--cache-dir", dir.filePath("cache"), "--db", db};
+        const Run first = cli(args + QStringList{"--json"});
+        EXPECT_EXIT(first, 0);
+        const QJsonObject j = QJsonDocument::fromJson(first.out.toUtf8()).object();
+        QVERIFY2(j["kld"].toObject()["mean"].toDouble() > 0, qPrintable(first.out));
+        QVERIFY(!j["cache"].toObject()["base_from_cache"].toBool());
+        QCOMPARE(j["file_bytes"].toInteger(), QFileInfo(q).size());
+        QVERIFY(first.err.contains("about") && first.err.contains("recorded as run 1"));
+        const Run second = cli(args);
+        EXPECT_EXIT(second, 0);
+        QVERIFY2(second.out.contains("KL divergence") && second.out.contains("read from"), qPrintable(second.out));
+        QVERIFY(second.err.contains("recorded as run 2"));
+
+        const Run noBase = cli({"evaluate", q, "-f", text});
+        EXPECT_EXIT(noBase, 2);
+        QVERIFY(noBase.err.contains("--base"));
+        const Run missing = cli({"evaluate", dir.filePath("absent.gguf"), "--base", base, "-f", text});
+        EXPECT_EXIT(missing, 1);
+        QVERIFY(missing.err.contains("absent.gguf"));
+        const QString ref = shared("models/tenfold-ref-main-f16.gguf");
+        if (QFileInfo::exists(ref)) {
+            const Run vocab = cli({"evaluate", ref, "--base", base, "-f", text});
+            EXPECT_EXIT(vocab, 1);
+            QVERIFY2(vocab.err.contains("vocabulary"), qPrintable(vocab.err));
+        }
+        const QString shortText = dir.filePath("short.txt");
+        std::ofstream(shortText.toStdString()) << "Once upon a time there was a cat.";
+        const Run tooShort = cli({"evaluate", q, "--base", base, "-f", shortText});
+        EXPECT_EXIT(tooShort, 1);
+        QVERIFY2(tooShort.err.contains("short.txt has") && tooShort.err.contains("needs at least 512"),
+                 qPrintable(tooShort.err));
+    }
+
     // -m/--model MODEL wherever a command takes MODEL first, as llama.cpp's tools do.
     void modelOptionLikeLlamaCpp()
     {
@@ -573,8 +618,8 @@ private slots:
     {
         const Run top = cli({"--help"});
         EXPECT_EXIT(top, 0);
-        for (const char* cmd : {"inspect", "tokenize", "generate", "chat", "perplexity", "bench",
-                                "quantize", "synth", "convert"}) {
+        for (const char* cmd : {"inspect", "tokenize", "generate", "chat", "perplexity", "evaluate",
+                                "bench", "quantize", "synth", "convert"}) {
             QVERIFY2(top.out.contains(cmd), cmd);
             const Run r = cli({cmd, "--help"});
             EXPECT_EXIT(r, 0);

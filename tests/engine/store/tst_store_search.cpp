@@ -204,6 +204,7 @@ ALTER TABLE usage_ledger DROP COLUMN client;
 ALTER TABLE usage_ledger DROP COLUMN cache_hit;
 DROP TABLE response_cache;
 DROP TABLE response_cache_stats;
+DROP TABLE optimization_runs;
 DELETE FROM schema_version WHERE version > 2;
 )SQL");
         {
