@@ -800,6 +800,452 @@ Choose another folder with --data-dir.</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::OptimizePage</name>
+    <message>
+        <source>Make a model smaller and see exactly what it costs in quality: every run is measured against the original (KL divergence on text calibration never saw) and kept here.</source>
+        <translation>让模型变小，并准确看到它在质量上付出的代价：每次运行都与原始模型对比测量（在校准从未见过的文本上计算 KL 散度），并保存在这里。</translation>
+    </message>
+    <message>
+        <source>&amp;Quantize a model…</source>
+        <translation>量化模型(&amp;Q)…</translation>
+    </message>
+    <message>
+        <source>Quantize a model (Ctrl+Shift+Q)</source>
+        <translation>量化模型（Ctrl+Shift+Q）</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Recipe</source>
+        <translation>方案</translation>
+    </message>
+    <message>
+        <source>Size (MB)</source>
+        <translation>大小（MB）</translation>
+    </message>
+    <message>
+        <source>Mean KLD</source>
+        <translation>平均 KLD</translation>
+    </message>
+    <message>
+        <source>Perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>No runs yet. Quantize a model to see what each size costs.</source>
+        <translation>还没有运行记录。量化一个模型，看看每种大小的代价。</translation>
+    </message>
+    <message>
+        <source>the optimization history</source>
+        <translation>优化历史</translation>
+    </message>
+    <message>
+        <source>%1 MB budget</source>
+        <translation>%1 MB 预算</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Original</source>
+        <translation>原始模型</translation>
+    </message>
+    <message>
+        <source>Optimize</source>
+        <translation>优化</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::QualityChart</name>
+    <message>
+        <source>Size and quality loss (lower left is better)</source>
+        <translation>大小与质量损失（越靠左下越好）</translation>
+    </message>
+    <message>
+        <source>Original</source>
+        <translation>原始模型</translation>
+    </message>
+    <message>
+        <source>Reference engine</source>
+        <translation>参考引擎</translation>
+    </message>
+    <message>
+        <source>Earlier runs</source>
+        <translation>以前的运行</translation>
+    </message>
+    <message>
+        <source>This run</source>
+        <translation>本次运行</translation>
+    </message>
+    <message>
+        <source>File size (MB)</source>
+        <translation>文件大小（MB）</translation>
+    </message>
+    <message>
+        <source>Mean KL divergence from the original</source>
+        <translation>相对原始模型的平均 KL 散度</translation>
+    </message>
+    <message>
+        <source>Reference engine %1 (%2)</source>
+        <translation>参考引擎 %1（%2）</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::QuantizeJob</name>
+    <message>
+        <source>Reading the model</source>
+        <translation>正在读取模型</translation>
+    </message>
+    <message>
+        <source>Calibrating on the text</source>
+        <translation>正在用文本校准</translation>
+    </message>
+    <message>
+        <source>Measuring each tensor&apos;s sensitivity</source>
+        <translation>正在测量每个张量的敏感度</translation>
+    </message>
+    <message>
+        <source>Writing the quantized model</source>
+        <translation>正在写入量化后的模型</translation>
+    </message>
+    <message>
+        <source>Measuring quality against the original</source>
+        <translation>正在与原始模型对比测量质量</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::QuantizeWizard</name>
+    <message>
+        <source>estimating the time left…</source>
+        <translation>正在估算剩余时间…</translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n second(s) left</source>
+        <translation>
+            <numerusform>约剩 %n 秒</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n minute(s) left</source>
+        <translation>
+            <numerusform>约剩 %n 分钟</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Quantize a model</source>
+        <translation>量化模型</translation>
+    </message>
+    <message>
+        <source>Done in %1 s.</source>
+        <translation>用时 %1 秒完成。</translation>
+    </message>
+    <message>
+        <source>The run failed: %1</source>
+        <translation>运行失败：%1</translation>
+    </message>
+    <message>
+        <source>Cancelled. No file was written; go back to change the run, or close.</source>
+        <translation>已取消。没有写入任何文件；可以返回修改设置，或关闭。</translation>
+    </message>
+    <message>
+        <source>the model library</source>
+        <translation>模型库</translation>
+    </message>
+    <message>
+        <source>Which model?</source>
+        <translation>哪个模型？</translation>
+    </message>
+    <message>
+        <source>The model to make smaller. It stays as it is; the result is a new file.</source>
+        <translation>要变小的模型。原文件保持不变，结果是一个新文件。</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>&amp;Model:</source>
+        <translation>模型(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>Choose a model</source>
+        <translation>选择模型</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>How small?</source>
+        <translation>要多小？</translation>
+    </message>
+    <message>
+        <source>One type for every weight, or a file size for which Tenfold measures each tensor&apos;s sensitivity and picks the mix that loses the least.</source>
+        <translation>所有权重使用同一种类型；或者给定文件大小，由 Tenfold 测量每个张量的敏感度并选出损失最小的组合。</translation>
+    </message>
+    <message>
+        <source>One &amp;type:</source>
+        <translation>统一类型(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>A target &amp;size (MB):</source>
+        <translation>目标大小(&amp;S)（MB）：</translation>
+    </message>
+    <message>
+        <source>as the other weights</source>
+        <translation>与其他权重相同</translation>
+    </message>
+    <message>
+        <source>GPTQ: error feedback from calibration (best quality)</source>
+        <translation>GPTQ：基于校准的误差反馈（质量最好）</translation>
+    </message>
+    <message>
+        <source>Importance matrix: weighted rounding (faster)</source>
+        <translation>重要性矩阵：加权舍入（较快）</translation>
+    </message>
+    <message>
+        <source>Round to nearest: no calibration (fastest)</source>
+        <translation>最近舍入：不校准（最快）</translation>
+    </message>
+    <message>
+        <source>C&amp;hoose…</source>
+        <translation>选择(&amp;H)…</translation>
+    </message>
+    <message>
+        <source>&amp;Output projection:</source>
+        <translation>输出投影(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>&amp;Method:</source>
+        <translation>方法(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>Save &amp;as:</source>
+        <translation>另存为(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>Save the quantized model as</source>
+        <translation>将量化后的模型另存为</translation>
+    </message>
+    <message>
+        <source>Which text?</source>
+        <translation>用哪段文本？</translation>
+    </message>
+    <message>
+        <source>Calibration sees the first three quarters of the text; quality is measured on the last quarter, which calibration never saw. Use text like what the model will read.</source>
+        <translation>校准使用文本的前四分之三；质量在校准从未见过的最后四分之一上测量。请使用与模型将要阅读的内容相似的文本。</translation>
+    </message>
+    <message>
+        <source>The &amp;shipped short stories (about 11 KB: quick, rough figures)</source>
+        <translation>内置短篇故事(&amp;S)（约 11 KB：快速，结果粗略）</translation>
+    </message>
+    <message>
+        <source>A text &amp;file:</source>
+        <translation>文本文件(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>B&amp;rowse…</source>
+        <translation>浏览(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Choose a text</source>
+        <translation>选择文本</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt);;All files (*)</source>
+        <translation>文本文件 (*.txt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Quantizing</source>
+        <translation>正在量化</translation>
+    </message>
+    <message>
+        <source>The app stays usable meanwhile. Cancel leaves no partial file.</source>
+        <translation>期间应用仍可使用。取消不会留下不完整的文件。</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel the run</source>
+        <translation>取消运行(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>What it cost</source>
+        <translation>代价如何</translation>
+    </message>
+    <message>
+        <source>This file next to the original and every earlier run of the same model.</source>
+        <translation>此文件与原始模型以及同一模型以前的每次运行对比。</translation>
+    </message>
+    <message>
+        <source>Measure</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>C&amp;hat with it</source>
+        <translation>用它聊天(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Open &amp;folder</source>
+        <translation>打开文件夹(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Add a model to the library or browse for a GGUF file.</source>
+        <translation>请向模型库添加模型，或浏览选择一个 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
+    <message>
+        <source>This file cannot be quantized: %1</source>
+        <translation>无法量化此文件：%1</translation>
+    </message>
+    <message>
+        <source>%1, %2 on disk.</source>
+        <translation>%1，磁盘上 %2。</translation>
+    </message>
+    <message>
+        <source>Predicted size: reading the model…</source>
+        <translation>预计大小：正在读取模型…</translation>
+    </message>
+    <message>
+        <source>%1 MB is below the smallest file the types can make of this model (%2 MB).</source>
+        <translation>%1 MB 低于这些类型能为此模型生成的最小文件（%2 MB）。</translation>
+    </message>
+    <message>
+        <source>The file will be at most %1 MB (the original is %2 MB; the smallest possible %3 MB).</source>
+        <translation>文件最多 %1 MB（原始模型 %2 MB；最小可能 %3 MB）。</translation>
+    </message>
+    <message>
+        <source>Predicted size: %1 MB (%2% of the original&apos;s %3 MB).</source>
+        <translation>预计大小：%1 MB（原始模型 %3 MB 的 %2%）。</translation>
+    </message>
+    <message>
+        <source>Choose a model first.</source>
+        <translation>请先选择模型。</translation>
+    </message>
+    <message>
+        <source>Choose where to save the result.</source>
+        <translation>请选择结果的保存位置。</translation>
+    </message>
+    <message>
+        <source>The result cannot replace the model it is made from; choose another name.</source>
+        <translation>结果不能覆盖其来源模型；请换一个名称。</translation>
+    </message>
+    <message>
+        <source>The folder %1 cannot be written to.</source>
+        <translation>无法写入文件夹 %1。</translation>
+    </message>
+    <message>
+        <source>The text file %1 cannot be read.</source>
+        <translation>无法读取文本文件 %1。</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>the optimization history</source>
+        <translation>优化历史</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>%1 MB (was %2 MB, %3%)</source>
+        <translation>%1 MB（原为 %2 MB，%3%）</translation>
+    </message>
+    <message>
+        <source>Bits per weight</source>
+        <translation>每权重位数</translation>
+    </message>
+    <message>
+        <source>Mean KL divergence</source>
+        <translation>平均 KL 散度</translation>
+    </message>
+    <message>
+        <source>Median / 99th percentile KLD</source>
+        <translation>KLD 中位数 / 第 99 百分位</translation>
+    </message>
+    <message>
+        <source>Same top token</source>
+        <translation>首选词元相同</translation>
+    </message>
+    <message>
+        <source>Perplexity (original)</source>
+        <translation>困惑度（原始模型）</translation>
+    </message>
+    <message>
+        <source>Prompt / generation speed</source>
+        <translation>提示词 / 生成速度</translation>
+    </message>
+    <message>
+        <source>%1 / %2 tokens/s</source>
+        <translation>%1 / %2 词元/秒</translation>
+    </message>
+    <message>
+        <source>Tensors</source>
+        <translation>张量</translation>
+    </message>
+    <message>
+        <source>Measured on</source>
+        <translation>测量依据</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n window(s) of held-out text</source>
+        <translation>
+            <numerusform>%n 个留出文本窗口</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>Original</source>
+        <translation>原始模型</translation>
+    </message>
+    <message>
+        <source>This run</source>
+        <translation>本次运行</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::ServerMonitor</name>
     <message>
         <source>The server&apos;s status is not the JSON Tenfold expects.</source>

@@ -144,6 +144,14 @@ void drawGlyph(QPainter& p, IconKind kind)
         p.drawLine(QPointF(12, 7.5), QPointF(17, 7.5));
         p.drawLine(QPointF(12, 16.5), QPointF(17, 16.5));
         break;
+    case IconKind::Optimize:
+        // A large block pressed into a small one: a file made smaller.
+        p.drawRoundedRect(QRectF(3, 3, 11, 11), 1.5, 1.5);
+        p.drawRoundedRect(QRectF(15, 15, 6, 6), 1, 1);
+        p.drawLine(QPointF(12, 12), QPointF(17, 17));
+        p.drawLine(QPointF(17, 17), QPointF(17, 13.5));
+        p.drawLine(QPointF(17, 17), QPointF(13.5, 17));
+        break;
     }
 }
 

@@ -8,7 +8,7 @@ namespace tenfold::ui {
 
 enum class IconKind {
     Chat, Models, Settings, NewChat, Send, Stop, Regenerate, Copy, Edit, Delete, AddFile, AddFolder,
-    Load, Unload, Info, Search, Warning, Server,
+    Load, Unload, Info, Search, Warning, Server, Optimize,
 };
 
 QIcon makeIcon(IconKind kind, const QColor& color);

@@ -1,0 +1,93 @@
+#include "passes/quantize_recipe.h"
+
+#include "core/error.h"
+#include "model/model.h"
+#include "passes/gptq.h"
+#include "passes/imatrix.h"
+
+#include <chrono>
+
+namespace tenfold {
+
+const char* recipeStageName(RecipeStage s)
+{
+    switch (s) {
+    case RecipeStage::Calibrate: return "calibrate";
+    case RecipeStage::Measure: return "measure";
+    case RecipeStage::Quantize: return "quantize";
+    }
+    return "?";
+}
+
+RecipeResult runQuantizeRecipe(const QuantizeRecipe& r, std::span<const int32_t> calibration,
+                               const std::function<void(RecipeStage, int, int)>& progress,
+                               const std::atomic<bool>* cancel)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    auto report = [&](RecipeStage s, int done, int total) {
+        if (progress)
+            progress(s, done, total);
+    };
+    auto checkCancel = [cancel] {
+        if (cancel && cancel->load())
+            throw Cancelled();
+    };
+    RecipeResult result;
+    QuantizeOptions options;
+    options.target = r.type;
+    options.outputType = r.outputType;
+    options.method = r.method;
+    options.nThreads = r.nThreads;
+    options.onTensor = [&](size_t i, size_t n, const std::string&, GGMLType) {
+        checkCancel(); // between tensors: the unfinished output is discarded
+        report(RecipeStage::Quantize, int(i), int(n));
+    };
+
+    const bool calibrated = r.method != QuantMethod::Rtn || r.targetBytes > 0;
+    if (calibrated && int64_t(calibration.size()) < r.nCtx)
+        throw InvalidArgument("the calibration text has " + std::to_string(calibration.size()) + " tokens; " +
+                              (r.method == QuantMethod::Gptq ? "GPTQ" : r.targetBytes ? "a size budget" : "an importance matrix") +
+                              " needs at least " + std::to_string(r.nCtx) + " (one window), better " +
+                              std::to_string(8 * r.nCtx));
+    ImportanceMatrix imatrix;
+    HessianSet hessians;
+    if (r.method != QuantMethod::Rtn) {
+        checkCancel();
+        const std::shared_ptr<Model> model = Model::loadGGUF(r.input);
+        ImatrixOptions io;
+        io.nCtx = r.nCtx;
+        io.maxChunks = r.calibrationWindows;
+        io.nThreads = r.nThreads;
+        io.cancel = cancel;
+        io.progress = [&](int done, int total) {
+            result.calibrationWindows = total;
+            report(RecipeStage::Calibrate, done, total);
+        };
+        if (r.method == QuantMethod::Gptq) {
+            hessians = collectHessians(model, calibration, io);
+            options.hessians = &hessians;
+        } else {
+            imatrix = collectImportanceMatrix(model, calibration, io);
+            options.imatrix = &imatrix;
+        }
+    }
+    if (r.targetBytes > 0) {
+        BudgetOptions bo;
+        bo.targetBytes = r.targetBytes;
+        bo.nCtx = r.nCtx;
+        bo.chunks = r.probeWindows;
+        bo.nThreads = r.nThreads;
+        bo.quantize = options;
+        bo.cancel = cancel;
+        bo.progress = [&](int done, int total, const std::string&) { report(RecipeStage::Measure, done, total); };
+        result.plan = planForSize(r.input, calibration, bo);
+        options.tensorTypes = result.plan->types;
+    }
+    checkCancel();
+    result.report = quantizeModel(r.input, r.output, options);
+    report(RecipeStage::Quantize, int(result.report.tensors.size()), int(result.report.tensors.size()));
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return result;
+}
+
+} // namespace tenfold

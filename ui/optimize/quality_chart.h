@@ -1,0 +1,36 @@
+#pragma once
+// Size against quality loss: every quantized file of one model as a point (file size in MB on x,
+// mean KL divergence from the original on y), the original at zero, this run highlighted, and
+// the reference engine's published figures for the same model when they are known. Lower left is
+// better; a point up and to the right of another is never worth keeping.
+#include <QChartView>
+#include <QString>
+
+#include <vector>
+
+namespace tenfold::ui {
+
+struct QualityPoint {
+    enum class Kind { Original, Earlier, Current, Reference };
+    Kind kind = Kind::Earlier;
+    QString label;      // shown in the tooltip
+    double megabytes = 0;
+    double kld = 0;
+};
+
+class QualityChart : public QChartView {
+    Q_OBJECT
+public:
+    explicit QualityChart(QWidget* parent = nullptr);
+    void setPoints(const std::vector<QualityPoint>& points);
+    const std::vector<QualityPoint>& points() const { return points_; }
+
+    // The reference engine's figures for ref-main (reference/quant-imatrix.json under
+    // TENFOLD_SHARED_DIR) when `modelPath` is that model and the file is there; else none.
+    static std::vector<QualityPoint> referencePointsFor(const QString& modelPath);
+
+private:
+    std::vector<QualityPoint> points_;
+};
+
+} // namespace tenfold::ui
