@@ -22,11 +22,14 @@ CommandSpec quantizeSpec()
 {
     return {"quantize", "IN.gguf OUT.gguf TYPE [--method rtn|imatrix|gptq] [--imatrix FILE] [-f CALIB] [--threads N]",
             "Quantization into TYPE: F32, F16, BF16,\n"
-            "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K. All metadata is kept;\n"
-            "general.file_type is set. 1-D tensors (norms) stay F32. A 2-D tensor whose row\n"
-            "length is not a multiple of TYPE's block falls back to a 32-block type of similar\n"
-            "size: Q2_K/Q3_K -> Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0 (then F16 if\n"
-            "the row is not a multiple of 32 either). Output is streamed: memory stays small.\n"
+            "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS. All\n"
+            "metadata is kept; general.file_type is set. 1-D tensors (norms) stay F32. A 2-D\n"
+            "tensor whose row length is not a multiple of TYPE's block falls back to a 32-block\n"
+            "type of similar size: Q2_K/Q3_K -> Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0,\n"
+            "IQ4_XS -> IQ4_NL (then F16 if the row is not a multiple of 32 either). Output is\n"
+            "streamed: memory stays small. IQ4_NL/IQ4_XS always search each block's scale,\n"
+            "as the reference engine does without an importance matrix; --method imatrix and\n"
+            "gptq do not apply to them yet (their tensors are reported without a method).\n"
             "Methods (all write standard blocks that any GGUF engine reads):\n"
             "  rtn      round to nearest (the default without --imatrix or -f)\n"
             "  imatrix  32-block types: each block's scale minimises the rounding error weighted\n"
@@ -55,7 +58,7 @@ int runQuantize(const ParsedArgs& args)
         const auto type = typeFromName(name);
         if (!type || !typeTraits(*type).weightType)
             throw UsageError("'" + name + "' is not a weight type (F32, F16, BF16, Q8_0, Q4_0, "
-                             "Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)");
+                             "Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)");
         return *type;
     };
     const auto type = std::optional<GGMLType>(parseType(typeArg));

@@ -29,6 +29,7 @@ GGMLType chooseTensorType(const std::vector<int64_t>& ne, GGMLType target)
     case GGMLType::Q4_K: fallback = GGMLType::Q5_0; break;
     case GGMLType::Q5_K: fallback = GGMLType::Q5_1; break;
     case GGMLType::Q6_K: fallback = GGMLType::Q8_0; break;
+    case GGMLType::IQ4_XS: fallback = GGMLType::IQ4_NL; break;
     default: break;
     }
     return fits(fallback) ? fallback : GGMLType::F16;
@@ -50,6 +51,8 @@ uint32_t fileTypeFor(GGMLType t)
     case GGMLType::Q4_K: return 14;
     case GGMLType::Q5_K: return 16;
     case GGMLType::Q6_K: return 18;
+    case GGMLType::IQ4_NL: return 25;
+    case GGMLType::IQ4_XS: return 30;
     case GGMLType::BF16: return 32;
     default: break;
     }

@@ -9,8 +9,8 @@
 //    block size;
 //  - otherwise it falls back to a type whose block fits, with similar bits per weight, the way
 //    the reference engine does it: Q2_K and Q3_K -> Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1,
-//    Q6_K -> Q8_0 (all 32-element blocks; e.g. ref-main's 384-wide rows). A row length that is
-//    not a multiple of 32 either falls back to F16.
+//    Q6_K -> Q8_0, IQ4_XS -> IQ4_NL (all 32-element blocks; e.g. ref-main's 384-wide rows). A
+//    row length that is not a multiple of 32 either falls back to F16.
 // By default no tensor is deliberately kept at higher precision. The reference engine's mixes keep
 // the output projection at Q6_K; QuantizeOptions::outputType reproduces that (the output
 // projection is output.weight, or token_embd.weight when the model ties them), with the same

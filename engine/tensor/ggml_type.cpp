@@ -25,6 +25,8 @@ constexpr std::array kTypes = {
     TypeTraits{GGMLType::Q5_K, "Q5_K", 256, 2 + 2 + 12 + 32 + 128, true, true},
     TypeTraits{GGMLType::Q6_K, "Q6_K", 256, 128 + 64 + 16 + 2, true, true},
     TypeTraits{GGMLType::Q8_K, "Q8_K", 256, 4 + 256 + 32, true, false},  // activations only
+    TypeTraits{GGMLType::IQ4_NL, "IQ4_NL", 32, 2 + 16, true, true},      // d, 32 x 4-bit table index
+    TypeTraits{GGMLType::IQ4_XS, "IQ4_XS", 256, 2 + 2 + 4 + 128, true, true}, // d, 8 x 6-bit scales, indices
     TypeTraits{GGMLType::BF16, "BF16", 1, 2, false, true},
 };
 

@@ -46,6 +46,8 @@ void buildReferenceTable(KernelTable& t)
     TENFOLD_SLOT(Q5_K, Q8_K)
     TENFOLD_SLOT(Q6_K, Q8_K)
     TENFOLD_SLOT(Q8_K, Q8_K)
+    TENFOLD_SLOT(IQ4_NL, Q8_0)
+    TENFOLD_SLOT(IQ4_XS, Q8_K)
 #undef TENFOLD_SLOT
 }
 
@@ -63,6 +65,7 @@ void addReferenceRows(KernelTable& t)
     TENFOLD_ROWS(F32) TENFOLD_ROWS(F16) TENFOLD_ROWS(BF16) TENFOLD_ROWS(Q4_0) TENFOLD_ROWS(Q4_1)
     TENFOLD_ROWS(Q5_0) TENFOLD_ROWS(Q5_1) TENFOLD_ROWS(Q8_0) TENFOLD_ROWS(Q8_1) TENFOLD_ROWS(Q2_K)
     TENFOLD_ROWS(Q3_K) TENFOLD_ROWS(Q4_K) TENFOLD_ROWS(Q5_K) TENFOLD_ROWS(Q6_K) TENFOLD_ROWS(Q8_K)
+    TENFOLD_ROWS(IQ4_NL) TENFOLD_ROWS(IQ4_XS)
 #undef TENFOLD_ROWS
 }
 
@@ -98,6 +101,7 @@ struct Tables {
             installAvx2Kernels(avx2);
             installAvx2TileKernels(avx2);
             installAvx2Dequantizers(avx2);
+            installAvx2IQ4Kernels(avx2);
         }
         if (detected >= CpuLevel::Avx512Vnni) {
             KernelTable& avx512 = levels[int(CpuLevel::Avx512Vnni)];
@@ -105,6 +109,7 @@ struct Tables {
                       std::begin(avx512));
             installAvx512VnniKernels(avx512);
             installAvx512VnniTileKernels(avx512);
+            installAvx512IQ4Kernels(avx512);
         }
         inUse = pinnedLevel(detected);
     }

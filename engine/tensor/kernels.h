@@ -22,10 +22,12 @@ namespace tenfold {
 struct TypeKernels {
     // src: n/blockSize blocks -> dst: n floats. n is a multiple of the block size.
     void (*dequantizeRow)(const void* src, float* dst, int64_t n) = nullptr;
-    // src: n floats -> dst: n/blockSize blocks, round-to-nearest (no importance weighting).
+    // src: n floats -> dst: n/blockSize blocks, round-to-nearest (no importance weighting;
+    // IQ4_NL/IQ4_XS search each block's scale instead, see quant_iq4.h).
     void (*quantizeRow)(const float* src, void* dst, int64_t n) = nullptr;
     // The type activations are converted to before a dot product with a weight row of this type
-    // (F32 for F32, F16 for F16, BF16 for BF16, Q8_0 for the 32-block quants, Q8_K for K-quants).
+    // (F32 for F32, F16 for F16, BF16 for BF16, Q8_0 for the 32-block quants and IQ4_NL, Q8_K
+    // for K-quants and IQ4_XS).
     GGMLType vecDotType = GGMLType::F32;
     // sum_i w[i]*a[i] over n elements; w in this type, a in vecDotType.
     float (*vecDot)(int64_t n, const void* w, const void* a) = nullptr;
@@ -40,7 +42,7 @@ struct TypeKernels {
     // Decode's mat-vec: out[r] = dot(w row r, a) for r < nRows, rows wStride bytes apart, with the
     // activation's per-block work done once for all rows. May be null; callers then loop over
     // vecDot. Set in referenceKernels() (a loop of vecDot: the definition) and, on AVX-512 VNNI
-    // CPUs, for Q4_0.
+    // CPUs, for Q4_0 and IQ4_NL.
     void (*vecDotRows)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
                        float* out) = nullptr;
     // Activation rows from which the CPU matmul (runtime/matmul.h) switches from these kernels

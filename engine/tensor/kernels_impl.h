@@ -28,6 +28,8 @@ TENFOLD_DECLARE_TYPE(Q4_K)
 TENFOLD_DECLARE_TYPE(Q5_K)
 TENFOLD_DECLARE_TYPE(Q6_K)
 TENFOLD_DECLARE_TYPE(Q8_K)
+TENFOLD_DECLARE_TYPE(IQ4_NL)
+TENFOLD_DECLARE_TYPE(IQ4_XS)
 #undef TENFOLD_DECLARE_TYPE
 
 // Dot products, weight type x activation type.
@@ -46,6 +48,8 @@ float dotQ4_K(int64_t n, const void* w, const void* a); // x Q8_K
 float dotQ5_K(int64_t n, const void* w, const void* a); // x Q8_K
 float dotQ6_K(int64_t n, const void* w, const void* a); // x Q8_K
 float dotQ8_K(int64_t n, const void* w, const void* a); // x Q8_K
+float dotIQ4_NL(int64_t n, const void* w, const void* a); // x Q8_0
+float dotIQ4_XS(int64_t n, const void* w, const void* a); // x Q8_K
 
 } // namespace tenfold::ref
 
@@ -61,9 +65,11 @@ using KernelTable = TypeKernels[kKernelSlots];
 void installAvx2Kernels(KernelTable& table);
 void installAvx2TileKernels(KernelTable& table);
 void installAvx2Dequantizers(KernelTable& table);
+void installAvx2IQ4Kernels(KernelTable& table); // kernels_iq4_avx2.cpp: IQ4_NL, IQ4_XS
 // kernels_avx512.cpp, on top of a copy of the AVX2 table; only after cpuLevelDetected() says
 // Avx512Vnni. tile_avx512.cpp adds the small-batch tiles (Q4_K, Q6_K, Q8_0, Q4_0) the same way.
 void installAvx512VnniKernels(KernelTable& table);
 void installAvx512VnniTileKernels(KernelTable& table);
+void installAvx512IQ4Kernels(KernelTable& table); // kernels_iq4_avx512.cpp: IQ4_NL dot and rows
 
 } // namespace tenfold

@@ -97,6 +97,31 @@ struct BlockQ8_K {
     int16_t bsums[kQKK / 16];
 };
 
+// The non-linear 4-bit types share one table of 16 levels, denser near zero where weights
+// cluster: value = scale * kIQ4Values[index].
+inline constexpr int8_t kIQ4Values[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                          1,    13,   25,  38,  53,  69,  89,  113};
+// IQ4_NL: value = d * kIQ4Values[q]; nibble order as Q4_0 (element j low nibble of qs[j], j+16 high).
+struct BlockIQ4_NL {
+    uint16_t d;
+    uint8_t qs[kQK / 2];
+};
+// IQ4_XS: 8 sub-blocks of 32, value = d * (ls - 32) * kIQ4Values[q] with a 6-bit ls per sub-block
+// (iq4xsSubScale). Sub-block s holds its 32 indices in qs[16s..16s+15] in IQ4_NL's nibble order.
+struct BlockIQ4_XS {
+    uint16_t d;
+    uint16_t scalesH; // top 2 bits of sub-block s's ls at bits 2s, 2s+1
+    uint8_t scalesL[kQKK / 64]; // low 4 bits: sub-block s in the low (s even) / high (s odd) nibble of byte s/2
+    uint8_t qs[kQKK / 2];
+};
+
+// The 6-bit stored scale (0..63, i.e. the multiplier plus 32) of sub-block s (0..7) of an IQ4_XS block.
+inline int iq4xsSubScale(const BlockIQ4_XS& b, int s)
+{
+    return ((b.scalesL[s / 2] >> (4 * (s % 2))) & 0xF) | (((b.scalesH >> (2 * s)) & 3) << 4);
+}
+
+static_assert(sizeof(BlockIQ4_NL) == 18 && sizeof(BlockIQ4_XS) == 136);
 static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(BlockQ5_0) == 22 &&
               sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34 && sizeof(BlockQ8_1) == 36);
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144 &&

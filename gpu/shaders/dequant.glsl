@@ -9,6 +9,22 @@ uint loadU16(uint off) { return (wq[off >> 2] >> ((off & 2u) * 8u)) & 0xFFFFu; }
 float loadF16(uint off) { return unpackHalf2x16(loadU16(off)).x; }
 int loadI8(uint off) { return int(loadByte(off) << 24) >> 24; }
 
+#if defined(TYPE_IQ4_NL) || defined(TYPE_IQ4_XS)
+// The 16 levels a 4-bit index of the non-linear types selects (engine/tensor/quant_blocks.h).
+const float IQ4_LEVELS[16] = float[16](-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0,
+                                       1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+#endif
+#if defined(TYPE_IQ4_XS)
+// d:f16, scales_h:u16, scales_l[4], qs[128]. Sub-block s's 6-bit scale: low 4 bits in nibble s%2
+// of scales_l[s/2], top 2 bits at bits 2s of scales_h; multiplier = scale - 32.
+float iq4xsScale(uint b, uint s)
+{
+    const uint lo = (loadByte(b + 4u + s / 2u) >> (4u * (s & 1u))) & 15u;
+    const uint hi = (loadU16(b + 2u) >> (2u * s)) & 3u;
+    return float(int(lo | (hi << 4)) - 32);
+}
+#endif
+
 #if defined(TYPE_F32)
 #define QK 1u
 float weightAt(uint rowByte, uint i) { return uintBitsToFloat(wq[(rowByte >> 2) + i]); }
@@ -132,6 +148,24 @@ float weightAt(uint rowByte, uint i)
     float scale = float(loadI8(b + 192u + half_ * 8u + l / 16u + 2u * g));
     return loadF16(b + 208u) * scale * float(int(lo | (hi << 4)) - 32);
 }
+#elif defined(TYPE_IQ4_NL)
+// d:f16, qs[16]: index j<16 in the low nibble of qs[j], j>=16 in the high nibble; d * level[index]
+#define QK 32u
+float weightAt(uint rowByte, uint i)
+{
+    uint b = rowByte + (i / 32u) * 18u, j = i % 32u;
+    uint q = (loadByte(b + 2u + (j & 15u)) >> ((j >> 4) * 4u)) & 15u;
+    return loadF16(b) * IQ4_LEVELS[q];
+}
+#elif defined(TYPE_IQ4_XS)
+// 8 sub-blocks of 32, each with its 16 bytes of indices at qs + 16s in IQ4_NL's nibble order
+#define QK 256u
+float weightAt(uint rowByte, uint i)
+{
+    uint b = rowByte + (i / 256u) * 136u, e = i % 256u, s = e / 32u, j = e % 32u;
+    uint q = (loadByte(b + 8u + s * 16u + (j & 15u)) >> ((j >> 4) * 4u)) & 15u;
+    return loadF16(b) * iq4xsScale(b, s) * IQ4_LEVELS[q];
+}
 #else
 #error "no TYPE_* define"
 #endif
@@ -144,6 +178,13 @@ vec4 bytes4(uint w) { return vec4(w & 0xFFu, (w >> 8) & 0xFFu, (w >> 16) & 0xFFu
 vec4 nibbles4(uint w, uint shift) { return bytes4((w >> shift) & 0x0F0F0F0Fu); }
 vec4 crumbs4(uint w, uint shift) { return bytes4((w >> shift) & 0x03030303u); } // 2-bit fields
 vec4 bits4(uint v) { return vec4(v & 1u, (v >> 1) & 1u, (v >> 2) & 1u, (v >> 3) & 1u); }
+#if defined(TYPE_IQ4_NL) || defined(TYPE_IQ4_XS)
+vec4 levels4(uint w, uint shift) // four nibbles -> their table levels
+{
+    const uint v = (w >> shift) & 0x0F0F0F0Fu;
+    return vec4(IQ4_LEVELS[v & 0xFFu], IQ4_LEVELS[(v >> 8) & 0xFFu], IQ4_LEVELS[(v >> 16) & 0xFFu], IQ4_LEVELS[v >> 24]);
+}
+#endif
 
 #if defined(TYPE_F32)
 vec4 weightAt4(uint rowByte, uint i)
@@ -250,5 +291,17 @@ vec4 weightAt4(uint rowByte, uint i)
     const vec4 hi = crumbs4(load4(b + 128u + half_ * 32u + l), 2u * g);
     const float scale = float(loadI8(b + 192u + half_ * 8u + l / 16u + 2u * g));
     return loadF16(b + 208u) * scale * (lo + 16.0 * hi - 32.0);
+}
+#elif defined(TYPE_IQ4_NL)
+vec4 weightAt4(uint rowByte, uint i)
+{
+    const uint b = rowByte + (i / 32u) * 18u, j = i % 32u;
+    return loadF16(b) * levels4(load4(b + 2u + (j & 15u)), (j >> 4) * 4u);
+}
+#elif defined(TYPE_IQ4_XS)
+vec4 weightAt4(uint rowByte, uint i)
+{
+    const uint b = rowByte + (i / 256u) * 136u, e = i % 256u, s = e / 32u, j = e % 32u;
+    return (loadF16(b) * iq4xsScale(b, s)) * levels4(load4(b + 8u + s * 16u + (j & 15u)), (j >> 4) * 4u);
 }
 #endif

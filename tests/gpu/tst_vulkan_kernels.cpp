@@ -33,7 +33,7 @@ namespace {
 
 const GGMLType kWeightTypes[] = {GGMLType::F32,  GGMLType::F16,  GGMLType::BF16, GGMLType::Q8_0, GGMLType::Q4_0,
                                  GGMLType::Q4_1, GGMLType::Q5_0, GGMLType::Q5_1, GGMLType::Q2_K, GGMLType::Q3_K,
-                                 GGMLType::Q4_K, GGMLType::Q5_K, GGMLType::Q6_K};
+                                 GGMLType::Q4_K, GGMLType::Q5_K, GGMLType::Q6_K, GGMLType::IQ4_NL, GGMLType::IQ4_XS};
 
 // A random weight matrix quantized with the reference kernels, and its dequantized floats: the
 // shader must reproduce exactly the values the CPU would compute with.

@@ -59,6 +59,7 @@ double rmsBound(GGMLType t)
     case GGMLType::Q6_K: return 0.03;
     case GGMLType::Q5_0: case GGMLType::Q5_1: case GGMLType::Q5_K: return 0.06;
     case GGMLType::Q4_0: case GGMLType::Q4_1: case GGMLType::Q4_K: return 0.12;
+    case GGMLType::IQ4_NL: case GGMLType::IQ4_XS: return 0.12;
     case GGMLType::Q3_K: return 0.25;
     case GGMLType::Q2_K: return 0.5;
     default: return 1.0;
@@ -102,6 +103,7 @@ void checkQuantized(const std::filesystem::path& in, const std::filesystem::path
             case GGMLType::Q4_K: expected = GGMLType::Q5_0; break;
             case GGMLType::Q5_K: expected = GGMLType::Q5_1; break;
             case GGMLType::Q6_K: expected = GGMLType::Q8_0; break;
+            case GGMLType::IQ4_XS: expected = GGMLType::IQ4_NL; break;
             default: expected = GGMLType::F16;
             }
             if (s.ne[0] % 32 != 0)
@@ -176,12 +178,19 @@ private slots:
         QCOMPARE(fileTypeFor(GGMLType::Q8_0), 7u);
         QCOMPARE(fileTypeFor(GGMLType::Q4_0), 2u);
         QCOMPARE(fileTypeFor(GGMLType::F16), 1u);
+        // the non-linear 4-bit types, numbered as llama-quantize lists them (25, 30)
+        QCOMPARE(chooseTensorType({384, 384}, GGMLType::IQ4_XS), GGMLType::IQ4_NL);
+        QCOMPARE(chooseTensorType({1024, 384}, GGMLType::IQ4_XS), GGMLType::IQ4_XS);
+        QCOMPARE(chooseTensorType({384, 384}, GGMLType::IQ4_NL), GGMLType::IQ4_NL);
+        QCOMPARE(chooseTensorType({172, 64}, GGMLType::IQ4_NL), GGMLType::F16);
+        QCOMPARE(fileTypeFor(GGMLType::IQ4_NL), 25u);
+        QCOMPARE(fileTypeFor(GGMLType::IQ4_XS), 30u);
     }
 
     void stories260k_data()
     {
         QTest::addColumn<QString>("type");
-        for (const char* t : {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "F16", "BF16", "Q4_K", "Q6_K"})
+        for (const char* t : {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "F16", "BF16", "Q4_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
             QTest::newRow(t) << QString(t);
     }
     void stories260k()
@@ -221,7 +230,7 @@ private slots:
     void kQuantsOnWideRows_data()
     {
         QTest::addColumn<QString>("type");
-        for (const char* t : {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+        for (const char* t : {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS"})
             QTest::newRow(t) << QString(t);
     }
     void kQuantsOnWideRows()

@@ -1,19 +1,23 @@
 // Our quantizer against another engine's: models quantized by the reference engine's
 // llama-quantize (../shared/peer/llama.cpp-b4748, round-to-nearest, no importance matrix) into
-// each legacy and K-quant type, regenerated here on every run. ref-main F16 covers the legacy
-// types and the K-quant mixes whose fallbacks we can read (its 384-wide rows make llama-quantize
-// store Q2_K/Q3_K files mostly as IQ4_NL, which Tenfold does not read yet), and a synthetic model
-// with 256-wide rows, quantized with --pure (one type for all), covers every K-quant as such.
+// each legacy, K-quant and IQ4 type, regenerated here on every run. ref-main F16 covers the legacy
+// types, IQ4_NL and the mixes whose fallbacks we share (its 384-wide rows make llama-quantize
+// store IQ4_XS files as IQ4_NL, and Q2_K/Q3_K files mostly as IQ4_NL), and a synthetic model
+// with 256-wide rows, quantized with --pure (one type for all), covers every K-quant and IQ4_XS
+// as such.
 // For every tensor of the peer's file, the same F16 rows quantized by our row kernels into the
 // peer's type must give the same bytes: we follow the same rounding rules and scale searches (a
 // failure reports both errors against the F16 source). The quantize pass must produce the
-// peer's bytes for every tensor it gives the same type.
+// peer's bytes for every tensor it gives the same type. The IQ4 types' importance-weighted search
+// (quant_iq4.h) is held to llama-quantize --imatrix the same way.
 #include "common/oracle.h"
 
 #include "gguf/gguf_file.h"
+#include "passes/imatrix.h"
 #include "passes/quantize_model.h"
 #include "passes/synth_model.h"
 #include "tensor/kernels.h"
+#include "tensor/quant_iq4.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -59,6 +63,8 @@ private slots:
         QTest::addColumn<QString>("ourType");  // the type our pass is asked for
         for (const char* t : {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q6_K"})
             QTest::newRow(t) << false << t << t;
+        QTest::newRow("IQ4_NL") << false << "IQ4_NL" << "IQ4_NL";
+        QTest::newRow("IQ4_XS") << false << "IQ4_XS" << "IQ4_XS"; // -> IQ4_NL on 384-wide rows
         QTest::newRow("Q4_K_M") << false << "Q4_K_M" << "Q4_K";
         QTest::newRow("Q5_K_M") << false << "Q5_K_M" << "Q5_K";
         QTest::newRow("wide Q2_K") << true << "Q2_K" << "Q2_K";
@@ -66,6 +72,8 @@ private slots:
         QTest::newRow("wide Q4_K_S") << true << "Q4_K_S" << "Q4_K";
         QTest::newRow("wide Q5_K_S") << true << "Q5_K_S" << "Q5_K";
         QTest::newRow("wide Q6_K") << true << "Q6_K" << "Q6_K";
+        QTest::newRow("wide IQ4_NL") << true << "IQ4_NL" << "IQ4_NL";
+        QTest::newRow("wide IQ4_XS") << true << "IQ4_XS" << "IQ4_XS";
     }
 
     void matchesLlamaQuantize()
@@ -154,9 +162,66 @@ private slots:
               "peer's type for %d of them", qPrintable(peerType), identical, passCompared);
         QVERIFY(identical > 0);
         QCOMPARE(passIdentical, passCompared);
-        // Every type follows the reference rounding rules exactly (K-quants included: the same
-        // scale search), so every byte must agree.
+        // Every type follows the reference rounding rules exactly (K-quants and IQ4 included: the
+        // same scale searches), so every byte must agree.
         QVERIFY2(differing == 0, qPrintable("bytes differ from llama-quantize's: " + differingNames.join("; ")));
+    }
+
+    // llama-quantize with an importance matrix from llama-imatrix (2 windows of calibration.txt):
+    // ref-main's IQ4_XS mix with a matrix stores ffn_down (1024-wide rows) as IQ4_XS and the
+    // 384-wide rest as IQ4_NL, so one file covers both weighted searches. Our
+    // quantizeIQ4RowWeighted with the matrix's column means (read by our imatrix.dat reader) must
+    // give every byte; tensors the matrix lacks get the unweighted search on both sides.
+    void iq4WeightedMatchesLlamaQuantizeWithImatrix()
+    {
+        const auto src = test::sharedFile("models/tenfold-ref-main-f16.gguf");
+        const auto calib = test::sharedFile("text/calibration.txt");
+        const auto quantizer = test::peerTool("llama-quantize");
+        const auto collector = test::peerTool("llama-imatrix");
+        TENFOLD_REQUIRE_SHARED(src);
+        TENFOLD_REQUIRE_SHARED(calib);
+        TENFOLD_REQUIRE_PEER(quantizer);
+        TENFOLD_REQUIRE_PEER(collector);
+        QVERIFY(dir_.isValid());
+        const QString dat = dir_.filePath("peer-imatrix.dat"), peerOut = dir_.filePath("peer-im-IQ4_XS.gguf");
+        auto r = test::runProcess(QString::fromStdString(collector.string()),
+                                  {"-m", QString::fromStdString(src.string()), "-f",
+                                   QString::fromStdString(calib.string()), "-o", dat, "-c", "512", "--chunks", "2", "-t", "2"});
+        QVERIFY2(r.ok(), qPrintable("llama-imatrix: " + r.describe()));
+        r = test::runProcess(QString::fromStdString(quantizer.string()),
+                             {"--imatrix", dat, QString::fromStdString(src.string()), peerOut, "IQ4_XS", "2"});
+        QVERIFY2(r.ok(), qPrintable("llama-quantize --imatrix: " + r.describe()));
+
+        const ImportanceMatrix imatrix = ImportanceMatrix::read(dat.toStdString());
+        const auto source = GGUFFile::open(src);
+        const auto peer = GGUFFile::open(peerOut.toStdString());
+        int compared[2] = {0, 0}, weighted = 0; // IQ4_NL, IQ4_XS tensors; those with a matrix entry
+        QStringList differing;
+        for (const GGUFTensorInfo& p : peer->tensors()) {
+            if (p.type != GGMLType::IQ4_NL && p.type != GGMLType::IQ4_XS)
+                continue;
+            const GGUFTensorInfo* s = source->findTensor(p.name);
+            QVERIFY2(s, p.name.c_str());
+            const int64_t n = s->ne[0];
+            const std::vector<float> importance = imatrix.columnWeights(p.name);
+            QVERIFY2(importance.empty() || int64_t(importance.size()) == n, p.name.c_str());
+            weighted += !importance.empty();
+            ++compared[p.type == GGMLType::IQ4_XS];
+            const size_t inRow = rowBytes(s->type, n), outRow = rowBytes(p.type, n);
+            std::vector<uint8_t> mine(size_t(p.nbytes));
+            for (int64_t row = 0; row < s->rows(); ++row) {
+                const auto x = rowToFloat(s->type, s->data + size_t(row) * inRow, n);
+                quant::quantizeIQ4RowWeighted(p.type, x.data(), mine.data() + size_t(row) * outRow, n,
+                                              importance.empty() ? nullptr : importance.data());
+            }
+            if (std::memcmp(mine.data(), p.data, size_t(p.nbytes)) != 0)
+                differing << QString::fromStdString(p.name) + " (" + typeName(p.type) + ")";
+        }
+        qInfo("llama-quantize --imatrix IQ4_XS: %d IQ4_NL and %d IQ4_XS tensors compared, %d with a matrix entry",
+              compared[0], compared[1], weighted);
+        QVERIFY(compared[0] > 0 && compared[1] > 0 && weighted > 0);
+        QVERIFY2(differing.isEmpty(),
+                 qPrintable("bytes differ from llama-quantize --imatrix: " + differing.join(", ")));
     }
 };
 

@@ -263,7 +263,7 @@ private slots:
         QTest::addColumn<int>("N");
         QTest::addColumn<int>("T");
         for (GGMLType t : {GGMLType::F32, GGMLType::F16, GGMLType::Q8_0, GGMLType::Q4_0,
-                           GGMLType::Q4_K, GGMLType::Q6_K})
+                           GGMLType::Q4_K, GGMLType::Q6_K, GGMLType::IQ4_NL, GGMLType::IQ4_XS})
             // 300 rows span two of the GEMM path's 256-row activation blocks against one
             // packed weight panel.
             for (int T : {1, 3, 5, 13, 300}) {

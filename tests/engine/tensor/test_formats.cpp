@@ -23,7 +23,10 @@ namespace {
 
 const GGMLType kQuantTypes[] = {GGMLType::Q4_0, GGMLType::Q4_1, GGMLType::Q5_0, GGMLType::Q5_1, GGMLType::Q8_0,
                                 GGMLType::Q8_1, GGMLType::Q2_K, GGMLType::Q3_K, GGMLType::Q4_K, GGMLType::Q5_K,
-                                GGMLType::Q6_K, GGMLType::Q8_K};
+                                GGMLType::Q6_K, GGMLType::Q8_K, GGMLType::IQ4_NL, GGMLType::IQ4_XS};
+
+// The 16 levels of the non-linear 4-bit types, as the format defines them (not quant_blocks.h's copy).
+const int kIQ4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
 void put16(std::vector<uint8_t>& b, size_t off, uint16_t v) { std::memcpy(b.data() + off, &v, 2); }
 uint16_t get16(const uint8_t* p) { uint16_t v; std::memcpy(&v, p, 2); return v; }
@@ -106,6 +109,16 @@ float elementFromSpec(GGMLType t, const uint8_t* b, int e)
         std::memcpy(&d, b, 4);
         return d * float(int8_t(b[4 + e]));
     }
+    case GGMLType::IQ4_NL: { // d(2) qs(16)
+        const int q = e < 16 ? (b[2 + e] & 0xF) : (b[2 + e - 16] >> 4);
+        return h(b) * float(kIQ4Levels[q]);
+    }
+    case GGMLType::IQ4_XS: { // d(2) scales_h(2) scales_l(4) qs(128); sub-block s = e/32
+        const int s = e / 32, j = e % 32;
+        const int ls = ((b[4 + s / 2] >> (4 * (s % 2))) & 0xF) | (((get16(b + 2) >> (2 * s)) & 3) << 4);
+        const int q = j < 16 ? (b[8 + 16 * s + j] & 0xF) : (b[8 + 16 * s + j - 16] >> 4);
+        return h(b) * float(ls - 32) * float(kIQ4Levels[q]);
+    }
     default: qFatal("no spec decoder"); return 0;
     }
 }
@@ -139,6 +152,17 @@ private slots:
         QCOMPARE(typeTraits(GGMLType::Q5_K).blockBytes, sizeof(BlockQ5_K));
         QCOMPARE(typeTraits(GGMLType::Q6_K).blockBytes, sizeof(BlockQ6_K));
         QCOMPARE(typeTraits(GGMLType::Q8_K).blockBytes, sizeof(BlockQ8_K));
+        QCOMPARE(typeTraits(GGMLType::IQ4_NL).blockBytes, sizeof(BlockIQ4_NL));
+        QCOMPARE(typeTraits(GGMLType::IQ4_XS).blockBytes, sizeof(BlockIQ4_XS));
+        // ggml's numbering and block layouts: 18 bytes per 32 (4.5 bits), 136 per 256 (4.25 bits)
+        QCOMPARE(int(GGMLType::IQ4_NL), 20);
+        QCOMPARE(int(GGMLType::IQ4_XS), 23);
+        QCOMPARE(typeTraits(GGMLType::IQ4_NL).blockBytes, size_t(18));
+        QCOMPARE(typeTraits(GGMLType::IQ4_XS).blockBytes, size_t(136));
+        QCOMPARE(typeTraits(GGMLType::IQ4_XS).blockSize, int64_t(256));
+        QCOMPARE(*typeFromName("iq4_nl"), GGMLType::IQ4_NL);
+        for (int i = 0; i < 16; ++i)
+            QCOMPARE(int(kIQ4Values[i]), kIQ4Levels[i]);
     }
 
     void handBuiltLegacyBlocks()
@@ -308,6 +332,81 @@ private slots:
         }
     }
 
+    void handBuiltIQ4Blocks()
+    {
+        { // IQ4_NL, d = 0.5: qs[0] = 0xF0 -> e0 = level 0 (-127) = -63.5, e16 = level 15 (113) = 56.5;
+          // qs[3] = 0x98 -> e3 = level 8 (1) = 0.5, e19 = level 9 (13) = 6.5; bytes 0 -> -63.5
+            std::vector<uint8_t> b(18, 0);
+            put16(b, 0, 0x3800);
+            b[2 + 0] = 0xF0;
+            b[2 + 3] = 0x98;
+            auto v = dequantBoth(GGMLType::IQ4_NL, b);
+            QCOMPARE(v[0], -63.5f);
+            QCOMPARE(v[16], 56.5f);
+            QCOMPARE(v[3], 0.5f);
+            QCOMPARE(v[19], 6.5f);
+            QCOMPARE(v[31], -63.5f);
+        }
+        { // IQ4_XS, d = 0.25. Stored 6-bit sub-scales (multiplier + 32): sub-block 0 -> 33 (+1),
+          // 1 -> 0 (-32), 5 -> 63 (+31), the rest 32 (0). Low nibbles in scales_l (even sub-block
+          // low nibble, odd high), top two bits at bits 2s..2s+1 of scales_h.
+            std::vector<uint8_t> b(136, 0);
+            put16(b, 0, 0x3400);
+            const int raw[8] = {33, 0, 32, 32, 32, 63, 32, 32};
+            uint16_t high = 0;
+            for (int s = 0; s < 8; ++s) {
+                b[4 + s / 2] |= uint8_t((raw[s] & 0xF) << (4 * (s % 2)));
+                high |= uint16_t((raw[s] >> 4) << (2 * s));
+            }
+            put16(b, 2, high);
+            QCOMPARE(high, uint16_t(0xAEA2));
+            b[8 + 0] = 0x8F;  // element 0: level 15 (113) -> 0.25 * 1 * 113; element 16: level 8 (1)
+            b[8 + 84] = 0x70; // element 180 (sub-block 5, j 20: high nibble of its byte 4): level 7 (-10)
+            auto v = dequantBoth(GGMLType::IQ4_XS, b);
+            QCOMPARE(v[0], 28.25f);
+            QCOMPARE(v[16], 0.25f);
+            QCOMPARE(v[1], -31.75f);   // level 0 in sub-block 0
+            QCOMPARE(v[32], 1016.f);   // level 0 (-127) * -32 * 0.25
+            QCOMPARE(v[180], -77.5f);  // -10 * 31 * 0.25
+            QCOMPARE(v[164], -984.25f); // level 0 * 31 * 0.25
+            QVERIFY(v[64] == 0.f);      // multiplier 0
+        }
+    }
+
+    // Data on the table's levels comes back exactly: per block, x = c * level[j % 16] (each
+    // level twice; c of either sign) gives indices j % 16 and a scale of c, found by the search's
+    // step that maps the extreme onto -127. IQ4_XS with sub-block c_s = 0.01 (s + 1) (signs
+    // alternating) stores d = -c_7 / 32 and 6-bit multipliers -4 (s + 1) (flipped with the sign).
+    void iq4QuantizersRecoverLevels()
+    {
+        for (float c : {0.01f, -0.01f}) {
+            std::vector<float> x(32);
+            for (int j = 0; j < 32; ++j)
+                x[size_t(j)] = c * float(kIQ4Levels[j % 16]);
+            BlockIQ4_NL b;
+            referenceKernels(GGMLType::IQ4_NL).quantizeRow(x.data(), &b, 32);
+            QVERIFY2(std::fabs(fp16ToFp32(b.d) - c) < 1e-5f, qPrintable(QString::number(fp16ToFp32(b.d))));
+            for (int j = 0; j < 16; ++j)
+                QCOMPARE(int(b.qs[j]), j | (j << 4));
+        }
+        std::vector<float> x(256);
+        for (int s = 0; s < 8; ++s)
+            for (int j = 0; j < 32; ++j)
+                x[size_t(32 * s + j)] = float(s % 2 ? -1 : 1) * 0.01f * float(s + 1) * float(kIQ4Levels[j % 16]);
+        BlockIQ4_XS b;
+        referenceKernels(GGMLType::IQ4_XS).quantizeRow(x.data(), &b, 256);
+        QCOMPARE(b.d, fp32ToFp16(0.08f / 32)); // the largest sub-scale, -0.08, maps to -32
+        for (int s = 0; s < 8; ++s) {
+            const int ls = ((b.scalesL[s / 2] >> (4 * (s % 2))) & 0xF) | (((b.scalesH >> (2 * s)) & 3) << 4);
+            QCOMPARE(ls - 32, (s % 2 ? -4 : 4) * (s + 1));
+            for (int j = 0; j < 16; ++j)
+                QCOMPARE(int(b.qs[16 * s + j]), j | (j << 4));
+        }
+        std::vector<float> back(256);
+        referenceKernels(GGMLType::IQ4_XS).dequantizeRow(&b, back.data(), 256);
+        QVERIFY(relativeRmse(x, back) < 1e-3); // the f16 d's rounding only
+    }
+
     // Random bytes with sane scale fields, decoded element by element from the layout.
     void randomBlocksMatchSpecDecoder()
     {
@@ -328,6 +427,7 @@ private slots:
                 case GGMLType::Q4_K: case GGMLType::Q5_K: setHalf(0, s1); setHalf(2, -s2); break;
                 case GGMLType::Q6_K: setHalf(208, s1); break;
                 case GGMLType::Q8_K: std::memcpy(b, &s1, 4); break;
+                case GGMLType::IQ4_NL: case GGMLType::IQ4_XS: setHalf(0, s2); break;
                 default: break;
                 }
             }
@@ -472,6 +572,29 @@ private slots:
         QVERIFY(q4 <= error(GGMLType::Q4_1) && error(GGMLType::Q4_1) <= error(GGMLType::Q4_0));
         QVERIFY(q5 <= error(GGMLType::Q5_1) && error(GGMLType::Q5_1) <= error(GGMLType::Q5_0));
         QVERIFY(q6 < error(GGMLType::Q8_0) * 4); // 6.5 vs 8.5 bits: two bits, at most 4x
+    }
+
+    // The non-linear table spends its 16 levels where Gaussian weights are dense, so at the same
+    // 4 bits IQ4_NL beats Q4_0 (uniform, signed-extreme scale) and Q4_1 (uniform with a min),
+    // and IQ4_XS's 6-bit sub-scales cost it little against IQ4_NL's f16 ones.
+    void iq4ErrorsAreOrdered()
+    {
+        const int64_t n = 4096 * 64;
+        const auto x = gaussian(size_t(n), 42);
+        const auto error = [&](GGMLType t) {
+            std::vector<uint8_t> q(rowBytes(t, n));
+            std::vector<float> back(static_cast<size_t>(n));
+            kernels(t).quantizeRow(x.data(), q.data(), n);
+            kernels(t).dequantizeRow(q.data(), back.data(), n);
+            return relativeRmse(x, back);
+        };
+        const double nl = error(GGMLType::IQ4_NL), xs = error(GGMLType::IQ4_XS);
+        const double q40 = error(GGMLType::Q4_0), q41 = error(GGMLType::Q4_1), q4k = error(GGMLType::Q4_K);
+        qInfo("relative RMS error IQ4_NL %.4f IQ4_XS %.4f Q4_0 %.4f Q4_1 %.4f Q4_K %.4f", nl, xs, q40, q41, q4k);
+        QVERIFY(nl < 0.92 * q40);
+        QVERIFY(nl < q41);
+        QVERIFY(xs < 1.1 * nl);
+        QVERIFY(xs > 0.5 * nl); // still a 4-bit type: no better than half its sibling's error
     }
 
     // Data that is exactly representable survives a round trip unchanged.

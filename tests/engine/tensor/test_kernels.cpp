@@ -22,7 +22,8 @@ namespace {
 
 const GGMLType kWeightTypes[] = {GGMLType::F32,  GGMLType::F16,  GGMLType::BF16, GGMLType::Q4_0, GGMLType::Q4_1,
                                  GGMLType::Q5_0, GGMLType::Q5_1, GGMLType::Q8_0, GGMLType::Q2_K, GGMLType::Q3_K,
-                                 GGMLType::Q4_K, GGMLType::Q5_K, GGMLType::Q6_K, GGMLType::Q8_K, GGMLType::Q8_1};
+                                 GGMLType::Q4_K, GGMLType::Q5_K, GGMLType::Q6_K, GGMLType::Q8_K, GGMLType::Q8_1,
+                                 GGMLType::IQ4_NL, GGMLType::IQ4_XS};
 
 std::vector<int64_t> lengthsFor(GGMLType t)
 {
@@ -130,6 +131,13 @@ private slots:
                 QVERIFY(kernels(t).vecDot != referenceKernels(t).vecDot);
                 QVERIFY(kernels(t).vecDotTile != nullptr);
             }
+        if (level != "scalar") // and the non-linear 4-bit types' dots and dequantizers
+            for (GGMLType t : {GGMLType::IQ4_NL, GGMLType::IQ4_XS}) {
+                QVERIFY2(kernels(t).vecDot != referenceKernels(t).vecDot, typeName(t));
+                QVERIFY2(kernels(t).dequantizeRow != referenceKernels(t).dequantizeRow, typeName(t));
+            }
+        QCOMPARE(referenceKernels(GGMLType::IQ4_NL).vecDotType, GGMLType::Q8_0);
+        QCOMPARE(referenceKernels(GGMLType::IQ4_XS).vecDotType, GGMLType::Q8_K);
     }
 
     // A level the CPU lacks is never handed out; without TENFOLD_CPU_KERNELS the best one is used.
@@ -245,7 +253,8 @@ private slots:
             }
         QVERIFY(tested >= int(std::size(kWeightTypes))); // at least the reference table's loops
         if (cpuLevelDetected() >= CpuLevel::Avx512Vnni)
-            QVERIFY(kernelsAt(CpuLevel::Avx512Vnni, GGMLType::Q4_0).vecDotRows != referenceKernels(GGMLType::Q4_0).vecDotRows);
+            for (GGMLType t : {GGMLType::Q4_0, GGMLType::IQ4_NL})
+                QVERIFY2(kernelsAt(CpuLevel::Avx512Vnni, t).vecDotRows != referenceKernels(t).vecDotRows, typeName(t));
     }
 
     void vecDotTileMatchesPairwiseDots()
@@ -377,6 +386,80 @@ private slots:
         if (cpuLevelDetected() >= CpuLevel::Avx512Vnni)
             for (GGMLType t : {GGMLType::Q4_0, GGMLType::Q8_0, GGMLType::Q4_K, GGMLType::Q6_K})
                 QVERIFY2(kernelsAt(CpuLevel::Avx512Vnni, t).vecDotTile != kernelsAt(CpuLevel::Avx2, t).vecDotTile, typeName(t));
+    }
+
+    // IQ4_NL / IQ4_XS on random bytes rather than quantizer output: every index, every 6-bit
+    // sub-scale (0 and 63 included), activations from -127 to 127, odd block counts. Each level's
+    // dequantizer must equal the scalar one bit for bit and its dot the exact sum within tolerance.
+    void iq4KernelsMatchReferenceOnRawBlocks()
+    {
+        for (GGMLType t : {GGMLType::IQ4_NL, GGMLType::IQ4_XS})
+            for (CpuLevel level : levelsHere()) {
+                const TypeKernels& k = kernelsAt(level, t);
+                const GGMLType at = k.vecDotType;
+                const int64_t bs = typeTraits(t).blockSize;
+                for (int64_t n : {bs, 3 * bs, 9 * bs, 33 * bs}) {
+                    const size_t wRow = rowBytes(t, n), aRow = rowBytes(at, n);
+                    std::vector<uint8_t> w(wRow), a(aRow);
+                    uint32_t state = uint32_t(n) * 2654435761u + uint32_t(t) + uint32_t(level);
+                    const auto next = [&] { state = state * 1664525u + 1013904223u; return uint8_t(state >> 24); };
+                    for (auto& b : w)
+                        b = next();
+                    for (auto& b : a)
+                        b = next();
+                    const size_t wBlock = typeTraits(t).blockBytes, aBlock = typeTraits(at).blockBytes;
+                    for (size_t off = 0; off < w.size(); off += wBlock) { // d leads both blocks
+                        const uint16_t d = fp32ToFp16((next() & 1 ? -0.01f : 0.01f) * (1.f + float(next()) / 256.f));
+                        std::memcpy(&w[off], &d, 2);
+                    }
+                    for (size_t off = 0; off < a.size(); off += aBlock) {
+                        // activation quantizers never store -128 (the AVX2 sign trick relies on it)
+                        const size_t first = at == GGMLType::Q8_K ? 4 : 2, end = at == GGMLType::Q8_K ? 260 : aBlock;
+                        for (size_t i = off + first; i < off + end; ++i)
+                            a[i] = a[i] == 0x80 ? 0x81 : a[i];
+                        if (at == GGMLType::Q8_K) { // f32 d, 256 int8, 16 consistent group sums
+                            const float d = 0.03f;
+                            std::memcpy(&a[off], &d, 4);
+                            for (int g = 0; g < 16; ++g) {
+                                int16_t sum = 0;
+                                for (int i = 0; i < 16; ++i)
+                                    sum = int16_t(sum + int8_t(a[off + 4 + size_t(16 * g + i)]));
+                                std::memcpy(&a[off + 4 + 256 + size_t(2 * g)], &sum, 2);
+                            }
+                        } else {
+                            const uint16_t d = fp32ToFp16(0.02f);
+                            std::memcpy(&a[off], &d, 2);
+                        }
+                    }
+                    if (t == GGMLType::IQ4_XS && n >= 3 * bs) { // the extreme sub-scales 0 and 63
+                        w[2] = 0x00; w[3] = 0x00; w[4] = 0x00; // block 0, sub-blocks 0-1: ls 0
+                        w[wBlock + 2] = 0xFF; w[wBlock + 3] = 0xFF; w[wBlock + 4] = 0xFF; // block 1: ls 63
+                    }
+                    const auto wf = dequantized(t, w, n), af = dequantized(at, a, n);
+                    std::vector<float> fast(static_cast<size_t>(n));
+                    k.dequantizeRow(w.data(), fast.data(), n);
+                    QVERIFY2(std::memcmp(fast.data(), wf.data(), size_t(n) * 4) == 0,
+                             qPrintable(QStringLiteral("%1 %2 dequantize n=%3")
+                                            .arg(cpuLevelName(level), typeName(t)).arg(n)));
+                    double exact = 0, mag = 0;
+                    for (int64_t i = 0; i < n; ++i) {
+                        exact += double(wf[size_t(i)]) * af[size_t(i)];
+                        mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
+                    }
+                    const double ref = referenceKernels(t).vecDot(n, w.data(), a.data());
+                    const double got = k.vecDot(n, w.data(), a.data());
+                    const QString what = QStringLiteral("%1 %2 n=%3: ref %4 fast %5 exact %6")
+                                             .arg(cpuLevelName(level), typeName(t)).arg(n).arg(ref).arg(got).arg(exact);
+                    QVERIFY2(std::fabs(ref - exact) <= dotTolerance(t) * mag, qPrintable(what));
+                    QVERIFY2(std::fabs(got - exact) <= dotTolerance(t) * mag, qPrintable(what));
+                    if (k.vecDotRows) {
+                        float rows[2] = {0, -12345.f};
+                        k.vecDotRows(n, w.data(), wRow, 1, a.data(), rows);
+                        QVERIFY2(std::fabs(rows[0] - exact) <= dotTolerance(t) * mag && rows[1] == -12345.f,
+                                 qPrintable(what));
+                    }
+                }
+            }
     }
 
     void convertRowGoesThroughFloat()
