@@ -175,7 +175,7 @@ void gptqQuantizeTensor(GGMLType type, const float* weights, int64_t rows, int64
                         uint8_t* out, int nThreads, double damp)
 {
     if (!quant::hasGroupGrid(type))
-        throw UnsupportedError(std::string("GPTQ writes 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0), not ") +
+        throw UnsupportedError(std::string("GPTQ writes 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL), not ") +
                                typeName(type));
     RowMatrixF W = Eigen::Map<const RowMatrixF>(weights, rows, cols);
     // Importance of each input column for the grid fit: the Hessian's diagonal (sum of x^2).

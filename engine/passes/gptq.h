@@ -5,7 +5,8 @@
 // ||X (W - Q)^T||^2 depends on W - Q only through the Hessian H = X^T X, so that is all GPTQ
 // needs from the calibration text.
 //
-// The result is written in the standard 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0):
+// The result is written in the standard 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
+// IQ4_NL):
 // at the first column of every block each row's grid (scale, offset) is fitted to the row's
 // current (already compensated) values, weighted by diag(H); the block's columns are then rounded
 // onto it one by one. Nothing but standard blocks comes out, so any engine runs the file.

@@ -20,7 +20,7 @@ struct BudgetOptions {
     uint64_t targetBytes = 0;     // the whole file, metadata included
     std::vector<GGMLType> candidates = {GGMLType::Q4_0, GGMLType::Q4_1, GGMLType::Q5_0, GGMLType::Q5_1,
                                         GGMLType::Q8_0, GGMLType::Q2_K, GGMLType::Q3_K, GGMLType::Q4_K,
-                                        GGMLType::Q5_K, GGMLType::Q6_K};
+                                        GGMLType::Q5_K, GGMLType::Q6_K, GGMLType::IQ4_NL, GGMLType::IQ4_XS};
     bool keepSourceType = true;   // the unquantized type is a candidate too (no loss, most bytes)
     int nCtx = 512;
     int chunks = 4;               // calibration windows per measurement (the second half scored)

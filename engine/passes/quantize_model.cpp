@@ -8,6 +8,7 @@
 #include "passes/parallel_rows.h"
 #include "passes/row_convert.h"
 #include "tensor/quant_grid.h"
+#include "tensor/quant_iq4.h"
 
 #include <algorithm>
 #include <cstring>
@@ -71,8 +72,11 @@ const char* methodName(QuantMethod m)
 
 QuantMethod methodFor(const QuantizeOptions& o, const GGUFTensorInfo& t, GGMLType to)
 {
-    if (o.method == QuantMethod::Rtn || t.ne.size() < 2 || !quant::hasGroupGrid(to))
+    const bool iq4xs = to == GGMLType::IQ4_XS; // weighted search only (its 6-bit sub-scales are no 32-block grid)
+    if (o.method == QuantMethod::Rtn || t.ne.size() < 2 || (!quant::hasGroupGrid(to) && !iq4xs))
         return QuantMethod::Rtn;
+    if (iq4xs)
+        return QuantMethod::Imatrix;
     if (o.method == QuantMethod::Gptq && o.hessians) {
         const Eigen::MatrixXd* h = o.hessians->find(t.name);
         if (h && h->rows() == t.ne[0])
@@ -126,7 +130,10 @@ void quantizeTensor(const GGUFTensorInfo& t, GGMLType to, QuantMethod method, co
             std::vector<float> row(static_cast<size_t>(rowLength));
             for (int64_t r = begin; r < end; ++r) {
                 rowToFloat(t.type, t.data + size_t(r0 + r) * inRow, row.data(), rowLength);
-                if (method == QuantMethod::Imatrix)
+                if (method == QuantMethod::Imatrix && (to == GGMLType::IQ4_NL || to == GGMLType::IQ4_XS))
+                    quant::quantizeIQ4RowWeighted(to, row.data(), chunk.data() + size_t(r) * outRow, rowLength,
+                                                  importance.empty() ? nullptr : importance.data());
+                else if (method == QuantMethod::Imatrix)
                     quant::quantizeRowWeighted(to, row.data(), chunk.data() + size_t(r) * outRow, rowLength,
                                                importance.empty() ? nullptr : importance.data());
                 else

@@ -1,6 +1,7 @@
 #include "tensor/quant_grid.h"
 
 #include "tensor/half.h"
+#include "tensor/quant_iq4.h"
 #include "tensor/quant_blocks.h"
 #include "tensor/quant_search.h"
 
@@ -139,11 +140,29 @@ Grid fitAsymmetric(GGMLType type, const float* x, const float* w)
     return best;
 }
 
+// IQ4_NL: the reference-style weighted scale search of quant_iq4.h on this one block; its scale
+// is the grid (the levels are the fixed table).
+Grid fitNonLinear(const float* x, const float* w)
+{
+    BlockIQ4_NL b;
+    quantizeIQ4RowWeighted(GGMLType::IQ4_NL, x, &b, kQK, w);
+    Grid g;
+    g.nonLinear = true;
+    g.d = fp16ToFp32(b.d);
+    g.qmin = 0;
+    g.qmax = 15;
+    return g;
+}
+
 } // namespace
+
+int nearestNonLinearLevel(const Grid& g, float x) { return g.d == 0 ? 8 : nearestIQ4Index(x / g.d); }
+float nonLinearValue(const Grid& g, int q) { return g.d * float(kIQ4Values[q]); }
 
 bool hasGroupGrid(GGMLType type)
 {
     switch (type) {
+    case GGMLType::IQ4_NL:
     case GGMLType::Q4_0:
     case GGMLType::Q4_1:
     case GGMLType::Q5_0:
@@ -160,6 +179,8 @@ Grid fitGroup(GGMLType type, const float* x, const float* weights)
         std::fill_n(ones, kQK, 1.0f);
         weights = ones;
     }
+    if (type == GGMLType::IQ4_NL)
+        return fitNonLinear(x, weights);
     if (type == GGMLType::Q4_1 || type == GGMLType::Q5_1)
         return fitAsymmetric(type, x, weights);
     return fitSymmetric(type, x, weights);
@@ -170,6 +191,13 @@ void packBlock(GGMLType type, const Grid& g, const int* q, void* block)
     switch (type) {
     case GGMLType::Q4_0: {
         auto* b = static_cast<BlockQ4_0*>(block);
+        b->d = fp32ToFp16(g.d);
+        for (int j = 0; j < kQK / 2; ++j)
+            b->qs[j] = uint8_t(q[j] | (q[j + 16] << 4));
+        return;
+    }
+    case GGMLType::IQ4_NL: {
+        auto* b = static_cast<BlockIQ4_NL*>(block);
         b->d = fp32ToFp16(g.d);
         for (int j = 0; j < kQK / 2; ++j)
             b->qs[j] = uint8_t(q[j] | (q[j + 16] << 4));

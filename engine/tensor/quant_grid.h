@@ -20,16 +20,22 @@ namespace tenfold::quant {
 struct Grid {
     float d = 0, m = 0;
     int qmin = 0, qmax = 0;
+    bool nonLinear = false; // IQ4_NL: value = d * kIQ4Values[q], q in [0, 15] (m unused)
 };
 
-// True for the types below (32-element blocks with one scale and optional offset).
+// True for the types below (32-element blocks with one scale and optional offset), and IQ4_NL
+// (one scale, 16 fixed non-linear levels).
 bool hasGroupGrid(GGMLType type);
 
 // Weighted search over a block of kQK (32) values; weights may be null (all 1).
 Grid fitGroup(GGMLType type, const float* x, const float* weights);
 
+int nearestNonLinearLevel(const Grid& g, float x);
+
 inline int nearestLevel(const Grid& g, float x)
 {
+    if (g.nonLinear)
+        return nearestNonLinearLevel(g, x);
     if (g.d == 0)
         return g.m == 0 ? 0 : g.qmin; // an all-zero block; for Q4_1/Q5_1 q = 0 gives m
     const float q = (x - g.m) / g.d;
@@ -37,7 +43,8 @@ inline int nearestLevel(const Grid& g, float x)
     return l < g.qmin ? g.qmin : (l > g.qmax ? g.qmax : l);
 }
 
-inline float levelValue(const Grid& g, int q) { return g.d * float(q) + g.m; }
+float nonLinearValue(const Grid& g, int q);
+inline float levelValue(const Grid& g, int q) { return g.nonLinear ? nonLinearValue(g, q) : g.d * float(q) + g.m; }
 
 // Writes one block of `type` from the grid and kQK levels (each in [g.qmin, g.qmax]).
 void packBlock(GGMLType type, const Grid& g, const int* q, void* block);

@@ -45,7 +45,7 @@ public:
     void refresh() { emit completeChanged(); }
 };
 
-const char* const kTypes[] = {"Q8_0", "Q6_K", "Q5_1", "Q5_0", "Q5_K", "Q4_1", "Q4_0", "Q4_K", "Q3_K", "Q2_K"};
+const char* const kTypes[] = {"Q8_0", "Q6_K", "Q5_1", "Q5_0", "Q5_K", "Q4_1", "Q4_0", "Q4_K", "IQ4_NL", "IQ4_XS", "Q3_K", "Q2_K"};
 
 QString formatSeconds(double s)
 {

@@ -16,6 +16,7 @@
 #include "tensor/kernels.h"
 #include "tensor/quant_blocks.h"
 #include "tensor/quant_grid.h"
+#include "tensor/quant_iq4.h"
 #include "tokenizer/tokenizer.h"
 
 #include <QFile>
@@ -227,8 +228,16 @@ private slots:
         }
     }
 
+    void gptqLowersTheLayerOutputError_data()
+    {
+        QTest::addColumn<int>("type");
+        QTest::newRow("Q4_0") << int(GGMLType::Q4_0);
+        QTest::newRow("IQ4_NL") << int(GGMLType::IQ4_NL);
+    }
     void gptqLowersTheLayerOutputError()
     {
+        QFETCH(int, type);
+        const GGMLType t = GGMLType(type);
         std::mt19937 rng(11);
         const int T = 512, cols = 128, rows = 48;
         const Eigen::MatrixXf X = correlatedActivations(T, cols, rng);
@@ -237,26 +246,28 @@ private slots:
         for (int i = 0; i < W.size(); ++i)
             W.data()[i] = n(rng);
         const Eigen::MatrixXd H = X.cast<double>().transpose() * X.cast<double>();
-        const size_t rowB = rowBytes(GGMLType::Q4_0, cols);
+        const size_t rowB = rowBytes(t, cols);
         std::vector<uint8_t> gptq(rows * rowB), rtn(rows * rowB), weighted(rows * rowB);
-        gptqQuantizeTensor(GGMLType::Q4_0, W.data(), rows, cols, H, gptq.data(), 1);
+        gptqQuantizeTensor(t, W.data(), rows, cols, H, gptq.data(), 1);
         std::vector<float> importance(cols);
         for (int c = 0; c < cols; ++c)
             importance[size_t(c)] = float(H(c, c));
         for (int r = 0; r < rows; ++r) {
-            referenceKernels(GGMLType::Q4_0).quantizeRow(W.row(r).data(), rtn.data() + r * rowB, cols);
-            quant::quantizeRowWeighted(GGMLType::Q4_0, W.row(r).data(), weighted.data() + r * rowB, cols,
-                                       importance.data());
+            referenceKernels(t).quantizeRow(W.row(r).data(), rtn.data() + r * rowB, cols);
+            if (t == GGMLType::IQ4_NL)
+                quant::quantizeIQ4RowWeighted(t, W.row(r).data(), weighted.data() + r * rowB, cols, importance.data());
+            else
+                quant::quantizeRowWeighted(t, W.row(r).data(), weighted.data() + r * rowB, cols, importance.data());
         }
         auto back = [&](const std::vector<uint8_t>& q) {
             RowMatrixF D(rows, cols);
             for (int r = 0; r < rows; ++r)
-                referenceKernels(GGMLType::Q4_0).dequantizeRow(q.data() + r * rowB, D.row(r).data(), cols);
+                referenceKernels(t).dequantizeRow(q.data() + r * rowB, D.row(r).data(), cols);
             return D;
         };
         const double eRtn = outputError(X, W, back(rtn)), eW = outputError(X, W, back(weighted)),
                      eG = outputError(X, W, back(gptq));
-        qInfo("layer output error: rtn %.4g, weighted %.4g, gptq %.4g", eRtn, eW, eG);
+        qInfo("%s layer output error: rtn %.4g, weighted %.4g, gptq %.4g", typeName(t), eRtn, eW, eG);
         QVERIFY(eW < eRtn);
         QVERIFY(eG < 0.8 * eW);
     }
