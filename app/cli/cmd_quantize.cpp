@@ -5,10 +5,7 @@
 
 #include "core/error.h"
 #include "model/model.h"
-#include "passes/gptq.h"
-#include "passes/imatrix.h"
-#include "passes/quant_budget.h"
-#include "passes/quantize_model.h"
+#include "passes/quantize_recipe.h"
 #include "tokenizer/tokenizer.h"
 
 #include <chrono>
@@ -65,103 +62,90 @@ int runQuantize(const ParsedArgs& args)
     std::error_code ec;
     if (!std::filesystem::exists(in, ec))
         throw IoError("model file not found: " + in);
-    QuantizeOptions options;
-    options.target = *type;
-    options.nThreads = int(args.getInt("--threads", 0, 1, 1024));
+    QuantizeRecipe recipe;
+    recipe.input = in;
+    recipe.output = out;
+    recipe.type = *type;
+    recipe.nThreads = int(args.getInt("--threads", 0, 1, 1024));
     if (const auto outputType = args.get("--output-type"))
-        options.outputType = parseType(*outputType);
-    const bool verbose = args.has("--verbose");
-    options.onTensor = [verbose](size_t i, size_t n, const std::string& name, GGMLType to) {
-        if (verbose)
-            std::fprintf(stderr, "[%zu/%zu] %s -> %s\n", i + 1, n, name.c_str(), typeName(to));
-        else {
-            std::fprintf(stderr, "\rquantizing tensor %zu/%zu ", i + 1, n);
-            std::fflush(stderr);
-        }
-    };
-    const auto t0 = std::chrono::steady_clock::now();
-
+        recipe.outputType = parseType(*outputType);
     const auto calib = args.get("--file");
     const auto imatrixPath = args.get("--imatrix");
     const std::string method = args.get("--method").value_or(calib ? "gptq" : imatrixPath ? "imatrix" : "rtn");
     if (method == "rtn")
-        options.method = QuantMethod::Rtn;
+        recipe.method = QuantMethod::Rtn;
     else if (method == "imatrix")
-        options.method = QuantMethod::Imatrix;
+        recipe.method = QuantMethod::Imatrix;
     else if (method == "gptq")
-        options.method = QuantMethod::Gptq;
+        recipe.method = QuantMethod::Gptq;
     else
         throw UsageError("--method is rtn, imatrix or gptq, not '" + method + "'");
-    ImportanceMatrix imatrix;
-    HessianSet hessians;
-    if (imatrixPath) {
-        imatrix = ImportanceMatrix::read(*imatrixPath);
-        options.imatrix = &imatrix;
-    }
-    if (options.method != QuantMethod::Rtn && !imatrixPath && !calib)
-        throw UsageError("--method " + method + " needs " +
-                         (options.method == QuantMethod::Gptq ? "-f CALIB" : "--imatrix FILE or -f CALIB"));
-    if (options.method == QuantMethod::Gptq && !calib)
+    if (imatrixPath)
+        recipe.imatrixFile = *imatrixPath;
+    if (recipe.method == QuantMethod::Imatrix && !imatrixPath && !calib)
+        throw UsageError("--method imatrix needs --imatrix FILE or -f CALIB");
+    if (recipe.method == QuantMethod::Gptq && !calib)
         throw UsageError("--method gptq needs -f CALIB (a calibration text)");
-    if (calib && options.method != QuantMethod::Rtn) {
-        const std::shared_ptr<Model> model = loadModel(in);
-        const std::vector<int32_t> tokens = model->tokenizer().encode(readTextFile(*calib), true);
-        ImatrixOptions io;
-        io.maxChunks = int(args.getInt("--chunks", 0, 0, 1 << 30));
-        io.nThreads = options.nThreads;
-        io.cancel = installInterruptHandler();
-        io.progress = [t0](int done, int total) {
-            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            std::fprintf(stderr, "\rcalibrating: window %d/%d, %.1f s, about %.0f s left ", done, total, s,
-                         s * double(total - done) / double(done));
-            std::fflush(stderr);
-        };
-        if (options.method == QuantMethod::Gptq) {
-            hessians = collectHessians(model, tokens, io);
-            options.hessians = &hessians;
-        } else if (!imatrixPath) {
-            imatrix = collectImportanceMatrix(model, tokens, io);
-            options.imatrix = &imatrix;
-        }
-        std::fprintf(stderr, "\n");
-        if (const auto target = args.get("--target-size")) {
-            char* end = nullptr;
-            const double mb = std::strtod(target->c_str(), &end);
-            if (!end || *end || !(mb > 0) || mb > 1e7)
-                throw UsageError("--target-size takes a size in MB (10^6 bytes), e.g. 9.5; got '" + *target + "'");
-            BudgetOptions bo;
-            bo.targetBytes = uint64_t(mb * 1e6);
-            bo.chunks = int(args.getInt("--probe-chunks", 4, 1, 1 << 20));
-            bo.nThreads = options.nThreads;
-            bo.quantize = options;
-            bo.cancel = io.cancel;
-            const auto tp = std::chrono::steady_clock::now();
-            bo.progress = [tp](int done, int total, const std::string& tensor) {
-                const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
-                std::fprintf(stderr, "\rmeasuring sensitivities: %d/%d (%s), %.0f s, about %.0f s left   ", done,
-                             total, tensor.c_str(), s, s * double(total - done) / double(done));
-                std::fflush(stderr);
-            };
-            const BudgetPlan plan = planForSize(in, tokens, bo);
-            options.tensorTypes = plan.types;
-            std::map<std::string, int> mix;
-            for (const auto& [name, t] : plan.types)
-                ++mix[typeName(t)];
-            std::string line;
-            for (const auto& [name, k] : mix)
-                line += (line.empty() ? "" : ", ") + std::to_string(k) + " x " + name;
-            std::fprintf(stderr, "\nplan for %s bytes (smallest possible %s): %s; predicted file %s bytes, "
-                         "predicted KLD %.5f (sum of single-tensor losses)\n",
-                         withThousands(bo.targetBytes).c_str(), withThousands(plan.smallestFileBytes).c_str(),
-                         line.c_str(), withThousands(plan.predictedFileBytes).c_str(), plan.predictedKld);
-        }
-    } else if (args.get("--target-size")) {
-        throw UsageError("--target-size needs -f CALIB (the sensitivities are measured on it)");
+    if (const auto target = args.get("--target-size")) {
+        char* end = nullptr;
+        const double mb = std::strtod(target->c_str(), &end);
+        if (!end || *end || !(mb > 0) || mb > 1e7)
+            throw UsageError("--target-size takes a size in MB (10^6 bytes), e.g. 9.5; got '" + *target + "'");
+        if (!calib)
+            throw UsageError("--target-size needs -f CALIB (the sensitivities are measured on it)");
+        recipe.targetBytes = uint64_t(mb * 1e6);
     }
-    const QuantizeReport report = quantizeModel(in, out, options);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    recipe.calibrationWindows = int(args.getInt("--chunks", 0, 0, 1 << 30));
+    recipe.probeWindows = int(args.getInt("--probe-chunks", 4, 1, 1 << 20));
 
+    std::vector<int32_t> tokens;
+    if (calib && (recipe.method != QuantMethod::Rtn || recipe.targetBytes) &&
+        !(recipe.method == QuantMethod::Imatrix && imatrixPath && !recipe.targetBytes)) {
+        const std::shared_ptr<Model> model = loadModel(in);
+        tokens = model->tokenizer().encode(readTextFile(*calib), true);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const bool verbose = args.has("--verbose");
+    auto stageStart = t0;
+    RecipeStage last = RecipeStage::Calibrate;
+    const RecipeResult result = runQuantizeRecipe(
+        recipe, tokens,
+        [&](RecipeStage stage, int done, int total) {
+            const auto now = std::chrono::steady_clock::now();
+            if (stage != last) {
+                std::fprintf(stderr, "\n");
+                last = stage;
+                stageStart = now;
+            }
+            const double s = std::chrono::duration<double>(now - stageStart).count();
+            const char* what = stage == RecipeStage::Calibrate ? "calibrating: window"
+                               : stage == RecipeStage::Measure ? "measuring sensitivities:"
+                                                               : "quantizing tensor";
+            std::fprintf(stderr, "\r%s %d/%d, %.1f s", what, done, total, s);
+            if (done > 0 && done < total)
+                std::fprintf(stderr, ", about %.0f s left ", s * double(total - done) / double(done));
+            std::fflush(stderr);
+        },
+        installInterruptHandler());
+    const QuantizeReport& report = result.report;
+    const double seconds = result.seconds;
+    if (result.plan) {
+        const BudgetPlan& plan = *result.plan;
+        std::map<std::string, int> mix;
+        for (const auto& [name, t] : plan.types)
+            ++mix[typeName(t)];
+        std::string line;
+        for (const auto& [name, k] : mix)
+            line += (line.empty() ? "" : ", ") + std::to_string(k) + " x " + name;
+        std::fprintf(stderr, "\nplan for %s bytes (smallest possible %s): %s; predicted file %s bytes, "
+                     "predicted KLD %.5f (sum of single-tensor losses)",
+                     withThousands(recipe.targetBytes).c_str(), withThousands(plan.smallestFileBytes).c_str(),
+                     line.c_str(), withThousands(plan.predictedFileBytes).c_str(), plan.predictedKld);
+    }
+    if (verbose)
+        for (const QuantizedTensor& t : report.tensors)
+            std::fprintf(stderr, "\n%s: %s -> %s (%s)", t.name.c_str(), typeName(t.from), typeName(t.to),
+                         methodName(t.method));
     std::fprintf(stderr, "\n");
     std::map<std::string, int> counts;
     uint64_t before = 0, after = 0;

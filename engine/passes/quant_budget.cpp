@@ -173,35 +173,40 @@ std::vector<size_t> solveBudget(const std::vector<TensorSensitivity>& tensors, u
     return choice;
 }
 
-BudgetPlan planForSize(const std::filesystem::path& path, std::span<const int32_t> tokens, const BudgetOptions& o)
-{
-    if (o.targetBytes == 0)
-        throw InvalidArgument("a target size is needed");
-    const std::shared_ptr<GGUFFile> file = GGUFFile::open(path);
-    const std::shared_ptr<Model> model = Model::loadGGUF(file);
-    const int threads = resolveThreadCount(o.nThreads);
+namespace {
 
-    // What does not change: the header with the tensor infos (a type change keeps their size),
-    // plus room for the keys quantizing adds, and the 1-D tensors (they stay F32). Every tensor's
-    // bytes count padded to the file's alignment, so the prediction is an upper bound.
-    const uint64_t align = file->alignment();
-    auto padded = [align](uint64_t bytes) { return (bytes + align - 1) / align * align; };
-    uint64_t fixedBytes = 0;
+// What planForSize counts before measuring anything: each weight's options with their padded
+// bytes, the bytes that do not change, and the smallest file.
+struct Layout {
+    std::shared_ptr<GGUFFile> file;
+    std::shared_ptr<Model> model;
     std::vector<const GGUFTensorInfo*> weights;
-    for (const GGUFTensorInfo& t : file->tensors()) {
-        if (t.ne.size() >= 2 && !viewsOf(*model, t.name).empty())
-            weights.push_back(&t);
+    std::vector<TensorSensitivity> options;
+    uint64_t overhead = 0, fixedBytes = 0, smallest = 0;
+};
+
+Layout layoutOf(const std::filesystem::path& path, const BudgetOptions& o)
+{
+    Layout l;
+    l.file = GGUFFile::open(path);
+    l.model = Model::loadGGUF(l.file);
+    // What does not change: the header with the tensor infos (a type change keeps their size),
+    // and the 1-D tensors (they stay F32). Every tensor's bytes count padded to the file's
+    // alignment, so the prediction is an upper bound.
+    const uint64_t align = l.file->alignment();
+    auto padded = [align](uint64_t bytes) { return (bytes + align - 1) / align * align; };
+    for (const GGUFTensorInfo& t : l.file->tensors()) {
+        if (t.ne.size() >= 2 && !viewsOf(*l.model, t.name).empty())
+            l.weights.push_back(&t);
         else
-            fixedBytes += padded(t.nbytes);
+            l.fixedBytes += padded(t.nbytes);
     }
     // The header as the quantizer will write it (types change, sizes of the infos do not).
     std::vector<GGUFTensorLayout> layout;
-    for (const GGUFTensorInfo& t : file->tensors())
+    for (const GGUFTensorInfo& t : l.file->tensors())
         layout.push_back({t.name, t.type, t.ne, t.nbytes});
-    const uint64_t overhead = padded(encodeGGUFHeader(quantizedMetadata(*file, o.quantize.target), layout, align).size());
-
-    BudgetPlan plan;
-    for (const GGUFTensorInfo* t : weights) {
+    l.overhead = padded(encodeGGUFHeader(quantizedMetadata(*l.file, o.quantize.target), layout, align).size());
+    for (const GGUFTensorInfo* t : l.weights) {
         TensorSensitivity s;
         s.name = t->name;
         std::set<GGMLType> types;
@@ -212,19 +217,45 @@ BudgetPlan planForSize(const std::filesystem::path& path, std::span<const int32_
             types.insert(t->type);
         for (GGMLType c : types)
             s.options.push_back({c, padded(uint64_t(t->rows()) * rowBytes(c, t->ne[0])), c == t->type ? 0.0 : -1.0});
-        plan.sensitivities.push_back(std::move(s));
+        l.options.push_back(std::move(s));
     }
-    uint64_t smallest = overhead + fixedBytes;
-    for (const TensorSensitivity& s : plan.sensitivities) {
+    l.smallest = l.overhead + l.fixedBytes;
+    for (const TensorSensitivity& s : l.options) {
         uint64_t m = std::numeric_limits<uint64_t>::max();
         for (const auto& op : s.options)
             m = std::min(m, op.bytes);
-        smallest += m;
+        l.smallest += m;
     }
-    plan.smallestFileBytes = smallest;
-    if (o.targetBytes < smallest)
-        throw InvalidArgument("a target of " + std::to_string(o.targetBytes) + " bytes is below the smallest file " +
-                              "these types can make of this model: " + std::to_string(smallest) + " bytes");
+    return l;
+}
+
+void checkReachable(const Layout& l, uint64_t target)
+{
+    if (target < l.smallest)
+        throw InvalidArgument("a target of " + std::to_string(target) + " bytes is below the smallest file " +
+                              "these types can make of this model: " + std::to_string(l.smallest) + " bytes");
+}
+
+} // namespace
+
+uint64_t smallestMixBytes(const std::filesystem::path& model, const BudgetOptions& options)
+{
+    return layoutOf(model, options).smallest;
+}
+
+BudgetPlan planForSize(const std::filesystem::path& path, std::span<const int32_t> tokens, const BudgetOptions& o)
+{
+    if (o.targetBytes == 0)
+        throw InvalidArgument("a target size is needed");
+    Layout l = layoutOf(path, o);
+    checkReachable(l, o.targetBytes);
+    const std::shared_ptr<Model>& model = l.model;
+    const std::vector<const GGUFTensorInfo*>& weights = l.weights;
+    const int threads = resolveThreadCount(o.nThreads);
+    BudgetPlan plan;
+    plan.sensitivities = std::move(l.options);
+    plan.smallestFileBytes = l.smallest;
+    const uint64_t overhead = l.overhead, fixedBytes = l.fixedBytes, smallest = l.smallest;
 
     // Measure: one tensor at a time in each candidate type, the rest as they are.
     KldProbe probe(model, tokens, o);

@@ -55,6 +55,10 @@ struct BudgetPlan {
 // the smallest options do not fit. Exact for the additive model.
 std::vector<size_t> solveBudget(const std::vector<TensorSensitivity>& tensors, uint64_t budgetBytes);
 
+// The smallest file the candidate types make of this model (every weight at its smallest
+// candidate): a target below it is refused. Cheap: reads the header only.
+uint64_t smallestMixBytes(const std::filesystem::path& model, const BudgetOptions& options);
+
 // Measures and solves. tokens: the calibration text tokenized with a leading BOS. Throws
 // InvalidArgument when the target is below the smallest file the candidates can make (naming that
 // size) or the text is shorter than the windows asked for; Cancelled on cancel.

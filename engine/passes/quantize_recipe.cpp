@@ -43,15 +43,26 @@ RecipeResult runQuantizeRecipe(const QuantizeRecipe& r, std::span<const int32_t>
         report(RecipeStage::Quantize, int(i), int(n));
     };
 
-    const bool calibrated = r.method != QuantMethod::Rtn || r.targetBytes > 0;
+    const bool fromFile = r.method == QuantMethod::Imatrix && !r.imatrixFile.empty();
+    const bool calibrated = (r.method != QuantMethod::Rtn && !fromFile) || r.targetBytes > 0;
     if (calibrated && int64_t(calibration.size()) < r.nCtx)
         throw InvalidArgument("the calibration text has " + std::to_string(calibration.size()) + " tokens; " +
                               (r.method == QuantMethod::Gptq ? "GPTQ" : r.targetBytes ? "a size budget" : "an importance matrix") +
                               " needs at least " + std::to_string(r.nCtx) + " (one window), better " +
                               std::to_string(8 * r.nCtx));
+    if (r.targetBytes > 0) { // refuse an unreachable size before any calibration
+        BudgetOptions probe;
+        probe.quantize.target = r.type;
+        if (const uint64_t smallest = smallestMixBytes(r.input, probe); r.targetBytes < smallest)
+            throw InvalidArgument("a target of " + std::to_string(r.targetBytes) + " bytes is below the smallest file " +
+                                  "these types can make of this model: " + std::to_string(smallest) + " bytes");
+    }
     ImportanceMatrix imatrix;
     HessianSet hessians;
-    if (r.method != QuantMethod::Rtn) {
+    if (fromFile) {
+        imatrix = ImportanceMatrix::read(r.imatrixFile);
+        options.imatrix = &imatrix;
+    } else if (r.method != QuantMethod::Rtn) {
         checkCancel();
         const std::shared_ptr<Model> model = Model::loadGGUF(r.input);
         ImatrixOptions io;

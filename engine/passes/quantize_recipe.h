@@ -21,6 +21,7 @@ struct QuantizeRecipe {
     GGMLType type = GGMLType::Q4_0;
     std::optional<GGMLType> outputType;
     QuantMethod method = QuantMethod::Gptq;
+    std::filesystem::path imatrixFile; // Imatrix: read this matrix instead of collecting one
     uint64_t targetBytes = 0;   // > 0: a budgeted mix for this file size
     int calibrationWindows = 0; // 0: every full window of the calibration text
     int probeWindows = 2;       // windows per sensitivity measurement of a budgeted mix
@@ -39,7 +40,7 @@ struct RecipeResult {
 };
 
 // calibration: the text tokenized with the input model's tokenizer and a leading BOS (unused by
-// round to nearest). progress(stage, done, total) after each window / measurement / tensor.
+// round to nearest and by an importance matrix read from a file, unless a size budget is asked). progress(stage, done, total) after each window / measurement / tensor.
 // Throws InvalidArgument for a text too short for the method (naming the tokens needed), the
 // errors of quantizeModel and planForSize, and Cancelled.
 RecipeResult runQuantizeRecipe(const QuantizeRecipe& recipe, std::span<const int32_t> calibration,
