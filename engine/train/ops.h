@@ -11,6 +11,7 @@
 //   - a weight matrix W is [out, in] row-major (GGUF's ne1 rows of ne0), and linear is y = x W^T;
 //   - backward functions ACCUMULATE (+=) into every gradient they write, so a tensor used twice
 //     (a tied embedding, a residual stream) sums its contributions; callers zero gradients first.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -350,13 +351,28 @@ S klDistillForward(S* pTeacher, S* pStudent, const S* teacher, const S* student,
 {
     softmaxRows(pTeacher, teacher, T, V, tau);
     softmaxRows(pStudent, student, T, V, tau);
+    // log p from the logits (log-sum-exp in double), not log of the stored float probability:
+    // a student probability that underflows to 0 must not make the loss infinite.
+    auto logZ = [&](const S* l) {
+        double maxv = l[0];
+        for (int i = 1; i < V; ++i)
+            maxv = std::max(maxv, double(l[i]));
+        double sum = 0;
+        for (int i = 0; i < V; ++i)
+            sum += std::exp((double(l[i]) - maxv) / double(tau));
+        return maxv / double(tau) + std::log(sum);
+    };
     double total = 0;
-    for (int t = 0; t < T; ++t)
+    for (int t = 0; t < T; ++t) {
+        const S* lt = teacher + size_t(t) * V;
+        const S* ls = student + size_t(t) * V;
+        const double zt = logZ(lt), zs = logZ(ls);
         for (int i = 0; i < V; ++i) {
             const double pt = pTeacher[size_t(t) * V + i];
             if (pt > 0) // 0 log 0 = 0
-                total += pt * (std::log(pt) - std::log(double(pStudent[size_t(t) * V + i])));
+                total += pt * ((double(lt[i]) - double(ls[i])) / double(tau) - zt + zs);
         }
+    }
     return S(total * double(tau) * double(tau) / T);
 }
 // d/dstudent of tau^2 KL = tau^2 * (pS - pT) / tau = tau (pS - pT); mean over T. The teacher is

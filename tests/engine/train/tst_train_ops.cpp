@@ -202,6 +202,28 @@ private slots:
         std::vector<double> d(student.size(), 0.0);
         klDistillBackward(d.data(), pT.data(), pS.data(), T, V, tau);
         QVERIFY(gradError("kl dstudent", student, d, loss) < kTol);
+        // the value from its definition: tau^2 * mean_t sum_i p_i log(p_i / q_i)
+        double expect = 0;
+        for (int t = 0; t < T; ++t) {
+            double zt = 0, zs = 0;
+            for (int i = 0; i < V; ++i) {
+                zt += std::exp(teacher[size_t(t) * V + i] / tau);
+                zs += std::exp(student[size_t(t) * V + i] / tau);
+            }
+            for (int i = 0; i < V; ++i) {
+                const double p = std::exp(teacher[size_t(t) * V + i] / tau) / zt;
+                const double q = std::exp(student[size_t(t) * V + i] / tau) / zs;
+                expect += tau * tau * p * std::log(p / q) / T;
+            }
+        }
+        QVERIFY(std::abs(l0 - expect) < 1e-12);
+        // in float, a student probability that underflows to 0 leaves the loss finite
+        std::vector<float> tf(teacher.begin(), teacher.end()), sf(student.begin(), student.end());
+        sf[3] = -1000.0f;
+        std::vector<float> pTf(tf.size()), pSf(tf.size());
+        const float lf = klDistillForward(pTf.data(), pSf.data(), tf.data(), sf.data(), T, V,
+                                          float(tau));
+        QVERIFY2(std::isfinite(lf) && lf > 1.0f, qPrintable(QString::number(lf)));
         // KL(p || p) = 0, and the gradient vanishes there
         QCOMPARE_LE(std::abs(klDistillForward(pT.data(), pS.data(), teacher.data(), teacher.data(),
                                               T, V, tau)),
