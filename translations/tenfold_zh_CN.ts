@@ -901,12 +901,12 @@ Choose another folder with --data-dir.</source>
         <translation>文件大小（MB）</translation>
     </message>
     <message>
-        <source>Mean KL divergence from the original</source>
-        <translation>相对原始模型的平均 KL 散度</translation>
-    </message>
-    <message>
         <source>Reference engine %1 (%2)</source>
         <translation>参考引擎 %1（%2）</translation>
+    </message>
+    <message>
+        <source>Mean KLD</source>
+        <translation>平均 KLD</translation>
     </message>
 </context>
 <context>

@@ -15,6 +15,7 @@
 #include "runtime/perplexity.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
@@ -119,6 +120,12 @@ private slots:
         QVERIFY(shown.wait(10000));
         QCOMPARE(page->runsTable()->rowCount(), 1);
         QCOMPARE(page->runsTable()->item(0, 6)->text(), OptimizePage::tr("done"));
+        // For a person to look at (like tst_ui_screenshots): the results page and the history.
+        QDir().mkpath(QStringLiteral(TENFOLD_BINARY_DIR "/screenshots"));
+        w->resize(900, 760);
+        w->grab().save(QStringLiteral(TENFOLD_BINARY_DIR "/screenshots/quantize-results-en.png"));
+        page->resize(1100, 760);
+        page->grab().save(QStringLiteral(TENFOLD_BINARY_DIR "/screenshots/optimize-history-en.png"));
         w->close();
     }
 

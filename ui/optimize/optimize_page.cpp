@@ -113,6 +113,7 @@ void OptimizePage::showRuns(std::vector<OptimizationRun> runs)
         }
     }
     empty_->setVisible(runs_.empty());
+    chart_->setVisible(!runs_.empty()); // an empty chart says nothing the line above does not
     if (!runs_.empty())
         table_->selectRow(0);
     selectionChanged();

@@ -49,7 +49,7 @@ void QualityChart::setPoints(const std::vector<QualityPoint>& points)
     x->setRange(0, maxX * 1.1);
     x->setLabelFormat(QStringLiteral("%.1f"));
     auto* y = new QValueAxis;
-    y->setTitleText(tr("Mean KL divergence from the original"));
+    y->setTitleText(tr("Mean KLD"));
     y->setRange(0, maxY * 1.15);
     y->setLabelFormat(QStringLiteral("%.4f"));
     chart->addAxis(x, Qt::AlignBottom);

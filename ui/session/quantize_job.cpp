@@ -111,8 +111,10 @@ QuantizeJob::QuantizeJob(QObject* parent) : QObject(parent)
 QuantizeJob::~QuantizeJob()
 {
     cancel_->store(true);
-    if (thread_)
+    if (thread_) {
         thread_->wait();
+        delete thread_;
+    }
 }
 
 bool QuantizeJob::start(const QuantizeJobRequest& request)
