@@ -73,9 +73,9 @@ const char* methodName(QuantMethod m)
 QuantMethod methodFor(const QuantizeOptions& o, const GGUFTensorInfo& t, GGMLType to)
 {
     const bool iq4xs = to == GGMLType::IQ4_XS; // weighted search only (its 6-bit sub-scales are no 32-block grid)
-    if (o.method == QuantMethod::Rtn || t.ne.size() < 2 || (!quant::hasGroupGrid(to) && !iq4xs))
+    if (o.method == QuantMethod::Rtn || t.ne.size() < 2 || (!quant::hasWeightedSearch(to) && !iq4xs))
         return QuantMethod::Rtn;
-    if (iq4xs)
+    if (iq4xs || !quant::hasGroupGrid(to)) // K-quants: the weighted search, not GPTQ
         return QuantMethod::Imatrix;
     if (o.method == QuantMethod::Gptq && o.hessians) {
         const Eigen::MatrixXd* h = o.hessians->find(t.name);

@@ -40,9 +40,10 @@ uint32_t fileTypeFor(GGMLType t);
 //  - Rtn: round to nearest, bit-identical to the reference engine's plain quantizers;
 //  - Imatrix: for the 32-element block types, each block's scale is searched to minimise the
 //    rounding error weighted by the importance matrix (quant_grid.h); tensors it has no entry for
-//    get the same search unweighted. Other types (K-quants) are rounded to nearest.
-//  - Gptq: the 32-element block types go through GPTQ with the calibration Hessians (gptq.h);
-//    tensors without one fall back to Imatrix's search.
+//    get the same search unweighted. Q4_K, Q5_K, IQ4_NL and IQ4_XS get their own weighted
+//    searches; Q2_K, Q3_K and Q6_K are rounded to nearest.
+//  - Gptq: the 32-element block types (and IQ4_NL) go through GPTQ with the calibration Hessians
+//    (gptq.h); tensors without one, and the K-quants, fall back to Imatrix's search.
 enum class QuantMethod { Rtn, Imatrix, Gptq };
 const char* methodName(QuantMethod m);
 

@@ -44,6 +44,9 @@ float dotQ8_0(int64_t n, const void* w, const void* a); // x Q8_0
 float dotQ8_1(int64_t n, const void* w, const void* a); // x Q8_1
 float dotQ2_K(int64_t n, const void* w, const void* a); // x Q8_K
 float dotQ3_K(int64_t n, const void* w, const void* a); // x Q8_K
+// Q4_K / Q5_K with an importance matrix (n column weights; null: exactly quantizeQ4_K/Q5_K).
+void quantizeQ4_KWeighted(const float* src, void* dst, int64_t n, const float* importance);
+void quantizeQ5_KWeighted(const float* src, void* dst, int64_t n, const float* importance);
 float dotQ4_K(int64_t n, const void* w, const void* a); // x Q8_K
 float dotQ5_K(int64_t n, const void* w, const void* a); // x Q8_K
 float dotQ6_K(int64_t n, const void* w, const void* a); // x Q8_K

@@ -1,6 +1,7 @@
 #include "tensor/quant_grid.h"
 
 #include "tensor/half.h"
+#include "tensor/kernels_impl.h"
 #include "tensor/quant_iq4.h"
 #include "tensor/quant_blocks.h"
 #include "tensor/quant_search.h"
@@ -245,8 +246,17 @@ void packBlock(GGMLType type, const Grid& g, const int* q, void* block)
     }
 }
 
+bool hasWeightedSearch(GGMLType type)
+{
+    return hasGroupGrid(type) || type == GGMLType::Q4_K || type == GGMLType::Q5_K;
+}
+
 void quantizeRowWeighted(GGMLType type, const float* x, void* dst, int64_t n, const float* importance)
 {
+    if (type == GGMLType::Q4_K)
+        return ref::quantizeQ4_KWeighted(x, dst, n, importance);
+    if (type == GGMLType::Q5_K)
+        return ref::quantizeQ5_KWeighted(x, dst, n, importance);
     const size_t blockBytes = typeTraits(type).blockBytes;
     auto* out = static_cast<uint8_t*>(dst);
     int q[kQK];

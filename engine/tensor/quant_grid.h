@@ -49,8 +49,13 @@ inline float levelValue(const Grid& g, int q) { return g.nonLinear ? nonLinearVa
 // Writes one block of `type` from the grid and kQK levels (each in [g.qmin, g.qmax]).
 void packBlock(GGMLType type, const Grid& g, const int* q, void* block);
 
-// fitGroup + nearestLevel + packBlock over a row of n (a multiple of 32) values; importance (n
-// floats) may be null. The weighted counterpart of TypeKernels::quantizeRow.
+// True for the types quantizeRowWeighted handles: the group-grid types and Q4_K, Q5_K.
+bool hasWeightedSearch(GGMLType type);
+
+// fitGroup + nearestLevel + packBlock over a row of n (a multiple of the block) values; for
+// Q4_K/Q5_K the K-quant scale/min search weighted by importance * sqrt(sigma^2 + x^2), as the
+// reference's calibrated K-quants. importance (n floats) may be null. The weighted counterpart
+// of TypeKernels::quantizeRow.
 void quantizeRowWeighted(GGMLType type, const float* x, void* dst, int64_t n, const float* importance);
 
 } // namespace tenfold::quant

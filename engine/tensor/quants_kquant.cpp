@@ -34,12 +34,20 @@ void packScaleMinK4(const uint8_t scale[8], const uint8_t min[8], uint8_t out[12
 // Shared first half of Q4_K / Q5_K: per group of 32, a weighted scale/min search (weights favour
 // large elements: rms + |x|), then the 8 scales and mins are quantized to 6 bits against the
 // block's largest. Fills scales/d/dmin and the final levels L (0..nmax) re-derived from the
-// stored, rounded scales.
+// stored, rounded scales. With an importance matrix (256 column weights) the search weighs
+// element l by importance[l] * sqrt(sigma^2 + x_l^2), sigma^2 twice the block's mean square, as
+// the reference engine's calibrated K-quants do.
 void quantizeScaleMinBlock(const float* x, int nmax, float rmin, int nstep, uint8_t packed[12], uint16_t& dOut,
-                           uint16_t& dminOut, uint8_t L[kQKK])
+                           uint16_t& dminOut, uint8_t L[kQKK], const float* importance = nullptr)
 {
     float scales[8], mins[8], weights[32];
     float maxScale = 0, maxMin = 0;
+    float sigma2 = 0;
+    if (importance) {
+        for (int l = 0; l < kQKK; ++l)
+            sigma2 += x[l] * x[l];
+        sigma2 = 2 * sigma2 / kQKK;
+    }
     for (int j = 0; j < 8; ++j) {
         const float* g = x + 32 * j;
         float sumX2 = 0;
@@ -47,7 +55,7 @@ void quantizeScaleMinBlock(const float* x, int nmax, float rmin, int nstep, uint
             sumX2 += g[l] * g[l];
         const float avX = std::sqrt(sumX2 / 32);
         for (int l = 0; l < 32; ++l)
-            weights[l] = avX + std::fabs(g[l]);
+            weights[l] = importance ? importance[32 * j + l] * std::sqrt(sigma2 + g[l] * g[l]) : avX + std::fabs(g[l]);
         scales[j] = quant::searchScaleMin(32, nmax, g, weights, L + 32 * j, &mins[j], rmin, 0.1f, nstep, false);
         maxScale = std::max(maxScale, scales[j]);
         maxMin = std::max(maxMin, mins[j]);
@@ -245,12 +253,15 @@ void dequantizeQ4_K(const void* src, float* dst, int64_t n)
     }
 }
 
-void quantizeQ4_K(const float* src, void* dst, int64_t n)
+void quantizeQ4_K(const float* src, void* dst, int64_t n) { quantizeQ4_KWeighted(src, dst, n, nullptr); }
+
+void quantizeQ4_KWeighted(const float* src, void* dst, int64_t n, const float* importance)
 {
     auto* b = static_cast<BlockQ4_K*>(dst);
     for (int64_t i = 0; i < n / kQKK; ++i, src += kQKK) {
         uint8_t L[kQKK];
-        quantizeScaleMinBlock(src, 15, -1.f, 20, b[i].scales, b[i].d, b[i].dmin, L);
+        quantizeScaleMinBlock(src, 15, -1.f, 20, b[i].scales, b[i].d, b[i].dmin, L,
+                              importance ? importance + i * kQKK : nullptr);
         for (int chunk = 0; chunk < 4; ++chunk)
             for (int l = 0; l < 32; ++l)
                 b[i].qs[32 * chunk + l] = uint8_t(L[64 * chunk + l] | (L[64 * chunk + l + 32] << 4));
@@ -281,12 +292,15 @@ void dequantizeQ5_K(const void* src, float* dst, int64_t n)
     }
 }
 
-void quantizeQ5_K(const float* src, void* dst, int64_t n)
+void quantizeQ5_K(const float* src, void* dst, int64_t n) { quantizeQ5_KWeighted(src, dst, n, nullptr); }
+
+void quantizeQ5_KWeighted(const float* src, void* dst, int64_t n, const float* importance)
 {
     auto* b = static_cast<BlockQ5_K*>(dst);
     for (int64_t i = 0; i < n / kQKK; ++i, src += kQKK) {
         uint8_t L[kQKK];
-        quantizeScaleMinBlock(src, 31, -0.5f, 15, b[i].scales, b[i].d, b[i].dmin, L);
+        quantizeScaleMinBlock(src, 31, -0.5f, 15, b[i].scales, b[i].d, b[i].dmin, L,
+                              importance ? importance + i * kQKK : nullptr);
         std::memset(b[i].qh, 0, 32);
         for (int chunk = 0; chunk < 4; ++chunk)
             for (int l = 0; l < 32; ++l) {
