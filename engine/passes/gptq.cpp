@@ -4,12 +4,10 @@
 #include "model/model.h"
 #include "passes/imatrix.h"
 #include "passes/parallel_rows.h"
-#include "runtime/cpu_backend.h"
-#include "runtime/cpu_context.h"
+#include "passes/calibration_windows.h"
 #include "tensor/ggml_type.h"
 #include "tensor/quant_blocks.h"
 #include "tensor/quant_grid.h"
-#include "tokenizer/tokenizer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -36,31 +34,17 @@ std::string inputKey(const std::string& tensor)
 HessianSet collectHessians(std::shared_ptr<const Model> model, std::span<const int32_t> tokens,
                            const ImatrixOptions& options)
 {
-    if (options.nCtx < 2)
-        throw InvalidArgument("GPTQ: window length must be at least 2, got " + std::to_string(options.nCtx));
-    const int64_t available = int64_t(tokens.size()) / options.nCtx;
-    if (available < 1)
-        throw InvalidArgument("the calibration text has " + std::to_string(tokens.size()) +
-                              " tokens; GPTQ needs at least one window of " + std::to_string(options.nCtx));
-    const int chunks = int(options.maxChunks > 0 ? std::min<int64_t>(available, options.maxChunks) : available);
-
-    auto backend = createCpuBackend(options.nThreads);
-    ContextParams cp;
-    cp.nCtx = options.nCtx;
-    std::unique_ptr<InferenceContext> ctx = backend->createContext(model, cp);
-    auto* cpu = dynamic_cast<CpuContext*>(ctx.get());
-    if (!cpu)
-        throw UnsupportedError("collecting GPTQ statistics needs the CPU backend");
+    const std::string outputName = model->output().name;
+    CalibrationWindows windows(std::move(model), tokens, options.nCtx, options.maxChunks, options.nThreads, "GPTQ");
 
     // Sums in float per window (Eigen's product is fast there), folded into double per window so
     // tens of thousands of rows keep their precision.
     std::map<std::string, Eigen::MatrixXd> sums;
     std::map<std::string, std::string> keyOf;
     std::map<std::string, Eigen::MatrixXf> window;
-    const std::string outputName = model->output().name;
     using ConstRows = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
                                  Eigen::OuterStride<>>;
-    cpu->setMatmulObserver([&](const WeightTensor& w, const float* x, int rows, int64_t ldx) {
+    windows.context().setMatmulObserver([&](const WeightTensor& w, const float* x, int rows, int64_t ldx) {
         if (w.name == outputName || w.name.rfind("blk.", 0) != 0)
             return;
         const std::string key = inputKey(w.name);
@@ -77,18 +61,9 @@ HessianSet collectHessians(std::shared_ptr<const Model> model, std::span<const i
         acc.selfadjointView<Eigen::Lower>().rankUpdate(X.transpose());
     });
 
-    const Tokenizer& tok = model->tokenizer();
-    const int32_t bos = tok.addBos() && tok.bos() >= 0 ? tok.bos() : -1;
-    std::vector<int32_t> win(size_t(options.nCtx));
     std::vector<float> logits;
-    for (int c = 0; c < chunks; ++c) {
-        if (options.cancel && options.cancel->load())
-            throw Cancelled();
-        std::copy_n(tokens.begin() + int64_t(c) * options.nCtx, options.nCtx, win.begin());
-        if (bos >= 0)
-            win[0] = bos;
-        cpu->truncate(0);
-        cpu->decodeRows(win, options.nCtx - 1, logits, options.cancel);
+    for (int c = 0; c < windows.count(); ++c) {
+        windows.run(c, options.nCtx - 1, logits, options.cancel);
         for (auto& [key, acc] : window) {
             Eigen::MatrixXd& s = sums[key];
             if (s.size() == 0)
@@ -97,10 +72,10 @@ HessianSet collectHessians(std::shared_ptr<const Model> model, std::span<const i
             acc.setZero();
         }
         if (options.progress)
-            options.progress(c + 1, chunks);
+            options.progress(c + 1, windows.count());
     }
     HessianSet set;
-    set.rows = int64_t(chunks) * options.nCtx;
+    set.rows = int64_t(windows.count()) * options.nCtx;
     std::map<std::string, std::shared_ptr<const Eigen::MatrixXd>> shared;
     for (auto& [key, s] : sums) {
         // rankUpdate filled the lower triangle only.

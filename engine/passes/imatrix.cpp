@@ -3,9 +3,7 @@
 #include "core/error.h"
 #include "gguf/gguf_encode.h"
 #include "model/model.h"
-#include "runtime/cpu_backend.h"
-#include "runtime/cpu_context.h"
-#include "tokenizer/tokenizer.h"
+#include "passes/calibration_windows.h"
 
 #include <algorithm>
 #include <cmath>
@@ -160,49 +158,23 @@ void ImportanceMatrix::write(const std::filesystem::path& path) const
 ImportanceMatrix collectImportanceMatrix(std::shared_ptr<const Model> model, std::span<const int32_t> tokens,
                                          const ImatrixOptions& options)
 {
-    if (options.nCtx < 2)
-        throw InvalidArgument("importance matrix: window length must be at least 2, got " +
-                              std::to_string(options.nCtx));
-    const int64_t available = int64_t(tokens.size()) / options.nCtx;
-    if (available < 1)
-        throw InvalidArgument("the calibration text has " + std::to_string(tokens.size()) +
-                              " tokens; one window needs " + std::to_string(options.nCtx));
-    const int chunks = int(options.maxChunks > 0 ? std::min<int64_t>(available, options.maxChunks) : available);
-
-    auto backend = createCpuBackend(options.nThreads);
-    ContextParams cp;
-    cp.nCtx = options.nCtx;
-    std::unique_ptr<InferenceContext> ctx = backend->createContext(model, cp);
-    auto* cpu = dynamic_cast<CpuContext*>(ctx.get());
-    if (!cpu)
-        throw UnsupportedError("collecting an importance matrix needs the CPU backend");
-
-    ImportanceMatrix m;
     const std::string outputName = model->output().name;
-    cpu->setMatmulObserver([&](const WeightTensor& w, const float* x, int rows, int64_t ldx) {
+    CalibrationWindows windows(std::move(model), tokens, options.nCtx, options.maxChunks, options.nThreads,
+                               "an importance matrix");
+    ImportanceMatrix m;
+    windows.context().setMatmulObserver([&](const WeightTensor& w, const float* x, int rows, int64_t ldx) {
         // Layer matrices only: the output head is not collected (as the reference does), nor
         // Tenfold's exit adapters.
         if (w.name == outputName || w.name.rfind("blk.", 0) != 0)
             return;
         m.accumulate(w.name, x, rows, w.ne0, ldx);
     });
-
-    const Tokenizer& tok = model->tokenizer();
-    const int32_t bos = tok.addBos() && tok.bos() >= 0 ? tok.bos() : -1;
-    std::vector<int32_t> window(size_t(options.nCtx));
     std::vector<float> logits;
-    for (int c = 0; c < chunks; ++c) {
-        if (options.cancel && options.cancel->load())
-            throw Cancelled();
-        std::copy_n(tokens.begin() + int64_t(c) * options.nCtx, options.nCtx, window.begin());
-        if (bos >= 0)
-            window[0] = bos;
-        cpu->truncate(0);
-        // Only the last row's logits: the layers see every row either way.
-        cpu->decodeRows(window, options.nCtx - 1, logits, options.cancel);
+    for (int c = 0; c < windows.count(); ++c) {
+        windows.run(c, options.nCtx - 1, logits, options.cancel);
         m.endCall();
         if (options.progress)
-            options.progress(c + 1, chunks);
+            options.progress(c + 1, windows.count());
     }
     return m;
 }

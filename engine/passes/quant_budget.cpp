@@ -6,8 +6,8 @@
 #include "model/model.h"
 #include "model/model_builder.h"
 #include "passes/parallel_rows.h"
-#include "runtime/cpu_backend.h"
-#include "tokenizer/tokenizer.h"
+#include "passes/calibration_windows.h"
+#include "runtime/perplexity.h"
 
 #include <algorithm>
 #include <cmath>
@@ -36,11 +36,7 @@ std::vector<WeightTensor*> viewsOf(Model& m, const std::string& name)
 // log-softmax of one row of logits, in place
 void logSoftmax(float* row, int n)
 {
-    float mx = *std::max_element(row, row + n);
-    double sum = 0;
-    for (int i = 0; i < n; ++i)
-        sum += std::exp(double(row[i] - mx));
-    const float lse = mx + float(std::log(sum));
+    const float lse = float(logSumExp(std::span<const float>(row, size_t(n))));
     for (int i = 0; i < n; ++i)
         row[i] -= lse;
 }
@@ -49,33 +45,13 @@ void logSoftmax(float* row, int n)
 class KldProbe {
 public:
     KldProbe(std::shared_ptr<const Model> model, std::span<const int32_t> tokens, const BudgetOptions& o)
-        : model_(std::move(model)), o_(o)
+        : o_(o), vocab_(model->hparams().nVocab), first_(o.nCtx / 2),
+          windows_(std::move(model), tokens, o.nCtx, std::max(1, o.chunks), o.nThreads, "measuring sensitivities")
     {
-        const int64_t available = int64_t(tokens.size()) / o.nCtx;
-        if (available < 1)
-            throw InvalidArgument("the calibration text has " + std::to_string(tokens.size()) +
-                                  " tokens; measuring sensitivities needs at least one window of " +
-                                  std::to_string(o.nCtx));
-        windows_ = int(std::min<int64_t>(available, std::max(1, o.chunks)));
-        const Tokenizer& tok = model_->tokenizer();
-        const int32_t bos = tok.addBos() && tok.bos() >= 0 ? tok.bos() : -1;
-        for (int c = 0; c < windows_; ++c) {
-            std::vector<int32_t> w(tokens.begin() + int64_t(c) * o.nCtx, tokens.begin() + int64_t(c + 1) * o.nCtx);
-            if (bos >= 0)
-                w[0] = bos;
-            windowTokens_.push_back(std::move(w));
-        }
-        backend_ = createCpuBackend(o.nThreads);
-        ContextParams cp;
-        cp.nCtx = o.nCtx;
-        ctx_ = backend_->createContext(model_, cp);
-        vocab_ = model_->hparams().nVocab;
-        first_ = o.nCtx / 2;
-        base_.resize(size_t(windows_));
-        for (int c = 0; c < windows_; ++c) {
-            run(c, base_[size_t(c)]);
-            const int rows = scoredRows();
-            for (int r = 0; r < rows; ++r)
+        base_.resize(size_t(windows_.count()));
+        for (int c = 0; c < windows_.count(); ++c) {
+            windows_.run(c, first_, base_[size_t(c)], o_.cancel);
+            for (int r = 0; r < scoredRows(); ++r)
                 logSoftmax(base_[size_t(c)].data() + size_t(r) * vocab_, vocab_);
         }
     }
@@ -85,13 +61,12 @@ public:
     {
         double sum = 0;
         int64_t n = 0;
-        for (int c = 0; c < windows_; ++c) {
-            run(c, logits_);
+        const int rows = scoredRows();
+        std::vector<double> perRow(static_cast<size_t>(rows));
+        for (int c = 0; c < windows_.count(); ++c) {
+            windows_.run(c, first_, logits_, o_.cancel);
             const std::vector<float>& base = base_[size_t(c)];
-            const int rows = scoredRows();
-            std::vector<double> perRow(static_cast<size_t>(rows));
-            const int threads = resolveThreadCount(o_.nThreads);
-            parallelRanges(rows, threads, [&](int64_t r0, int64_t r1) {
+            parallelRanges(rows, resolveThreadCount(o_.nThreads), [&](int64_t r0, int64_t r1) {
                 for (int64_t r = r0; r < r1; ++r) {
                     float* q = logits_.data() + size_t(r) * vocab_;
                     logSoftmax(q, vocab_);
@@ -112,20 +87,10 @@ public:
 private:
     // Rows first..nCtx-2: the predictions the perplexity method scores (the last has no target).
     int scoredRows() const { return o_.nCtx - 1 - first_; }
-    void run(int c, std::vector<float>& logits)
-    {
-        if (o_.cancel && o_.cancel->load())
-            throw Cancelled();
-        ctx_->truncate(0);
-        ctx_->decodeRows(windowTokens_[size_t(c)], first_, logits, o_.cancel);
-    }
 
-    std::shared_ptr<const Model> model_;
     const BudgetOptions& o_;
-    int windows_ = 0, vocab_ = 0, first_ = 0;
-    std::vector<std::vector<int32_t>> windowTokens_;
-    std::unique_ptr<Backend> backend_;
-    std::unique_ptr<InferenceContext> ctx_;
+    int vocab_ = 0, first_ = 0;
+    CalibrationWindows windows_;
     std::vector<std::vector<float>> base_;
     std::vector<float> logits_;
 };
@@ -241,6 +206,11 @@ void checkReachable(const Layout& l, uint64_t target)
 uint64_t smallestMixBytes(const std::filesystem::path& model, const BudgetOptions& options)
 {
     return layoutOf(model, options).smallest;
+}
+
+void checkTargetReachable(const std::filesystem::path& model, const BudgetOptions& options)
+{
+    checkReachable(layoutOf(model, options), options.targetBytes);
 }
 
 BudgetPlan planForSize(const std::filesystem::path& path, std::span<const int32_t> tokens, const BudgetOptions& o)

@@ -58,6 +58,9 @@ std::vector<size_t> solveBudget(const std::vector<TensorSensitivity>& tensors, u
 // The smallest file the candidate types make of this model (every weight at its smallest
 // candidate): a target below it is refused. Cheap: reads the header only.
 uint64_t smallestMixBytes(const std::filesystem::path& model, const BudgetOptions& options);
+// Throws planForSize's InvalidArgument (naming the smallest size) when options.targetBytes is
+// below it, before anything is measured or calibrated.
+void checkTargetReachable(const std::filesystem::path& model, const BudgetOptions& options);
 
 // Measures and solves. tokens: the calibration text tokenized with a leading BOS. Throws
 // InvalidArgument when the target is below the smallest file the candidates can make (naming that

@@ -9,16 +9,6 @@
 
 namespace tenfold {
 
-const char* recipeStageName(RecipeStage s)
-{
-    switch (s) {
-    case RecipeStage::Calibrate: return "calibrate";
-    case RecipeStage::Measure: return "measure";
-    case RecipeStage::Quantize: return "quantize";
-    }
-    return "?";
-}
-
 RecipeResult runQuantizeRecipe(const QuantizeRecipe& r, std::span<const int32_t> calibration,
                                const std::function<void(RecipeStage, int, int)>& progress,
                                const std::atomic<bool>* cancel)
@@ -52,10 +42,9 @@ RecipeResult runQuantizeRecipe(const QuantizeRecipe& r, std::span<const int32_t>
                               std::to_string(8 * r.nCtx));
     if (r.targetBytes > 0) { // refuse an unreachable size before any calibration
         BudgetOptions probe;
+        probe.targetBytes = r.targetBytes;
         probe.quantize.target = r.type;
-        if (const uint64_t smallest = smallestMixBytes(r.input, probe); r.targetBytes < smallest)
-            throw InvalidArgument("a target of " + std::to_string(r.targetBytes) + " bytes is below the smallest file " +
-                                  "these types can make of this model: " + std::to_string(smallest) + " bytes");
+        checkTargetReachable(r.input, probe);
     }
     ImportanceMatrix imatrix;
     HessianSet hessians;

@@ -30,7 +30,6 @@ struct QuantizeRecipe {
 };
 
 enum class RecipeStage { Calibrate, Measure, Quantize };
-const char* recipeStageName(RecipeStage s);
 
 struct RecipeResult {
     QuantizeReport report;

@@ -23,11 +23,6 @@ namespace {
 
 QJsonObject parse(const std::string& json) { return QJsonDocument::fromJson(QByteArray::fromStdString(json)).object(); }
 
-double meanKld(const OptimizationRun& r)
-{
-    return parse(r.reportJson).value(QStringLiteral("kld")).toObject().value(QStringLiteral("mean")).toDouble(-1);
-}
-
 } // namespace
 
 OptimizePage::OptimizePage(AppContext& context, QWidget* parent) : Page(parent), context_(context)
@@ -92,7 +87,7 @@ void OptimizePage::showRuns(std::vector<OptimizationRun> runs)
                                                                 : tr("%1 MB budget").arg(p.value(QStringLiteral("target_mb")).toDouble()),
                                                             p.value(QStringLiteral("method")).toString())
                              : QString::fromStdString(r.method);
-        const double kld = meanKld(r);
+        const double kld = runMeanKld(r).value_or(-1);
         const double ppl = rep.value(QStringLiteral("perplexity")).toObject().value(QStringLiteral("ppl")).toDouble(-1);
         const QString status = r.status == "ok" ? tr("done") : r.status == "cancelled" ? tr("cancelled") : tr("failed");
         const QStringList cells = {
@@ -133,18 +128,10 @@ void OptimizePage::selectionChanged()
     const QFileInfo input(QString::fromStdString(sel.inputPath));
     if (input.exists())
         points.push_back({QualityPoint::Kind::Original, tr("Original"), double(input.size()) / 1e6, 0.0});
-    for (const OptimizationRun& r : runs_) {
-        if (r.inputModelHash != sel.inputModelHash || r.status != "ok" || r.outputBytes <= 0)
-            continue;
-        const double kld = meanKld(r);
-        if (kld < 0)
-            continue;
-        const QJsonObject p = parse(r.parametersJson);
-        points.push_back({&r == &sel ? QualityPoint::Kind::Current : QualityPoint::Kind::Earlier,
-                          QStringLiteral("%1 %2").arg(p.value(QStringLiteral("type")).toString(),
-                                                      p.value(QStringLiteral("method")).toString()),
-                          double(r.outputBytes) / 1e6, kld});
-    }
+    for (const OptimizationRun& r : runs_)
+        if (r.inputModelHash == sel.inputModelHash)
+            if (auto p = qualityPointOf(r, &r == &sel ? QualityPoint::Kind::Current : QualityPoint::Kind::Earlier))
+                points.push_back(*p);
     for (const QualityPoint& p : QualityChart::referencePointsFor(input.filePath()))
         points.push_back(p);
     chart_->setPoints(points);

@@ -1,5 +1,7 @@
 #include "optimize/quality_chart.h"
 
+#include "store/store.h"
+
 #include <QChart>
 #include <QFile>
 #include <QFileInfo>
@@ -12,6 +14,27 @@
 #include <algorithm>
 
 namespace tenfold::ui {
+
+std::optional<double> runMeanKld(const OptimizationRun& run)
+{
+    const QJsonObject report = QJsonDocument::fromJson(QByteArray::fromStdString(run.reportJson)).object();
+    const QJsonValue kld = report.value(QStringLiteral("kld")).toObject().value(QStringLiteral("mean"));
+    if (!kld.isDouble())
+        return std::nullopt;
+    return kld.toDouble();
+}
+
+std::optional<QualityPoint> qualityPointOf(const OptimizationRun& run, QualityPoint::Kind kind)
+{
+    const std::optional<double> kld = runMeanKld(run);
+    if (run.status != "ok" || run.outputBytes <= 0 || !kld)
+        return std::nullopt;
+    const QJsonObject p = QJsonDocument::fromJson(QByteArray::fromStdString(run.parametersJson)).object();
+    return QualityPoint{kind,
+                        QStringLiteral("%1 %2").arg(p.value(QStringLiteral("type")).toString(),
+                                                    p.value(QStringLiteral("method")).toString()),
+                        double(run.outputBytes) / 1e6, *kld};
+}
 
 QualityChart::QualityChart(QWidget* parent) : QChartView(parent)
 {

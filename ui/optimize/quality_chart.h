@@ -6,7 +6,12 @@
 #include <QChartView>
 #include <QString>
 
+#include <optional>
 #include <vector>
+
+namespace tenfold {
+struct OptimizationRun;
+}
 
 namespace tenfold::ui {
 
@@ -17,6 +22,11 @@ struct QualityPoint {
     double megabytes = 0;
     double kld = 0;
 };
+
+// The mean KL divergence an optimization run measured (its report's kld.mean), if it has one.
+std::optional<double> runMeanKld(const OptimizationRun& run);
+// A finished, measured run as a chart point labelled with its type and method; none otherwise.
+std::optional<QualityPoint> qualityPointOf(const OptimizationRun& run, QualityPoint::Kind kind);
 
 class QualityChart : public QChartView {
     Q_OBJECT

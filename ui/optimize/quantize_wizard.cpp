@@ -15,8 +15,6 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
@@ -495,14 +493,7 @@ void QuantizeWizard::record(const QString& status, const QString& message)
     run.method = "quantize";
     run.status = status.toStdString();
     run.inputPath = r.input.toStdString();
-    QJsonObject params{{QStringLiteral("type"), r.type},
-                       {QStringLiteral("method"), r.method},
-                       {QStringLiteral("text"), r.textFile.isEmpty() ? QStringLiteral("(shipped)") : r.textFile}};
-    if (r.targetMB > 0)
-        params.insert(QStringLiteral("target_mb"), r.targetMB);
-    if (!message.isEmpty())
-        params.insert(QStringLiteral("error"), message);
-    run.parametersJson = QString::fromUtf8(QJsonDocument(params).toJson(QJsonDocument::Compact)).toStdString();
+    run.parametersJson = quantizeParametersJson(r, {}, message).toStdString();
     if (result_) {
         run.inputModelHash = result_->inputHash.toStdString();
         run.outputPath = result_->output.toStdString();
@@ -558,20 +549,10 @@ void QuantizeWizard::loadHistory()
                 return;
             std::vector<QualityPoint> points;
             points.push_back({QualityPoint::Kind::Original, tr("Original"), double(result_->inputBytes) / 1e6, 0.0});
-            for (const OptimizationRun& run : runs) {
-                if (run.status != "ok" || run.outputPath == result_->output.toStdString())
-                    continue;
-                const QJsonObject rep = QJsonDocument::fromJson(QByteArray::fromStdString(run.reportJson)).object();
-                const QJsonObject par = QJsonDocument::fromJson(QByteArray::fromStdString(run.parametersJson)).object();
-                const double kld = rep.value(QStringLiteral("kld")).toObject().value(QStringLiteral("mean")).toDouble(
-                    rep.value(QStringLiteral("mean_kld")).toDouble(-1));
-                if (kld < 0)
-                    continue;
-                points.push_back({QualityPoint::Kind::Earlier,
-                                  QStringLiteral("%1 %2").arg(par.value(QStringLiteral("type")).toString(),
-                                                              par.value(QStringLiteral("method")).toString()),
-                                  double(run.outputBytes) / 1e6, kld});
-            }
+            for (const OptimizationRun& run : runs)
+                if (run.outputPath != result_->output.toStdString())
+                    if (auto p = qualityPointOf(run, QualityPoint::Kind::Earlier))
+                        points.push_back(*p);
             for (const QualityPoint& p : QualityChart::referencePointsFor(result_->input))
                 points.push_back(p);
             points.push_back({QualityPoint::Kind::Current, tr("This run"), double(result_->outputBytes) / 1e6,

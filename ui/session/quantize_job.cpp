@@ -1,7 +1,6 @@
 #include "session/quantize_job.h"
 
 #include "core/error.h"
-#include "core/fnv.h"
 #include "eval/evaluate.h"
 #include "gguf/gguf_encode.h"
 #include "gguf/gguf_file.h"
@@ -9,9 +8,7 @@
 #include "passes/quantize_recipe.h"
 #include "tokenizer/tokenizer.h"
 
-#include <QCoreApplication>
 #include <QFile>
-#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -44,6 +41,22 @@ QuantMethod parseMethod(const QString& m)
 
 } // namespace
 
+QString quantizeParametersJson(const QuantizeJobRequest& r, const QString& mix, const QString& error)
+{
+    QJsonObject params{{QStringLiteral("type"), r.type},
+                       {QStringLiteral("method"), r.method},
+                       {QStringLiteral("text"), r.textFile.isEmpty() ? QStringLiteral("(shipped)") : r.textFile}};
+    if (!r.outputType.isEmpty())
+        params.insert(QStringLiteral("output_type"), r.outputType);
+    if (r.targetMB > 0)
+        params.insert(QStringLiteral("target_mb"), r.targetMB);
+    if (!mix.isEmpty())
+        params.insert(QStringLiteral("mix"), mix);
+    if (!error.isEmpty())
+        params.insert(QStringLiteral("error"), error);
+    return QString::fromUtf8(QJsonDocument(params).toJson(QJsonDocument::Compact));
+}
+
 QuantizeSizeModel QuantizeSizeModel::read(const QString& path)
 {
     const std::shared_ptr<GGUFFile> f = GGUFFile::open(path.toStdString());
@@ -53,11 +66,14 @@ QuantizeSizeModel QuantizeSizeModel::read(const QString& path)
     const std::string outputName = f->findTensor("output.weight") ? "output.weight" : "token_embd.weight";
     std::vector<GGUFTensorLayout> layout;
     for (const GGUFTensorInfo& t : f->tensors()) {
-        m.tensors_.push_back({t.ne, t.nbytes, t.ne.size() >= 2, t.name == outputName});
+        m.tensors_.push_back({t.ne, t.rows(), t.nbytes, t.ne.size() >= 2, t.name == outputName});
         layout.push_back({t.name, t.type, t.ne, t.nbytes});
     }
     const uint64_t a = m.alignment_;
     m.header_ = (encodeGGUFHeader(quantizedMetadata(*f, GGMLType::Q4_0), layout, a).size() + a - 1) / a * a;
+    BudgetOptions budget;
+    budget.quantize.target = GGMLType::Q4_0;
+    m.smallest_ = smallestMixBytes(path.toStdString(), budget);
     return m;
 }
 
@@ -72,31 +88,7 @@ uint64_t QuantizeSizeModel::predictBytes(const QString& type, const QString& out
         uint64_t bytes = x.nbytes;
         if (x.weight) {
             const GGMLType to = chooseTensorType(x.ne, x.output ? *o : *t);
-            int64_t rows = 1;
-            for (size_t i = 1; i < x.ne.size(); ++i)
-                rows *= x.ne[i];
-            bytes = uint64_t(rows) * rowBytes(to, x.ne[0]);
-        }
-        total += (bytes + alignment_ - 1) / alignment_ * alignment_;
-    }
-    return total;
-}
-
-uint64_t QuantizeSizeModel::smallestBytes() const
-{
-    // As the budget planner (passes/quant_budget.h) counts it: each weight at its smallest
-    // candidate type that fits its rows.
-    const std::vector<GGMLType> candidates = BudgetOptions().candidates;
-    uint64_t total = header_;
-    for (const Tensor& x : tensors_) {
-        uint64_t bytes = x.nbytes;
-        if (x.weight) {
-            int64_t rows = 1;
-            for (size_t i = 1; i < x.ne.size(); ++i)
-                rows *= x.ne[i];
-            for (GGMLType c : candidates)
-                if (chooseTensorType(x.ne, c) == c)
-                    bytes = std::min<uint64_t>(bytes, uint64_t(rows) * rowBytes(c, x.ne[0]));
+            bytes = uint64_t(x.rows) * rowBytes(to, x.ne[0]);
         }
         total += (bytes + alignment_ - 1) / alignment_ * alignment_;
     }
@@ -237,15 +229,7 @@ bool QuantizeJob::start(const QuantizeJobRequest& request)
             for (const auto& [name, n] : mix)
                 res.mix += (res.mix.isEmpty() ? QString() : QStringLiteral(", ")) +
                            QStringLiteral("%1 x %2").arg(n).arg(QString::fromStdString(name));
-            QJsonObject params{{QStringLiteral("type"), request.type},
-                               {QStringLiteral("method"), request.method},
-                               {QStringLiteral("text"), request.textFile.isEmpty() ? QStringLiteral("(shipped)") : request.textFile},
-                               {QStringLiteral("mix"), res.mix}};
-            if (!request.outputType.isEmpty())
-                params.insert(QStringLiteral("output_type"), request.outputType);
-            if (budget)
-                params.insert(QStringLiteral("target_mb"), request.targetMB);
-            res.parametersJson = QString::fromUtf8(QJsonDocument(params).toJson(QJsonDocument::Compact));
+            res.parametersJson = quantizeParametersJson(request, res.mix);
             res.reportJson = QString::fromStdString(evalReportJson(ev));
             res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             post([this, res] {

@@ -38,6 +38,10 @@ struct QuantizeJobResult {
     double seconds = 0;
 };
 
+// The run's parameters as optimization_runs keeps them (JSON): type, method, text, and the output
+// type, target size, tensor mix and error when there are any.
+QString quantizeParametersJson(const QuantizeJobRequest& request, const QString& mix = {}, const QString& error = {});
+
 // The input's tensor shapes, read once (off the GUI thread: it parses the GGUF header), so the
 // wizard can predict the output's size for every choice as the user makes it.
 class QuantizeSizeModel {
@@ -48,18 +52,19 @@ public:
     // when not empty), after the block-size fallbacks; 0 when a name is not a weight type.
     uint64_t predictBytes(const QString& type, const QString& outputType) const;
     // Every weight at its smallest candidate type: the least a size budget can reach.
-    uint64_t smallestBytes() const;
+    uint64_t smallestBytes() const { return smallest_; }
     uint64_t inputBytes() const { return inputBytes_; }
     bool empty() const { return tensors_.empty(); }
 
 private:
     struct Tensor {
         std::vector<int64_t> ne;
+        int64_t rows;
         uint64_t nbytes;
         bool weight, output;
     };
     std::vector<Tensor> tensors_;
-    uint64_t header_ = 0, alignment_ = 32, inputBytes_ = 0;
+    uint64_t header_ = 0, alignment_ = 32, inputBytes_ = 0, smallest_ = 0;
 };
 
 class QuantizeJob : public QObject {
