@@ -233,6 +233,23 @@ private slots:
         }
     }
 
+    void gptqRefusesBadInput()
+    {
+        RowMatrixF W = RowMatrixF::Ones(2, 64);
+        auto none = [](int64_t, int, const float*) {};
+        auto keep = [](int64_t, int, float v) { return v; };
+        // A Hessian of the wrong size, columns that are not whole groups, and an indefinite H.
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, gptqQuantize(W, Eigen::MatrixXd::Identity(32, 32), 32, 0.0, none, keep));
+        RowMatrixF odd = RowMatrixF::Ones(2, 48);
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, gptqQuantize(odd, Eigen::MatrixXd::Identity(48, 48), 32, 0.0, none, keep));
+        Eigen::MatrixXd bad = Eigen::MatrixXd::Identity(64, 64);
+        bad(0, 1) = bad(1, 0) = 5; // not positive definite
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, gptqQuantize(W, bad, 32, 0.0, none, keep));
+        QVERIFY_THROWS_EXCEPTION(UnsupportedError,
+                                 gptqQuantizeTensor(GGMLType::Q6_K, W.data(), 2, 64, Eigen::MatrixXd::Identity(64, 64),
+                                                    std::vector<uint8_t>(1024).data(), 1));
+    }
+
     void gptqLowersTheLayerOutputError_data()
     {
         QTest::addColumn<int>("type");
