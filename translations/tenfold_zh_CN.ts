@@ -1011,10 +1011,6 @@ Choose another folder with --data-dir.</source>
         <translation>目标大小(&amp;S)（MB）：</translation>
     </message>
     <message>
-        <source>as the other weights</source>
-        <translation>与其他权重相同</translation>
-    </message>
-    <message>
         <source>GPTQ: error feedback from calibration (best quality)</source>
         <translation>GPTQ：基于校准的误差反馈（质量最好）</translation>
     </message>
@@ -1243,6 +1239,14 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>This run</source>
         <translation>本次运行</translation>
+    </message>
+    <message>
+        <source>Presets (Q8_0 … Q2_K) are the reference engine&apos;s mixes: more bits for the tensors most sensitive to rounding. Below the line: one type for every weight.</source>
+        <translation>预设（Q8_0 … Q2_K）是参考引擎的混合方案：对舍入最敏感的张量使用更多比特。分隔线以下：所有权重使用同一种类型。</translation>
+    </message>
+    <message>
+        <source>default</source>
+        <translation>默认</translation>
     </message>
 </context>
 <context>

@@ -1,10 +1,11 @@
-// quantize IN.gguf OUT.gguf TYPE: round-to-nearest into one type (see engine/passes/quantize_model.h
-// for the per-tensor rule).
+// quantize IN.gguf OUT.gguf TYPE|PRESET: into one type (see engine/passes/quantize_model.h for the
+// per-tensor rule) or a preset's mix (engine/passes/quant_presets.h).
 #include "cli_common.h"
 #include "commands.h"
 
 #include "core/error.h"
 #include "model/model.h"
+#include "passes/quant_presets.h"
 #include "passes/quantize_recipe.h"
 #include "tokenizer/tokenizer.h"
 
@@ -17,12 +18,15 @@ namespace tenfold::cli {
 
 CommandSpec quantizeSpec()
 {
-    return {"quantize", "IN.gguf OUT.gguf TYPE [--method rtn|imatrix|gptq] [--imatrix FILE] [-f CALIB] [--threads N]",
-            "Quantization into TYPE: F32, F16, BF16,\n"
+    return {"quantize", "IN.gguf OUT.gguf TYPE|PRESET [--method rtn|imatrix|gptq] [--imatrix FILE] [-f CALIB] [--threads N]",
+            "Quantization into a PRESET, the reference engine's mixes with the same per-tensor\n"
+            "rules (more bits for attn_v, ffn_down, attn_output and the output projection):\n"
+            "Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, Q8_0;\n"
+            "or into one TYPE for every weight (as llama-quantize --pure): F32, F16, BF16,\n"
             "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS. All\n"
             "metadata is kept; general.file_type is set. 1-D tensors (norms) stay F32. A 2-D\n"
             "tensor whose row length is not a multiple of TYPE's block falls back to a 32-block\n"
-            "type of similar size: Q2_K/Q3_K -> Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0,\n"
+            "type of similar size: Q2_K/Q3_K -> IQ4_NL, Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0,\n"
             "IQ4_XS -> IQ4_NL (then F16 if the row is not a multiple of 32 either). Output is\n"
             "streamed: memory stays small. IQ4_NL/IQ4_XS always search each block's scale,\n"
             "as the reference engine does without an importance matrix; --method imatrix and\n"
@@ -33,11 +37,12 @@ CommandSpec quantizeSpec()
             "           by the importance matrix (--imatrix FILE, or collected from -f CALIB)\n"
             "  gptq     32-block types: GPTQ, error feedback across columns with the Hessians of\n"
             "           -f CALIB (the default with -f); K-quants get round to nearest",
-            {"IN.gguf", "OUT.gguf", "TYPE"},
+            {"IN.gguf", "OUT.gguf", "TYPE|PRESET"},
             {},
             {{"--threads", "-t", "N", "threads (default: all cores)"},
              {"--output-type", "", "T", "type for the output projection (output.weight, or the tied\n"
               "                            token_embd.weight); e.g. Q6_K as the reference engine's mixes"},
+             {"--pure", "", "", "a preset's base type for every weight, without its per-tensor rules"},
              {"--method", "", "M", "rtn, imatrix or gptq (see above)"},
              {"--imatrix", "", "FILE", "importance matrix (tenfold-cli imatrix, or llama-imatrix's .dat)"},
              {"--file", "-f", "CALIB", "calibration text for imatrix/gptq statistics"},
@@ -58,7 +63,11 @@ int runQuantize(const ParsedArgs& args)
                              "Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)");
         return *type;
     };
-    const auto type = std::optional<GGMLType>(parseType(typeArg));
+    // A preset's name means its mix, as in llama-quantize; with --pure or a size budget, its base
+    // type (the budget chooses every tensor's type itself).
+    const QuantPreset* preset = findQuantPreset(typeArg);
+    const bool usePreset = preset && !args.has("--pure") && !args.get("--target-size");
+    const auto type = std::optional<GGMLType>(preset ? preset->base : parseType(typeArg));
     std::error_code ec;
     if (!std::filesystem::exists(in, ec))
         throw IoError("model file not found: " + in);
@@ -66,6 +75,8 @@ int runQuantize(const ParsedArgs& args)
     recipe.input = in;
     recipe.output = out;
     recipe.type = *type;
+    if (usePreset)
+        recipe.preset = preset->name;
     recipe.nThreads = int(args.getInt("--threads", 0, 1, 1024));
     if (const auto outputType = args.get("--output-type"))
         recipe.outputType = parseType(*outputType);
@@ -157,8 +168,8 @@ int runQuantize(const ParsedArgs& args)
     std::string mix;
     for (const auto& [name, n] : counts)
         mix += (mix.empty() ? "" : ", ") + std::to_string(n) + " x " + name;
-    std::printf("quantized %s -> %s as %s in %.1f s\n", in.c_str(), out.c_str(), typeName(*type),
-                seconds);
+    std::printf("quantized %s -> %s as %s in %.1f s\n", in.c_str(), out.c_str(),
+                usePreset ? preset->name : typeName(*type), seconds);
     std::printf("tensors: %s\n", mix.c_str());
     std::printf("tensor data: %s -> %s (%.1f%%)\n", formatBytes(before).c_str(),
                 formatBytes(after).c_str(), before ? 100.0 * double(after) / double(before) : 0.0);

@@ -26,7 +26,7 @@ GGMLType chooseTensorType(const std::vector<int64_t>& ne, GGMLType target)
     GGMLType fallback = GGMLType::F16;
     switch (target) {
     case GGMLType::Q2_K:
-    case GGMLType::Q3_K: fallback = GGMLType::Q4_0; break;
+    case GGMLType::Q3_K: fallback = GGMLType::IQ4_NL; break;
     case GGMLType::Q4_K: fallback = GGMLType::Q5_0; break;
     case GGMLType::Q5_K: fallback = GGMLType::Q5_1; break;
     case GGMLType::Q6_K: fallback = GGMLType::Q8_0; break;
@@ -144,7 +144,8 @@ void quantizeTensor(const GGUFTensorInfo& t, GGMLType to, QuantMethod method, co
     }
 }
 
-std::vector<std::pair<std::string, GGUFValue>> quantizedMetadata(const GGUFFile& src, GGMLType target)
+std::vector<std::pair<std::string, GGUFValue>> quantizedMetadata(const GGUFFile& src, GGMLType target,
+                                                                 std::optional<uint32_t> fileType)
 {
     std::vector<std::pair<std::string, GGUFValue>> metadata = src.metadata();
     auto setKey = [&metadata](const std::string& key, GGUFValue value) {
@@ -155,7 +156,7 @@ std::vector<std::pair<std::string, GGUFValue>> quantizedMetadata(const GGUFFile&
         else
             metadata.emplace_back(key, std::move(value));
     };
-    setKey("general.file_type", GGUFValue::u32(fileTypeFor(target)));
+    setKey("general.file_type", GGUFValue::u32(fileType.value_or(fileTypeFor(target))));
     // Other GGUF tools read the block layout version from here (2: the current layouts).
     if (typeTraits(target).quantized)
         setKey("general.quantization_version", GGUFValue::u32(2));
@@ -178,7 +179,7 @@ QuantizeReport quantizeModel(const std::filesystem::path& in, const std::filesys
     const std::shared_ptr<GGUFFile> src = GGUFFile::open(in);
     const int nThreads = resolveThreadCount(options.nThreads);
 
-    const std::vector<std::pair<std::string, GGUFValue>> metadata = quantizedMetadata(*src, options.target);
+    const std::vector<std::pair<std::string, GGUFValue>> metadata = quantizedMetadata(*src, options.target, options.fileType);
 
     QuantizeReport report;
     report.fileBytesBefore = src->fileSize();

@@ -8,7 +8,7 @@
 //  - every other tensor gets the target type if its row length ne[0] is a multiple of the type's
 //    block size;
 //  - otherwise it falls back to a type whose block fits, with similar bits per weight, the way
-//    the reference engine does it: Q2_K and Q3_K -> Q4_0, Q4_K -> Q5_0, Q5_K -> Q5_1,
+//    the reference engine (b4748) does it: Q2_K and Q3_K -> IQ4_NL, Q4_K -> Q5_0, Q5_K -> Q5_1,
 //    Q6_K -> Q8_0, IQ4_XS -> IQ4_NL (all 32-element blocks; e.g. ref-main's 384-wide rows). A
 //    row length that is not a multiple of 32 either falls back to F16.
 // By default no tensor is deliberately kept at higher precision. The reference engine's mixes keep
@@ -57,6 +57,7 @@ struct QuantizeOptions {
     // chooseTensorType still applies. Tensors not listed get target (or outputType).
     std::map<std::string, GGMLType> tensorTypes;
     std::optional<GGMLType> outputType; // type for the output projection; unset: target
+    std::optional<uint32_t> fileType;   // general.file_type; unset: fileTypeFor(target) (a preset's)
     int nThreads = 0; // 0: one per core
     // Called before each tensor (index, count, name, chosen type).
     std::function<void(size_t, size_t, const std::string&, GGMLType)> onTensor;
@@ -81,8 +82,9 @@ struct GGUFTensorInfo;
 class GGUFFile;
 
 // The metadata of a file quantized from `src` into `target`: the source's, with
-// general.file_type and general.quantization_version set.
-std::vector<std::pair<std::string, GGUFValue>> quantizedMetadata(const GGUFFile& src, GGMLType target);
+// general.file_type (fileType, or the one of `target`) and general.quantization_version set.
+std::vector<std::pair<std::string, GGUFValue>> quantizedMetadata(const GGUFFile& src, GGMLType target,
+                                                                 std::optional<uint32_t> fileType = {});
 // The method tensor t gets when going to `to`: calibrated methods apply to the 32-element block
 // types of 2-D tensors; GPTQ only where a Hessian of the right size exists.
 QuantMethod methodFor(const QuantizeOptions& options, const GGUFTensorInfo& t, GGMLType to);

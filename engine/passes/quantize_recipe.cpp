@@ -3,7 +3,9 @@
 #include "core/error.h"
 #include "model/model.h"
 #include "passes/gptq.h"
+#include "gguf/gguf_file.h"
 #include "passes/imatrix.h"
+#include "passes/quant_presets.h"
 
 #include <chrono>
 
@@ -33,6 +35,21 @@ RecipeResult runQuantizeRecipe(const QuantizeRecipe& r, std::span<const int32_t>
         report(RecipeStage::Quantize, int(i), int(n));
     };
 
+    if (!r.preset.empty()) {
+        const QuantPreset* preset = findQuantPreset(r.preset);
+        if (!preset)
+            throw InvalidArgument("'" + r.preset + "' is not a quantization preset (Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, "
+                                  "Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, Q8_0)");
+        if (r.targetBytes > 0)
+            throw InvalidArgument("a preset fixes every tensor's type, so it cannot also fit a target size: "
+                                  "choose the preset " + r.preset + " or a target size");
+        const std::shared_ptr<GGUFFile> in = GGUFFile::open(r.input);
+        options.target = preset->base;
+        options.fileType = preset->fileType;
+        options.tensorTypes = presetTensorTypes(*preset, *in);
+        if (r.outputType) // the caller's output type wins over the preset's rule
+            options.tensorTypes.erase(in->findTensor("output.weight") ? "output.weight" : "token_embd.weight");
+    }
     const bool fromFile = r.method == QuantMethod::Imatrix && !r.imatrixFile.empty();
     const bool calibrated = (r.method != QuantMethod::Rtn && !fromFile) || r.targetBytes > 0;
     if (calibrated && int64_t(calibration.size()) < r.nCtx)
@@ -77,7 +94,7 @@ RecipeResult runQuantizeRecipe(const QuantizeRecipe& r, std::span<const int32_t>
         bo.nCtx = r.nCtx;
         bo.chunks = r.probeWindows;
         bo.nThreads = r.nThreads;
-        bo.quantize = options;
+        bo.quantize = options; // no preset here (refused above): its rules would pin the types
         bo.cancel = cancel;
         bo.progress = [&](int done, int total, const std::string&) { report(RecipeStage::Measure, done, total); };
         result.plan = planForSize(r.input, calibration, bo);

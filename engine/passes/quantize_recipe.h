@@ -19,7 +19,8 @@ namespace tenfold {
 struct QuantizeRecipe {
     std::filesystem::path input, output;
     GGMLType type = GGMLType::Q4_0;
-    std::optional<GGMLType> outputType;
+    std::string preset; // a preset's name (quant_presets.h): its base type and rules replace `type`
+    std::optional<GGMLType> outputType; // overrides a preset's rule for the output projection
     QuantMethod method = QuantMethod::Gptq;
     std::filesystem::path imatrixFile; // Imatrix: read this matrix instead of collecting one
     uint64_t targetBytes = 0;   // > 0: a budgeted mix for this file size
@@ -40,7 +41,7 @@ struct RecipeResult {
 
 // calibration: the text tokenized with the input model's tokenizer and a leading BOS (unused by
 // round to nearest and by an importance matrix read from a file, unless a size budget is asked). progress(stage, done, total) after each window / measurement / tensor.
-// Throws InvalidArgument for a text too short for the method (naming the tokens needed), the
+// Throws InvalidArgument for an unknown preset, a preset with a size budget, a text too short for the method (naming the tokens needed), the
 // errors of quantizeModel and planForSize, and Cancelled.
 RecipeResult runQuantizeRecipe(const QuantizeRecipe& recipe, std::span<const int32_t> calibration,
                                const std::function<void(RecipeStage, int done, int total)>& progress,

@@ -7,6 +7,7 @@
 
 #include "core/main_window.h"
 #include "eval/evaluate.h"
+#include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "optimize/optimize_page.h"
 #include "optimize/quality_chart.h"
@@ -25,6 +26,8 @@
 #include <QRadioButton>
 #include <QTableWidget>
 #include <QtTest>
+
+#include <set>
 
 using namespace tenfold;
 using namespace tenfold::ui;
@@ -49,12 +52,15 @@ private slots:
         QuantizeWizard* w = page->openQuantizeWizard(stories260K());
         QSignalSpy shapes(w, &QuantizeWizard::shapesRead);
         QVERIFY(shapes.wait(20000));
-        w->typeCombo()->setCurrentText(QStringLiteral("Q8_0"));
+        // A preset: the reference engine's Q4_K_M mix (its per-tensor rules are held to
+        // llama-quantize in tst_quant_presets; here the wizard's path to them).
+        w->typeCombo()->setCurrentText(QStringLiteral("Q4_K_M"));
+        QCOMPARE(w->typeCombo()->currentData().toString(), QStringLiteral("preset"));
         w->methodCombo()->setCurrentIndex(w->methodCombo()->findData(QStringLiteral("gptq")));
         QVERIFY(w->predictedLabel()->text().contains(QStringLiteral("MB")));
         const uint64_t predicted = w->predictedBytes();
         QVERIFY(predicted > 0);
-        const QString out = dir.filePath(QStringLiteral("stories-q8.gguf"));
+        const QString out = dir.filePath(QStringLiteral("stories-q4km.gguf"));
         w->outputEdit()->setText(out);
 
         QSignalSpy finished(w, &QuantizeWizard::runFinished);
@@ -76,6 +82,15 @@ private slots:
         QVERIFY2(actual <= predicted && predicted - actual < 32,
                  qPrintable(QStringLiteral("predicted %1, wrote %2").arg(predicted).arg(actual)));
         QCOMPARE(r.outputBytes, actual);
+        {
+            const auto f = GGUFFile::open(out.toStdString());
+            QCOMPARE(f->getInt("general.file_type"), std::optional<int64_t>(15)); // llama_ftype Q4_K_M
+            std::set<GGMLType> quantizedTypes;
+            for (const GGUFTensorInfo& t : f->tensors())
+                if (typeTraits(t.type).quantized)
+                    quantizedTypes.insert(t.type);
+            QVERIFY2(quantizedTypes.size() >= 2, "a preset is a mix of types");
+        }
         auto base = Model::loadGGUF(stories260K().toStdString());
         auto quantized = Model::loadGGUF(out.toStdString());
 

@@ -43,7 +43,10 @@ public:
     void refresh() { emit completeChanged(); }
 };
 
-const char* const kTypes[] = {"Q8_0", "Q6_K", "Q5_1", "Q5_0", "Q5_K", "Q4_1", "Q4_0", "Q4_K", "IQ4_NL", "IQ4_XS", "Q3_K", "Q2_K"};
+// One type for every weight; the names the presets share (Q2_K, Q6_K, Q8_0) are offered as presets.
+const char* const kTypes[] = {"Q5_1", "Q5_0", "Q5_K", "Q4_1", "Q4_0", "Q4_K", "IQ4_NL", "IQ4_XS", "Q3_K"};
+// The reference engine's mixes, largest first.
+const char* const kPresets[] = {"Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q2_K"};
 
 QString formatSeconds(double s)
 {
@@ -168,11 +171,16 @@ QWizardPage* QuantizeWizard::makeRecipePage()
     group->addButton(byType_);
     group->addButton(bySize_);
     type_ = new QComboBox;
+    for (const char* p : kPresets)
+        type_->addItem(QString::fromLatin1(p), QStringLiteral("preset"));
+    type_->insertSeparator(type_->count());
     for (const char* t : kTypes)
-        type_->addItem(QString::fromLatin1(t));
+        type_->addItem(QString::fromLatin1(t), QStringLiteral("type"));
     type_->setCurrentText(QStringLiteral("Q4_0"));
+    type_->setToolTip(tr("Presets (Q8_0 … Q2_K) are the reference engine's mixes: more bits for the "
+                         "tensors most sensitive to rounding. Below the line: one type for every weight."));
     outputType_ = new QComboBox;
-    outputType_->addItem(tr("as the other weights"), QString());
+    outputType_->addItem(tr("default"), QString());
     for (const char* t : {"Q8_0", "Q6_K", "Q5_0", "Q4_0"})
         outputType_->addItem(QString::fromLatin1(t), QString::fromLatin1(t));
     targetMB_ = new QDoubleSpinBox;
@@ -392,7 +400,8 @@ uint64_t QuantizeWizard::predictedBytes() const
 {
     if (!sizes_ || shapesFor_ != model_->currentData().toString())
         return 0;
-    return sizes_->predictBytes(type_->currentText(), outputType_->currentData().toString());
+    return sizes_->predictBytes(type_->currentText(), outputType_->currentData().toString(),
+                                type_->currentData().toString() == QLatin1String("preset"));
 }
 
 void QuantizeWizard::updatePrediction()
@@ -445,6 +454,7 @@ QuantizeJobRequest QuantizeWizard::request() const
     r.input = model_->currentData().toString();
     r.output = output_->text();
     r.type = type_->currentText();
+    r.preset = !bySize_->isChecked() && type_->currentData().toString() == QLatin1String("preset");
     r.outputType = bySize_->isChecked() ? QString() : outputType_->currentData().toString();
     r.method = method_->currentData().toString();
     r.targetMB = bySize_->isChecked() ? targetMB_->value() : 0;

@@ -5,6 +5,7 @@
 #include "gguf/gguf_encode.h"
 #include "gguf/gguf_file.h"
 #include "model/model.h"
+#include "passes/quant_presets.h"
 #include "passes/quantize_recipe.h"
 #include "tokenizer/tokenizer.h"
 
@@ -43,7 +44,7 @@ QuantMethod parseMethod(const QString& m)
 
 QString quantizeParametersJson(const QuantizeJobRequest& r, const QString& mix, const QString& error)
 {
-    QJsonObject params{{QStringLiteral("type"), r.type},
+    QJsonObject params{{r.preset ? QStringLiteral("preset") : QStringLiteral("type"), r.type},
                        {QStringLiteral("method"), r.method},
                        {QStringLiteral("text"), r.textFile.isEmpty() ? QStringLiteral("(shipped)") : r.textFile}};
     if (!r.outputType.isEmpty())
@@ -66,7 +67,7 @@ QuantizeSizeModel QuantizeSizeModel::read(const QString& path)
     const std::string outputName = f->findTensor("output.weight") ? "output.weight" : "token_embd.weight";
     std::vector<GGUFTensorLayout> layout;
     for (const GGUFTensorInfo& t : f->tensors()) {
-        m.tensors_.push_back({t.ne, t.rows(), t.nbytes, t.ne.size() >= 2, t.name == outputName});
+        m.tensors_.push_back({t.name, t.ne, t.rows(), t.nbytes, t.ne.size() >= 2, t.name == outputName});
         layout.push_back({t.name, t.type, t.ne, t.nbytes});
     }
     const uint64_t a = m.alignment_;
@@ -74,20 +75,45 @@ QuantizeSizeModel QuantizeSizeModel::read(const QString& path)
     BudgetOptions budget;
     budget.quantize.target = GGMLType::Q4_0;
     m.smallest_ = smallestMixBytes(path.toStdString(), budget);
+    for (const QuantPreset& p : quantPresets())
+        m.presets_[p.name] = {p.base, presetTensorTypes(p, *f)};
     return m;
 }
 
-uint64_t QuantizeSizeModel::predictBytes(const QString& type, const QString& outputType) const
+uint64_t QuantizeSizeModel::predictBytes(const QString& type, const QString& outputType, bool preset) const
 {
-    const auto t = typeFromName(type.toStdString());
-    const auto o = outputType.isEmpty() ? t : typeFromName(outputType.toStdString());
-    if (!t || !o || !typeTraits(*t).weightType || !typeTraits(*o).weightType)
+    std::optional<GGMLType> t;
+    const std::map<std::string, GGMLType>* rules = nullptr;
+    if (preset) {
+        const auto it = presets_.find(type.toStdString());
+        if (it == presets_.end())
+            return 0;
+        t = it->second.first;
+        rules = &it->second.second;
+    } else {
+        t = typeFromName(type.toStdString());
+    }
+    GGMLType out = GGMLType::F32;
+    const bool overrideOutput = !outputType.isEmpty();
+    if (overrideOutput) {
+        const auto o = typeFromName(outputType.toStdString());
+        if (!o || !typeTraits(*o).weightType)
+            return 0;
+        out = *o;
+    }
+    if (!t || !typeTraits(*t).weightType)
         return 0;
     uint64_t total = header_;
     for (const Tensor& x : tensors_) {
         uint64_t bytes = x.nbytes;
         if (x.weight) {
-            const GGMLType to = chooseTensorType(x.ne, x.output ? *o : *t);
+            GGMLType want = *t;
+            if (rules)
+                if (const auto r = rules->find(x.name); r != rules->end())
+                    want = r->second;
+            if (x.output && overrideOutput) // the caller's output type wins over a preset's rule
+                want = out;
+            const GGMLType to = chooseTensorType(x.ne, want);
             bytes = uint64_t(x.rows) * rowBytes(to, x.ne[0]);
         }
         total += (bytes + alignment_ - 1) / alignment_ * alignment_;
@@ -160,7 +186,17 @@ bool QuantizeJob::start(const QuantizeJobRequest& request)
             QuantizeRecipe r;
             r.input = request.input.toStdString();
             r.output = request.output.toStdString();
-            r.type = parseType(request.type, "type");
+            if (request.preset) {
+                const QuantPreset* p = findQuantPreset(request.type.toStdString());
+                if (!p)
+                    throw InvalidArgument("'" + request.type.toStdString() + "' is not a quantization preset");
+                r.preset = p->name;
+                r.type = p->base;
+            } else if (const QuantPreset* p = findQuantPreset(request.type.toStdString())) {
+                r.type = p->base; // a size budget chooses the types; the preset's base only labels the file
+            } else {
+                r.type = parseType(request.type, "type");
+            }
             if (!request.outputType.isEmpty())
                 r.outputType = parseType(request.outputType, "output type");
             r.method = parseMethod(request.method);

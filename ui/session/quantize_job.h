@@ -8,7 +8,11 @@
 #include <QString>
 #include <QThread>
 
+#include "tensor/ggml_type.h"
+
 #include <atomic>
+#include <map>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -16,7 +20,8 @@ namespace tenfold::ui {
 
 struct QuantizeJobRequest {
     QString input, output;
-    QString type = QStringLiteral("Q4_0");  // GGUF type name
+    QString type = QStringLiteral("Q4_0");  // GGUF type name, or a preset's (quant_presets.h)
+    bool preset = false;                    // `type` names a preset: its mix, not one type
     QString outputType;                     // the output projection's type; empty: as `type`
     QString method = QStringLiteral("gptq"); // gptq, imatrix or rtn
     double targetMB = 0;                    // > 0: a budgeted mix for this size (10^6 bytes)
@@ -48,9 +53,10 @@ class QuantizeSizeModel {
 public:
     // Throws the engine's IoError / FormatError for a missing or malformed file.
     static QuantizeSizeModel read(const QString& path);
-    // The file's bytes with `type` for every weight (and `outputType` for the output projection
-    // when not empty), after the block-size fallbacks; 0 when a name is not a weight type.
-    uint64_t predictBytes(const QString& type, const QString& outputType) const;
+    // The file's bytes with `type` for every weight, or the preset `type`'s mix when `preset`
+    // (and `outputType` for the output projection when not empty), after the block-size
+    // fallbacks; 0 when a name is not a weight type or preset.
+    uint64_t predictBytes(const QString& type, const QString& outputType, bool preset = false) const;
     // Every weight at its smallest candidate type: the least a size budget can reach.
     uint64_t smallestBytes() const { return smallest_; }
     uint64_t inputBytes() const { return inputBytes_; }
@@ -58,12 +64,14 @@ public:
 
 private:
     struct Tensor {
+        std::string name;
         std::vector<int64_t> ne;
         int64_t rows;
         uint64_t nbytes;
         bool weight, output;
     };
     std::vector<Tensor> tensors_;
+    std::map<std::string, std::pair<GGMLType, std::map<std::string, GGMLType>>> presets_; // base, rules
     uint64_t header_ = 0, alignment_ = 32, inputBytes_ = 0, smallest_ = 0;
 };
 

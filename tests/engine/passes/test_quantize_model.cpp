@@ -99,7 +99,7 @@ void checkQuantized(const std::filesystem::path& in, const std::filesystem::path
             expected = GGMLType::F32;
         else if (s.ne[0] % typeTraits(target).blockSize != 0) {
             switch (target) {
-            case GGMLType::Q2_K: case GGMLType::Q3_K: expected = GGMLType::Q4_0; break;
+            case GGMLType::Q2_K: case GGMLType::Q3_K: expected = GGMLType::IQ4_NL; break;
             case GGMLType::Q4_K: expected = GGMLType::Q5_0; break;
             case GGMLType::Q5_K: expected = GGMLType::Q5_1; break;
             case GGMLType::Q6_K: expected = GGMLType::Q8_0; break;
@@ -170,7 +170,7 @@ private slots:
         QCOMPARE(chooseTensorType({384, 8192}, GGMLType::Q4_0), GGMLType::Q4_0);
         QCOMPARE(chooseTensorType({384, 384}, GGMLType::Q4_K), GGMLType::Q5_0);
         QCOMPARE(chooseTensorType({384, 384}, GGMLType::Q6_K), GGMLType::Q8_0);
-        QCOMPARE(chooseTensorType({384, 384}, GGMLType::Q2_K), GGMLType::Q4_0);
+        QCOMPARE(chooseTensorType({384, 384}, GGMLType::Q2_K), GGMLType::IQ4_NL);
         QCOMPARE(chooseTensorType({384, 384}, GGMLType::Q5_K), GGMLType::Q5_1);
         QCOMPARE(chooseTensorType({1024, 384}, GGMLType::Q4_K), GGMLType::Q4_K);
         QCOMPARE(chooseTensorType({172, 64}, GGMLType::Q8_0), GGMLType::F16);
