@@ -213,6 +213,83 @@ void VulkanBatchedContext::runChunk(std::span<const BatchRow> rows, std::span<co
     }
 }
 
+// The pool is [layer][slot][kvDim] halves (slot = block * blockSize + row): a block's rows are
+// contiguous, so a sequence moves to or from the host one block-sized copy per layer and block,
+// through a host staging buffer.
+std::vector<uint8_t> VulkanBatchedContext::exportSequence(SeqId seq, int length) const
+{
+    if (!table_->contains(seq) || length < 0 || length > table_->length(seq))
+        throw InvalidArgument("cannot export " + std::to_string(length) + " positions of sequence " +
+                              std::to_string(seq));
+    const LlamaHParams& hp = model_->hparams();
+    const uint64_t rowBytes = uint64_t(hp.nHeadKv) * hp.headDim * 2, part = uint64_t(length) * rowBytes;
+    const uint64_t layerBytes = layerWords_ * 4;
+    const int bs = table_->blockSize();
+    std::vector<uint8_t> out(size_t(part) * 2 * size_t(hp.nLayer));
+    if (part == 0)
+        return out;
+    const std::vector<int>& blocks = table_->blocks(seq);
+    Buffer staging(*device_, out.size(), Buffer::Kind::Host);
+    vk::Sequence s(*device_, false);
+    s.begin();
+    for (int l = 0; l < hp.nLayer; ++l)
+        for (int p0 = 0; p0 < length; p0 += bs) {
+            const uint64_t n = uint64_t(std::min(bs, length - p0)) * rowBytes;
+            const uint64_t from = uint64_t(l) * layerBytes + uint64_t(blocks[size_t(p0 / bs)]) * uint64_t(bs) * rowBytes;
+            const uint64_t to = 2 * part * uint64_t(l) + uint64_t(p0) * rowBytes;
+            s.copy(kCache_, from, staging, to, n);
+            s.copy(vCache_, from, staging, to + part, n);
+        }
+    s.end();
+    s.submit();
+    staging.download(out.data(), out.size());
+    return out;
+}
+
+SeqId VulkanBatchedContext::importSequence(int length, std::span<const uint8_t> data)
+{
+    const LlamaHParams& hp = model_->hparams();
+    const uint64_t rowBytes = uint64_t(hp.nHeadKv) * hp.headDim * 2, part = uint64_t(std::max(0, length)) * rowBytes;
+    if (length < 0 || length > table_->maxSequenceLength() || data.size() != part * 2 * uint64_t(hp.nLayer))
+        throw InvalidArgument("a KV state of " + std::to_string(data.size()) + " bytes does not hold " +
+                              std::to_string(length) + " positions of this model");
+    const SeqId seq = table_->open();
+    const std::pair<SeqId, int> append{seq, length};
+    KvBlockTable::Plan plan;
+    try {
+        plan = table_->plan(std::span(&append, 1));
+    } catch (...) {
+        table_->close(seq);
+        throw;
+    }
+    table_->commit(plan);
+    if (part == 0)
+        return seq;
+    const std::vector<int>& blocks = table_->blocks(seq);
+    const uint64_t layerBytes = layerWords_ * 4;
+    const int bs = table_->blockSize();
+    try {
+        Buffer staging(*device_, data.size(), Buffer::Kind::Host);
+        staging.upload(data.data(), data.size());
+        vk::Sequence s(*device_, false);
+        s.begin();
+        for (int l = 0; l < hp.nLayer; ++l)
+            for (int p0 = 0; p0 < length; p0 += bs) {
+                const uint64_t n = uint64_t(std::min(bs, length - p0)) * rowBytes;
+                const uint64_t to = uint64_t(l) * layerBytes + uint64_t(blocks[size_t(p0 / bs)]) * uint64_t(bs) * rowBytes;
+                const uint64_t from = 2 * part * uint64_t(l) + uint64_t(p0) * rowBytes;
+                s.copy(staging, from, kCache_, to, n);
+                s.copy(staging, from + part, vCache_, to, n);
+            }
+        s.end();
+        s.submit();
+    } catch (...) {
+        table_->close(seq); // the device failed: give the blocks back
+        throw;
+    }
+    return seq;
+}
+
 void VulkanBatchedContext::decode(std::span<const BatchRow> rows, std::vector<float>& logits,
                                   std::vector<float>* embeddings, const std::atomic<bool>* cancel)
 {

@@ -128,7 +128,17 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
     sc.maxQueued = options.maxQueue;
     if (!options.prefixCache)
         sc.prefixCacheBlocks = 0;
+    if (!options.prefixCacheDir.empty()) {
+        sc.prefixStateDir = options.prefixCacheDir;
+        sc.prefixStateMaxBytes = options.prefixCacheSaveMb << 20;
+    }
     Scheduler scheduler(std::move(batched), model, sc, std::move(draft));
+    for (const std::string& w : scheduler.restoredPrefixes().warnings)
+        std::fprintf(stderr, "tenfold-server: warning: %s\n", w.c_str());
+    if (scheduler.restoredPrefixes().files > 0)
+        std::fprintf(stderr, "tenfold-server: restored %d cached prefixes (%d tokens) from %s\n",
+                     scheduler.restoredPrefixes().files, scheduler.restoredPrefixes().tokens,
+                     options.prefixCacheDir.c_str());
 
     ctx.scheduler = &scheduler;
     ctx.usage = usage.get();
@@ -188,6 +198,12 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
     if (!stopRequested) // listening failed on its own: wake the waiter so it can be joined
         pthread_kill(signalWaiter.native_handle(), SIGTERM);
     signalWaiter.join();
+    const PrefixStateReport saved = scheduler.stop();
+    for (const std::string& w : saved.warnings)
+        std::fprintf(stderr, "tenfold-server: warning: %s\n", w.c_str());
+    if (!options.prefixCacheDir.empty())
+        std::fprintf(stderr, "tenfold-server: saved %d cached prefixes (%d tokens) to %s\n", saved.files,
+                     saved.tokens, options.prefixCacheDir.c_str());
     std::fprintf(stderr, "tenfold-server: stopped\n");
     return listened || stopRequested ? 0 : 1;
 }

@@ -37,6 +37,9 @@ cli::CommandSpec serverSpec()
          {"--cache-max-mb", "", "N", "response cache size limit in MB (default 256)"},
          {"--semantic-threshold", "", "P", "similarity a semantic cache hit needs (default 0.98)"},
          {"--no-prefix-cache", "", "", "recompute every prompt (no KV blocks shared between requests)"},
+         {"--prefix-cache-dir", "", "DIR", "keep the prefix cache across restarts: saved into DIR when the\n"
+          "                            server stops, restored when it starts (files of another model are ignored)"},
+         {"--prefix-cache-save-mb", "", "N", "the most the saved prefixes take on disk (default 512)"},
          {"--draft", "", "DRAFT.gguf", "speculative decoding of greedy requests with this draft model"},
          {"--draft-max", "", "N", "at most N draft tokens per step (default 4)"}}};
     for (auto& o : cli::backendOptions())
@@ -166,6 +169,10 @@ ServerOptions parseServerOptions(const std::vector<std::string>& args)
             throw cli::UsageError("--semantic-threshold must be in (0, 1], not " + *t);
     }
     o.prefixCache = !parsed.has("--no-prefix-cache");
+    o.prefixCacheDir = parsed.getString("--prefix-cache-dir", "");
+    o.prefixCacheSaveMb = uint64_t(parsed.getInt("--prefix-cache-save-mb", int64_t(o.prefixCacheSaveMb), 1, 1 << 20));
+    if (!o.prefixCache && !o.prefixCacheDir.empty())
+        throw cli::UsageError("--prefix-cache-dir keeps the prefix cache, which --no-prefix-cache turns off");
     o.draftPath = parsed.getString("--draft", "");
     o.draftMax = int(parsed.getInt("--draft-max", o.draftMax, 1, 32));
     if (parsed.has("--draft-max") && o.draftPath.empty())

@@ -36,6 +36,8 @@ struct ServerOptions {
     int64_t cacheMaxMb = 256;
     double semanticThreshold = 0.98;
     bool prefixCache = true;             // share cached KV blocks between requests' prompts
+    std::string prefixCacheDir;          // where the prefix cache is kept across restarts; empty: not kept
+    uint64_t prefixCacheSaveMb = 512;
     std::string draftPath;               // speculative decoding of greedy requests; empty: off
     int draftMax = 4;
     cli::ParsedArgs backendArgs;         // --device, --device-index, --threads for createBackend

@@ -83,6 +83,15 @@ public:
     virtual int blockReferences(int block) const = 0;
     // A new sequence whose first `length` positions are the given blocks' rows (shared, retained).
     virtual SeqId openSequenceWithBlocks(std::span<const int> blocks, int length) = 0;
+    // The first `length` positions of seq laid out as InferenceContext::exportKv lays out a cache
+    // (per layer: every position's keys, then every position's values, F16), so a prompt-state
+    // file (runtime/prompt_state.h) moves between the two. Throws InvalidArgument for an unknown
+    // sequence or a length past its end.
+    virtual std::vector<uint8_t> exportSequence(SeqId seq, int length) const = 0;
+    // A new sequence of `length` positions whose keys and values are `data` (exportSequence's
+    // layout): a saved prefix restored without recomputing it. Throws InvalidArgument when the
+    // size does not match, KvCacheFull when the pool lacks blocks (nothing changed then).
+    virtual SeqId importSequence(int length, std::span<const uint8_t> data) = 0;
 
     // Runs the rows, appending each to its sequence. logits receives vocabSize() floats per row
     // with .logits set, in row order; embeddings receives embeddingSize() floats per row with

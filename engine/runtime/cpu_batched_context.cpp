@@ -132,6 +132,57 @@ void CpuBatchedContext::accountBytes(uint64_t before)
         memoryCounter_->fetch_add(bytes_ - before);
 }
 
+std::vector<uint8_t> CpuBatchedContext::exportSequence(SeqId seq, int length) const
+{
+    if (!table_.contains(seq) || length < 0 || length > table_.length(seq))
+        throw InvalidArgument("cannot export " + std::to_string(length) + " positions of sequence " +
+                              std::to_string(seq));
+    const std::vector<int>& blocks = table_.blocks(seq);
+    const size_t rowBytes = kvDim_ * kKvElemBytes, part = size_t(length) * rowBytes;
+    const int bs = table_.blockSize();
+    std::vector<uint8_t> out(part * 2 * size_t(hp_.nLayer));
+    for (int l = 0; l < hp_.nLayer; ++l) {
+        uint8_t* k = out.data() + 2 * part * size_t(l);
+        for (int p0 = 0; p0 < length; p0 += bs) { // one block's rows at a time: they are contiguous
+            const size_t n = size_t(std::min(bs, length - p0)) * rowBytes;
+            const int b = blocks[size_t(p0 / bs)];
+            std::memcpy(k + size_t(p0) * rowBytes, blockData(const_cast<std::vector<uint8_t>&>(kPool_[size_t(l)]), b), n);
+            std::memcpy(k + part + size_t(p0) * rowBytes, blockData(const_cast<std::vector<uint8_t>&>(vPool_[size_t(l)]), b), n);
+        }
+    }
+    return out;
+}
+
+SeqId CpuBatchedContext::importSequence(int length, std::span<const uint8_t> data)
+{
+    const size_t rowBytes = kvDim_ * kKvElemBytes, part = size_t(std::max(0, length)) * rowBytes;
+    if (length < 0 || length > table_.maxSequenceLength() || data.size() != part * 2 * size_t(hp_.nLayer))
+        throw InvalidArgument("a KV state of " + std::to_string(data.size()) + " bytes does not hold " +
+                              std::to_string(length) + " positions of this model");
+    const SeqId seq = table_.open();
+    const std::pair<SeqId, int> append{seq, length};
+    KvBlockTable::Plan plan;
+    try {
+        plan = table_.plan(std::span(&append, 1));
+    } catch (...) {
+        table_.close(seq);
+        throw;
+    }
+    table_.commit(plan);
+    const std::vector<int>& blocks = table_.blocks(seq);
+    const int bs = table_.blockSize();
+    for (int l = 0; l < hp_.nLayer; ++l) {
+        const uint8_t* k = data.data() + 2 * part * size_t(l);
+        for (int p0 = 0; p0 < length; p0 += bs) {
+            const size_t n = size_t(std::min(bs, length - p0)) * rowBytes;
+            const int b = blocks[size_t(p0 / bs)];
+            std::memcpy(blockData(kPool_[size_t(l)], b), k + size_t(p0) * rowBytes, n);
+            std::memcpy(blockData(vPool_[size_t(l)], b), k + part + size_t(p0) * rowBytes, n);
+        }
+    }
+    return seq;
+}
+
 void CpuBatchedContext::decode(std::span<const BatchRow> rows, std::vector<float>& logits,
                                std::vector<float>* embeddings, const std::atomic<bool>* cancel)
 {

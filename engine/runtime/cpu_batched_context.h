@@ -41,6 +41,9 @@ public:
         return table_.adopt(blocks, length);
     }
 
+    std::vector<uint8_t> exportSequence(SeqId seq, int length) const override;
+    SeqId importSequence(int length, std::span<const uint8_t> data) override;
+
     void decode(std::span<const BatchRow> rows, std::vector<float>& logits,
                 std::vector<float>* embeddings, const std::atomic<bool>* cancel) override;
     uint64_t bytesHeld() const override { return bytes_; }

@@ -187,6 +187,38 @@ int PrefixCache::evict(int want)
     return freed;
 }
 
+void PrefixCache::collectPrefixes(const Node& n, CachedPrefix& path, std::vector<CachedPrefix>& out)
+{
+    for (const Tail& t : n.tails) {
+        CachedPrefix p = path;
+        p.tokens.insert(p.tokens.end(), t.tokens.begin(), t.tokens.end());
+        p.blocks.push_back(t.block);
+        p.lastUse = std::max(path.lastUse, t.lastUse);
+        out.push_back(std::move(p));
+    }
+    if (n.children.empty() && n.tails.empty() && !path.blocks.empty())
+        out.push_back(path);
+    for (const auto& [key, child] : n.children) {
+        const uint64_t before = path.lastUse;
+        path.tokens.insert(path.tokens.end(), key.begin(), key.end());
+        path.blocks.push_back(child->block);
+        path.lastUse = std::max(before, child->lastUse);
+        collectPrefixes(*child, path, out);
+        path.tokens.resize(path.tokens.size() - key.size());
+        path.blocks.pop_back();
+        path.lastUse = before;
+    }
+}
+
+std::vector<CachedPrefix> PrefixCache::prefixes() const
+{
+    std::vector<CachedPrefix> out;
+    CachedPrefix path;
+    collectPrefixes(root_, path, out);
+    std::stable_sort(out.begin(), out.end(), [](const CachedPrefix& a, const CachedPrefix& b) { return a.lastUse > b.lastUse; });
+    return out;
+}
+
 PrefixCacheStats PrefixCache::stats() const
 {
     PrefixCacheStats s = stats_;

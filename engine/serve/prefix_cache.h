@@ -27,6 +27,13 @@ struct PrefixMatch {
     int tokens = 0;          // positions they cover (the last block may be partly used)
 };
 
+// One path of the tree to a leaf (or to a tail): the tokens it spells and their blocks.
+struct CachedPrefix {
+    std::vector<int32_t> tokens;
+    std::vector<int> blocks;
+    uint64_t lastUse = 0; // larger: used more recently
+};
+
 struct PrefixCacheStats {
     uint64_t lookups = 0;
     uint64_t hits = 0;          // lookups that reused at least one block
@@ -52,6 +59,10 @@ public:
     // many went back to the pool.
     int evict(int want);
     void clear();
+
+    // Every prefix the cache would answer in full: each childless node's path and each tail
+    // (prefixes of these are not listed), most recently used first.
+    std::vector<CachedPrefix> prefixes() const;
 
     int maxBlocks() const { return maxBlocks_; }
     PrefixCacheStats stats() const;
@@ -79,6 +90,7 @@ private:
     static constexpr size_t kMaxTailsPerNode = 4;
     void collectEvictable(Node& n, std::vector<Victim>& out);
     void releaseAll(Node& n);
+    static void collectPrefixes(const Node& n, CachedPrefix& path, std::vector<CachedPrefix>& out);
 
     BatchedContext& ctx_;
     int maxBlocks_;

@@ -57,6 +57,8 @@ Scheduler::Scheduler(std::unique_ptr<BatchedContext> context, std::shared_ptr<co
                                                          : config_.prefixCacheBlocks;
     if (cacheBlocks > 0)
         state_->prefix = std::make_unique<PrefixCache>(*state_->ctx, cacheBlocks);
+    if (state_->prefix && !config_.prefixStateDir.empty())
+        restored_ = restorePrefixState(*state_->prefix, *state_->ctx, *state_->model, config_.prefixStateDir);
     if (draft.context) {
         if (draft.context->vocabSize() != state_->ctx->vocabSize())
             throw InvalidArgument("the draft model has a vocabulary of " + std::to_string(draft.context->vocabSize()) +
@@ -68,6 +70,17 @@ Scheduler::Scheduler(std::unique_ptr<BatchedContext> context, std::shared_ptr<co
 
 Scheduler::~Scheduler()
 {
+    try {
+        stop();
+    } catch (...) { // a destructor never throws; stop() reports write failures as warnings
+    }
+}
+
+PrefixStateReport Scheduler::stop()
+{
+    if (stopped_)
+        return {};
+    stopped_ = true;
     {
         std::lock_guard lock(state_->mutex);
         state_->stop = true;
@@ -75,6 +88,11 @@ Scheduler::~Scheduler()
     state_->wake.notify_all();
     if (thread_.joinable())
         thread_.join();
+    if (!state_->prefix || config_.prefixStateDir.empty())
+        return {};
+    // The loop has ended, so this thread may read the context.
+    return savePrefixState(*state_->prefix, *state_->ctx, *state_->model, config_.prefixStateDir,
+                           config_.prefixStateMaxBytes);
 }
 
 int Scheduler::maxSequenceLength() const { return state_->ctx->maxSequenceLength(); }

@@ -23,11 +23,13 @@
 // reach each request's handle through a queue the caller drains with next().
 #include "runtime/batched_context.h"
 #include "runtime/sampling.h"
+#include "serve/prefix_state.h"
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -119,6 +121,10 @@ struct SchedulerConfig {
     // Prefix KV cache (serve/prefix_cache.h): the most KV blocks it keeps; -1: half the pool,
     // 0: off.
     int prefixCacheBlocks = -1;
+    // Where the prefix cache is kept between runs (serve/prefix_state.h): restored when the
+    // scheduler starts, saved (up to prefixStateMaxBytes) when it stops. Empty: not kept.
+    std::filesystem::path prefixStateDir;
+    uint64_t prefixStateMaxBytes = uint64_t(512) << 20;
 };
 
 // A draft model for speculative decoding of greedy requests (serve/draft_runner.h): its own
@@ -178,6 +184,13 @@ public:
     // and QueueFull. The first event arrives on the handle.
     std::shared_ptr<ServeRequest> submit(ServeRequestParams params);
 
+    // Ends the loop (every request still held gets an Error event, "shutting down") and saves the
+    // prefix cache when prefixStateDir is set; what it saved, with warnings. Idempotent; the
+    // destructor calls it.
+    PrefixStateReport stop();
+    // What the constructor restored from prefixStateDir.
+    const PrefixStateReport& restoredPrefixes() const { return restored_; }
+
     SchedulerMetrics metrics() const;
     std::vector<RequestInfo> activeRequests() const; // queued and running, oldest first
     const SchedulerConfig& config() const { return config_; }
@@ -188,6 +201,8 @@ private:
     SchedulerConfig config_;
     std::unique_ptr<SchedulerState> state_;
     std::thread thread_;
+    PrefixStateReport restored_;
+    bool stopped_ = false;
 };
 
 } // namespace tenfold

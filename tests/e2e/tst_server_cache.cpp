@@ -178,6 +178,46 @@ private slots:
                               QString::fromStdString(tenfold::test::sharedFile("models/stories260K.gguf").string())},
                              30000));
     }
+
+    // --prefix-cache-dir: the prefix cache is saved when the server stops and restored when it
+    // starts again, so the restarted server reuses the long prompt from its first request (and
+    // still answers it as the CLI's plain generation does).
+    void prefixCacheSurvivesRestart()
+    {
+        QTemporaryDir data;
+        const QString dir = data.filePath("prefixes");
+        const QStringList args{QString::fromStdString(main_.string()), "--port", "0", "--data-dir", data.path(),
+                               "--threads", "2", "--response-cache", "off", "--prefix-cache-dir", dir};
+        const std::string prompt =
+            "You answer questions about the town. The history of the town began with a mill on the river, a church, "
+            "a school and a market where farmers sold grain, wool and cheese every week of the year. Question:";
+        const Json req = {{"prompt", prompt}, {"max_tokens", 12}, {"temperature", 0}};
+        const QString want = QString::fromStdString(cliGreedy(main_.string(), prompt, 12));
+        {
+            ServerProcess server;
+            QVERIFY2(server.start(TENFOLD_SERVER_PATH, args), qPrintable(server.error()));
+            httplib::Client c(server.host().toStdString(), server.port());
+            c.set_read_timeout(120, 0);
+            auto r = c.Post("/v1/completions", req.dump(), "application/json");
+            QVERIFY(r && r->status == 200);
+            QCOMPARE(QString::fromStdString(Json::parse(r->body)["choices"][0]["text"].get<std::string>()), want);
+            QCOMPARE(metric(c, "tenfold_prefix_cache_tokens_reused_total"), 0.0);
+            QCOMPARE(server.stop(), 0);
+            const QString err = QString::fromUtf8(server.stderrText());
+            QVERIFY2(err.contains(QRegularExpression("saved [1-9][0-9]* cached prefixes")), qPrintable(err));
+        }
+        ServerProcess again;
+        QVERIFY2(again.start(TENFOLD_SERVER_PATH, args), qPrintable(again.error()));
+        httplib::Client c(again.host().toStdString(), again.port());
+        c.set_read_timeout(120, 0);
+        auto r = c.Post("/v1/completions", req.dump(), "application/json");
+        QVERIFY(r && r->status == 200);
+        QCOMPARE(QString::fromStdString(Json::parse(r->body)["choices"][0]["text"].get<std::string>()), want);
+        QVERIFY2(metric(c, "tenfold_prefix_cache_tokens_reused_total") >= 3 * 16,
+                 qPrintable(QString::number(metric(c, "tenfold_prefix_cache_tokens_reused_total"))));
+        QCOMPARE(again.stop(), 0);
+        QVERIFY(QString::fromUtf8(again.stderrText()).contains("restored "));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestServerCache)

@@ -4,6 +4,7 @@
 // backend's single-sequence logits for that sequence, and embeddings the CPU batched context's.
 // Then the scheduler on the device must produce exactly the greedy text of the device's own
 // single-sequence context.
+#include "common/kv_round_trip.h"
 #include "common/shared_data.h"
 #include "core/error.h"
 #include "model/model.h"
@@ -212,6 +213,13 @@ private slots:
     // A prompt state saved from the device and restored into a fresh device context continues
     // with exactly the original's logits; restored into the CPU backend (same F16 row layout) it
     // continues like a CPU context that computed the prompt itself.
+    // As tst_batched's: a restored sequence's logits are bit-identical to recomputing, on Vulkan.
+    void exportImportSequenceMatchesRecomputing()
+    {
+        const QString why = test::checkSequenceRoundTrip(*gpu_, main_, main_->hparams().nVocab);
+        QVERIFY2(why.isEmpty(), qPrintable(why));
+    }
+
     void promptStateRoundTrip()
     {
         std::mt19937 rng(12);

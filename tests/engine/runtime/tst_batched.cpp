@@ -4,6 +4,7 @@
 // InferenceContext::decode gives for that sequence alone. Paged attention is checked against the
 // scalar contiguous attention on random data and odd block sizes, and the block bookkeeping
 // (sharing, copy-on-write, rollback, running out) against counts worked out by hand.
+#include "common/kv_round_trip.h"
 #include "common/shared_data.h"
 #include "core/error.h"
 #include "model/model.h"
@@ -327,6 +328,14 @@ private slots:
         ctx->closeSequence(b);
         ctx->closeSequence(c);
         QCOMPARE(ctx->freeBlocks(), ctx->totalBlocks());
+    }
+
+    // A sequence exported and imported (a saved prefix restored) gives the same logits as the
+    // sequence that computed it.
+    void exportImportSequenceMatchesRecomputing()
+    {
+        const QString why = test::checkSequenceRoundTrip(*backend_, main_, main_->hparams().nVocab);
+        QVERIFY2(why.isEmpty(), qPrintable(why));
     }
 
     void failedBatchChangesNothing()

@@ -20,6 +20,9 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -396,6 +399,97 @@ private slots:
                  qPrintable(QString("%1 tokens reused").arg(m.prefixTokensReused)));
         QVERIFY(m.prefixHits >= 2);
         QVERIFY(m.prefixBlocksHeld > 0);
+    }
+
+    // The prefix cache survives a restart (serve/prefix_state.h): what a second scheduler
+    // restores from disk answers a request exactly as the first scheduler's in-memory cache did
+    // (the same tokens and bit-identical log probabilities: same blocks reused, same rest
+    // computed). A corrupted file and a file of another model are ignored with a warning.
+    void prefixStateSurvivesRestart()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        SchedulerConfig cfg;
+        cfg.prefixStateDir = dir.filePath("prefixes").toStdString();
+        std::vector<int32_t> prompt = encode(main_, "A long system prompt: the rules of the library are that books go "
+                                                    "back on the shelf where they were found, that nobody eats "
+                                                    "between the shelves, and that the reading room stays quiet.");
+        while (prompt.size() < 90)
+            prompt.insert(prompt.end(), prompt.begin() + 1, prompt.begin() + 9);
+        ServeRequestParams p = request(prompt, 10);
+        p.topLogprobs = 2;
+        Result inMemory;
+        uint64_t reusedInMemory = 0;
+        {
+            auto sched = make(main_, cfg);
+            QCOMPARE(sched->restoredPrefixes().files, 0);
+            const Result first = collect(*sched->submit(p));
+            QVERIFY2(first.error.empty(), first.error.c_str());
+            inMemory = collect(*sched->submit(p));
+            QVERIFY2(inMemory.error.empty(), inMemory.error.c_str());
+            reusedInMemory = sched->metrics().prefixTokensReused;
+            QVERIFY(reusedInMemory >= uint64_t(prompt.size() / 16 * 16));
+            const PrefixStateReport saved = sched->stop();
+            QVERIFY2(saved.warnings.empty(), saved.warnings.empty() ? "" : saved.warnings.front().c_str());
+            QVERIFY(saved.files >= 1);
+            QVERIFY(saved.tokens >= int(prompt.size()));
+        }
+        std::vector<std::filesystem::path> files;
+        for (const auto& e : std::filesystem::directory_iterator(cfg.prefixStateDir))
+            files.push_back(e.path());
+        QVERIFY(!files.empty());
+        {
+            auto sched = make(main_, cfg);
+            const PrefixStateReport& restored = sched->restoredPrefixes();
+            QVERIFY2(restored.warnings.empty(), restored.warnings.empty() ? "" : restored.warnings.front().c_str());
+            QCOMPARE(restored.files, int(files.size()));
+            const Result again = collect(*sched->submit(p));
+            QVERIFY2(again.error.empty(), again.error.c_str());
+            QCOMPARE(sched->metrics().prefixTokensReused, reusedInMemory); // as the in-memory hit
+            QCOMPARE(again.tokens.at(0), inMemory.tokens.at(0));
+            QCOMPARE(again.logprobs.at(0).size(), inMemory.logprobs.at(0).size());
+            QVERIFY2(std::memcmp(again.logprobs.at(0).data(), inMemory.logprobs.at(0).data(),
+                                 again.logprobs.at(0).size() * sizeof(float)) == 0,
+                     "log probabilities after a restored prefix differ from the in-memory cache's");
+        }
+        // One byte flipped in the KV data: that file is refused, the rest still restore. (The
+        // second scheduler saved again when it stopped: list the files anew.)
+        files.clear();
+        for (const auto& e : std::filesystem::directory_iterator(cfg.prefixStateDir))
+            files.push_back(e.path());
+        QVERIFY(!files.empty());
+        {
+            std::fstream f(files.front(), std::ios::in | std::ios::out | std::ios::binary);
+            QVERIFY(f.is_open());
+            f.seekg(-100, std::ios::end);
+            char c = 0;
+            f.read(&c, 1);
+            f.seekp(-100, std::ios::end);
+            c = char(c ^ 0x40);
+            f.write(&c, 1);
+        }
+        {
+            auto sched = make(main_, cfg);
+            QCOMPARE(sched->restoredPrefixes().files, int(files.size()) - 1);
+            QCOMPARE(int(sched->restoredPrefixes().warnings.size()), 1);
+            QVERIFY(sched->restoredPrefixes().warnings.front().find(files.front().filename().string()) != std::string::npos);
+            sched->stop(); // saves what it holds; the corrupted file, not restored, goes
+        }
+        auto countFiles = [&] {
+            int n = 0;
+            for (const auto& e : std::filesystem::directory_iterator(cfg.prefixStateDir))
+                n += e.path().extension() == ".tfkv";
+            return n;
+        };
+        const int remaining = countFiles();
+        QCOMPARE(remaining, int(files.size()) - 1);
+        // Another model's scheduler ignores every file, and leaves them in place when it saves.
+        {
+            auto sched = make(stories_, cfg);
+            QCOMPARE(sched->restoredPrefixes().files, 0);
+            QCOMPARE(int(sched->restoredPrefixes().warnings.size()), remaining);
+        }
+        QCOMPARE(countFiles(), remaining);
     }
 
     // The cache never takes a block a sequence still uses, keeps to its budget, gives blocks back

@@ -1,0 +1,139 @@
+#include "serve/prefix_state.h"
+
+#include "core/fnv.h"
+#include "model/model.h"
+#include "runtime/batched_context.h"
+#include "runtime/prompt_state.h"
+#include "serve/prefix_cache.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <system_error>
+
+namespace tenfold {
+namespace {
+
+constexpr const char* kPrefix = "prefix-";
+constexpr const char* kExtension = ".tfkv";
+
+bool isPrefixFile(const std::filesystem::path& p, const std::string& start = kPrefix)
+{
+    const std::string name = p.filename().string();
+    return name.rfind(start, 0) == 0 && p.extension() == kExtension;
+}
+
+std::string hex16(uint64_t v)
+{
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(v));
+    return hex;
+}
+
+// prefix-<model fingerprint>-<hash of the token ids>.tfkv: models sharing a folder keep their own.
+std::string modelStart(const Model& model) { return std::string(kPrefix) + hex16(model.fingerprint()) + "-"; }
+
+std::string fileNameFor(const Model& model, const std::vector<int32_t>& tokens)
+{
+    return modelStart(model) + hex16(fnv1a(tokens.data(), tokens.size() * sizeof(int32_t))) + kExtension;
+}
+
+} // namespace
+
+PrefixStateReport savePrefixState(const PrefixCache& cache, const BatchedContext& constCtx, const Model& model,
+                                  const std::filesystem::path& dir, uint64_t maxBytes)
+{
+    PrefixStateReport report;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        report.warnings.push_back("cannot create " + dir.string() + ": " + ec.message());
+        return report;
+    }
+    // Reading a prefix's blocks opens a sequence over them for a moment; the context's contents do
+    // not change.
+    auto& ctx = const_cast<BatchedContext&>(constCtx);
+    const LlamaHParams& hp = model.hparams();
+    const uint64_t bytesPerToken = uint64_t(hp.nLayer) * 2 * uint64_t(hp.nHeadKv) * uint64_t(hp.headDim) * 2;
+    std::set<std::string> written;
+    uint64_t total = 0;
+    for (const CachedPrefix& p : cache.prefixes()) {
+        const uint64_t bytes = uint64_t(p.tokens.size()) * bytesPerToken;
+        if (total + bytes > maxBytes)
+            continue; // a shorter, older one may still fit
+        PromptState state;
+        state.modelFingerprint = model.fingerprint();
+        state.cacheType = GGMLType::F16;
+        state.layers = hp.nLayer;
+        state.rowElements = hp.nHeadKv * hp.headDim;
+        state.tokens = p.tokens;
+        const std::string name = fileNameFor(model, p.tokens);
+        try {
+            const SeqId seq = ctx.openSequenceWithBlocks(p.blocks, int(p.tokens.size()));
+            try {
+                state.kv = ctx.exportSequence(seq, int(p.tokens.size()));
+            } catch (...) {
+                ctx.closeSequence(seq);
+                throw;
+            }
+            ctx.closeSequence(seq);
+            savePromptState(dir / name, state);
+        } catch (const std::exception& e) {
+            report.warnings.push_back("prefix of " + std::to_string(p.tokens.size()) + " tokens not saved: " + e.what());
+            continue;
+        }
+        written.insert(name);
+        total += bytes;
+        ++report.files;
+        report.tokens += int(p.tokens.size());
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (isPrefixFile(entry.path(), modelStart(model)) && !written.count(entry.path().filename().string()))
+            std::filesystem::remove(entry.path(), ec);
+    return report;
+}
+
+PrefixStateReport restorePrefixState(PrefixCache& cache, BatchedContext& ctx, const Model& model,
+                                     const std::filesystem::path& dir)
+{
+    PrefixStateReport report;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+        return report; // nothing saved yet
+    std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (isPrefixFile(entry.path()))
+            files.emplace_back(entry.last_write_time(ec), entry.path());
+    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& [time, file] : files) {
+        std::string why;
+        const std::optional<PromptState> state = loadPromptState(file, model, GGMLType::F16, &why);
+        if (!state) {
+            report.warnings.push_back(file.string() + " ignored: " + why);
+            continue;
+        }
+        const int n = int(state->tokens.size());
+        if (n == 0 || n > ctx.maxSequenceLength()) {
+            report.warnings.push_back(file.string() + " ignored: " + std::to_string(n) +
+                                      " positions do not fit a sequence of " + std::to_string(ctx.maxSequenceLength()));
+            continue;
+        }
+        SeqId seq = -1;
+        try {
+            seq = ctx.importSequence(n, state->kv);
+        } catch (const KvCacheFull&) {
+            report.warnings.push_back("the KV pool is full; " + file.string() + " and older prefixes not restored");
+            break;
+        } catch (const std::exception& e) {
+            report.warnings.push_back(file.string() + " ignored: " + e.what());
+            continue;
+        }
+        cache.insert(state->tokens, seq); // the cache takes its own references
+        ctx.closeSequence(seq);
+        ++report.files;
+        report.tokens += n;
+    }
+    return report;
+}
+
+} // namespace tenfold
