@@ -62,6 +62,65 @@ int ConversationCache::prepare(InferenceContext& ctx, const Model& model, GGMLTy
 
 void ConversationCache::update(std::span<const int32_t> tokens) { live_.assign(tokens.begin(), tokens.end()); }
 
+std::vector<std::string> ConversationCache::persist(const InferenceContext& ctx, const Model& model, GGMLType cacheType,
+                                                    const std::filesystem::path& dir, uint64_t maxBytes) const
+{
+    std::vector<std::string> warnings;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+        return {"cannot create " + dir.string() + ": " + ec.message()};
+    std::vector<PromptState> states;
+    if (!live_.empty() && int(live_.size()) <= ctx.position())
+        states.push_back(capturePromptState(ctx, model, cacheType, live_));
+    states.insert(states.end(), saved_.begin(), saved_.end());
+    std::vector<std::string> written;
+    uint64_t total = 0;
+    for (const PromptState& s : states) {
+        if (s.modelFingerprint != model.fingerprint() || total + s.kv.size() > maxBytes)
+            continue;
+        const std::string name = promptStateFileName("conversation", model, s.tokens);
+        try {
+            savePromptState(dir / name, s);
+        } catch (const std::exception& e) {
+            warnings.push_back(std::string("a conversation's cache was not saved: ") + e.what());
+            continue;
+        }
+        written.push_back(name);
+        total += s.kv.size();
+    }
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (isPromptStateFile(entry.path(), "conversation", &model) &&
+            std::find(written.begin(), written.end(), entry.path().filename().string()) == written.end())
+            std::filesystem::remove(entry.path(), ec);
+    return warnings;
+}
+
+std::vector<std::string> ConversationCache::restore(const Model& model, GGMLType cacheType, const std::filesystem::path& dir)
+{
+    std::vector<std::string> warnings;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+        return warnings;
+    std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (isPromptStateFile(entry.path(), "conversation", &model))
+            files.emplace_back(entry.last_write_time(ec), entry.path());
+    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& [time, file] : files) {
+        if (saved_.size() >= maxSaved_)
+            break;
+        std::string why;
+        std::optional<PromptState> s = loadPromptState(file, model, cacheType, &why);
+        if (!s) {
+            warnings.push_back(file.string() + " ignored: " + why);
+            continue;
+        }
+        saved_.push_back(std::move(*s));
+    }
+    return warnings;
+}
+
 void ConversationCache::clear()
 {
     live_.clear();

@@ -8,6 +8,8 @@
 #include "runtime/prompt_state.h"
 
 #include <cstdint>
+#include <filesystem>
+#include <string>
 #include <list>
 #include <span>
 #include <vector>
@@ -33,6 +35,16 @@ public:
     void forgetLive() { live_.clear(); }
     void clear();
     size_t savedCount() const { return saved_.size(); }
+
+    // Across restarts of the app: persist() writes the live conversation (captured from ctx) and
+    // the saved ones, most recent first while they fit maxBytes, into dir as prompt-state files
+    // (runtime/prompt_state.h, "conversation-..."), replacing this model's earlier ones; restore()
+    // reads this model's files back as saved states (newest first, up to the limit), so the first
+    // reply after a restart computes only the new turn. A file that does not match the model, is
+    // truncated or corrupted is skipped. Both return warnings (what was skipped or not written).
+    std::vector<std::string> persist(const InferenceContext& ctx, const Model& model, GGMLType cacheType,
+                                     const std::filesystem::path& dir, uint64_t maxBytes) const;
+    std::vector<std::string> restore(const Model& model, GGMLType cacheType, const std::filesystem::path& dir);
 
 private:
     // Fewer positions than this beyond the match are recomputed rather than saved.

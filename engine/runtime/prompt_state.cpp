@@ -30,6 +30,30 @@ size_t rowBytes(const Model& m, GGMLType t)
 
 } // namespace
 
+namespace {
+
+std::string hex16(uint64_t v)
+{
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(v));
+    return hex;
+}
+
+} // namespace
+
+std::string promptStateFileName(const std::string& kind, const Model& model, std::span<const int32_t> tokens)
+{
+    return kind + "-" + hex16(model.fingerprint()) + "-" + hex16(fnv1a(tokens.data(), tokens.size() * sizeof(int32_t))) +
+           ".tfkv";
+}
+
+bool isPromptStateFile(const std::filesystem::path& file, const std::string& kind, const Model* model)
+{
+    const std::string start = kind + "-" + (model ? hex16(model->fingerprint()) + "-" : std::string());
+    const std::string name = file.filename().string();
+    return name.rfind(start, 0) == 0 && file.extension() == ".tfkv";
+}
+
 void savePromptState(const std::filesystem::path& file, const PromptState& s)
 {
     std::vector<uint8_t> head;

@@ -39,6 +39,12 @@ void savePromptState(const std::filesystem::path& file, const PromptState& state
 std::optional<PromptState> loadPromptState(const std::filesystem::path& file, const Model& model,
                                            GGMLType cacheType, std::string* why);
 
+// "<kind>-<model fingerprint>-<hash of the tokens>.tfkv": states of several models and uses (kind:
+// "prefix", "conversation") share a folder without clashing.
+std::string promptStateFileName(const std::string& kind, const Model& model, std::span<const int32_t> tokens);
+// Whether `file` is named as promptStateFileName names them for `kind` (and `model`, when given).
+bool isPromptStateFile(const std::filesystem::path& file, const std::string& kind, const Model* model = nullptr);
+
 // The context's first n positions as a PromptState for `tokens` (n = tokens.size()).
 PromptState capturePromptState(const InferenceContext& ctx, const Model& model, GGMLType cacheType,
                                std::span<const int32_t> tokens);

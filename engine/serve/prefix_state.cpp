@@ -1,42 +1,18 @@
 #include "serve/prefix_state.h"
 
-#include "core/fnv.h"
 #include "model/model.h"
 #include "runtime/batched_context.h"
 #include "runtime/prompt_state.h"
 #include "serve/prefix_cache.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <set>
 #include <system_error>
 
 namespace tenfold {
 namespace {
 
-constexpr const char* kPrefix = "prefix-";
-constexpr const char* kExtension = ".tfkv";
-
-bool isPrefixFile(const std::filesystem::path& p, const std::string& start = kPrefix)
-{
-    const std::string name = p.filename().string();
-    return name.rfind(start, 0) == 0 && p.extension() == kExtension;
-}
-
-std::string hex16(uint64_t v)
-{
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(v));
-    return hex;
-}
-
-// prefix-<model fingerprint>-<hash of the token ids>.tfkv: models sharing a folder keep their own.
-std::string modelStart(const Model& model) { return std::string(kPrefix) + hex16(model.fingerprint()) + "-"; }
-
-std::string fileNameFor(const Model& model, const std::vector<int32_t>& tokens)
-{
-    return modelStart(model) + hex16(fnv1a(tokens.data(), tokens.size() * sizeof(int32_t))) + kExtension;
-}
+const std::string kKind = "prefix";
 
 } // namespace
 
@@ -67,7 +43,7 @@ PrefixStateReport savePrefixState(const PrefixCache& cache, const BatchedContext
         state.layers = hp.nLayer;
         state.rowElements = hp.nHeadKv * hp.headDim;
         state.tokens = p.tokens;
-        const std::string name = fileNameFor(model, p.tokens);
+        const std::string name = promptStateFileName(kKind, model, p.tokens);
         try {
             const SeqId seq = ctx.openSequenceWithBlocks(p.blocks, int(p.tokens.size()));
             try {
@@ -88,7 +64,7 @@ PrefixStateReport savePrefixState(const PrefixCache& cache, const BatchedContext
         report.tokens += int(p.tokens.size());
     }
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (isPrefixFile(entry.path(), modelStart(model)) && !written.count(entry.path().filename().string()))
+        if (isPromptStateFile(entry.path(), kKind, &model) && !written.count(entry.path().filename().string()))
             std::filesystem::remove(entry.path(), ec);
     return report;
 }
@@ -102,7 +78,7 @@ PrefixStateReport restorePrefixState(PrefixCache& cache, BatchedContext& ctx, co
         return report; // nothing saved yet
     std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> files;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (isPrefixFile(entry.path()))
+        if (isPromptStateFile(entry.path(), kKind))
             files.emplace_back(entry.last_write_time(ec), entry.path());
     std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     for (const auto& [time, file] : files) {

@@ -24,6 +24,8 @@
 #include <QTimer>
 #include <QUrl>
 #include <QToolButton>
+#include <QDir>
+#include <QFileInfo>
 #include <QtTest>
 
 using namespace tenfold;
@@ -349,6 +351,37 @@ private slots:
         QCOMPARE(bubbles[0]->text(), QStringLiteral("Tim found a red ball"));
         QVERIFY(!bubbles[1]->text().isEmpty());
         QCOMPARE(bubbles[1]->state(), MessageState::Complete);
+    }
+
+    // The conversation cache outlives the app: quitting saves it (data folder/kv-cache), and after
+    // a restart the next turn of the same conversation reuses the earlier turns' keys and values
+    // instead of recomputing them.
+    void conversationCacheSurvivesRestart()
+    {
+        QTemporaryDir dir;
+        qint64 id = 0;
+        {
+            auto app = launchWithModel(dir.path(), stories260K());
+            QVERIFY(app);
+            ChatPage* chat = chatPage(*app);
+            chat->settingsPanel()->maxTokensBox()->setValue(24);
+            QVERIFY(sendAndWait(chat, QStringLiteral("Tim found a red ball in the garden and")));
+            id = chat->currentConversationId();
+        }
+        int files = 0;
+        for (const QFileInfo& f : QDir(dir.filePath(QStringLiteral("kv-cache"))).entryInfoList(QDir::Files))
+            files += f.fileName().startsWith(QStringLiteral("conversation-"));
+        QCOMPARE(files, 1);
+        auto app = launchWithModel(dir.path(), stories260K());
+        QVERIFY(app);
+        ChatPage* chat = chatPage(*app);
+        QVERIFY(waitUntil([&] { return chat->conversationModel()->rowCount() == 1; }, 10000));
+        QVERIFY(openAndWait(chat, id));
+        chat->settingsPanel()->maxTokensBox()->setValue(8);
+        QVERIFY(sendAndWait(chat, QStringLiteral("Then Lily came")));
+        const auto& totals = app->context().host().replyTotals();
+        QVERIFY2(totals.reusedPromptTokens >= 10,
+                 qPrintable(QStringLiteral("reused %1, computed %2").arg(totals.reusedPromptTokens).arg(totals.computedPromptTokens)));
     }
 
     void interruptedReplyShowsAsInterrupted()

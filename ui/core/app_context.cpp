@@ -27,6 +27,7 @@ AppContext::AppContext(const QString& dataDir, std::shared_ptr<const BackendRegi
     host_ = new ModelHost(backends_, this);
     // Opened on the engine thread; the store above has already migrated the file.
     host_->setResponseCacheFile(QDir(dataDir).filePath(QString::fromLatin1(Store::kFileName)));
+    host_->setConversationStateDir(QDir(dataDir).filePath(QStringLiteral("kv-cache")));
 
     if (vulkanAvailable(backends_.get())) {
         auto registry = backends_;

@@ -80,6 +80,12 @@ void EngineSession::release()
     draftContext_.reset(); // before the backend that holds its cache
     draftModel_.reset();
     draftPath_.clear();
+    if (model_ && context_ && !stateDir_.isEmpty()) {
+        // The next start of this model continues these conversations without recomputing them.
+        for (const std::string& w : conversations_.persist(*context_, *model_, GGMLType::F16, stateDir_.toStdString(),
+                                                            kConversationStateBytes))
+            qWarning("conversation cache: %s", w.c_str());
+    }
     conversations_.clear();
     context_.reset();
     backend_.reset();
@@ -146,6 +152,9 @@ void EngineSession::load(const LoadRequest& request)
         model_ = std::move(model);
         backend_ = std::move(selected.backend);
         context_ = std::move(context);
+        if (!stateDir_.isEmpty())
+            for (const std::string& w : conversations_.restore(*model_, GGMLType::F16, stateDir_.toStdString()))
+                qWarning("conversation cache: %s", w.c_str()); // that conversation is recomputed
         emit loadProgress(id, 100, tr("Ready"));
         emit loaded(id, info_);
     } catch (const Cancelled&) {

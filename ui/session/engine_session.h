@@ -33,11 +33,16 @@ public:
     // How often streamed text is handed to the GUI at most; tokens in between are merged so a
     // fast model cannot flood the event loop.
     static constexpr int kStreamIntervalMs = 25;
+    // The most the conversations' saved caches take on disk.
+    static constexpr uint64_t kConversationStateBytes = uint64_t(256) << 20;
 
 public slots:
     // Deterministic replies are answered from, and stored in, the response cache in this
     // database file (the app's tenfold.db). Empty, or a file that cannot be opened: no cache.
     void setResponseCacheFile(const QString& databaseFile);
+    // Conversations' KV caches are kept in this folder across restarts (saved when the model is
+    // unloaded or the app quits, read back when the model loads). Empty: not kept.
+    void setConversationStateDir(const QString& dir) { stateDir_ = dir; }
     void load(const tenfold::ui::LoadRequest& request);
     void generate(const tenfold::ui::ChatRequest& request);
     void unload();
@@ -75,6 +80,7 @@ private:
     std::unique_ptr<InferenceContext> draftContext_;
     LoadedModel info_;
     std::unique_ptr<ReplyCache> replyCache_;
+    QString stateDir_;
 };
 
 } // namespace tenfold::ui

@@ -156,6 +156,11 @@ void ModelHost::setResponseCacheFile(const QString& databaseFile)
                               Qt::QueuedConnection);
 }
 
+void ModelHost::setConversationStateDir(const QString& dir)
+{
+    QMetaObject::invokeMethod(session_, [s = session_, dir] { s->setConversationStateDir(dir); }, Qt::QueuedConnection);
+}
+
 void ModelHost::stop()
 {
     if (state_ == State::Generating)

@@ -53,6 +53,8 @@ public:
     quint64 activeRequest() const { return activeRequest_; }
     // Deterministic replies use the response cache in this database file (the app's tenfold.db).
     void setResponseCacheFile(const QString& databaseFile);
+    // Where conversations' KV caches are kept across restarts (EngineSession::setConversationStateDir).
+    void setConversationStateDir(const QString& dir);
     const ReplyTotals& replyTotals() const { return totals_; }
 
 signals:

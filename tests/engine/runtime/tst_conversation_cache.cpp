@@ -9,7 +9,11 @@
 #include "runtime/generator.h"
 #include "tokenizer/tokenizer.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include <filesystem>
+#include <fstream>
 
 using namespace tenfold;
 using tenfold::test::sharedFile;
@@ -89,6 +93,72 @@ private slots:
             ++turn;
         }
         QVERIFY(cache.savedCount() >= 1);
+    }
+
+    // Across a restart: the conversations persisted by one cache come back in a new cache and a
+    // new context (as after restarting the app), the next turn computes only what is new, and its
+    // reply is the fresh context's. Another model's cache skips them; a corrupted file is skipped
+    // with a warning.
+    void conversationsSurviveARestart()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::filesystem::path states = dir.filePath("kv").toStdString();
+        std::string a = "The mill stood by the river.", b = "Scientists have found a new star.";
+        {
+            auto ctx = cpu_->createContext(model_, {});
+            ConversationCache cache(4);
+            for (std::string* conv : {&a, &b}) {
+                const auto prompt = encode(*conv);
+                const int reused = cache.prepare(*ctx, *model_, GGMLType::F16, prompt);
+                std::vector<int32_t> fed = prompt;
+                const Reply r = run(*ctx, *model_, std::span<const int32_t>(prompt).subspan(size_t(reused)));
+                fed.insert(fed.end(), r.tokens.begin(), r.tokens.end());
+                fed.resize(size_t(ctx->position()));
+                cache.update(fed);
+                *conv += r.text;
+            }
+            const auto warnings = cache.persist(*ctx, *model_, GGMLType::F16, states, uint64_t(1) << 30);
+            QVERIFY2(warnings.empty(), warnings.empty() ? "" : warnings.front().c_str());
+        }
+        int files = 0;
+        for (const auto& e : std::filesystem::directory_iterator(states))
+            files += isPromptStateFile(e.path(), "conversation", model_.get());
+        QCOMPARE(files, 2); // b live, a saved
+        for (std::string* conv : {&a, &b}) {
+            auto ctx = cpu_->createContext(model_, {});
+            ConversationCache cache(4);
+            const auto warnings = cache.restore(*model_, GGMLType::F16, states);
+            QVERIFY2(warnings.empty(), warnings.empty() ? "" : warnings.front().c_str());
+            QCOMPARE(cache.savedCount(), size_t(2));
+            const auto prompt = encode(*conv + " And then");
+            const int reused = cache.prepare(*ctx, *model_, GGMLType::F16, prompt);
+            QVERIFY2(reused >= int(prompt.size()) - 12,
+                     qPrintable(QString("reused %1 of %2 after a restart").arg(reused).arg(prompt.size())));
+            const Reply r = run(*ctx, *model_, std::span<const int32_t>(prompt).subspan(size_t(reused)));
+            auto fresh = cpu_->createContext(model_, {});
+            QCOMPARE(QString::fromStdString(r.text), QString::fromStdString(run(*fresh, *model_, prompt).text));
+        }
+        // Another model's cache finds none of these files.
+        {
+            const auto other = Model::loadGGUF(sharedFile("models/stories260K.gguf"));
+            ConversationCache cache(4);
+            QVERIFY(cache.restore(*other, GGMLType::F16, states).empty());
+            QCOMPARE(cache.savedCount(), size_t(0));
+        }
+        // A corrupted file is skipped with a warning; the other one still comes back.
+        const auto first = *std::filesystem::directory_iterator(states);
+        {
+            std::fstream f(first.path(), std::ios::in | std::ios::out | std::ios::binary);
+            QVERIFY(f.is_open());
+            f.seekg(-50, std::ios::end);
+            const char c = char(f.get() ^ 0x21);
+            f.seekp(-50, std::ios::end);
+            f.put(c);
+        }
+        ConversationCache cache(4);
+        QCOMPARE(int(cache.restore(*model_, GGMLType::F16, states).size()), 1);
+        QCOMPARE(cache.savedCount(), size_t(1));
     }
 };
 
