@@ -221,11 +221,23 @@ std::optional<CachedResponse> ResponseCache::findSimilar(const std::string& mode
     lastCandidates_ = int64_t(v.ids.size());
     std::optional<CachedResponse> found;
     if (!v.ids.empty() && int(embedding.size()) == v.dim) {
-        std::vector<float> sims(v.ids.size());
-        similarities(embedding.data(), v.data.data(), int64_t(v.ids.size()), v.dim, sims.data());
-        const size_t best = size_t(std::max_element(sims.begin(), sims.end()) - sims.begin());
-        if (sims[best] >= threshold)
-            found = readRowLocked(v.ids[best], "semantic", sims[best]);
+        const int64_t n = int64_t(v.ids.size());
+        if (n >= options_.indexThreshold) {
+            Vectors& w = vectors_[model + '\x1f' + params];
+            // (Re)build when first needed and when a fifth of the vectors arrived since.
+            if (!w.index.built() || w.index.size() != n || w.index.pending() * 5 > n)
+                w.index.build(w.data, n, w.dim);
+            const NearestVector best = w.index.nearest(embedding.data(), options_.indexProbes);
+            lastCandidates_ = best.compared;
+            if (best.row >= 0 && best.similarity >= threshold)
+                found = readRowLocked(v.ids[size_t(best.row)], "semantic", best.similarity);
+        } else {
+            std::vector<float> sims(v.ids.size());
+            similarities(embedding.data(), v.data.data(), n, v.dim, sims.data());
+            const size_t best = size_t(std::max_element(sims.begin(), sims.end()) - sims.begin());
+            if (sims[best] >= threshold)
+                found = readRowLocked(v.ids[best], "semantic", sims[best]);
+        }
     }
     if (!found)
         bumpLocked("semantic", false, 0, 0);
@@ -270,6 +282,8 @@ void ResponseCache::store(const std::string& model, const std::string& modelPath
             v.dim = int(embedding.size());
             v.ids.push_back(id);
             v.data.insert(v.data.end(), embedding.begin(), embedding.end());
+            if (v.index.built())
+                v.index.add(embedding.data(), int64_t(v.ids.size()) - 1);
         }
     }
     expireAndTrimLocked(true);

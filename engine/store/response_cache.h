@@ -12,6 +12,8 @@
 // Rows live in the app's SQLite database (schema v5: response_cache, response_cache_stats), so
 // the desktop's Cache view and the server share them. Thread-safe (one connection, one mutex).
 #include <cstdint>
+#include "store/vector_index.h"
+
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -36,6 +38,10 @@ constexpr float kDefaultSimilarityThreshold = 0.98f;
 struct ResponseCacheOptions {
     int64_t ttlSeconds = 7 * 24 * 3600; // 0: never expire
     int64_t maxBytes = 256ll << 20;     // prompt + response + embedding bytes
+    // Semantic lookups scan every stored vector of the model and parameters up to this many; beyond
+    // it they go through an inverted-file index (store/vector_index.h) probing indexProbes lists.
+    int64_t indexThreshold = 100000;
+    int indexProbes = 16;
 };
 
 struct CachedResponse {
@@ -110,6 +116,7 @@ private:
         int dim = 0;
         std::vector<int64_t> ids;
         std::vector<float> data;
+        IvfIndex index; // built once ids reach options_.indexThreshold
     };
     std::map<std::string, Vectors> vectors_;
     int64_t damaged_ = 0;
