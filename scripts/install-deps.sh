@@ -4,12 +4,13 @@
 set -euo pipefail
 packages=(
   cmake g++ ninja-build pkg-config
-  qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-svg-dev
   qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
   libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-tools
   libeigen3-dev libsqlite3-dev xvfb xauth fonts-noto-cjk
   python3 python3-sentencepiece qt6-translations-l10n
   libcpp-httplib-dev nlohmann-json3-dev
+  dpkg-dev lintian desktop-file-utils appstream # the package test (tests/e2e/test_packages.sh)
 )
 # Node runs the official OpenAI client in tst_server_openai. CI already has node and npm from
 # nodesource; Debian's npm conflicts with nodesource's nodejs, so Debian's are installed only when

@@ -57,6 +57,10 @@ int main(int argc, char** argv)
         printUsage(stdout);
         return 0;
     }
+    if (name == "--version" || name == "-V") {
+        std::printf("tenfold-cli %s\n", TENFOLD_VERSION);
+        return 0;
+    }
     const Command* command = nullptr;
     for (const Command& c : allCommands())
         if (name == c.name)

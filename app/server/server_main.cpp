@@ -217,6 +217,10 @@ int main(int argc, char** argv)
         std::fputs(serverHelpText().c_str(), stdout);
         return 0;
     }
+    if (args.size() == 1 && (args[0] == "--version" || args[0] == "-V")) {
+        std::printf("tenfold-server %s\n", TENFOLD_VERSION);
+        return 0;
+    }
     // SIGINT and SIGTERM are blocked in every thread (threads inherit the mask) and taken by one
     // waiter with sigwait, so shutdown is ordinary code rather than a signal handler. A write to
     // a vanished client must fail with EPIPE, not kill the process.
