@@ -41,7 +41,9 @@ def main():
     methods = [
         ("surprisal, ref-draft scores", ["--scorer", draft_model]),
         ("surprisal, ref-main scores", []),
-        ("random words (baseline)", ["--random-baseline", "1"]),
+        ("random words (baseline)", ["--random-baseline", "1", "--scorer", draft_model]),
+        ("surprisal, ref-draft, no kept tail", ["--scorer", draft_model, "--tail", "0"]),
+        ("random words, no kept tail", ["--random-baseline", "1", "--scorer", draft_model, "--tail", "0"]),
     ]
     results = {name: [] for name, _ in methods}
     for i, text in enumerate(passages):

@@ -35,6 +35,7 @@ CommandSpec compressSpec()
                       {"--scorer", "", "SMALL", "score surprisal with this model (same vocabulary)"},
                       {"--continue", "", "N", "compare N-token continuations of both prompts"},
                       {"--keep-all-sentences", "", "", "do not protect questions and instructions"},
+                      {"--tail", "", "S", "keep the last words, up to S of the budget, as they are (default 0.25)"},
                       {"--random-baseline", "", "SEED", "drop random words instead of predictable ones"},
                       {"--json", "", "", "print one JSON object with the results"}}};
     for (auto& o : backendOptions())
@@ -56,6 +57,7 @@ int runCompress(const ParsedArgs& args)
     CompressionOptions options;
     options.keepRatio = args.getDouble("--ratio", 0.5, 1e-6, 1.0);
     options.keepInstructions = !args.has("--keep-all-sentences");
+    options.tailShare = args.getDouble("--tail", 0.25, 0.0, 1.0);
     options.randomBaselineSeed = uint64_t(args.getInt("--random-baseline", 0, 0, (1LL << 62)));
     const int continueTokens = int(args.getInt("--continue", 0, 0, 4096));
 

@@ -248,6 +248,19 @@ CompressionResult compressPrompt(InferenceContext& scorer, const Tokenizer& tok,
 
     const int budget = std::max(1, int(std::floor(options.keepRatio * double(ids.size()) + 1e-9)));
     result.tokenBudget = budget;
+    if (options.tailShare > 0) {
+        const int tail = int(std::floor(options.tailShare * budget));
+        int taken = 0;
+        for (size_t k = words.size(); k-- > 0;) {
+            const int size = int(words[k].last - words[k].first + 1);
+            if (taken + size > tail)
+                break;
+            taken += size;
+            words[k].protectedSpan = true;
+            for (size_t i = words[k].first; i <= words[k].last; ++i)
+                result.tokens[i].protectedSpan = true;
+        }
+    }
     int used = 0;
     std::vector<size_t> order;
     for (size_t k = 0; k < words.size(); ++k) {
@@ -270,10 +283,25 @@ CompressionResult compressPrompt(InferenceContext& scorer, const Tokenizer& tok,
         used += size;
     }
 
+    // Kept tokens in order. Where dropped words held the only white space between two kept
+    // ones ("morning.\nQuestion"), a line break or a space takes their place, so words do not
+    // run together.
     std::string out;
-    for (size_t i = 0; i < ids.size(); ++i)
-        if (result.tokens[i].kept)
-            out += bytes[i];
+    bool gapNewline = false, gapSpace = false;
+    for (size_t i = 0; i < ids.size(); ++i) {
+        const std::string& b = bytes[i];
+        if (!result.tokens[i].kept) {
+            gapNewline = gapNewline || b.find('\n') != std::string::npos;
+            gapSpace = gapSpace || b.find_first_of(" \t") != std::string::npos;
+            continue;
+        }
+        const bool joined = out.empty() || std::isspace((unsigned char)out.back()) ||
+                            (!b.empty() && std::isspace((unsigned char)b[0]));
+        if (!joined && (gapNewline || gapSpace))
+            out += gapNewline ? '\n' : ' ';
+        gapNewline = gapSpace = false;
+        out += b;
+    }
     if (shift && !out.empty() && out[0] == ' ')
         out.erase(0, 1);
     result.text = std::move(out);

@@ -28,6 +28,10 @@ struct CompressionOptions {
     double keepRatio = 0.5;
     // Keep question and instruction sentences whole (instructionSpans()).
     bool keepInstructions = true;
+    // The last words of the prompt, up to this share of the token budget, are kept as they are:
+    // the answer continues from them, as LLMLingua keeps the question (usually last) at a higher
+    // ratio than the context before it. 0 turns it off.
+    double tailShare = 0.25;
     // Nonzero: words are ranked by a random number from this seed instead of their surprisal,
     // the baseline that shows what the scoring model adds (same budget, same protected text).
     uint64_t randomBaselineSeed = 0;
@@ -37,7 +41,7 @@ struct ScoredToken {
     int32_t id = 0;
     float surprisal = 0;   // -ln p(token | text before it), nats
     bool kept = false;
-    bool protectedSpan = false; // inside a question or instruction sentence
+    bool protectedSpan = false; // inside a question or instruction sentence, or the kept tail
 };
 
 struct CompressionResult {

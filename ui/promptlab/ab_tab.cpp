@@ -52,16 +52,17 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     auto* labelB = new QLabel(tr("Prompt &B"), this);
     promptA_ = textBox(this, tr("Prompt A"), false);
     promptB_ = textBox(this, tr("Prompt B"), false);
-    promptA_->setPlainText(tr("Summarize in one sentence: the lamp of the lighthouse went dark during a winter storm, "
-                              "and the village waited in fear until morning."));
-    promptB_->setPlainText(tr("Lighthouse lamp dark in storm; village afraid until morning. One-sentence summary:"));
+    // Sample input for the model (English, like the shared models), not interface text.
+    promptA_->setPlainText(QStringLiteral("Summarize in one sentence: the lamp of the lighthouse went dark during a "
+                                          "winter storm, and the village waited in fear until morning."));
+    promptB_->setPlainText(QStringLiteral("Lighthouse lamp dark in storm; village afraid until morning. One-sentence summary:"));
     labelA->setBuddy(promptA_);
     labelB->setBuddy(promptB_);
     prompts->addWidget(labelA, 0, 0);
     prompts->addWidget(labelB, 0, 1);
     prompts->addWidget(promptA_, 1, 0);
     prompts->addWidget(promptB_, 1, 1);
-    layout->addLayout(prompts, 2);
+    layout->addLayout(prompts, 1);
 
     auto* controls = new QHBoxLayout;
     auto* tokensLabel = new QLabel(tr("&Tokens to generate:"), this);
@@ -112,6 +113,7 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     series->attachAxis(variants);
     timeAxis_ = new QValueAxis;
     timeAxis_->setRange(0, 1);
+    timeAxis_->setLabelFormat(QStringLiteral("%.0f"));
     chart->addAxis(timeAxis_, Qt::AlignLeft);
     series->attachAxis(timeAxis_);
     chart->legend()->setAlignment(Qt::AlignBottom);
@@ -138,7 +140,7 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
         if (id != lastId_)
             return;
         stage_->setText(stage);
-        busy_->setValue(stage == tr("Running prompt B") ? 1 : 0);
+        busy_->setValue(std::min(busy_->maximum(), steps_++)); // A, then B
     });
     connect(host_.worker(), &PromptLabWorker::abFinished, this, [this](const AbReport& r) {
         if (r.id != lastId_)
@@ -181,6 +183,7 @@ void AbTab::setBusy(bool busy)
 {
     busy_->setVisible(busy);
     busy_->setValue(0);
+    steps_ = 0;
     cancel_->setEnabled(busy);
     run_->setEnabled(!busy && ready_);
 }

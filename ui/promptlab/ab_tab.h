@@ -65,6 +65,7 @@ private:
     QValueAxis* timeAxis_ = nullptr;
     QChartView* chart_ = nullptr;
     quint64 lastId_ = 0;
+    int steps_ = 0; // progress messages seen in this run
     bool ready_ = false;
     AbReport report_;
 };

@@ -96,7 +96,7 @@ CompressionTab::CompressionTab(PromptLabHost& host, QWidget* parent) : QWidget(p
     form->addRow(busy_);
     form->addRow(stage_);
     top->addLayout(form, 2);
-    layout->addLayout(top, 2);
+    layout->addLayout(top, 1);
 
     summary_ = new QLabel(this);
     summary_->setWordWrap(true);
@@ -125,7 +125,7 @@ CompressionTab::CompressionTab(PromptLabHost& host, QWidget* parent) : QWidget(p
     results->addWidget(compressedLabel, 2, 1);
     results->addWidget(originalAnswer_, 3, 0);
     results->addWidget(compressedAnswer_, 3, 1);
-    layout->addLayout(results, 3);
+    layout->addLayout(results, 2);
 
     keptSet_ = new QBarSet(tr("Kept"));
     droppedSet_ = new QBarSet(tr("Dropped"));
@@ -144,13 +144,14 @@ CompressionTab::CompressionTab(PromptLabHost& host, QWidget* parent) : QWidget(p
     series->attachAxis(tokenAxis_);
     surprisalAxis_ = new QValueAxis;
     surprisalAxis_->setRange(0, 1);
+    surprisalAxis_->setLabelFormat(QStringLiteral("%.0f"));
     chart->addAxis(surprisalAxis_, Qt::AlignLeft);
     series->attachAxis(surprisalAxis_);
     chart->legend()->setAlignment(Qt::AlignBottom);
     chart->setBackgroundVisible(false);
     chart_ = new QChartView(chart, this);
     chart_->setRenderHint(QPainter::Antialiasing);
-    chart_->setMinimumHeight(180);
+    chart_->setMinimumHeight(240);
     chart_->setAccessibleName(tr("Surprisal of each token, kept or dropped"));
     layout->addWidget(chart_, 2);
 
@@ -170,6 +171,7 @@ CompressionTab::CompressionTab(PromptLabHost& host, QWidget* parent) : QWidget(p
         if (r.id != lastId_)
             return;
         setBusy(false);
+        stage_->clear();
         show(r);
         emit finished(true);
     });

@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -161,6 +162,12 @@ void TemplatePreviewTab::setSpecialTokens(const QString& bos, const QString& eos
     eos_->setText(eos);
 }
 
+void TemplatePreviewTab::renderNow()
+{
+    debounce_.stop();
+    render();
+}
+
 void TemplatePreviewTab::render()
 {
     if (source_->toPlainText().isEmpty())
@@ -211,8 +218,8 @@ void TemplatePreviewTab::show(const QString& text)
         cursor.setPosition(e, QTextCursor::KeepAnchor);
         cursor.mergeCharFormat(special);
     }
-    status_->setText(tr("%n character(s), %1 special token(s) highlighted", nullptr, int(text.size()))
-                         .arg(highlights_.size()));
+    status_->setText(tr("Characters: %1 · special tokens highlighted: %2")
+                         .arg(QLocale().toString(text.size()), QLocale().toString(highlights_.size())));
     emit rendered();
 }
 

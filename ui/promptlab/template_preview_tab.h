@@ -28,6 +28,8 @@ public:
     void setConversation(const QString& json);
     void setSpecialTokens(const QString& bos, const QString& eos);
     void setAddGenerationPrompt(bool on);
+    // Renders at once instead of after the typing pause.
+    void renderNow();
 
     QTextEdit* preview() const { return preview_; }
     QLabel* status() const { return status_; }

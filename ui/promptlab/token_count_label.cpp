@@ -81,7 +81,9 @@ void TokenCountLabel::request()
 QString TokenCountLabel::describe(int tokens, int contextSize, double pricePerMillion, const QString& currency)
 {
     const QLocale locale;
-    QString line = tr("%n token(s)", nullptr, tokens);
+    // Two strings rather than a plural form, so English reads "1 token" / "2 tokens" without an
+    // English translation file.
+    QString line = tokens == 1 ? tr("1 token") : tr("%1 tokens").arg(locale.toString(tokens));
     if (contextSize > 0)
         line += QStringLiteral(" · ") + tr("%1% of the %2-token context")
                                             .arg(locale.toString(100.0 * tokens / contextSize, 'f', 1),

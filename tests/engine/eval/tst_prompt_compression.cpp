@@ -124,7 +124,7 @@ private slots:
             if (t.protectedSpan)
                 QVERIFY(t.kept);
         }
-        QVERIFY(protectedCount > 0 && protectedCount < n / 4);
+        QVERIFY(protectedCount > 0 && protectedCount < n / 2);
         QVERIFY2(kept <= r.tokenBudget, qPrintable(QString("kept %1 > budget %2").arg(kept).arg(r.tokenBudget)));
         // Re-tokenizing may merge or split at the joins, a little.
         QVERIFY(std::abs(r.compressedTokens - kept) <= kept / 10 + 2);
