@@ -34,12 +34,12 @@ private slots:
         QVERIFY(w.windowTitle().contains(QStringLiteral("Tenfold")));
         const PageRegistry registry = PageRegistry::standard();
         QCOMPARE(w.sidebar()->count(), int(registry.entries().size()));
-        QCOMPARE(w.pages().size(), 6);
+        QCOMPARE(w.pages().size(), 7);
         QStringList ids;
         for (Page* p : w.pages())
             ids << p->pageId();
         QCOMPARE(ids, (QStringList{QStringLiteral("chat"), QStringLiteral("models"), QStringLiteral("optimize"),
-                              QStringLiteral("server"), QStringLiteral("cache"), QStringLiteral("settings")}));
+                              QStringLiteral("promptlab"), QStringLiteral("server"), QStringLiteral("cache"), QStringLiteral("settings")}));
         // Clicking a sidebar entry shows its page.
         for (int i = 0; i < w.sidebar()->count(); ++i) {
             const QRect r = w.sidebar()->visualItemRect(w.sidebar()->item(i));

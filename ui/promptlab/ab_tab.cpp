@@ -78,6 +78,7 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     busy_->setRange(0, 2);
     busy_->setVisible(false);
     stage_ = new QLabel(this);
+    stage_->setWordWrap(true);
     controls->addWidget(tokensLabel);
     controls->addWidget(tokens_);
     controls->addWidget(run_);

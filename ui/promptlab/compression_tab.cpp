@@ -74,7 +74,9 @@ CompressionTab::CompressionTab(PromptLabHost& host, QWidget* parent) : QWidget(p
     auto* browse = new QPushButton(tr("&Browse…"), this);
     scorerRow->addWidget(scorer_, 1);
     scorerRow->addWidget(browse);
-    form->addRow(tr("&Scoring model:"), scorerRow);
+    auto* scorerLabel = new QLabel(tr("&Scoring model:"), this);
+    scorerLabel->setBuddy(scorer_);
+    form->addRow(scorerLabel, scorerRow);
     answerTokens_ = new QSpinBox(this);
     answerTokens_->setRange(0, 512);
     answerTokens_->setValue(32);
@@ -93,6 +95,7 @@ CompressionTab::CompressionTab(PromptLabHost& host, QWidget* parent) : QWidget(p
     busy_->setRange(0, 0);
     busy_->setVisible(false);
     stage_ = new QLabel(this);
+    stage_->setWordWrap(true);
     form->addRow(busy_);
     form->addRow(stage_);
     top->addLayout(form, 2);

@@ -26,6 +26,7 @@ TokenCountLabel::TokenCountLabel(AppContext& context, QPlainTextEdit* editor, Pr
 {
     setObjectName(QStringLiteral("mutedLabel"));
     setTextInteractionFlags(Qt::TextSelectableByMouse);
+    setWordWrap(true);
     debounce_.setSingleShot(true);
     debounce_.setInterval(kDebounceMs);
     connect(&debounce_, &QTimer::timeout, this, &TokenCountLabel::request);
