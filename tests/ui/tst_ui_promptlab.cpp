@@ -188,6 +188,11 @@ private slots:
         QVERIFY(waitUntil([&] { return chat->tokenCount()->tokens() == expected; }, 10000));
         QVERIFY2(chat->tokenCount()->text().contains("$" + QLocale().toString(expected * 2.5 / 1e6, 'f', 6)),
                  qPrintable(chat->tokenCount()->text()));
+        // Sending the message empties the composer, and the line counts nothing again.
+        QSignalSpy replied(chat, &ChatPage::replyFinished);
+        QTest::keyClick(chat->composer(), Qt::Key_Return);
+        QVERIFY(replied.wait(60000));
+        QVERIFY2(waitUntil([&] { return chat->tokenCount()->tokens() == 0; }, 10000), qPrintable(chat->tokenCount()->text()));
         // The wording itself, with no price set.
         QCOMPARE(TokenCountLabel::describe(3, 0, 0, QStringLiteral("$")), QStringLiteral("3 tokens · no price set"));
     }

@@ -101,9 +101,10 @@ private slots:
             QCOMPARE(app->window().sidebar()->item(0)->text(), QStringLiteral("聊天"));
             QCOMPARE(app->window().sidebar()->item(1)->text(), QStringLiteral("模型"));
             QCOMPARE(app->window().sidebar()->item(2)->text(), QStringLiteral("优化"));
-            QCOMPARE(app->window().sidebar()->item(3)->text(), QStringLiteral("服务器"));
-            QCOMPARE(app->window().sidebar()->item(4)->text(), QStringLiteral("缓存"));
-            QCOMPARE(app->window().sidebar()->item(5)->text(), QStringLiteral("设置"));
+            QCOMPARE(app->window().sidebar()->item(3)->text(), QStringLiteral("提示词实验室"));
+            QCOMPARE(app->window().sidebar()->item(4)->text(), QStringLiteral("服务器"));
+            QCOMPARE(app->window().sidebar()->item(5)->text(), QStringLiteral("缓存"));
+            QCOMPARE(app->window().sidebar()->item(6)->text(), QStringLiteral("设置"));
             QVERIFY(app->window().windowTitle().contains(QStringLiteral("Tenfold")));
         }
         // Back to English for the rest of this process.
