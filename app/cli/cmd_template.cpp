@@ -27,7 +27,8 @@ CommandSpec templateSpec()
             "`date_string` is left undefined, so templates use their own default. A template that\n"
             "calls raise_exception(MESSAGE) makes the command fail with MESSAGE.",
             {},
-            {},
+            // The parser hands -m/--model MODEL over as this positional (cli_args.cpp).
+            {"MODEL"},
             {{"--model", "-m", "MODEL", "use the chat template stored in this GGUF model"},
              {"--template", "", "FILE", "use this Jinja template file"},
              {"--messages", "", "FILE", "the conversation (OpenAI-style JSON)"},
@@ -38,7 +39,7 @@ CommandSpec templateSpec()
 
 int runTemplate(const ParsedArgs& args)
 {
-    const bool fromModel = args.has("--model");
+    const bool fromModel = !args.positionals().empty();
     if (fromModel == args.has("--template"))
         throw UsageError("give exactly one of --model MODEL and --template FILE");
     if (!args.has("--messages"))
@@ -50,7 +51,7 @@ int runTemplate(const ParsedArgs& args)
     std::string source;
     std::string name;
     if (fromModel) {
-        const std::string path = *args.get("--model");
+        const std::string path = args.positional(0);
         std::error_code ec;
         if (!std::filesystem::exists(path, ec))
             throw IoError("model file not found: " + path);

@@ -166,6 +166,13 @@ private slots:
                  "--messages", messages});
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("chat template line 1"), qPrintable(r.err));
+        // --model reads the template from the GGUF; ref-main has none, which is said plainly.
+        const auto refMain = tenfold::test::sharedFile("models/tenfold-ref-main-f16.gguf");
+        if (std::filesystem::exists(refMain)) {
+            r = cli({"template", "--model", QString::fromStdString(refMain.string()), "--messages", messages});
+            QCOMPARE(r.code, 1);
+            QVERIFY2(r.err.contains("has no tokenizer.chat_template"), qPrintable(r.err));
+        }
         r = cli({"template", "--template", dir.filePath("missing.jinja"), "--messages", messages});
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("missing.jinja"), qPrintable(r.err));
