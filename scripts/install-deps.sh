@@ -8,7 +8,7 @@ packages=(
   qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
   libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-tools
   libeigen3-dev libsqlite3-dev xvfb xauth fonts-noto-cjk
-  python3 python3-sentencepiece qt6-translations-l10n
+  python3 python3-sentencepiece python3-jinja2 qt6-translations-l10n
   libcpp-httplib-dev nlohmann-json3-dev
   dpkg-dev lintian desktop-file-utils appstream # the package test (tests/e2e/test_packages.sh)
 )

@@ -40,6 +40,109 @@ Choose another folder with --data-dir.</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::AbTab</name>
+    <message>
+        <source>Prompt &amp;A</source>
+        <translation>提示词 &amp;A</translation>
+    </message>
+    <message>
+        <source>Prompt &amp;B</source>
+        <translation>提示词 &amp;B</translation>
+    </message>
+    <message>
+        <source>Prompt A</source>
+        <translation>提示词 A</translation>
+    </message>
+    <message>
+        <source>Prompt B</source>
+        <translation>提示词 B</translation>
+    </message>
+    <message>
+        <source>&amp;Tokens to generate:</source>
+        <translation>生成词元数(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>&amp;Run both</source>
+        <translation>两个都运行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>A</source>
+        <translation>A</translation>
+    </message>
+    <message>
+        <source>B</source>
+        <translation>B</translation>
+    </message>
+    <message>
+        <source>Prompt tokens</source>
+        <translation>提示词元</translation>
+    </message>
+    <message>
+        <source>Output tokens</source>
+        <translation>输出词元</translation>
+    </message>
+    <message>
+        <source>Prompt time (ms)</source>
+        <translation>提示处理时间（毫秒）</translation>
+    </message>
+    <message>
+        <source>Generation time (ms)</source>
+        <translation>生成时间（毫秒）</translation>
+    </message>
+    <message>
+        <source>Total time (ms)</source>
+        <translation>总时间（毫秒）</translation>
+    </message>
+    <message>
+        <source>Tokens/s (generation)</source>
+        <translation>词元/秒（生成）</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>费用</translation>
+    </message>
+    <message>
+        <source>A/B figures</source>
+        <translation>A/B 数据</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>提示处理</translation>
+    </message>
+    <message>
+        <source>Generation</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Time per variant (ms)</source>
+        <translation>每个变体的时间（毫秒）</translation>
+    </message>
+    <message>
+        <source>Time of each variant, prompt and generation</source>
+        <translation>每个变体的时间：提示处理与生成</translation>
+    </message>
+    <message>
+        <source>Output A</source>
+        <translation>输出 A</translation>
+    </message>
+    <message>
+        <source>Output B</source>
+        <translation>输出 B</translation>
+    </message>
+    <message>
+        <source>Load a model to run the prompts on.</source>
+        <translation>请加载一个模型来运行提示词。</translation>
+    </message>
+    <message>
+        <source>no price set</source>
+        <translation>未设置价格</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::AppContext</name>
     <message>
         <source>Could not save %1: %2</source>
@@ -358,6 +461,117 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>Write a message… (Enter sends, Shift+Enter adds a line)</source>
         <translation>输入消息…（Enter 发送，Shift+Enter 换行）</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::CompressionTab</name>
+    <message>
+        <source>&amp;Prompt to compress</source>
+        <translation>要压缩的提示词(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Prompt to compress</source>
+        <translation>要压缩的提示词</translation>
+    </message>
+    <message>
+        <source>Share of the prompt&apos;s tokens to keep</source>
+        <translation>提示词中保留的词元比例</translation>
+    </message>
+    <message>
+        <source>&amp;Keep:</source>
+        <translation>保留(&amp;K)：</translation>
+    </message>
+    <message>
+        <source>the loaded model</source>
+        <translation>已加载的模型</translation>
+    </message>
+    <message>
+        <source>A small model with the same vocabulary scores the tokens faster</source>
+        <translation>词表相同的小模型可以更快地为词元打分</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>&amp;Scoring model:</source>
+        <translation>打分模型(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>Tokens of the answer to compare (0: do not compare)</source>
+        <translation>要比较的回答词元数（0：不比较）</translation>
+    </message>
+    <message>
+        <source>&amp;Answer tokens:</source>
+        <translation>回答词元(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>C&amp;ompress</source>
+        <translation>压缩(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Original (dropped words struck out, kept questions and instructions in bold)</source>
+        <translation>原文（删去的词加删除线，保留的问题和指令为粗体）</translation>
+    </message>
+    <message>
+        <source>Original prompt with dropped words marked</source>
+        <translation>标出删去词语的原始提示词</translation>
+    </message>
+    <message>
+        <source>Compressed prompt</source>
+        <translation>压缩后的提示词</translation>
+    </message>
+    <message>
+        <source>Answer to the original</source>
+        <translation>对原文的回答</translation>
+    </message>
+    <message>
+        <source>Answer to the compressed prompt</source>
+        <translation>对压缩提示词的回答</translation>
+    </message>
+    <message>
+        <source>Kept</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <source>Dropped</source>
+        <translation>删去</translation>
+    </message>
+    <message>
+        <source>Surprisal of each token (nats)</source>
+        <translation>每个词元的意外度（奈特）</translation>
+    </message>
+    <message>
+        <source>Surprisal of each token, kept or dropped</source>
+        <translation>每个词元的意外度，保留或删去</translation>
+    </message>
+    <message>
+        <source>Choose a scoring model</source>
+        <translation>选择打分模型</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Load a model to compress with.</source>
+        <translation>请加载一个模型来进行压缩。</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>Tokens: %1 → %2 (%3% of the original; budget %4), %5 saved, scored in %6 s.</source>
+        <translation>词元：%1 → %2（原文的 %3%；预算 %4），节省 %5 个，打分用时 %6 秒。</translation>
+    </message>
+    <message>
+        <source>Answer change over %1 tokens: mean KL divergence %2 nats (max %3), same most likely token at %4% of them.</source>
+        <translation>%1 个词元上的回答变化：平均 KL 散度 %2 奈特（最大 %3），其中 %4% 的位置最可能的词元相同。</translation>
     </message>
 </context>
 <context>
@@ -872,6 +1086,88 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>Optimize</source>
         <translation>优化</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::PromptLabPage</name>
+    <message>
+        <source>Prompt lab</source>
+        <translation>提示词实验室</translation>
+    </message>
+    <message>
+        <source>Type or paste a prompt: its tokens in the loaded model are counted as you type.</source>
+        <translation>输入或粘贴提示词：输入时即按已加载的模型统计词元数。</translation>
+    </message>
+    <message>
+        <source>Prompt to count</source>
+        <translation>要统计的提示词</translation>
+    </message>
+    <message>
+        <source>&amp;Tokens</source>
+        <translation>词元(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Te&amp;mplate</source>
+        <translation>模板(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Compression</source>
+        <translation>压缩(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;A/B</source>
+        <translation>&amp;A/B</translation>
+    </message>
+    <message>
+        <source>No model loaded. Load one on the Models page; the lab uses it on the CPU.</source>
+        <translation>尚未加载模型。请在“模型”页面加载；实验室在 CPU 上使用它。</translation>
+    </message>
+    <message>
+        <source>%1 · chat template: %2 · the lab runs it on the CPU with a %3-token context</source>
+        <translation>%1 · 聊天模板：%2 · 实验室在 CPU 上以 %3 词元的上下文运行它</translation>
+    </message>
+    <message>
+        <source>Cannot open %1: %2</source>
+        <translation>无法打开 %1：%2</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::PromptLabWorker</name>
+    <message>
+        <source>Opening the scoring model</source>
+        <translation>正在打开打分模型</translation>
+    </message>
+    <message>
+        <source>the scoring model has a vocabulary of %1 tokens, the loaded model %2</source>
+        <translation>打分模型的词表有 %1 个词元，已加载的模型有 %2 个</translation>
+    </message>
+    <message>
+        <source>Scoring the prompt</source>
+        <translation>正在为提示词打分</translation>
+    </message>
+    <message>
+        <source>Comparing the answers</source>
+        <translation>正在比较回答</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>a prompt is empty</source>
+        <translation>有一个提示词为空</translation>
+    </message>
+    <message>
+        <source>a prompt of %1 tokens plus %2 to generate does not fit the context (%3)</source>
+        <translation>%1 个词元的提示词加上要生成的 %2 个词元超出了上下文（%3）</translation>
+    </message>
+    <message>
+        <source>Running prompt A</source>
+        <translation>正在运行提示词 A</translation>
+    </message>
+    <message>
+        <source>Running prompt B</source>
+        <translation>正在运行提示词 B</translation>
     </message>
 </context>
 <context>
@@ -1703,6 +1999,89 @@ Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::TemplatePreviewTab</name>
+    <message>
+        <source>Chat &amp;template (Jinja)</source>
+        <translation>聊天模板(&amp;T)（Jinja）</translation>
+    </message>
+    <message>
+        <source>&amp;Model&apos;s template</source>
+        <translation>模型的模板(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Put the loaded model&apos;s chat template back</source>
+        <translation>恢复已加载模型的聊天模板</translation>
+    </message>
+    <message>
+        <source>&amp;Open file…</source>
+        <translation>打开文件(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Chat template</source>
+        <translation>聊天模板</translation>
+    </message>
+    <message>
+        <source>&amp;Conversation (OpenAI-style messages JSON, optional tools)</source>
+        <translation>对话(&amp;C)（OpenAI 风格的 messages JSON，可含 tools）</translation>
+    </message>
+    <message>
+        <source>Conversation</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Add the &amp;generation prompt (the assistant&apos;s turn header)</source>
+        <translation>添加生成提示(&amp;G)（助手回合的开头）</translation>
+    </message>
+    <message>
+        <source>&amp;BOS token:</source>
+        <translation>&amp;BOS 词元：</translation>
+    </message>
+    <message>
+        <source>&amp;EOS token:</source>
+        <translation>&amp;EOS 词元：</translation>
+    </message>
+    <message>
+        <source>&amp;Rendered text (special tokens highlighted)</source>
+        <translation>渲染结果(&amp;R)（特殊词元已高亮）</translation>
+    </message>
+    <message>
+        <source>Rendered text</source>
+        <translation>渲染结果</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>The template failed: %1</source>
+        <translation>模板出错：%1</translation>
+    </message>
+    <message>
+        <source>Load a model for its template, or open or type one.</source>
+        <translation>加载模型以使用其模板，或打开、输入一个模板。</translation>
+    </message>
+    <message>
+        <source>Put the loaded model&apos;s chat template back (%1)</source>
+        <translation>恢复已加载模型的聊天模板（%1）</translation>
+    </message>
+    <message>
+        <source>Rendering…</source>
+        <translation>正在渲染…</translation>
+    </message>
+    <message>
+        <source>Open a chat template</source>
+        <translation>打开聊天模板</translation>
+    </message>
+    <message>
+        <source>Jinja templates (*.jinja *.j2 *.txt);;All files (*)</source>
+        <translation>Jinja 模板 (*.jinja *.j2 *.txt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Characters: %1 · special tokens highlighted: %2</source>
+        <translation>字符数：%1 · 已高亮的特殊词元：%2</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::ThroughputChart</name>
     <message>
         <source>Generated tokens/s</source>
@@ -1723,6 +2102,37 @@ Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12</source>
     <message>
         <source>Seconds</source>
         <translation>秒</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::TokenCountLabel</name>
+    <message>
+        <source>No model loaded: tokens are counted with the loaded model.</source>
+        <translation>尚未加载模型：词元数按已加载的模型统计。</translation>
+    </message>
+    <message>
+        <source>Cannot count tokens: %1</source>
+        <translation>无法统计词元：%1</translation>
+    </message>
+    <message>
+        <source>%1% of the %2-token context</source>
+        <translation>占 %2 词元上下文的 %1%</translation>
+    </message>
+    <message>
+        <source>≈ %1%2 to send</source>
+        <translation>发送约需 %1%2</translation>
+    </message>
+    <message>
+        <source>no price set</source>
+        <translation>未设置价格</translation>
+    </message>
+    <message>
+        <source>1 token</source>
+        <translation>1 个词元</translation>
+    </message>
+    <message>
+        <source>%1 tokens</source>
+        <translation>%1 个词元</translation>
     </message>
 </context>
 <context>

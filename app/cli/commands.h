@@ -36,6 +36,10 @@ CommandSpec imatrixSpec();
 int runImatrix(const ParsedArgs& args);
 CommandSpec calibrateExitsSpec();
 int runCalibrateExits(const ParsedArgs& args);
+CommandSpec compressSpec();
+int runCompress(const ParsedArgs& args);
+CommandSpec templateSpec();
+int runTemplate(const ParsedArgs& args);
 #if TENFOLD_HAVE_VULKAN
 CommandSpec devicesSpec();
 int runDevices(const ParsedArgs& args);

@@ -30,6 +30,10 @@ const std::vector<Command>& allCommands()
          runCalibrateExits},
         {"synth", "write a random-weight model in a real model's shape", synthSpec, runSynth},
         {"convert", "convert a llama2.c checkpoint to GGUF", convertSpec, runConvert},
+        {"compress", "drop a prompt's predictable words (LLMLingua-style) and measure the answer's change",
+         compressSpec, runCompress},
+        {"template", "print the exact text a conversation renders to with a chat template", templateSpec,
+         runTemplate},
 #if TENFOLD_HAVE_VULKAN
         {"devices", "list Vulkan devices", devicesSpec, runDevices},
 #endif

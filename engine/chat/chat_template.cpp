@@ -55,12 +55,52 @@ std::string ChatTemplate::render(const std::vector<ChatMessage>& messages, const
         d.set("content", jinja::Value(m.content));
         list.push_back(jinja::Value::dict(std::move(d)));
     }
+    return renderValues(jinja::Value::list(std::move(list)), options);
+}
+
+std::string ChatTemplate::renderJson(const std::string& conversationJson, const ChatRenderOptions& options) const
+{
+    jinja::Value parsed;
+    try {
+        parsed = jinja::parseJson(conversationJson);
+    } catch (const jinja::ValueError& e) {
+        throw InvalidArgument(std::string("conversation JSON: ") + e.what());
+    }
+    ChatRenderOptions effective = options;
+    jinja::Value messages = parsed;
+    if (parsed.isDict()) {
+        const jinja::Value* found = parsed.asDict().find("messages");
+        if (!found)
+            throw InvalidArgument("conversation JSON: the object has no \"messages\" array");
+        messages = *found;
+        if (const jinja::Value* tools = parsed.asDict().find("tools"); tools && !tools->isNone()) {
+            if (!tools->isList())
+                throw InvalidArgument("conversation JSON: \"tools\" must be an array");
+            effective.toolsJson = jinja::toJson(*tools);
+        }
+    }
+    if (!messages.isList())
+        throw InvalidArgument("conversation JSON: \"messages\" must be an array of message objects");
+    const jinja::ValueList& list = messages.asList();
+    for (size_t i = 0; i < list.size(); ++i) {
+        if (!list[i].isDict())
+            throw InvalidArgument("conversation JSON: message " + std::to_string(i) + " is not an object");
+        const jinja::Value* role = list[i].asDict().find("role");
+        if (!role || !role->isString())
+            throw InvalidArgument("conversation JSON: message " + std::to_string(i) + " has no \"role\" string");
+    }
+    return renderValues(messages, effective);
+}
+
+std::string ChatTemplate::renderValues(const jinja::Value& messages, const ChatRenderOptions& options) const
+{
     jinja::ValueDict vars;
-    vars.set("messages", jinja::Value::list(std::move(list)));
+    vars.set("messages", messages);
     vars.set("add_generation_prompt", jinja::Value(options.addGenerationPrompt));
     vars.set("bos_token", jinja::Value(options.bosToken));
     vars.set("eos_token", jinja::Value(options.eosToken));
-    vars.set("date_string", jinja::Value(options.dateString.empty() ? todayDateString() : options.dateString));
+    if (options.defineDateString)
+        vars.set("date_string", jinja::Value(options.dateString.empty() ? todayDateString() : options.dateString));
     if (!options.toolsJson.empty()) {
         jinja::Value tools;
         try {

@@ -15,6 +15,7 @@ namespace tenfold {
 
 namespace jinja {
 struct Program;
+class Value;
 }
 
 struct ChatMessage {
@@ -46,6 +47,9 @@ struct ChatRenderOptions {
     std::string toolsJson;
     // `date_string` for templates that print today's date; empty = today's date, "26 Jul 2024" style.
     std::string dateString;
+    // false: leave `date_string` undefined, as Hugging Face's apply_chat_template does, so a
+    // template falls back to its own default (tenfold-cli template renders like Python's jinja2).
+    bool defineDateString = true;
 };
 
 class ChatTemplate {
@@ -61,6 +65,13 @@ public:
     std::string render(const std::vector<ChatMessage>& messages, bool addGenerationPrompt,
                        const std::string& bos, const std::string& eos) const;
     std::string render(const std::vector<ChatMessage>& messages, const ChatRenderOptions& options) const;
+    // Renders an OpenAI-style conversation given as JSON text: either the `messages` array or an
+    // object with `messages` and optional `tools` (a chat-completion request body). Every field of
+    // a message (content as text, a list of parts or null; tool_calls; tool_call_id; name) reaches
+    // the template unchanged. `tools` in the JSON replaces options.toolsJson. Throws
+    // InvalidArgument naming the problem for JSON that is not such a conversation, and the
+    // template errors of render().
+    std::string renderJson(const std::string& conversationJson, const ChatRenderOptions& options) const;
 
     const std::string& name() const { return name_; }
     const std::string& source() const { return source_; }
@@ -73,6 +84,8 @@ public:
     std::vector<std::string> stopStrings() const;
 
 private:
+    std::string renderValues(const jinja::Value& messages, const ChatRenderOptions& options) const;
+
     std::string name_;
     std::string source_;
     std::optional<BuiltinTemplate> builtin_;

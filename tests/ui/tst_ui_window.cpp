@@ -34,12 +34,12 @@ private slots:
         QVERIFY(w.windowTitle().contains(QStringLiteral("Tenfold")));
         const PageRegistry registry = PageRegistry::standard();
         QCOMPARE(w.sidebar()->count(), int(registry.entries().size()));
-        QCOMPARE(w.pages().size(), 6);
+        QCOMPARE(w.pages().size(), 7);
         QStringList ids;
         for (Page* p : w.pages())
             ids << p->pageId();
         QCOMPARE(ids, (QStringList{QStringLiteral("chat"), QStringLiteral("models"), QStringLiteral("optimize"),
-                              QStringLiteral("server"), QStringLiteral("cache"), QStringLiteral("settings")}));
+                              QStringLiteral("promptlab"), QStringLiteral("server"), QStringLiteral("cache"), QStringLiteral("settings")}));
         // Clicking a sidebar entry shows its page.
         for (int i = 0; i < w.sidebar()->count(); ++i) {
             const QRect r = w.sidebar()->visualItemRect(w.sidebar()->item(i));
@@ -101,9 +101,10 @@ private slots:
             QCOMPARE(app->window().sidebar()->item(0)->text(), QStringLiteral("聊天"));
             QCOMPARE(app->window().sidebar()->item(1)->text(), QStringLiteral("模型"));
             QCOMPARE(app->window().sidebar()->item(2)->text(), QStringLiteral("优化"));
-            QCOMPARE(app->window().sidebar()->item(3)->text(), QStringLiteral("服务器"));
-            QCOMPARE(app->window().sidebar()->item(4)->text(), QStringLiteral("缓存"));
-            QCOMPARE(app->window().sidebar()->item(5)->text(), QStringLiteral("设置"));
+            QCOMPARE(app->window().sidebar()->item(3)->text(), QStringLiteral("提示词实验室"));
+            QCOMPARE(app->window().sidebar()->item(4)->text(), QStringLiteral("服务器"));
+            QCOMPARE(app->window().sidebar()->item(5)->text(), QStringLiteral("缓存"));
+            QCOMPARE(app->window().sidebar()->item(6)->text(), QStringLiteral("设置"));
             QVERIFY(app->window().windowTitle().contains(QStringLiteral("Tenfold")));
         }
         // Back to English for the rest of this process.

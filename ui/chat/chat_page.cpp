@@ -7,6 +7,7 @@
 #include "chat/transcript_view.h"
 #include "core/app_context.h"
 #include "models/library_ops.h"
+#include "promptlab/token_count_label.h"
 #include "session/model_host.h"
 #include "store/store.h"
 
@@ -232,6 +233,9 @@ QWidget* ChatPage::buildConversationArea()
     send_->setMinimumHeight(34);
     row->addWidget(send_, 0, Qt::AlignBottom);
     bottom->addLayout(row);
+    // What the message costs: tokens, context fill and the estimated cost of sending it.
+    tokenCount_ = new TokenCountLabel(context_, composer_, area);
+    bottom->addWidget(tokenCount_);
     status_ = new QLabel(area);
     status_->setObjectName(QStringLiteral("statsLabel"));
     status_->setWordWrap(true);

@@ -20,6 +20,7 @@ class Composer;
 class ConversationListModel;
 class ConversationSettingsPanel;
 class MessageBubble;
+class TokenCountLabel;
 class TranscriptView;
 
 class ChatPage : public Page {
@@ -51,6 +52,7 @@ public:
     static constexpr int kMessagesPerPage = 30;
 
     Composer* composer() const { return composer_; }
+    TokenCountLabel* tokenCount() const { return tokenCount_; }
     QPushButton* sendButton() const { return send_; }
     TranscriptView* transcript() const { return transcript_; }
     QListView* conversationList() const { return list_; }
@@ -129,6 +131,7 @@ private:
     TranscriptView* transcript_ = nullptr;
     QLabel* editBanner_ = nullptr;
     Composer* composer_ = nullptr;
+    TokenCountLabel* tokenCount_ = nullptr;
     QPushButton* send_ = nullptr;
     QLabel* status_ = nullptr;
     ConversationSettingsPanel* settingsPanel_ = nullptr;

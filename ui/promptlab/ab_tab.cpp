@@ -1,0 +1,225 @@
+#include "promptlab/ab_tab.h"
+
+#include "core/app_settings.h"
+
+#include <QBarCategoryAxis>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStackedBarSeries>
+#include <QTableWidget>
+#include <QValueAxis>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tenfold::ui {
+
+namespace {
+
+QPlainTextEdit* textBox(QWidget* parent, const QString& name, bool readOnly)
+{
+    auto* e = new QPlainTextEdit(parent);
+    e->setReadOnly(readOnly);
+    e->setTabChangesFocus(true);
+    e->setAccessibleName(name);
+    return e;
+}
+
+} // namespace
+
+double AbTab::cost(const AbSide& side, double inputPerMillion, double outputPerMillion)
+{
+    return (side.promptTokens * inputPerMillion + side.outputTokens * outputPerMillion) / 1e6;
+}
+
+AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
+    : QWidget(parent), host_(host), settings_(settings)
+{
+    auto* layout = new QVBoxLayout(this);
+    auto* prompts = new QGridLayout;
+    auto* labelA = new QLabel(tr("Prompt &A"), this);
+    auto* labelB = new QLabel(tr("Prompt &B"), this);
+    promptA_ = textBox(this, tr("Prompt A"), false);
+    promptB_ = textBox(this, tr("Prompt B"), false);
+    // Sample input for the model (English, like the shared models), not interface text.
+    promptA_->setPlainText(QStringLiteral("Summarize in one sentence: the lamp of the lighthouse went dark during a "
+                                          "winter storm, and the village waited in fear until morning."));
+    promptB_->setPlainText(QStringLiteral("Lighthouse lamp dark in storm; village afraid until morning. One-sentence summary:"));
+    labelA->setBuddy(promptA_);
+    labelB->setBuddy(promptB_);
+    prompts->addWidget(labelA, 0, 0);
+    prompts->addWidget(labelB, 0, 1);
+    prompts->addWidget(promptA_, 1, 0);
+    prompts->addWidget(promptB_, 1, 1);
+    layout->addLayout(prompts, 1);
+
+    auto* controls = new QHBoxLayout;
+    auto* tokensLabel = new QLabel(tr("&Tokens to generate:"), this);
+    tokens_ = new QSpinBox(this);
+    tokens_->setRange(1, 1024);
+    tokens_->setValue(48);
+    tokensLabel->setBuddy(tokens_);
+    run_ = new QPushButton(tr("&Run both"), this);
+    cancel_ = new QPushButton(tr("Cancel"), this);
+    cancel_->setShortcut(Qt::Key_Escape);
+    cancel_->setEnabled(false);
+    busy_ = new QProgressBar(this);
+    busy_->setRange(0, 2);
+    busy_->setVisible(false);
+    stage_ = new QLabel(this);
+    stage_->setWordWrap(true);
+    controls->addWidget(tokensLabel);
+    controls->addWidget(tokens_);
+    controls->addWidget(run_);
+    controls->addWidget(cancel_);
+    controls->addWidget(busy_);
+    controls->addWidget(stage_, 1);
+    layout->addLayout(controls);
+
+    auto* results = new QHBoxLayout;
+    table_ = new QTableWidget(7, 2, this);
+    table_->setHorizontalHeaderLabels({tr("A"), tr("B")});
+    table_->setVerticalHeaderLabels({tr("Prompt tokens"), tr("Output tokens"), tr("Prompt time (ms)"),
+                                     tr("Generation time (ms)"), tr("Total time (ms)"), tr("Tokens/s (generation)"),
+                                     tr("Cost")});
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table_->setAccessibleName(tr("A/B figures"));
+    results->addWidget(table_, 1);
+
+    prefill_ = new QBarSet(tr("Prompt"));
+    decode_ = new QBarSet(tr("Generation"));
+    *prefill_ << 0 << 0;
+    *decode_ << 0 << 0;
+    auto* series = new QStackedBarSeries;
+    series->append(prefill_);
+    series->append(decode_);
+    auto* chart = new QChart;
+    chart->addSeries(series);
+    chart->setTitle(tr("Time per variant (ms)"));
+    auto* variants = new QBarCategoryAxis;
+    variants->append({tr("A"), tr("B")});
+    chart->addAxis(variants, Qt::AlignBottom);
+    series->attachAxis(variants);
+    timeAxis_ = new QValueAxis;
+    timeAxis_->setRange(0, 1);
+    timeAxis_->setLabelFormat(QStringLiteral("%.0f"));
+    chart->addAxis(timeAxis_, Qt::AlignLeft);
+    series->attachAxis(timeAxis_);
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->setBackgroundVisible(false);
+    chart_ = new QChartView(chart, this);
+    chart_->setRenderHint(QPainter::Antialiasing);
+    chart_->setMinimumHeight(200);
+    chart_->setAccessibleName(tr("Time of each variant, prompt and generation"));
+    results->addWidget(chart_, 1);
+    layout->addLayout(results, 2);
+
+    auto* outputs = new QGridLayout;
+    outputA_ = textBox(this, tr("Output A"), true);
+    outputB_ = textBox(this, tr("Output B"), true);
+    outputs->addWidget(new QLabel(tr("Output A"), this), 0, 0);
+    outputs->addWidget(new QLabel(tr("Output B"), this), 0, 1);
+    outputs->addWidget(outputA_, 1, 0);
+    outputs->addWidget(outputB_, 1, 1);
+    layout->addLayout(outputs, 2);
+
+    connect(run_, &QPushButton::clicked, this, &AbTab::start);
+    connect(cancel_, &QPushButton::clicked, this, [this] { host_.cancel(); });
+    connect(host_.worker(), &PromptLabWorker::progress, this, [this](quint64 id, const QString& stage) {
+        if (id != lastId_)
+            return;
+        stage_->setText(stage);
+        busy_->setValue(std::min(busy_->maximum(), steps_++)); // A, then B
+    });
+    connect(host_.worker(), &PromptLabWorker::abFinished, this, [this](const AbReport& r) {
+        if (r.id != lastId_)
+            return;
+        setBusy(false);
+        stage_->clear();
+        show(r);
+        emit finished(true);
+    });
+    connect(host_.worker(), &PromptLabWorker::jobFailed, this, [this](quint64 id, const QString& message) {
+        if (id != lastId_)
+            return;
+        setBusy(false);
+        stage_->setText(message);
+        emit finished(false);
+    });
+    setModelReady(false);
+}
+
+void AbTab::setModelReady(bool ready)
+{
+    ready_ = ready;
+    run_->setEnabled(ready && !cancel_->isEnabled());
+    if (!ready)
+        stage_->setText(tr("Load a model to run the prompts on."));
+    else if (!cancel_->isEnabled())
+        stage_->clear();
+}
+
+void AbTab::start()
+{
+    if (!ready_ || cancel_->isEnabled())
+        return;
+    lastId_ = (lastId_ + 1) | (quint64(1) << 61);
+    setBusy(true);
+    host_.runAb(lastId_, promptA_->toPlainText(), promptB_->toPlainText(), tokens_->value());
+}
+
+void AbTab::setBusy(bool busy)
+{
+    busy_->setVisible(busy);
+    busy_->setValue(0);
+    steps_ = 0;
+    cancel_->setEnabled(busy);
+    run_->setEnabled(!busy && ready_);
+}
+
+void AbTab::show(const AbReport& r)
+{
+    report_ = r;
+    const QLocale locale;
+    const double in = settings_.inputPricePerMillionTokens();
+    const double out = settings_.outputPricePerMillionTokens();
+    const QString currency = settings_.priceCurrency();
+    const AbSide* sides[2] = {&r.a, &r.b};
+    for (int c = 0; c < 2; ++c) {
+        const AbSide& s = *sides[c];
+        const double rate = s.decodeMs > 0 ? s.outputTokens * 1000.0 / s.decodeMs : 0.0;
+        const QStringList cells = {
+            locale.toString(s.promptTokens),
+            locale.toString(s.outputTokens),
+            locale.toString(s.prefillMs, 'f', 1),
+            locale.toString(s.decodeMs, 'f', 1),
+            locale.toString(s.prefillMs + s.decodeMs, 'f', 1),
+            locale.toString(rate, 'f', 1),
+            in > 0 || out > 0 ? currency + locale.toString(cost(s, in, out), 'f', 6) : tr("no price set"),
+        };
+        for (int row = 0; row < cells.size(); ++row)
+            table_->setItem(row, c, new QTableWidgetItem(cells[row]));
+    }
+    outputA_->setPlainText(r.a.output);
+    outputB_->setPlainText(r.b.output);
+    prefill_->replace(0, r.a.prefillMs);
+    prefill_->replace(1, r.b.prefillMs);
+    decode_->replace(0, r.a.decodeMs);
+    decode_->replace(1, r.b.decodeMs);
+    const double top = std::max(r.a.prefillMs + r.a.decodeMs, r.b.prefillMs + r.b.decodeMs);
+    timeAxis_->setRange(0, std::max(1.0, std::ceil(top * 1.1)));
+}
+
+} // namespace tenfold::ui

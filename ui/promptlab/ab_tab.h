@@ -1,0 +1,73 @@
+#pragma once
+// The Prompt lab's A/B comparison: two prompt variants run on the loaded model with the same
+// settings (greedy, the same number of tokens), compared side by side: tokens, time, cost (the
+// prices in AppSettings) and the outputs, with a chart of where the time went.
+#include "session/prompt_lab_worker.h"
+
+#include <QWidget>
+
+class QLabel;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+
+QT_BEGIN_NAMESPACE
+class QBarSet;
+class QChartView;
+class QValueAxis;
+QT_END_NAMESPACE
+
+namespace tenfold::ui {
+
+class AppSettings;
+
+class AbTab : public QWidget {
+    Q_OBJECT
+public:
+    AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent = nullptr);
+    void setModelReady(bool ready);
+
+    QPlainTextEdit* promptA() const { return promptA_; }
+    QPlainTextEdit* promptB() const { return promptB_; }
+    QSpinBox* tokens() const { return tokens_; }
+    QPushButton* runButton() const { return run_; }
+    QTableWidget* table() const { return table_; }
+    QPlainTextEdit* outputA() const { return outputA_; }
+    QPlainTextEdit* outputB() const { return outputB_; }
+    const AbReport& lastReport() const { return report_; }
+    // Cost of one side at the prices set: prompt tokens at the input price, output at the output price.
+    static double cost(const AbSide& side, double inputPerMillion, double outputPerMillion);
+    void start();
+
+signals:
+    void finished(bool ok);
+
+private:
+    void show(const AbReport& report);
+    void setBusy(bool busy);
+
+    PromptLabHost& host_;
+    AppSettings& settings_;
+    QPlainTextEdit* promptA_ = nullptr;
+    QPlainTextEdit* promptB_ = nullptr;
+    QSpinBox* tokens_ = nullptr;
+    QPushButton* run_ = nullptr;
+    QPushButton* cancel_ = nullptr;
+    QProgressBar* busy_ = nullptr;
+    QLabel* stage_ = nullptr;
+    QTableWidget* table_ = nullptr;
+    QPlainTextEdit* outputA_ = nullptr;
+    QPlainTextEdit* outputB_ = nullptr;
+    QBarSet* prefill_ = nullptr;
+    QBarSet* decode_ = nullptr;
+    QValueAxis* timeAxis_ = nullptr;
+    QChartView* chart_ = nullptr;
+    quint64 lastId_ = 0;
+    int steps_ = 0; // progress messages seen in this run
+    bool ready_ = false;
+    AbReport report_;
+};
+
+} // namespace tenfold::ui
