@@ -52,7 +52,7 @@ std::vector<int64_t> DownloadQueue::enqueue(const std::string& repo, const std::
         ids.push_back(store_.addHubDownload(d));
     }
     for (int64_t id : ids)
-        emit(row(id));
+        notify(row(id));
     wake_.notify_all();
     return ids;
 }
@@ -79,7 +79,7 @@ void DownloadQueue::pause(int64_t id)
     const HubDownload d = row(id);
     if (d.state == "queued") {
         store_.setHubDownloadState(id, "paused");
-        emit(row(id));
+        notify(row(id));
     }
 }
 
@@ -88,7 +88,7 @@ void DownloadQueue::resume(int64_t id)
     const HubDownload d = row(id);
     if (d.state == "paused" || d.state == "failed") {
         store_.setHubDownloadState(id, "queued");
-        emit(row(id));
+        notify(row(id));
         wake_.notify_all();
     }
 }
@@ -132,7 +132,7 @@ HubDownload DownloadQueue::row(int64_t id) const
     return *d;
 }
 
-void DownloadQueue::emit(const HubDownload& d, const DownloadProgress& p)
+void DownloadQueue::notify(const HubDownload& d, const DownloadProgress& p)
 {
     std::function<void(const QueueEvent&)> listener;
     {
@@ -182,7 +182,7 @@ void DownloadQueue::runOne(HubDownload d)
         std::lock_guard lock(mutex_);
         token = running_.at(d.id);
     }
-    emit(d);
+    notify(d);
     RepoFile file;
     file.path = d.filePath;
     file.size = uint64_t(d.size);
@@ -201,7 +201,7 @@ void DownloadQueue::runOne(HubDownload d)
             } catch (const Error&) {
             }
         }
-        emit(d, p);
+        notify(d, p);
     };
     std::string state = "done", error;
     try {
@@ -224,7 +224,7 @@ void DownloadQueue::runOne(HubDownload d)
             std::filesystem::remove(part, ec);
             store_.removeHubDownload(d.id);
             d.state = "removed";
-            emit(d);
+            notify(d);
             return;
         }
         store_.setHubDownloadProgress(d.id, d.bytesDone);
@@ -234,7 +234,7 @@ void DownloadQueue::runOne(HubDownload d)
         d.state = "failed";
         d.error = e.what();
     }
-    emit(d);
+    notify(d);
 }
 
 } // namespace tenfold::hub

@@ -57,7 +57,7 @@ public:
 private:
     void work();
     void runOne(HubDownload download);
-    void emit(const HubDownload& d, const DownloadProgress& p = {});
+    void notify(const HubDownload& d, const DownloadProgress& p = {});
     HubDownload row(int64_t id) const;
 
     Store& store_;

@@ -213,9 +213,16 @@ private:
         for (int seen = maxActive_.load(); now > seen && !maxActive_.compare_exchange_weak(seen, now);) {
         }
         const bool cut = mode == Mode::CutOnce && served == 0;
+        // A download stops counting as active once its last byte is written (not when httplib
+        // releases it later), so a client that starts the next file at once is not counted twice.
+        auto counted = std::make_shared<std::atomic<bool>>(true);
+        auto finish = [this, counted] {
+            if (counted->exchange(false))
+                --active_;
+        };
         res.set_content_provider(
             size_t(bytes.size()), "application/octet-stream",
-            [this, bytes, mode, cut](size_t offset, size_t length, httplib::DataSink& sink) {
+            [this, bytes, mode, cut, finish](size_t offset, size_t length, httplib::DataSink& sink) {
                 constexpr size_t kChunk = 16 * 1024;
                 size_t sent = 0;
                 while (sent < length && !stopping_) {
@@ -228,6 +235,10 @@ private:
                     if (!sink.write(bytes.constData() + at, n))
                         return false;
                     sent += n;
+                    if (sent == length) {
+                        finish();
+                        break;
+                    }
                     if (mode == Mode::Slow)
                         std::this_thread::sleep_for(std::chrono::milliseconds(slowDelayMs));
                     if (mode == Mode::Stall)
@@ -236,7 +247,7 @@ private:
                 }
                 return sent == length;
             },
-            [this](bool) { --active_; });
+            [finish](bool) { finish(); });
         (void)req;
     }
 
