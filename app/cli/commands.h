@@ -36,6 +36,10 @@ CommandSpec imatrixSpec();
 int runImatrix(const ParsedArgs& args);
 CommandSpec calibrateExitsSpec();
 int runCalibrateExits(const ParsedArgs& args);
+CommandSpec searchSpec();
+int runSearch(const ParsedArgs& args);
+CommandSpec pullSpec();
+int runPull(const ParsedArgs& args);
 #if TENFOLD_HAVE_VULKAN
 CommandSpec devicesSpec();
 int runDevices(const ParsedArgs& args);

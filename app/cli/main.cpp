@@ -30,6 +30,8 @@ const std::vector<Command>& allCommands()
          runCalibrateExits},
         {"synth", "write a random-weight model in a real model's shape", synthSpec, runSynth},
         {"convert", "convert a llama2.c checkpoint to GGUF", convertSpec, runConvert},
+        {"search", "find GGUF models on the Hugging Face Hub", searchSpec, runSearch},
+        {"pull", "download a GGUF model from the Hugging Face Hub (resumable, verified)", pullSpec, runPull},
 #if TENFOLD_HAVE_VULKAN
         {"devices", "list Vulkan devices", devicesSpec, runDevices},
 #endif
