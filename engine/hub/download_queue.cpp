@@ -49,7 +49,12 @@ std::vector<int64_t> DownloadQueue::enqueue(const std::string& repo, const std::
         d.sha256 = f.sha256;
         d.size = int64_t(f.size);
         d.setKey = choice.files.size() > 1 ? repo + "/" + choice.name : std::string();
-        ids.push_back(store_.addHubDownload(d));
+        const int64_t id = store_.addHubDownload(d);
+        // A file finished earlier and deleted since is fetched again.
+        std::error_code ec;
+        if (row(id).state == "done" && !std::filesystem::exists(d.destination, ec))
+            store_.setHubDownloadState(id, "queued");
+        ids.push_back(id);
     }
     for (int64_t id : ids)
         notify(row(id));
