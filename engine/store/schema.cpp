@@ -152,9 +152,10 @@ CREATE INDEX optimization_runs_input ON optimization_runs(input_model_hash, crea
 // v7: the model hub's download queue (engine/hub/download_queue.h), so downloads survive an app
 // restart: one row per file (a split GGUF's parts share set_key), its LFS SHA-256 and size from
 // the hub's listing, the bytes in its .part file and its state (queued, running, paused, done,
-// failed). No access token is ever stored here.
+// failed). No access token is ever stored here. IF NOT EXISTS: a database taken back to an
+// earlier version by hand (as the store tests do) may still hold the table.
 const char* const kHubDownloads = R"SQL(
-CREATE TABLE hub_downloads (
+CREATE TABLE IF NOT EXISTS hub_downloads (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     repo TEXT NOT NULL,
     revision TEXT NOT NULL DEFAULT 'main',
@@ -169,7 +170,7 @@ CREATE TABLE hub_downloads (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 );
-CREATE INDEX hub_downloads_state ON hub_downloads(state, id);
+CREATE INDEX IF NOT EXISTS hub_downloads_state ON hub_downloads(state, id);
 )SQL";
 
 const std::vector<const char*>& migrations()

@@ -129,6 +129,11 @@ private slots:
             return id && stateOf(tab, id) == DiscoverTab::tr("Downloading") &&
                    qobject_cast<QProgressBar*>(tab->downloadsView()->itemWidget(tab->downloadItem(id), 2))->value() > 100;
         }, 20000));
+        // Speed and time left are shown while it runs.
+        QVERIFY(waitUntil([&] {
+            QTreeWidgetItem* row = tab->downloadItem(id);
+            return row->text(3).contains(QLatin1Char('/')) && !row->text(4).isEmpty() && row->text(4) != QStringLiteral("—");
+        }, 20000));
         const QString dest = QDir(dir.path()).filePath(
             QStringLiteral("models/tenfold-test/stories260K-GGUF/stories260K-F32.gguf"));
         tab->downloadsView()->setCurrentItem(tab->downloadItem(id));
