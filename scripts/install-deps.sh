@@ -9,7 +9,7 @@ packages=(
   libvulkan-dev glslc spirv-tools mesa-vulkan-drivers vulkan-tools
   libeigen3-dev libsqlite3-dev xvfb xauth fonts-noto-cjk
   python3 python3-sentencepiece python3-jinja2 qt6-translations-l10n
-  libcpp-httplib-dev nlohmann-json3-dev
+  libcpp-httplib-dev nlohmann-json3-dev libssl-dev ca-certificates
   dpkg-dev lintian desktop-file-utils appstream # the package test (tests/e2e/test_packages.sh)
 )
 # Node runs the official OpenAI client in tst_server_openai. CI already has node and npm from

@@ -681,6 +681,209 @@ Choose another folder with --data-dir.</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::DiscoverTab</name>
+    <message>
+        <source>Fits</source>
+        <translation>可以装下</translation>
+    </message>
+    <message>
+        <source>Tight</source>
+        <translation>比较紧张</translation>
+    </message>
+    <message>
+        <source>Won&apos;t fit</source>
+        <translation>装不下</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>Downloading</source>
+        <translation>正在下载</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>Verified</source>
+        <translation>已校验</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分</translation>
+    </message>
+    <message>
+        <source>%1 min %2 s</source>
+        <translation>%1 分 %2 秒</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>Search Hugging Face for GGUF models, e.g. “qwen2.5 0.5b”</source>
+        <translation>在 Hugging Face 上搜索 GGUF 模型，例如“qwen2.5 0.5b”</translation>
+    </message>
+    <message>
+        <source>&amp;Search</source>
+        <translation>搜索(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Source: %1</source>
+        <translation>来源：%1</translation>
+    </message>
+    <message>
+        <source>Repository</source>
+        <translation>仓库</translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation>下载次数</translation>
+    </message>
+    <message>
+        <source>Likes</source>
+        <translation>点赞</translation>
+    </message>
+    <message>
+        <source>Updated</source>
+        <translation>更新于</translation>
+    </message>
+    <message>
+        <source>Pick a repository to see its GGUF files.</source>
+        <translation>选择一个仓库以查看其中的 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>Quantization / file</source>
+        <translation>量化类型 / 文件</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>&amp;Download</source>
+        <translation>下载(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Downloads (into %1)</source>
+        <translation>下载（保存到 %1）</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>剩余时间</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>继续(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Re&amp;move</source>
+        <translation>移除(&amp;M)</translation>
+    </message>
+    <message>
+        <source>%1 failed: %2</source>
+        <translation>%1失败：%2</translation>
+    </message>
+    <message>
+        <source>Downloaded and verified %1; it is in the library.</source>
+        <translation>已下载并校验 %1，它已加入模型库。</translation>
+    </message>
+    <message>
+        <source>Searching for “%1”…</source>
+        <translation>正在搜索“%1”…</translation>
+    </message>
+    <message>
+        <source>%1 (needs a token)</source>
+        <translation>%1（需要访问令牌）</translation>
+    </message>
+    <message>
+        <source>No GGUF repositories match “%1”.</source>
+        <translation>没有与“%1”匹配的 GGUF 仓库。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n repositories match “%1”.</source>
+        <translation>
+            <numerusform>有 %n 个仓库与“%1”匹配。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Reading the files of %1…</source>
+        <translation>正在读取 %1 的文件…</translation>
+    </message>
+    <message>
+        <source>%1 has no GGUF files.</source>
+        <translation>%1 中没有 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>GGUF files of %1, by quantization:</source>
+        <translation>%1 的 GGUF 文件（按量化类型分组）：</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 (%n parts)</source>
+        <translation>
+            <numerusform>%1（%n 个分卷）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Parts missing</source>
+        <translation>缺少分卷</translation>
+    </message>
+    <message>
+        <source>Weights only at the chosen context; the KV cache is added once the file is downloaded and its header can be read.</source>
+        <translation>仅按所选上下文估算权重；文件下载完成、可以读取其文件头后，才会计入 KV 缓存。</translation>
+    </message>
+    <message>
+        <source>Queued %1.</source>
+        <translation>已将 %1 加入下载队列。</translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <source>%1/s</source>
+        <translation>%1/秒</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::EngineSession</name>
     <message>
         <source>Reading model file</source>
@@ -709,6 +912,37 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>Draft model: %1</source>
         <translation>草稿模型：%1</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::HubService</name>
+    <message>
+        <source>the download queue</source>
+        <translation>下载队列</translation>
+    </message>
+    <message>
+        <source>Search for “%1”</source>
+        <translation>搜索“%1”</translation>
+    </message>
+    <message>
+        <source>Files of %1</source>
+        <translation>读取 %1 的文件</translation>
+    </message>
+    <message>
+        <source>Download of %1</source>
+        <translation>下载 %1</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
     </message>
 </context>
 <context>
@@ -1011,6 +1245,14 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>Unknown</source>
         <translation>未知</translation>
+    </message>
+    <message>
+        <source>&amp;Library</source>
+        <translation>模型库(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Disco&amp;ver</source>
+        <translation>发现(&amp;V)</translation>
     </message>
 </context>
 <context>

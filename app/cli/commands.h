@@ -40,6 +40,10 @@ CommandSpec compressSpec();
 int runCompress(const ParsedArgs& args);
 CommandSpec templateSpec();
 int runTemplate(const ParsedArgs& args);
+CommandSpec searchSpec();
+int runSearch(const ParsedArgs& args);
+CommandSpec pullSpec();
+int runPull(const ParsedArgs& args);
 #if TENFOLD_HAVE_VULKAN
 CommandSpec devicesSpec();
 int runDevices(const ParsedArgs& args);

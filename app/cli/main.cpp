@@ -34,6 +34,8 @@ const std::vector<Command>& allCommands()
          compressSpec, runCompress},
         {"template", "print the exact text a conversation renders to with a chat template", templateSpec,
          runTemplate},
+        {"search", "find GGUF models on the Hugging Face Hub", searchSpec, runSearch},
+        {"pull", "download a GGUF model from the Hugging Face Hub (resumable, verified)", pullSpec, runPull},
 #if TENFOLD_HAVE_VULKAN
         {"devices", "list Vulkan devices", devicesSpec, runDevices},
 #endif

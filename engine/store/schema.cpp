@@ -149,9 +149,33 @@ CREATE TABLE optimization_runs (
 CREATE INDEX optimization_runs_input ON optimization_runs(input_model_hash, created_at);
 )SQL";
 
+// v7: the model hub's download queue (engine/hub/download_queue.h), so downloads survive an app
+// restart: one row per file (a split GGUF's parts share set_key), its LFS SHA-256 and size from
+// the hub's listing, the bytes in its .part file and its state (queued, running, paused, done,
+// failed). No access token is ever stored here. IF NOT EXISTS: a database taken back to an
+// earlier version by hand (as the store tests do) may still hold the table.
+const char* const kHubDownloads = R"SQL(
+CREATE TABLE IF NOT EXISTS hub_downloads (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    repo TEXT NOT NULL,
+    revision TEXT NOT NULL DEFAULT 'main',
+    file_path TEXT NOT NULL,
+    destination TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL DEFAULT '',
+    size INTEGER NOT NULL DEFAULT 0,
+    bytes_done INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'queued',
+    error TEXT NOT NULL DEFAULT '',
+    set_key TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS hub_downloads_state ON hub_downloads(state, id);
+)SQL";
+
 const std::vector<const char*>& migrations()
 {
-    static const std::vector<const char*> list = {kV1, kV2, kV3, kV4, kV5, kV6};
+    static const std::vector<const char*> list = {kV1, kV2, kV3, kV4, kV5, kV6, kHubDownloads};
     return list;
 }
 

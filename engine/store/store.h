@@ -130,6 +130,23 @@ struct OptimizationRun {
     std::string status = "ok";   // "ok", "failed", "cancelled"
 };
 
+// One file in the model hub's download queue (schema v7; engine/hub/download_queue.h).
+struct HubDownload {
+    int64_t id = 0;
+    std::string repo;            // "owner/name"
+    std::string revision = "main";
+    std::string filePath;        // path in the repository
+    std::string destination;     // where the verified file goes (unique)
+    std::string sha256;          // the hub's LFS oid; empty for a non-LFS file
+    int64_t size = 0;
+    int64_t bytesDone = 0;       // in the .part file, as last recorded
+    std::string state = "queued"; // "queued", "running", "paused", "done", "failed"
+    std::string error;           // why it failed or paused, for the user
+    std::string setKey;          // the parts of one split GGUF share it; empty for a single file
+    int64_t createdAt = 0;       // 0 on insert = now
+    int64_t updatedAt = 0;
+};
+
 struct SearchHit {
     int64_t conversationId = 0;
     std::string title;
@@ -145,7 +162,7 @@ struct StoreOptions {
 
 class Store {
 public:
-    static constexpr int kSchemaVersion = 6;
+    static constexpr int kSchemaVersion = 7;
     static constexpr const char* kFileName = "tenfold.db";
 
     // Opens (creating the folder and the file if needed) <dataDir>/tenfold.db and migrates it to
@@ -230,6 +247,21 @@ public:
     int64_t recordOptimizationRun(const OptimizationRun& run); // returns the id
     // Newest first; only the runs of one input model when inputModelHash is not empty.
     std::vector<OptimizationRun> optimizationRuns(const std::string& inputModelHash = {}) const;
+
+    // --- model hub downloads ---
+    // Adds a file to the queue, keyed by destination: adding one already there (not done) puts it
+    // back in the queue with its recorded progress. Returns the id.
+    int64_t addHubDownload(const HubDownload& download);
+    std::vector<HubDownload> hubDownloads() const;                  // by id
+    std::optional<HubDownload> hubDownload(int64_t id) const;
+    // The oldest queued row is marked running and returned, in one transaction, so two workers
+    // never take the same file; nullopt when none is queued.
+    std::optional<HubDownload> takeQueuedHubDownload();
+    void setHubDownloadState(int64_t id, const std::string& state, const std::string& error = {});
+    void setHubDownloadProgress(int64_t id, int64_t bytesDone);
+    void removeHubDownload(int64_t id);
+    // Rows left `running` by a process that ended are queued again; returns how many.
+    int requeueInterruptedHubDownloads();
 
     static int64_t nowMs();
 

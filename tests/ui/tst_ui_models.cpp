@@ -91,7 +91,9 @@ private slots:
         QVERIFY(addAndWait(page, {refMain()}));
         QCOMPARE(page->libraryModel()->rowCount(), 2);
 
-        // Remove keeps the file on disk.
+        // Remove keeps the file on disk. The page is shown first, as a person would see it: the
+        // library is one tab of the page, laid out only when the page is on screen.
+        app->window().showPage(QStringLiteral("models"));
         page->selectPath(QFileInfo(stories260K()).absoluteFilePath());
         for (QPushButton* b : page->findChildren<QPushButton*>())
             if (b->text() == ModelsPage::tr("Remove"))

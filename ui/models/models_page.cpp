@@ -5,6 +5,7 @@
 #include "core/background.h"
 #include "session/backend_factory.h"
 #include "session/model_host.h"
+#include "models/discover_tab.h"
 #include "models/library_ops.h"
 #include "models/model_details_dialog.h"
 #include "models/model_library_model.h"
@@ -19,6 +20,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -26,7 +28,14 @@ namespace tenfold::ui {
 
 ModelsPage::ModelsPage(AppContext& context, QWidget* parent) : Page(parent), context_(context)
 {
-    auto* outer = new QVBoxLayout(this);
+    // Two tabs: the library (files on this machine) and Discover (the model hub).
+    auto* pageLayout = new QVBoxLayout(this);
+    pageLayout->setContentsMargins(0, 0, 0, 0);
+    tabs_ = new QTabWidget(this);
+    tabs_->setDocumentMode(true);
+    pageLayout->addWidget(tabs_);
+    auto* libraryTab = new QWidget(tabs_);
+    auto* outer = new QVBoxLayout(libraryTab);
     outer->setContentsMargins(28, 24, 28, 24);
     outer->setSpacing(14);
 
@@ -104,6 +113,12 @@ ModelsPage::ModelsPage(AppContext& context, QWidget* parent) : Page(parent), con
     message_->hide();
     panelLayout->addWidget(message_);
     outer->addWidget(panel);
+
+    tabs_->addTab(libraryTab, tr("&Library"));
+    discover_ = new DiscoverTab(context_, tabs_);
+    tabs_->addTab(discover_, tr("Disco&ver"));
+    // A verified download joins the library like a file added by hand.
+    connect(discover_, &DiscoverTab::modelDownloaded, this, [this](const QString& path) { addFiles({path}); });
 
     connect(addFile_, &QPushButton::clicked, this, &ModelsPage::addFileDialog);
     connect(addFolder_, &QPushButton::clicked, this, &ModelsPage::addFolder);

@@ -1,6 +1,6 @@
 #pragma once
 // The model library: add GGUF files or folders, inspect them, see whether one fits in memory,
-// and load or unload it with progress and cancel.
+// and load or unload it with progress and cancel; and the Discover tab (models from the hub).
 #include "core/page.h"
 #include "session/engine_types.h"
 #include "session/model_facts.h"
@@ -14,10 +14,12 @@ class QLabel;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QTabWidget;
 class QTableView;
 
 namespace tenfold::ui {
 
+class DiscoverTab;
 class ModelLibraryModel;
 
 class ModelsPage : public Page {
@@ -42,6 +44,8 @@ public:
     QProgressBar* progressBar() const { return progress_; }
     QPushButton* loadButton() const { return load_; }
     QPushButton* cancelButton() const { return cancel_; }
+    QTabWidget* tabs() const { return tabs_; }
+    DiscoverTab* discoverTab() const { return discover_; }
 
 signals:
     void libraryUpdated(const QStringList& added, const QStringList& errors);
@@ -71,6 +75,8 @@ private:
                              std::function<void(const std::optional<ModelFacts>&, const QString&)> done);
 
     AppContext& context_;
+    QTabWidget* tabs_ = nullptr;
+    DiscoverTab* discover_ = nullptr;
     ModelLibraryModel* model_ = nullptr;
     QTableView* table_ = nullptr;
     QPushButton* addFile_ = nullptr;
