@@ -10,6 +10,7 @@ packages=(
   libeigen3-dev libsqlite3-dev xvfb xauth fonts-noto-cjk
   python3 python3-sentencepiece qt6-translations-l10n
   libcpp-httplib-dev nlohmann-json3-dev
+  openmpi-bin libopenmpi-dev
 )
 # Node runs the official OpenAI client in tst_server_openai. CI already has node and npm from
 # nodesource; Debian's npm conflicts with nodesource's nodejs, so Debian's are installed only when
