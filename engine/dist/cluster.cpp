@@ -287,8 +287,10 @@ Cluster::Cluster(MpiLink& link, std::shared_ptr<const Model> model, const Cluste
         own_.weightBytes = headWeightBytes(*model_);
         for (int l = 0; l < model_->hparams().nLayer; ++l)
             own_.weightBytes += layerWeightBytes(*model_, l);
-        if (link_.rank() == 0 && link_.size() > 1)
-            own_.endLayer = 0; // the front end computes nothing
+        if (link_.rank() == 0 && link_.size() > 1) {
+            own_.endLayer = 0; // the front end computes nothing and reads no weights
+            own_.weightBytes = 0;
+        }
     }
 }
 
