@@ -6,14 +6,14 @@ usage: tools/bench_mpi.py BUILD_DIR MODEL [--n-predict N] [--prompt-words W] [--
 
 Prints one Markdown table row per configuration: prompt and decode tokens/s (the best of R runs,
 as the timing line reports them) and, from rank 0's cluster report, the compute per pass of
-every rank and rank 0's wait beyond the ranks' compute per pass (messages and polling)."""
+every rank and rank 0's wait beyond the ranks' compute, per one-token (decode) pass."""
 import argparse
 import os
 import re
 import subprocess
 import sys
 
-MPIRUN = ["mpirun", "--oversubscribe", "--mca", "btl", "self,vader", "--mca", "oob_tcp_if_include", "lo",
+MPIRUN = ["mpirun", "--oversubscribe", "--bind-to", "none", "--mca", "btl", "self,vader", "--mca", "oob_tcp_if_include", "lo",
           "--mca", "btl_tcp_if_include", "lo"]
 
 
@@ -30,8 +30,9 @@ def run(cmd):
 
 def parse(err):
     m = re.search(r"prompt: (\d+) tokens, [0-9.]+ ms \(([0-9.]+) t/s\) \| generated: (\d+) tokens, ([0-9.]+) t/s", err)
-    ranks = [(int(r), float(ms)) for r, ms in re.findall(r"\[mpi\] rank (\d+) on [^:]+: .*?\(([0-9.]+) ms/pass\)", err)]
-    wait = re.search(r"waited [0-9.]+ ms beyond the ranks' compute \(([0-9.]+) ms/pass", err)
+    ranks = [(int(r), float(ms)) for r, ms in
+             re.findall(r"\[mpi\] rank (\d+) on [^:]+: .*?; ([0-9.]+) ms per one-token pass\)", err)]
+    wait = re.search(r"waited [0-9.]+ ms beyond the ranks' compute \([0-9.]+ ms/pass; ([0-9.]+) ms per one-token", err)
     return int(m.group(1)), float(m.group(2)), int(m.group(3)), float(m.group(4)), ranks, float(wait.group(1)) if wait else 0.0
 
 
@@ -55,7 +56,7 @@ def main():
     for n in (2, 3):
         configs.append(("data parallel, %d ranks x 1 thread" % n,
                         MPIRUN + ["-np", str(n), worker, "generate"] + common + ["--threads", "1", "--data-parallel"]))
-    print("| configuration | prompt tokens | prompt t/s | decode t/s | ms/token | compute ms/pass per rank | rank 0 wait ms/pass |")
+    print("| configuration | prompt tokens | prompt t/s | decode t/s | ms/token | compute ms per token, by rank | rank 0 wait ms per token |")
     print("|---|---|---|---|---|---|---|")
     for name, cmd in configs:
         best = None

@@ -124,7 +124,13 @@ private:
         double computed = 0;
         for (double us : message_.times)
             computed += us;
-        me.waitMs += std::max(0.0, secondsSince(t0) * 1000.0 - computed / 1000.0);
+        const double waited = std::max(0.0, secondsSince(t0) * 1000.0 - computed / 1000.0);
+        me.waitMs += waited;
+        if (tokens.size() == 1) {
+            me.tokenPasses += 1;
+            me.tokenComputeMs += message_.times[0] / 1000.0;
+            me.tokenWaitMs += waited;
+        }
         me.kvBytes = std::max(me.kvBytes, own_->bytesHeld());
     }
 
@@ -249,7 +255,13 @@ private:
         pos_ += int(tokens.size());
         RankReport& me = cluster_.ownReport();
         me.passes += 1;
-        me.waitMs += std::max(0.0, secondsSince(t0) * 1000.0 - (message_.times.empty() ? 0.0 : message_.times[0] / 1000.0));
+        const double waited =
+            std::max(0.0, secondsSince(t0) * 1000.0 - (message_.times.empty() ? 0.0 : message_.times[0] / 1000.0));
+        me.waitMs += waited;
+        if (tokens.size() == 1) {
+            me.tokenPasses += 1;
+            me.tokenWaitMs += waited;
+        }
         timings_.assign(1, {"replica_rank_" + std::to_string(replica_), -1,
                             message_.times.empty() ? 0.0 : message_.times[0]});
     }
@@ -398,6 +410,10 @@ void Cluster::runWorker()
         m.times.push_back(us);
         own_.passes += 1;
         own_.computeMs += us / 1000.0;
+        if (m.h.nTokens == 1) {
+            own_.tokenPasses += 1;
+            own_.tokenComputeMs += us / 1000.0;
+        }
         bytes = encode(m);
         link_.send(dest, tag, bytes.data(), bytes.size(), deadlineAfter(sendLimit));
         if (pipeline && dest != 0) {
@@ -463,15 +479,18 @@ std::string Cluster::describe(const std::vector<RankReport>& reports) const
                                  : std::string("front end only");
         std::snprintf(line, sizeof line,
                       "[mpi] rank %lld on %s: %s, weights %.1f MB, KV+buffers %.1f MB, peak RSS %.1f MB, "
-                      "%lld passes, %.1f ms computing (%.3f ms/pass)\n",
+                      "%lld passes, %.1f ms computing (%.3f ms/pass; %.3f ms per one-token pass)\n",
                       (long long)r.rank, host.c_str(), layers.c_str(), double(r.weightBytes) / 1e6,
                       double(r.kvBytes) / 1e6, double(r.peakRssBytes) / 1e6, (long long)r.passes, r.computeMs,
-                      r.passes > 0 ? r.computeMs / double(r.passes) : 0.0);
+                      r.passes > 0 ? r.computeMs / double(r.passes) : 0.0,
+                      r.tokenPasses > 0 ? r.tokenComputeMs / double(r.tokenPasses) : 0.0);
         out << line;
         if (r.rank == 0 && r.passes > 0 && link_.size() > 1) {
             std::snprintf(line, sizeof line,
-                          "[mpi] rank 0 waited %.1f ms beyond the ranks' compute (%.3f ms/pass: messages and polling)\n",
-                          r.waitMs, r.waitMs / double(r.passes));
+                          "[mpi] rank 0 waited %.1f ms beyond the ranks' compute (%.3f ms/pass; %.3f ms per "
+                          "one-token pass: messages and polling)\n",
+                          r.waitMs, r.waitMs / double(r.passes),
+                          r.tokenPasses > 0 ? r.tokenWaitMs / double(r.tokenPasses) : 0.0);
             out << line;
         }
     }

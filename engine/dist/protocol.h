@@ -105,6 +105,10 @@ struct RankReport {
     uint64_t weightBytes = 0;             // the weights its layers read
     double waitMs = 0;                    // rank 0: pass time not spent computing on any rank
                                           // (messages, polling, queueing behind other work)
+    // The same for one-token passes only (decode steps), for the per-token cost model.
+    int64_t tokenPasses = 0;
+    double tokenComputeMs = 0;
+    double tokenWaitMs = 0;
 };
 
 } // namespace tenfold::dist

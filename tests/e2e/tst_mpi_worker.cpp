@@ -56,7 +56,9 @@ QProcessEnvironment mpiEnvironment()
 // which is all a container without other interfaces has.
 QStringList mpirunArgs(int ranks)
 {
-    return {"--oversubscribe", "-np", QString::number(ranks), "--mca", "btl", "self,vader",
+    // Not bound to cores: with two ranks or fewer Open MPI pins each to one core, where a
+    // rank's threads cannot move away from the other work of a shared machine.
+    return {"--oversubscribe", "--bind-to", "none", "-np", QString::number(ranks), "--mca", "btl", "self,vader",
             "--mca", "oob_tcp_if_include", "lo", "--mca", "btl_tcp_if_include", "lo",
             QStringLiteral(TENFOLD_WORKER_PATH), "generate"};
 }
