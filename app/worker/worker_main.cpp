@@ -47,6 +47,8 @@ CommandSpec workerGenerateSpec()
         "what tenfold-cli generate prints; the cluster's layout and per-rank figures go to\n"
         "stderr. Pipeline parallel (default): each rank computes a range of layers (--split,\n"
         "or balanced by weight bytes, rank 0 also holding the embedding and output head).\n"
+        "--micro-batch N sends a prompt through in pieces of N tokens, so the stages work at\n"
+        "once (the logits are those of a single process decoding the prompt in such pieces).\n"
         "--data-parallel: ranks 1..N-1 each hold the whole model, rank 0 sends each sequence\n"
         "to the least loaded one. A rank that does not answer within --rank-timeout seconds\n"
         "(plus four times the compute it was given) is reported and the job ends with exit\n"
@@ -54,6 +56,7 @@ CommandSpec workerGenerateSpec()
         spec.description;
     spec.options.push_back({"--split", "", "A,B,...", "pipeline: layers per rank, in rank order"});
     spec.options.push_back({"--data-parallel", "", "", "whole-model replicas on ranks 1..N-1"});
+    spec.options.push_back({"--micro-batch", "", "N", "pipeline: send a prompt through in pieces of N tokens, so the stages overlap"});
     spec.options.push_back({"--rank-timeout", "", "S", "seconds without an answer before a rank is lost (default 8)"});
     spec.options.push_back({"--dump-logits", "", "FILE", "write every logits row rank 0 receives (raw float32)"});
     return spec;
@@ -67,6 +70,9 @@ void printUsage(std::FILE* to)
 
 int runRank(dist::MpiLink& link, const ParsedArgs& args)
 {
+    if (args.getString("--device", "cpu") != "cpu")
+        throw UsageError("tenfold-worker computes on the CPU of every rank; --device " +
+                         args.getString("--device", "cpu") + " is not supported across ranks");
     if (args.has("--split") && args.has("--data-parallel"))
         throw UsageError("give either --split or --data-parallel, not both");
     dist::ClusterOptions options;
@@ -74,6 +80,7 @@ int runRank(dist::MpiLink& link, const ParsedArgs& args)
     if (const auto split = args.get("--split"))
         options.split = dist::parseSplit(*split);
     options.rankTimeoutS = args.getDouble("--rank-timeout", 8.0, 0.1, 3600.0);
+    options.microBatch = int(args.getInt("--micro-batch", 0, 1, 1 << 20));
 
     const std::shared_ptr<Model> model = loadModel(args.positional(0));
     ContextParams cp;

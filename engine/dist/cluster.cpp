@@ -74,102 +74,142 @@ public:
     }
 
 private:
+    // The batch goes through the pipeline in micro-batches (ClusterOptions::microBatch tokens;
+    // all at once when 0): while rank 1 computes one, rank 0 computes the next. Each one is a
+    // pass of its own at its own positions, exactly like a single process decoding the batch in
+    // chunks of that size.
     void run(std::span<const int32_t> tokens, int firstRow, std::vector<float>& logits,
              const std::atomic<bool>* cancel)
     {
         const auto& stages = cluster_.stages();
         const int start = own_->position();
+        const int T = int(tokens.size());
+        const size_t E = size_t(model_->hparams().nEmbd);
+        const int micro = cluster_.options().microBatch > 0 ? std::min(T, cluster_.options().microBatch) : T;
+        const int nChunks = (T + micro - 1) / micro;
+        const int ownLayers = stages[0].endLayer - stages[0].firstLayer;
+        const int otherLayers = model_->hparams().nLayer - ownLayers;
         const auto t0 = Clock::now();
-        message_.h = Header{};
-        message_.h.op = int64_t(Op::Layers);
-        message_.h.position = start;
-        message_.tokens.assign(tokens.begin(), tokens.end());
-        own_->decodeLayers(tokens, stages[0].firstLayer, stages[0].endLayer, message_.floats, cancel);
-        const double ownS = secondsSince(t0);
-        message_.times.assign(1, ownS * 1e6);
-        if (stages.size() > 1) {
-            // The others compute about (their layers / ours) times our time; the deadline allows
-            // that four times over on top of the rank timeout.
-            const int ownLayers = stages[0].endLayer - stages[0].firstLayer;
-            const int otherLayers = model_->hparams().nLayer - ownLayers;
-            const double limit = cluster_.timeoutFor(ownS * otherLayers / std::max(1, ownLayers));
-            message_.h.pass = ++pass_;
-            try {
+        stream_.resize(size_t(T) * E);
+        times_.assign(stages.size(), 0.0);
+        firstPass_ = pass_ + 1;
+        chunks_ = nChunks;
+        micro_ = micro;
+        received_ = 0;
+        holder_ = 1;
+        computing_ = false;
+        double limit = cluster_.timeoutFor(0);
+        try {
+            for (int c = 0; c < nChunks; ++c) {
+                const int b = c * micro, e = std::min(T, b + micro);
+                const auto tc = Clock::now();
+                message_.h = Header{};
+                message_.h.op = int64_t(Op::Layers);
+                message_.h.position = start + b;
+                message_.h.pass = ++pass_;
+                message_.tokens.assign(tokens.begin() + b, tokens.begin() + e);
+                own_->decodeLayers(message_.tokens, stages[0].firstLayer, stages[0].endLayer, message_.floats,
+                                   cancel);
+                const double ownS = secondsSince(tc);
+                times_[0] += ownS * 1e6;
+                if (stages.size() == 1) {
+                    std::copy(message_.floats.begin(), message_.floats.end(), stream_.begin() + std::ptrdiff_t(size_t(b) * E));
+                    ++received_;
+                    continue;
+                }
+                // The others compute about (their layers / ours) times our time; the deadline
+                // allows that four times over on top of the rank timeout.
+                limit = cluster_.timeoutFor(ownS * otherLayers / std::max(1, ownLayers));
+                message_.times.assign(1, ownS * 1e6);
                 bytes_ = encode(message_);
-                cluster_.link().send(1, kTagWork, bytes_.data(), bytes_.size(), deadlineAfter(limit));
-                awaitResult(limit);
-            } catch (...) {
-                // This rank's cache already holds the tokens; the caller sees the pass fail.
-                own_->truncate(start);
-                throw;
+                deadline_ = deadlineAfter(limit);
+                cluster_.link().send(1, kTagWork, bytes_.data(), bytes_.size(), deadline_,
+                                     [&] { drain(limit); });
             }
-            dist::decode(bytes_, message_);
-            if (message_.h.op != int64_t(Op::Layers)) {
-                own_->truncate(start);
-                throw Error(std::string(message_.tokens.begin(), message_.tokens.end()));
-            }
-            if (message_.floats.size() != tokens.size() * size_t(model_->hparams().nEmbd))
-                throw Error("the last pipeline stage returned " + std::to_string(message_.floats.size()) +
-                            " floats for " + std::to_string(tokens.size()) + " tokens");
+            awaitResults(limit);
+        } catch (...) {
+            // This rank's cache already holds the tokens; the caller sees the pass fail.
+            own_->truncate(start);
+            throw;
         }
         const auto t1 = Clock::now();
-        own_->outputHead(message_.floats, int(tokens.size()), firstRow, logits);
-        message_.times[0] += secondsSince(t1) * 1e6;
+        own_->outputHead(stream_, T, firstRow, logits);
+        times_[0] += secondsSince(t1) * 1e6;
         timings_.clear();
-        for (size_t r = 0; r < message_.times.size(); ++r)
-            timings_.push_back({"stage_rank_" + std::to_string(r), -1, message_.times[r]});
+        for (size_t r = 0; r < times_.size(); ++r)
+            timings_.push_back({"stage_rank_" + std::to_string(r), -1, times_[r]});
         RankReport& me = cluster_.ownReport();
         me.passes += 1;
-        me.computeMs += message_.times[0] / 1000.0;
+        me.computeMs += times_[0] / 1000.0;
         double computed = 0;
-        for (double us : message_.times)
+        for (double us : times_)
             computed += us;
+        // With micro-batches the stages overlap, so the wait can be below zero: counted as none.
         const double waited = std::max(0.0, secondsSince(t0) * 1000.0 - computed / 1000.0);
         me.waitMs += waited;
-        if (tokens.size() == 1) {
+        if (T == 1) {
             me.tokenPasses += 1;
-            me.tokenComputeMs += message_.times[0] / 1000.0;
+            me.tokenComputeMs += times_[0] / 1000.0;
             me.tokenWaitMs += waited;
         }
         me.kvBytes = std::max(me.kvBytes, own_->bytesHeld());
     }
 
-    // Waits for the last stage's answer (or any stage's failure), following the progress notes;
-    // each note restarts the clock, so only a stage that holds the pass too long is lost.
-    void awaitResult(double limit)
+    // Takes whatever progress notes and answers have arrived, without waiting. Each one restarts
+    // the clock, so only a stage that holds a pass too long is lost.
+    void drain(double limit)
     {
         const int n = int(cluster_.stages().size());
-        int holder = 1;        // the rank that should be working on the pass now
-        bool computing = false; // it has taken the pass (else: it was handed to it)
-        auto deadline = deadlineAfter(limit);
-        std::vector<uint8_t> note;
+        while (cluster_.link().tryReceive(MpiLink::kAnySource, kTagProgress, note_, deadline_) >= 0) {
+            Progress p;
+            if (note_.size() != sizeof p)
+                continue;
+            std::memcpy(&p, note_.data(), sizeof p);
+            if (p.pass < firstPass_)
+                continue; // a late note of an earlier pass
+            if (p.handedOn) {
+                holder_ = std::min(n - 1, int(p.stage) + 1);
+                computing_ = false;
+            } else {
+                holder_ = int(p.stage);
+                computing_ = true;
+            }
+            deadline_ = deadlineAfter(limit);
+        }
+        while (cluster_.link().tryReceive(MpiLink::kAnySource, kTagResult, answer_, deadline_) >= 0) {
+            dist::decode(answer_, reply_);
+            if (reply_.h.op != int64_t(Op::Layers))
+                throw Error(std::string(reply_.tokens.begin(), reply_.tokens.end()));
+            const int64_t chunk = reply_.h.pass - firstPass_;
+            const size_t E = size_t(model_->hparams().nEmbd);
+            const size_t rows = size_t(std::min(micro_, int(stream_.size() / E) - int(chunk) * micro_));
+            if (chunk < 0 || chunk >= chunks_ || reply_.floats.size() != rows * E)
+                throw Error("the last pipeline stage returned " + std::to_string(reply_.floats.size()) +
+                            " floats for pass " + std::to_string(reply_.h.pass) + ", expected " +
+                            std::to_string(rows * E));
+            std::copy(reply_.floats.begin(), reply_.floats.end(), stream_.begin() + std::ptrdiff_t(size_t(chunk) * size_t(micro_) * E));
+            for (size_t k = 1; k < reply_.times.size() && k < times_.size(); ++k)
+                times_[k] += reply_.times[k];
+            ++received_;
+            deadline_ = deadlineAfter(limit);
+        }
+    }
+
+    // Waits for every micro-batch's answer from the last stage (or any stage's failure).
+    void awaitResults(double limit)
+    {
         int spins = 0;
         for (;;) {
-            while (cluster_.link().tryReceive(MpiLink::kAnySource, kTagProgress, note, deadline) >= 0) {
-                Progress p;
-                if (note.size() != sizeof p)
-                    continue;
-                std::memcpy(&p, note.data(), sizeof p);
-                if (p.pass != pass_)
-                    continue; // a late note of an earlier pass
-                if (p.handedOn) {
-                    holder = std::min(n - 1, int(p.stage) + 1);
-                    computing = false;
-                } else {
-                    holder = int(p.stage);
-                    computing = true;
-                }
-                deadline = deadlineAfter(limit);
-            }
-            if (cluster_.link().tryReceive(MpiLink::kAnySource, kTagResult, bytes_, deadline) >= 0)
+            drain(limit);
+            if (received_ == chunks_)
                 return;
-            if (Clock::now() >= deadline) {
+            if (Clock::now() >= deadline_) {
                 char why[160];
                 std::snprintf(why, sizeof why, "%s within %.1f s",
-                              computing ? "it took a pass and did not hand it on"
-                                        : "it was handed a pass and did not take it",
+                              computing_ ? "it took a pass and did not hand it on"
+                                         : "it was handed a pass and did not take it",
                               limit);
-                throw RankLost(holder, cluster_.describeRank(holder) + ": " + why);
+                throw RankLost(holder_, cluster_.describeRank(holder_) + ": " + why);
             }
             ++spins;
             if (spins < 64)
@@ -183,9 +223,17 @@ private:
     std::shared_ptr<const Model> model_;
     int64_t pass_ = 0;
     std::unique_ptr<CpuContext> own_;
-    Message message_;
-    std::vector<uint8_t> bytes_;
+    Message message_, reply_;
+    std::vector<uint8_t> bytes_, answer_, note_;
     std::vector<OpTiming> timings_;
+    // The batch in flight: its residual stream as the answers come in, per-stage compute times.
+    std::vector<float> stream_;
+    std::vector<double> times_;
+    int64_t firstPass_ = 0;
+    int chunks_ = 0, micro_ = 0, received_ = 0;
+    int holder_ = 1;          // the rank that should be working on a pass now
+    bool computing_ = false;  // it has taken the pass (else: it was handed to it)
+    Clock::time_point deadline_;
 };
 
 // Rank 0's view of one sequence on a data-parallel replica.
@@ -284,6 +332,10 @@ Cluster::Cluster(MpiLink& link, std::shared_ptr<const Model> model, const Cluste
 {
     if (!(options_.rankTimeoutS > 0))
         throw InvalidArgument("the rank timeout must be positive");
+    if (options_.microBatch < 0)
+        throw InvalidArgument("the micro-batch size must not be negative");
+    if (options_.microBatch > 0 && options_.mode != Mode::Pipeline)
+        throw InvalidArgument("--micro-batch is for pipeline parallelism, not data parallel replicas");
     if (options_.mode == Mode::Pipeline) {
         stages_ = planStages(*model_, link_.size(), options_.split);
     } else if (!options_.split.empty()) {
@@ -415,7 +467,12 @@ void Cluster::runWorker()
             own_.tokenComputeMs += us / 1000.0;
         }
         bytes = encode(m);
-        link_.send(dest, tag, bytes.data(), bytes.size(), deadlineAfter(sendLimit));
+        // The next stage may still be computing the previous micro-batch: allow four times this
+        // one's compute, scaled to the whole model, on top of the timeout.
+        const int held = std::max(1, p.endLayer - p.firstLayer);
+        const double waitFor =
+            sendLimit + 4.0 * (us / 1e6) * double(model_->hparams().nLayer) / (pipeline ? held : model_->hparams().nLayer);
+        link_.send(dest, tag, bytes.data(), bytes.size(), deadlineAfter(waitFor));
         if (pipeline && dest != 0) {
             const Progress handed{m.h.pass, me, 1};
             link_.post(0, kTagProgress, &handed, sizeof handed);

@@ -36,6 +36,7 @@ struct ClusterOptions {
     Mode mode = Mode::Pipeline;
     std::vector<int> split;     // pipeline layer counts per rank; empty: by memory
     double rankTimeoutS = 8.0;  // no answer for this long (plus the compute margin): rank lost
+    int microBatch = 0;         // pipeline: tokens per micro-batch of a pass; 0: the whole pass
 };
 
 // Everything a rank needs, built identically on every rank from the same arguments.

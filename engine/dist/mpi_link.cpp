@@ -62,6 +62,17 @@ MpiLink::MpiLink(int* argc, char*** argv)
 
 MpiLink::~MpiLink()
 {
+    // Notes still in flight (a peer that never took them) are cancelled, not waited for.
+    for (auto& [request, bytes] : posted_) {
+        auto* r = static_cast<MPI_Request*>(request);
+        int done = 0;
+        MPI_Test(r, &done, MPI_STATUS_IGNORE);
+        if (!done) {
+            MPI_Cancel(r);
+            MPI_Request_free(r);
+        }
+        delete r;
+    }
     if (!aborted_)
         MPI_Finalize();
 }
@@ -73,7 +84,8 @@ void MpiLink::abort(int code)
     _exit(code); // MPI_Abort does not return; this is for the compiler and for broken runtimes
 }
 
-void MpiLink::wait(void* requestPtr, int peer, const char* what, const Clock::time_point* deadline)
+void MpiLink::wait(void* requestPtr, int peer, const char* what, const Clock::time_point* deadline,
+                   const std::function<void()>* whileWaiting)
 {
     MPI_Request& request = *static_cast<MPI_Request*>(requestPtr);
     // Polling, not MPI_Wait: MPI_Wait has no timeout. The back-off keeps an idle rank from
@@ -93,6 +105,8 @@ void MpiLink::wait(void* requestPtr, int peer, const char* what, const Clock::ti
             MPI_Request_free(&request);
             throw RankLost(peer, std::string("no answer to ") + what + " within the time limit");
         }
+        if (whileWaiting && *whileWaiting)
+            (*whileWaiting)();
         ++spins;
         if (spins < 64)
             std::this_thread::yield();
@@ -101,7 +115,8 @@ void MpiLink::wait(void* requestPtr, int peer, const char* what, const Clock::ti
     }
 }
 
-void MpiLink::send(int dest, int tag, const void* data, size_t bytes, Clock::time_point deadline)
+void MpiLink::send(int dest, int tag, const void* data, size_t bytes, Clock::time_point deadline,
+                   const std::function<void()>& whileWaiting)
 {
     if (bytes > size_t(INT32_MAX))
         throw InvalidArgument("a message of " + std::to_string(bytes) + " bytes is larger than MPI's 2 GiB count");
@@ -109,7 +124,7 @@ void MpiLink::send(int dest, int tag, const void* data, size_t bytes, Clock::tim
     const int rc = MPI_Isend(data, int(bytes), MPI_BYTE, dest, tag, MPI_COMM_WORLD, &request);
     if (rc != MPI_SUCCESS)
         throw RankLost(dest, "sending: " + mpiError(rc));
-    wait(&request, dest, "a send", &deadline);
+    wait(&request, dest, "a send", &deadline, &whileWaiting);
 }
 
 void MpiLink::receive(int source, int tag, std::vector<uint8_t>& out, Clock::time_point deadline)

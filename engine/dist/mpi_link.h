@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,10 @@ public:
 
     using Clock = std::chrono::steady_clock;
     // Sends bytes to `dest` with `tag`; waits until MPI has taken them, at most until deadline.
-    void send(int dest, int tag, const void* data, size_t bytes, Clock::time_point deadline);
+    // whileWaiting, when given, runs between polls (rank 0 drains answers with it, so a chain of
+    // ranks blocked on each other's sends always moves).
+    void send(int dest, int tag, const void* data, size_t bytes, Clock::time_point deadline,
+              const std::function<void()>& whileWaiting = {});
     // Receives one message from `source` with `tag` into out (resized to its length).
     void receive(int source, int tag, std::vector<uint8_t>& out, Clock::time_point deadline);
     // The same without a deadline for a rank idling between commands; it still returns (throws
@@ -69,7 +73,8 @@ public:
     [[noreturn]] void abort(int code);
 
 private:
-    void wait(void* request, int peer, const char* what, const Clock::time_point* deadline);
+    void wait(void* request, int peer, const char* what, const Clock::time_point* deadline,
+              const std::function<void()>* whileWaiting = nullptr);
 
     int rank_ = 0;
     int size_ = 1;

@@ -20,6 +20,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <span>
+
 #include <algorithm>
 #include <csignal>
 #include <cstring>
@@ -120,6 +122,30 @@ class TestMpiWorker : public QObject {
     QString cliText_;              // tenfold-cli generate's stdout
     std::vector<float> reference_; // single-process logits rows, greedy, in order
     int vocab_ = 0;
+    std::shared_ptr<Model> model__;
+    int promptTokens_ = 0;
+
+    // The single-process oracle: the prompt (in pieces of `micro` tokens, or whole when 0), then
+    // greedy steps, on one CPU context with two threads (the workers run one each: the bits must
+    // not depend on the thread count). The last row of each step, in order.
+    std::vector<float> singleProcessLogits(int micro)
+    {
+        std::unique_ptr<Backend> backend = createCpuBackend(2);
+        std::unique_ptr<InferenceContext> ctx = backend->createContext(model__, ContextParams{});
+        std::vector<int32_t> tokens = model__->tokenizer().encode(kPrompt.toStdString(), true);
+        promptTokens_ = int(tokens.size());
+        std::vector<float> logits, rows;
+        for (int step = 0; step < kSteps; ++step) {
+            const size_t piece = micro > 0 ? size_t(micro) : tokens.size();
+            for (size_t b = 0; b < tokens.size(); b += piece)
+                ctx->decode(std::span<const int32_t>(tokens).subspan(b, std::min(piece, tokens.size() - b)), false,
+                            logits);
+            rows.insert(rows.end(), logits.begin(), logits.end());
+            const int32_t next = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+            tokens = {next};
+        }
+        return rows;
+    }
 
 private slots:
     void initTestCase()
@@ -130,20 +156,9 @@ private slots:
         if (!QFileInfo::exists(QStringLiteral(TENFOLD_MPIRUN_PATH)))
             QSKIP("mpirun missing (Debian: openmpi-bin)");
 
-        // The single-process oracle: the prompt, then greedy steps, on one CPU context with two
-        // threads (the workers run one each: the bits must not depend on the thread count).
-        const std::shared_ptr<Model> model = Model::loadGGUF(model_.toStdString());
-        vocab_ = model->hparams().nVocab;
-        std::unique_ptr<Backend> backend = createCpuBackend(2);
-        std::unique_ptr<InferenceContext> ctx = backend->createContext(model, ContextParams{});
-        std::vector<int32_t> tokens = model->tokenizer().encode(kPrompt.toStdString(), true);
-        std::vector<float> logits;
-        for (int step = 0; step < kSteps; ++step) {
-            ctx->decode(tokens, false, logits);
-            reference_.insert(reference_.end(), logits.begin(), logits.end());
-            const int32_t next = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
-            tokens = {next};
-        }
+        model__ = Model::loadGGUF(model_.toStdString());
+        vocab_ = model__->hparams().nVocab;
+        reference_ = singleProcessLogits(0);
 
         const Run cli = runProcess(QStringLiteral(TENFOLD_CLI_PATH),
                                    {"generate", model_, "-p", kPrompt, "-n", QString::number(kSteps),
@@ -163,6 +178,7 @@ private slots:
         QTest::newRow("pipeline 2 ranks") << 2 << QStringList{};
         QTest::newRow("pipeline 3 ranks") << 3 << QStringList{};
         QTest::newRow("pipeline 3 ranks --split 1,3,4") << 3 << QStringList{"--split", "1,3,4"};
+        QTest::newRow("pipeline 3 ranks --micro-batch 2") << 3 << QStringList{"--micro-batch", "2"};
         QTest::newRow("data parallel 2 ranks") << 2 << QStringList{"--data-parallel"};
         QTest::newRow("data parallel 3 ranks") << 3 << QStringList{"--data-parallel"};
     }
@@ -191,13 +207,24 @@ private slots:
                 QVERIFY2(!computed, qPrintable(r.err));
         }
         QCOMPARE(working, extra.contains("--data-parallel") ? 1 : ranks);
+        // Micro-batches are passes of their own on the other stages: the prompt's pieces, then
+        // one pass per generated token but the last.
+        const int micro = extra.contains("--micro-batch") ? extra[extra.indexOf("--micro-batch") + 1].toInt() : 0;
+        if (!extra.contains("--data-parallel")) {
+            const int pieces = micro > 0 ? (promptTokens_ + micro - 1) / micro : 1;
+            QVERIFY2(r.err.contains(QString("[mpi] rank 1 on ")) &&
+                         r.err.contains(QRegularExpression(QString("\\[mpi\\] rank 1 on [^\\n]*, %1 passes").arg(pieces + kSteps - 1))),
+                     qPrintable(r.err));
+        }
+        // Micro-batches: the prompt in pieces, compared with a single process taking the same pieces.
+        const std::vector<float> expected = micro > 0 ? singleProcessLogits(micro) : reference_;
         QFile f(dump);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QByteArray bytes = f.readAll();
-        QCOMPARE(qsizetype(bytes.size()), qsizetype(reference_.size() * sizeof(float)));
+        QCOMPARE(qsizetype(bytes.size()), qsizetype(expected.size() * sizeof(float)));
         for (int row = 0; row < kSteps; ++row)
             QVERIFY2(std::memcmp(bytes.constData() + size_t(row) * vocab_ * 4,
-                                 reference_.data() + size_t(row) * vocab_, size_t(vocab_) * 4) == 0,
+                                 expected.data() + size_t(row) * vocab_, size_t(vocab_) * 4) == 0,
                      qPrintable(QString("logits row %1 differs from the single process").arg(row)));
     }
 
@@ -259,7 +286,7 @@ private slots:
         QVERIFY2(!err.contains("generated: 400 tokens"), qPrintable(err));
     }
 
-    void badSplitIsRefused()
+    void badOptionsAreRefused()
     {
         const Run a = worker(2, {model_, "-p", kPrompt, "-n", "2", "--split", "3,4"});
         QVERIFY(a.finished);
@@ -271,6 +298,9 @@ private slots:
         const Run c = worker(2, {model_, "-p", kPrompt, "-n", "2", "--split", "4,x"});
         QVERIFY(c.code != 0);
         QVERIFY2(c.err.contains("'x' (item 2 of '4,x') is not a positive layer count"), qPrintable(c.err));
+        const Run d = worker(2, {model_, "-p", kPrompt, "-n", "2", "--device", "vulkan"});
+        QCOMPARE(d.code, 2);
+        QVERIFY2(d.err.contains("--device vulkan is not supported across ranks"), qPrintable(d.err));
     }
 
     // The split by memory, against hand-computed cases.
