@@ -2,7 +2,7 @@
 """Single-stream throughput of tenfold-worker under mpirun (1, 2, 3 ranks; pipeline and data
 parallel) next to tenfold-cli generate, on one machine over loopback/shared memory.
 
-usage: tools/bench_mpi.py BUILD_DIR MODEL [--n-predict N] [--prompt-words W] [--repeats R]
+usage: tools/bench_mpi.py BUILD_DIR MODEL [--n-predict N] [--prompt-words W] [--repeats R] [--micro-batch M]
 
 Prints one Markdown table row per configuration: prompt and decode tokens/s (the best of R runs,
 as the timing line reports them) and, from rank 0's cluster report, the compute per pass of
@@ -43,6 +43,7 @@ def main():
     ap.add_argument("--n-predict", type=int, default=64)
     ap.add_argument("--prompt-words", type=int, default=40)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--micro-batch", type=int, default=0, help="also pipelines with micro-batches of this size")
     a = ap.parse_args()
     cli = os.path.join(a.build, "app/cli/tenfold-cli")
     worker = os.path.join(a.build, "app/worker/tenfold-worker")
@@ -53,6 +54,11 @@ def main():
     configs.append(("worker, 1 rank x 1 thread", MPIRUN + ["-np", "1", worker, "generate"] + common + ["--threads", "1"]))
     for n in (2, 3):
         configs.append(("pipeline, %d ranks x 1 thread" % n, MPIRUN + ["-np", str(n), worker, "generate"] + common + ["--threads", "1"]))
+    if a.micro_batch > 0:
+        for n in (2, 3):
+            configs.append(("pipeline, %d ranks x 1 thread, micro-batch %d" % (n, a.micro_batch),
+                            MPIRUN + ["-np", str(n), worker, "generate"] + common +
+                            ["--threads", "1", "--micro-batch", str(a.micro_batch)]))
     for n in (2, 3):
         configs.append(("data parallel, %d ranks x 1 thread" % n,
                         MPIRUN + ["-np", str(n), worker, "generate"] + common + ["--threads", "1", "--data-parallel"]))
