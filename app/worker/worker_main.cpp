@@ -73,6 +73,10 @@ int runRank(dist::MpiLink& link, const ParsedArgs& args)
     if (args.getString("--device", "cpu") != "cpu")
         throw UsageError("tenfold-worker computes on the CPU of every rank; --device " +
                          args.getString("--device", "cpu") + " is not supported across ranks");
+    for (const char* whole : {"--self-speculative", "--early-exit", "--prompt-cache"})
+        if (args.has(whole))
+            throw UsageError(std::string(whole) + " needs the whole model's KV cache in one process; "
+                             "tenfold-worker does not take it");
     if (args.has("--split") && args.has("--data-parallel"))
         throw UsageError("give either --split or --data-parallel, not both");
     dist::ClusterOptions options;

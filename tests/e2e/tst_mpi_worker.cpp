@@ -301,6 +301,9 @@ private slots:
         const Run d = worker(2, {model_, "-p", kPrompt, "-n", "2", "--device", "vulkan"});
         QCOMPARE(d.code, 2);
         QVERIFY2(d.err.contains("--device vulkan is not supported across ranks"), qPrintable(d.err));
+        const Run e = worker(2, {model_, "-p", kPrompt, "-n", "2", "--self-speculative"});
+        QCOMPARE(e.code, 2);
+        QVERIFY2(e.err.contains("--self-speculative needs the whole model's KV cache in one process"), qPrintable(e.err));
     }
 
     // The split by memory, against hand-computed cases.
