@@ -409,8 +409,8 @@ void Cluster::runWorker()
     Message m;
     std::vector<uint8_t> bytes;
     std::vector<float> logits;
-    // Sends to the next rank wait at most the rank timeout: the next stage is either idle
-    // (takes the message at once) or gone.
+    // A send waits for the next rank to take the message: at once when it is idle, after its
+    // current micro-batch when it is busy (the margin below), never when it is gone.
     const double sendLimit = options_.rankTimeoutS;
     for (;;) {
         link_.receiveForever(source, kTagWork, bytes);
