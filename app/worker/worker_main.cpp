@@ -52,7 +52,8 @@ CommandSpec workerGenerateSpec()
         "--data-parallel: ranks 1..N-1 each hold the whole model, rank 0 sends each sequence\n"
         "to the least loaded one. A rank that does not answer within --rank-timeout seconds\n"
         "(plus four times the compute it was given) is reported and the job ends with exit\n"
-        "code 3. MPI's own launch (ssh) is the trust boundary: no port is opened.\n" +
+        "code 3. MPI's own launch (ssh) is the trust boundary: no port is opened.\n"
+        "--self-speculative, --early-exit and --prompt-cache are not taken here.\n\n" +
         spec.description;
     spec.options.push_back({"--split", "", "A,B,...", "pipeline: layers per rank, in rank order"});
     spec.options.push_back({"--data-parallel", "", "", "whole-model replicas on ranks 1..N-1"});
@@ -141,8 +142,14 @@ int main(int argc, char** argv)
     const std::vector<std::string> args(argv + 2, argv + argc);
     const CommandSpec spec = workerGenerateSpec();
     if (wantsHelp(args)) {
-        if (front)
-            std::fputs(helpText(spec).c_str(), stdout);
+        if (front) {
+            // The shared help names tenfold-cli; this is the same command under mpirun.
+            std::string text = helpText(spec);
+            const std::string cli = "usage: tenfold-cli generate";
+            if (text.rfind(cli, 0) == 0)
+                text.replace(0, cli.size(), "usage: mpirun -np N tenfold-worker generate");
+            std::fputs(text.c_str(), stdout);
+        }
         return 0;
     }
     // Every rank parses the same arguments, so a usage mistake stops them all the same way
