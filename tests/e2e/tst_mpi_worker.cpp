@@ -60,7 +60,10 @@ QStringList mpirunArgs(int ranks)
 {
     // Not bound to cores: with two ranks or fewer Open MPI pins each to one core, where a
     // rank's threads cannot move away from the other work of a shared machine.
+    // Shared memory without the single-copy (CMA) path: containers often forbid
+    // process_vm_readv, which that path needs for large messages.
     return {"--oversubscribe", "--bind-to", "none", "-np", QString::number(ranks), "--mca", "btl", "self,vader",
+            "--mca", "btl_vader_single_copy_mechanism", "none",
             "--mca", "oob_tcp_if_include", "lo", "--mca", "btl_tcp_if_include", "lo",
             QStringLiteral(TENFOLD_WORKER_PATH), "generate"};
 }
