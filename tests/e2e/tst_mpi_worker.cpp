@@ -5,6 +5,7 @@
 // or stopped mid-generation must be reported within 10 s and end the job with a non-zero code.
 #include "common/shared_data.h"
 
+#include "dist/protocol.h"
 #include "dist/stage_plan.h"
 #include "model/model.h"
 #include "runtime/cpu_backend.h"
@@ -307,6 +308,42 @@ private slots:
         const Run e = worker(2, {model_, "-p", kPrompt, "-n", "2", "--self-speculative"});
         QCOMPARE(e.code, 2);
         QVERIFY2(e.err.contains("--self-speculative needs the whole model's KV cache in one process"), qPrintable(e.err));
+    }
+
+    // A message is a 56-byte header, 4 bytes per token and per float, 8 per time; anything
+    // else is refused with the byte counts, never read past.
+    void protocolRefusesMalformedMessages()
+    {
+        dist::Message m;
+        m.h.op = int64_t(dist::Op::Layers);
+        m.tokens = {1, 2, 3};
+        m.floats = {0.5f, -1.0f};
+        m.times = {12.0};
+        const std::vector<uint8_t> bytes = dist::encode(m);
+        QCOMPARE(bytes.size(), size_t(7 * 8 + 3 * 4 + 2 * 4 + 1 * 8));
+        dist::Message back;
+        dist::decode(bytes, back);
+        QCOMPARE(back.tokens, m.tokens);
+        QCOMPARE(back.floats, m.floats);
+        QCOMPARE(back.times, m.times);
+        QCOMPARE(back.h.nTokens, int64_t(3));
+
+        const std::vector<uint8_t> cut(bytes.begin(), bytes.end() - 1);
+        QVERIFY_THROWS_EXCEPTION(Error, dist::decode(cut, back));
+        std::vector<uint8_t> longer = bytes;
+        longer.push_back(0);
+        QVERIFY_THROWS_EXCEPTION(Error, dist::decode(longer, back));
+        const std::vector<uint8_t> shortHeader(bytes.begin(), bytes.begin() + 10);
+        QVERIFY_THROWS_EXCEPTION(Error, dist::decode(shortHeader, back));
+        std::vector<uint8_t> negative = bytes;
+        const int64_t minusOne = -1;
+        std::memcpy(negative.data() + 8, &minusOne, 8); // nTokens
+        QVERIFY_THROWS_EXCEPTION(Error, dist::decode(negative, back));
+        try {
+            dist::decode(cut, back);
+        } catch (const Error& e) {
+            QCOMPARE(QString(e.what()), QString("a worker message of 83 bytes does not match its header"));
+        }
     }
 
     // The split by memory, against hand-computed cases.
