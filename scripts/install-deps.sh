@@ -11,6 +11,7 @@ packages=(
   python3 python3-sentencepiece python3-jinja2 qt6-translations-l10n
   libcpp-httplib-dev nlohmann-json3-dev libssl-dev ca-certificates
   dpkg-dev lintian desktop-file-utils appstream # the package test (tests/e2e/test_packages.sh)
+  openmpi-bin libopenmpi-dev
 )
 # Node runs the official OpenAI client in tst_server_openai. CI already has node and npm from
 # nodesource; Debian's npm conflicts with nodesource's nodejs, so Debian's are installed only when

@@ -58,6 +58,11 @@ CommandSpec generateSpec()
 
 int runGenerate(const ParsedArgs& args)
 {
+    return runGenerateWith(args, {});
+}
+
+int runGenerateWith(const ParsedArgs& args, const GenerateHooks& hooks)
+{
     std::string prompt;
     if (args.has("--prompt") && args.has("--prompt-file"))
         throw UsageError("give either -p or -f, not both");
@@ -78,7 +83,9 @@ int runGenerate(const ParsedArgs& args)
     const std::shared_ptr<Model> model = loadModel(args.positional(0));
     cp.nCtx = contextFromArgs(args, *model);
     std::unique_ptr<Backend> backend = createBackend(args);
-    std::unique_ptr<InferenceContext> ctx = backend->createContext(model, cp);
+    std::unique_ptr<InferenceContext> ctx =
+        hooks.makeContext ? hooks.makeContext(model, cp) : backend->createContext(model, cp);
+    const std::string backendName = hooks.makeContext ? hooks.backendName : backend->name();
     std::unique_ptr<InferenceContext> draftCtx;
     if (const auto draftPath = args.get("--draft")) {
         const std::shared_ptr<Model> draftModel = loadModel(*draftPath);
@@ -178,7 +185,7 @@ int runGenerate(const ParsedArgs& args)
     std::fprintf(stderr,
                  "\n[%s] prompt: %d tokens, %.1f ms (%.2f t/s) | generated: %d tokens, %.2f t/s | "
                  "first token after %.1f ms | stop: %s\n",
-                 backend->name().c_str(), stats.promptTokens, stats.promptMs,
+                 backendName.c_str(), stats.promptTokens, stats.promptMs,
                  stats.promptTokensPerSecond(), stats.generatedTokens,
                  stats.generatedTokensPerSecond(), stats.timeToFirstTokenMs,
                  stopReasonName(stats.stopReason));

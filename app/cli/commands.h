@@ -2,6 +2,11 @@
 // Every tenfold-cli command: its declaration (drives parsing and --help) and its body. Each
 // command lives in its own cmd_<name>.cpp; main.cpp only dispatches.
 #include "cli_args.h"
+#include "runtime/backend.h"
+
+#include <functional>
+#include <memory>
+#include <string>
 
 namespace tenfold::cli {
 
@@ -18,6 +23,13 @@ CommandSpec tokenizeSpec();
 int runTokenize(const ParsedArgs& args);
 CommandSpec generateSpec();
 int runGenerate(const ParsedArgs& args);
+// generate's body with the model's context made by makeContext instead of the backend
+// (tenfold-worker: a context over MPI ranks); backendName labels the timing line.
+struct GenerateHooks {
+    std::function<std::unique_ptr<InferenceContext>(std::shared_ptr<const Model>, const ContextParams&)> makeContext;
+    std::string backendName;
+};
+int runGenerateWith(const ParsedArgs& args, const GenerateHooks& hooks);
 CommandSpec chatSpec();
 int runChat(const ParsedArgs& args);
 CommandSpec perplexitySpec();

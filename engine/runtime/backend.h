@@ -30,6 +30,10 @@ struct ContextParams {
     int nThreads = 0;                  // CPU only; 0: all cores
     GGMLType kvType = GGMLType::F16;   // KV cache element type
     bool profile = false;              // collect per-op timings (costs a little speed)
+    // A pipeline stage (engine/dist) holds the KV cache of layers [firstLayer, endLayer) only;
+    // endLayer 0: every layer. CPU only.
+    int firstLayer = 0;
+    int endLayer = 0;
 };
 
 class InferenceContext {

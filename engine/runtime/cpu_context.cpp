@@ -21,6 +21,8 @@ CpuContext::CpuContext(std::shared_ptr<const Model> model, const ContextParams& 
     : model_(std::move(model)),
       hp_(model_->hparams()),
       nCtx_(params.nCtx > 0 ? params.nCtx : hp_.nCtxTrain),
+      layerBegin_(params.firstLayer),
+      layerEnd_(params.endLayer > 0 ? params.endLayer : hp_.nLayer),
       kvType_(params.kvType),
       profile_(params.profile),
       pool_(params.nThreads > 0 ? params.nThreads : nThreads),
@@ -32,6 +34,11 @@ CpuContext::CpuContext(std::shared_ptr<const Model> model, const ContextParams& 
                                " is not supported by the CPU backend (use F16 or F32)");
     if (nCtx_ <= 0)
         throw InvalidArgument("context size must be positive, got " + std::to_string(nCtx_));
+    if (layerBegin_ < 0 || layerBegin_ >= layerEnd_ || layerEnd_ > hp_.nLayer)
+        throw InvalidArgument("layer range " + std::to_string(layerBegin_) + ".." +
+                              std::to_string(layerEnd_) + " is not inside the model's " +
+                              std::to_string(hp_.nLayer) + " layers");
+    const int heldLayers = layerEnd_ - layerBegin_;
     kvElemBytes_ = kvType_ == GGMLType::F16 ? 2 : 4;
     const size_t kvDim = size_t(hp_.nHeadKv) * size_t(hp_.headDim);
     // The cache is allocated (and zero-filled) up front: refuse a size the machine cannot hold
@@ -39,7 +46,7 @@ CpuContext::CpuContext(std::shared_ptr<const Model> model, const ContextParams& 
     uint64_t kvTotal = 0;
     const bool overflow = __builtin_mul_overflow(uint64_t(nCtx_), uint64_t(kvDim), &kvTotal) ||
                           __builtin_mul_overflow(kvTotal, uint64_t(kvElemBytes_), &kvTotal) ||
-                          __builtin_mul_overflow(kvTotal, uint64_t(2) * uint64_t(hp_.nLayer),
+                          __builtin_mul_overflow(kvTotal, uint64_t(2) * uint64_t(heldLayers),
                                                  &kvTotal);
     const uint64_t limit = physicalMemoryBytes();
     if (overflow || (limit > 0 && kvTotal > limit))
@@ -50,14 +57,15 @@ CpuContext::CpuContext(std::shared_ptr<const Model> model, const ContextParams& 
     const size_t layerBytes = size_t(nCtx_) * kvDim * kvElemBytes_;
     kCache_.resize(size_t(hp_.nLayer));
     vCache_.resize(size_t(hp_.nLayer));
-    for (int l = 0; l < hp_.nLayer; ++l) {
+    // A pipeline stage leaves the other layers' caches empty.
+    for (int l = layerBegin_; l < layerEnd_; ++l) {
         kCache_[size_t(l)].resize(layerBytes);
         vCache_[size_t(l)].resize(layerBytes);
     }
     scores_.resize(size_t(pool_.size()));
     for (auto& s : scores_)
         s.resize(size_t(nCtx_) + 8);
-    bytes_ = 2 * layerBytes * size_t(hp_.nLayer) + size_t(pool_.size()) * size_t(nCtx_) * 4;
+    bytes_ = 2 * layerBytes * size_t(heldLayers) + size_t(pool_.size()) * size_t(nCtx_) * 4;
     reserveBatch(1);
     if (memoryCounter_)
         memoryCounter_->fetch_add(bytes_);
@@ -110,8 +118,17 @@ void CpuContext::truncate(int nPos)
     pos_ = std::min(pos_, nPos);
 }
 
+void CpuContext::requireAllLayers(const char* what) const
+{
+    if (layerBegin_ != 0 || layerEnd_ != hp_.nLayer)
+        throw UnsupportedError(std::string(what) + " needs every layer, but this context is a pipeline "
+                               "stage holding layers " + std::to_string(layerBegin_) + ".." +
+                               std::to_string(layerEnd_ - 1));
+}
+
 std::vector<uint8_t> CpuContext::exportKv(int n) const
 {
+    requireAllLayers("saving the KV cache");
     if (n < 0 || n > pos_)
         throw InvalidArgument("cannot export " + std::to_string(n) + " KV positions; the cache holds " +
                               std::to_string(pos_));
@@ -129,6 +146,7 @@ std::vector<uint8_t> CpuContext::exportKv(int n) const
 
 void CpuContext::importKv(int n, std::span<const uint8_t> data)
 {
+    requireAllLayers("restoring the KV cache");
     const size_t rowBytes = size_t(hp_.nHeadKv) * size_t(hp_.headDim) * kvElemBytes_;
     const size_t part = size_t(n) * rowBytes;
     if (n < 0 || n > nCtx_ || data.size() != part * 2 * size_t(hp_.nLayer))
@@ -162,6 +180,7 @@ void CpuContext::check(std::span<const int32_t> tokens, int start) const
 void CpuContext::decode(std::span<const int32_t> tokens, bool allLogits,
                         std::vector<float>& logits, const std::atomic<bool>* cancel)
 {
+    requireAllLayers("decode");
     check(tokens, pos_);
     timings_.clear();
     // The cache rows beyond pos_ are scratch until the pass completes, so a cancelled or failed
@@ -173,6 +192,7 @@ void CpuContext::decode(std::span<const int32_t> tokens, bool allLogits,
 void CpuContext::decodeRows(std::span<const int32_t> tokens, int firstRow,
                             std::vector<float>& logits, const std::atomic<bool>* cancel)
 {
+    requireAllLayers("decode");
     check(tokens, pos_);
     if (firstRow < 0 || firstRow >= int(tokens.size()))
         throw InvalidArgument("first logits row " + std::to_string(firstRow) +
@@ -185,6 +205,7 @@ void CpuContext::decodeRows(std::span<const int32_t> tokens, int firstRow,
 void CpuContext::decodeExit(std::span<const int32_t> tokens, int position, int exitLayer,
                             std::vector<float>& logits)
 {
+    requireAllLayers("an early-exit pass");
     if (exitLayer < 1 || exitLayer > hp_.nLayer)
         throw InvalidArgument("exit layer " + std::to_string(exitLayer) + " is outside 1.." +
                               std::to_string(hp_.nLayer));
@@ -199,6 +220,7 @@ void CpuContext::decodeExit(std::span<const int32_t> tokens, int position, int e
 void CpuContext::decodeCapture(std::span<const int32_t> tokens, std::span<const int> afterLayers,
                                std::vector<float>& hidden)
 {
+    requireAllLayers("capturing hidden states");
     check(tokens, pos_);
     for (int l : afterLayers)
         if (l < 1 || l > hp_.nLayer)
@@ -252,6 +274,48 @@ void CpuContext::forward(std::span<const int32_t> tokens, int firstRow,
         });
     }
 
+    head(T, firstRow, logits, cancel);
+}
+
+void CpuContext::decodeLayers(std::span<const int32_t> tokens, int fromLayer, int toLayer,
+                              std::vector<float>& hidden, const std::atomic<bool>* cancel)
+{
+    if (fromLayer < layerBegin_ || toLayer > layerEnd_ || fromLayer >= toLayer)
+        throw InvalidArgument("layers " + std::to_string(fromLayer) + ".." + std::to_string(toLayer - 1) +
+                              " are not inside this stage's " + std::to_string(layerBegin_) + ".." +
+                              std::to_string(layerEnd_ - 1));
+    check(tokens, pos_);
+    const size_t n = tokens.size() * size_t(hp_.nEmbd);
+    if (fromLayer > 0 && hidden.size() != n)
+        throw InvalidArgument("a stage starting at layer " + std::to_string(fromLayer) + " needs " +
+                              std::to_string(n) + " floats of hidden state, got " +
+                              std::to_string(hidden.size()));
+    timings_.clear();
+    reserveBatch(int(tokens.size()));
+    if (fromLayer > 0)
+        std::memcpy(x_.data(), hidden.data(), n * sizeof(float));
+    runLayers(tokens, cancel, pos_, fromLayer, toLayer);
+    hidden.assign(x_.begin(), x_.begin() + std::ptrdiff_t(n));
+    pos_ += int(tokens.size());
+}
+
+void CpuContext::outputHead(std::span<const float> hidden, int rows, int firstRow,
+                            std::vector<float>& logits)
+{
+    const size_t n = size_t(rows) * size_t(hp_.nEmbd);
+    if (rows <= 0 || firstRow < 0 || firstRow >= rows || hidden.size() != n)
+        throw InvalidArgument("the output head needs rows * nEmbd = " + std::to_string(n) +
+                              " floats and a first row inside " + std::to_string(rows) + " rows, got " +
+                              std::to_string(hidden.size()) + " floats and row " + std::to_string(firstRow));
+    reserveBatch(rows);
+    std::memcpy(x_.data(), hidden.data(), n * sizeof(float));
+    head(rows, firstRow, logits, nullptr);
+}
+
+void CpuContext::head(int T, int firstRow, std::vector<float>& logits, const std::atomic<bool>* cancel)
+{
+    const int E = hp_.nEmbd;
+    const Model& m = *model_;
     const int first = firstRow;
     const int rows = T - first;
     op("output_norm", -1, cancel, [&] {

@@ -40,6 +40,20 @@ public:
     std::vector<uint8_t> exportKv(int n) const override;
     void importKv(int n, std::span<const uint8_t> data) override;
 
+    // A pipeline stage (engine/dist): layers [fromLayer, toLayer) for tokens at position()..
+    // When fromLayer is 0 the tokens are embedded; otherwise `hidden` holds their residual stream
+    // on entry (tokens.size() rows of nEmbd floats; later stages see the token ids only for the
+    // range check). On return `hidden` holds the stream after layer toLayer - 1 and position()
+    // has advanced. It runs the very code decode() runs, so a split pass gives the same bits.
+    // The layers must lie inside the context's [firstLayer, endLayer).
+    void decodeLayers(std::span<const int32_t> tokens, int fromLayer, int toLayer,
+                      std::vector<float>& hidden, const std::atomic<bool>* cancel = nullptr);
+    // decode()'s output head (final norm, output matrix) on rows firstRow.. of `rows` rows of a
+    // residual stream that has been through every layer: (rows - firstRow) * nVocab logits.
+    void outputHead(std::span<const float> hidden, int rows, int firstRow, std::vector<float>& logits);
+    int firstLayer() const { return layerBegin_; }
+    int endLayer() const { return layerEnd_; }
+
     // Sees the input rows of every weight matrix product before it runs: x is [rows, w.ne0] with
     // row stride ldx. For statistics of the activations (the importance matrix of calibrated
     // quantization, GPTQ's Hessians). Empty: no call, nothing costs.
@@ -53,6 +67,10 @@ public:
 
 private:
     void reserveBatch(int T);
+    // Throws UnsupportedError naming `what` when the context holds only some layers' cache.
+    void requireAllLayers(const char* what) const;
+    // The final norm and output matrix on x_ rows firstRow..T-1.
+    void head(int T, int firstRow, std::vector<float>& logits, const std::atomic<bool>* cancel);
     // Layers [fromLayer, toLayer) for tokens at positions start..; fromLayer 0 embeds them first,
     // a later one continues from the residual stream x_ holds.
     void runLayers(std::span<const int32_t> tokens, const std::atomic<bool>* cancel, int start,
@@ -87,6 +105,7 @@ private:
     std::shared_ptr<const Model> model_;
     LlamaHParams hp_;
     int nCtx_;
+    int layerBegin_ = 0, layerEnd_ = 0; // the layers whose KV cache this context holds
     GGMLType kvType_;
     bool profile_;
     ThreadPool pool_;

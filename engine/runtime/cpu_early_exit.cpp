@@ -32,6 +32,7 @@ void CpuContext::exitHead(int layer, std::vector<float>& logits)
 int CpuContext::decodeEarlyExit(int32_t token, std::span<const int> exits, float threshold,
                                 std::vector<float>& logits)
 {
+    requireAllLayers("early exit");
     const int32_t one[1] = {token};
     check(one, pos_);
     for (size_t i = 0; i < exits.size(); ++i)
