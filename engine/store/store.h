@@ -1,6 +1,7 @@
 #pragma once
 // Tenfold's persistent state in one SQLite database (<data dir>/tenfold.db): conversations and
-// their messages, the model library, settings, the usage ledger and optimization runs.
+// their messages, the model library, settings, the usage ledger (with what each generation cost,
+// schema v7) and optimization runs.
 //
 // Durability: WAL journal, synchronous=NORMAL (a power cut may lose the last commits, never
 // corrupts). Streaming replies are written in small, frequent transactions so a crash loses at
@@ -102,6 +103,20 @@ struct LedgerEntry {
     std::string source = "app";  // "app", "cli" or "server" (schema v4)
     std::string client;          // server: API key label or peer address; empty otherwise
     std::string cacheHit;        // "exact" or "semantic" when the response cache answered (v5)
+    // --- schema v7: what the cost history needs (0 / "" on rows written before) ---
+    std::string modelHash;       // Model::fingerprint() of the file, 16 hex digits
+    std::string quantization;    // the file's main weight type, e.g. "Q4_0", "F16"
+    std::string kernelLevel;     // CPU kernel level ("scalar", "avx2", "avx512") or "vulkan"
+    int threads = 0;
+    int contextSize = 0;
+    int prefillTokens = 0;       // prompt tokens computed (not reused from a cache)
+    double prefillMs = 0;
+    int decodeTokens = 0;        // tokens generated
+    double decodeMs = 0;
+    int reusedPromptTokens = 0;  // prompt tokens taken from a KV / prefix cache instead
+    int speculativeTokens = 0;   // generated tokens that came from an accepted draft
+    double energyJoules = 0;
+    std::string energySource;    // "rapl" (measured), "estimate" (configured wattage) or ""
 };
 
 struct LedgerTotals {
@@ -145,7 +160,7 @@ struct StoreOptions {
 
 class Store {
 public:
-    static constexpr int kSchemaVersion = 6;
+    static constexpr int kSchemaVersion = 7;
     static constexpr const char* kFileName = "tenfold.db";
 
     // Opens (creating the folder and the file if needed) <dataDir>/tenfold.db and migrates it to
