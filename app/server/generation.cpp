@@ -144,6 +144,8 @@ public:
         meta_.id = ctx.newResponseId(request_.endpoint == Endpoint::Chat ? "chatcmpl-" : "cmpl-");
         meta_.model = ctx.served.id;
         meta_.created = unixMs() / 1000;
+        if (ctx_.energy)
+            energyTicket_ = ctx_.energy->begin();
     }
 
     // Streaming: writes the events that arrived (or a keep-alive comment after a quiet interval).
@@ -299,6 +301,12 @@ private:
         r.timeToFirstTokenMs = done_.timeToFirstTokenMs;
         r.totalMs = done_.totalMs;
         r.finishReason = cancelled_ ? "cancelled" : failed_ ? "error" : choices_.front().finishReason;
+        r.queueMs = done_.queueMs;
+        if (ctx_.energy) {
+            const cost::EnergyReading e = ctx_.energy->finish(energyTicket_);
+            r.energyJoules = e.joules;
+            r.energySource = e.source;
+        }
         ctx_.recordFinished(r);
         if (finished_ && !failed_ && !cancelled_)
             storeAnswer(ctx_, plan_, choices_, done_.promptTokens, done_.completionTokens, done_.totalMs);
@@ -314,6 +322,7 @@ private:
     std::vector<ChoiceResult> choices_;
     std::vector<size_t> textOffsets_;
     bool started_ = false, finished_ = false, failed_ = false, cancelled_ = false, recorded_ = false;
+    double energyTicket_ = 0;
     ServeEvent done_;
     std::string error_;
 };

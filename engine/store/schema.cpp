@@ -149,7 +149,8 @@ CREATE TABLE optimization_runs (
 CREATE INDEX optimization_runs_input ON optimization_runs(input_model_hash, created_at);
 )SQL";
 
-// v7: what the cost history needs per generation: the model file's fingerprint and quantization,
+// v7: the Profiler's recorded profiles (a summary and the time per op per layer), and what the
+// cost history needs per generation: the model file's fingerprint and quantization,
 // the device's kernel level, threads and context size, prefill and decode token counts and times
 // separately (prefill and decode cost differently), speculative and prefix-reused tokens (for the
 // savings view), and the energy used with where the figure came from ('rapl' measured,
@@ -170,6 +171,33 @@ ALTER TABLE usage_ledger ADD COLUMN speculative_tokens INTEGER NOT NULL DEFAULT 
 ALTER TABLE usage_ledger ADD COLUMN energy_j REAL NOT NULL DEFAULT 0;
 ALTER TABLE usage_ledger ADD COLUMN energy_source TEXT NOT NULL DEFAULT '';
 CREATE INDEX usage_ledger_model_hash ON usage_ledger(model_hash, time);
+CREATE TABLE profiles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at INTEGER NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    model_hash TEXT NOT NULL DEFAULT '',
+    quantization TEXT NOT NULL DEFAULT '',
+    device TEXT NOT NULL DEFAULT '',
+    kernel_level TEXT NOT NULL DEFAULT '',
+    threads INTEGER NOT NULL DEFAULT 0,
+    passes INTEGER NOT NULL DEFAULT 0,
+    decode_tokens_per_second REAL NOT NULL DEFAULT 0,
+    prefill_tokens_per_second REAL NOT NULL DEFAULT 0,
+    prefill_gflops REAL NOT NULL DEFAULT 0,
+    bandwidth_share REAL NOT NULL DEFAULT 0,
+    machine_gb_per_second REAL NOT NULL DEFAULT 0,
+    resident_bytes INTEGER NOT NULL DEFAULT 0,
+    kv_cache_bytes INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE profile_ops (
+    profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+    op TEXT NOT NULL,
+    layer INTEGER NOT NULL,
+    microseconds REAL NOT NULL,
+    calls INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX profile_ops_profile ON profile_ops(profile_id);
 )SQL";
 
 const std::vector<const char*>& migrations()

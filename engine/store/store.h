@@ -145,6 +145,35 @@ struct OptimizationRun {
     std::string status = "ok";   // "ok", "failed", "cancelled"
 };
 
+// A recorded profile (the Profiler page): what ran, the speed and roofline figures, memory, and
+// the time per op per layer summed over `passes` forward passes.
+struct ProfileOp {
+    std::string op;
+    int layer = -1;
+    double microseconds = 0;
+    int64_t calls = 0;
+};
+struct ProfileRecord {
+    int64_t id = 0;
+    int64_t createdAt = 0;       // 0 on insert = now
+    std::string name;
+    std::string model;
+    std::string modelHash;
+    std::string quantization;
+    std::string device;
+    std::string kernelLevel;
+    int threads = 0;
+    int passes = 0;
+    double decodeTokensPerSecond = 0;
+    double prefillTokensPerSecond = 0;
+    double prefillGflops = 0;
+    double bandwidthShare = 0;   // decode's achieved bandwidth / the machine's measured read bandwidth
+    double machineGbPerSecond = 0;
+    int64_t residentBytes = 0;
+    int64_t kvCacheBytes = 0;
+    std::vector<ProfileOp> ops; // filled by profile(id), empty from profiles()
+};
+
 struct SearchHit {
     int64_t conversationId = 0;
     std::string title;
@@ -245,6 +274,12 @@ public:
     int64_t recordOptimizationRun(const OptimizationRun& run); // returns the id
     // Newest first; only the runs of one input model when inputModelHash is not empty.
     std::vector<OptimizationRun> optimizationRuns(const std::string& inputModelHash = {}) const;
+
+    // --- recorded profiles ---
+    int64_t recordProfile(const ProfileRecord& profile); // with its ops, in one transaction
+    std::vector<ProfileRecord> profiles() const;         // newest first, without ops
+    std::optional<ProfileRecord> profile(int64_t id) const; // with ops, by layer then op
+    void deleteProfile(int64_t id);
 
     static int64_t nowMs();
 

@@ -39,7 +39,9 @@ private slots:
         for (Page* p : w.pages())
             ids << p->pageId();
         QCOMPARE(ids, (QStringList{QStringLiteral("chat"), QStringLiteral("models"), QStringLiteral("optimize"),
-                              QStringLiteral("server"), QStringLiteral("cache"), QStringLiteral("settings")}));
+                              QStringLiteral("server"), QStringLiteral("cache"), QStringLiteral("profiler"),
+                              QStringLiteral("costs"),
+                              QStringLiteral("settings")}));
         // Clicking a sidebar entry shows its page.
         for (int i = 0; i < w.sidebar()->count(); ++i) {
             const QRect r = w.sidebar()->visualItemRect(w.sidebar()->item(i));

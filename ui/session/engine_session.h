@@ -18,6 +18,9 @@ class BackendRegistry;
 class ChatTemplate;
 class InferenceContext;
 class Model;
+namespace cost {
+class EnergyMeter;
+}
 }
 
 namespace tenfold::ui {
@@ -54,6 +57,7 @@ signals:
     void textStreamed(quint64 id, const QString& chunk);
     void generationFinished(const tenfold::ui::GenerationResult& result);
     void generationFailed(quint64 id, const QString& message);
+    void profileSampled(const tenfold::ui::ProfileSample& sample);
 
 private:
     void release();
@@ -75,6 +79,7 @@ private:
     std::unique_ptr<InferenceContext> draftContext_;
     LoadedModel info_;
     std::unique_ptr<ReplyCache> replyCache_;
+    std::unique_ptr<cost::EnergyMeter> energyMeter_; // made on the session's thread at first use
 };
 
 } // namespace tenfold::ui

@@ -136,6 +136,52 @@ INSERT INTO usage_ledger(time, model, device, tokens_in, tokens_out, ttft_ms, to
         QCOMPARE(back[0].kernelLevel, std::string("avx512"));
     }
 
+    // Recorded profiles: a summary and its ops, listed newest first, read back by id (ops by
+    // layer then op), deleted with their ops.
+    void profilesRecordReadAndDelete()
+    {
+        QTemporaryDir dir;
+        Store store(pathOf(dir));
+        ProfileRecord a;
+        a.createdAt = 1000;
+        a.name = "Q4_0 on the CPU";
+        a.model = "ref-main";
+        a.quantization = "Q4_0";
+        a.device = "cpu";
+        a.passes = 64;
+        a.decodeTokensPerSecond = 512.5;
+        a.bandwidthShare = 0.375;
+        a.residentBytes = 123456789;
+        a.ops = {{"matvec", 1, 300.5, 64}, {"attention", 0, 20, 64}, {"matvec", 0, 310.25, 64}, {"output", -1, 90, 64}};
+        ProfileRecord b = a;
+        b.createdAt = 2000;
+        b.name = "Q8_0";
+        b.ops = {{"matvec", 0, 1, 1}};
+        const int64_t ia = store.recordProfile(a);
+        const int64_t ib = store.recordProfile(b);
+        const auto file = store.databasePath();
+        QCOMPARE(queryText(file, "SELECT count(*) FROM profile_ops"), std::string("5"));
+        QCOMPARE(queryText(file, "SELECT group_concat(op || ':' || layer || ':' || microseconds, ',') FROM "
+                                 "(SELECT * FROM profile_ops WHERE profile_id = " + std::to_string(ia) + " ORDER BY layer, op)"),
+                 std::string("output:-1:90.0,attention:0:20.0,matvec:0:310.25,matvec:1:300.5"));
+        const auto list = store.profiles();
+        QCOMPARE(list.size(), size_t(2));
+        QCOMPARE(list[0].id, ib);
+        QVERIFY(list[0].ops.empty());
+        const auto back = store.profile(ia);
+        QVERIFY(back);
+        QCOMPARE(back->name, a.name);
+        QCOMPARE(back->bandwidthShare, 0.375);
+        QCOMPARE(back->residentBytes, int64_t(123456789));
+        QCOMPARE(back->ops.size(), size_t(4));
+        QCOMPARE(back->ops[0].op, std::string("output"));
+        QCOMPARE(back->ops[3].microseconds, 300.5);
+        store.deleteProfile(ia);
+        QVERIFY(!store.profile(ia));
+        QCOMPARE(queryText(file, "SELECT count(*) FROM profile_ops"), std::string("1"));
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, store.deleteProfile(ia));
+    }
+
     void migrateRefusesTargetsOutOfRange()
     {
         QTemporaryDir dir;
