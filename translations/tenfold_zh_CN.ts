@@ -1158,6 +1158,253 @@ Choose another folder with --data-dir.</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::ProfilerPage</name>
+    <message>
+        <source>other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>L%1</source>
+        <translation>第%1层</translation>
+    </message>
+    <message>
+        <source>Profiler</source>
+        <translation>性能分析</translation>
+    </message>
+    <message>
+        <source>Where a reply&apos;s time goes, live while the chat generates: speed, the time of every operation in every layer (CPU timers or GPU timestamps), memory, CPU use per core, and how close decoding comes to the machine&apos;s memory bandwidth. Timing every operation costs a little speed, so it is a switch, applied when a model loads.</source>
+        <translation>在对话生成时实时显示回复的时间花在哪里：速度、每一层中每个运算的耗时（CPU 计时器或 GPU 时间戳）、内存、每个 CPU 核心的占用，以及解码离本机内存带宽有多近。为每个运算计时会略微降低速度，因此它是一个开关，在加载模型时生效。</translation>
+    </message>
+    <message>
+        <source>&amp;Time every operation</source>
+        <translation>为每个运算计时(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Re&amp;load the model</source>
+        <translation>重新加载模型(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Load the current model again so the setting takes effect</source>
+        <translation>重新加载当前模型，使该设置生效</translation>
+    </message>
+    <message>
+        <source>&amp;Measure memory bandwidth</source>
+        <translation>测量内存带宽(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Reads 1 GiB five times with the CPU&apos;s threads, as tenfold-cli bench --memory does</source>
+        <translation>用 CPU 线程把 1 GiB 读取五次，与 tenfold-cli bench --memory 相同</translation>
+    </message>
+    <message>
+        <source>Memory bandwidth not measured yet.</source>
+        <translation>尚未测量内存带宽。</translation>
+    </message>
+    <message>
+        <source>No reply profiled yet.</source>
+        <translation>尚无已分析的回复。</translation>
+    </message>
+    <message>
+        <source>Tokens per second</source>
+        <translation>每秒词元数</translation>
+    </message>
+    <message>
+        <source>Generated tokens per second over time</source>
+        <translation>每秒生成词元数随时间的变化</translation>
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation>词元/秒</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>秒</translation>
+    </message>
+    <message>
+        <source>CPU use per core</source>
+        <translation>每个 CPU 核心的占用</translation>
+    </message>
+    <message>
+        <source>Busy share of each CPU core</source>
+        <translation>每个 CPU 核心的繁忙比例</translation>
+    </message>
+    <message>
+        <source>Time per operation and layer (last forward pass)</source>
+        <translation>各运算在各层的耗时（最近一次前向计算）</translation>
+    </message>
+    <message>
+        <source>Microseconds of each operation in each layer</source>
+        <translation>每一层中每个运算的微秒数</translation>
+    </message>
+    <message>
+        <source>Operations, summed over the decode passes sampled during the reply</source>
+        <translation>运算耗时，按回复期间采样的解码步骤求和</translation>
+    </message>
+    <message>
+        <source>Operation</source>
+        <translation>运算</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Total (µs)</source>
+        <translation>合计（微秒）</translation>
+    </message>
+    <message>
+        <source>Per pass (µs)</source>
+        <translation>每步（微秒）</translation>
+    </message>
+    <message>
+        <source>Share</source>
+        <translation>占比</translation>
+    </message>
+    <message>
+        <source>Calls</source>
+        <translation>次数</translation>
+    </message>
+    <message>
+        <source>&amp;Record this profile</source>
+        <translation>记录此分析结果(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Compare two recordings</source>
+        <translation>比较两条记录</translation>
+    </message>
+    <message>
+        <source>&amp;First:</source>
+        <translation>第一条(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>&amp;Second:</source>
+        <translation>第二条(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>Figure</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>First</source>
+        <translation>第一条</translation>
+    </message>
+    <message>
+        <source>Second</source>
+        <translation>第二条</translation>
+    </message>
+    <message>
+        <source>Second / first</source>
+        <translation>第二条 / 第一条</translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>尚未加载模型。</translation>
+    </message>
+    <message>
+        <source>%1 is loaded with every operation timed.</source>
+        <translation>%1 已加载，并为每个运算计时。</translation>
+    </message>
+    <message>
+        <source>%1 is loaded without timing: replies show speed and memory only.</source>
+        <translation>%1 已加载但未计时：回复只显示速度和内存。</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>繁忙</translation>
+    </message>
+    <message>
+        <source>Decode: %1 tokens/s (%L2 tokens). Prefill: %3 tokens/s (%L4 tokens).</source>
+        <translation>解码：%1 词元/秒（%L2 个词元）。预填充：%3 词元/秒（%L4 个词元）。</translation>
+    </message>
+    <message>
+        <source>Prefill: %1 GFLOP/s.</source>
+        <translation>预填充：%1 GFLOP/s。</translation>
+    </message>
+    <message>
+        <source>Decode reads %1 GB/s: %2% of the machine&apos;s measured %3 GB/s.</source>
+        <translation>解码读取 %1 GB/s：占本机实测 %3 GB/s 的 %2%。</translation>
+    </message>
+    <message>
+        <source>Decode reads %1 GB/s (measure the memory bandwidth for the share).</source>
+        <translation>解码读取 %1 GB/s（测量内存带宽后可显示占比）。</translation>
+    </message>
+    <message>
+        <source>Memory: process %1, KV cache %2, weights %3.</source>
+        <translation>内存：进程 %1，KV 缓存 %2，权重 %3。</translation>
+    </message>
+    <message>
+        <source>µs</source>
+        <translation>微秒</translation>
+    </message>
+    <message>
+        <source>Measuring…</source>
+        <translation>正在测量…</translation>
+    </message>
+    <message>
+        <source>Memory read bandwidth: %1 GB/s.</source>
+        <translation>内存读取带宽：%1 GB/s。</translation>
+    </message>
+    <message>
+        <source>The memory bandwidth could not be measured (not enough memory).</source>
+        <translation>无法测量内存带宽（内存不足）。</translation>
+    </message>
+    <message>
+        <source>Recording…</source>
+        <translation>正在记录…</translation>
+    </message>
+    <message>
+        <source>Recorded.</source>
+        <translation>已记录。</translation>
+    </message>
+    <message>
+        <source>the profile</source>
+        <translation>分析结果</translation>
+    </message>
+    <message>
+        <source>Could not record the profile.</source>
+        <translation>无法记录分析结果。</translation>
+    </message>
+    <message>
+        <source>the recorded profiles</source>
+        <translation>已记录的分析结果</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Decode tokens/s</source>
+        <translation>解码 词元/秒</translation>
+    </message>
+    <message>
+        <source>Prefill tokens/s</source>
+        <translation>预填充 词元/秒</translation>
+    </message>
+    <message>
+        <source>Prefill GFLOP/s</source>
+        <translation>预填充 GFLOP/s</translation>
+    </message>
+    <message>
+        <source>Share of memory bandwidth (%)</source>
+        <translation>内存带宽占比（%）</translation>
+    </message>
+    <message>
+        <source>Process memory</source>
+        <translation>进程内存</translation>
+    </message>
+    <message>
+        <source>%1 (µs per pass)</source>
+        <translation>%1（每步微秒）</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::QualityChart</name>
     <message>
         <source>Size and quality loss (lower left is better)</source>

@@ -17,6 +17,9 @@
 #include "session/model_host.h"
 #include "store/store.h"
 
+#include <QBarCategoryAxis>
+#include <QChart>
+#include <QChartView>
 #include <QComboBox>
 #include <QFile>
 #include <QLabel>
@@ -144,10 +147,18 @@ private slots:
         page->sourceFilter()->setCurrentIndex(0);
         QCOMPARE(page->rowsTable()->rowCount(), 3);
 
-        // Local-time days: three days from Monday the 6th (the first row is the 5th in UTC).
-        auto* chart = page->chartView();
-        QVERIFY(chart);
-        page->periodBox()->setCurrentIndex(1); // weeks: all three in the week of Monday the 6th
+        // Local-time days: three days from Monday the 6th (the first row is the 5th in UTC); as
+        // weeks, all three fall in the week of Monday the 6th.
+        auto categories = [&] {
+            for (QAbstractAxis* axis : page->chartView()->chart()->axes(Qt::Horizontal))
+                if (auto* bars = qobject_cast<QBarCategoryAxis*>(axis))
+                    return bars->categories();
+            return QStringList();
+        };
+        QCOMPARE(categories(), (QStringList{QStringLiteral("2025-01-06"), QStringLiteral("2025-01-07"),
+                                            QStringLiteral("2025-01-08")}));
+        page->periodBox()->setCurrentIndex(1);
+        QCOMPARE(categories(), QStringList{QStringLiteral("2025-01-06")});
         QCOMPARE(page->rowsTable()->rowCount(), 3);
 
         // A bad price line is refused with its line; a good edit reprices (double the price).
