@@ -34,7 +34,7 @@ private slots:
         QVERIFY(w.windowTitle().contains(QStringLiteral("Tenfold")));
         const PageRegistry registry = PageRegistry::standard();
         QCOMPARE(w.sidebar()->count(), int(registry.entries().size()));
-        QCOMPARE(w.pages().size(), 6);
+        QCOMPARE(w.pages().size(), 8);
         QStringList ids;
         for (Page* p : w.pages())
             ids << p->pageId();
@@ -105,7 +105,9 @@ private slots:
             QCOMPARE(app->window().sidebar()->item(2)->text(), QStringLiteral("优化"));
             QCOMPARE(app->window().sidebar()->item(3)->text(), QStringLiteral("服务器"));
             QCOMPARE(app->window().sidebar()->item(4)->text(), QStringLiteral("缓存"));
-            QCOMPARE(app->window().sidebar()->item(5)->text(), QStringLiteral("设置"));
+            QCOMPARE(app->window().sidebar()->item(5)->text(), QStringLiteral("性能分析"));
+            QCOMPARE(app->window().sidebar()->item(6)->text(), QStringLiteral("成本历史"));
+            QCOMPARE(app->window().sidebar()->item(7)->text(), QStringLiteral("设置"));
             QVERIFY(app->window().windowTitle().contains(QStringLiteral("Tenfold")));
         }
         // Back to English for the rest of this process.

@@ -32,6 +32,7 @@
 #include <QValueAxis>
 #include <QVBoxLayout>
 
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -48,6 +49,14 @@ QTableWidgetItem* item(const QString& text, Qt::Alignment align = Qt::AlignLeft 
     auto* i = new QTableWidgetItem(text);
     i->setTextAlignment(align);
     return i;
+}
+
+// Money: six decimals, or three significant digits below a tenth of a cent (a single local
+// reply often costs millionths).
+QString money(double value)
+{
+    const QLocale locale;
+    return value != 0 && std::abs(value) < 0.001 ? locale.toString(value, 'g', 3) : locale.toString(value, 'f', 6);
 }
 
 QTableWidgetItem* numberItem(double value, const QString& text)
@@ -323,7 +332,8 @@ void CostPage::showChart()
     series->attachAxis(axisX);
     auto* axisY = new QValueAxis;
     axisY->setRange(0, top > 0 ? top * 1.1 : 1);
-    axisY->setLabelFormat(measure_->currentIndex() == 0 ? QStringLiteral("%.4f") : QStringLiteral("%.0f"));
+    // Costs are often fractions of a cent: significant digits, not fixed decimals.
+    axisY->setLabelFormat(measure_->currentIndex() == 0 ? QStringLiteral("%.3g") : QStringLiteral("%.0f"));
     axisY->setTitleText(measure_->currentIndex() == 0   ? QString::fromStdString(priceTable_.currency)
                         : measure_->currentIndex() == 1 ? tr("tokens")
                                                         : tr("joules"));
@@ -352,7 +362,7 @@ void CostPage::showSummary()
                        .arg(tokensIn)
                        .arg(tokensOut);
     text += QLatin1Char(' ') + tr("Cost %1 %2, energy %3 J: %4 %2 and %5 J per 1M tokens.")
-                                   .arg(locale.toString(money, 'f', 6), currency, locale.toString(joules, 'f', 1),
+                                   .arg(tenfold::ui::money(money), currency, locale.toString(joules, 'f', 1),
                                         locale.toString(cost::perMillion(money, tokens), 'f', 4),
                                         locale.toString(cost::perMillion(joules, tokens), 'f', 0));
     if (estimated > 0)
@@ -361,7 +371,7 @@ void CostPage::showSummary()
     if (const cost::CloudPrice* cloud = priceTable_.cloudPrice(cloud_->currentData().toString().toStdString()))
         text += QLatin1Char(' ') + tr("The same tokens at %1 would cost %2 %3 (prices taken %4).")
                                        .arg(QString::fromStdString(cloud->name),
-                                            locale.toString(priceTable_.cloudCost(*cloud, tokensIn, tokensOut), 'f', 6),
+                                            tenfold::ui::money(priceTable_.cloudCost(*cloud, tokensIn, tokensOut)),
                                             currency, QString::fromStdString(priceTable_.dateTaken));
     summary_->setText(text);
 }
@@ -380,7 +390,7 @@ void CostPage::showSavings()
         savings_->setItem(i, 0, item(kind));
         savings_->setItem(i, 1, item(QString::fromStdString(s.subject)));
         savings_->setItem(i, 2, numberItem(double(s.tokens), locale.toString(qlonglong(s.tokens))));
-        savings_->setItem(i, 3, s.measured ? numberItem(s.saved(), locale.toString(s.saved(), 'f', 6))
+        savings_->setItem(i, 3, s.measured ? numberItem(s.saved(), money(s.saved()))
                                            : item(tr("no baseline rows")));
         savings_->setItem(i, 4, s.measured ? numberItem(s.baselineJoules - s.actualJoules,
                                                         locale.toString(s.baselineJoules - s.actualJoules, 'f', 1))
@@ -417,7 +427,7 @@ void CostPage::showRows()
         if (c.energyEstimated)
             energy += QLatin1Char(' ') + tr("est.");
         rows_->setItem(i, 8, numberItem(c.energyJoules, energy));
-        rows_->setItem(i, 9, numberItem(c.total(), locale.toString(c.total(), 'f', 6)));
+        rows_->setItem(i, 9, numberItem(c.total(), money(c.total())));
     }
     rows_->setSortingEnabled(true);
     rows_->resizeColumnsToContents();

@@ -126,12 +126,14 @@ ProfilerPage::ProfilerPage(AppContext& context, QWidget* parent) : Page(parent),
     speedView_ = chartView(body, tr("Tokens per second"), tr("Generated tokens per second over time"));
     speed_ = new QLineSeries;
     speed_->setName(tr("tokens/s"));
+    speed_->setPointsVisible(true); // a short reply may give a single sample
     speedView_->chart()->addSeries(speed_);
     speedX_ = new QValueAxis;
     speedX_->setTitleText(tr("seconds"));
     speedX_->setRange(0, 10);
     speedY_ = new QValueAxis;
     speedY_->setRange(0, 10);
+    speedY_->setLabelFormat(QStringLiteral("%.0f"));
     speedView_->chart()->addAxis(speedX_, Qt::AlignBottom);
     speedView_->chart()->addAxis(speedY_, Qt::AlignLeft);
     speed_->attachAxis(speedX_);
