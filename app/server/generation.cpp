@@ -379,6 +379,8 @@ public:
         : ctx_(ctx), request_(std::move(request)), handles_(std::move(handles)),
           client_(std::move(client)), promptTokens_(promptTokens), done_(handles_.size())
     {
+        if (ctx_.energy)
+            energyTicket_ = ctx_.energy->begin();
     }
 
     bool step(httplib::DataSink& sink)
@@ -461,6 +463,11 @@ private:
         }
         r.promptTokens = next_ == handles_.size() ? tokens : promptTokens_;
         r.finishReason = cancelled_ ? "cancelled" : failed_ ? "error" : "stop";
+        if (ctx_.energy) {
+            const cost::EnergyReading e = ctx_.energy->finish(energyTicket_);
+            r.energyJoules = e.joules;
+            r.energySource = e.source;
+        }
         ctx_.recordFinished(r);
     }
 
@@ -469,6 +476,7 @@ private:
     std::vector<std::shared_ptr<ServeRequest>> handles_;
     std::string client_;
     int promptTokens_;
+    double energyTicket_ = 0;
     std::vector<ServeEvent> done_;
     size_t next_ = 0; // inputs before it are done (events are read in input order)
     bool failed_ = false, cancelled_ = false, recorded_ = false;
