@@ -681,6 +681,289 @@ Choose another folder with --data-dir.</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::CostPage</name>
+    <message>
+        <source>Cost history</source>
+        <translation>成本历史</translation>
+    </message>
+    <message>
+        <source>What each generation cost: the energy it used (measured from the CPU&apos;s RAPL counters where the system allows reading them, otherwise estimated from the configured wattage and marked &quot;est.&quot;) at your electricity price, plus the machine&apos;s cost spread over its hours of use. Days follow your local time.</source>
+        <translation>每次生成的成本：所用电能（系统允许读取时取自 CPU 的 RAPL 计数器，否则按设定的功率估算并标注“估”）乘以你的电价，再加上机器按使用小时分摊的成本。日期按本地时间划分。</translation>
+    </message>
+    <message>
+        <source>&amp;Period:</source>
+        <translation>周期(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Day</source>
+        <translation>日</translation>
+    </message>
+    <message>
+        <source>Week</source>
+        <translation>周</translation>
+    </message>
+    <message>
+        <source>&amp;Model:</source>
+        <translation>模型(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>&amp;Device:</source>
+        <translation>设备(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>&amp;Source:</source>
+        <translation>来源(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>C&amp;hart:</source>
+        <translation>图表(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>成本</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>Energy (J)</source>
+        <translation>能耗（焦）</translation>
+    </message>
+    <message>
+        <source>Cost per period by model</source>
+        <translation>按模型统计的各周期成本</translation>
+    </message>
+    <message>
+        <source>Totals</source>
+        <translation>合计</translation>
+    </message>
+    <message>
+        <source>Compare &amp;with:</source>
+        <translation>对比(&amp;W)：</translation>
+    </message>
+    <message>
+        <source>Savings by optimisation</source>
+        <translation>各项优化带来的节省</translation>
+    </message>
+    <message>
+        <source>Optimisation</source>
+        <translation>优化</translation>
+    </message>
+    <message>
+        <source>Model (device)</source>
+        <translation>模型（设备）</translation>
+    </message>
+    <message>
+        <source>Saved</source>
+        <translation>节省</translation>
+    </message>
+    <message>
+        <source>Energy saved (J)</source>
+        <translation>节省的能耗（焦）</translation>
+    </message>
+    <message>
+        <source>Generations</source>
+        <translation>生成记录</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Prompt tokens</source>
+        <translation>提示词元</translation>
+    </message>
+    <message>
+        <source>Generated tokens</source>
+        <translation>生成词元</translation>
+    </message>
+    <message>
+        <source>Time (ms)</source>
+        <translation>耗时（毫秒）</translation>
+    </message>
+    <message>
+        <source>Prices</source>
+        <translation>价格</translation>
+    </message>
+    <message>
+        <source>One entry per line, fields separated by tabs: electricity_per_kwh, hardware_price, hardware_hours (hours of use the machine is written off over), and &quot;cloud NAME INPUT OUTPUT&quot; prices per 1M tokens.</source>
+        <translation>每行一项，字段之间用制表符分隔：electricity_per_kwh（每千瓦时电价）、hardware_price（硬件价格）、hardware_hours（硬件按多少使用小时折旧），以及“cloud 名称 输入 输出”形式的每百万词元云端价格。</translation>
+    </message>
+    <message>
+        <source>Price table</source>
+        <translation>价格表</translation>
+    </message>
+    <message>
+        <source>Save &amp;prices</source>
+        <translation>保存价格(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Restore &amp;defaults</source>
+        <translation>恢复默认(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>刷新(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Export CSV…</source>
+        <translation>导出 CSV(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Defaults taken %1.</source>
+        <translation>默认价格取自 %1。</translation>
+    </message>
+    <message>
+        <source>Back to the defaults taken %1.</source>
+        <translation>已恢复取自 %1 的默认价格。</translation>
+    </message>
+    <message>
+        <source>Reading…</source>
+        <translation>正在读取…</translation>
+    </message>
+    <message>
+        <source>Updated %1</source>
+        <translation>更新于 %1</translation>
+    </message>
+    <message>
+        <source>the usage ledger</source>
+        <translation>用量记录</translation>
+    </message>
+    <message>
+        <source>Could not read the usage ledger.</source>
+        <translation>无法读取用量记录。</translation>
+    </message>
+    <message>
+        <source>All models</source>
+        <translation>全部模型</translation>
+    </message>
+    <message>
+        <source>All devices</source>
+        <translation>全部设备</translation>
+    </message>
+    <message>
+        <source>All sources</source>
+        <translation>全部来源</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>聊天</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Command line</source>
+        <translation>命令行</translation>
+    </message>
+    <message>
+        <source>Benchmark</source>
+        <translation>基准测试</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>joules</source>
+        <translation>焦耳</translation>
+    </message>
+    <message>
+        <source>Per day (local time)</source>
+        <translation>按日（本地时间）</translation>
+    </message>
+    <message>
+        <source>Per week (from Monday, local time)</source>
+        <translation>按周（自周一起，本地时间）</translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln generation(s), %L1 prompt and %L2 generated tokens.</source>
+        <translation>
+            <numerusform>%Ln 次生成，提示词元 %L1 个，生成词元 %L2 个。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cost %1 %2, energy %3 J: %4 %2 and %5 J per 1M tokens.</source>
+        <translation>成本 %1 %2，能耗 %3 焦：每百万词元 %4 %2、%5 焦。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Energy of %Ln generation(s) is an estimate (est.): RAPL was not readable or the work ran on a GPU.</source>
+        <translation>
+            <numerusform>其中 %Ln 次生成的能耗为估算值（估）：RAPL 不可读，或计算在 GPU 上进行。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The same tokens at %1 would cost %2 %3 (prices taken %4).</source>
+        <translation>同样的词元使用 %1 需花费 %2 %3（价格取自 %4）。</translation>
+    </message>
+    <message>
+        <source>Quantized model vs its base</source>
+        <translation>量化模型对比原模型</translation>
+    </message>
+    <message>
+        <source>Response cache hits</source>
+        <translation>回复缓存命中</translation>
+    </message>
+    <message>
+        <source>Speculative decoding</source>
+        <translation>推测解码</translation>
+    </message>
+    <message>
+        <source>no baseline rows</source>
+        <translation>无基准记录</translation>
+    </message>
+    <message>
+        <source>est.</source>
+        <translation>估</translation>
+    </message>
+    <message>
+        <source>Not saved: %1</source>
+        <translation>未保存：%1</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+    <message>
+        <source>Export the usage ledger</source>
+        <translation>导出用量记录</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Writing %1…</source>
+        <translation>正在写入 %1…</translation>
+    </message>
+    <message>
+        <source>Wrote %1.</source>
+        <translation>已写入 %1。</translation>
+    </message>
+    <message>
+        <source>Could not write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::DiscoverTab</name>
     <message>
         <source>Fits</source>
@@ -1328,6 +1611,253 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>Optimize</source>
         <translation>优化</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ProfilerPage</name>
+    <message>
+        <source>other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>L%1</source>
+        <translation>第%1层</translation>
+    </message>
+    <message>
+        <source>Profiler</source>
+        <translation>性能分析</translation>
+    </message>
+    <message>
+        <source>Where a reply&apos;s time goes, live while the chat generates: speed, the time of every operation in every layer (CPU timers or GPU timestamps), memory, CPU use per core, and how close decoding comes to the machine&apos;s memory bandwidth. Timing every operation costs a little speed, so it is a switch, applied when a model loads.</source>
+        <translation>在对话生成时实时显示回复的时间花在哪里：速度、每一层中每个运算的耗时（CPU 计时器或 GPU 时间戳）、内存、每个 CPU 核心的占用，以及解码离本机内存带宽有多近。为每个运算计时会略微降低速度，因此它是一个开关，在加载模型时生效。</translation>
+    </message>
+    <message>
+        <source>&amp;Time every operation</source>
+        <translation>为每个运算计时(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Re&amp;load the model</source>
+        <translation>重新加载模型(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Load the current model again so the setting takes effect</source>
+        <translation>重新加载当前模型，使该设置生效</translation>
+    </message>
+    <message>
+        <source>&amp;Measure memory bandwidth</source>
+        <translation>测量内存带宽(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Reads 1 GiB five times with the CPU&apos;s threads, as tenfold-cli bench --memory does</source>
+        <translation>用 CPU 线程把 1 GiB 读取五次，与 tenfold-cli bench --memory 相同</translation>
+    </message>
+    <message>
+        <source>Memory bandwidth not measured yet.</source>
+        <translation>尚未测量内存带宽。</translation>
+    </message>
+    <message>
+        <source>No reply profiled yet.</source>
+        <translation>尚无已分析的回复。</translation>
+    </message>
+    <message>
+        <source>Tokens per second</source>
+        <translation>每秒词元数</translation>
+    </message>
+    <message>
+        <source>Generated tokens per second over time</source>
+        <translation>每秒生成词元数随时间的变化</translation>
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation>词元/秒</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>秒</translation>
+    </message>
+    <message>
+        <source>CPU use per core</source>
+        <translation>每个 CPU 核心的占用</translation>
+    </message>
+    <message>
+        <source>Busy share of each CPU core</source>
+        <translation>每个 CPU 核心的繁忙比例</translation>
+    </message>
+    <message>
+        <source>Time per operation and layer (last forward pass)</source>
+        <translation>各运算在各层的耗时（最近一次前向计算）</translation>
+    </message>
+    <message>
+        <source>Microseconds of each operation in each layer</source>
+        <translation>每一层中每个运算的微秒数</translation>
+    </message>
+    <message>
+        <source>Operations, summed over the decode passes sampled during the reply</source>
+        <translation>运算耗时，按回复期间采样的解码步骤求和</translation>
+    </message>
+    <message>
+        <source>Operation</source>
+        <translation>运算</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Total (µs)</source>
+        <translation>合计（微秒）</translation>
+    </message>
+    <message>
+        <source>Per pass (µs)</source>
+        <translation>每步（微秒）</translation>
+    </message>
+    <message>
+        <source>Share</source>
+        <translation>占比</translation>
+    </message>
+    <message>
+        <source>Calls</source>
+        <translation>次数</translation>
+    </message>
+    <message>
+        <source>&amp;Record this profile</source>
+        <translation>记录此分析结果(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Compare two recordings</source>
+        <translation>比较两条记录</translation>
+    </message>
+    <message>
+        <source>&amp;First:</source>
+        <translation>第一条(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>&amp;Second:</source>
+        <translation>第二条(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>Figure</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>First</source>
+        <translation>第一条</translation>
+    </message>
+    <message>
+        <source>Second</source>
+        <translation>第二条</translation>
+    </message>
+    <message>
+        <source>Second / first</source>
+        <translation>第二条 / 第一条</translation>
+    </message>
+    <message>
+        <source>No model is loaded.</source>
+        <translation>尚未加载模型。</translation>
+    </message>
+    <message>
+        <source>%1 is loaded with every operation timed.</source>
+        <translation>%1 已加载，并为每个运算计时。</translation>
+    </message>
+    <message>
+        <source>%1 is loaded without timing: replies show speed and memory only.</source>
+        <translation>%1 已加载但未计时：回复只显示速度和内存。</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>繁忙</translation>
+    </message>
+    <message>
+        <source>Decode: %1 tokens/s (%L2 tokens). Prefill: %3 tokens/s (%L4 tokens).</source>
+        <translation>解码：%1 词元/秒（%L2 个词元）。预填充：%3 词元/秒（%L4 个词元）。</translation>
+    </message>
+    <message>
+        <source>Prefill: %1 GFLOP/s.</source>
+        <translation>预填充：%1 GFLOP/s。</translation>
+    </message>
+    <message>
+        <source>Decode reads %1 GB/s: %2% of the machine&apos;s measured %3 GB/s.</source>
+        <translation>解码读取 %1 GB/s：占本机实测 %3 GB/s 的 %2%。</translation>
+    </message>
+    <message>
+        <source>Decode reads %1 GB/s (measure the memory bandwidth for the share).</source>
+        <translation>解码读取 %1 GB/s（测量内存带宽后可显示占比）。</translation>
+    </message>
+    <message>
+        <source>Memory: process %1, KV cache %2, weights %3.</source>
+        <translation>内存：进程 %1，KV 缓存 %2，权重 %3。</translation>
+    </message>
+    <message>
+        <source>µs</source>
+        <translation>微秒</translation>
+    </message>
+    <message>
+        <source>Measuring…</source>
+        <translation>正在测量…</translation>
+    </message>
+    <message>
+        <source>Memory read bandwidth: %1 GB/s.</source>
+        <translation>内存读取带宽：%1 GB/s。</translation>
+    </message>
+    <message>
+        <source>The memory bandwidth could not be measured (not enough memory).</source>
+        <translation>无法测量内存带宽（内存不足）。</translation>
+    </message>
+    <message>
+        <source>Recording…</source>
+        <translation>正在记录…</translation>
+    </message>
+    <message>
+        <source>Recorded.</source>
+        <translation>已记录。</translation>
+    </message>
+    <message>
+        <source>the profile</source>
+        <translation>分析结果</translation>
+    </message>
+    <message>
+        <source>Could not record the profile.</source>
+        <translation>无法记录分析结果。</translation>
+    </message>
+    <message>
+        <source>the recorded profiles</source>
+        <translation>已记录的分析结果</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Quantization</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Decode tokens/s</source>
+        <translation>解码 词元/秒</translation>
+    </message>
+    <message>
+        <source>Prefill tokens/s</source>
+        <translation>预填充 词元/秒</translation>
+    </message>
+    <message>
+        <source>Prefill GFLOP/s</source>
+        <translation>预填充 GFLOP/s</translation>
+    </message>
+    <message>
+        <source>Share of memory bandwidth (%)</source>
+        <translation>内存带宽占比（%）</translation>
+    </message>
+    <message>
+        <source>Process memory</source>
+        <translation>进程内存</translation>
+    </message>
+    <message>
+        <source>%1 (µs per pass)</source>
+        <translation>%1（每步微秒）</translation>
     </message>
 </context>
 <context>

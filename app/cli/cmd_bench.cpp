@@ -6,6 +6,7 @@
 
 #include "model/model.h"
 #include "runtime/cpu_context.h"
+#include "profile/op_profile.h"
 #include "runtime/memory_bandwidth.h"
 #include "runtime/sampling.h"
 
@@ -32,7 +33,9 @@ CommandSpec benchSpec()
                      "pins one); ppN also shows GFLOP/s (2 flops per matmul weight per token).\n"
                      "--parallel P adds tgNxP: P sequences (16-token prompts) decoded together\n"
                      "through the batched context the server uses, one row per sequence per step;\n"
-                     "tokens/s counts all P streams.",
+                     "tokens/s counts all P streams. --profile times every op as the Profiler does\n"
+                     "(CPU timers, Vulkan timestamps) and prints the ops of the last decoded\n"
+                     "token; compare with a run without it for what profiling costs.",
                      {"MODEL"},
                      {},
                      {{"--prompt-tokens", "-p", "N", "prompt length for ppN; 0 skips it (default 512)"},
@@ -40,6 +43,7 @@ CommandSpec benchSpec()
                       {"--repetitions", "-r", "R", "timed repetitions (default 3)"},
                       {"--memory", "", "", "also measure memory read bandwidth (CPU)"},
                       {"--parallel", "", "P", "also decode P sequences at once (batched, as the server)"},
+                      {"--profile", "", "", "time every op (the Profiler's per-op timings)"},
                       {"--json", "", "", "print one JSON object instead of a table"}}};
     for (auto& o : backendOptions())
         spec.options.push_back(o);
@@ -159,6 +163,7 @@ int runBench(const ParsedArgs& args)
     ContextParams cp;
     cp.nCtx = std::max({nPrompt, nGen, 1});
     cp.nThreads = threadCount(args);
+    cp.profile = args.has("--profile");
     std::unique_ptr<InferenceContext> ctx = backend->createContext(model, cp);
 
     // Fixed pseudo-random tokens (skipping the specials at the start of SentencePiece vocabs).
@@ -218,10 +223,7 @@ int runBench(const ParsedArgs& args)
     };
     // Prompt processing as arithmetic: 2 flops per matmul weight per token (the projections,
     // the feed-forward and the output head; attention's own products are left out).
-    double matmulWeights = double(model->output().ne0) * double(model->output().ne1);
-    for (const LayerWeights& l : model->layers())
-        for (const WeightTensor* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffnGate, &l.ffnUp, &l.ffnDown})
-            matmulWeights += double(w->ne0) * double(w->ne1);
+    const double matmulWeights = profile::matmulWeights(*model);
     auto gflopPerSecond = [&](const Result& r) {
         return r.test.rfind("pp", 0) == 0 ? 2.0 * matmulWeights * r.mean() / 1e9 : 0.0;
     };
@@ -279,6 +281,14 @@ int runBench(const ParsedArgs& args)
         if (gflopPerSecond(r) > 0)
             std::printf("%s: %.1f GFLOP/s (2 x %s matmul weights per token)\n", r.test.c_str(),
                         gflopPerSecond(r), withThousands(uint64_t(matmulWeights)).c_str());
+    if (cp.profile && nGen > 0) {
+        profile::OpProfile ops;
+        ops.add(ctx->lastTimings());
+        std::printf("\nops of the last decoded token (%.1f us in all):\n", ops.totalMicroseconds());
+        for (const profile::OpCell& c : ops.perOp())
+            std::printf("  %-24s %10.1f us %5.1f%%\n", c.op.c_str(), c.microseconds,
+                        ops.totalMicroseconds() > 0 ? 100.0 * c.microseconds / ops.totalMicroseconds() : 0.0);
+    }
     std::printf("\npeak RSS: %s (file %s)\n", formatBytes(rss).c_str(), formatBytes(fileBytes).c_str());
     return 0;
 }

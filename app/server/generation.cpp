@@ -144,6 +144,8 @@ public:
         meta_.id = ctx.newResponseId(request_.endpoint == Endpoint::Chat ? "chatcmpl-" : "cmpl-");
         meta_.model = ctx.served.id;
         meta_.created = unixMs() / 1000;
+        if (ctx_.energy)
+            energyTicket_ = ctx_.energy->begin();
     }
 
     // Streaming: writes the events that arrived (or a keep-alive comment after a quiet interval).
@@ -299,6 +301,12 @@ private:
         r.timeToFirstTokenMs = done_.timeToFirstTokenMs;
         r.totalMs = done_.totalMs;
         r.finishReason = cancelled_ ? "cancelled" : failed_ ? "error" : choices_.front().finishReason;
+        r.queueMs = done_.queueMs;
+        if (ctx_.energy) {
+            const cost::EnergyReading e = ctx_.energy->finish(energyTicket_);
+            r.energyJoules = e.joules;
+            r.energySource = e.source;
+        }
         ctx_.recordFinished(r);
         if (finished_ && !failed_ && !cancelled_)
             storeAnswer(ctx_, plan_, choices_, done_.promptTokens, done_.completionTokens, done_.totalMs);
@@ -314,6 +322,7 @@ private:
     std::vector<ChoiceResult> choices_;
     std::vector<size_t> textOffsets_;
     bool started_ = false, finished_ = false, failed_ = false, cancelled_ = false, recorded_ = false;
+    double energyTicket_ = 0;
     ServeEvent done_;
     std::string error_;
 };
@@ -370,6 +379,8 @@ public:
         : ctx_(ctx), request_(std::move(request)), handles_(std::move(handles)),
           client_(std::move(client)), promptTokens_(promptTokens), done_(handles_.size())
     {
+        if (ctx_.energy)
+            energyTicket_ = ctx_.energy->begin();
     }
 
     bool step(httplib::DataSink& sink)
@@ -452,6 +463,11 @@ private:
         }
         r.promptTokens = next_ == handles_.size() ? tokens : promptTokens_;
         r.finishReason = cancelled_ ? "cancelled" : failed_ ? "error" : "stop";
+        if (ctx_.energy) {
+            const cost::EnergyReading e = ctx_.energy->finish(energyTicket_);
+            r.energyJoules = e.joules;
+            r.energySource = e.source;
+        }
         ctx_.recordFinished(r);
     }
 
@@ -460,6 +476,7 @@ private:
     std::vector<std::shared_ptr<ServeRequest>> handles_;
     std::string client_;
     int promptTokens_;
+    double energyTicket_ = 0;
     std::vector<ServeEvent> done_;
     size_t next_ = 0; // inputs before it are done (events are read in input order)
     bool failed_ = false, cancelled_ = false, recorded_ = false;

@@ -1,5 +1,7 @@
 #include "server_context.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <cstdio>
 
@@ -36,6 +38,19 @@ void ServerContext::recordFinished(const FinishedRequest& r)
     e.source = "server";
     e.client = r.client;
     e.cacheHit = r.cacheHit;
+    e.modelHash = served.fingerprint;
+    e.quantization = served.quantization;
+    e.kernelLevel = served.kernelLevel;
+    e.threads = served.threads;
+    e.contextSize = served.contextLength;
+    if (r.cacheHit.empty()) { // a cached answer computed nothing
+        e.prefillTokens = r.promptTokens;
+        e.decodeTokens = r.completionTokens;
+        e.prefillMs = std::max(0.0, r.timeToFirstTokenMs - r.queueMs);
+        e.decodeMs = std::max(0.0, r.totalMs - r.timeToFirstTokenMs);
+    }
+    e.energyJoules = r.energyJoules;
+    e.energySource = r.energySource;
     usage->record(std::move(e));
 }
 

@@ -4,6 +4,7 @@
 // (the members that change are thread-safe themselves).
 #include "api_keys.h"
 #include "chat/chat_template.h"
+#include "cost/energy_meter.h"
 #include "server_metrics.h"
 #include "server_options.h"
 #include "serve/scheduler.h"
@@ -36,6 +37,9 @@ struct ServedModel {
     int contextLength = 0;   // positions per sequence
     int64_t created = 0;     // Unix seconds: when the server loaded it
     std::string fingerprint; // Model::fingerprint() in hex: the response cache's model key
+    std::string quantization; // the ledger's: the weight type holding most of the bytes
+    std::string kernelLevel;  // the ledger's: CPU kernel level or "vulkan"
+    int threads = 0;          // CPU threads (0 on a GPU)
 };
 
 struct ServerContext {
@@ -43,6 +47,10 @@ struct ServerContext {
     ServedModel served;
     Scheduler* scheduler = nullptr;
     UsageWriter* usage = nullptr; // null with --no-ledger
+    // Each request's share of the machine's energy while it ran (RAPL, else an estimate); null
+    // with --no-ledger.
+    std::unique_ptr<cost::EnergyMeter> energyMeter;
+    std::unique_ptr<cost::SharedEnergy> energy;
     ResponseCache* responseCache = nullptr; // null with --response-cache off
     ApiKeys keys{{}};
     ServerMetrics metrics;

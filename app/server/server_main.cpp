@@ -6,6 +6,7 @@
 #include "server_options.h"
 
 #include "core/error.h"
+#include "cost/ledger_facts.h"
 #include "core/fnv.h"
 #include "gguf/gguf_file.h"
 #include "model/model.h"
@@ -151,6 +152,16 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
     ctx.served.deviceTag = deviceTag(device, backend->name());
     ctx.served.chatTemplate = std::make_unique<ChatTemplate>(chatTemplateFor(*model, options.chatTemplate));
     ctx.served.contextLength = scheduler.maxSequenceLength();
+    ctx.served.quantization = cost::dominantWeightType(*model);
+    ctx.served.kernelLevel = cost::kernelLevelFor(ctx.served.deviceTag);
+    if (device == "cpu") {
+        const int threads = cli::threadCount(options.backendArgs);
+        ctx.served.threads = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    }
+    if (usage) {
+        ctx.energyMeter = std::make_unique<cost::EnergyMeter>();
+        ctx.energy = std::make_unique<cost::SharedEnergy>(*ctx.energyMeter, device != "cpu");
+    }
     ctx.served.created = std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();

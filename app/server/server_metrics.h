@@ -24,6 +24,9 @@ struct FinishedRequest {
     double totalMs = 0;
     std::string finishReason;    // "stop", "length", "cancelled", "error"
     std::string cacheHit;        // "exact" or "semantic" when the response cache answered
+    double queueMs = 0;          // waiting for a slot, inside timeToFirstTokenMs
+    double energyJoules = 0;     // this request's share of the machine's energy
+    std::string energySource;    // "rapl", "estimate" or "" (not measured)
 };
 
 class ServerMetrics {

@@ -171,11 +171,60 @@ CREATE TABLE IF NOT EXISTS hub_downloads (
     updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS hub_downloads_state ON hub_downloads(state, id);
+// v8: the Profiler's recorded profiles (a summary and the time per op per layer), and what the
+// cost history needs per generation: the model file's fingerprint and quantization,
+// the device's kernel level, threads and context size, prefill and decode token counts and times
+// separately (prefill and decode cost differently), speculative and prefix-reused tokens (for the
+// savings view), and the energy used with where the figure came from ('rapl' measured,
+// 'estimate' from configured wattage, '' unknown: rows written before v8). Old rows keep their
+// values; the new columns read as 0 / ''.
+const char* const kLedgerCostColumns = R"SQL(
+ALTER TABLE usage_ledger ADD COLUMN model_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE usage_ledger ADD COLUMN quantization TEXT NOT NULL DEFAULT '';
+ALTER TABLE usage_ledger ADD COLUMN kernel_level TEXT NOT NULL DEFAULT '';
+ALTER TABLE usage_ledger ADD COLUMN threads INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_ledger ADD COLUMN context_size INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_ledger ADD COLUMN prefill_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_ledger ADD COLUMN prefill_ms REAL NOT NULL DEFAULT 0;
+ALTER TABLE usage_ledger ADD COLUMN decode_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_ledger ADD COLUMN decode_ms REAL NOT NULL DEFAULT 0;
+ALTER TABLE usage_ledger ADD COLUMN reused_prompt_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_ledger ADD COLUMN speculative_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_ledger ADD COLUMN energy_j REAL NOT NULL DEFAULT 0;
+ALTER TABLE usage_ledger ADD COLUMN energy_source TEXT NOT NULL DEFAULT '';
+CREATE INDEX usage_ledger_model_hash ON usage_ledger(model_hash, time);
+CREATE TABLE profiles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at INTEGER NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    model_hash TEXT NOT NULL DEFAULT '',
+    quantization TEXT NOT NULL DEFAULT '',
+    device TEXT NOT NULL DEFAULT '',
+    kernel_level TEXT NOT NULL DEFAULT '',
+    threads INTEGER NOT NULL DEFAULT 0,
+    passes INTEGER NOT NULL DEFAULT 0,
+    decode_tokens_per_second REAL NOT NULL DEFAULT 0,
+    prefill_tokens_per_second REAL NOT NULL DEFAULT 0,
+    prefill_gflops REAL NOT NULL DEFAULT 0,
+    bandwidth_share REAL NOT NULL DEFAULT 0,
+    machine_gb_per_second REAL NOT NULL DEFAULT 0,
+    resident_bytes INTEGER NOT NULL DEFAULT 0,
+    kv_cache_bytes INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE profile_ops (
+    profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+    op TEXT NOT NULL,
+    layer INTEGER NOT NULL,
+    microseconds REAL NOT NULL,
+    calls INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX profile_ops_profile ON profile_ops(profile_id);
 )SQL";
 
 const std::vector<const char*>& migrations()
 {
-    static const std::vector<const char*> list = {kV1, kV2, kV3, kV4, kV5, kV6, kHubDownloads};
+    static const std::vector<const char*> list = {kV1, kV2, kV3, kV4, kV5, kV6, kHubDownloads, kLedgerCostColumns};
     return list;
 }
 
@@ -195,8 +244,13 @@ int currentVersion(sqlite::Database& db)
     return static_cast<int>(version.columnInt(0));
 }
 
-void migrate(sqlite::Database& db)
+void migrate(sqlite::Database& db) { migrate(db, latestVersion()); }
+
+void migrate(sqlite::Database& db, int targetVersion)
 {
+    if (targetVersion < 1 || targetVersion > latestVersion())
+        throw InvalidArgument("migrate: target schema version " + std::to_string(targetVersion) +
+                              " is outside 1.." + std::to_string(latestVersion()));
     db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
             "creating the schema_version table");
     int version = currentVersion(db);
@@ -204,7 +258,7 @@ void migrate(sqlite::Database& db)
         throw IoError(db.file().string() + ": database schema version " + std::to_string(version) +
                       " is newer than this version of Tenfold understands (" +
                       std::to_string(latestVersion()) + "); update Tenfold");
-    for (int next = version + 1; next <= latestVersion(); ++next) {
+    for (int next = version + 1; next <= targetVersion; ++next) {
         sqlite::Transaction tx(db);
         db.exec(migrations()[next - 1], ("migrating the schema to version " + std::to_string(next)).c_str());
         sqlite::Statement record(db, "INSERT INTO schema_version(version, applied_at) VALUES (?, strftime('%s','now') * 1000)");

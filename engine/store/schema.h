@@ -12,6 +12,9 @@ int currentVersion(sqlite::Database& db);
 // Applies every pending migration, each in its own transaction. Throws IoError when the file is
 // newer than this build (it would not understand it) or a migration fails.
 void migrate(sqlite::Database& db);
+// Applies the pending migrations up to targetVersion only (1..latestVersion()). For tests that
+// need a database exactly as an earlier version wrote it. Throws InvalidArgument out of range.
+void migrate(sqlite::Database& db, int targetVersion);
 // Creates the FTS5 index over message text (and its sync triggers) when SQLite has FTS5; returns
 // whether full-text search is available. Idempotent; kept out of the numbered migrations because
 // it depends on the SQLite build, not on the data.

@@ -1,6 +1,7 @@
 #pragma once
 // Tenfold's persistent state in one SQLite database (<data dir>/tenfold.db): conversations and
-// their messages, the model library, settings, the usage ledger and optimization runs.
+// their messages, the model library, settings, the usage ledger (with what each generation cost,
+// schema v8), optimization runs, the model hub's download queue (v7) and recorded profiles (v8).
 //
 // Durability: WAL journal, synchronous=NORMAL (a power cut may lose the last commits, never
 // corrupts). Streaming replies are written in small, frequent transactions so a crash loses at
@@ -102,6 +103,20 @@ struct LedgerEntry {
     std::string source = "app";  // "app", "cli" or "server" (schema v4)
     std::string client;          // server: API key label or peer address; empty otherwise
     std::string cacheHit;        // "exact" or "semantic" when the response cache answered (v5)
+    // --- schema v8: what the cost history needs (0 / "" on rows written before) ---
+    std::string modelHash;       // Model::fingerprint() of the file, 16 hex digits
+    std::string quantization;    // the file's main weight type, e.g. "Q4_0", "F16"
+    std::string kernelLevel;     // CPU kernel level ("scalar", "avx2", "avx512") or "vulkan"
+    int threads = 0;
+    int contextSize = 0;
+    int prefillTokens = 0;       // prompt tokens computed (not reused from a cache)
+    double prefillMs = 0;
+    int decodeTokens = 0;        // tokens generated
+    double decodeMs = 0;
+    int reusedPromptTokens = 0;  // prompt tokens taken from a KV / prefix cache instead
+    int speculativeTokens = 0;   // generated tokens that came from an accepted draft
+    double energyJoules = 0;
+    std::string energySource;    // "rapl" (measured), "estimate" (configured wattage) or ""
 };
 
 struct LedgerTotals {
@@ -147,6 +162,35 @@ struct HubDownload {
     int64_t updatedAt = 0;
 };
 
+// A recorded profile (the Profiler page): what ran, the speed and roofline figures, memory, and
+// the time per op per layer summed over `passes` forward passes.
+struct ProfileOp {
+    std::string op;
+    int layer = -1;
+    double microseconds = 0;
+    int64_t calls = 0;
+};
+struct ProfileRecord {
+    int64_t id = 0;
+    int64_t createdAt = 0;       // 0 on insert = now
+    std::string name;
+    std::string model;
+    std::string modelHash;
+    std::string quantization;
+    std::string device;
+    std::string kernelLevel;
+    int threads = 0;
+    int passes = 0;
+    double decodeTokensPerSecond = 0;
+    double prefillTokensPerSecond = 0;
+    double prefillGflops = 0;
+    double bandwidthShare = 0;   // decode's achieved bandwidth / the machine's measured read bandwidth
+    double machineGbPerSecond = 0;
+    int64_t residentBytes = 0;
+    int64_t kvCacheBytes = 0;
+    std::vector<ProfileOp> ops; // filled by profile(id), empty from profiles()
+};
+
 struct SearchHit {
     int64_t conversationId = 0;
     std::string title;
@@ -162,7 +206,7 @@ struct StoreOptions {
 
 class Store {
 public:
-    static constexpr int kSchemaVersion = 7;
+    static constexpr int kSchemaVersion = 8;
     static constexpr const char* kFileName = "tenfold.db";
 
     // Opens (creating the folder and the file if needed) <dataDir>/tenfold.db and migrates it to
@@ -262,6 +306,12 @@ public:
     void removeHubDownload(int64_t id);
     // Rows left `running` by a process that ended are queued again; returns how many.
     int requeueInterruptedHubDownloads();
+
+    // --- recorded profiles ---
+    int64_t recordProfile(const ProfileRecord& profile); // with its ops, in one transaction
+    std::vector<ProfileRecord> profiles() const;         // newest first, without ops
+    std::optional<ProfileRecord> profile(int64_t id) const; // with ops, by layer then op
+    void deleteProfile(int64_t id);
 
     static int64_t nowMs();
 

@@ -42,6 +42,19 @@ LedgerEntry readLedger(const sqlite::Statement& s)
     e.source = s.columnText(10);
     e.client = s.columnText(11);
     e.cacheHit = s.columnText(12);
+    e.modelHash = s.columnText(13);
+    e.quantization = s.columnText(14);
+    e.kernelLevel = s.columnText(15);
+    e.threads = static_cast<int>(s.columnInt(16));
+    e.contextSize = static_cast<int>(s.columnInt(17));
+    e.prefillTokens = static_cast<int>(s.columnInt(18));
+    e.prefillMs = s.columnDouble(19);
+    e.decodeTokens = static_cast<int>(s.columnInt(20));
+    e.decodeMs = s.columnDouble(21);
+    e.reusedPromptTokens = static_cast<int>(s.columnInt(22));
+    e.speculativeTokens = static_cast<int>(s.columnInt(23));
+    e.energyJoules = s.columnDouble(24);
+    e.energySource = s.columnText(25);
     return e;
 }
 
@@ -179,7 +192,10 @@ int64_t Store::recordUsage(const LedgerEntry& e)
     sqlite::Transaction tx(db);
     sqlite::Statement s(db,
                         "INSERT INTO usage_ledger(time, model, device, tokens_in, tokens_out, ttft_ms, total_ms, "
-                        "conversation_id, message_id, source, client, cache_hit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                        "conversation_id, message_id, source, client, cache_hit, model_hash, quantization, "
+                        "kernel_level, threads, context_size, prefill_tokens, prefill_ms, decode_tokens, decode_ms, "
+                        "reused_prompt_tokens, speculative_tokens, energy_j, energy_source) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, e.time ? e.time : nowMs())
         .bind(2, e.model)
         .bind(3, e.device)
@@ -196,6 +212,19 @@ int64_t Store::recordUsage(const LedgerEntry& e)
     else
         s.bindNull(9);
     s.bind(10, e.source).bind(11, e.client).bind(12, e.cacheHit);
+    s.bind(13, e.modelHash)
+        .bind(14, e.quantization)
+        .bind(15, e.kernelLevel)
+        .bind(16, e.threads)
+        .bind(17, e.contextSize)
+        .bind(18, e.prefillTokens)
+        .bind(19, e.prefillMs)
+        .bind(20, e.decodeTokens)
+        .bind(21, e.decodeMs)
+        .bind(22, e.reusedPromptTokens)
+        .bind(23, e.speculativeTokens)
+        .bind(24, e.energyJoules)
+        .bind(25, e.energySource);
     s.run();
     int64_t id = db.lastInsertId();
     tx.commit();
@@ -207,7 +236,9 @@ std::vector<LedgerEntry> Store::usage(int64_t fromTime, int64_t toTime) const
     std::lock_guard lock(impl_->mutex);
     sqlite::Statement s(*impl_->db,
                         "SELECT id, time, model, device, tokens_in, tokens_out, ttft_ms, total_ms, "
-                        "coalesce(conversation_id, 0), coalesce(message_id, 0), source, client, cache_hit FROM usage_ledger "
+                        "coalesce(conversation_id, 0), coalesce(message_id, 0), source, client, cache_hit, model_hash, "
+                        "quantization, kernel_level, threads, context_size, prefill_tokens, prefill_ms, decode_tokens, "
+                        "decode_ms, reused_prompt_tokens, speculative_tokens, energy_j, energy_source FROM usage_ledger "
                         "WHERE time >= ? AND time < ? ORDER BY time, id");
     s.bind(1, fromTime).bind(2, toTime);
     return readAllRows(s, readLedger);

@@ -31,6 +31,10 @@ constexpr int kMaxTokens = 24;
 struct LedgerRow {
     QString model, device, source, client;
     int tokensIn = 0, tokensOut = 0;
+    // The cost columns: what was computed, the file's type, the kernel level, the energy.
+    QString quantization, kernelLevel, energySource, cacheHit;
+    int prefillTokens = 0, decodeTokens = 0, contextSize = 0;
+    double energyJoules = 0;
 };
 
 QList<LedgerRow> readLedger(const QString& dbFile, QString* error)
@@ -43,13 +47,16 @@ QList<LedgerRow> readLedger(const QString& dbFile, QString* error)
         return rows;
     }
     sqlite3_stmt* st = nullptr;
-    const char* sql = "SELECT model, device, source, client, tokens_in, tokens_out FROM usage_ledger ORDER BY id";
+    const char* sql = "SELECT model, device, source, client, tokens_in, tokens_out, quantization, kernel_level, "
+                      "energy_source, prefill_tokens, decode_tokens, context_size, energy_j, cache_hit FROM usage_ledger ORDER BY id";
     if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
         *error = QString::fromUtf8(sqlite3_errmsg(db));
     } else {
         auto text = [&](int i) { return QString::fromUtf8(reinterpret_cast<const char*>(sqlite3_column_text(st, i))); };
         while (sqlite3_step(st) == SQLITE_ROW)
-            rows.push_back({text(0), text(1), text(2), text(3), sqlite3_column_int(st, 4), sqlite3_column_int(st, 5)});
+            rows.push_back({text(0), text(1), text(2), text(3), sqlite3_column_int(st, 4), sqlite3_column_int(st, 5),
+                            text(6), text(7), text(8), text(13), sqlite3_column_int(st, 9), sqlite3_column_int(st, 10),
+                            sqlite3_column_int(st, 11), sqlite3_column_double(st, 12)});
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -182,7 +189,7 @@ private:
         const QList<LedgerRow> rows = readLedger(dataDir.filePath(QStringLiteral("tenfold.db")), &error);
         QVERIFY2(error.isEmpty(), qPrintable(error));
         QCOMPARE(rows.size(), out.value("requests").toInt());
-        int withTokens = 0;
+        int withTokens = 0, computed = 0;
         for (const LedgerRow& r : rows) {
             QCOMPARE(r.source, QStringLiteral("server"));
             QCOMPARE(r.client, QStringLiteral("127.0.0.1"));
@@ -193,10 +200,26 @@ private:
                 QVERIFY2(r.device.startsWith(QStringLiteral("vulkan:")) && r.device.size() > 7, qPrintable(r.device));
             QVERIFY(r.tokensIn > 0);
             withTokens += r.tokensOut == kMaxTokens ? 1 : 0;
+            // Computed: every prompt and generated token was computed here; an answer from the
+            // response cache computed none.
+            const bool cached = !r.cacheHit.isEmpty();
+            computed += cached ? 0 : 1;
+            QCOMPARE(r.prefillTokens, cached ? 0 : r.tokensIn);
+            QCOMPARE(r.decodeTokens, cached ? 0 : r.tokensOut);
+            // ref-main is the F16 file; stories260K is F32 throughout (tenfold-cli inspect).
+            QCOMPARE(r.quantization, QString::fromLatin1(QByteArray(modelFile).contains("f16") ? "F16" : "F32"));
+            QCOMPARE(r.kernelLevel == QLatin1String("vulkan"), device != QLatin1String("cpu"));
+            QVERIFY(r.contextSize > 0);
+            if (!cached)
+                QVERIFY2(r.energySource == QLatin1String("rapl") || r.energySource == QLatin1String("estimate"),
+                         qPrintable(r.energySource));
+            if (!cached)
+                QVERIFY(r.energyJoules > 0);
         }
         // Every request ran one choice to max_tokens except five: the four-choice one, the two
         // seeded and the sampled ones (8 tokens a choice) and the embeddings (none).
         QCOMPARE(withTokens, rows.size() - 5);
+        QVERIFY(computed > 0);
     }
 
 private slots:

@@ -84,6 +84,7 @@ private slots:
         presetSettings(dir.path(), [&](AppSettings& s) {
             s.setLanguage(language);
             s.setTheme(ThemeChoice(theme));
+            s.setProfiling(true); // the live reply below fills the Profiler page
         });
         auto app = launch(dir.path(), model);
         MainWindow& w = app->window();

@@ -34,12 +34,13 @@ private slots:
         QVERIFY(w.windowTitle().contains(QStringLiteral("Tenfold")));
         const PageRegistry registry = PageRegistry::standard();
         QCOMPARE(w.sidebar()->count(), int(registry.entries().size()));
-        QCOMPARE(w.pages().size(), 7);
+        QCOMPARE(w.pages().size(), 9);
         QStringList ids;
         for (Page* p : w.pages())
             ids << p->pageId();
         QCOMPARE(ids, (QStringList{QStringLiteral("chat"), QStringLiteral("models"), QStringLiteral("optimize"),
-                              QStringLiteral("promptlab"), QStringLiteral("server"), QStringLiteral("cache"), QStringLiteral("settings")}));
+                              QStringLiteral("promptlab"), QStringLiteral("server"), QStringLiteral("cache"),
+                              QStringLiteral("profiler"), QStringLiteral("costs"), QStringLiteral("settings")}));
         // Clicking a sidebar entry shows its page.
         for (int i = 0; i < w.sidebar()->count(); ++i) {
             const QRect r = w.sidebar()->visualItemRect(w.sidebar()->item(i));
@@ -104,7 +105,9 @@ private slots:
             QCOMPARE(app->window().sidebar()->item(3)->text(), QStringLiteral("提示词实验室"));
             QCOMPARE(app->window().sidebar()->item(4)->text(), QStringLiteral("服务器"));
             QCOMPARE(app->window().sidebar()->item(5)->text(), QStringLiteral("缓存"));
-            QCOMPARE(app->window().sidebar()->item(6)->text(), QStringLiteral("设置"));
+            QCOMPARE(app->window().sidebar()->item(6)->text(), QStringLiteral("性能分析"));
+            QCOMPARE(app->window().sidebar()->item(7)->text(), QStringLiteral("成本历史"));
+            QCOMPARE(app->window().sidebar()->item(8)->text(), QStringLiteral("设置"));
             QVERIFY(app->window().windowTitle().contains(QStringLiteral("Tenfold")));
         }
         // Back to English for the rest of this process.

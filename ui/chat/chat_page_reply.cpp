@@ -209,13 +209,31 @@ void ChatPage::onGenerationFinished(const GenerationResult& r)
     LedgerEntry entry;
     entry.model = loaded ? loaded->name.toStdString() : std::string();
     entry.device = loaded ? loaded->deviceTag.toStdString() : std::string("cpu");
-    entry.tokensIn = r.promptTokens;
-    entry.tokensOut = r.generatedTokens;
     entry.timeToFirstTokenMs = r.timeToFirstTokenMs;
     entry.totalMs = r.totalMs;
     entry.conversationId = streamingConversationId_;
     entry.messageId = messageId;
     entry.cacheHit = r.cacheHit.toStdString(); // "exact"/"semantic": answered without computing
+    // tokens_in/out are what the reply had (a cached answer's own counts, as the server records
+    // them); prefill/decode are what was computed for it, which the cost history prices.
+    const bool cached = !r.cacheHit.isEmpty();
+    entry.tokensIn = cached ? r.cachedPromptTokens : r.promptTokens + r.reusedPromptTokens;
+    entry.tokensOut = cached ? r.cachedCompletionTokens : r.generatedTokens;
+    entry.prefillTokens = r.promptTokens;
+    entry.prefillMs = r.promptMs;
+    entry.decodeTokens = r.generatedTokens;
+    entry.decodeMs = r.decodeMs;
+    entry.reusedPromptTokens = r.reusedPromptTokens;
+    entry.speculativeTokens = r.acceptedDraftTokens;
+    entry.energyJoules = r.energyJoules;
+    entry.energySource = r.energySource.toStdString();
+    if (loaded) {
+        entry.modelHash = loaded->modelHash.toStdString();
+        entry.quantization = loaded->quantization.toStdString();
+        entry.kernelLevel = loaded->kernelLevel.toStdString();
+        entry.threads = loaded->threads;
+        entry.contextSize = loaded->contextSize;
+    }
     // One job: the final state, the final text (stop strings removed) and the ledger entry.
     // replyFinished follows once they are stored.
     auto emitFinished = [this, messageId, state] { emit replyFinished(messageId, state); };

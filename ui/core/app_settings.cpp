@@ -112,4 +112,27 @@ bool AppSettings::sync()
     return settings_.status() == QSettings::NoError;
 }
 
+QString AppSettings::priceTableText() const
+{
+    return settings_.value(QStringLiteral("prices/table")).toString();
+}
+
+void AppSettings::setPriceTableText(const QString& text)
+{
+    if (text.isEmpty())
+        settings_.remove(QStringLiteral("prices/table"));
+    else
+        settings_.setValue(QStringLiteral("prices/table"), text);
+}
+
+bool AppSettings::profiling() const
+{
+    return settings_.value(QStringLiteral("profiler/enabled"), false).toBool();
+}
+
+void AppSettings::setProfiling(bool on)
+{
+    settings_.setValue(QStringLiteral("profiler/enabled"), on);
+}
+
 } // namespace tenfold::ui

@@ -44,6 +44,14 @@ public:
     QVariantMap serverChoices() const;
     void setServerChoices(const QVariantMap& choices);
 
+    // The price table as the user edited it on the Cost history page (engine/cost/price_table.h
+    // text format; key prices/table); empty when the shipped defaults are in use.
+    QString priceTableText() const;
+    // The Profiler page's switch: models load with per-op timing (profiler/enabled).
+    bool profiling() const;
+    void setProfiling(bool on);
+    void setPriceTableText(const QString& text);
+
     QByteArray windowGeometry() const;
     void setWindowGeometry(const QByteArray& g);
     QString lastPage() const;

@@ -42,7 +42,7 @@ class PageRegistry {
 public:
     void add(PageEntry entry) { entries_.push_back(std::move(entry)); }
     const std::vector<PageEntry>& entries() const { return entries_; }
-    // Chat, Models, Optimize, Prompt lab, Server, Cache, Settings.
+    // Chat, Models, Optimize, Prompt lab, Server, Cache, Profiler, Cost history, Settings.
     static PageRegistry standard();
 
 private:

@@ -1,10 +1,12 @@
 // The pages of the desktop app, in sidebar order. A new area is one more entry here.
 #include "cache/cache_page.h"
 #include "chat/chat_page.h"
+#include "cost/cost_page.h"
 #include "core/page.h"
 #include "models/models_page.h"
 #include "optimize/optimize_page.h"
 #include "promptlab/prompt_lab_page.h"
+#include "profiler/profiler_page.h"
 #include "server/server_page.h"
 #include "settings/settings_page.h"
 
@@ -19,6 +21,8 @@ PageRegistry PageRegistry::standard()
     r.add({QStringLiteral("promptlab"), [](AppContext& c, QWidget* p) -> Page* { return new PromptLabPage(c, p); }});
     r.add({QStringLiteral("server"), [](AppContext& c, QWidget* p) -> Page* { return new ServerPage(c, p); }});
     r.add({QStringLiteral("cache"), [](AppContext& c, QWidget* p) -> Page* { return new CachePage(c, p); }});
+    r.add({QStringLiteral("profiler"), [](AppContext& c, QWidget* p) -> Page* { return new ProfilerPage(c, p); }});
+    r.add({QStringLiteral("costs"), [](AppContext& c, QWidget* p) -> Page* { return new CostPage(c, p); }});
     r.add({QStringLiteral("settings"), [](AppContext& c, QWidget* p) -> Page* { return new SettingsPage(c, p); }});
     return r;
 }

@@ -90,6 +90,7 @@ LoadRequest makeLoadRequest(AppContext& context, const QString& path, int contex
     r.path = path;
     r.threads = context.settings().threads();
     r.contextSize = contextSize >= 0 ? contextSize : context.settings().contextSize();
+    r.profile = context.settings().profiling();
     switch (context.settings().backend()) {
     case BackendChoice::Auto: r.backend = ComputeBackend::Auto; break;
     case BackendChoice::Cpu: r.backend = ComputeBackend::Cpu; break;

@@ -2,6 +2,10 @@
 
 #include "chat/chat_template.h"
 #include "core/error.h"
+#include "cost/energy_meter.h"
+#include "cost/ledger_facts.h"
+#include "profile/op_profile.h"
+#include "profile/process_sampler.h"
 #include "session/backend_factory.h"
 #include "session/model_facts.h"
 #include "session/prompt_builder.h"
@@ -14,11 +18,13 @@
 
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QThread>
 
 #include <random>
 
 namespace tenfold::ui {
 namespace {
+
 
 // Reads every page of the mapped weights once, so the first reply is not slowed by page faults,
 // and gives the load a real progress bar that can be cancelled.
@@ -122,6 +128,7 @@ void EngineSession::load(const LoadRequest& request)
         ContextParams params;
         params.nCtx = request.contextSize;
         params.nThreads = request.threads;
+        params.profile = request.profile;
         auto context = selected.backend->createContext(model, params);
         if (cancel.load())
             throw Cancelled();
@@ -147,6 +154,20 @@ void EngineSession::load(const LoadRequest& request)
         info_.plainCompletion = template_->isPlainCompletion();
         info_.contextSize = context->contextSize();
         info_.parameters = qint64(model->parameterCount());
+        info_.modelHash = QString::fromStdString(cost::modelHashHex(*model));
+        info_.quantization = QString::fromStdString(cost::dominantWeightType(*model));
+        const bool onCpu = selected.deviceTag.startsWith(QLatin1String("cpu"));
+        info_.kernelLevel = QString::fromStdString(cost::kernelLevelFor(selected.deviceTag.toStdString()));
+        info_.threads = onCpu ? (request.threads > 0 ? request.threads : QThread::idealThreadCount()) : 0;
+        info_.profiled = request.profile;
+        info_.weightBytes = qint64(model->weightBytes());
+        info_.matmulWeights = profile::matmulWeights(*model);
+        {
+            const auto& hp = model->hparams();
+            // Keys and values, every layer, every position, F16.
+            info_.kvCacheBytes = 2 * qint64(hp.nLayer) * qint64(info_.contextSize) * qint64(hp.nHeadKv) *
+                                 qint64(hp.headDim) * 2;
+        }
         if (replyCache_) // the file may have changed since its answers were stored
             replyCache_->invalidateStale(QFileInfo(request.path).absoluteFilePath().toStdString(), model->fingerprint());
         model_ = std::move(model);
@@ -204,6 +225,15 @@ void EngineSession::generate(const ChatRequest& request)
     result.id = request.id;
     QElapsedTimer total;
     total.start();
+    if (!energyMeter_) // reads /sys on first use: here, on the session's thread
+        energyMeter_ = std::make_unique<cost::EnergyMeter>(cost::RaplReader::open(), cost::Wattage{});
+    const cost::EnergyMeter::Mark energyMark = energyMeter_->start();
+    const bool onGpu = !info_.deviceTag.startsWith(QLatin1String("cpu"));
+    auto measureEnergy = [&] {
+        const cost::EnergyReading e = energyMeter_->since(energyMark, onGpu);
+        result.energyJoules = e.joules;
+        result.energySource = QString::fromStdString(e.source);
+    };
     QString whole; // everything streamed so far, kept if the reply is cancelled mid-way
     try {
         BuiltPrompt prompt = buildPrompt(model_->tokenizer(), *template_, request, context_->contextSize());
@@ -230,6 +260,7 @@ void EngineSession::generate(const ChatRequest& request)
                 result.stopReason = QStringLiteral("cached");
                 result.totalMs = double(total.nsecsElapsed()) / 1e6;
                 result.timeToFirstTokenMs = result.totalMs;
+                measureEnergy();
                 emit generationFinished(result);
                 return;
             }
@@ -271,11 +302,40 @@ void EngineSession::generate(const ChatRequest& request)
         QString pending;
         QElapsedTimer sinceEmit;
         sinceEmit.start();
+        // Profiling: the last pass's op timings, the speed so far and the RSS, every ~250 ms.
+        const bool profiling = info_.profiled;
+        QElapsedTimer sinceSample;
+        sinceSample.start();
+        double firstTokenMs = -1;
+        int generatedSoFar = 0;
+        auto sample = [&](bool final, int promptTokens, double promptMs) {
+            ProfileSample s;
+            s.requestId = request.id;
+            s.seconds = double(total.nsecsElapsed()) / 1e9;
+            s.promptTokens = promptTokens;
+            s.promptMs = promptMs;
+            s.generatedTokens = generatedSoFar;
+            s.decodeMs = firstTokenMs >= 0 ? double(total.nsecsElapsed()) / 1e6 - firstTokenMs : 0;
+            s.timings = context_->lastTimings();
+            s.residentBytes = qint64(profile::residentBytes());
+            s.final = final;
+            emit profileSampled(s);
+        };
         const GenerationStats stats = tenfold::generate(
             *context_, *model_, std::span<const int32_t>(prompt.tokens).subspan(size_t(reused)), options,
             [&](int32_t token, std::string_view text) {
                 if (token >= 0)
                     fed.push_back(token);
+                if (profiling && token >= 0) {
+                    if (firstTokenMs < 0)
+                        firstTokenMs = double(total.nsecsElapsed()) / 1e6;
+                    ++generatedSoFar;
+                    // Not at the first token: its pass was the prompt's, not a decode step.
+                    if (generatedSoFar > 1 && sinceSample.elapsed() >= 250) {
+                        sample(false, int(prompt.tokens.size()) - reused, firstTokenMs);
+                        sinceSample.restart();
+                    }
+                }
                 const QString chunk = QString::fromUtf8(text.data(), qsizetype(text.size()));
                 pending += chunk;
                 whole += chunk;
@@ -305,6 +365,13 @@ void EngineSession::generate(const ChatRequest& request)
         result.draftedTokens = stats.draftedTokens;
         result.acceptedDraftTokens = stats.acceptedDraftTokens;
         result.totalMs = double(total.nsecsElapsed()) / 1e6;
+        result.promptMs = stats.timeToFirstTokenMs;
+        if (profiling) {
+            generatedSoFar = stats.generatedTokens;
+            sample(true, stats.promptTokens, stats.timeToFirstTokenMs);
+        }
+        result.decodeMs = std::max(0.0, result.totalMs - stats.timeToFirstTokenMs);
+        measureEnergy();
         if (cacheKey && !result.cancelled)
             replyCache_->store(*cacheKey, QFileInfo(info_.path).absoluteFilePath().toStdString(), whole,
                                int(prompt.tokens.size()), stats.generatedTokens, result.totalMs);
@@ -316,6 +383,7 @@ void EngineSession::generate(const ChatRequest& request)
         result.text = whole;
         result.stopReason = QStringLiteral("cancelled");
         result.totalMs = double(total.nsecsElapsed()) / 1e6;
+        measureEnergy();
         emit generationFinished(result);
     } catch (const std::exception& e) {
         conversations_.forgetLive();

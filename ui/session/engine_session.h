@@ -18,6 +18,9 @@ class BackendRegistry;
 class ChatTemplate;
 class InferenceContext;
 class Model;
+namespace cost {
+class EnergyMeter;
+}
 }
 
 namespace tenfold::ui {
@@ -59,6 +62,7 @@ signals:
     void textStreamed(quint64 id, const QString& chunk);
     void generationFinished(const tenfold::ui::GenerationResult& result);
     void generationFailed(quint64 id, const QString& message);
+    void profileSampled(const tenfold::ui::ProfileSample& sample);
 
 private:
     void release();
@@ -81,6 +85,7 @@ private:
     LoadedModel info_;
     std::unique_ptr<ReplyCache> replyCache_;
     QString stateDir_;
+    std::unique_ptr<cost::EnergyMeter> energyMeter_; // made on the session's thread at first use
 };
 
 } // namespace tenfold::ui

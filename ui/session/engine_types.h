@@ -1,9 +1,11 @@
 #pragma once
 // Plain values that cross the boundary between the GUI thread and the engine worker thread. They
 // are copied into queued signal/slot calls, so they hold no pointers into engine state.
+#include "runtime/backend.h"
 #include "store/response_cache.h"
 
 #include <QMetaType>
+
 #include <QString>
 #include <QVector>
 
@@ -43,6 +45,7 @@ struct LoadRequest {
     ComputeBackend backend = ComputeBackend::Auto;
     int contextSize = 0; // 0: the model's training context
     int threads = 0;     // 0: all cores
+    bool profile = false; // time every op (the Profiler page); costs a little speed
     // Set by ModelHost: every load has its own id and cancel flag, so a superseded load can be
     // cancelled on its own and its late results recognised and ignored.
     quint64 loadId = 0;
@@ -59,6 +62,30 @@ struct LoadedModel {
     bool plainCompletion = false;
     int contextSize = 0;
     qint64 parameters = 0;
+    // For the usage ledger's cost columns.
+    QString modelHash;    // Model::fingerprint(), 16 hex digits
+    QString quantization; // the weight type holding most of the file's bytes ("Q4_0", "F16")
+    QString kernelLevel;  // CPU kernel level in use, or "vulkan"
+    int threads = 0;      // CPU threads (0 on a GPU)
+    // For the Profiler page.
+    bool profiled = false;     // loaded with per-op timing on
+    qint64 weightBytes = 0;    // what decode reads per token
+    double matmulWeights = 0;  // multiply-adds per prompt token (profile/op_profile.h)
+    qint64 kvCacheBytes = 0;   // the F16 KV cache for the whole context
+};
+
+// What the Profiler page draws while a reply is generated (only for a model loaded with
+// LoadRequest::profile): sent every ~250 ms and once at the end.
+struct ProfileSample {
+    quint64 requestId = 0;
+    double seconds = 0;          // since the reply started
+    int promptTokens = 0;        // computed for the prompt
+    double promptMs = 0;         // 0 until the first token
+    int generatedTokens = 0;
+    double decodeMs = 0;         // since the first token
+    std::vector<OpTiming> timings; // the last forward pass's ops
+    qint64 residentBytes = 0;    // the process's RSS
+    bool final = false;
 };
 
 struct ChatTurn {
@@ -93,6 +120,13 @@ struct GenerationResult {
     int cachedPromptTokens = 0;
     int cachedCompletionTokens = 0;
     double cacheSimilarity = 0;
+    // Prompt evaluation and decoding times apart (they cost differently), and the energy used
+    // while this reply was computed: measured from RAPL ("rapl") or configured wattage x time
+    // ("estimate"), engine/cost/energy_meter.h.
+    double promptMs = 0;
+    double decodeMs = 0;
+    double energyJoules = 0;
+    QString energySource;
 };
 
 } // namespace tenfold::ui
@@ -101,3 +135,4 @@ Q_DECLARE_METATYPE(tenfold::ui::LoadRequest)
 Q_DECLARE_METATYPE(tenfold::ui::LoadedModel)
 Q_DECLARE_METATYPE(tenfold::ui::ChatRequest)
 Q_DECLARE_METATYPE(tenfold::ui::GenerationResult)
+Q_DECLARE_METATYPE(tenfold::ui::ProfileSample)

@@ -12,6 +12,7 @@ ModelHost::ModelHost(std::shared_ptr<const BackendRegistry> backends, QObject* p
     qRegisterMetaType<LoadedModel>();
     qRegisterMetaType<ChatRequest>();
     qRegisterMetaType<GenerationResult>();
+    qRegisterMetaType<ProfileSample>();
 
     thread_.setObjectName(QStringLiteral("tenfold-engine"));
     session_ = new EngineSession(loadCancel_, generateCancel_, std::move(backends));
@@ -61,6 +62,7 @@ ModelHost::ModelHost(std::shared_ptr<const BackendRegistry> backends, QObject* p
     });
     connect(session_, &EngineSession::generationStarted, this, &ModelHost::generationStarted);
     connect(session_, &EngineSession::textStreamed, this, &ModelHost::textStreamed);
+    connect(session_, &EngineSession::profileSampled, this, &ModelHost::profileSampled);
     connect(session_, &EngineSession::generationFinished, this, [this](const GenerationResult& r) {
         if (r.id == activeRequest_) {
             activeRequest_ = 0;

@@ -68,6 +68,8 @@ signals:
     void textStreamed(quint64 id, const QString& chunk);
     void generationFinished(const tenfold::ui::GenerationResult& result);
     void generationFailed(quint64 id, const QString& message);
+    // Per-op timings and speed while a reply runs on a model loaded with profiling.
+    void profileSampled(const tenfold::ui::ProfileSample& sample);
 
 private:
     void setState(State s);
