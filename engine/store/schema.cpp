@@ -171,6 +171,8 @@ CREATE TABLE IF NOT EXISTS hub_downloads (
     updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS hub_downloads_state ON hub_downloads(state, id);
+)SQL";
+
 // v8: the Profiler's recorded profiles (a summary and the time per op per layer), and what the
 // cost history needs per generation: the model file's fingerprint and quantization,
 // the device's kernel level, threads and context size, prefill and decode token counts and times
