@@ -89,25 +89,14 @@ std::vector<std::string> ConversationCache::persist(const InferenceContext& ctx,
         written.push_back(name);
         total += s.kv.size();
     }
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (isPromptStateFile(entry.path(), "conversation", &model) &&
-            std::find(written.begin(), written.end(), entry.path().filename().string()) == written.end())
-            std::filesystem::remove(entry.path(), ec);
+    removePromptStatesExcept(dir, "conversation", model, written);
     return warnings;
 }
 
 std::vector<std::string> ConversationCache::restore(const Model& model, GGMLType cacheType, const std::filesystem::path& dir)
 {
     std::vector<std::string> warnings;
-    std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec))
-        return warnings;
-    std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (isPromptStateFile(entry.path(), "conversation", &model))
-            files.emplace_back(entry.last_write_time(ec), entry.path());
-    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (const auto& [time, file] : files) {
+    for (const std::filesystem::path& file : promptStateFiles(dir, "conversation", &model)) {
         if (saved_.size() >= maxSaved_)
             break;
         std::string why;

@@ -6,6 +6,7 @@
 #include "model/model.h"
 #include "runtime/backend.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -52,6 +53,32 @@ bool isPromptStateFile(const std::filesystem::path& file, const std::string& kin
     const std::string start = kind + "-" + (model ? hex16(model->fingerprint()) + "-" : std::string());
     const std::string name = file.filename().string();
     return name.rfind(start, 0) == 0 && file.extension() == ".tfkv";
+}
+
+std::vector<std::filesystem::path> promptStateFiles(const std::filesystem::path& dir, const std::string& kind,
+                                                    const Model* model)
+{
+    std::error_code ec;
+    std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> found;
+    if (!std::filesystem::is_directory(dir, ec))
+        return {};
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (isPromptStateFile(entry.path(), kind, model))
+            found.emplace_back(entry.last_write_time(ec), entry.path());
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<std::filesystem::path> out;
+    for (auto& [time, path] : found)
+        out.push_back(std::move(path));
+    return out;
+}
+
+void removePromptStatesExcept(const std::filesystem::path& dir, const std::string& kind, const Model& model,
+                              const std::vector<std::string>& keep)
+{
+    std::error_code ec;
+    for (const std::filesystem::path& file : promptStateFiles(dir, kind, &model))
+        if (std::find(keep.begin(), keep.end(), file.filename().string()) == keep.end())
+            std::filesystem::remove(file, ec);
 }
 
 void savePromptState(const std::filesystem::path& file, const PromptState& s)

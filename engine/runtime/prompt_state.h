@@ -44,6 +44,12 @@ std::optional<PromptState> loadPromptState(const std::filesystem::path& file, co
 std::string promptStateFileName(const std::string& kind, const Model& model, std::span<const int32_t> tokens);
 // Whether `file` is named as promptStateFileName names them for `kind` (and `model`, when given).
 bool isPromptStateFile(const std::filesystem::path& file, const std::string& kind, const Model* model = nullptr);
+// Those files in dir, newest first (none when dir is missing or unreadable).
+std::vector<std::filesystem::path> promptStateFiles(const std::filesystem::path& dir, const std::string& kind,
+                                                    const Model* model = nullptr);
+// Removes `model`'s `kind` files in dir whose names are not in `keep` (other models' stay).
+void removePromptStatesExcept(const std::filesystem::path& dir, const std::string& kind, const Model& model,
+                              const std::vector<std::string>& keep);
 
 // The context's first n positions as a PromptState for `tokens` (n = tokens.size()).
 PromptState capturePromptState(const InferenceContext& ctx, const Model& model, GGMLType cacheType,

@@ -6,7 +6,6 @@
 #include "serve/prefix_cache.h"
 
 #include <algorithm>
-#include <set>
 #include <system_error>
 
 namespace tenfold {
@@ -31,7 +30,7 @@ PrefixStateReport savePrefixState(const PrefixCache& cache, const BatchedContext
     auto& ctx = const_cast<BatchedContext&>(constCtx);
     const LlamaHParams& hp = model.hparams();
     const uint64_t bytesPerToken = uint64_t(hp.nLayer) * 2 * uint64_t(hp.nHeadKv) * uint64_t(hp.headDim) * 2;
-    std::set<std::string> written;
+    std::vector<std::string> written;
     uint64_t total = 0;
     for (const CachedPrefix& p : cache.prefixes()) {
         const uint64_t bytes = uint64_t(p.tokens.size()) * bytesPerToken;
@@ -58,14 +57,12 @@ PrefixStateReport savePrefixState(const PrefixCache& cache, const BatchedContext
             report.warnings.push_back("prefix of " + std::to_string(p.tokens.size()) + " tokens not saved: " + e.what());
             continue;
         }
-        written.insert(name);
+        written.push_back(name);
         total += bytes;
         ++report.files;
         report.tokens += int(p.tokens.size());
     }
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (isPromptStateFile(entry.path(), kKind, &model) && !written.count(entry.path().filename().string()))
-            std::filesystem::remove(entry.path(), ec);
+    removePromptStatesExcept(dir, kKind, model, written);
     return report;
 }
 
@@ -73,15 +70,8 @@ PrefixStateReport restorePrefixState(PrefixCache& cache, BatchedContext& ctx, co
                                      const std::filesystem::path& dir)
 {
     PrefixStateReport report;
-    std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec))
-        return report; // nothing saved yet
-    std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (isPromptStateFile(entry.path(), kKind))
-            files.emplace_back(entry.last_write_time(ec), entry.path());
-    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (const auto& [time, file] : files) {
+    // Every model's prefix files: another model's are refused by loadPromptState, with a warning.
+    for (const std::filesystem::path& file : promptStateFiles(dir, kKind)) {
         std::string why;
         const std::optional<PromptState> state = loadPromptState(file, model, GGMLType::F16, &why);
         if (!state) {
