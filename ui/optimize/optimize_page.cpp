@@ -86,7 +86,9 @@ void OptimizePage::showRuns(std::vector<OptimizationRun> runs)
                                                                 ? p.value(QStringLiteral("type")).toString()
                                                                 : tr("%1 MB budget").arg(p.value(QStringLiteral("target_mb")).toDouble()),
                                                             p.value(QStringLiteral("method")).toString())
-                             : QString::fromStdString(r.method);
+                             : p.contains(QStringLiteral("label"))
+                                   ? QStringLiteral("%1: %2").arg(QString::fromStdString(r.method), p.value(QStringLiteral("label")).toString())
+                                   : QString::fromStdString(r.method);
         const double kld = runMeanKld(r).value_or(-1);
         const double ppl = rep.value(QStringLiteral("perplexity")).toObject().value(QStringLiteral("ppl")).toDouble(-1);
         const QString status = r.status == "ok" ? tr("done") : r.status == "cancelled" ? tr("cancelled") : tr("failed");

@@ -30,10 +30,13 @@ std::optional<QualityPoint> qualityPointOf(const OptimizationRun& run, QualityPo
     if (run.status != "ok" || run.outputBytes <= 0 || !kld)
         return std::nullopt;
     const QJsonObject p = QJsonDocument::fromJson(QByteArray::fromStdString(run.parametersJson)).object();
-    return QualityPoint{kind,
-                        QStringLiteral("%1 %2").arg(p.value(QStringLiteral("type")).toString(),
-                                                    p.value(QStringLiteral("method")).toString()),
-                        double(run.outputBytes) / 1e6, *kld};
+    // Prune and distill runs name themselves ("wanda 50%", "4 layers, KD"); quantize runs are
+    // their type and method.
+    const QString label = p.contains(QStringLiteral("label"))
+                              ? p.value(QStringLiteral("label")).toString()
+                              : QStringLiteral("%1 %2").arg(p.value(QStringLiteral("type")).toString(),
+                                                            p.value(QStringLiteral("method")).toString());
+    return QualityPoint{kind, label, double(run.outputBytes) / 1e6, *kld};
 }
 
 QualityChart::QualityChart(QWidget* parent) : QChartView(parent)

@@ -25,7 +25,8 @@ struct QualityPoint {
 
 // The mean KL divergence an optimization run measured (its report's kld.mean), if it has one.
 std::optional<double> runMeanKld(const OptimizationRun& run);
-// A finished, measured run as a chart point labelled with its type and method; none otherwise.
+// A finished, measured run as a chart point labelled with its parameters' "label" (prune, distill)
+// or its type and method (quantize); none otherwise.
 std::optional<QualityPoint> qualityPointOf(const OptimizationRun& run, QualityPoint::Kind kind);
 
 class QualityChart : public QChartView {

@@ -3,6 +3,7 @@
 #include "core/app_context.h"
 #include "core/background.h"
 #include "optimize/quality_chart.h"
+#include "optimize/wizard_parts.h"
 #include "session/model_facts.h"
 
 #include <QButtonGroup>
@@ -29,33 +30,10 @@
 namespace tenfold::ui {
 namespace {
 
-// A page whose completeness the wizard decides (the run page: complete once the run finished).
-class GatedPage : public QWizardPage {
-public:
-    std::function<bool()> complete;
-    std::function<void()> entered;
-    bool isComplete() const override { return complete ? complete() : true; }
-    void initializePage() override
-    {
-        if (entered)
-            entered();
-    }
-    void refresh() { emit completeChanged(); }
-};
-
 // One type for every weight; the names the presets share (Q2_K, Q6_K, Q8_0) are offered as presets.
 const char* const kTypes[] = {"Q5_1", "Q5_0", "Q5_K", "Q4_1", "Q4_0", "Q4_K", "IQ4_NL", "IQ4_XS", "Q3_K"};
 // The reference engine's mixes, largest first.
 const char* const kPresets[] = {"Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q2_K"};
-
-QString formatSeconds(double s)
-{
-    if (s < 0)
-        return QuantizeWizard::tr("estimating the time left…");
-    if (s < 90)
-        return QuantizeWizard::tr("about %n second(s) left", nullptr, int(s + 0.5));
-    return QuantizeWizard::tr("about %n minute(s) left", nullptr, int(s / 60 + 0.5));
-}
 
 } // namespace
 
@@ -75,7 +53,7 @@ QuantizeWizard::QuantizeWizard(AppContext& context, const QString& inputModel, Q
     connect(job_, &QuantizeJob::progress, this, [this](const QString& stage, double f, double left) {
         progress_->setValue(int(f * 1000));
         stage_->setText(stage);
-        eta_->setText(formatSeconds(left));
+        eta_->setText(formatTimeLeft(left));
     });
     connect(job_, &QuantizeJob::finished, this, [this](const QuantizeJobResult& r) {
         running_ = false;
@@ -111,18 +89,7 @@ QuantizeWizard::QuantizeWizard(AppContext& context, const QString& inputModel, Q
     });
 
     // The library's models; the one asked for first.
-    if (!inputModel.isEmpty())
-        model_->addItem(QFileInfo(inputModel).fileName(), inputModel);
-    context_.storeWorker().call<std::vector<ModelRecord>>(
-        this, [](Store& store) { return store.models(); },
-        [this](std::vector<ModelRecord> models) {
-            for (const ModelRecord& m : models) {
-                const QString path = QString::fromStdString(m.path);
-                if (model_->findData(path) < 0)
-                    model_->addItem(QString::fromStdString(m.name.empty() ? m.path : m.name), path);
-            }
-        },
-        tr("the model library"));
+    fillModelCombo(context_, model_, inputModel, this);
     inputChanged();
 }
 
@@ -135,25 +102,11 @@ QWizardPage* QuantizeWizard::makeModelPage()
     page->setSubTitle(tr("The model to make smaller. It stays as it is; the result is a new file."));
     model_ = new QComboBox;
     model_->setEditable(false);
-    auto* browse = new QPushButton(tr("&Browse…"));
     modelInfo_ = new QLabel;
     modelInfo_->setWordWrap(true);
-    auto* row = new QHBoxLayout;
-    row->addWidget(model_, 1);
-    row->addWidget(browse);
     auto* form = new QFormLayout(page);
-    auto* label = new QLabel(tr("&Model:"));
-    label->setBuddy(model_);
-    form->addRow(label, row);
+    addModelRow(form, model_, tr("&Model:"), this);
     form->addRow(modelInfo_);
-    connect(browse, &QPushButton::clicked, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Choose a model"), {}, tr("GGUF models (*.gguf)"));
-        if (f.isEmpty())
-            return;
-        if (model_->findData(f) < 0)
-            model_->addItem(QFileInfo(f).fileName(), f);
-        model_->setCurrentIndex(model_->findData(f));
-    });
     connect(model_, &QComboBox::currentIndexChanged, this, [this] { inputChanged(); });
     return page;
 }
@@ -328,25 +281,7 @@ QWizardPage* QuantizeWizard::makeResultsPage()
     connect(chat_, &QPushButton::clicked, this, [this] {
         if (!result_)
             return;
-        const QString path = result_->output;
-        context_.storeWorker().post([p = path.toStdString()](Store& store) {
-            // Into the library, so the chat's model list shows it.
-            try {
-                const ModelFacts f = inspectGguf(QString::fromStdString(p));
-                ModelRecord r;
-                r.path = p;
-                r.name = f.name.toStdString();
-                r.architecture = f.architecture.toStdString();
-                r.parameterCount = f.parameterCount;
-                r.weightTypes = f.weightTypes.toStdString();
-                r.fileSize = f.fileSize;
-                r.contextLength = f.contextLength;
-                store.upsertModel(r);
-            } catch (const std::exception&) {
-            }
-        }, tr("the model library"));
-        emit context_.modelLibraryChanged();
-        context_.requestNewChatWithModel(path);
+        chatWithModel(context_, result_->output);
         accept();
     });
     connect(openFolder_, &QPushButton::clicked, this, [this] {

@@ -1,0 +1,101 @@
+#include "optimize/wizard_parts.h"
+
+#include "core/app_context.h"
+#include "session/model_facts.h"
+#include "store/store.h"
+
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+
+namespace tenfold::ui {
+
+QString formatTimeLeft(double s)
+{
+    if (s < 0)
+        return QCoreApplication::translate("tenfold::ui::WizardParts", "estimating the time left…");
+    if (s < 90)
+        return QCoreApplication::translate("tenfold::ui::WizardParts", "about %n second(s) left", nullptr, int(s + 0.5));
+    return QCoreApplication::translate("tenfold::ui::WizardParts", "about %n minute(s) left", nullptr, int(s / 60 + 0.5));
+}
+
+void fillModelCombo(AppContext& context, QComboBox* combo, const QString& first, QObject* receiver)
+{
+    if (!first.isEmpty())
+        combo->addItem(QFileInfo(first).fileName(), first);
+    context.storeWorker().call<std::vector<ModelRecord>>(
+        receiver, [](Store& store) { return store.models(); },
+        [combo](std::vector<ModelRecord> models) {
+            for (const ModelRecord& m : models) {
+                const QString path = QString::fromStdString(m.path);
+                if (combo->findData(path) < 0)
+                    combo->addItem(QString::fromStdString(m.name.empty() ? m.path : m.name), path);
+            }
+        },
+        QCoreApplication::translate("tenfold::ui::WizardParts", "the model library"));
+}
+
+void addModelRow(QFormLayout* form, QComboBox* combo, const QString& labelText, QWidget* dialogParent)
+{
+    auto* browse = new QPushButton(QCoreApplication::translate("tenfold::ui::WizardParts", "&Browse…"));
+    auto* row = new QHBoxLayout;
+    row->addWidget(combo, 1);
+    row->addWidget(browse);
+    auto* label = new QLabel(labelText);
+    label->setBuddy(combo);
+    form->addRow(label, row);
+    QObject::connect(browse, &QPushButton::clicked, combo, [combo, dialogParent] {
+        const QString f = QFileDialog::getOpenFileName(
+            dialogParent, QCoreApplication::translate("tenfold::ui::WizardParts", "Choose a model"), {},
+            QCoreApplication::translate("tenfold::ui::WizardParts", "GGUF models (*.gguf)"));
+        if (f.isEmpty())
+            return;
+        if (combo->findData(f) < 0)
+            combo->addItem(QFileInfo(f).fileName(), f);
+        combo->setCurrentIndex(combo->findData(f));
+    });
+}
+
+void chatWithModel(AppContext& context, const QString& path)
+{
+    context.storeWorker().post(
+        [p = path.toStdString()](Store& store) {
+            // Into the library, so the chat's model list shows it.
+            try {
+                const ModelFacts f = inspectGguf(QString::fromStdString(p));
+                ModelRecord r;
+                r.path = p;
+                r.name = f.name.toStdString();
+                r.architecture = f.architecture.toStdString();
+                r.parameterCount = f.parameterCount;
+                r.weightTypes = f.weightTypes.toStdString();
+                r.fileSize = f.fileSize;
+                r.contextLength = f.contextLength;
+                store.upsertModel(r);
+            } catch (const std::exception&) {
+                // Not readable any more: the chat will say so when it loads the file.
+            }
+        },
+        QCoreApplication::translate("tenfold::ui::WizardParts", "the model library"));
+    emit context.modelLibraryChanged();
+    context.requestNewChatWithModel(path);
+}
+
+QString suggestedOutputPath(const QString& input, const QString& suffix)
+{
+    const QFileInfo in(input);
+    if (in.fileName().isEmpty())
+        return {};
+    QString stem = in.completeBaseName();
+    stem.remove(QStringLiteral("-f16"), Qt::CaseInsensitive);
+    stem.remove(QStringLiteral("-f32"), Qt::CaseInsensitive);
+    return QDir(in.absolutePath()).filePath(QStringLiteral("%1-%2.gguf").arg(stem, suffix));
+}
+
+} // namespace tenfold::ui
