@@ -104,6 +104,13 @@ int runTrainingCommand(const ParsedArgs& args, train::TrainableModel student,
                                   "remove it to start again");
         }
     }
+    std::string teacherNote = ", cross-entropy only";
+    if (teacher) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, ", distilling from a teacher of %d layers (alpha %g, T %g)",
+                      teacher->config.nLayers, o.alpha, o.temperature);
+        teacherNote = buf;
+    }
     std::fprintf(stderr,
                  "%s: %lld tokens (%lld for training, %d validation windows of %d); student: %d "
                  "layers, %s parameters%s\n",
@@ -111,11 +118,7 @@ int runTrainingCommand(const ParsedArgs& args, train::TrainableModel student,
                  static_cast<long long>(data.trainTokens()), data.validWindows(), ctx,
                  student.config.nLayers,
                  withThousands(train::ParamLayout(student.config).count()).c_str(),
-                 teacher ? (", distilling from a teacher of " +
-                            std::to_string(teacher->config.nLayers) + " layers (alpha " +
-                            std::to_string(o.alpha) + ", T " + std::to_string(o.temperature) + ")")
-                               .c_str()
-                         : ", cross-entropy only");
+                 teacherNote.c_str());
     const int64_t every = std::max<int64_t>(1, o.steps / 40);
     train::TrainResult r;
     try {

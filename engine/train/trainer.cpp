@@ -6,6 +6,7 @@
 #include "train/optim.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -14,6 +15,12 @@ namespace tenfold::train {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+std::string num(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.10g", v);
+    return buf;
+}
 double secondsSince(Clock::time_point t0)
 {
     return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -172,8 +179,7 @@ bool Trainer::resume()
                 found = true;
                 if (v2 != value)
                     throw InvalidArgument(path.string() + " was written with " + name + " = " +
-                                          std::to_string(v2) + ", this run has " + name + " = " +
-                                          std::to_string(value) +
+                                          num(v2) + ", this run has " + name + " = " + num(value) +
                                           ": it would not continue the same run");
             }
         if (!found)
