@@ -97,8 +97,9 @@ private:
 
 class Trainer {
 public:
-    // params: ParamLayout(config) order, taken over. Throws InvalidArgument for bad options (a
-    // mask or params of the wrong size, batch < 1, alpha outside [0, 1], temperature <= 0, ...).
+    // params: ParamLayout(config) order, taken over. `data` is referenced, not copied: it must
+    // outlive the Trainer. Throws InvalidArgument for bad options (a mask or params of the wrong
+    // size, batch < 1, alpha outside [0, 1], temperature <= 0, ...).
     Trainer(const TrainConfig& config, std::vector<float> params, const TokenDataset& data,
             TrainOptions options);
     ~Trainer();
@@ -111,8 +112,10 @@ public:
     // there is none.
     bool resume();
 
-    // Runs until options.steps steps are done in total. onStep is called after every step on the
-    // calling thread. Throws TrainingDiverged, Cancelled, IoError (checkpoint writes).
+    // Runs until options.steps steps are done in total (blocking: a UI runs it on a worker
+    // thread). onStep is called after every step on the thread that called run(), so a UI
+    // forwards it to its own thread (a queued signal). Throws TrainingDiverged, Cancelled,
+    // IoError (checkpoint writes).
     TrainResult run(const std::function<void(const StepReport&)>& onStep = {});
 
     // Mean validation cross-entropy over the dataset's validation windows (evalWindows of them).
