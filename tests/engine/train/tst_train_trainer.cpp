@@ -7,6 +7,7 @@
 //   klDistillForward on fixed windows, before and after);
 // - resume: a run cancelled after 3 steps (checkpoint written) and resumed in a new Trainer ends
 //   with the same parameters and the same later losses, bit for bit, as an uninterrupted run;
+// - the pause flag holds the loop until it is cleared;
 // - a mask keeps its zeros at exactly 0; NaN loss stops with TrainingDiverged and the last
 //   checkpoint on disk is the last good step; bad options are refused.
 #include "core/error.h"
@@ -25,6 +26,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 using namespace tenfold;
 using namespace tenfold::train;
@@ -207,6 +209,29 @@ private slots:
         Trainer d(student.config, student.params, data, od);
         d.setTeacher(teacher.config, teacher.params);
         QVERIFY_THROWS_EXCEPTION(InvalidArgument, d.resume());
+    }
+
+    void pause_holdsTheLoopBetweenSteps()
+    {
+        const Stories s = stories();
+        if (!s.model)
+            QSKIP("shared test data missing: models/stories260K.gguf or text/tinystories_sample.txt");
+        const TrainableModel m = loadTrainable(s.model, {0});
+        const TokenDataset data = TokenDataset::fromText(s.model->tokenizer(), s.text, 16, 0.1);
+        std::atomic<bool> pause{true}, cancel{false};
+        std::atomic<int64_t> seen{0};
+        TrainOptions o = smallOptions();
+        o.steps = 4;
+        o.pause = &pause;
+        o.cancel = &cancel;
+        Trainer t(m.config, m.params, data, o);
+        std::thread worker([&] { t.run([&](const StepReport& r) { seen = r.step; }); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        QCOMPARE(seen.load(), int64_t(0)); // paused before the first step
+        pause = false;
+        worker.join();
+        QCOMPARE(seen.load(), int64_t(4));
+        QCOMPARE(t.stepsDone(), int64_t(4));
     }
 
     void mask_keepsPrunedWeightsAtZero()
