@@ -138,8 +138,11 @@ int runDistill(const ParsedArgs& args)
         }
         student = train::loadTrainable(model, layers);
         std::string list;
-        for (int l : layers)
-            list += (list.empty() ? "" : ",") + std::to_string(l);
+        for (int l : layers) {
+            if (!list.empty())
+                list += ',';
+            list += std::to_string(l);
+        }
         std::fprintf(stderr, "student: teacher layers %s\n", list.c_str());
     }
     const bool noTeacher = args.has("--no-teacher");
