@@ -1,6 +1,7 @@
 // tenfold-cli distill / train end to end on stories260K:
 // - kill -9 after the first checkpoint, then --resume: OUT is byte-identical to the OUT of an
 //   uninterrupted run with the same options, and so is the final validation line;
+// - --config FILE makes a fresh student of that shape (its GGUF says so);
 // - the clear messages for bad input: a text shorter than one window, a student larger than
 //   the teacher, --resume without a directory, a checkpoint from other settings.
 #include "train/checkpoint.h"
@@ -135,6 +136,25 @@ private slots:
 
         r = cli({"distill", model_, out, "-f", text_, "--steps", "1"});
         QCOMPARE(r.code, 2);
+
+        // --config: a fresh student of that shape; one wider than the teacher is refused
+        auto writeConfig = [&](const QString& name, const QByteArray& text) {
+            QFile f(dir_.filePath(name));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(text);
+        };
+        writeConfig("big.cfg", "dim = 128\nlayers = 6\nheads = 4\nffn = 512\n");
+        r = cli({"distill", model_, out, "--config", dir_.filePath("big.cfg"), "-f", text_, "--steps", "1"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("a distilled student must be smaller"), qPrintable(r.err));
+        writeConfig("small.cfg", "# a fresh student\ndim = 32\nlayers = 2\nheads = 4\nkv_heads = 2\nffn = 64\n");
+        r = cli({"distill", model_, out, "--config", dir_.filePath("small.cfg"), "-f", text_, "--steps", "3", "--ctx", "16"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        r = cli({"inspect", out});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(lastLine(r.out, "  llama.embedding_length").simplified(), QString("llama.embedding_length 32"));
+        QCOMPARE(lastLine(r.out, "  llama.block_count").simplified(), QString("llama.block_count 2"));
+        QFile::remove(out);
 
         // a checkpoint of other settings is refused, naming the difference
         const QString ck = dir_.filePath("ckOther");
