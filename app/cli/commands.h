@@ -56,6 +56,10 @@ CommandSpec searchSpec();
 int runSearch(const ParsedArgs& args);
 CommandSpec pullSpec();
 int runPull(const ParsedArgs& args);
+CommandSpec trainSpec();
+int runTrain(const ParsedArgs& args);
+CommandSpec distillSpec();
+int runDistill(const ParsedArgs& args);
 #if TENFOLD_HAVE_VULKAN
 CommandSpec devicesSpec();
 int runDevices(const ParsedArgs& args);

@@ -36,6 +36,9 @@ const std::vector<Command>& allCommands()
          runTemplate},
         {"search", "find GGUF models on the Hugging Face Hub", searchSpec, runSearch},
         {"pull", "download a GGUF model from the Hugging Face Hub (resumable, verified)", pullSpec, runPull},
+        {"train", "fine-tune a model on a text (cross-entropy; pruning recovery)", trainSpec, runTrain},
+        {"distill", "train a smaller student to imitate a model (KL + cross-entropy)", distillSpec,
+         runDistill},
 #if TENFOLD_HAVE_VULKAN
         {"devices", "list Vulkan devices", devicesSpec, runDevices},
 #endif

@@ -1,10 +1,12 @@
 #include "train/model.h"
 
 #include "core/error.h"
+#include "train/fast_ops.h"
 #include "train/ops.h"
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 namespace tenfold::train {
 
@@ -105,6 +107,33 @@ TinyLlama<S>::TinyLlama(const TrainConfig& c) : cfg_(c), layout_(c)
 }
 
 template <class S>
+void TinyLlama<S>::useFastPaths(bool on, ThreadPool* pool)
+{
+    if (on && !std::is_same_v<S, float>)
+        throw InvalidArgument("train: the fast paths are float only");
+    fast_ = on;
+    pool_ = pool;
+}
+
+template <class S>
+void TinyLlama<S>::linF(S* y, const S* x, const S* W, int T, int I, int O)
+{
+    if constexpr (std::is_same_v<S, float>)
+        if (fast_)
+            return linearForwardFast(y, x, W, T, I, O, pool_);
+    linearForward(y, x, W, T, I, O);
+}
+
+template <class S>
+void TinyLlama<S>::linB(S* dx, S* dW, const S* dy, const S* x, const S* W, int T, int I, int O)
+{
+    if constexpr (std::is_same_v<S, float>)
+        if (fast_)
+            return linearBackwardFast(dx, dW, dy, x, W, T, I, O, pool_);
+    linearBackward(dx, dW, dy, x, W, T, I, O);
+}
+
+template <class S>
 const S* TinyLlama<S>::forward(const S* P, const int32_t* tokens, int T)
 {
     if (T < 1)
@@ -139,18 +168,27 @@ const S* TinyLlama<S>::forward(const S* P, const int32_t* tokens, int T)
         a.q.resize(size_t(T) * qd);
         a.k.resize(size_t(T) * kvd);
         a.v.resize(size_t(T) * kvd);
-        linearForward(a.q.data(), a.n1.data(), P + L.wq, T, C, qd);
-        linearForward(a.k.data(), a.n1.data(), P + L.wk, T, C, kvd);
-        linearForward(a.v.data(), a.n1.data(), P + L.wv, T, C, kvd);
+        linF(a.q.data(), a.n1.data(), P + L.wq, T, C, qd);
+        linF(a.k.data(), a.n1.data(), P + L.wk, T, C, kvd);
+        linF(a.v.data(), a.n1.data(), P + L.wv, T, C, kvd);
         // in place: RoPE is linear, the backward needs only the tables, not the input
         ropeForward(a.q.data(), a.q.data(), T, nH, hd, rd, cos_.data(), sin_.data(), cfg_.ropeNeox);
         ropeForward(a.k.data(), a.k.data(), T, nKv, hd, rd, cos_.data(), sin_.data(),
                     cfg_.ropeNeox);
         a.att.resize(size_t(nH) * T * T);
         a.attnOut.resize(size_t(T) * qd);
-        attentionForward(a.attnOut.data(), a.att.data(), a.q.data(), a.k.data(), a.v.data(), T,
-                         nH, nKv, hd);
-        linearForward(tmp.data(), a.attnOut.data(), P + L.wo, T, qd, C);
+        if constexpr (std::is_same_v<S, float>) {
+            if (fast_)
+                attentionForwardFast(a.attnOut.data(), a.att.data(), a.q.data(), a.k.data(),
+                                     a.v.data(), T, nH, nKv, hd, pool_);
+            else
+                attentionForward(a.attnOut.data(), a.att.data(), a.q.data(), a.k.data(),
+                                 a.v.data(), T, nH, nKv, hd);
+        } else {
+            attentionForward(a.attnOut.data(), a.att.data(), a.q.data(), a.k.data(), a.v.data(),
+                             T, nH, nKv, hd);
+        }
+        linF(tmp.data(), a.attnOut.data(), P + L.wo, T, qd, C);
         for (size_t i = 0; i < x.size(); ++i)
             x[i] += tmp[i];
         a.xMid = x;
@@ -160,10 +198,10 @@ const S* TinyLlama<S>::forward(const S* P, const int32_t* tokens, int T)
         a.gate.resize(size_t(T) * F);
         a.up.resize(size_t(T) * F);
         a.h.resize(size_t(T) * F);
-        linearForward(a.gate.data(), a.n2.data(), P + L.gate, T, C, F);
-        linearForward(a.up.data(), a.n2.data(), P + L.up, T, C, F);
+        linF(a.gate.data(), a.n2.data(), P + L.gate, T, C, F);
+        linF(a.up.data(), a.n2.data(), P + L.up, T, C, F);
         swigluForward(a.h.data(), a.gate.data(), a.up.data(), a.h.size());
-        linearForward(tmp.data(), a.h.data(), P + L.down, T, F, C);
+        linF(tmp.data(), a.h.data(), P + L.down, T, F, C);
         for (size_t i = 0; i < x.size(); ++i)
             x[i] += tmp[i];
     }
@@ -172,7 +210,7 @@ const S* TinyLlama<S>::forward(const S* P, const int32_t* tokens, int T)
     rstdF_.resize(T);
     rmsNormForward(nF_.data(), rstdF_.data(), x.data(), P + layout_.outputNorm, T, C, eps);
     logits_.resize(size_t(T) * V);
-    linearForward(logits_.data(), nF_.data(), P + layout_.output, T, C, V);
+    linF(logits_.data(), nF_.data(), P + layout_.output, T, C, V);
     return logits_.data();
 }
 
@@ -206,7 +244,7 @@ void TinyLlama<S>::backwardFromLogits(const S* P, const S* dlogits, S* G)
 
     // head and final norm: dx is the gradient of the residual stream, carried down the layers
     std::vector<S> dnF(size_t(T) * C, S(0)), dx(size_t(T) * C, S(0));
-    linearBackward(dnF.data(), G + layout_.output, dlogits, nF_.data(), P + layout_.output, T, C,
+    linB(dnF.data(), G + layout_.output, dlogits, nF_.data(), P + layout_.output, T, C,
                    V);
     rmsNormBackward(dx.data(), G + layout_.outputNorm, dnF.data(), xFinal_.data(),
                     P + layout_.outputNorm, rstdF_.data(), T, C);
@@ -220,23 +258,32 @@ void TinyLlama<S>::backwardFromLogits(const S* P, const S* dlogits, S* G)
         const LayerActs& a = acts_[l];
         // x_out = x_mid + down(swiglu(gate(n2), up(n2))): dx reaches x_mid directly and via FFN
         std::fill(dh.begin(), dh.end(), S(0));
-        linearBackward(dh.data(), G + L.down, dx.data(), a.h.data(), P + L.down, T, F, C);
+        linB(dh.data(), G + L.down, dx.data(), a.h.data(), P + L.down, T, F, C);
         std::fill(dgate.begin(), dgate.end(), S(0));
         std::fill(dup.begin(), dup.end(), S(0));
         swigluBackward(dgate.data(), dup.data(), dh.data(), a.gate.data(), a.up.data(), dh.size());
         std::fill(dn.begin(), dn.end(), S(0));
-        linearBackward(dn.data(), G + L.gate, dgate.data(), a.n2.data(), P + L.gate, T, C, F);
-        linearBackward(dn.data(), G + L.up, dup.data(), a.n2.data(), P + L.up, T, C, F);
+        linB(dn.data(), G + L.gate, dgate.data(), a.n2.data(), P + L.gate, T, C, F);
+        linB(dn.data(), G + L.up, dup.data(), a.n2.data(), P + L.up, T, C, F);
         rmsNormBackward(dx.data(), G + L.ffnNorm, dn.data(), a.xMid.data(), P + L.ffnNorm,
                         a.rstd2.data(), T, C); // dx is now d(x_mid)
         // x_mid = x_in + wo(attention(rope(q), rope(k), v))
         std::fill(dattn.begin(), dattn.end(), S(0));
-        linearBackward(dattn.data(), G + L.wo, dx.data(), a.attnOut.data(), P + L.wo, T, qd, C);
+        linB(dattn.data(), G + L.wo, dx.data(), a.attnOut.data(), P + L.wo, T, qd, C);
         std::fill(dq.begin(), dq.end(), S(0));
         std::fill(dk.begin(), dk.end(), S(0));
         std::fill(dv.begin(), dv.end(), S(0));
-        attentionBackward(dq.data(), dk.data(), dv.data(), dattn.data(), a.att.data(), a.q.data(),
-                          a.k.data(), a.v.data(), T, nH, nKv, hd);
+        if constexpr (std::is_same_v<S, float>) {
+            if (fast_)
+                attentionBackwardFast(dq.data(), dk.data(), dv.data(), dattn.data(), a.att.data(),
+                                      a.q.data(), a.k.data(), a.v.data(), T, nH, nKv, hd, pool_);
+            else
+                attentionBackward(dq.data(), dk.data(), dv.data(), dattn.data(), a.att.data(),
+                                  a.q.data(), a.k.data(), a.v.data(), T, nH, nKv, hd);
+        } else {
+            attentionBackward(dq.data(), dk.data(), dv.data(), dattn.data(), a.att.data(),
+                              a.q.data(), a.k.data(), a.v.data(), T, nH, nKv, hd);
+        }
         std::fill(dqPre.begin(), dqPre.end(), S(0));
         std::fill(dkPre.begin(), dkPre.end(), S(0));
         ropeBackward(dqPre.data(), dq.data(), T, nH, hd, rd, cos_.data(), sin_.data(),
@@ -244,9 +291,9 @@ void TinyLlama<S>::backwardFromLogits(const S* P, const S* dlogits, S* G)
         ropeBackward(dkPre.data(), dk.data(), T, nKv, hd, rd, cos_.data(), sin_.data(),
                      cfg_.ropeNeox);
         std::fill(dn.begin(), dn.end(), S(0));
-        linearBackward(dn.data(), G + L.wq, dqPre.data(), a.n1.data(), P + L.wq, T, C, qd);
-        linearBackward(dn.data(), G + L.wk, dkPre.data(), a.n1.data(), P + L.wk, T, C, kvd);
-        linearBackward(dn.data(), G + L.wv, dv.data(), a.n1.data(), P + L.wv, T, C, kvd);
+        linB(dn.data(), G + L.wq, dqPre.data(), a.n1.data(), P + L.wq, T, C, qd);
+        linB(dn.data(), G + L.wk, dkPre.data(), a.n1.data(), P + L.wk, T, C, kvd);
+        linB(dn.data(), G + L.wv, dv.data(), a.n1.data(), P + L.wv, T, C, kvd);
         rmsNormBackward(dx.data(), G + L.attnNorm, dn.data(), a.xIn.data(), P + L.attnNorm,
                         a.rstd1.data(), T, C); // dx is now d(x_in)
     }

@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+namespace tenfold {
+class ThreadPool;
+}
+
 namespace tenfold::train {
 
 struct TrainConfig {
@@ -76,6 +80,9 @@ public:
     explicit TinyLlama(const TrainConfig& c);
     const TrainConfig& config() const { return cfg_; }
     const ParamLayout& layout() const { return layout_; }
+    // float only: run the linear layers and attention through train/fast_ops.h on `pool`
+    // (null: one thread) instead of the reference loops. The reference stays the default.
+    void useFastPaths(bool on, ThreadPool* pool = nullptr);
 
     // Runs tokens[T] at positions 0..T-1 and keeps every activation the backward needs. Returns
     // the logits [T, vocab]. Throws InvalidArgument for a token outside the vocabulary or T < 1.
@@ -95,8 +102,12 @@ private:
     struct LayerActs {
         std::vector<S> xIn, n1, rstd1, q, k, v, att, attnOut, xMid, n2, rstd2, gate, up, h;
     };
+    void linF(S* y, const S* x, const S* W, int T, int I, int O);
+    void linB(S* dx, S* dW, const S* dy, const S* x, const S* W, int T, int I, int O);
     TrainConfig cfg_;
     ParamLayout layout_;
+    bool fast_ = false;
+    ThreadPool* pool_ = nullptr;
     int T_ = 0;
     std::vector<int32_t> tokens_, targets_;
     std::vector<S> cos_, sin_;

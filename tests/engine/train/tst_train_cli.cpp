@@ -1,0 +1,172 @@
+// tenfold-cli distill / train end to end on stories260K:
+// - kill -9 after the first checkpoint, then --resume: OUT is byte-identical to the OUT of an
+//   uninterrupted run with the same options, and so is the final validation line;
+// - --config FILE makes a fresh student of that shape (its GGUF says so);
+// - the clear messages for bad input: a text shorter than one window, a student larger than
+//   the teacher, --resume without a directory, a checkpoint from other settings.
+#include "train/checkpoint.h"
+#include "common/shared_data.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+struct Run {
+    int code = -1;
+    QString out, err;
+};
+
+Run cli(const QStringList& args, int timeoutMs = 60000)
+{
+    QProcess p;
+    p.start(QStringLiteral(TENFOLD_CLI_PATH), args);
+    Run r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = "timed out";
+        return r;
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+QByteArray fileBytes(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+QString lastLine(const QString& text, const QString& prefix)
+{
+    QString found;
+    for (const QString& l : text.split('\n'))
+        if (l.startsWith(prefix))
+            found = l;
+    return found;
+}
+
+} // namespace
+
+class TestTrainCli : public QObject {
+    Q_OBJECT
+private:
+    QString model_, text_;
+    QTemporaryDir dir_;
+    QStringList common(const QString& out, const QString& ckDir)
+    {
+        return {"distill", model_, out, "--layers", "3", "-f", text_, "--steps", "120", "--batch", "2",
+                "--ctx", "32", "--seed", "5", "--threads", "2", "--eval-every", "0",
+                "--checkpoint-dir", ckDir, "--checkpoint-every", "10"};
+    }
+
+private slots:
+    void initTestCase()
+    {
+        const auto m = tenfold::test::sharedFile("models/stories260K.gguf");
+        const auto t = tenfold::test::sharedFile("text/tinystories_sample.txt");
+        TENFOLD_REQUIRE_SHARED(m);
+        TENFOLD_REQUIRE_SHARED(t);
+        model_ = QString::fromStdString(m.string());
+        text_ = QString::fromStdString(t.string());
+    }
+
+    void killAndResume_sameResult()
+    {
+        const QString outA = dir_.filePath("a.gguf"), outB = dir_.filePath("b.gguf");
+        const QString ckA = dir_.filePath("ckA"), ckB = dir_.filePath("ckB");
+        const Run a = cli(common(outA, ckA));
+        QVERIFY2(a.code == 0, qPrintable(a.err));
+
+        QProcess p;
+        p.start(QStringLiteral(TENFOLD_CLI_PATH), common(outB, ckB));
+        QVERIFY(p.waitForStarted());
+        const std::string ck = (ckB + "/checkpoint.tftrain").toStdString();
+        const auto t0 = std::chrono::steady_clock::now();
+        while (!std::filesystem::exists(ck) && p.state() == QProcess::Running &&
+               std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30))
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        QVERIFY2(p.state() == QProcess::Running, "the run ended before it could be killed");
+        ::kill(pid_t(p.processId()), SIGKILL);
+        p.waitForFinished();
+        QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+        QVERIFY(!QFile::exists(outB));
+        const int64_t killedAt = tenfold::train::readCheckpoint(ck).step;
+        qInfo("killed with a checkpoint at step %lld of 120", static_cast<long long>(killedAt));
+        QVERIFY(killedAt > 0 && killedAt < 120);
+
+        // without --resume the directory is not silently overwritten
+        const Run refused = cli(common(outB, ckB));
+        QCOMPARE(refused.code, 1);
+        QVERIFY2(refused.err.contains("--resume"), qPrintable(refused.err));
+
+        const Run b = cli(common(outB, ckB) << "--resume");
+        QVERIFY2(b.code == 0, qPrintable(b.err));
+        QVERIFY2(b.err.contains("resumed from"), qPrintable(b.err));
+        QCOMPARE(lastLine(b.out, "trained 120 steps").section(';', 1),
+                 lastLine(a.out, "trained 120 steps").section(';', 1)); // validation loss and ppl
+        const QByteArray bytesA = fileBytes(outA), bytesB = fileBytes(outB);
+        QVERIFY(!bytesA.isEmpty());
+        QVERIFY2(bytesA == bytesB, "the resumed run's model differs from the uninterrupted one");
+    }
+
+    void badInput_clearMessages()
+    {
+        const QString out = dir_.filePath("x.gguf");
+        Run r = cli({"distill", model_, out, "--layers", "6", "-f", text_, "--steps", "1"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("larger than the teacher"), qPrintable(r.err));
+
+        r = cli({"train", model_, out, "-f", text_, "--ctx", "4096", "--steps", "1"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("tokens, too short") && r.err.contains("at least 8194"), qPrintable(r.err));
+
+        r = cli({"train", model_, out, "-f", text_, "--resume"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("--resume needs --checkpoint-dir"), qPrintable(r.err));
+
+        r = cli({"distill", model_, out, "-f", text_, "--steps", "1"});
+        QCOMPARE(r.code, 2);
+
+        // --config: a fresh student of that shape; one wider than the teacher is refused
+        auto writeConfig = [&](const QString& name, const QByteArray& text) {
+            QFile f(dir_.filePath(name));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(text);
+        };
+        writeConfig("big.cfg", "dim = 128\nlayers = 6\nheads = 4\nffn = 512\n");
+        r = cli({"distill", model_, out, "--config", dir_.filePath("big.cfg"), "-f", text_, "--steps", "1"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("a distilled student must be smaller"), qPrintable(r.err));
+        writeConfig("small.cfg", "# a fresh student\ndim = 32\nlayers = 2\nheads = 4\nkv_heads = 2\nffn = 64\n");
+        r = cli({"distill", model_, out, "--config", dir_.filePath("small.cfg"), "-f", text_, "--steps", "3", "--ctx", "16"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        r = cli({"inspect", out});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(lastLine(r.out, "  llama.embedding_length").simplified(), QString("llama.embedding_length 32"));
+        QCOMPARE(lastLine(r.out, "  llama.block_count").simplified(), QString("llama.block_count 2"));
+        QFile::remove(out);
+
+        // a checkpoint of other settings is refused, naming the difference
+        const QString ck = dir_.filePath("ckOther");
+        r = cli({"train", model_, out, "-f", text_, "--steps", "2", "--ctx", "16", "--checkpoint-dir", ck});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        r = cli({"train", model_, out, "-f", text_, "--steps", "2", "--ctx", "16", "--batch", "3",
+                 "--checkpoint-dir", ck, "--resume"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("batch = 4") && r.err.contains("batch = 3"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(dir_.filePath("missing.gguf")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTrainCli)
+#include "tst_train_cli.moc"
