@@ -44,6 +44,8 @@ CommandSpec convertSpec();
 int runConvert(const ParsedArgs& args);
 CommandSpec quantizeSpec();
 int runQuantize(const ParsedArgs& args);
+CommandSpec pruneSpec();
+int runPrune(const ParsedArgs& args);
 CommandSpec imatrixSpec();
 int runImatrix(const ParsedArgs& args);
 CommandSpec calibrateExitsSpec();

@@ -25,6 +25,8 @@ const std::vector<Command>& allCommands()
          runEvaluate},
         {"bench", "prompt-processing and decode speed", benchSpec, runBench},
         {"quantize", "convert a GGUF model's weights to another type", quantizeSpec, runQuantize},
+        {"prune", "prune weights, heads, FFN channels or layers (magnitude, Wanda, SparseGPT, N:M)", pruneSpec,
+         runPrune},
         {"imatrix", "collect the importance matrix for calibrated quantization", imatrixSpec, runImatrix},
         {"calibrate-exits", "fit early-exit adapters for self-speculative decoding", calibrateExitsSpec,
          runCalibrateExits},
