@@ -46,6 +46,8 @@ CommandSpec quantizeSpec();
 int runQuantize(const ParsedArgs& args);
 CommandSpec pruneSpec();
 int runPrune(const ParsedArgs& args);
+CommandSpec benchSparse24Spec();
+int runBenchSparse24(const ParsedArgs& args);
 CommandSpec imatrixSpec();
 int runImatrix(const ParsedArgs& args);
 CommandSpec calibrateExitsSpec();

@@ -27,6 +27,7 @@ const std::vector<Command>& allCommands()
         {"quantize", "convert a GGUF model's weights to another type", quantizeSpec, runQuantize},
         {"prune", "prune weights, heads, FFN channels or layers (magnitude, Wanda, SparseGPT, N:M)", pruneSpec,
          runPrune},
+        {"bench-sparse24", "2:4 sparse F16 mat-vec against dense F16 (speed)", benchSparse24Spec, runBenchSparse24},
         {"imatrix", "collect the importance matrix for calibrated quantization", imatrixSpec, runImatrix},
         {"calibrate-exits", "fit early-exit adapters for self-speculative decoding", calibrateExitsSpec,
          runCalibrateExits},

@@ -112,7 +112,7 @@ StructuredScores structuredScores(const std::shared_ptr<const Model>& model, std
     }
 
     std::vector<float> logits, hidden, embedded;
-    std::vector<int> after(size_t(L));
+    std::vector<int> after(static_cast<size_t>(L));
     std::iota(after.begin(), after.end(), 1);
     int64_t counted = 0;
     const WeightTensor& embd = model->tokenEmbedding();
@@ -212,8 +212,8 @@ PruneReport pruneStructured(const std::shared_ptr<GGUFFile>& src, const std::sha
     }
 
     const StructuredScores scores = structuredScores(model, tokens, o.method, o);
-    std::vector<std::vector<int>> keepHeads(size_t(L)), keepKv(size_t(L)), keepCh(size_t(L));
-    std::vector<int> newIndex(size_t(L), -1);
+    std::vector<std::vector<int>> keepHeads(static_cast<size_t>(L)), keepKv(static_cast<size_t>(L)), keepCh(static_cast<size_t>(L));
+    std::vector<int> newIndex(static_cast<size_t>(L), -1);
     for (int l = 0; l < L; ++l)
         newIndex[size_t(l)] = l;
     if (o.method == PruneMethod::Heads) {

@@ -15,6 +15,9 @@
 #include "passes/prune_structured.h"
 #include "passes/row_convert.h"
 #include "runtime/cpu_backend.h"
+#include "tensor/cpu_features.h"
+#include "tensor/half.h"
+#include "tensor/sparse24.h"
 #include "tokenizer/tokenizer.h"
 
 #include <QTemporaryDir>
@@ -293,6 +296,52 @@ private slots:
             QVERIFY(es < ew);
             QVERIFY(ew < em);
         }
+    }
+
+    // The 2:4 format and mat-vec: scalar and AVX2 against a dense double product of the same
+    // (F16-rounded) matrix, on odd shapes (columns that are 8 but not 16 apart, single rows), and
+    // groups with fewer than 2 non-zeros.
+    void sparse24Kernel()
+    {
+        std::mt19937 rng(6);
+        std::normal_distribution<float> nd(0.f, 1.f);
+        for (auto [rows, cols] : {std::pair<int, int>{1, 8}, {3, 24}, {7, 40}, {33, 136}, {5, 1000}}) {
+            RowMatrixF W = randomMatrix(rows, cols, rng);
+            for (int64_t i = 0; i < W.size(); ++i)
+                W.data()[i] = fp16ToFp32(fp32ToFp16(W.data()[i]));
+            SparsityPattern p;
+            p.nmKeep = 2;
+            p.nmGroup = 4;
+            magnitudePrune(W, p);
+            W(0, 0) = W(0, 1) = W(0, 2) = W(0, 3) = 0.0f; // an empty group
+            if (cols >= 8) {
+                W(rows - 1, 4) = W(rows - 1, 5) = W(rows - 1, 6) = 0.0f; // a group with one weight
+                W(rows - 1, 7) = 1.5f;
+            }
+            const Sparse24F16 s = packSparse24(W.data(), rows, cols);
+            QCOMPARE(s.values.size() * 2 + s.codes.size(), size_t(rows) * size_t(cols) * 9 / 8);
+            std::vector<float> x(static_cast<size_t>(cols)), yr(static_cast<size_t>(rows)), ya(static_cast<size_t>(rows));
+            for (float& v : x)
+                v = nd(rng);
+            sparse24MatVecRef(s, x.data(), yr.data(), 0, rows);
+            if (cpuHasAvx2FmaF16c())
+                sparse24MatVecAvx2(s, x.data(), ya.data(), 0, rows);
+            for (int r = 0; r < rows; ++r) {
+                double dense = 0, mag = 0;
+                for (int j = 0; j < cols; ++j) {
+                    dense += double(W(r, j)) * x[size_t(j)];
+                    mag += std::fabs(double(W(r, j)) * x[size_t(j)]);
+                }
+                QVERIFY2(std::fabs(yr[size_t(r)] - dense) <= 1e-5 * (1 + mag), qPrintable(QString("ref row %1").arg(r)));
+                if (cpuHasAvx2FmaF16c())
+                    QVERIFY2(std::fabs(ya[size_t(r)] - dense) <= 1e-5 * (1 + mag), qPrintable(QString("avx2 row %1").arg(r)));
+            }
+        }
+        if (!cpuHasAvx2FmaF16c())
+            qInfo("no AVX2 on this CPU: only the scalar 2:4 path was checked");
+        RowMatrixF bad = RowMatrixF::Ones(1, 8);
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, packSparse24(bad.data(), 1, 8));
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, packSparse24(bad.data(), 2, 4));
     }
 
     void badInput()
