@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 
 namespace tenfold::cli {
@@ -18,7 +19,7 @@ CommandSpec pruneSpec()
 {
     return {"prune",
             "IN.gguf OUT.gguf --method magnitude|wanda|sparsegpt|2:4|heads|ffn|layers [--sparsity S] [-f CALIB] "
-            "[--nm N:M] [--layers-keep K] [--threads N]",
+            "[--layer-sparsity LIST] [--nm N:M] [--layers-keep K] [--threads N]",
             "Pruning. Unstructured methods zero weights of the attention and FFN projections of\n"
             "every layer and keep the file's shapes and types (embeddings, output and norms are\n"
             "never touched; quantized tensors are dequantized, pruned and re-quantized):\n"
@@ -39,6 +40,7 @@ CommandSpec pruneSpec()
             {{"--method", "-m", "M", "magnitude, wanda, sparsegpt, 2:4, heads, ffn or layers"},
              {"--sparsity", "-s", "S", "fraction removed, in [0, 1) (default 0.5)"},
              {"--file", "-f", "CALIB", "calibration text"},
+             {"--layer-sparsity", "", "LIST", "unstructured: one sparsity per layer, comma-separated (overrides -s)"},
              {"--nm", "", "N:M", "keep N of every M consecutive weights of a row (e.g. 2:4)"},
              {"--sparsegpt-nm", "", "", "with 2:4: score by SparseGPT instead of Wanda"},
              {"--layers-keep", "", "K", "layers: how many layers to keep"},
@@ -82,7 +84,7 @@ int runPrune(const ParsedArgs& args)
         try {
             o.method = parsePruneMethod(*methodArg);
         } catch (const InvalidArgument& e) {
-            throw UsageError(e.what());
+            throw UsageError(std::string(e.what()) + ", or N:M such as 2:4");
         }
     }
     if (const auto s = args.get("--sparsity")) {
@@ -91,6 +93,22 @@ int runPrune(const ParsedArgs& args)
         if (s->empty() || !end || *end || !(v >= 0.0 && v < 1.0))
             throw UsageError("--sparsity must be a number in [0, 1) (the fraction removed), got '" + *s + "'");
         o.sparsity = v;
+    }
+    if (const auto list = args.get("--layer-sparsity")) {
+        if (pruneMethodIsStructured(o.method) || o.nmGroup > 0)
+            throw UsageError("--layer-sparsity applies to unstructured magnitude, wanda and sparsegpt only");
+        size_t at = 0;
+        while (at <= list->size()) {
+            const size_t comma = std::min(list->find(',', at), list->size());
+            const std::string item = list->substr(at, comma - at);
+            char* end = nullptr;
+            const double v = std::strtod(item.c_str(), &end);
+            if (item.empty() || !end || *end || !(v >= 0.0 && v < 1.0))
+                throw UsageError("--layer-sparsity item " + std::to_string(o.layerSparsity.size()) +
+                                 " must be a number in [0, 1), got '" + item + "'");
+            o.layerSparsity.push_back(v);
+            at = comma + 1;
+        }
     }
     if (o.nmGroup > 0 && args.get("--sparsity"))
         throw UsageError("--sparsity does not apply to N:M pruning (its sparsity is 1 - N/M)");
