@@ -13,6 +13,7 @@
 #include "passes/prune.h"
 #include "passes/prune_mask.h"
 #include "passes/prune_structured.h"
+#include "passes/quantize_model.h"
 #include "passes/row_convert.h"
 #include "runtime/cpu_backend.h"
 #include "tensor/cpu_features.h"
@@ -431,6 +432,38 @@ private slots:
             for (float x : logitsOf(out, probe))
                 QVERIFY(std::isfinite(x));
         }
+    }
+
+    // A quantized input keeps its types; Q8_0 (symmetric) keeps the zeros exact.
+    void quantizedInput()
+    {
+        const auto path = test::sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        QTemporaryDir dir;
+        const std::filesystem::path q8 = dir.filePath("q8.gguf").toStdString(), out = dir.filePath("p.gguf").toStdString();
+        QuantizeOptions qo;
+        qo.target = GGMLType::Q8_0;
+        qo.nThreads = 2;
+        quantizeModel(path, q8, qo);
+        PruneOptions o;
+        o.method = PruneMethod::Magnitude;
+        o.sparsity = 0.5;
+        o.nThreads = 2;
+        pruneModel(q8, out, {}, o);
+        auto src = GGUFFile::open(q8), dst = GGUFFile::open(out);
+        int q8seen = 0;
+        for (size_t i = 0; i < src->tensors().size(); ++i) {
+            const auto& a = src->tensors()[i];
+            const auto& b = dst->tensors()[i];
+            QCOMPARE(b.type, a.type);
+            if (prunableLayer(a.name) < 0)
+                continue;
+            q8seen += a.type == GGMLType::Q8_0;
+            std::vector<float> v(size_t(b.elementCount()));
+            rowToFloat(b.type, b.data, v.data(), b.elementCount());
+            QVERIFY2(std::count(v.begin(), v.end(), 0.0f) >= b.elementCount() / 2, a.name.c_str());
+        }
+        QVERIFY(q8seen > 0);
     }
 
     // A structurally pruned model computes what the original computes with the removed parts'
