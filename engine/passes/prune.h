@@ -7,7 +7,7 @@
 //    input), the smallest scores of each OUTPUT ROW go.
 //  - SparseGPT (Frantar & Alistarh, 2023): OBS with H = X^T X + lambda I; columns are processed in
 //    blocks, the mask of each block is chosen from w^2 / [H^-1]_cc^2 at the block start and the
-//    error of every pruned weight is moved onto the later columns (sparse_gpt.h).
+//    error of every pruned weight is moved onto the later columns (prune_mask.h).
 //  Any of the three can be N:M instead (N kept of every M consecutive inputs of a row; 2:4 the
 //  default). Which tensors: the attention projections (attn_q/k/v/output) and the FFN ones
 //  (ffn_gate/up/down) of every layer; embeddings, the output head and norms are never touched.
@@ -42,7 +42,7 @@ enum class PruneMethod { Magnitude, Wanda, SparseGpt, Heads, Ffn, Layers };
 const char* pruneMethodName(PruneMethod m);
 // "magnitude", "wanda", "sparsegpt", "heads", "ffn", "layers"; throws InvalidArgument otherwise.
 PruneMethod parsePruneMethod(const std::string& name);
-// Calibration text needed (everything but Magnitude, and Magnitude N:M).
+// Whether the method needs a calibration text (all but Magnitude, also in its N:M form).
 bool pruneMethodNeedsCalibration(PruneMethod m);
 bool pruneMethodIsStructured(PruneMethod m);
 
