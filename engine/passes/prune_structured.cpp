@@ -76,10 +76,11 @@ StructuredScores structuredScores(const std::shared_ptr<const Model>& model, std
                                std::string(pruneMethodName(method)) + " pruning");
     StructuredScores s;
     const int L = hp.nLayer, hd = hp.headDim;
-    std::vector<std::vector<Eigen::MatrixXd>> gram; // heads: per layer, per query head [hd x hd]
+    const int G = hp.nHead / std::max(1, hp.nHeadKv), gw = G * hd; // a KV group's width in W_o's input
+    std::vector<std::vector<Eigen::MatrixXd>> gram; // heads: per layer, per KV group [gw x gw]
     std::vector<std::vector<double>> sumSq;         // ffn: per layer, per channel
     if (method == PruneMethod::Heads) {
-        gram.assign(size_t(L), std::vector<Eigen::MatrixXd>(size_t(hp.nHead), Eigen::MatrixXd::Zero(hd, hd)));
+        gram.assign(size_t(L), std::vector<Eigen::MatrixXd>(size_t(hp.nHeadKv), Eigen::MatrixXd::Zero(gw, gw)));
         windows.context().setMatmulObserver([&](const WeightTensor& w, const float* x, int rows, int64_t ldx) {
             std::string suffix;
             const int l = layerOf(w.name, &suffix);
@@ -88,9 +89,10 @@ StructuredScores structuredScores(const std::shared_ptr<const Model>& model, std
             using Rows = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
                                     Eigen::OuterStride<>>;
             const Rows X(x, rows, w.ne0, Eigen::OuterStride<>(ldx));
-            for (int h = 0; h < hp.nHead; ++h) {
-                const Eigen::MatrixXf Xh = X.middleCols(h * hd, hd);
-                gram[size_t(l)][size_t(h)] += (Xh.transpose() * Xh).cast<double>();
+            // Query heads g*G .. g*G+G-1 (the group of KV head g) are adjacent in W_o's input.
+            for (int g = 0; g < hp.nHeadKv; ++g) {
+                const Eigen::MatrixXf Xg = X.middleCols(g * gw, gw);
+                gram[size_t(l)][size_t(g)] += (Xg.transpose() * Xg).cast<double>();
             }
         });
     } else if (method == PruneMethod::Ffn) {
@@ -153,14 +155,13 @@ StructuredScores structuredScores(const std::shared_ptr<const Model>& model, std
         for (double& v : s.layerInfluence)
             v /= double(std::max<int64_t>(1, counted));
     if (method == PruneMethod::Heads) {
-        const int G = hp.nHead / hp.nHeadKv;
         s.headGroup.assign(size_t(L), std::vector<double>(size_t(hp.nHeadKv), 0.0));
         for (int l = 0; l < L; ++l) {
             const Eigen::MatrixXd Wo = toFloat(model->layers()[size_t(l)].wo).cast<double>(); // [nEmbd x nHead*hd]
-            for (int h = 0; h < hp.nHead; ++h) {
-                const Eigen::MatrixXd Woh = Wo.middleCols(h * hd, hd);
-                // sum_t ||Wo_h a_t||^2 = trace(Wo_h G_h Wo_h^T)
-                s.headGroup[size_t(l)][size_t(h / G)] += (Woh * gram[size_t(l)][size_t(h)]).cwiseProduct(Woh).sum();
+            for (int g = 0; g < hp.nHeadKv; ++g) {
+                const Eigen::MatrixXd Wog = Wo.middleCols(g * gw, gw);
+                // sum_t ||Wo_g a_t,g||^2 = trace(Wo_g Gram_g Wo_g^T): the group's whole output
+                s.headGroup[size_t(l)][size_t(g)] = (Wog * gram[size_t(l)][size_t(g)]).cwiseProduct(Wog).sum();
             }
         }
     }

@@ -16,6 +16,7 @@
 #include "passes/quantize_model.h"
 #include "passes/row_convert.h"
 #include "runtime/cpu_backend.h"
+#include "runtime/cpu_context.h"
 #include "tensor/cpu_features.h"
 #include "tensor/half.h"
 #include "tensor/sparse24.h"
@@ -464,6 +465,110 @@ private slots:
             QVERIFY2(std::count(v.begin(), v.end(), 0.0f) >= b.elementCount() / 2, a.name.c_str());
         }
         QVERIFY(q8seen > 0);
+    }
+
+    // The structured scores against direct computations: head groups and FFN channels from each
+    // token's activations by explicit products (not the Gram-matrix traces the code uses), block
+    // influence from a layer-by-layer run (decodeLayers, not decodeCapture).
+    void structuredScoresDirect()
+    {
+        const auto path = test::sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        TENFOLD_REQUIRE_SHARED(test::sharedFile("text/calibration.txt"));
+        std::shared_ptr<const Model> model = Model::loadGGUF(path);
+        const LlamaHParams hp = model->hparams();
+        const std::vector<int32_t> tokens = calibTokens(*model);
+        PruneOptions o;
+        o.calibCtx = 64;
+        o.calibWindows = 2;
+        o.nThreads = 2;
+        const StructuredScores heads = structuredScores(model, tokens, PruneMethod::Heads, o);
+        const StructuredScores ffn = structuredScores(model, tokens, PruneMethod::Ffn, o);
+        const StructuredScores layers = structuredScores(model, tokens, PruneMethod::Layers, o);
+
+        const int L = hp.nLayer, E = hp.nEmbd, hd = hp.headDim, G = hp.nHead / hp.nHeadKv;
+        auto dense = [](const WeightTensor& w) {
+            std::vector<float> v(size_t(w.ne0 * w.ne1));
+            for (int64_t r = 0; r < w.ne1; ++r)
+                rowToFloat(w.type, w.row(r), v.data() + r * w.ne0, w.ne0);
+            return v;
+        };
+        std::vector<std::vector<double>> headScore(size_t(L), std::vector<double>(size_t(hp.nHeadKv), 0.0));
+        std::vector<std::vector<double>> chSq(size_t(L), std::vector<double>(size_t(hp.nFF), 0.0));
+        std::vector<double> influence(size_t(L), 0.0);
+        auto backend = createCpuBackend(2);
+        ContextParams cp;
+        cp.nCtx = 64;
+        auto ctx = backend->createContext(model, cp);
+        auto* cpu = dynamic_cast<CpuContext*>(ctx.get());
+        QVERIFY(cpu);
+        std::vector<std::vector<float>> wo(static_cast<size_t>(L));
+        for (int l = 0; l < L; ++l)
+            wo[size_t(l)] = dense(model->layers()[size_t(l)].wo);
+        const CpuContext::MatmulObserver observe = [&](const WeightTensor& w, const float* x, int rows, int64_t ldx) {
+            const int l = prunableLayer(w.name);
+            if (l < 0)
+                return;
+            if (w.name.ends_with("attn_output.weight"))
+                for (int t = 0; t < rows; ++t)
+                    for (int g = 0; g < hp.nHeadKv; ++g)
+                        for (int e = 0; e < E; ++e) {
+                            double y = 0;
+                            for (int j = g * G * hd; j < (g + 1) * G * hd; ++j)
+                                y += double(wo[size_t(l)][size_t(e) * size_t(w.ne0) + size_t(j)]) * x[size_t(t) * size_t(ldx) + size_t(j)];
+                            headScore[size_t(l)][size_t(g)] += y * y;
+                        }
+            if (w.name.ends_with("ffn_down.weight"))
+                for (int t = 0; t < rows; ++t)
+                    for (int i = 0; i < hp.nFF; ++i)
+                        chSq[size_t(l)][size_t(i)] += double(x[size_t(t) * size_t(ldx) + size_t(i)]) * x[size_t(t) * size_t(ldx) + size_t(i)];
+        };
+        const int32_t bos = model->tokenizer().addBos() ? model->tokenizer().bos() : -1;
+        const WeightTensor& embd = model->tokenEmbedding();
+        int counted = 0;
+        for (int w = 0; w < 2; ++w) {
+            std::vector<int32_t> win(tokens.begin() + w * 64, tokens.begin() + (w + 1) * 64);
+            if (bos >= 0)
+                win[0] = bos;
+            std::vector<float> logits;
+            cpu->setMatmulObserver(observe);
+            cpu->truncate(0);
+            cpu->decode(win, false, logits);
+            cpu->setMatmulObserver({});
+            std::vector<float> h(size_t(64 * E)), prev;
+            for (int t = 0; t < 64; ++t)
+                rowToFloat(embd.type, embd.row(win[size_t(t)]), h.data() + t * E, E);
+            for (int l = 0; l < L; ++l) {
+                prev = h;
+                cpu->truncate(0);
+                cpu->decodeLayers(win, l, l + 1, h);
+                for (int t = 0; t < 64; ++t) {
+                    double d = 0, a = 0, b = 0;
+                    for (int e = 0; e < E; ++e) {
+                        d += double(prev[size_t(t * E + e)]) * h[size_t(t * E + e)];
+                        a += double(prev[size_t(t * E + e)]) * prev[size_t(t * E + e)];
+                        b += double(h[size_t(t * E + e)]) * h[size_t(t * E + e)];
+                    }
+                    influence[size_t(l)] += 1.0 - d / std::sqrt(a * b);
+                }
+            }
+            counted += 64;
+        }
+        auto close = [](double a, double b) { return std::fabs(a - b) <= 1e-3 * std::max(std::fabs(a), std::fabs(b)) + 1e-9; };
+        for (int l = 0; l < L; ++l) {
+            for (int g = 0; g < hp.nHeadKv; ++g)
+                QVERIFY2(close(heads.headGroup[size_t(l)][size_t(g)], headScore[size_t(l)][size_t(g)]),
+                         qPrintable(QString("layer %1 group %2: %3 vs %4").arg(l).arg(g).arg(heads.headGroup[size_t(l)][size_t(g)]).arg(headScore[size_t(l)][size_t(g)])));
+            const std::vector<float> wd = dense(model->layers()[size_t(l)].ffnDown);
+            for (int i = 0; i < hp.nFF; ++i) {
+                double col = 0;
+                for (int e = 0; e < E; ++e)
+                    col += double(wd[size_t(e) * size_t(hp.nFF) + size_t(i)]) * wd[size_t(e) * size_t(hp.nFF) + size_t(i)];
+                QVERIFY(close(ffn.ffnChannel[size_t(l)][size_t(i)], std::sqrt(col) * std::sqrt(chSq[size_t(l)][size_t(i)])));
+            }
+            QVERIFY2(std::fabs(layers.layerInfluence[size_t(l)] - influence[size_t(l)] / counted) < 1e-4,
+                     qPrintable(QString("layer %1: %2 vs %3").arg(l).arg(layers.layerInfluence[size_t(l)]).arg(influence[size_t(l)] / counted)));
+        }
     }
 
     // A structurally pruned model computes what the original computes with the removed parts'
