@@ -435,6 +435,36 @@ private slots:
         }
     }
 
+    // Per-layer sparsity: each matrix of layer l loses exactly floor(s_l * n) weights.
+    void perLayerSparsity()
+    {
+        const auto path = test::sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        QTemporaryDir dir;
+        const std::filesystem::path out = dir.filePath("pl.gguf").toStdString();
+        PruneOptions o;
+        o.method = PruneMethod::Magnitude;
+        o.layerSparsity = {0.1, 0.25, 0.0, 0.6, 0.45};
+        o.nThreads = 2;
+        const PruneReport rep = pruneModel(path, out, {}, o);
+        auto src = GGUFFile::open(path), dst = GGUFFile::open(out);
+        for (size_t i = 0; i < src->tensors().size(); ++i) {
+            const int l = prunableLayer(src->tensors()[i].name);
+            if (l < 0)
+                continue;
+            const auto& a = src->tensors()[i];
+            const auto& b = dst->tensors()[i];
+            const float* va = reinterpret_cast<const float*>(a.data);
+            const float* vb = reinterpret_cast<const float*>(b.data);
+            const int64_t n = a.elementCount();
+            QCOMPARE(std::count(va, va + n, 0.0f), 0L); // none were zero before
+            QCOMPARE(int64_t(std::count(vb, vb + n, 0.0f)), int64_t(std::floor(o.layerSparsity[size_t(l)] * double(n))));
+        }
+        o.layerSparsity = {0.5, 0.5};
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, pruneModel(path, out, {}, o));
+        (void)rep;
+    }
+
     // A quantized input keeps its types; Q8_0 (symmetric) keeps the zeros exact.
     void quantizedInput()
     {
