@@ -26,6 +26,8 @@ public:
     int count() const { return int(windows_.size()); }
     int nCtx() const { return nCtx_; }
     CpuContext& context() { return *cpu_; }
+    // Window w's tokens (BOS first when the model adds one).
+    const std::vector<int32_t>& window(int w) const { return windows_[size_t(w)]; }
 
     // Runs window w from an empty cache; logits: rows firstRow..nCtx-1 (one row is the cheapest
     // when only the layers' inputs matter). Throws Cancelled when cancel is set.
