@@ -13,6 +13,14 @@ std::shared_ptr<GpuWeight> uploadWeight(Device& device, const WeightTensor& w)
 {
     if (!w.present())
         throw InvalidArgument("Vulkan backend: weight " + w.name + " is missing");
+    if (w.palette)
+        throw UnsupportedError("Vulkan backend: " + w.name +
+                               " is a palette weight (tenfold.palette), which the Vulkan backend does not run yet; "
+                               "use the CPU backend or `tenfold-cli export-standard`");
+    if (w.factorised())
+        throw UnsupportedError("Vulkan backend: " + w.name +
+                               " is low-rank factorised (tenfold.low_rank), which the Vulkan backend does not run "
+                               "yet; use the CPU backend or `tenfold-cli export-standard`");
     if (!gpuSupportsWeightType(w.type))
         throw UnsupportedError("Vulkan backend: " + w.name + " has type " + typeName(w.type) +
                                ", which the shaders cannot dequantize");
