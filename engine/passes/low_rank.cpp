@@ -35,7 +35,7 @@ Eigen::MatrixXd toDense(const GGUFTensorInfo& t)
 {
     const int64_t in = t.ne[0], out = t.ne[1];
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> w(out, in);
-    std::vector<float> row(size_t(in));
+    std::vector<float> row(static_cast<size_t>(in));
     const size_t rb = rowBytes(t.type, in);
     for (int64_t r = 0; r < out; ++r) {
         rowToFloat(t.type, t.data + size_t(r) * rb, row.data(), in);
@@ -54,7 +54,7 @@ std::vector<uint8_t> quantizeRows(const Eigen::MatrixXd& m, GGMLType type, const
     std::vector<uint8_t> out(size_t(rows) * rb);
     const bool weighted = !importance.empty() && quant::hasWeightedSearch(type);
     parallelRanges(rows, nThreads, [&](int64_t begin, int64_t end) {
-        std::vector<float> row(size_t(cols));
+        std::vector<float> row(static_cast<size_t>(cols));
         for (int64_t r = begin; r < end; ++r) {
             for (int64_t c = 0; c < cols; ++c)
                 row[size_t(c)] = float(m(r, c));
@@ -72,7 +72,7 @@ Eigen::MatrixXd dequantizeRows(const std::vector<uint8_t>& data, GGMLType type, 
 {
     Eigen::MatrixXd m(rows, cols);
     const size_t rb = rowBytes(type, cols);
-    std::vector<float> row(size_t(cols));
+    std::vector<float> row(static_cast<size_t>(cols));
     for (int64_t r = 0; r < rows; ++r) {
         rowToFloat(type, data.data() + size_t(r) * rb, row.data(), cols);
         for (int64_t c = 0; c < cols; ++c)

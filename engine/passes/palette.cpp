@@ -40,7 +40,7 @@ std::vector<float> weightedKMeans1D(const float* values, const float* weights, s
     for (size_t i = 0; i < n; ++i)
         total += w(i);
     // Seeds: the weighted quantiles at the middle of k equal-weight slices.
-    std::vector<float> c(size_t(k));
+    std::vector<float> c(static_cast<size_t>(k));
     {
         double acc = 0;
         size_t at = 0;
@@ -51,7 +51,7 @@ std::vector<float> weightedKMeans1D(const float* values, const float* weights, s
             c[size_t(j)] = values[order[at]];
         }
     }
-    std::vector<double> sum(size_t(k)), mass(size_t(k));
+    std::vector<double> sum(static_cast<size_t>(k)), mass(static_cast<size_t>(k));
     for (int it = 0; it < iterations; ++it) {
         std::sort(c.begin(), c.end());
         std::fill(sum.begin(), sum.end(), 0.0);
@@ -195,7 +195,7 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
         std::vector<uint8_t> packed(size_t(rows * cols * bits / 8));
         parallelRanges(groups, nThreads, [&](int64_t b, int64_t e) {
             std::vector<float> w(size_t(g * cols));
-            std::vector<int> idx(size_t(cols));
+            std::vector<int> idx(static_cast<size_t>(cols));
             for (int64_t q = b; q < e; ++q) {
                 for (int64_t i = 0; i < g * cols; ++i)
                     w[size_t(i)] = colWeight[size_t(i % cols)];

@@ -159,7 +159,7 @@ private slots:
             c.in = c.out = 128;
             for (int i = 0; i < 128; ++i)
                 c.sigma2.push_back(std::pow(decay, i));
-            c.denseBytes = 128 * 128 * 2;
+            c.denseBytes = 128 * 128 * 4; // F32: factors at rank 64 cost half of it
             c.factorBytes = [](int64_t r) { return uint64_t(r) * 256 * 2; };
             return c;
         };
@@ -253,7 +253,7 @@ private slots:
             w.palette = p;
             // The dense matrix straight from the unpacked indices: independent of the packing.
             auto dense = [&](int r, int j) { return double(table[size_t((r / groupRows) * k + idx[size_t(r * in + j)])]); };
-            std::vector<float> row(size_t(in));
+            std::vector<float> row(static_cast<size_t>(in));
             for (int r = 0; r < rows; ++r) {
                 paletteDecodeRow(*p, r, row.data(), in);
                 for (int j = 0; j < in; ++j)
