@@ -54,6 +54,7 @@ CommandSpec compressSpec()
                       {"--chunks", "", "N", "model compression: calibration windows to use (default: all)"},
                       {"--calib-ctx", "", "N", "model compression: calibration window length (default 512)"},
                       {"--palette-rows", "", "N", "palette: rows sharing one palette (default: table <= 1/16 bit per weight)"},
+                      {"--palette-bits", "", "NAME=B,...", "palette: other index widths for tensors whose name contains NAME"},
                       {"--palette-embedding", "", "", "palette: the token embedding and output get palettes too"},
                       {"--verbose", "", "", "model compression: print every matrix's choice"}}};
     for (auto& o : backendOptions())

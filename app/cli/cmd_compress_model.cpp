@@ -122,6 +122,22 @@ int runCompressModel(const ParsedArgs& args)
         o.denseType = weightType("--type", *t);
     o.groupRows = args.getInt("--palette-rows", 0, 1, 1 << 30);
     o.embedding = args.has("--palette-embedding");
+    if (const auto spec = args.get("--palette-bits")) { // NAME=BITS,NAME=BITS
+        size_t at = 0;
+        while (at <= spec->size()) {
+            const size_t comma = std::min(spec->find(',', at), spec->size());
+            const std::string item = spec->substr(at, comma - at);
+            const size_t eq = item.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw UsageError("--palette-bits takes NAME=BITS[,NAME=BITS...], e.g. attn_k=2,attn_q=2; got '" + item + "'");
+            char* end = nullptr;
+            const long b = std::strtol(item.c_str() + eq + 1, &end, 10);
+            if (!end || *end || (b != 2 && b != 4))
+                throw UsageError("--palette-bits: " + item + ": bits must be 2 or 4");
+            o.bitsFor.emplace_back(item.substr(0, eq), int(b));
+            at = comma + 1;
+        }
+    }
     o.nThreads = nThreads;
     collect();
     o.hessians = hessians.get();

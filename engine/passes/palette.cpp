@@ -109,22 +109,33 @@ int64_t defaultPaletteGroupRows(int64_t rows, int64_t in, int bits)
 PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesystem::path& out,
                               const PaletteOptions& options)
 {
-    if (options.bits != 2 && options.bits != 4)
-        throw InvalidArgument("--palette takes 2 or 4 bits per index, not " + std::to_string(options.bits));
+    for (int b : {options.bits})
+        if (b != 2 && b != 4)
+            throw InvalidArgument("--palette takes 2 or 4 bits per index, not " + std::to_string(b));
+    for (const auto& [key, b] : options.bitsFor)
+        if (b != 2 && b != 4)
+            throw InvalidArgument("palette: " + key + " asks for " + std::to_string(b) + " bits; 2 or 4 are supported");
     std::error_code ec;
     if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(in, out, ec))
         throw InvalidArgument("input and output are the same file: " + in.string());
     const std::shared_ptr<GGUFFile> src = GGUFFile::open(in);
     const int nThreads = resolveThreadCount(options.nThreads);
-    const int bits = options.bits, k = 1 << bits;
+    auto bitsOf = [&](const std::string& name) {
+        for (const auto& [key, b] : options.bitsFor)
+            if (name.find(key) != std::string::npos)
+                return b;
+        return options.bits;
+    };
     PaletteReport report;
     report.fileBytesBefore = src->fileSize();
 
     auto eligible = [&](const GGUFTensorInfo& t) {
+        const int bits = bitsOf(t.name);
         const bool head = options.embedding && t.ne.size() == 2 && (t.name == "token_embd.weight" || t.name == "output.weight");
         return (isLayerMatrix(t) || head) && (t.ne[0] * bits) % 8 == 0;
     };
     auto groupRowsOf = [&](const GGUFTensorInfo& t) {
+        const int bits = bitsOf(t.name);
         const int64_t g = options.groupRows > 0 ? options.groupRows : defaultPaletteGroupRows(t.ne[1], t.ne[0], bits);
         if (t.ne[1] % g != 0)
             throw InvalidArgument("palette: " + std::to_string(g) + " rows per palette do not divide the " +
@@ -151,6 +162,7 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
             continue;
         }
         const int64_t g = groupRowsOf(t);
+        const int bits = bitsOf(t.name), k = 1 << bits;
         names.push_back(t.name);
         bitsList.push_back(bits);
         groupRows.push_back(int32_t(g));
@@ -177,6 +189,7 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
         }
         if (options.progress)
             options.progress(done++, count, t.name);
+        const int bits = bitsOf(t.name), k = 1 << bits;
         const int64_t cols = t.ne[0], rows = t.ne[1], g = groupRowsOf(t), groups = rows / g;
         std::vector<float> colWeight(size_t(cols), 1.0f);
         if (options.hessians)

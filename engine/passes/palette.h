@@ -38,6 +38,9 @@ struct PaletteOptions {
                                         // count whose table costs <= 1/16 bit per weight
     std::optional<GGMLType> denseType;  // type of the other matrices (embedding, output); unset: kept
     bool embedding = false;             // token_embd (and output) get palettes too
+    // Other index widths for some tensors: the first entry whose key is part of the tensor's
+    // name wins (e.g. {"attn_k", 2}), to mix widths under a size budget.
+    std::vector<std::pair<std::string, int>> bitsFor;
     int iterations = 25;
     int nThreads = 0;
     const HessianSet* hessians = nullptr; // column weights diag(H); null: unweighted

@@ -9,6 +9,7 @@
 //  - stories260K end to end: factorised at full rank its logits match the original; at a low rank
 //    the CPU runtime matches ReferenceForward (which multiplies the factors out densely); a palette
 //    file matches ReferenceForward; export-standard gives the same logits in a standard file.
+#include "common/oracle.h"
 #include "common/shared_data.h"
 #include "core/error.h"
 #include "gguf/gguf_file.h"
@@ -21,6 +22,7 @@
 #include "runtime/cpu_ops.h"
 #include "runtime/matmul.h"
 #include "runtime/palette_matvec.h"
+#include "runtime/perplexity.h"
 #include "runtime/reference_forward.h"
 #include "runtime/thread_pool.h"
 #include "tensor/kernels.h"
@@ -30,7 +32,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <QRegularExpression>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 using namespace tenfold;
 using tenfold::test::sharedFile;
@@ -387,6 +392,43 @@ private slots:
         tiny.targetBytes = 1000;
         QVERIFY_THROWS_EXCEPTION(InvalidArgument, lowRankCompress(base, path("tiny.gguf"), tiny));
         QVERIFY(!std::filesystem::exists(path("tiny.gguf")));
+    }
+
+    // The reference engine loads storiesEndToEnd's standard export of the palette file and agrees on
+    // its perplexity.
+    void exportLoadsInReferenceEngine()
+    {
+        const std::string exported = path("pal-std.gguf");
+        TENFOLD_REQUIRE_SHARED(std::filesystem::path(exported));
+        const auto textPath = sharedFile("text/tinystories_sample.txt");
+        const auto scorer = test::peerTool("llama-perplexity", true);
+        TENFOLD_REQUIRE_SHARED(textPath);
+        TENFOLD_REQUIRE_PEER(scorer);
+        const int chunks = 4, ctx = 128;
+        auto r = test::runProcess(QString::fromStdString(scorer.string()),
+                                  {"-m", QString::fromStdString(exported), "-f", QString::fromStdString(textPath.string()),
+                                   "-c", QString::number(ctx), "--chunks", QString::number(chunks), "-t", "2"});
+        QVERIFY2(r.ok(), qPrintable("llama-perplexity on the exported file: " + r.describe()));
+        const QString report = QString::fromUtf8(r.out + r.err);
+        const auto m = QRegularExpression(QStringLiteral("Final estimate: PPL = ([0-9.]+)")).match(report);
+        QVERIFY2(m.hasMatch(), qPrintable("unexpected llama-perplexity report:\n" + report.right(2000)));
+        const double theirs = m.captured(1).toDouble();
+
+        const std::shared_ptr<Model> model = Model::loadGGUF(exported);
+        std::ifstream in(textPath);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        const std::vector<int32_t> tokens = model->tokenizer().encode(ss.str(), true);
+        auto cpu = createCpuBackend(2);
+        ContextParams cp;
+        cp.nCtx = ctx;
+        auto c = cpu->createContext(model, cp);
+        PerplexityOptions po;
+        po.nCtx = ctx;
+        po.maxChunks = chunks;
+        const double ours = perplexity(*c, tokens, po).ppl;
+        QVERIFY2(std::abs(ours - theirs) <= 1e-3 * theirs,
+                 qPrintable(QStringLiteral("perplexity of the export: reference %1, ours %2").arg(theirs).arg(ours)));
     }
 };
 
