@@ -55,6 +55,7 @@ CommandSpec compressSpec()
                       {"--calib-ctx", "", "N", "model compression: calibration window length (default 512)"},
                       {"--palette-rows", "", "N", "palette: rows sharing one palette (default: table <= 1/16 bit per weight)"},
                       {"--palette-bits", "", "NAME=B,...", "palette: other index widths for tensors whose name contains NAME"},
+                      {"--no-row-scale", "", "", "palette: no per-row scales (rows share palettes as they are)"},
                       {"--palette-embedding", "", "", "palette: the token embedding and output get palettes too"},
                       {"--verbose", "", "", "model compression: print every matrix's choice"}}};
     for (auto& o : backendOptions())

@@ -122,6 +122,7 @@ int runCompressModel(const ParsedArgs& args)
         o.denseType = weightType("--type", *t);
     o.groupRows = args.getInt("--palette-rows", 0, 1, 1 << 30);
     o.embedding = args.has("--palette-embedding");
+    o.rowScale = !args.has("--no-row-scale");
     if (const auto spec = args.get("--palette-bits")) { // NAME=BITS,NAME=BITS
         size_t at = 0;
         while (at <= spec->size()) {

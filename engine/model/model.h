@@ -65,7 +65,8 @@ struct LowRankFactors {
     WeightTensor b; // ne0 = input features, ne1 = rank
 };
 
-// Element (r, j) of a palette weight is table[(r / groupRows) * 2^bits + index(r, j)], index(r, j)
+// Element (r, j) of a palette weight is table[(r / groupRows) * 2^bits + index(r, j)] (times
+// rowScale[r] when the file has row scales), index(r, j)
 // being bits-wide fields packed from the low bits up in indices + r * indexRowBytes.
 struct PaletteWeight {
     int bits = 4;               // 2 or 4
@@ -74,6 +75,7 @@ struct PaletteWeight {
     const uint8_t* indices = nullptr;
     size_t indexRowBytes = 0;   // ne0 * bits / 8
     const float* table = nullptr; // [groups x 2^bits]
+    const float* rowScale = nullptr; // optional [rows]: element = rowScale[r] * table value
     int entries() const { return 1 << bits; }
     const float* palette(int64_t row) const { return table + (row / groupRows) * entries(); }
 };
@@ -82,7 +84,7 @@ inline uint64_t WeightTensor::storageBytes() const
 {
     if (palette)
         return uint64_t(palette->indexRowBytes) * uint64_t(ne1) +
-               uint64_t(palette->groups) * uint64_t(palette->entries()) * 4;
+               uint64_t(palette->groups) * uint64_t(palette->entries()) * 4 + (palette->rowScale ? uint64_t(ne1) * 4 : 0);
     if (lowRank)
         return uint64_t(lowRank->a.rowBytes) * uint64_t(lowRank->a.ne1) +
                uint64_t(lowRank->b.rowBytes) * uint64_t(lowRank->b.ne1);

@@ -133,6 +133,12 @@ public:
         p->indices = idx->data;
         p->indexRowBytes = size_t(idx->ne[0]);
         p->table = reinterpret_cast<const float*>(tab->data);
+        if (const GGUFTensorInfo* sc = f_.findTensor(name + ".pal_scale")) {
+            if (sc->type != GGMLType::F32 || sc->ne.size() != 1 || sc->ne[0] != idx->ne[1])
+                throw FormatError(f_.label(), sc->infoOffset, "palette row scales '" + name + ".pal_scale' must be F32 [" +
+                                                                  std::to_string(idx->ne[1]) + "]");
+            p->rowScale = reinterpret_cast<const float*>(sc->data);
+        }
         WeightTensor w;
         w.name = name;
         w.type = GGMLType::F32; // nominal: the values are the table's

@@ -47,6 +47,8 @@ void Model::writeGGUF(const std::filesystem::path& path) const
                         uint64_t(p.indexRowBytes) * uint64_t(t.ne1));
             w.addTensor(t.name + ".pal_tab", GGMLType::F32, {int64_t(p.entries()), p.groups}, p.table,
                         uint64_t(p.groups) * uint64_t(p.entries()) * 4);
+            if (p.rowScale)
+                w.addTensor(t.name + ".pal_scale", GGMLType::F32, {t.ne1}, p.rowScale, uint64_t(t.ne1) * 4);
             return;
         }
         if (t.factorised()) {

@@ -56,7 +56,7 @@ ExportReport exportStandard(const std::filesystem::path& in, const std::filesyst
     std::vector<Source> sources;
     for (const GGUFTensorInfo& t : src->tensors()) {
         const std::string& n = t.name;
-        if (endsWith(n, ".lr_b") || endsWith(n, ".pal_tab"))
+        if (endsWith(n, ".lr_b") || endsWith(n, ".pal_tab") || endsWith(n, ".pal_scale"))
             continue; // taken with its partner
         Source s;
         if (endsWith(n, ".lr_a")) {
@@ -86,6 +86,8 @@ ExportReport exportStandard(const std::filesystem::path& in, const std::filesyst
     for (const GGUFTensorInfo& t : src->tensors()) {
         if (endsWith(t.name, ".lr_b") && !src->findTensor(t.name.substr(0, t.name.size() - 5) + ".lr_a"))
             throw FormatError(src->label(), t.infoOffset, "low-rank factor '" + t.name + "' has no matching .lr_a");
+        if (endsWith(t.name, ".pal_scale") && !src->findTensor(t.name.substr(0, t.name.size() - 10) + ".pal_idx"))
+            throw FormatError(src->label(), t.infoOffset, "palette row scales '" + t.name + "' have no matching .pal_idx");
         if (endsWith(t.name, ".pal_tab") && !src->findTensor(t.name.substr(0, t.name.size() - 8) + ".pal_idx"))
             throw FormatError(src->label(), t.infoOffset, "palette table '" + t.name + "' has no matching .pal_idx");
     }

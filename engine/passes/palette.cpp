@@ -9,6 +9,7 @@
 #include "passes/row_convert.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace tenfold {
@@ -168,6 +169,8 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
         groupRows.push_back(int32_t(g));
         specs.push_back({t.name + ".pal_idx", GGMLType::I8, {t.ne[0] * bits / 8, t.ne[1]}});
         specs.push_back({t.name + ".pal_tab", GGMLType::F32, {k, t.ne[1] / g}});
+        if (options.rowScale)
+            specs.push_back({t.name + ".pal_scale", GGMLType::F32, {t.ne[1]}});
         ++count;
     }
     metadata.emplace_back("tenfold.palette.version", GGUFValue::u32(1));
@@ -204,14 +207,28 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
             for (int64_t r = b; r < e; ++r)
                 rowToFloat(t.type, t.data + size_t(r) * inRow, values.data() + size_t(r * cols), cols);
         });
+        // Row scales: values become value / RMS(row); an element's error then costs scale^2 more.
+        std::vector<float> scale(static_cast<size_t>(rows), 1.0f);
+        if (options.rowScale)
+            for (int64_t r = 0; r < rows; ++r) {
+                double ss = 0;
+                for (int64_t j = 0; j < cols; ++j)
+                    ss += double(values[size_t(r * cols + j)]) * values[size_t(r * cols + j)];
+                const float s = float(std::sqrt(ss / double(cols)));
+                scale[size_t(r)] = s > 0 ? s : 1.0f;
+                for (int64_t j = 0; j < cols; ++j)
+                    values[size_t(r * cols + j)] /= scale[size_t(r)];
+            }
         std::vector<float> table(size_t(groups * k));
         std::vector<uint8_t> packed(size_t(rows * cols * bits / 8));
         parallelRanges(groups, nThreads, [&](int64_t b, int64_t e) {
             std::vector<float> w(size_t(g * cols));
             std::vector<int> idx(static_cast<size_t>(cols));
             for (int64_t q = b; q < e; ++q) {
-                for (int64_t i = 0; i < g * cols; ++i)
-                    w[size_t(i)] = colWeight[size_t(i % cols)];
+                for (int64_t i = 0; i < g * cols; ++i) {
+                    const float s = scale[size_t(q * g + i / cols)];
+                    w[size_t(i)] = colWeight[size_t(i % cols)] * s * s;
+                }
                 const float* v = values.data() + size_t(q * g * cols);
                 const std::vector<float> c = weightedKMeans1D(v, w.data(), size_t(g * cols), k, options.iterations);
                 std::copy(c.begin(), c.end(), table.begin() + q * k);
@@ -224,6 +241,8 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
         });
         writer.append(packed.data(), packed.size());
         writer.append(table.data(), table.size() * 4);
+        if (options.rowScale)
+            writer.append(scale.data(), scale.size() * 4);
     }
     writer.finish();
     report.fileBytesAfter = writer.bytesWritten();
@@ -251,6 +270,10 @@ decodePaletteTensor(const GGUFFile& file, const GGUFTensorInfo& indices, const G
         throw FormatError(file.label(), table.infoOffset, "palette table '" + table.name + "' has " + std::to_string(groups) +
                                                               " groups, which do not divide " + std::to_string(rows) + " rows");
     const float* tab = reinterpret_cast<const float*>(table.data);
+    const GGUFTensorInfo* sc = file.findTensor(indices.name.substr(0, indices.name.size() - 8) + ".pal_scale");
+    if (sc && (sc->type != GGMLType::F32 || sc->ne.size() != 1 || sc->ne[0] != ne[1]))
+        throw FormatError(file.label(), sc->infoOffset, "palette row scales '" + sc->name + "' must be F32 [rows]");
+    const float* rowScale = sc ? reinterpret_cast<const float*>(sc->data) : nullptr;
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> m(rows, cols);
     const size_t rowBytesIdx = size_t(indices.ne[0]);
     for (int64_t r = 0; r < rows; ++r) {
@@ -258,7 +281,7 @@ decodePaletteTensor(const GGUFFile& file, const GGUFTensorInfo& indices, const G
         const float* p = tab + (r / (rows / groups)) * (int64_t(1) << bits);
         for (int64_t j = 0; j < cols; ++j) {
             const int64_t bit = j * bits;
-            m(r, j) = p[(idx[bit >> 3] >> (bit & 7)) & ((1 << bits) - 1)];
+            m(r, j) = p[(idx[bit >> 3] >> (bit & 7)) & ((1 << bits) - 1)] * (rowScale ? rowScale[r] : 1.0f);
         }
     }
     return m;

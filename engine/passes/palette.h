@@ -37,6 +37,9 @@ struct PaletteOptions {
     int64_t groupRows = 0;              // rows per palette; 0: the smallest divisor of the row
                                         // count whose table costs <= 1/16 bit per weight
     std::optional<GGMLType> denseType;  // type of the other matrices (embedding, output); unset: kept
+    // Each row is divided by its RMS before clustering (stored as NAME.pal_scale), so rows of
+    // different magnitude share one palette's shape.
+    bool rowScale = true;
     bool embedding = false;             // token_embd (and output) get palettes too
     // Other index widths for some tensors: the first entry whose key is part of the tensor's
     // name wins (e.g. {"attn_k", 2}), to mix widths under a size budget.

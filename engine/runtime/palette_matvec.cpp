@@ -17,8 +17,9 @@ void paletteDecodeRow(const PaletteWeight& p, int64_t row, float* out, int64_t n
 {
     const uint8_t* idx = p.indices + size_t(row) * p.indexRowBytes;
     const float* tab = p.palette(row);
+    const float s = p.rowScale ? p.rowScale[row] : 1.0f;
     for (int64_t j = 0; j < n; ++j)
-        out[j] = tab[indexAt(idx, p.bits, j)];
+        out[j] = s * tab[indexAt(idx, p.bits, j)];
 }
 
 float paletteRowDotRef(const PaletteWeight& p, int64_t row, const float* x, int64_t n)
@@ -28,7 +29,7 @@ float paletteRowDotRef(const PaletteWeight& p, int64_t row, const float* x, int6
     double sum = 0.0;
     for (int64_t j = 0; j < n; ++j)
         sum += double(tab[indexAt(idx, p.bits, j)]) * double(x[j]);
-    return float(sum);
+    return float(sum) * (p.rowScale ? p.rowScale[row] : 1.0f);
 }
 
 float paletteRowDot(const PaletteWeight& p, int64_t row, const float* x, int64_t n)

@@ -47,7 +47,7 @@ float paletteRowDot(const PaletteWeight& p, int64_t row, const float* x, int64_t
         const int64_t bit = j * p.bits;
         sum += tab[(idx[bit >> 3] >> (bit & 7)) & ((1 << p.bits) - 1)] * x[j];
     }
-    return sum;
+    return p.rowScale ? sum * p.rowScale[row] : sum;
 }
 
 } // namespace tenfold::avx2

@@ -22,7 +22,7 @@ std::vector<double> decodeVector(const WeightTensor& t)
             for (int64_t j = 0; j < t.ne0; ++j) {
                 const int64_t bit = j * p.bits;
                 const int i = (p.indices[size_t(r) * p.indexRowBytes + size_t(bit / 8)] >> (bit % 8)) & (p.entries() - 1);
-                out.push_back(p.palette(r)[i]);
+                out.push_back(double(p.palette(r)[i]) * (p.rowScale ? double(p.rowScale[r]) : 1.0));
             }
         return out;
     }
