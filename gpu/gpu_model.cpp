@@ -13,6 +13,20 @@ std::shared_ptr<GpuWeight> uploadWeight(Device& device, const WeightTensor& w)
 {
     if (!w.present())
         throw InvalidArgument("Vulkan backend: weight " + w.name + " is missing");
+    if (w.palette)
+        throw UnsupportedError("Vulkan backend: " + w.name +
+                               " is a palette weight (tenfold.palette), which the Vulkan backend does not run yet; "
+                               "use the CPU backend or `tenfold-cli export-standard`");
+    if (w.factorised()) {
+        auto g = std::make_shared<GpuWeight>();
+        g->lowRankA = uploadWeight(device, w.lowRank->a);
+        g->lowRankB = uploadWeight(device, w.lowRank->b);
+        g->rank = uint32_t(w.lowRank->rank);
+        g->type = w.type;
+        g->ne0 = uint32_t(w.ne0);
+        g->ne1 = uint32_t(w.ne1);
+        return g;
+    }
     if (!gpuSupportsWeightType(w.type))
         throw UnsupportedError("Vulkan backend: " + w.name + " has type " + typeName(w.type) +
                                ", which the shaders cannot dequantize");

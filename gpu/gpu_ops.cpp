@@ -73,6 +73,20 @@ void GpuOps::matmul(Sequence& s, int layer, const GpuWeight& w, const Buffer& x,
                     uint32_t nTokens, const Buffer& y, uint32_t yOffset, uint32_t yStride, bool accumulate,
                     const Buffer* bias, MatMulKind kind, const MatMulInput& input)
 {
+    if (w.lowRankA) {
+        auto& lr = const_cast<GpuWeight&>(w);
+        if (lr.scratch.empty() || lr.scratchTokens < nTokens) {
+            lr.scratch.push_back(std::make_unique<Buffer>(device_, VkDeviceSize(nTokens) * w.rank * sizeof(float),
+                                                          Buffer::Kind::Device));
+            lr.scratchTokens = nTokens;
+        }
+        const Buffer& t = *lr.scratch.back();
+        matmul(s, layer, *w.lowRankB, x, xOffset, xStride, nTokens, t, 0, w.rank, false, nullptr, kind, input);
+        s.barrier();
+        matmul(s, layer, *w.lowRankA, t, 0, w.rank, nTokens, y, yOffset, yStride, accumulate, bias,
+               input.kind == MatMulInput::Kind::RmsNorm && kind == MatMulKind::Vec ? MatMulKind::Auto : kind);
+        return;
+    }
     using In = MatMulInput::Kind;
     if (input.kind != In::Plain && !input.aux)
         throw InvalidArgument("matmul: fused input transform without its aux buffer");

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tenfold::vk {
 
@@ -16,12 +17,19 @@ class Device;
 class Sequence;
 
 // A weight matrix resident on the device in its GGUF block layout: ne1 rows of ne0 elements.
+// A low-rank factorised weight (docs/COMPRESSION.md) has no buffer of its own: matmul runs
+// t = x B^T into `scratch`, a barrier, then y = t A^T, two dispatches of the factors' types.
 struct GpuWeight {
     Buffer buffer;
     GGMLType type = GGMLType::F32;
     uint32_t ne0 = 0;
     uint32_t ne1 = 0;
     uint32_t rowBytes = 0;
+    std::shared_ptr<GpuWeight> lowRankA, lowRankB; // [ne1 x r], [r x ne0]
+    uint32_t rank = 0;
+    // Grown on demand; replaced buffers are kept (a recorded sequence may still use them).
+    std::vector<std::unique_ptr<Buffer>> scratch;
+    uint32_t scratchTokens = 0;
 };
 
 // True when the shaders can dequantize this type.

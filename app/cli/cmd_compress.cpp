@@ -18,8 +18,15 @@ namespace tenfold::cli {
 
 CommandSpec compressSpec()
 {
-    CommandSpec spec{"compress", "MODEL (-p PROMPT | -f FILE) [--ratio R] [--scorer SMALL] [--continue N] [--json]",
-                     "Drops the words of the prompt that a small model (--scorer, default MODEL)\n"
+    CommandSpec spec{"compress",
+                     "MODEL (-p PROMPT | -f FILE) [--ratio R] [--scorer SMALL] [--continue N] [--json]\n"
+                     "       compress IN OUT (--low-rank --target-size MB | --palette BITS) [-f CALIB] [--type T]",
+                     "Model compression (with --low-rank or --palette): writes IN compressed into OUT, a\n"
+                     "Tenfold GGUF extension (docs/COMPRESSION.md; export-standard turns it back into a\n"
+                     "standard file). --low-rank factorises the layer matrices (SVD, activation-aware\n"
+                     "with -f CALIB) with per-matrix ranks chosen to meet --target-size; --factor-type\n"
+                     "sets the factors' type (default F16), --type the other matrices' type.\n\n"
+                     "Prompt compression (otherwise): drops the words of the prompt that a small model (--scorer, default MODEL)\n"
                      "finds least surprising until R of its tokens are left (LLMLingua-style);\n"
                      "question and instruction sentences are kept whole. Prints the compressed\n"
                      "prompt. --continue N: MODEL continues the original prompt greedily for N tokens;\n"
@@ -28,7 +35,7 @@ CommandSpec compressSpec()
                      "greedy continuations. --random-baseline SEED drops random words instead (same\n"
                      "budget), to compare.",
                      {"MODEL"},
-                     {},
+                     {"OUT"},
                      {{"--prompt", "-p", "PROMPT", "the prompt to compress"},
                       {"--prompt-file", "-f", "FILE", "read the prompt from FILE"},
                       {"--ratio", "", "R", "share of the tokens to keep, in (0, 1] (default 0.5)"},
@@ -37,7 +44,20 @@ CommandSpec compressSpec()
                       {"--keep-all-sentences", "", "", "do not protect questions and instructions"},
                       {"--tail", "", "S", "keep the last words, up to S of the budget, as they are (default 0.25)"},
                       {"--random-baseline", "", "SEED", "drop random words instead of predictable ones"},
-                      {"--json", "", "", "print one JSON object with the results"}}};
+                      {"--json", "", "", "print one JSON object with the results"},
+                      {"--low-rank", "", "", "model compression: low-rank factorisation of the layer matrices"},
+                      {"--palette", "", "BITS", "model compression: k-means palettes with 2-4-bit indices"},
+                      {"--target-size", "", "MB", "model compression: the output file's size in MB (10^6 bytes)"},
+                      {"--factor-type", "", "T", "low-rank: the factors' type (default F16; Q8_0, Q4_0, IQ4_NL, ...)"},
+                      {"--type", "", "T", "model compression: type of the matrices left dense (default: as in IN)"},
+                      {"--rank-step", "", "N", "low-rank: ranks are multiples of N (default 32)"},
+                      {"--chunks", "", "N", "model compression: calibration windows to use (default: all)"},
+                      {"--calib-ctx", "", "N", "model compression: calibration window length (default 512)"},
+                      {"--palette-rows", "", "N", "palette: rows sharing one palette (default: table <= 1/16 bit per weight)"},
+                      {"--palette-bits", "", "NAME=B,...", "palette: other index widths for tensors whose name contains NAME"},
+                      {"--no-row-scale", "", "", "palette: no per-row scales (rows share palettes as they are)"},
+                      {"--palette-embedding", "", "", "palette: the token embedding and output get palettes too"},
+                      {"--verbose", "", "", "model compression: print every matrix's choice"}}};
     for (auto& o : backendOptions())
         spec.options.push_back(o);
     return spec;
@@ -45,6 +65,10 @@ CommandSpec compressSpec()
 
 int runCompress(const ParsedArgs& args)
 {
+    if (args.has("--low-rank") || args.has("--palette"))
+        return runCompressModel(args);
+    if (args.positionals().size() > 1)
+        throw UsageError("prompt compression takes one MODEL; for model compression add --low-rank or --palette");
     std::string prompt;
     if (const auto p = args.get("--prompt"))
         prompt = *p;

@@ -53,7 +53,10 @@ int runImatrix(const ParsedArgs& args);
 CommandSpec calibrateExitsSpec();
 int runCalibrateExits(const ParsedArgs& args);
 CommandSpec compressSpec();
+int runCompressModel(const ParsedArgs& args); // compress IN OUT --low-rank|--palette (cmd_compress_model.cpp)
 int runCompress(const ParsedArgs& args);
+CommandSpec exportStandardSpec();
+int runExportStandard(const ParsedArgs& args);
 CommandSpec templateSpec();
 int runTemplate(const ParsedArgs& args);
 CommandSpec searchSpec();

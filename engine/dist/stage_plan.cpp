@@ -10,7 +10,7 @@ namespace {
 
 uint64_t tensorBytes(const WeightTensor& w)
 {
-    return w.present() ? uint64_t(w.rowBytes) * uint64_t(w.ne1) : 0;
+    return w.storageBytes();
 }
 
 } // namespace

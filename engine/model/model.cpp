@@ -34,8 +34,7 @@ uint64_t Model::weightBytes() const
 {
     uint64_t n = 0;
     forEachWeight(*this, [&](const WeightTensor& w, bool) {
-        if (w.present())
-            n += uint64_t(w.rowBytes) * uint64_t(w.ne1);
+        n += w.storageBytes();
     });
     return n;
 }

@@ -33,7 +33,15 @@ struct LlamaHParams {
     bool tiedOutput = false;    // output projection shares token_embd
 };
 
+struct LowRankFactors;
+struct PaletteWeight;
+
 // A 2-D weight: ne0 = row length (input features), ne1 = rows (output features).
+// A low-rank factorised weight (tenfold.low_rank, docs/COMPRESSION.md) has no data of its own:
+// W = A B with A = lowRank->a [ne1 x r] and B = lowRank->b [r x ne0]; the runtimes run it as
+// two products (x B^T, then A^T). A palette weight (tenfold.palette) stores per element a 2- or
+// 4-bit index into a small table of values shared by a group of rows; the kernels decode it on
+// the fly (runtime/palette_matvec.h).
 struct WeightTensor {
     std::string name;
     GGMLType type = GGMLType::F32;
@@ -42,9 +50,46 @@ struct WeightTensor {
     const uint8_t* data = nullptr; // nullptr when absent (optional biases)
     size_t rowBytes = 0;
     uint64_t sourceOffset = 0;     // file byte of the tensor's GGUF info entry, for error messages
-    bool present() const { return data != nullptr; }
+    std::shared_ptr<const LowRankFactors> lowRank; // set for a factorised weight (data is null)
+    std::shared_ptr<const PaletteWeight> palette;  // set for a palette weight (data is null)
+    bool present() const { return data != nullptr || lowRank != nullptr || palette != nullptr; }
+    bool factorised() const { return lowRank != nullptr; }
     const uint8_t* row(int64_t r) const { return data + size_t(r) * rowBytes; }
+    // Bytes the weight occupies (both factors for a factorised one).
+    uint64_t storageBytes() const;
 };
+
+struct LowRankFactors {
+    int64_t rank = 0;
+    WeightTensor a; // ne0 = rank, ne1 = output features
+    WeightTensor b; // ne0 = input features, ne1 = rank
+};
+
+// Element (r, j) of a palette weight is table[(r / groupRows) * 2^bits + index(r, j)] (times
+// rowScale[r] when the file has row scales), index(r, j)
+// being bits-wide fields packed from the low bits up in indices + r * indexRowBytes.
+struct PaletteWeight {
+    int bits = 4;               // 2 or 4
+    int64_t groupRows = 1;      // rows sharing one palette
+    int64_t groups = 1;
+    const uint8_t* indices = nullptr;
+    size_t indexRowBytes = 0;   // ne0 * bits / 8
+    const float* table = nullptr; // [groups x 2^bits]
+    const float* rowScale = nullptr; // optional [rows]: element = rowScale[r] * table value
+    int entries() const { return 1 << bits; }
+    const float* palette(int64_t row) const { return table + (row / groupRows) * entries(); }
+};
+
+inline uint64_t WeightTensor::storageBytes() const
+{
+    if (palette)
+        return uint64_t(palette->indexRowBytes) * uint64_t(ne1) +
+               uint64_t(palette->groups) * uint64_t(palette->entries()) * 4 + (palette->rowScale ? uint64_t(ne1) * 4 : 0);
+    if (lowRank)
+        return uint64_t(lowRank->a.rowBytes) * uint64_t(lowRank->a.ne1) +
+               uint64_t(lowRank->b.rowBytes) * uint64_t(lowRank->b.ne1);
+    return data ? uint64_t(rowBytes) * uint64_t(ne1) : 0;
+}
 
 struct LayerWeights {
     WeightTensor attnNorm, wq, wk, wv, wo;

@@ -39,13 +39,28 @@ uint64_t Model::fingerprint() const
         f.value(int32_t(w.type));
         f.value(w.ne0);
         f.value(w.ne1);
-        if (!w.present())
-            return;
-        const size_t total = w.rowBytes * size_t(w.ne1);
-        const size_t n = std::min(total, kSample);
-        f.bytes(w.data, n);
-        f.bytes(w.data + (total - n) / 2, n);
-        f.bytes(w.data + total - n, n);
+        auto sample = [&](const WeightTensor& t) {
+            const size_t total = t.rowBytes * size_t(t.ne1);
+            const size_t n = std::min(total, kSample);
+            f.bytes(t.data, n);
+            f.bytes(t.data + (total - n) / 2, n);
+            f.bytes(t.data + total - n, n);
+        };
+        if (w.palette) {
+            f.value(int32_t(w.palette->bits));
+            f.bytes(w.palette->table, size_t(w.palette->groups * w.palette->entries()) * 4);
+            WeightTensor idx;
+            idx.data = w.palette->indices;
+            idx.rowBytes = w.palette->indexRowBytes;
+            idx.ne1 = w.ne1;
+            sample(idx);
+        } else if (w.factorised()) {
+            f.value(w.lowRank->rank);
+            sample(w.lowRank->a);
+            sample(w.lowRank->b);
+        } else if (w.present()) {
+            sample(w);
+        }
     });
     const uint64_t h = f.h == 0 ? 1 : f.h;
     fingerprint_.store(h);

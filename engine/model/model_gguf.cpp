@@ -67,6 +67,10 @@ public:
         WeightTensor w;
         w.name = name;
         const GGUFTensorInfo* t = f_.findTensor(name);
+        if (!t && f_.findTensor(name + ".lr_a"))
+            return factorised(name);
+        if (!t && f_.findTensor(name + ".pal_idx"))
+            return paletted(name);
         if (!t) {
             if (required)
                 throw FormatError(f_.label(), 0, "required tensor '" + name + "' is missing");
@@ -82,6 +86,66 @@ public:
         w.rowBytes = rowBytes(w.type, w.ne0);
         w.data = t->data;
         w.sourceOffset = t->infoOffset;
+        return w;
+    }
+
+    // A weight stored as two factors NAME.lr_a [rank x out] and NAME.lr_b [in x rank]
+    // (docs/COMPRESSION.md). The shapes must chain; the rank metadata, when present, must agree.
+    WeightTensor factorised(const std::string& name) const
+    {
+        auto lr = std::make_shared<LowRankFactors>();
+        lr->a = tensor(name + ".lr_a", true);
+        lr->b = tensor(name + ".lr_b", true);
+        if (lr->a.factorised() || lr->b.factorised() || lr->a.ne0 != lr->b.ne1 || lr->a.ne0 <= 0)
+            throw FormatError(f_.label(), lr->a.sourceOffset,
+                              "low-rank factors of '" + name + "' do not chain: lr_a is [" + std::to_string(lr->a.ne0) +
+                                  ", " + std::to_string(lr->a.ne1) + "], lr_b is [" + std::to_string(lr->b.ne0) + ", " +
+                                  std::to_string(lr->b.ne1) + "] (expected lr_a [r, out], lr_b [in, r])");
+        lr->rank = lr->a.ne0;
+        WeightTensor w;
+        w.name = name;
+        w.type = lr->a.type;
+        w.ne0 = lr->b.ne0;
+        w.ne1 = lr->a.ne1;
+        w.sourceOffset = lr->a.sourceOffset;
+        w.lowRank = std::move(lr);
+        return w;
+    }
+
+    // A weight stored as NAME.pal_idx (I8 [ne0 * bits / 8, rows], packed indices) and NAME.pal_tab
+    // (F32 [2^bits, groups]); bits follows from the table's width (docs/COMPRESSION.md).
+    WeightTensor paletted(const std::string& name) const
+    {
+        const GGUFTensorInfo* idx = f_.findTensor(name + ".pal_idx");
+        const GGUFTensorInfo* tab = f_.findTensor(name + ".pal_tab");
+        if (!tab)
+            throw FormatError(f_.label(), idx->infoOffset, "palette indices '" + name + ".pal_idx' have no table '" +
+                                                               name + ".pal_tab'");
+        if (idx->type != GGMLType::I8 || idx->ne.size() != 2 || tab->type != GGMLType::F32 || tab->ne.size() != 2 ||
+            (tab->ne[0] != 4 && tab->ne[0] != 16) || tab->ne[1] < 1 || idx->ne[1] % tab->ne[1] != 0)
+            throw FormatError(f_.label(), idx->infoOffset,
+                              "palette weight '" + name + "' must be I8 indices [bytes, rows] with an F32 table [4 or 16, "
+                              "groups] whose group count divides the rows");
+        auto p = std::make_shared<PaletteWeight>();
+        p->bits = tab->ne[0] == 16 ? 4 : 2;
+        p->groups = tab->ne[1];
+        p->groupRows = idx->ne[1] / tab->ne[1];
+        p->indices = idx->data;
+        p->indexRowBytes = size_t(idx->ne[0]);
+        p->table = reinterpret_cast<const float*>(tab->data);
+        if (const GGUFTensorInfo* sc = f_.findTensor(name + ".pal_scale")) {
+            if (sc->type != GGMLType::F32 || sc->ne.size() != 1 || sc->ne[0] != idx->ne[1])
+                throw FormatError(f_.label(), sc->infoOffset, "palette row scales '" + name + ".pal_scale' must be F32 [" +
+                                                                  std::to_string(idx->ne[1]) + "]");
+            p->rowScale = reinterpret_cast<const float*>(sc->data);
+        }
+        WeightTensor w;
+        w.name = name;
+        w.type = GGMLType::F32; // nominal: the values are the table's
+        w.ne0 = idx->ne[0] * 8 / p->bits;
+        w.ne1 = idx->ne[1];
+        w.sourceOffset = idx->infoOffset;
+        w.palette = std::move(p);
         return w;
     }
 

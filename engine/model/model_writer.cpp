@@ -41,6 +41,21 @@ void Model::writeGGUF(const std::filesystem::path& path) const
     forEachWeight(*this, [&](const WeightTensor& t, bool oneDim) {
         if (!t.present())
             return;
+        if (t.palette) {
+            const PaletteWeight& p = *t.palette;
+            w.addTensor(t.name + ".pal_idx", GGMLType::I8, {int64_t(p.indexRowBytes), t.ne1}, p.indices,
+                        uint64_t(p.indexRowBytes) * uint64_t(t.ne1));
+            w.addTensor(t.name + ".pal_tab", GGMLType::F32, {int64_t(p.entries()), p.groups}, p.table,
+                        uint64_t(p.groups) * uint64_t(p.entries()) * 4);
+            if (p.rowScale)
+                w.addTensor(t.name + ".pal_scale", GGMLType::F32, {t.ne1}, p.rowScale, uint64_t(t.ne1) * 4);
+            return;
+        }
+        if (t.factorised()) {
+            for (const WeightTensor* f : {&t.lowRank->a, &t.lowRank->b})
+                w.addTensor(f->name, f->type, {f->ne0, f->ne1}, f->data, uint64_t(f->rowBytes) * uint64_t(f->ne1));
+            return;
+        }
         std::vector<int64_t> ne = oneDim ? std::vector<int64_t>{t.ne0}
                                          : std::vector<int64_t>{t.ne0, t.ne1};
         w.addTensor(t.name, t.type, std::move(ne), t.data, uint64_t(t.rowBytes) * uint64_t(t.ne1));

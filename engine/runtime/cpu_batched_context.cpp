@@ -6,6 +6,7 @@
 #include "runtime/cpu_batched_context.h"
 
 #include "runtime/cpu_ops.h"
+#include "runtime/palette_matvec.h"
 #include "runtime/host_memory.h"
 #include "tensor/kernels.h"
 
@@ -236,9 +237,14 @@ void CpuBatchedContext::forward(std::span<const BatchRow> rows, std::span<const 
 
     std::copy(positions.begin(), positions.end(), positions_.begin());
     const WeightTensor& emb = m.tokenEmbedding();
-    const auto dequantize = kernels(emb.type).dequantizeRow;
-    for (int t = 0; t < T; ++t)
-        dequantize(emb.row(rows[size_t(t)].token), x_.data() + size_t(t) * E, E);
+    if (emb.palette) {
+        for (int t = 0; t < T; ++t)
+            paletteDecodeRow(*emb.palette, rows[size_t(t)].token, x_.data() + size_t(t) * E, E);
+    } else {
+        const auto dequantize = kernels(emb.type).dequantizeRow;
+        for (int t = 0; t < T; ++t)
+            dequantize(emb.row(rows[size_t(t)].token), x_.data() + size_t(t) * E, E);
+    }
     ropeTable(positions_.data(), T, hp_.ropeDim, hp_.ropeFreqBase, hp_.ropeFreqScale, cos_.data(),
               sin_.data());
 

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "runtime/cpu_ops.h"
+#include "runtime/palette_matvec.h"
 #include "runtime/host_memory.h"
 #include "tensor/kernels.h"
 
@@ -380,9 +381,14 @@ void CpuContext::runLayers(std::span<const int32_t> tokens, const std::atomic<bo
         // A pass that resumes at a later layer (early exit) keeps the residual stream in x_.
         if (fromLayer == 0) {
             const WeightTensor& emb = m.tokenEmbedding();
-            const auto dequantize = kernels(emb.type).dequantizeRow;
-            for (int t = 0; t < T; ++t)
-                dequantize(emb.row(tokens[size_t(t)]), x_.data() + size_t(t) * E, E);
+            if (emb.palette) {
+                for (int t = 0; t < T; ++t)
+                    paletteDecodeRow(*emb.palette, tokens[size_t(t)], x_.data() + size_t(t) * E, E);
+            } else {
+                const auto dequantize = kernels(emb.type).dequantizeRow;
+                for (int t = 0; t < T; ++t)
+                    dequantize(emb.row(tokens[size_t(t)]), x_.data() + size_t(t) * E, E);
+            }
         }
         for (int t = 0; t < T; ++t)
             positions_[size_t(t)] = start + t;

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "runtime/gemm.h"
+#include "runtime/palette_matvec.h"
 #include "tensor/kernels.h"
 
 #include <algorithm>
@@ -73,6 +74,76 @@ void Matmul::run(ThreadPool& pool, std::span<const MatmulJob> jobs, const float*
 {
     if (jobs.empty() || T <= 0)
         return;
+    bool anyFactorised = false;
+    for (const MatmulJob& job : jobs)
+        anyFactorised = anyFactorised || job.w->factorised() || job.w->palette;
+    if (anyFactorised) {
+        runFactorised(pool, jobs, x, T, ldx);
+        return;
+    }
+    runDense(pool, jobs, x, T, ldx);
+}
+
+// A factorised weight W = A B is two products: t = x B^T [T x r], then y = t A^T. Every B reads
+// x, so they run in one call with the dense jobs; each A then reads its own t.
+void Matmul::runFactorised(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx)
+{
+    std::vector<MatmulJob> first, palettes;
+    size_t tmpFloats = 0;
+    for (const MatmulJob& job : jobs)
+        if (job.w->factorised())
+            tmpFloats += size_t(T) * size_t(job.w->lowRank->rank);
+    if (lowRankTmp_.size() < tmpFloats)
+        lowRankTmp_.resize(tmpFloats);
+    size_t at = 0;
+    std::vector<std::pair<const MatmulJob*, float*>> second;
+    for (const MatmulJob& job : jobs) {
+        if (job.w->palette) {
+            palettes.push_back(job);
+            continue;
+        }
+        if (!job.w->factorised()) {
+            first.push_back(job);
+            continue;
+        }
+        const LowRankFactors& f = *job.w->lowRank;
+        float* t = lowRankTmp_.data() + at;
+        at += size_t(T) * size_t(f.rank);
+        first.push_back({&f.b, t, f.rank});
+        second.push_back({&job, t});
+    }
+    if (!first.empty())
+        runDense(pool, first, x, T, ldx);
+    if (!palettes.empty())
+        runPalette(pool, palettes, x, T, ldx);
+    for (const auto& [job, t] : second) {
+        const LowRankFactors& f = *job->w->lowRank;
+        const MatmulJob a{&f.a, job->y, job->ldy};
+        runDense(pool, std::span<const MatmulJob>(&a, 1), t, T, f.rank);
+    }
+}
+
+// Palette weights: each row's indices are decoded against its group's table inside the dot
+// product (palette_matvec.h), so no dense copy of the matrix is ever made.
+void Matmul::runPalette(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx)
+{
+    splitUnits(jobs, 16);
+    const std::vector<RowUnit>& units = units_;
+    const int64_t K = jobs[0].w->ne0;
+    pool.parallelFor(int64_t(units.size()), 1, [&](int64_t u0, int64_t u1, int) {
+        for (int64_t u = u0; u < u1; ++u) {
+            const RowUnit& ru = units[size_t(u)];
+            const MatmulJob& job = jobs[size_t(ru.job)];
+            const PaletteWeight& p = *job.w->palette;
+            for (int64_t r = ru.row0; r < ru.row1; ++r)
+                for (int t = 0; t < T; ++t)
+                    job.y[int64_t(t) * job.ldy + r] = paletteRowDot(p, r, x + int64_t(t) * ldx, K);
+        }
+    });
+}
+
+void Matmul::runDense(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx)
+{
     while (int(scratch_.size()) < pool.size())
         scratch_.push_back(std::make_unique<ThreadScratch>());
     // Dequantizing 16-row panels to F32 once per block of activation rows and running the F32

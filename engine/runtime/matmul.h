@@ -30,13 +30,17 @@ public:
     // The threshold for one weight type at the kernel level in use.
     static int gemmMinRows(GGMLType type);
 
-    // All jobs read the same x [T, K] (row stride ldx); K == every job's w->ne0.
+    // All jobs read the same x [T, K] (row stride ldx); K == every job's w->ne0. A factorised
+    // weight (WeightTensor::lowRank) runs as its two factors' products.
     void run(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T,
              int64_t ldx);
     // Forces one path (tests compare them); -1 = automatic.
     void forcePath(int gemm) { forced_ = gemm; }
 
 private:
+    void runDense(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx);
+    void runPalette(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx);
+    void runFactorised(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx);
     void runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T,
                    int64_t ldx);
     void runGemm(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T,
@@ -55,6 +59,7 @@ private:
     std::vector<uint8_t> quantized_[4]; // activation rows per distinct vecDotType in a call
     std::vector<MatmulJob> gemmJobs_, vecDotJobs_; // a call's jobs split by path
     int forced_ = -1;
+    std::vector<float> lowRankTmp_; // x B^T of a call's factorised weights
 };
 
 } // namespace tenfold

@@ -15,6 +15,30 @@ std::vector<double> decodeVector(const WeightTensor& t)
     std::vector<double> out;
     if (!t.present())
         return out;
+    if (t.palette) {
+        // Element by element from the indices and the tables: independent of palette_matvec.
+        const PaletteWeight& p = *t.palette;
+        for (int64_t r = 0; r < t.ne1; ++r)
+            for (int64_t j = 0; j < t.ne0; ++j) {
+                const int64_t bit = j * p.bits;
+                const int i = (p.indices[size_t(r) * p.indexRowBytes + size_t(bit / 8)] >> (bit % 8)) & (p.entries() - 1);
+                out.push_back(double(p.palette(r)[i]) * (p.rowScale ? double(p.rowScale[r]) : 1.0));
+            }
+        return out;
+    }
+    if (t.factorised()) {
+        // The dense product of the factors: the oracle the runtimes' two-step product is checked against.
+        const std::vector<double> a = decodeVector(t.lowRank->a), b = decodeVector(t.lowRank->b);
+        const int64_t r = t.lowRank->rank;
+        out.assign(size_t(t.ne0 * t.ne1), 0.0);
+        for (int64_t i = 0; i < t.ne1; ++i)
+            for (int64_t k = 0; k < r; ++k) {
+                const double aik = a[size_t(i * r + k)];
+                for (int64_t j = 0; j < t.ne0; ++j)
+                    out[size_t(i * t.ne0 + j)] += aik * b[size_t(k * t.ne0 + j)];
+            }
+        return out;
+    }
     std::vector<float> row(size_t(t.ne0));
     out.reserve(size_t(t.ne0 * t.ne1));
     for (int64_t r = 0; r < t.ne1; ++r) {

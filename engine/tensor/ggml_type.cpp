@@ -28,6 +28,7 @@ constexpr std::array kTypes = {
     TypeTraits{GGMLType::IQ4_NL, "IQ4_NL", 32, 2 + 16, true, true},      // d, 32 x 4-bit table index
     TypeTraits{GGMLType::IQ4_XS, "IQ4_XS", 256, 2 + 2 + 4 + 128, true, true}, // d, 8 x 6-bit scales, indices
     TypeTraits{GGMLType::BF16, "BF16", 1, 2, false, true},
+    TypeTraits{GGMLType::I8, "I8", 1, 1, false, false},
 };
 
 } // namespace

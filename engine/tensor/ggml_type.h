@@ -25,6 +25,7 @@ enum class GGMLType : uint32_t {
     Q8_K = 15,
     IQ4_NL = 20,
     IQ4_XS = 23,
+    I8 = 24, // raw bytes (Tenfold uses it for packed palette indices; never a weight by itself)
     BF16 = 30,
 };
 
