@@ -1167,6 +1167,230 @@ Choose another folder with --data-dir.</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::DistillJob</name>
+    <message>
+        <source>Reading the teacher</source>
+        <translation>正在读取教师模型</translation>
+    </message>
+    <message>
+        <source>Training the student</source>
+        <translation>正在训练学生模型</translation>
+    </message>
+    <message>
+        <source>Training the student, step %1 of %2</source>
+        <translation>正在训练学生模型，第 %1 步，共 %2 步</translation>
+    </message>
+    <message>
+        <source>Student: %1 of the teacher&apos;s %2 layers, %3 parameters; %4 steps, validation loss %5.</source>
+        <translation>学生模型：教师 %2 层中的 %1 层，%3 个参数；%4 步，验证损失 %5。</translation>
+    </message>
+    <message>
+        <source>Measuring the student against the teacher</source>
+        <translation>正在对照教师模型测量学生模型</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::DistillWizard</name>
+    <message>
+        <source>Distill a model</source>
+        <translation>蒸馏模型</translation>
+    </message>
+    <message>
+        <source>Done in %1 s.</source>
+        <translation>用时 %1 秒完成。</translation>
+    </message>
+    <message>
+        <source>Teacher</source>
+        <translation>教师模型</translation>
+    </message>
+    <message>
+        <source>This student</source>
+        <translation>本次的学生模型</translation>
+    </message>
+    <message>
+        <source>Student</source>
+        <translation>学生模型</translation>
+    </message>
+    <message>
+        <source>Validation loss after training</source>
+        <translation>训练后的验证损失</translation>
+    </message>
+    <message>
+        <source>The run failed: %1</source>
+        <translation>运行失败：%1</translation>
+    </message>
+    <message>
+        <source>Cancelled. No file was written; go back to change the run, or close.</source>
+        <translation>已取消。没有写入任何文件；可以返回修改设置，或关闭。</translation>
+    </message>
+    <message>
+        <source>Which teacher?</source>
+        <translation>选择哪个教师模型？</translation>
+    </message>
+    <message>
+        <source>The model whose behaviour a smaller student learns. It stays as it is.</source>
+        <translation>较小的学生模型要学习其行为的模型。它本身保持不变。</translation>
+    </message>
+    <message>
+        <source>&amp;Teacher:</source>
+        <translation>教师模型(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>How small a student, trained how?</source>
+        <translation>学生模型多小，如何训练？</translation>
+    </message>
+    <message>
+        <source>The student starts from some of the teacher&apos;s layers, spread evenly, and learns from the teacher&apos;s softened next-token distributions plus the text itself.</source>
+        <translation>学生模型从教师模型中均匀选取的若干层开始，学习教师模型软化后的下一词元分布以及文本本身。</translation>
+    </message>
+    <message>
+        <source>Weight of matching the teacher; the rest goes to predicting the text.</source>
+        <translation>模仿教师模型所占的权重；其余用于预测文本。</translation>
+    </message>
+    <message>
+        <source>Softens both distributions so the student learns the teacher&apos;s second choices too.</source>
+        <translation>软化两个分布，让学生模型也学到教师模型的次优选择。</translation>
+    </message>
+    <message>
+        <source>&amp;Without the teacher (cross-entropy only: the baseline to compare with)</source>
+        <translation>不用教师模型(&amp;W)（仅交叉熵：用于对比的基线）</translation>
+    </message>
+    <message>
+        <source>C&amp;hoose…</source>
+        <translation>选择(&amp;H)…</translation>
+    </message>
+    <message>
+        <source>Student &amp;layers:</source>
+        <translation>学生模型层数(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Training st&amp;eps:</source>
+        <translation>训练步数(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>&amp;Batch (windows per step):</source>
+        <translation>批大小(&amp;B)（每步窗口数）：</translation>
+    </message>
+    <message>
+        <source>&amp;Window (tokens):</source>
+        <translation>窗口长度(&amp;W)（词元）：</translation>
+    </message>
+    <message>
+        <source>Learning &amp;rate:</source>
+        <translation>学习率(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>&amp;Alpha (KL weight):</source>
+        <translation>Alpha(&amp;A)（KL 权重）：</translation>
+    </message>
+    <message>
+        <source>&amp;Temperature:</source>
+        <translation>温度(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>S&amp;eed:</source>
+        <translation>随机种子(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>Save &amp;as:</source>
+        <translation>另存为(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>Save the student as</source>
+        <translation>学生模型另存为</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>Which training text?</source>
+        <translation>使用哪个训练文本？</translation>
+    </message>
+    <message>
+        <source>The student trains on the first three quarters; the last quarter measures it against the teacher. More text of the kind the model will read gives a better student.</source>
+        <translation>学生模型在前四分之三的文本上训练；最后四分之一用于对照教师模型进行测量。与模型日后要读的内容相似的文本越多，学生模型越好。</translation>
+    </message>
+    <message>
+        <source>The &amp;shipped short stories (about 11 KB: a quick demonstration, not a good student)</source>
+        <translation>自带的短篇故事(&amp;S)（约 11 KB：快速演示，训练不出好的学生模型）</translation>
+    </message>
+    <message>
+        <source>Training the student</source>
+        <translation>正在训练学生模型</translation>
+    </message>
+    <message>
+        <source>The app stays usable meanwhile. Pause holds the training; Cancel leaves no file.</source>
+        <translation>运行期间应用仍可使用。暂停会挂起训练；取消不会留下文件。</translation>
+    </message>
+    <message>
+        <source>What the student cost</source>
+        <translation>学生模型的代价</translation>
+    </message>
+    <message>
+        <source>The student next to its teacher and every earlier run from the same teacher.</source>
+        <translation>学生模型与其教师模型以及同一教师模型的每次早先运行对比。</translation>
+    </message>
+    <message>
+        <source>Add a model to the library or browse for a GGUF file.</source>
+        <translation>请向模型库添加模型，或浏览选择一个 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
+    <message>
+        <source>This file cannot be a teacher: %1</source>
+        <translation>此文件不能作为教师模型：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n layer(s), %2 MB on disk.</source>
+        <translation>
+            <numerusform>%1：%n 层，磁盘上 %2 MB。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Predicted size: reading the teacher…</source>
+        <translation>预计大小：正在读取教师模型…</translation>
+    </message>
+    <message>
+        <source>Predicted student: %1 MB in F16 (the teacher is %2 MB on disk); generation about %3× the teacher&apos;s speed in F16 (it reads every weight once per token).</source>
+        <translation>预计学生模型：F16 下 %1 MB（教师模型在磁盘上 %2 MB）；生成速度约为 F16 教师模型的 %3 倍（每个词元读取每个权重一次）。</translation>
+    </message>
+    <message>
+        <source>Choose a teacher first.</source>
+        <translation>请先选择教师模型。</translation>
+    </message>
+    <message>
+        <source>A student of %1 layers is not smaller than the teacher (%2 layers).</source>
+        <translation>%1 层的学生模型并不比教师模型（%2 层）小。</translation>
+    </message>
+    <message>
+        <source>Choose where to save the student.</source>
+        <translation>请选择学生模型的保存位置。</translation>
+    </message>
+    <message>
+        <source>The student cannot replace its teacher; choose another name.</source>
+        <translation>学生模型不能覆盖其教师模型；请换一个名称。</translation>
+    </message>
+    <message>
+        <source>The folder %1 cannot be written to.</source>
+        <translation>无法写入文件夹 %1。</translation>
+    </message>
+    <message>
+        <source>The text file %1 cannot be read.</source>
+        <translation>无法读取文本文件 %1。</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>the optimization history</source>
+        <translation>优化历史</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::EngineSession</name>
     <message>
         <source>Reading model file</source>
@@ -1581,10 +1805,6 @@ Choose another folder with --data-dir.</source>
         <translation>状态</translation>
     </message>
     <message>
-        <source>No runs yet. Quantize a model to see what each size costs.</source>
-        <translation>还没有运行记录。量化一个模型，看看每种大小的代价。</translation>
-    </message>
-    <message>
         <source>the optimization history</source>
         <translation>优化历史</translation>
     </message>
@@ -1611,6 +1831,26 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>Optimize</source>
         <translation>优化</translation>
+    </message>
+    <message>
+        <source>&amp;Prune a model…</source>
+        <translation>剪枝模型(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>Remove weights, heads, channels or layers (Ctrl+Shift+P)</source>
+        <translation>移除权重、注意力头、通道或层（Ctrl+Shift+P）</translation>
+    </message>
+    <message>
+        <source>&amp;Distill a model…</source>
+        <translation>蒸馏模型(&amp;D)…</translation>
+    </message>
+    <message>
+        <source>Train a smaller student on a teacher (Ctrl+Shift+D)</source>
+        <translation>依据教师模型训练一个更小的学生模型（Ctrl+Shift+D）</translation>
+    </message>
+    <message>
+        <source>No runs yet. Quantize, prune or distill a model to see what each size costs.</source>
+        <translation>尚无运行记录。量化、剪枝或蒸馏一个模型，看看每种大小的代价。</translation>
     </message>
 </context>
 <context>
@@ -1943,6 +2183,266 @@ Choose another folder with --data-dir.</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::PruneJob</name>
+    <message>
+        <source>Reading the model</source>
+        <translation>正在读取模型</translation>
+    </message>
+    <message>
+        <source>Reading activations on the calibration text</source>
+        <translation>正在读取校准文本上的激活值</translation>
+    </message>
+    <message>
+        <source>Pruning the weights</source>
+        <translation>正在剪枝权重</translation>
+    </message>
+    <message>
+        <source>Writing the pruned model</source>
+        <translation>正在写入剪枝后的模型</translation>
+    </message>
+    <message>
+        <source>Preparing recovery training</source>
+        <translation>正在准备恢复训练</translation>
+    </message>
+    <message>
+        <source>Recovery training, step %1 of %2</source>
+        <translation>恢复训练，第 %1 步，共 %2 步</translation>
+    </message>
+    <message numerus="yes">
+        <source>
+Recovery: %n step(s), validation loss %1 (saved as F16).</source>
+        <translation>
+            <numerusform>
+恢复训练：%n 步，验证损失 %1（以 F16 保存）。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Measuring quality against the original</source>
+        <translation>正在与原始模型对比测量质量</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::PruneWizard</name>
+    <message>
+        <source>Prune a model</source>
+        <translation>剪枝模型</translation>
+    </message>
+    <message>
+        <source>Done in %1 s.</source>
+        <translation>用时 %1 秒完成。</translation>
+    </message>
+    <message>
+        <source>Original</source>
+        <translation>原始模型</translation>
+    </message>
+    <message>
+        <source>This run</source>
+        <translation>本次运行</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>The run failed: %1</source>
+        <translation>运行失败：%1</translation>
+    </message>
+    <message>
+        <source>Cancelled. No file was written; go back to change the run, or close.</source>
+        <translation>已取消。没有写入任何文件；可以返回修改设置，或关闭。</translation>
+    </message>
+    <message>
+        <source>Which model?</source>
+        <translation>哪个模型？</translation>
+    </message>
+    <message>
+        <source>The model to prune. It stays as it is; the result is a new file.</source>
+        <translation>要剪枝的模型。它本身保持不变；结果是一个新文件。</translation>
+    </message>
+    <message>
+        <source>&amp;Model:</source>
+        <translation>模型(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>What to remove?</source>
+        <translation>移除什么？</translation>
+    </message>
+    <message>
+        <source>Zero the least important weights (the file keeps its shape), or cut whole KV head groups, FFN channels or layers (a smaller file any engine runs).</source>
+        <translation>将最不重要的权重置零（文件形状不变），或整体移除 KV 头组、FFN 通道或层（得到任何引擎都能运行的更小文件）。</translation>
+    </message>
+    <message>
+        <source>Wanda: weights × input activations (calibrated)</source>
+        <translation>Wanda：权重 × 输入激活（需校准）</translation>
+    </message>
+    <message>
+        <source>SparseGPT: prune and reconstruct (best quality, slower)</source>
+        <translation>SparseGPT：剪枝并重建（质量最好，较慢）</translation>
+    </message>
+    <message>
+        <source>Magnitude: smallest weights (no calibration)</source>
+        <translation>幅值：最小的权重（无需校准）</translation>
+    </message>
+    <message>
+        <source>KV head groups (structured)</source>
+        <translation>KV 头组（结构化）</translation>
+    </message>
+    <message>
+        <source>FFN channels (structured)</source>
+        <translation>FFN 通道（结构化）</translation>
+    </message>
+    <message>
+        <source>Whole layers (structured)</source>
+        <translation>整层（结构化）</translation>
+    </message>
+    <message>
+        <source>&amp;2:4 pattern (two of every four weights kept)</source>
+        <translation>&amp;2:4 模式（每四个权重保留两个）</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Fine-tune the pruned model on the text afterwards; pruned weights stay zero.</source>
+        <translation>剪枝后在文本上微调模型；被剪掉的权重保持为零。</translation>
+    </message>
+    <message>
+        <source>C&amp;hoose…</source>
+        <translation>选择(&amp;H)…</translation>
+    </message>
+    <message>
+        <source>M&amp;ethod:</source>
+        <translation>方法(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>&amp;Sparsity (share removed):</source>
+        <translation>稀疏度(&amp;S)（移除比例）：</translation>
+    </message>
+    <message>
+        <source>&amp;Layers to keep:</source>
+        <translation>保留层数(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>&amp;Recovery steps:</source>
+        <translation>恢复训练步数(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Recovery learning &amp;rate:</source>
+        <translation>恢复训练学习率(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Save &amp;as:</source>
+        <translation>另存为(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>Save the pruned model as</source>
+        <translation>剪枝后的模型另存为</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>Which text?</source>
+        <translation>用哪段文本？</translation>
+    </message>
+    <message>
+        <source>Calibration (and recovery training) see the first three quarters of the text; quality is measured on the last quarter, which neither saw.</source>
+        <translation>校准（以及恢复训练）使用文本的前四分之三；质量在两者都未见过的最后四分之一上测量。</translation>
+    </message>
+    <message>
+        <source>The &amp;shipped short stories (about 11 KB: quick, rough figures)</source>
+        <translation>内置短篇故事(&amp;S)（约 11 KB：快速，结果粗略）</translation>
+    </message>
+    <message>
+        <source>Pruning</source>
+        <translation>正在剪枝</translation>
+    </message>
+    <message>
+        <source>The app stays usable meanwhile. Cancel leaves no partial file.</source>
+        <translation>期间应用仍可使用。取消不会留下不完整的文件。</translation>
+    </message>
+    <message>
+        <source>What it cost</source>
+        <translation>代价如何</translation>
+    </message>
+    <message>
+        <source>This file next to the original and every earlier run of the same model.</source>
+        <translation>此文件与原始模型以及同一模型以前的每次运行对比。</translation>
+    </message>
+    <message>
+        <source>Add a model to the library or browse for a GGUF file.</source>
+        <translation>请向模型库添加模型，或浏览选择一个 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
+    <message>
+        <source>This file cannot be pruned: %1</source>
+        <translation>此文件无法剪枝：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n layer(s), %2 MB on disk.</source>
+        <translation>
+            <numerusform>%1：%n 层，磁盘上 %2 MB。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Pruned weights become zeros in a file of the same size and speed: a 2:4 sparse CPU kernel was measured slower than dense (docs/PRUNING.md), so the gain is what a later quantization or sparse accelerator makes of the zeros.</source>
+        <translation>被剪掉的权重变为零，文件大小和速度不变：实测 2:4 稀疏 CPU 内核比稠密的慢（docs/PRUNING.md），因此收益取决于之后的量化或稀疏加速器如何利用这些零。</translation>
+    </message>
+    <message>
+        <source>The layers that change their input least (1 − cosine on the calibration text) go.</source>
+        <translation>移除对输入改变最小的层（校准文本上的 1 − 余弦相似度）。</translation>
+    </message>
+    <message>
+        <source>The same number of KV head groups (with the query heads that read them) goes from every layer, ranked by their share of the attention output.</source>
+        <translation>每层移除相同数量的 KV 头组（连同读取它们的查询头），按其在注意力输出中的占比排序。</translation>
+    </message>
+    <message>
+        <source>The same number of FFN channels goes from every layer, ranked by weight norm × activation on the calibration text.</source>
+        <translation>每层移除相同数量的 FFN 通道，按权重范数 × 校准文本上的激活排序。</translation>
+    </message>
+    <message>
+        <source>Predicted size: reading the model…</source>
+        <translation>预计大小：正在读取模型…</translation>
+    </message>
+    <message>
+        <source>Predicted size: %1 MB (%2% of %3 MB); generation about %4× the original&apos;s speed (it reads every weight once per token).</source>
+        <translation>预计大小：%1 MB（%3 MB 的 %2%）；生成速度约为原模型的 %4 倍（每个词元读取每个权重一次）。</translation>
+    </message>
+    <message>
+        <source>Choose a model first.</source>
+        <translation>请先选择模型。</translation>
+    </message>
+    <message>
+        <source>Choose where to save the result.</source>
+        <translation>请选择结果的保存位置。</translation>
+    </message>
+    <message>
+        <source>The result cannot replace the model it is made from; choose another name.</source>
+        <translation>结果不能覆盖其来源模型；请换一个名称。</translation>
+    </message>
+    <message>
+        <source>The folder %1 cannot be written to.</source>
+        <translation>无法写入文件夹 %1。</translation>
+    </message>
+    <message>
+        <source>The text file %1 cannot be read.</source>
+        <translation>无法读取文本文件 %1。</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>the optimization history</source>
+        <translation>优化历史</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::QualityChart</name>
     <message>
         <source>Size and quality loss (lower left is better)</source>
@@ -2003,22 +2503,6 @@ Choose another folder with --data-dir.</source>
 <context>
     <name>tenfold::ui::QuantizeWizard</name>
     <message>
-        <source>estimating the time left…</source>
-        <translation>正在估算剩余时间…</translation>
-    </message>
-    <message numerus="yes">
-        <source>about %n second(s) left</source>
-        <translation>
-            <numerusform>约剩 %n 秒</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>about %n minute(s) left</source>
-        <translation>
-            <numerusform>约剩 %n 分钟</numerusform>
-        </translation>
-    </message>
-    <message>
         <source>Quantize a model</source>
         <translation>量化模型</translation>
     </message>
@@ -2035,10 +2519,6 @@ Choose another folder with --data-dir.</source>
         <translation>已取消。没有写入任何文件；可以返回修改设置，或关闭。</translation>
     </message>
     <message>
-        <source>the model library</source>
-        <translation>模型库</translation>
-    </message>
-    <message>
         <source>Which model?</source>
         <translation>哪个模型？</translation>
     </message>
@@ -2047,16 +2527,8 @@ Choose another folder with --data-dir.</source>
         <translation>要变小的模型。原文件保持不变，结果是一个新文件。</translation>
     </message>
     <message>
-        <source>&amp;Browse…</source>
-        <translation>浏览(&amp;B)…</translation>
-    </message>
-    <message>
         <source>&amp;Model:</source>
         <translation>模型(&amp;M)：</translation>
-    </message>
-    <message>
-        <source>Choose a model</source>
-        <translation>选择模型</translation>
     </message>
     <message>
         <source>GGUF models (*.gguf)</source>
@@ -2315,6 +2787,110 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>default</source>
         <translation>默认</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::ResultsView</name>
+    <message>
+        <source>Measure</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>C&amp;hat with it</source>
+        <translation>用它聊天(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Open &amp;folder</source>
+        <translation>打开文件夹(&amp;F)</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>%1 MB (was %2 MB, %3%)</source>
+        <translation>%1 MB（原为 %2 MB，%3%）</translation>
+    </message>
+    <message>
+        <source>Mean KL divergence</source>
+        <translation>平均 KL 散度</translation>
+    </message>
+    <message>
+        <source>Median / 99th percentile KLD</source>
+        <translation>KLD 中位数 / 第 99 百分位</translation>
+    </message>
+    <message>
+        <source>Same top token</source>
+        <translation>首选词元相同</translation>
+    </message>
+    <message>
+        <source>Perplexity (original)</source>
+        <translation>困惑度（原始模型）</translation>
+    </message>
+    <message>
+        <source>Prompt / generation speed</source>
+        <translation>提示词 / 生成速度</translation>
+    </message>
+    <message>
+        <source>%1 / %2 tokens/s</source>
+        <translation>%1 / %2 词元/秒</translation>
+    </message>
+    <message>
+        <source>What was done</source>
+        <translation>做了什么</translation>
+    </message>
+    <message>
+        <source>Measured on</source>
+        <translation>测量依据</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n window(s) of held-out text</source>
+        <translation>
+            <numerusform>%n 个留出文本窗口</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>the optimization history</source>
+        <translation>优化历史</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::RunView</name>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel the run</source>
+        <translation>取消运行(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>继续(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Paused after the current step. Resume to go on; Cancel keeps nothing.</source>
+        <translation>当前步完成后暂停。点继续以接着运行；取消则不保留任何结果。</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
     </message>
 </context>
 <context>
@@ -2854,6 +3430,25 @@ Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::TextChoice</name>
+    <message>
+        <source>A text &amp;file:</source>
+        <translation>文本文件(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>B&amp;rowse…</source>
+        <translation>浏览(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Choose a text</source>
+        <translation>选择文本</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt);;All files (*)</source>
+        <translation>文本文件 (*.txt);;所有文件 (*)</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::ThroughputChart</name>
     <message>
         <source>Generated tokens/s</source>
@@ -2908,12 +3503,70 @@ Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::TrainingChart</name>
+    <message>
+        <source>Loss as training goes on</source>
+        <translation>训练过程中的损失</translation>
+    </message>
+    <message>
+        <source>Training loss</source>
+        <translation>训练损失</translation>
+    </message>
+    <message>
+        <source>Validation loss</source>
+        <translation>验证损失</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步</translation>
+    </message>
+    <message>
+        <source>Loss (nats per token)</source>
+        <translation>损失（每词元奈特）</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::TranscriptView</name>
     <message numerus="yes">
         <source>Show %n earlier message(s)</source>
         <translation>
             <numerusform>显示更早的 %n 条消息</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::WizardParts</name>
+    <message>
+        <source>estimating the time left…</source>
+        <translation>正在估计剩余时间…</translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n second(s) left</source>
+        <translation>
+            <numerusform>大约还剩 %n 秒</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>about %n minute(s) left</source>
+        <translation>
+            <numerusform>大约还剩 %n 分钟</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>the model library</source>
+        <translation>模型库</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Choose a model</source>
+        <translation>选择模型</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
     </message>
 </context>
 </TS>

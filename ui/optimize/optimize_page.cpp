@@ -2,6 +2,8 @@
 
 #include "core/app_context.h"
 #include "optimize/quality_chart.h"
+#include "optimize/distill_wizard.h"
+#include "optimize/prune_wizard.h"
 #include "optimize/quantize_wizard.h"
 #include "store/store.h"
 
@@ -9,6 +11,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -33,6 +36,12 @@ OptimizePage::OptimizePage(AppContext& context, QWidget* parent) : Page(parent),
     quantize_ = new QPushButton(tr("&Quantize a model…"));
     quantize_->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+Q")));
     quantize_->setToolTip(tr("Quantize a model (Ctrl+Shift+Q)"));
+    prune_ = new QPushButton(tr("&Prune a model…"));
+    prune_->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+P")));
+    prune_->setToolTip(tr("Remove weights, heads, channels or layers (Ctrl+Shift+P)"));
+    distill_ = new QPushButton(tr("&Distill a model…"));
+    distill_->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+D")));
+    distill_->setToolTip(tr("Train a smaller student on a teacher (Ctrl+Shift+D)"));
     table_ = new QTableWidget(0, 7);
     table_->setHorizontalHeaderLabels(
         {tr("When"), tr("Model"), tr("Recipe"), tr("Size (MB)"), tr("Mean KLD"), tr("Perplexity"), tr("Status")});
@@ -43,16 +52,23 @@ OptimizePage::OptimizePage(AppContext& context, QWidget* parent) : Page(parent),
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     chart_ = new QualityChart;
-    empty_ = new QLabel(tr("No runs yet. Quantize a model to see what each size costs."));
+    empty_ = new QLabel(tr("No runs yet. Quantize, prune or distill a model to see what each size costs."));
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(table_);
     split->addWidget(chart_);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(intro);
-    layout->addWidget(quantize_, 0, Qt::AlignLeft);
+    auto* actions = new QHBoxLayout;
+    actions->addWidget(quantize_);
+    actions->addWidget(prune_);
+    actions->addWidget(distill_);
+    actions->addStretch();
+    layout->addLayout(actions);
     layout->addWidget(empty_);
     layout->addWidget(split, 1);
     connect(quantize_, &QPushButton::clicked, this, [this] { openQuantizeWizard(); });
+    connect(prune_, &QPushButton::clicked, this, [this] { openPruneWizard(); });
+    connect(distill_, &QPushButton::clicked, this, [this] { openDistillWizard(); });
     connect(table_, &QTableWidget::itemSelectionChanged, this, &OptimizePage::selectionChanged);
 }
 
@@ -61,6 +77,24 @@ QuantizeWizard* OptimizePage::openQuantizeWizard(const QString& model)
     auto* wizard = new QuantizeWizard(context_, model, this);
     wizard->setAttribute(Qt::WA_DeleteOnClose);
     connect(wizard, &QuantizeWizard::runRecordedInStore, this, &OptimizePage::refresh);
+    wizard->show();
+    return wizard;
+}
+
+PruneWizard* OptimizePage::openPruneWizard(const QString& model)
+{
+    auto* wizard = new PruneWizard(context_, model, this);
+    wizard->setAttribute(Qt::WA_DeleteOnClose);
+    connect(wizard, &PruneWizard::runRecordedInStore, this, &OptimizePage::refresh);
+    wizard->show();
+    return wizard;
+}
+
+DistillWizard* OptimizePage::openDistillWizard(const QString& teacher)
+{
+    auto* wizard = new DistillWizard(context_, teacher, this);
+    wizard->setAttribute(Qt::WA_DeleteOnClose);
+    connect(wizard, &DistillWizard::runRecordedInStore, this, &OptimizePage::refresh);
     wizard->show();
     return wizard;
 }

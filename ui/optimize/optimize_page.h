@@ -1,6 +1,6 @@
 #pragma once
 // The Optimize page: where a model is made cheaper and what each attempt cost. It starts the
-// Quantize wizard and lists every optimization run the store recorded (the wizard's and
+// Quantize, Prune and Distill wizards and lists every optimization run the store recorded (the wizard's and
 // `tenfold-cli evaluate --db`'s), with a chart of size against quality loss for the selected
 // run's model. Reads run on the store thread.
 #include "core/page.h"
@@ -18,6 +18,8 @@ struct OptimizationRun;
 
 namespace tenfold::ui {
 
+class DistillWizard;
+class PruneWizard;
 class QualityChart;
 class QuantizeWizard;
 
@@ -32,11 +34,15 @@ public:
 
     // Opens the wizard (on the model given, else the library's first).
     QuantizeWizard* openQuantizeWizard(const QString& model = {});
+    PruneWizard* openPruneWizard(const QString& model = {});
+    DistillWizard* openDistillWizard(const QString& teacher = {});
     void refresh();
 
     QTableWidget* runsTable() const { return table_; }
     QualityChart* chart() const { return chart_; }
     QPushButton* quantizeButton() const { return quantize_; }
+    QPushButton* pruneButton() const { return prune_; }
+    QPushButton* distillButton() const { return distill_; }
 
 signals:
     void runsShown();
@@ -47,6 +53,8 @@ private:
 
     AppContext& context_;
     QPushButton* quantize_ = nullptr;
+    QPushButton* prune_ = nullptr;
+    QPushButton* distill_ = nullptr;
     QTableWidget* table_ = nullptr;
     QualityChart* chart_ = nullptr;
     QLabel* empty_ = nullptr;
