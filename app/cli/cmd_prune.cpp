@@ -7,10 +7,12 @@
 #include "model/model.h"
 #include "passes/prune.h"
 #include "tokenizer/tokenizer.h"
+#include "train/recovery.h"
 
 #include <chrono>
 #include <cstdio>
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 namespace tenfold::cli {
@@ -34,7 +36,11 @@ CommandSpec pruneSpec()
             "             from every layer, the --sparsity fraction, ranked by their output norm\n"
             "  ffn        remove the --sparsity fraction of FFN channels of every layer\n"
             "  layers     remove whole layers, least block influence 1-cos(in, out) first\n"
-            "             (--layers-keep K, or the --sparsity fraction removed)",
+            "             (--layers-keep K, or the --sparsity fraction removed)\n"
+            "--recover-steps N then fine-tunes OUT in place with cross-entropy on --recover-text\n"
+            "(default: -f), the pruned zeros kept at 0 for unstructured/N:M methods, dense for\n"
+            "structured ones; OUT keeps the input's F16/F32 weight type (quantized inputs become\n"
+            "F16). The held-out perplexity before and after recovery is printed.",
             {"IN.gguf", "OUT.gguf"},
             {},
             {{"--method", "-m", "M", "magnitude, wanda, sparsegpt, 2:4, heads, ffn or layers"},
@@ -46,7 +52,14 @@ CommandSpec pruneSpec()
              {"--layers-keep", "", "K", "layers: how many layers to keep"},
              {"--chunks", "", "N", "calibration windows of --ctx tokens (default 16; 0: all)"},
              {"--ctx", "", "N", "calibration window length (default 512)"},
-             {"--threads", "-t", "N", "threads (default: all cores)"}}};
+             {"--threads", "-t", "N", "threads (default: all cores)"},
+             {"--recover-steps", "", "N", "then fine-tune OUT for N steps (cross-entropy; pruned zeros stay 0)"},
+             {"--recover-text", "", "TRAIN", "recovery text (default: the calibration text -f)"},
+             {"--recover-lr", "", "LR", "recovery peak learning rate (default 1e-4)"},
+             {"--recover-batch", "", "B", "recovery windows per step (default 4)"},
+             {"--recover-ctx", "", "N", "recovery window length in tokens (default 128)"},
+             {"--recover-valid-fraction", "", "F", "tail of TRAIN held out for the before/after perplexity (default 0.05)"},
+             {"--recover-eval-windows", "", "N", "held-out windows scored (default: all)"}}};
 }
 
 namespace {
@@ -62,6 +75,50 @@ void parseNM(const std::string& s, PruneOptions& o)
         throw UsageError("--nm takes N:M with 1 <= N < M <= 64 (e.g. 2:4), got '" + s + "'");
     o.nmKeep = int(n);
     o.nmGroup = int(m);
+}
+
+// Recovery fine-tuning of the pruned OUT in place (train/recovery.h).
+void runRecovery(const ParsedArgs& args, const std::string& out, const std::string& textPath,
+                 bool maskZeros, int64_t steps, int threads)
+{
+    train::RecoveryOptions r;
+    r.train.steps = steps;
+    r.train.batch = int(args.getInt("--recover-batch", 4, 1, 4096));
+    r.train.lr = args.getDouble("--recover-lr", 1e-4, 1e-12, 10);
+    r.train.minLr = r.train.lr / 10;
+    r.train.warmup = steps / 20;
+    r.train.threads = threads > 0 ? threads : threadCount(args);
+    r.train.evalEvery = 0; // before and after only
+    r.train.evalWindows = int(args.getInt("--recover-eval-windows", 0, 0, 1 << 30));
+    r.ctx = int(args.getInt("--recover-ctx", 128, 2, 1 << 16));
+    r.validFraction = args.getDouble("--recover-valid-fraction", 0.05, 1e-6, 0.5);
+    r.maskZeros = maskZeros;
+    const std::string text = readTextFile(textPath);
+    const int64_t every = std::max<int64_t>(1, steps / 20);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::printf("recovery: %lld steps on %s (%s)\n", static_cast<long long>(steps), textPath.c_str(),
+                maskZeros ? "pruned zeros stay 0" : "dense");
+    std::fflush(stdout);
+    const train::RecoveryReport rep = train::recoverPrunedModel(
+        out, text, r,
+        [&](const train::StepReport& s) {
+            if (s.step % every != 0 && s.step != s.totalSteps)
+                return;
+            std::printf("step %lld/%lld  loss %.4f  lr %.2e  |g| %.3f  %.0f tok/s\n",
+                        static_cast<long long>(s.step), static_cast<long long>(s.totalSteps), s.loss, s.lr,
+                        s.gradNorm, s.tokensPerSecond);
+            std::fflush(stdout);
+        },
+        installInterruptHandler());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (maskZeros)
+        std::printf("recovery mask: %zu of %zu weights stay 0\n", rep.maskedWeights, rep.parameters);
+    std::printf("held-out perplexity (%d windows of %d tokens): before recovery %.4f (loss %.4f), after "
+                "%.4f (loss %.4f)\n",
+                rep.validWindows, r.ctx, rep.valPerplexityBefore, rep.valLossBefore, rep.valPerplexityAfter,
+                rep.valLossAfter);
+    std::printf("recovered %lld steps in %.1f s; %s; rewrote %s\n", static_cast<long long>(rep.train.steps),
+                seconds, rep.typeNote.c_str(), out.c_str());
 }
 
 } // namespace
@@ -125,6 +182,17 @@ int runPrune(const ParsedArgs& args)
     const bool needsCalib = pruneMethodNeedsCalibration(o.method);
     if (needsCalib && !calib)
         throw UsageError(std::string("--method ") + pruneMethodName(o.method) + " needs -f CALIB (a calibration text)");
+    const int64_t recoverSteps = args.getInt("--recover-steps", 0, 0, 100000000);
+    std::optional<std::string> recoverText = args.get("--recover-text");
+    if (!recoverText)
+        recoverText = calib;
+    if (recoverSteps > 0 && !recoverText)
+        throw UsageError("--recover-steps needs a training text: --recover-text TRAIN or -f CALIB");
+    if (recoverSteps == 0)
+        for (const char* opt : {"--recover-text", "--recover-lr", "--recover-batch", "--recover-ctx",
+                                "--recover-valid-fraction", "--recover-eval-windows"})
+            if (args.get(opt))
+                throw UsageError(std::string(opt) + " needs --recover-steps N");
     std::error_code ec;
     if (!std::filesystem::exists(in, ec))
         throw IoError("model file not found: " + in);
@@ -154,6 +222,8 @@ int runPrune(const ParsedArgs& args)
                 o.nmGroup ? (" " + std::to_string(o.nmKeep) + ":" + std::to_string(o.nmGroup)).c_str() : "", seconds);
     std::fputs(report.summary().c_str(), stdout);
     std::printf("output: %s\n", formatBytes(report.bytesAfter).c_str());
+    if (recoverSteps > 0)
+        runRecovery(args, out, *recoverText, !pruneMethodIsStructured(o.method), recoverSteps, o.nThreads);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "commands.h"
 
 #include "train/model_io.h"
+#include "train/recovery.h"
 
 namespace tenfold::cli {
 
@@ -33,12 +34,9 @@ int runTrain(const ParsedArgs& args)
     train::TrainableModel model = train::loadTrainable(loadModel(args.positional(0)));
     std::vector<uint8_t> mask;
     if (args.has("--mask-zeros")) {
-        mask.resize(model.params.size());
         size_t zeros = 0;
-        for (size_t i = 0; i < mask.size(); ++i) {
-            mask[i] = model.params[i] != 0.0f;
-            zeros += !mask[i];
-        }
+        mask = train::zeroWeightMask(train::ParamLayout(model.config), model.params,
+                                     /*prunableOnly=*/false, &zeros);
         std::fprintf(stderr, "--mask-zeros: %zu of %zu weights are 0 and stay 0\n", zeros,
                      mask.size());
     }

@@ -5,9 +5,9 @@
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 #include "passes/prune.h"
-#include "passes/prune_structured.h"
 #include "train/data.h"
 #include "train/model_io.h"
+#include "train/recovery.h"
 #include "train/trainer.h"
 
 #include <QJsonDocument>
@@ -114,14 +114,8 @@ bool PruneJob::start(const PruneJobRequest& request)
             t.evalEvery = std::max<int64_t>(1, request.recoverSteps / 10);
             t.cancel = ctx.cancel;
             t.pause = ctx.pause;
-            if (!pruneMethodIsStructured(method)) {
-                t.mask.assign(m.params.size(), 1);
-                const train::ParamLayout layout(m.config);
-                for (const train::ParamView& v : layout.views())
-                    if (prunableLayer(v.name) >= 0)
-                        for (size_t i = v.offset; i < v.offset + v.size(); ++i)
-                            t.mask[i] = m.params[i] != 0.0f;
-            }
+            if (!pruneMethodIsStructured(method)) // the zeros of the pruned projections stay zero
+                t.mask = train::zeroWeightMask(train::ParamLayout(m.config), m.params, /*prunableOnly=*/true);
             int ctxLen = std::min(request.recoverCtx, nCtx);
             const train::TokenDataset data(std::vector<int32_t>(calibration.begin(), calibration.end()), ctxLen, 0.1,
                                            pruned->tokenizer().bos());
