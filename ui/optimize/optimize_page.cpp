@@ -2,6 +2,7 @@
 
 #include "core/app_context.h"
 #include "optimize/quality_chart.h"
+#include "optimize/compress_wizard.h"
 #include "optimize/quantize_wizard.h"
 #include "store/store.h"
 
@@ -33,6 +34,9 @@ OptimizePage::OptimizePage(AppContext& context, QWidget* parent) : Page(parent),
     quantize_ = new QPushButton(tr("&Quantize a model…"));
     quantize_->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+Q")));
     quantize_->setToolTip(tr("Quantize a model (Ctrl+Shift+Q)"));
+    compress_ = new QPushButton(tr("&Compress a model…"));
+    compress_->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+C")));
+    compress_->setToolTip(tr("Compress a model by low-rank factorisation or palettes (Ctrl+Shift+C)"));
     table_ = new QTableWidget(0, 7);
     table_->setHorizontalHeaderLabels(
         {tr("When"), tr("Model"), tr("Recipe"), tr("Size (MB)"), tr("Mean KLD"), tr("Perplexity"), tr("Status")});
@@ -50,9 +54,11 @@ OptimizePage::OptimizePage(AppContext& context, QWidget* parent) : Page(parent),
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(intro);
     layout->addWidget(quantize_, 0, Qt::AlignLeft);
+    layout->addWidget(compress_, 0, Qt::AlignLeft);
     layout->addWidget(empty_);
     layout->addWidget(split, 1);
     connect(quantize_, &QPushButton::clicked, this, [this] { openQuantizeWizard(); });
+    connect(compress_, &QPushButton::clicked, this, [this] { openCompressWizard(); });
     connect(table_, &QTableWidget::itemSelectionChanged, this, &OptimizePage::selectionChanged);
 }
 
@@ -61,6 +67,15 @@ QuantizeWizard* OptimizePage::openQuantizeWizard(const QString& model)
     auto* wizard = new QuantizeWizard(context_, model, this);
     wizard->setAttribute(Qt::WA_DeleteOnClose);
     connect(wizard, &QuantizeWizard::runRecordedInStore, this, &OptimizePage::refresh);
+    wizard->show();
+    return wizard;
+}
+
+CompressWizard* OptimizePage::openCompressWizard(const QString& model)
+{
+    auto* wizard = new CompressWizard(context_, model, this);
+    wizard->setAttribute(Qt::WA_DeleteOnClose);
+    connect(wizard, &CompressWizard::runRecordedInStore, this, &OptimizePage::refresh);
     wizard->show();
     return wizard;
 }

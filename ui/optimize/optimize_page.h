@@ -19,6 +19,7 @@ struct OptimizationRun;
 namespace tenfold::ui {
 
 class QualityChart;
+class CompressWizard;
 class QuantizeWizard;
 
 class OptimizePage : public Page {
@@ -32,11 +33,13 @@ public:
 
     // Opens the wizard (on the model given, else the library's first).
     QuantizeWizard* openQuantizeWizard(const QString& model = {});
+    CompressWizard* openCompressWizard(const QString& model = {});
     void refresh();
 
     QTableWidget* runsTable() const { return table_; }
     QualityChart* chart() const { return chart_; }
     QPushButton* quantizeButton() const { return quantize_; }
+    QPushButton* compressButton() const { return compress_; }
 
 signals:
     void runsShown();
@@ -47,6 +50,7 @@ private:
 
     AppContext& context_;
     QPushButton* quantize_ = nullptr;
+    QPushButton* compress_ = nullptr;
     QTableWidget* table_ = nullptr;
     QualityChart* chart_ = nullptr;
     QLabel* empty_ = nullptr;
