@@ -15,14 +15,22 @@
 #include <QPushButton>
 
 namespace tenfold::ui {
+namespace {
+
+// The translation context of the strings here (lupdate reads tr() calls reliably).
+class WizardParts {
+    Q_DECLARE_TR_FUNCTIONS(tenfold::ui::WizardParts)
+};
+
+} // namespace
 
 QString formatTimeLeft(double s)
 {
     if (s < 0)
-        return QCoreApplication::translate("tenfold::ui::WizardParts", "estimating the time left…");
+        return WizardParts::tr("estimating the time left…");
     if (s < 90)
-        return QCoreApplication::translate("tenfold::ui::WizardParts", "about %n second(s) left", nullptr, int(s + 0.5));
-    return QCoreApplication::translate("tenfold::ui::WizardParts", "about %n minute(s) left", nullptr, int(s / 60 + 0.5));
+        return WizardParts::tr("about %n second(s) left", nullptr, int(s + 0.5));
+    return WizardParts::tr("about %n minute(s) left", nullptr, int(s / 60 + 0.5));
 }
 
 void fillModelCombo(AppContext& context, QComboBox* combo, const QString& first, QObject* receiver)
@@ -38,12 +46,12 @@ void fillModelCombo(AppContext& context, QComboBox* combo, const QString& first,
                     combo->addItem(QString::fromStdString(m.name.empty() ? m.path : m.name), path);
             }
         },
-        QCoreApplication::translate("tenfold::ui::WizardParts", "the model library"));
+        WizardParts::tr("the model library"));
 }
 
 void addModelRow(QFormLayout* form, QComboBox* combo, const QString& labelText, QWidget* dialogParent)
 {
-    auto* browse = new QPushButton(QCoreApplication::translate("tenfold::ui::WizardParts", "&Browse…"));
+    auto* browse = new QPushButton(WizardParts::tr("&Browse…"));
     auto* row = new QHBoxLayout;
     row->addWidget(combo, 1);
     row->addWidget(browse);
@@ -52,8 +60,8 @@ void addModelRow(QFormLayout* form, QComboBox* combo, const QString& labelText, 
     form->addRow(label, row);
     QObject::connect(browse, &QPushButton::clicked, combo, [combo, dialogParent] {
         const QString f = QFileDialog::getOpenFileName(
-            dialogParent, QCoreApplication::translate("tenfold::ui::WizardParts", "Choose a model"), {},
-            QCoreApplication::translate("tenfold::ui::WizardParts", "GGUF models (*.gguf)"));
+            dialogParent, WizardParts::tr("Choose a model"), {},
+            WizardParts::tr("GGUF models (*.gguf)"));
         if (f.isEmpty())
             return;
         if (combo->findData(f) < 0)
@@ -82,7 +90,7 @@ void chatWithModel(AppContext& context, const QString& path)
                 // Not readable any more: the chat will say so when it loads the file.
             }
         },
-        QCoreApplication::translate("tenfold::ui::WizardParts", "the model library"));
+        WizardParts::tr("the model library"));
     emit context.modelLibraryChanged();
     context.requestNewChatWithModel(path);
 }
