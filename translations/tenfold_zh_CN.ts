@@ -3235,23 +3235,23 @@ Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12</source>
     <name>tenfold::ui::TrainingChart</name>
     <message>
         <source>Loss as training goes on</source>
-        <translation type="unfinished"></translation>
+        <translation>训练过程中的损失</translation>
     </message>
     <message>
         <source>Training loss</source>
-        <translation type="unfinished"></translation>
+        <translation>训练损失</translation>
     </message>
     <message>
         <source>Validation loss</source>
-        <translation type="unfinished"></translation>
+        <translation>验证损失</translation>
     </message>
     <message>
         <source>Step</source>
-        <translation type="unfinished"></translation>
+        <translation>步数</translation>
     </message>
     <message>
         <source>Loss (nats per token)</source>
-        <translation type="unfinished"></translation>
+        <translation>损失（每词元奈特）</translation>
     </message>
 </context>
 <context>
