@@ -464,6 +464,350 @@ Choose another folder with --data-dir.</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::CompressJob</name>
+    <message>
+        <source>Reading the model</source>
+        <translation>正在读取模型</translation>
+    </message>
+    <message>
+        <source>Calibrating on the text</source>
+        <translation>正在用文本校准</translation>
+    </message>
+    <message>
+        <source>Analysing each matrix</source>
+        <translation>正在分析每个矩阵</translation>
+    </message>
+    <message>
+        <source>Writing the factorised model</source>
+        <translation>正在写入分解后的模型</translation>
+    </message>
+    <message>
+        <source>%1 of %2 matrices factorised</source>
+        <translation>已分解 %2 个矩阵中的 %1 个</translation>
+    </message>
+    <message>
+        <source>Clustering the weights into palettes</source>
+        <translation>正在将权重聚类为调色板</translation>
+    </message>
+    <message>
+        <source>%1 matrices with %2-bit palettes</source>
+        <translation>%1 个矩阵使用 %2 位调色板</translation>
+    </message>
+    <message>
+        <source>Measuring quality against the original</source>
+        <translation>正在与原始模型对比测量质量</translation>
+    </message>
+</context>
+<context>
+    <name>tenfold::ui::CompressWizard</name>
+    <message>
+        <source>Compress a model</source>
+        <translation>压缩模型</translation>
+    </message>
+    <message>
+        <source>Done in %1 s.</source>
+        <translation>用时 %1 秒完成。</translation>
+    </message>
+    <message>
+        <source>The run failed: %1</source>
+        <translation>运行失败：%1</translation>
+    </message>
+    <message>
+        <source>Cancelled. No file was written; go back to change the run, or close.</source>
+        <translation>已取消。没有写入任何文件；可以返回修改设置，或关闭。</translation>
+    </message>
+    <message>
+        <source>Which model?</source>
+        <translation>哪个模型？</translation>
+    </message>
+    <message>
+        <source>The model to compress. It stays as it is; the result is a new file.</source>
+        <translation>要压缩的模型。原模型保持不变；结果是一个新文件。</translation>
+    </message>
+    <message>
+        <source>&amp;Model:</source>
+        <translation>模型(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>How to compress?</source>
+        <translation>如何压缩？</translation>
+    </message>
+    <message>
+        <source>Both methods are Tenfold extensions of GGUF: Tenfold runs the result, and the results page can export the nearest standard GGUF for other engines.</source>
+        <translation>两种方法都是 Tenfold 对 GGUF 的扩展：Tenfold 可以运行结果，结果页还能导出最接近的标准 GGUF 供其他引擎使用。</translation>
+    </message>
+    <message>
+        <source>&amp;Low-rank factorisation to a target size (MB):</source>
+        <translation>低秩分解到目标大小 (MB)(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Each layer matrix becomes a product of two thin ones; the ranks are chosen so the file meets the size while losing the least on the calibration text.</source>
+        <translation>每个层矩阵变为两个窄矩阵的乘积；秩的选择使文件满足大小要求，同时在校准文本上损失最小。</translation>
+    </message>
+    <message>
+        <source>&amp;Palettes (weight sharing), bits per weight:</source>
+        <translation>调色板（权重共享），每个权重的位数(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>The weights of each group of rows share a small palette of values found by weighted k-means; each weight is stored as an index into it.</source>
+        <translation>每组行的权重共享一个由加权 k-means 求得的小调色板；每个权重存储为指向它的索引。</translation>
+    </message>
+    <message>
+        <source>4 bits (16 values per palette)</source>
+        <translation>4 位（每个调色板 16 个值）</translation>
+    </message>
+    <message>
+        <source>2 bits (4 values per palette)</source>
+        <translation>2 位（每个调色板 4 个值）</translation>
+    </message>
+    <message>
+        <source>C&amp;hoose…</source>
+        <translation>选择(&amp;H)…</translation>
+    </message>
+    <message>
+        <source>Save &amp;as:</source>
+        <translation>另存为(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>Save the compressed model as</source>
+        <translation>将压缩后的模型另存为</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>Which text?</source>
+        <translation>用哪段文本？</translation>
+    </message>
+    <message>
+        <source>Calibration sees the first three quarters of the text; quality is measured on the last quarter, which calibration never saw. Use text like what the model will read.</source>
+        <translation>校准使用文本的前四分之三；质量在校准从未见过的最后四分之一上测量。请使用与模型将要阅读的内容相似的文本。</translation>
+    </message>
+    <message>
+        <source>The &amp;shipped short stories (about 11 KB: quick, rough figures)</source>
+        <translation>内置短篇故事(&amp;S)（约 11 KB：快速，结果粗略）</translation>
+    </message>
+    <message>
+        <source>A text &amp;file:</source>
+        <translation>文本文件(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>B&amp;rowse…</source>
+        <translation>浏览(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Choose a text</source>
+        <translation>选择文本</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt);;All files (*)</source>
+        <translation>文本文件 (*.txt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Compressing</source>
+        <translation>正在压缩</translation>
+    </message>
+    <message>
+        <source>The app stays usable meanwhile. Cancel leaves no partial file.</source>
+        <translation>期间应用仍可使用。取消不会留下不完整的文件。</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel the run</source>
+        <translation>取消运行(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>What it cost</source>
+        <translation>代价如何</translation>
+    </message>
+    <message>
+        <source>This file next to the original and every earlier run of the same model.</source>
+        <translation>此文件与原始模型以及同一模型以前的每次运行对比。</translation>
+    </message>
+    <message>
+        <source>Measure</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>C&amp;hat with it</source>
+        <translation>用它聊天(&amp;H)</translation>
+    </message>
+    <message>
+        <source>The standard type every weight matrix of the exported file gets</source>
+        <translation>导出文件中每个权重矩阵使用的标准类型</translation>
+    </message>
+    <message>
+        <source>&amp;Export standard GGUF</source>
+        <translation>导出标准 GGUF(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Write the nearest standard GGUF (factors multiplied out, palettes decoded) for other engines</source>
+        <translation>为其他引擎写出最接近的标准 GGUF（因子相乘还原，调色板解码）</translation>
+    </message>
+    <message>
+        <source>Open &amp;folder</source>
+        <translation>打开文件夹(&amp;F)</translation>
+    </message>
+    <message>
+        <source>as &amp;type:</source>
+        <translation>类型(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Add a model to the library or browse for a GGUF file.</source>
+        <translation>请向模型库添加模型，或浏览选择一个 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
+    <message>
+        <source>This file cannot be compressed: %1</source>
+        <translation>无法压缩此文件：%1</translation>
+    </message>
+    <message>
+        <source>%1, %2 on disk; %3 layer matrices.</source>
+        <translation>%1，磁盘上 %2；%3 个层矩阵。</translation>
+    </message>
+    <message>
+        <source>Predicted size: reading the model…</source>
+        <translation>预计大小：正在读取模型…</translation>
+    </message>
+    <message>
+        <source>%1 MB is below the smallest file low-rank factorisation can make of this model (%2 MB).</source>
+        <translation>%1 MB 低于低秩分解对此模型能得到的最小文件（%2 MB）。</translation>
+    </message>
+    <message>
+        <source>The file will be at most %1 MB (the original is %2 MB; the smallest reachable %3 MB).</source>
+        <translation>文件最多 %1 MB（原模型 %2 MB；可达到的最小值 %3 MB）。</translation>
+    </message>
+    <message>
+        <source>Predicted size: %1 MB (%2% of the original&apos;s %3 MB).</source>
+        <translation>预计大小：%1 MB（原始模型 %3 MB 的 %2%）。</translation>
+    </message>
+    <message>
+        <source>Choose a model first.</source>
+        <translation>请先选择模型。</translation>
+    </message>
+    <message>
+        <source>Choose where to save the result.</source>
+        <translation>请选择结果的保存位置。</translation>
+    </message>
+    <message>
+        <source>The result cannot replace the model it is made from; choose another name.</source>
+        <translation>结果不能覆盖其来源模型；请换一个名称。</translation>
+    </message>
+    <message>
+        <source>The folder %1 cannot be written to.</source>
+        <translation>无法写入文件夹 %1。</translation>
+    </message>
+    <message>
+        <source>The text file %1 cannot be read.</source>
+        <translation>无法读取文本文件 %1。</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>the optimization history</source>
+        <translation>优化历史</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>%1 MB (was %2 MB, %3%)</source>
+        <translation>%1 MB（原为 %2 MB，%3%）</translation>
+    </message>
+    <message>
+        <source>Bits per weight</source>
+        <translation>每权重位数</translation>
+    </message>
+    <message>
+        <source>Mean KL divergence</source>
+        <translation>平均 KL 散度</translation>
+    </message>
+    <message>
+        <source>Median / 99th percentile KLD</source>
+        <translation>KLD 中位数 / 第 99 百分位</translation>
+    </message>
+    <message>
+        <source>Same top token</source>
+        <translation>首选词元相同</translation>
+    </message>
+    <message>
+        <source>Perplexity (original)</source>
+        <translation>困惑度（原始模型）</translation>
+    </message>
+    <message>
+        <source>Prompt / generation speed</source>
+        <translation>提示词 / 生成速度</translation>
+    </message>
+    <message>
+        <source>%1 / %2 tokens/s</source>
+        <translation>%1 / %2 词元/秒</translation>
+    </message>
+    <message>
+        <source>Matrices</source>
+        <translation>矩阵</translation>
+    </message>
+    <message>
+        <source>Measured on</source>
+        <translation>测量依据</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n window(s) of held-out text</source>
+        <translation>
+            <numerusform>%n 个留出文本窗口</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>用时</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>Original</source>
+        <translation>原始模型</translation>
+    </message>
+    <message>
+        <source>This run</source>
+        <translation>本次运行</translation>
+    </message>
+    <message>
+        <source>Exporting %1…</source>
+        <translation>正在导出 %1…</translation>
+    </message>
+    <message>
+        <source>Exported a standard GGUF (%1 MB) that other engines load: %2</source>
+        <translation>已导出其他引擎可加载的标准 GGUF（%1 MB）：%2</translation>
+    </message>
+    <message>
+        <source>The export failed: %1</source>
+        <translation>导出失败：%1</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::CompressionTab</name>
     <message>
         <source>&amp;Prompt to compress</source>
@@ -1849,8 +2193,16 @@ Choose another folder with --data-dir.</source>
         <translation>依据教师模型训练一个更小的学生模型（Ctrl+Shift+D）</translation>
     </message>
     <message>
-        <source>No runs yet. Quantize, prune or distill a model to see what each size costs.</source>
-        <translation>尚无运行记录。量化、剪枝或蒸馏一个模型，看看每种大小的代价。</translation>
+        <source>&amp;Compress a model…</source>
+        <translation>压缩模型(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Compress a model by low-rank factorisation or palettes (Ctrl+Shift+C)</source>
+        <translation>通过低秩分解或调色板压缩模型 (Ctrl+Shift+C)</translation>
+    </message>
+    <message>
+        <source>No runs yet. Quantize, compress, prune or distill a model to see what each size costs.</source>
+        <translation>尚无运行记录。量化、压缩、剪枝或蒸馏一个模型，看看每种大小的代价。</translation>
     </message>
 </context>
 <context>

@@ -2,6 +2,7 @@
 
 #include "core/app_context.h"
 #include "optimize/quality_chart.h"
+#include "optimize/compress_wizard.h"
 #include "optimize/distill_wizard.h"
 #include "optimize/prune_wizard.h"
 #include "optimize/quantize_wizard.h"
@@ -36,6 +37,9 @@ OptimizePage::OptimizePage(AppContext& context, QWidget* parent) : Page(parent),
     quantize_ = new QPushButton(tr("&Quantize a model…"));
     quantize_->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+Q")));
     quantize_->setToolTip(tr("Quantize a model (Ctrl+Shift+Q)"));
+    compress_ = new QPushButton(tr("&Compress a model…"));
+    compress_->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+C")));
+    compress_->setToolTip(tr("Compress a model by low-rank factorisation or palettes (Ctrl+Shift+C)"));
     prune_ = new QPushButton(tr("&Prune a model…"));
     prune_->setShortcut(QKeySequence(QStringLiteral("Ctrl+Shift+P")));
     prune_->setToolTip(tr("Remove weights, heads, channels or layers (Ctrl+Shift+P)"));
@@ -52,7 +56,7 @@ OptimizePage::OptimizePage(AppContext& context, QWidget* parent) : Page(parent),
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     chart_ = new QualityChart;
-    empty_ = new QLabel(tr("No runs yet. Quantize, prune or distill a model to see what each size costs."));
+    empty_ = new QLabel(tr("No runs yet. Quantize, compress, prune or distill a model to see what each size costs."));
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(table_);
     split->addWidget(chart_);
@@ -60,6 +64,7 @@ OptimizePage::OptimizePage(AppContext& context, QWidget* parent) : Page(parent),
     layout->addWidget(intro);
     auto* actions = new QHBoxLayout;
     actions->addWidget(quantize_);
+    actions->addWidget(compress_);
     actions->addWidget(prune_);
     actions->addWidget(distill_);
     actions->addStretch();
@@ -67,6 +72,7 @@ OptimizePage::OptimizePage(AppContext& context, QWidget* parent) : Page(parent),
     layout->addWidget(empty_);
     layout->addWidget(split, 1);
     connect(quantize_, &QPushButton::clicked, this, [this] { openQuantizeWizard(); });
+    connect(compress_, &QPushButton::clicked, this, [this] { openCompressWizard(); });
     connect(prune_, &QPushButton::clicked, this, [this] { openPruneWizard(); });
     connect(distill_, &QPushButton::clicked, this, [this] { openDistillWizard(); });
     connect(table_, &QTableWidget::itemSelectionChanged, this, &OptimizePage::selectionChanged);
@@ -77,6 +83,15 @@ QuantizeWizard* OptimizePage::openQuantizeWizard(const QString& model)
     auto* wizard = new QuantizeWizard(context_, model, this);
     wizard->setAttribute(Qt::WA_DeleteOnClose);
     connect(wizard, &QuantizeWizard::runRecordedInStore, this, &OptimizePage::refresh);
+    wizard->show();
+    return wizard;
+}
+
+CompressWizard* OptimizePage::openCompressWizard(const QString& model)
+{
+    auto* wizard = new CompressWizard(context_, model, this);
+    wizard->setAttribute(Qt::WA_DeleteOnClose);
+    connect(wizard, &CompressWizard::runRecordedInStore, this, &OptimizePage::refresh);
     wizard->show();
     return wizard;
 }

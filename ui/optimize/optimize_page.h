@@ -21,6 +21,7 @@ namespace tenfold::ui {
 class DistillWizard;
 class PruneWizard;
 class QualityChart;
+class CompressWizard;
 class QuantizeWizard;
 
 class OptimizePage : public Page {
@@ -34,6 +35,7 @@ public:
 
     // Opens the wizard (on the model given, else the library's first).
     QuantizeWizard* openQuantizeWizard(const QString& model = {});
+    CompressWizard* openCompressWizard(const QString& model = {});
     PruneWizard* openPruneWizard(const QString& model = {});
     DistillWizard* openDistillWizard(const QString& teacher = {});
     void refresh();
@@ -41,6 +43,7 @@ public:
     QTableWidget* runsTable() const { return table_; }
     QualityChart* chart() const { return chart_; }
     QPushButton* quantizeButton() const { return quantize_; }
+    QPushButton* compressButton() const { return compress_; }
     QPushButton* pruneButton() const { return prune_; }
     QPushButton* distillButton() const { return distill_; }
 
@@ -53,6 +56,7 @@ private:
 
     AppContext& context_;
     QPushButton* quantize_ = nullptr;
+    QPushButton* compress_ = nullptr;
     QPushButton* prune_ = nullptr;
     QPushButton* distill_ = nullptr;
     QTableWidget* table_ = nullptr;
