@@ -1729,10 +1729,6 @@ Choose another folder with --data-dir.</source>
         <source>Starting…</source>
         <translation>正在开始…</translation>
     </message>
-    <message>
-        <source>the optimization history</source>
-        <translation>优化历史</translation>
-    </message>
 </context>
 <context>
     <name>tenfold::ui::EngineSession</name>
@@ -2788,10 +2784,6 @@ Recovery: %n step(s), validation loss %1 (saved as F16).</source>
     <message>
         <source>Starting…</source>
         <translation>正在开始…</translation>
-    </message>
-    <message>
-        <source>the optimization history</source>
-        <translation>优化历史</translation>
     </message>
 </context>
 <context>
@@ -3919,6 +3911,10 @@ Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12</source>
     <message>
         <source>GGUF models (*.gguf)</source>
         <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>the optimization history</source>
+        <translation>优化历史</translation>
     </message>
 </context>
 </TS>

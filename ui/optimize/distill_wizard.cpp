@@ -5,7 +5,6 @@
 #include "optimize/optimize_views.h"
 #include "optimize/training_chart.h"
 #include "optimize/wizard_parts.h"
-#include "store/store.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -343,33 +342,15 @@ void DistillWizard::startRun()
 
 void DistillWizard::record(const QString& status, const QString& message)
 {
-    const DistillJobRequest r = request();
-    OptimizationRun run;
-    run.method = "distill";
-    run.status = status.toStdString();
-    run.inputPath = r.teacher.toStdString();
-    run.parametersJson = distillParametersJson(r, message).toStdString();
-    if (result_) {
-        run.inputModelHash = result_->inputHash.toStdString();
-        run.outputPath = result_->output.toStdString();
-        run.outputHash = result_->outputHash.toStdString();
-        run.outputBytes = int64_t(result_->outputBytes);
-        run.reportJson = result_->reportJson.toStdString();
-        run.parametersJson = result_->parametersJson.toStdString();
-        run.seconds = result_->seconds;
-    }
-    context_.storeWorker().post([run](Store& store) { store.recordOptimizationRun(run); }, tr("the optimization history"),
-                                this, [this] { emit runRecordedInStore(); });
+    const auto r = request();
+    recordOptimizeRun(context_, "distill", status, r.teacher, distillParametersJson(r, message), result_, this,
+                      [this] { emit runRecordedInStore(); });
 }
 
 void DistillWizard::reject()
 {
     if (running_) {
-        job_->cancel();
-        job_->setPaused(false);
-        connect(job_, &OptimizeJob::cancelled, this, [this] { QWizard::reject(); }, Qt::SingleShotConnection);
-        connect(job_, &OptimizeJob::finished, this, [this] { QWizard::reject(); }, Qt::SingleShotConnection);
-        connect(job_, &OptimizeJob::failed, this, [this] { QWizard::reject(); }, Qt::SingleShotConnection);
+        closeAfterRun(job_, this, [this] { QWizard::reject(); });
         return;
     }
     QWizard::reject();

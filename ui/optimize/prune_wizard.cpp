@@ -4,7 +4,6 @@
 #include "core/background.h"
 #include "optimize/optimize_views.h"
 #include "optimize/wizard_parts.h"
-#include "store/store.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -367,33 +366,15 @@ void PruneWizard::startRun()
 
 void PruneWizard::record(const QString& status, const QString& message)
 {
-    const PruneJobRequest r = request();
-    OptimizationRun run;
-    run.method = "prune";
-    run.status = status.toStdString();
-    run.inputPath = r.input.toStdString();
-    run.parametersJson = pruneParametersJson(r, message).toStdString();
-    if (result_) {
-        run.inputModelHash = result_->inputHash.toStdString();
-        run.outputPath = result_->output.toStdString();
-        run.outputHash = result_->outputHash.toStdString();
-        run.outputBytes = int64_t(result_->outputBytes);
-        run.reportJson = result_->reportJson.toStdString();
-        run.parametersJson = result_->parametersJson.toStdString();
-        run.seconds = result_->seconds;
-    }
-    context_.storeWorker().post([run](Store& store) { store.recordOptimizationRun(run); }, tr("the optimization history"),
-                                this, [this] { emit runRecordedInStore(); });
+    const auto r = request();
+    recordOptimizeRun(context_, "prune", status, r.input, pruneParametersJson(r, message), result_, this,
+                      [this] { emit runRecordedInStore(); });
 }
 
 void PruneWizard::reject()
 {
     if (running_) {
-        job_->cancel();
-        job_->setPaused(false);
-        connect(job_, &OptimizeJob::cancelled, this, [this] { QWizard::reject(); }, Qt::SingleShotConnection);
-        connect(job_, &OptimizeJob::finished, this, [this] { QWizard::reject(); }, Qt::SingleShotConnection);
-        connect(job_, &OptimizeJob::failed, this, [this] { QWizard::reject(); }, Qt::SingleShotConnection);
+        closeAfterRun(job_, this, [this] { QWizard::reject(); });
         return;
     }
     QWizard::reject();

@@ -95,6 +95,37 @@ void chatWithModel(AppContext& context, const QString& path)
     context.requestNewChatWithModel(path);
 }
 
+void recordOptimizeRun(AppContext& context, const char* method, const QString& status, const QString& input,
+                       const QString& parametersJson, const std::optional<OptimizeJobResult>& result,
+                       QObject* receiver, std::function<void()> done)
+{
+    OptimizationRun run;
+    run.method = method;
+    run.status = status.toStdString();
+    run.inputPath = input.toStdString();
+    run.parametersJson = parametersJson.toStdString();
+    if (result) {
+        run.inputModelHash = result->inputHash.toStdString();
+        run.outputPath = result->output.toStdString();
+        run.outputHash = result->outputHash.toStdString();
+        run.outputBytes = int64_t(result->outputBytes);
+        run.reportJson = result->reportJson.toStdString();
+        run.parametersJson = result->parametersJson.toStdString();
+        run.seconds = result->seconds;
+    }
+    context.storeWorker().post([run](Store& store) { store.recordOptimizationRun(run); },
+                               WizardParts::tr("the optimization history"), receiver, std::move(done));
+}
+
+void closeAfterRun(OptimizeJob* job, QObject* receiver, std::function<void()> close)
+{
+    job->cancel();
+    job->setPaused(false);
+    QObject::connect(job, &OptimizeJob::cancelled, receiver, close, Qt::SingleShotConnection);
+    QObject::connect(job, &OptimizeJob::finished, receiver, close, Qt::SingleShotConnection);
+    QObject::connect(job, &OptimizeJob::failed, receiver, close, Qt::SingleShotConnection);
+}
+
 QString suggestedOutputPath(const QString& input, const QString& suffix)
 {
     const QFileInfo in(input);

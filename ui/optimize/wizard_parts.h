@@ -2,10 +2,13 @@
 // Pieces the optimization wizards (Quantize, Prune, Distill) share: a page whose completeness the
 // wizard decides, the time-left wording, the model picker (the library's models plus Browse), and
 // "chat with it" (put the new file into the library, then open a chat on it).
+#include "session/optimize_job.h"
+
 #include <QString>
 #include <QWizardPage>
 
 #include <functional>
+#include <optional>
 
 class QComboBox;
 class QFormLayout;
@@ -42,6 +45,17 @@ void addModelRow(QFormLayout* form, QComboBox* combo, const QString& label, QWid
 // Adds `path` to the model library (its GGUF facts read on the store thread) and asks the main
 // window for a new chat on it.
 void chatWithModel(AppContext& context, const QString& path);
+
+// Records a Prune/Distill run in optimization_runs on the store thread (the result's hashes,
+// output, report and parameters when it finished; `parametersJson` otherwise), then calls `done`
+// on `receiver`'s thread.
+void recordOptimizeRun(AppContext& context, const char* method, const QString& status, const QString& input,
+                       const QString& parametersJson, const std::optional<OptimizeJobResult>& result,
+                       QObject* receiver, std::function<void()> done);
+
+// Closing a wizard whose run is going: cancel it (un-pausing, so the loop sees the flag) and call
+// `close` once the run has stopped, however it stops.
+void closeAfterRun(OptimizeJob* job, QObject* receiver, std::function<void()> close);
 
 // `a-b-c.gguf` next to `input`, with "-f16"/"-f32" dropped from the input's stem.
 QString suggestedOutputPath(const QString& input, const QString& suffix);
