@@ -21,6 +21,16 @@ constexpr std::chrono::milliseconds kPoll{kKeepAliveMs};
 constexpr std::chrono::seconds kCancelDrain{30};
 std::string sse(const Json& j) { return "data: " + dumpJson(j) + "\n\n"; }
 
+// A request that failed while generating. The status line is long gone (the response streams),
+// so the error object carries the kind: 503 "rank_lost" when the MPI replica serving it was lost
+// (a retry goes to another), else 500.
+ApiError failure(const std::string& error, const std::string& code)
+{
+    if (code == "rank_lost")
+        return ApiError(503, "generation failed: " + error, "", code);
+    return ApiError(500, "generation failed: " + error, "", code);
+}
+
 void checkPromptFits(const ServerContext& ctx, size_t promptTokens, const char* param, bool generates = true)
 {
     const int context = ctx.served.contextLength;
@@ -123,6 +133,8 @@ std::shared_ptr<ServeRequest> submitOrRefuse(ServerContext& ctx, ServeRequestPar
 {
     try {
         return ctx.scheduler->submit(std::move(params));
+    } catch (const ServiceUnavailable& e) {
+        throw ApiError(503, e.what(), "", "service_unavailable");
     } catch (const QueueFull&) {
         throw ApiError(503, "the server is busy: " + std::to_string(ctx.scheduler->config().maxQueued) +
                                 " requests are already waiting; try again later", "", "queue_full");
@@ -245,7 +257,7 @@ private:
             return out + "data: [DONE]\n\n";
         }
         case ServeEvent::Kind::Error:
-            return sse(errorBody(ApiError(500, "generation failed: " + ev.error))) + "data: [DONE]\n\n";
+            return sse(errorBody(failure(ev.error, ev.errorCode))) + "data: [DONE]\n\n";
         }
         return {};
     }
@@ -270,6 +282,7 @@ private:
         if (ev.kind == ServeEvent::Kind::Error) {
             failed_ = true;
             error_ = ev.error;
+            errorCode_ = ev.errorCode;
         } else {
             done_ = ev;
         }
@@ -278,7 +291,7 @@ private:
     Json finalBody() const
     {
         if (failed_)
-            return errorBody(ApiError(500, "generation failed: " + error_));
+            return errorBody(failure(error_, errorCode_));
         const Tokenizer& tok = ctx_.served.model->tokenizer();
         const bool withLogprobs = request_.topLogprobs >= 0;
         return request_.endpoint == Endpoint::Chat
@@ -324,7 +337,7 @@ private:
     bool started_ = false, finished_ = false, failed_ = false, cancelled_ = false, recorded_ = false;
     double energyTicket_ = 0;
     ServeEvent done_;
-    std::string error_;
+    std::string error_, errorCode_;
 };
 
 } // namespace

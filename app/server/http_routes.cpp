@@ -131,16 +131,32 @@ void configureServer(httplib::Server& http, ServerContext& ctx)
                      throw ApiError(404, "the model '" + name + "' does not exist", "model", "model_not_found");
                  res.set_content(dumpJson(modelsBody(ctx.served.id, ctx.served.created)["data"][0]), kJsonType);
              }));
-    http.Get("/health", guarded(ctx, [](auto&, auto& res, auto&) {
-                 res.set_content(R"({"status":"ok"})", kJsonType);
+    http.Get("/health", guarded(ctx, [&ctx](auto&, auto& res, auto&) {
+                 if (!ctx.cluster) {
+                     res.set_content(R"({"status":"ok"})", kJsonType);
+                     return;
+                 }
+                 // An MPI front end: "degraded" while some replicas are lost, 503 when none is
+                 // left. Rank numbers only: /health needs no key, so hosts stay out of it.
+                 const std::vector<int> lost = ctx.cluster->lostRanks();
+                 const bool serving = ctx.cluster->canServe();
+                 if (!serving)
+                     res.status = 503;
+                 res.set_content(dumpJson(Json{{"status", !serving ? "unavailable" : lost.empty() ? "ok" : "degraded"},
+                                               {"lost_ranks", lost}}),
+                                 kJsonType);
              }));
     http.Get("/metrics", guarded(ctx, [&ctx](auto&, auto& res, auto&) {
-                 res.set_content(ctx.metrics.prometheusText(ctx.scheduler->metrics()),
-                                 "text/plain; version=0.0.4; charset=utf-8");
+                 std::string text = ctx.metrics.prometheusText(ctx.scheduler->metrics());
+                 if (ctx.cluster)
+                     text += ctx.cluster->prometheusText();
+                 res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
              }));
     http.Get("/tenfold/status", guarded(ctx, [&ctx](auto&, auto& res, auto&) {
-                 const Json status = ctx.metrics.statusJson(ctx.served.id, ctx.scheduler->activeRequests(),
-                                                            ctx.scheduler->metrics());
+                 Json status = ctx.metrics.statusJson(ctx.served.id, ctx.scheduler->activeRequests(),
+                                                      ctx.scheduler->metrics());
+                 if (ctx.cluster)
+                     status["cluster"] = ctx.cluster->statusJson();
                  res.set_content(dumpJson(status), kJsonType);
              }));
 }

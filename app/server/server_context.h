@@ -14,6 +14,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tenfold {
 class Model;
@@ -27,6 +28,16 @@ namespace tenfold::server {
 inline constexpr const char* kJsonType = "application/json; charset=utf-8";
 
 int64_t unixMs(); // wall clock, Unix milliseconds
+
+// What an MPI front end adds to the status endpoints (tenfold-worker serve implements it).
+class ClusterView {
+public:
+    virtual ~ClusterView() = default;
+    virtual Json statusJson() const = 0;            // "cluster" of /tenfold/status
+    virtual std::string prometheusText() const = 0; // appended to /metrics
+    virtual std::vector<int> lostRanks() const = 0; // /health: "degraded" when any
+    virtual bool canServe() const = 0;              // /health: 503 "unavailable" when false
+};
 
 struct ServedModel {
     std::shared_ptr<const Model> model;
@@ -45,7 +56,11 @@ struct ServedModel {
 struct ServerContext {
     ServerOptions options;
     ServedModel served;
-    Scheduler* scheduler = nullptr;
+    // The Scheduler of this process, or (tenfold-worker serve) the router over MPI replicas.
+    GenerationService* scheduler = nullptr;
+    // tenfold-worker serve: the cluster's ranks for /health, /metrics and /tenfold/status; null
+    // in tenfold-server.
+    const ClusterView* cluster = nullptr;
     UsageWriter* usage = nullptr; // null with --no-ledger
     // Each request's share of the machine's energy while it ran (RAPL, else an estimate); null
     // with --no-ledger.

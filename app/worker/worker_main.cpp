@@ -9,6 +9,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "logits_dump.h"
+#include "worker_serve.h"
 
 #include "core/error.h"
 #include "dist/cluster.h"
@@ -17,6 +18,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <pthread.h>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -66,7 +68,9 @@ CommandSpec workerGenerateSpec()
 void printUsage(std::FILE* to)
 {
     std::fprintf(to, "usage: mpirun -np N tenfold-worker generate MODEL [options]   "
-                     "(tenfold-worker generate --help for details)\n");
+                     "(tenfold-worker generate --help for details)\n"
+                     "       mpirun -np N --enable-recovery tenfold-worker serve MODEL [options]   "
+                     "(tenfold-worker serve --help)\n");
 }
 
 int runRank(dist::MpiLink& link, const ParsedArgs& args)
@@ -119,10 +123,66 @@ int runRank(dist::MpiLink& link, const ParsedArgs& args)
     return rc;
 }
 
+// `serve`: tenfold-server's front end on rank 0, replicas on the others (worker_serve.h).
+int serveMain(int argc, char** argv)
+{
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    // SIGINT/SIGTERM are blocked before MPI starts its own threads, so no thread dies of them;
+    // rank 0's HTTP front end takes them with sigwait and stops in order. Writes to a vanished
+    // client must fail with EPIPE, not kill the process.
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGINT);
+    sigaddset(&stopSignals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+    std::unique_ptr<dist::MpiLink> link;
+    try {
+        link = std::make_unique<dist::MpiLink>(&argc, &argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "tenfold-worker: error: %s\n", e.what());
+        return 1;
+    }
+    const bool front = link->rank() == 0;
+    if (wantsHelp(args)) {
+        if (front)
+            std::fputs(worker::serveHelpText().c_str(), stdout);
+        return 0;
+    }
+    bool skipFinalize = false;
+    int rc = 0;
+    try {
+        rc = worker::runServe(*link, args, stopSignals, &skipFinalize);
+    } catch (const UsageError& e) {
+        if (front)
+            std::fprintf(stderr, "tenfold-worker serve: %s\n(see tenfold-worker serve --help)\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "tenfold-worker serve: error on rank %d: %s\n", link->rank(), e.what());
+        std::fflush(stdout);
+        std::fflush(stderr);
+        // The front end failed: end the job rather than leave the replicas waiting. A replica
+        // that failed (it told rank 0 when it could) or lost its front end just leaves: MPI_Abort
+        // would take the front end and the other replicas with it.
+        if (front)
+            link->abort(1);
+        _exit(1);
+    }
+    if (skipFinalize) {
+        // MPI_Finalize would wait for the lost rank: leave without it (mpirun ends the rest).
+        std::fflush(stdout);
+        std::fflush(stderr);
+        _exit(rc);
+    }
+    return rc;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
+    if (argc >= 2 && std::strcmp(argv[1], "serve") == 0)
+        return serveMain(argc, argv);
     std::unique_ptr<dist::MpiLink> link;
     try {
         link = std::make_unique<dist::MpiLink>(&argc, &argv);

@@ -27,6 +27,11 @@ bool ServeRequest::next(ServeEvent& out, std::chrono::milliseconds timeout)
 
 void ServeRequest::cancel() { cancelled_.store(true); }
 
+std::shared_ptr<ServeRequest> ServeRequest::relayed(uint64_t id)
+{
+    return std::shared_ptr<ServeRequest>(new ServeRequest(id));
+}
+
 void ServeRequest::push(ServeEvent e)
 {
     {

@@ -46,6 +46,13 @@ public:
     using Error::Error;
 };
 
+// submit() refuses a request because nothing is left to serve it (every replica of a
+// tenfold-worker serve job was lost; HTTP 503 with this message).
+class ServiceUnavailable : public Error {
+public:
+    using Error::Error;
+};
+
 struct ServeRequestParams {
     std::vector<int32_t> prompt;          // tokenized (chat template already applied), not empty
     SamplingParams sampling;
@@ -88,6 +95,8 @@ struct ServeEvent {
     double timeToFirstTokenMs = 0;       // Done: submit to the first generated token
     double totalMs = 0;                  // Done: submit to the end
     std::string error;                   // Error
+    std::string errorCode;               // Error: a machine-readable reason ("rank_lost": the
+                                         // process serving it was lost), empty otherwise
 };
 
 // A submitted request. A caller that goes away (a client that disconnects) calls cancel().
@@ -100,6 +109,12 @@ public:
     // tokens produced so far) follows.
     void cancel();
     uint64_t id() const { return id_; }
+
+    // A request served by another process (tenfold-worker serve): whoever relays it delivers
+    // the events that process sends, and reads cancelRequested() to pass a cancel on.
+    static std::shared_ptr<ServeRequest> relayed(uint64_t id);
+    void deliver(ServeEvent e) { push(std::move(e)); }
+    bool cancelRequested() const { return cancelled_.load(); }
 
 private:
     friend class Scheduler;
@@ -172,17 +187,30 @@ struct RequestInfo {
 
 struct SchedulerState;
 
-class Scheduler {
+// What the HTTP server needs of whatever generates: the Scheduler in one process, or rank 0's
+// router over the replicas of an MPI job (dist/replica_router.h). Thread-safe.
+class GenerationService {
+public:
+    virtual ~GenerationService() = default;
+    // Throws InvalidArgument, QueueFull and ServiceUnavailable; the events arrive on the handle.
+    virtual std::shared_ptr<ServeRequest> submit(ServeRequestParams params) = 0;
+    virtual SchedulerMetrics metrics() const = 0;
+    virtual std::vector<RequestInfo> activeRequests() const = 0; // queued and running, oldest first
+    virtual const SchedulerConfig& config() const = 0;
+    virtual int maxSequenceLength() const = 0;
+};
+
+class Scheduler final : public GenerationService {
 public:
     // Takes the context; the model supplies the tokenizer (text, end-of-generation tokens).
     Scheduler(std::unique_ptr<BatchedContext> context, std::shared_ptr<const Model> model,
               const SchedulerConfig& config, DraftModelConfig draft = {});
-    ~Scheduler(); // every request still held gets an Error event ("shutting down"); joins the thread
+    ~Scheduler() override; // every request still held gets an Error event ("shutting down"); joins the thread
 
     // Queues a request. Throws InvalidArgument (empty prompt, prompt + 1 longer than a sequence
     // may be, maxTokens <= 0, n or topLogprobs out of range, token ids outside the vocabulary)
     // and QueueFull. The first event arrives on the handle.
-    std::shared_ptr<ServeRequest> submit(ServeRequestParams params);
+    std::shared_ptr<ServeRequest> submit(ServeRequestParams params) override;
 
     // Ends the loop (every request still held gets an Error event, "shutting down") and saves the
     // prefix cache when prefixStateDir is set; what it saved, with warnings. Idempotent; the
@@ -191,10 +219,10 @@ public:
     // What the constructor restored from prefixStateDir.
     const PrefixStateReport& restoredPrefixes() const { return restored_; }
 
-    SchedulerMetrics metrics() const;
-    std::vector<RequestInfo> activeRequests() const; // queued and running, oldest first
-    const SchedulerConfig& config() const { return config_; }
-    int maxSequenceLength() const;
+    SchedulerMetrics metrics() const override;
+    std::vector<RequestInfo> activeRequests() const override; // queued and running, oldest first
+    const SchedulerConfig& config() const override { return config_; }
+    int maxSequenceLength() const override;
 
 private:
     void loop();

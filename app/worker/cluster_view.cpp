@@ -1,0 +1,69 @@
+#include "cluster_view.h"
+
+#include <sstream>
+
+namespace tenfold::worker {
+
+using server::Json;
+
+Json ClusterStatusView::statusJson() const
+{
+    Json ranks = Json::array();
+    const dist::RankInfo& front = link_.ranks()[0];
+    ranks.push_back({{"rank", 0}, {"host", front.host}, {"pid", front.pid}, {"role", "front end"}, {"lost", false}});
+    Json lost = Json::array();
+    for (const dist::ReplicaStatus& r : router_.replicas()) {
+        Json j = {{"rank", r.rank},
+                  {"host", r.host},
+                  {"pid", r.pid},
+                  {"role", "replica"},
+                  {"first_layer", 0},
+                  {"end_layer", nLayers_},
+                  {"ready", r.ready},
+                  {"lost", r.lost},
+                  {"in_flight", r.inFlight},
+                  {"routed", r.routed},
+                  {"completed", r.completed},
+                  {"failed", r.failed},
+                  {"last_heard_s", r.lastHeardS},
+                  {"running", r.metrics.running},
+                  {"waiting", r.metrics.waiting},
+                  {"generated_tokens_total", r.metrics.generatedTokensTotal}};
+        if (r.lost) {
+            j["lost_reason"] = r.lostReason;
+            lost.push_back(r.rank);
+        }
+        ranks.push_back(std::move(j));
+    }
+    return Json{{"mode", "data_parallel"}, {"ranks", ranks}, {"lost_ranks", lost}};
+}
+
+std::string ClusterStatusView::prometheusText() const
+{
+    const std::vector<dist::ReplicaStatus> replicas = router_.replicas();
+    std::ostringstream os;
+    auto series = [&](const char* name, const char* type, const char* help, auto value) {
+        os << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+        for (const dist::ReplicaStatus& r : replicas)
+            os << name << "{rank=\"" << r.rank << "\",host=\"" << r.host << "\"} " << value(r) << '\n';
+    };
+    series("tenfold_mpi_replica_up", "gauge", "1 while the replica on this MPI rank serves, 0 once it is lost.",
+           [](const dist::ReplicaStatus& r) { return r.lost ? 0 : 1; });
+    series("tenfold_mpi_replica_in_flight", "gauge", "Requests the replica holds now.",
+           [](const dist::ReplicaStatus& r) { return r.inFlight; });
+    series("tenfold_mpi_replica_requests_routed_total", "counter", "Requests sent to the replica.",
+           [](const dist::ReplicaStatus& r) { return r.routed; });
+    series("tenfold_mpi_replica_requests_completed_total", "counter", "Requests the replica answered to the end.",
+           [](const dist::ReplicaStatus& r) { return r.completed; });
+    series("tenfold_mpi_replica_requests_failed_total", "counter",
+           "Requests that failed on the replica (its own errors, or lost with it).",
+           [](const dist::ReplicaStatus& r) { return r.failed; });
+    int lost = 0;
+    for (const dist::ReplicaStatus& r : replicas)
+        lost += r.lost;
+    os << "# HELP tenfold_mpi_ranks_lost Replicas lost since the start.\n# TYPE tenfold_mpi_ranks_lost gauge\n"
+       << "tenfold_mpi_ranks_lost " << lost << '\n';
+    return os.str();
+}
+
+} // namespace tenfold::worker
