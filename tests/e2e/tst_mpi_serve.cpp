@@ -1,0 +1,309 @@
+// `tenfold-worker serve` under a real `mpirun --enable-recovery` on loopback (label mpi): the
+// data-parallel HTTP front end over whole-model replicas. The oracle is a single process:
+// tenfold-cli generate's greedy text for the same prompt, which every answer through the cluster
+// (plain and streamed, 2 and 3 ranks, many at once) must equal. Routing: concurrent requests must
+// reach both replicas (the per-rank counters of /metrics). Failures: a replica killed (-9) while
+// it holds a request is reported within 10 s, the request fails with an error naming the rank,
+// and the next requests are answered by the other replica; /health and /metrics name the rank.
+#include "common/shared_data.h"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QtTest>
+
+#include <csignal>
+#include <future>
+#include <thread>
+#include <unistd.h>
+
+using Json = nlohmann::json;
+using namespace tenfold;
+
+namespace {
+
+const QString kPrompt = QStringLiteral("The jury said that");
+constexpr int kTokens = 24;
+constexpr double kRankTimeoutS = 2.0;
+
+QProcessEnvironment mpiEnvironment()
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    // Open MPI refuses to start as root unless told twice; CI may or may not run as root.
+    if (::getuid() == 0) {
+        env.insert("OMPI_ALLOW_RUN_AS_ROOT", "1");
+        env.insert("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    }
+    return env;
+}
+
+// A cluster serving on a free port; stopped (SIGTERM to mpirun, which passes it on) at the end.
+class Cluster {
+public:
+    Cluster(const QString& model, int ranks)
+    {
+        p_.setProcessEnvironment(mpiEnvironment());
+        // --enable-recovery: a rank that dies does not end the job (the server keeps serving).
+        // Loopback and shared memory only, without the single-copy path containers forbid.
+        p_.start(QStringLiteral(TENFOLD_MPIRUN_PATH),
+                 {"--oversubscribe", "--bind-to", "none", "--enable-recovery", "-np", QString::number(ranks),
+                  "--mca", "btl", "self,vader", "--mca", "btl_vader_single_copy_mechanism", "none", "--mca",
+                  "oob_tcp_if_include", "lo", "--mca", "btl_tcp_if_include", "lo", QStringLiteral(TENFOLD_WORKER_PATH),
+                  "serve", model, "--port", "0", "--no-ledger", "--response-cache", "off", "--threads", "1",
+                  "--rank-timeout", QString::number(kRankTimeoutS)});
+        QElapsedTimer t;
+        t.start();
+        const QRegularExpression listening("listening on http://127\\.0\\.0\\.1:(\\d+)");
+        while (t.elapsed() < 60000 && port_ == 0 && p_.state() != QProcess::NotRunning) {
+            p_.waitForReadyRead(100);
+            out_ += QString::fromUtf8(p_.readAllStandardOutput());
+            if (const auto m = listening.match(out_); m.hasMatch())
+                port_ = m.captured(1).toInt();
+        }
+    }
+    ~Cluster() { stop(); }
+
+    int stop()
+    {
+        if (p_.state() != QProcess::NotRunning) {
+            p_.terminate();
+            if (!p_.waitForFinished(15000)) {
+                p_.kill();
+                p_.waitForFinished();
+            }
+        }
+        return p_.exitCode();
+    }
+    // The clean stop: SIGTERM to rank 0, which stops HTTP and then the replicas, so every rank
+    // finalizes and mpirun exits 0. (SIGTERM to mpirun kills the job instead.)
+    int stopFrontEnd()
+    {
+        const qint64 front = pid(0);
+        if (front <= 0 || ::kill(pid_t(front), SIGTERM) != 0 || !p_.waitForFinished(15000))
+            return -1;
+        return p_.exitCode();
+    }
+    int port() const { return port_; }
+    QString err()
+    {
+        if (p_.state() == QProcess::Running) {
+            p_.setReadChannel(QProcess::StandardError);
+            p_.waitForReadyRead(200);
+            p_.setReadChannel(QProcess::StandardOutput);
+        }
+        err_ += QString::fromUtf8(p_.readAllStandardError());
+        return err_;
+    }
+    // The pid of a rank, from the layout rank 0 prints.
+    qint64 pid(int rank)
+    {
+        const QRegularExpression re(QString("\\[mpi\\] rank %1 \\(host [^,]+, pid (\\d+)").arg(rank));
+        const auto m = re.match(err());
+        return m.hasMatch() ? m.captured(1).toLongLong() : 0;
+    }
+
+private:
+    QProcess p_;
+    QString out_, err_;
+    int port_ = 0;
+};
+
+Json post(int port, const std::string& path, const Json& body, int* status = nullptr, std::string* raw = nullptr)
+{
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(30, 0);
+    const auto res = c.Post(path.c_str(), body.dump(), "application/json");
+    if (!res)
+        return Json();
+    if (status)
+        *status = res->status;
+    if (raw)
+        *raw = res->body;
+    return body.value("stream", false) ? Json() : Json::parse(res->body, nullptr, false);
+}
+
+std::string get(int port, const std::string& path, int* status = nullptr)
+{
+    httplib::Client c("127.0.0.1", port);
+    const auto res = c.Get(path.c_str());
+    if (status)
+        *status = res ? res->status : 0;
+    return res ? res->body : std::string();
+}
+
+// The text of an SSE stream of completion chunks.
+std::string streamedText(const std::string& sse)
+{
+    std::string text;
+    size_t at = 0;
+    while ((at = sse.find("data: ", at)) != std::string::npos) {
+        const size_t end = sse.find("\n\n", at);
+        const std::string data = sse.substr(at + 6, end - at - 6);
+        at = end;
+        if (data == "[DONE]")
+            break;
+        const Json j = Json::parse(data, nullptr, false);
+        if (j.contains("choices") && !j["choices"].empty())
+            text += j["choices"][0].value("text", "");
+    }
+    return text;
+}
+
+Json completion(int tokens, bool stream)
+{
+    return Json{{"prompt", kPrompt.toStdString()}, {"max_tokens", tokens}, {"temperature", 0}, {"stream", stream}};
+}
+
+// A per-rank series of /metrics: `NAME{rank="R",host="..."} VALUE`; -1 when absent.
+double rankSeries(const std::string& text, const std::string& name, int rank)
+{
+    const size_t at = text.find(name + "{rank=\"" + std::to_string(rank) + "\"");
+    if (at == std::string::npos)
+        return -1;
+    const size_t value = text.find("} ", at);
+    return value == std::string::npos ? -1 : std::stod(text.substr(value + 2));
+}
+
+} // namespace
+
+class TestMpiServe : public QObject {
+    Q_OBJECT
+
+    QString model_;
+    std::string oracle_; // tenfold-cli generate's continuation, one process
+
+    // Plain and streamed completions equal the single process's text.
+    void checkAnswers(int port)
+    {
+        const Json plain = post(port, "/v1/completions", completion(kTokens, false));
+        QVERIFY2(plain.contains("choices"), plain.dump().c_str());
+        QCOMPARE(plain["choices"][0]["text"].get<std::string>(), oracle_);
+        std::string sse;
+        int status = 0;
+        post(port, "/v1/completions", completion(kTokens, true), &status, &sse);
+        QCOMPARE(status, 200);
+        QCOMPARE(streamedText(sse), oracle_);
+        QVERIFY(sse.find("data: [DONE]") != std::string::npos);
+    }
+
+private slots:
+    void initTestCase()
+    {
+        model_ = QString::fromStdString(test::sharedFile("models/tenfold-ref-main-f16.gguf").string());
+        TENFOLD_REQUIRE_SHARED(model_.toStdString());
+        if (!QFileInfo::exists(QStringLiteral(TENFOLD_MPIRUN_PATH)))
+            QSKIP("mpirun missing (Debian: openmpi-bin)");
+        QProcess cli;
+        cli.start(QStringLiteral(TENFOLD_CLI_PATH), {"generate", model_, "-p", kPrompt, "-n", QString::number(kTokens),
+                                                      "--temp", "0", "--repeat-penalty", "1", "--ignore-eos"});
+        QVERIFY(cli.waitForFinished(60000));
+        QCOMPARE(cli.exitCode(), 0);
+        // It prints the prompt, the continuation and a newline; the server answers the continuation.
+        const QString out = QString::fromUtf8(cli.readAllStandardOutput());
+        QVERIFY2(out.startsWith(kPrompt) && out.endsWith('\n'), qPrintable(out));
+        oracle_ = out.mid(kPrompt.size()).chopped(1).toStdString();
+        QVERIFY(oracle_.size() > 20);
+    }
+
+    // Two ranks: one replica behind the front end; a clean stop ends the job with 0.
+    void twoRanksAnswerLikeOneProcess()
+    {
+        Cluster cluster(model_, 2);
+        QVERIFY2(cluster.port() > 0, qPrintable(cluster.err()));
+        checkAnswers(cluster.port());
+        if (QTest::currentTestFailed())
+            return;
+        QCOMPARE(get(cluster.port(), "/health"), std::string(R"({"lost_ranks":[],"status":"ok"})"));
+        QCOMPARE(cluster.stopFrontEnd(), 0);
+        QVERIFY2(cluster.err().contains("tenfold-server: stopped"), qPrintable(cluster.err()));
+    }
+
+    // Three ranks: answers equal the single process, concurrent requests reach both replicas,
+    // and a replica killed while it holds a request is reported and routed around.
+    void threeRanksSpreadAndSurviveALostReplica()
+    {
+        Cluster cluster(model_, 3);
+        const int port = cluster.port();
+        QVERIFY2(port > 0, qPrintable(cluster.err()));
+        checkAnswers(port);
+        if (QTest::currentTestFailed())
+            return;
+
+        // Six at once: each goes to the replica with the fewest in flight.
+        std::vector<std::string> texts(6);
+        std::vector<std::thread> clients;
+        for (size_t i = 0; i < texts.size(); ++i)
+            clients.emplace_back([&, i] {
+                const Json r = post(port, "/v1/completions", completion(kTokens, false));
+                texts[i] = r.contains("choices") ? r["choices"][0].value("text", "") : r.dump();
+            });
+        for (auto& c : clients)
+            c.join();
+        for (const std::string& t : texts)
+            QCOMPARE(t, oracle_);
+        const std::string metrics = get(port, "/metrics");
+        const double one = rankSeries(metrics, "tenfold_mpi_replica_requests_routed_total", 1);
+        const double two = rankSeries(metrics, "tenfold_mpi_replica_requests_routed_total", 2);
+        QVERIFY2(one > 0, metrics.c_str());
+        QVERIFY2(two > 0, metrics.c_str()); // both replicas served some
+        QCOMPARE(one + two, double(2 + texts.size()));
+
+        // Rank 1 is stopped, takes the next request (idle, the lowest rank), and is killed.
+        const qint64 pid = cluster.pid(1);
+        QVERIFY2(pid > 0, qPrintable(cluster.err()));
+        QCOMPARE(::kill(pid_t(pid), SIGSTOP), 0);
+        std::string failedBody;
+        int failedStatus = 0;
+        QElapsedTimer sinceKill;
+        // A stream never times out by itself (the server writes keep-alives): the test bounds it.
+        auto held = std::async(std::launch::async, [&] {
+            post(port, "/v1/completions", completion(kTokens, true), &failedStatus, &failedBody);
+        });
+        QElapsedTimer wait;
+        wait.start();
+        bool onRankOne = false;
+        while (!onRankOne && wait.elapsed() < 1500) {
+            const Json status = Json::parse(get(port, "/tenfold/status"), nullptr, false);
+            for (const Json& r : status["cluster"]["ranks"])
+                onRankOne |= r["rank"] == 1 && r["in_flight"] == 1;
+        }
+        QCOMPARE(::kill(pid_t(pid), SIGKILL), 0);
+        sinceKill.start();
+        if (held.wait_for(std::chrono::seconds(12)) != std::future_status::ready) {
+            cluster.stop(); // ends the stream, so the client thread returns
+            held.wait();
+            QFAIL("the request on the killed replica did not fail within 12 s");
+        }
+        const qint64 failedAfterMs = sinceKill.elapsed();
+        QVERIFY2(onRankOne, "the request did not go to the idle replica of the lowest rank");
+        QVERIFY2(failedAfterMs < 10000, qPrintable(QString::number(failedAfterMs)));
+        // The stream carries the error: the rank and why, as a 503 "rank_lost".
+        QVERIFY2(failedBody.find("rank 1 (host") != std::string::npos, failedBody.c_str());
+        QVERIFY2(failedBody.find("was lost") != std::string::npos, failedBody.c_str());
+        QVERIFY2(failedBody.find("\"code\":\"rank_lost\"") != std::string::npos, failedBody.c_str());
+        QVERIFY2(failedBody.find("data: [DONE]") != std::string::npos, failedBody.c_str());
+
+        // The other replica serves on, with the same answers; the lost rank is reported.
+        checkAnswers(port);
+        int healthStatus = 0;
+        QCOMPARE(get(port, "/health", &healthStatus), std::string(R"({"lost_ranks":[1],"status":"degraded"})"));
+        QCOMPARE(healthStatus, 200);
+        const std::string after = get(port, "/metrics");
+        QCOMPARE(rankSeries(after, "tenfold_mpi_replica_up", 1), 0.0);
+        QCOMPARE(rankSeries(after, "tenfold_mpi_replica_up", 2), 1.0);
+        QVERIFY2(after.find("tenfold_mpi_ranks_lost 1") != std::string::npos, after.c_str());
+        const Json status = Json::parse(get(port, "/tenfold/status"), nullptr, false);
+        QCOMPARE(status["cluster"]["lost_ranks"], Json::array({1}));
+        QVERIFY2(status["cluster"]["ranks"][1]["lost_reason"].get<std::string>().find("no sign of life") !=
+                     std::string::npos,
+                 status.dump().c_str());
+        QVERIFY2(cluster.err().contains(QString("rank 1 (host")) && cluster.err().contains("was lost"),
+                 qPrintable(cluster.err()));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMpiServe)
+#include "tst_mpi_serve.moc"
