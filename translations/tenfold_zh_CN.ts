@@ -3238,6 +3238,101 @@ Recovery: %n step(s), validation loss %1 (saved as F16).</source>
     </message>
 </context>
 <context>
+    <name>tenfold::ui::ServerClusterBox</name>
+    <message>
+        <source>Cluster (MPI)</source>
+        <translation>集群（MPI）</translation>
+    </message>
+    <message>
+        <source>Cluster summary</source>
+        <translation>集群概况</translation>
+    </message>
+    <message>
+        <source>Rank</source>
+        <translation>进程号</translation>
+    </message>
+    <message>
+        <source>Host</source>
+        <translation>主机</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Layers</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>In flight</source>
+        <translation>处理中</translation>
+    </message>
+    <message>
+        <source>Served</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Ranks of the MPI job</source>
+        <translation>MPI 作业的各进程</translation>
+    </message>
+    <message>
+        <source>Lost: %1</source>
+        <translation>已丢失：%1</translation>
+    </message>
+    <message>
+        <source>Starting</source>
+        <translation>正在启动</translation>
+    </message>
+    <message>
+        <source>Serving</source>
+        <translation>正在服务</translation>
+    </message>
+    <message>
+        <source>Routing requests</source>
+        <translation>正在分发请求</translation>
+    </message>
+    <message>
+        <source>%1 to %2</source>
+        <translation>%1 至 %2</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Whole-model replica</source>
+        <translation>完整模型副本</translation>
+    </message>
+    <message>
+        <source>HTTP front end</source>
+        <translation>HTTP 前端</translation>
+    </message>
+    <message>
+        <source>Process %1 on %2</source>
+        <translation>%2 上的进程 %1</translation>
+    </message>
+    <message>
+        <source>data parallel</source>
+        <translation>数据并行</translation>
+    </message>
+    <message>
+        <source>MPI job, %1: %2 ranks, %3 of %4 replicas serving, %5 requests in flight.</source>
+        <translation>MPI 作业，%1：%2 个进程，%4 个副本中有 %3 个正在服务，%5 个请求处理中。</translation>
+    </message>
+    <message>
+        <source>Lost ranks: %1.</source>
+        <translation>已丢失的进程：%1。</translation>
+    </message>
+</context>
+<context>
     <name>tenfold::ui::ServerMonitor</name>
     <message>
         <source>The server&apos;s status is not the JSON Tenfold expects.</source>

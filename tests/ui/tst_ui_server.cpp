@@ -6,6 +6,7 @@
 
 #include "core/main_window.h"
 #include "session/model_host.h"
+#include "server/server_cluster_box.h"
 #include "server/server_monitor.h"
 #include "server/server_page.h"
 #include "server/server_process.h"
@@ -22,6 +23,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
+#include <QTableWidget>
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QListWidget>
@@ -531,6 +533,54 @@ private slots:
                 QVERIFY2(!w->accessibleName().isEmpty() ||
                              (w->inherits("QLineEdit") && w->parentWidget()->inherits("QAbstractSpinBox")),
                          w->metaObject()->className());
+    }
+
+    // tenfold-worker serve's /tenfold/status (as docs/DISTRIBUTED.md documents it): the page shows
+    // every rank, the lost one with its reason; a single-process status hides the box again.
+    void clusterOfAnMpiServerIsShown()
+    {
+        const QByteArray json = R"({"model":"m","uptime_s":3,"requests":[],"recent":[],
+            "cluster":{"mode":"data_parallel","lost_ranks":[1],"ranks":[
+              {"rank":0,"host":"front","pid":10,"role":"front end","lost":false},
+              {"rank":1,"host":"gpu-a","pid":11,"role":"replica","first_layer":0,"end_layer":8,"ready":true,
+               "lost":true,"lost_reason":"no sign of life for 2.0 s: its process 11 is gone","in_flight":0,
+               "routed":4,"completed":3,"failed":1},
+              {"rank":2,"host":"gpu-b","pid":12,"role":"replica","first_layer":0,"end_layer":8,"ready":true,
+               "lost":false,"in_flight":2,"routed":5,"completed":3,"failed":0}]}})";
+        const std::optional<ServerStatus> status = parseServerStatus(json);
+        QVERIFY(status);
+        QCOMPARE(status->clusterMode, QStringLiteral("data_parallel"));
+        QCOMPARE(status->cluster.size(), 3);
+        QCOMPARE(status->cluster[1].host, QStringLiteral("gpu-a"));
+        QVERIFY(status->cluster[1].lost);
+        QCOMPARE(status->cluster[1].failed, 1);
+        QCOMPARE(status->cluster[2].inFlight, 2);
+        QCOMPARE(status->cluster[2].endLayer, 8);
+        QVERIFY(status->cluster[0].ready);
+
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        ServerPage* page = serverPage(*app);
+        app->window().show();
+        app->window().showPage(QStringLiteral("server"));
+        QVERIFY(!page->clusterBox()->isVisible());
+        emit page->monitor()->statusUpdated(*status);
+        QVERIFY(page->clusterBox()->isVisible());
+        QTableWidget* table = page->clusterBox()->table();
+        QCOMPARE(table->rowCount(), 3);
+        QCOMPARE(table->item(1, 1)->text(), QStringLiteral("gpu-a"));
+        QCOMPARE(table->item(1, 3)->text(), QStringLiteral("0 to 7"));
+        QVERIFY2(table->item(1, 7)->text().contains(QStringLiteral("its process 11 is gone")),
+                 qPrintable(table->item(1, 7)->text()));
+        QCOMPARE(table->item(2, 4)->text(), QStringLiteral("2"));
+        const QString summary = page->clusterBox()->summaryLabel()->text();
+        QVERIFY2(summary.contains(QStringLiteral("1 of 2 replicas serving")) && summary.contains(QStringLiteral("Lost ranks: 1")),
+                 qPrintable(summary));
+        // A single-process server's status has no cluster.
+        const std::optional<ServerStatus> single = parseServerStatus(R"({"model":"m","requests":[],"recent":[]})");
+        QVERIFY(single && single->cluster.isEmpty());
+        emit page->monitor()->statusUpdated(*single);
+        QVERIFY(!page->clusterBox()->isVisible());
     }
 
     void prometheusTextIsParsed()

@@ -60,6 +60,26 @@ std::optional<ServerStatus> parseServerStatus(const QByteArray& json)
     // Newest first, as the server lists them.
     for (const QJsonValue& v : root.value(QStringLiteral("recent")).toArray())
         s.recent.push_back(requestFromJson(v.toObject(), true));
+    // tenfold-worker serve (an MPI job) adds its ranks.
+    const QJsonObject cluster = root.value(QStringLiteral("cluster")).toObject();
+    s.clusterMode = cluster.value(QStringLiteral("mode")).toString();
+    for (const QJsonValue& v : cluster.value(QStringLiteral("ranks")).toArray()) {
+        const QJsonObject o = v.toObject();
+        ServerClusterRank r;
+        r.rank = o.value(QStringLiteral("rank")).toInt();
+        r.host = o.value(QStringLiteral("host")).toString();
+        r.pid = o.value(QStringLiteral("pid")).toInteger();
+        r.role = o.value(QStringLiteral("role")).toString();
+        r.firstLayer = o.value(QStringLiteral("first_layer")).toInt(-1);
+        r.endLayer = o.value(QStringLiteral("end_layer")).toInt(-1);
+        r.ready = o.value(QStringLiteral("ready")).toBool(r.role != QLatin1String("replica"));
+        r.lost = o.value(QStringLiteral("lost")).toBool();
+        r.lostReason = o.value(QStringLiteral("lost_reason")).toString();
+        r.inFlight = o.value(QStringLiteral("in_flight")).toInt();
+        r.completed = o.value(QStringLiteral("completed")).toInteger();
+        r.failed = o.value(QStringLiteral("failed")).toInteger();
+        s.cluster.push_back(r);
+    }
     return s;
 }
 

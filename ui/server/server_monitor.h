@@ -32,11 +32,29 @@ struct ServerRequestInfo {
     bool finished = false;
 };
 
+// One rank of an MPI server (tenfold-worker serve), as the "cluster" of /tenfold/status lists it.
+struct ServerClusterRank {
+    int rank = 0;
+    QString host;
+    qint64 pid = 0;
+    QString role;           // "front end" or "replica"
+    int firstLayer = -1;    // the layers it holds, [firstLayer, endLayer); -1: none (front end)
+    int endLayer = -1;
+    bool ready = false;     // a replica that has loaded its model (the front end: always)
+    bool lost = false;
+    QString lostReason;
+    int inFlight = 0;       // requests it holds now
+    qint64 completed = 0;   // answered to the end
+    qint64 failed = 0;      // failed on it (or lost with it)
+};
+
 struct ServerStatus {
     QString model;
     double uptimeSeconds = 0;
     QVector<ServerRequestInfo> active;  // as the server lists them
     QVector<ServerRequestInfo> recent;  // the last ones finished, newest first
+    QString clusterMode;                // "data_parallel"; empty for a single-process server
+    QVector<ServerClusterRank> cluster; // by rank; empty for a single-process server
 };
 
 // The counters and gauges of /metrics the page shows; -1 where the server did not report one.

@@ -2,12 +2,14 @@
 
 #include "core/app_context.h"
 #include "core/app_settings.h"
+#include "server/server_cluster_box.h"
 #include "server/server_request_model.h"
 #include "server/throughput_chart.h"
 #include "session/model_host.h"
 #include "store/store.h"
 
 #include <QClipboard>
+#include <QTableWidget>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -196,6 +198,10 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
     top->addWidget(statusBox, 1);
     outer->addLayout(top);
 
+    // The ranks of an MPI server (tenfold-worker serve); hidden for a single process.
+    cluster_ = new ServerClusterBox(this);
+    outer->addWidget(cluster_);
+
     // Live requests and the throughput chart.
     auto* split = new QSplitter(Qt::Horizontal, this);
     table_ = new QTableView(split);
@@ -219,7 +225,8 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
 
     // Tab order follows the reading order: settings top to bottom, then the status column.
     QWidget* order[] = {model_, browse_, host_, port_, keys_, generateKey_, copyKey_, removeKey_, parallel_,
-                        context_size_, threads_, device_, start_, stop_, url_, copyUrl_, curl_, copyCurl_, table_};
+                        context_size_, threads_, device_, start_, stop_, url_, copyUrl_, curl_, copyCurl_,
+                        cluster_->table(), table_};
     for (size_t i = 0; i + 1 < std::size(order); ++i)
         setTabOrder(order[i], order[i + 1]);
 
@@ -241,10 +248,12 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
     connect(process_, &ServerProcess::listening, this, [this](const QUrl& url) {
         requests_->clear();
         chart_->clear();
+        cluster_->clear();
         const QStringList keys = apiKeys();
         monitor_->start(pollUrl(url), keys.isEmpty() ? QString() : bearerToken(keys.front()), pollIntervalMs_);
     });
     connect(monitor_, &ServerMonitor::statusUpdated, requests_, &ServerRequestModel::setStatus);
+    connect(monitor_, &ServerMonitor::statusUpdated, cluster_, &ServerClusterBox::setStatus);
     connect(monitor_, &ServerMonitor::metricsUpdated, this, &ServerPage::showMetrics);
     connect(monitor_, &ServerMonitor::throughputSampled, chart_, &ThroughputChart::addPoint);
 

@@ -17,6 +17,7 @@ class QTableView;
 
 namespace tenfold::ui {
 
+class ServerClusterBox;
 class ServerRequestModel;
 class ThroughputChart;
 
@@ -58,6 +59,7 @@ public:
     QPlainTextEdit* curlExample() const { return curl_; }
     QLabel* totalsLabel() const { return totals_; }
     QTableView* requestTable() const { return table_; }
+    ServerClusterBox* clusterBox() const { return cluster_; }
 
 private:
     void reloadModels();
@@ -102,6 +104,7 @@ private:
     QPushButton* copyCurl_ = nullptr;
     QLabel* totals_ = nullptr;
     QTableView* table_ = nullptr;
+    ServerClusterBox* cluster_ = nullptr; // shown for an MPI server only
     QList<QWidget*> settingsWidgets_; // locked while a server runs
     int pollIntervalMs_ = 1000;
 };
