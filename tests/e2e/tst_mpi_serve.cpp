@@ -302,6 +302,25 @@ private slots:
                  status.dump().c_str());
         QVERIFY2(cluster.err().contains(QString("rank 1 (host")) && cluster.err().contains("was lost"),
                  qPrintable(cluster.err()));
+
+        // With the last replica gone too, requests are refused at once (503) and /health says so.
+        const qint64 last = cluster.pid(2);
+        QVERIFY(last > 0);
+        QCOMPARE(::kill(pid_t(last), SIGKILL), 0);
+        QElapsedTimer gone;
+        gone.start();
+        int health = 0;
+        while (gone.elapsed() < 10000 && health != 503) {
+            get(port, "/health", &health);
+            QTest::qWait(100);
+        }
+        QCOMPARE(health, 503);
+        QCOMPARE(get(port, "/health"), std::string(R"({"lost_ranks":[1,2],"status":"unavailable"})"));
+        int refused = 0;
+        const Json body = post(port, "/v1/completions", completion(kTokens, false), &refused);
+        QCOMPARE(refused, 503);
+        QCOMPARE(body["error"]["code"], Json("service_unavailable"));
+        QVERIFY2(body["error"]["message"].get<std::string>().find("rank 2 (host") != std::string::npos, body.dump().c_str());
     }
 };
 
