@@ -7,6 +7,8 @@
 // and the next requests are answered by the other replica; /health and /metrics name the rank.
 #include "common/shared_data.h"
 
+#include "dist/serve_protocol.h"
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +18,7 @@
 #include <QtTest>
 
 #include <csignal>
+#include <cstring>
 #include <future>
 #include <thread>
 #include <unistd.h>
@@ -190,6 +193,71 @@ class TestMpiServe : public QObject {
     }
 
 private slots:
+    // Every field of a request and of an event survives the trip; a truncated, padded or
+    // inflated message is refused with an Error, never read past.
+    void protocolCarriesEveryFieldAndRefusesMalformedMessages()
+    {
+        dist::ServeMessage submit;
+        submit.op = dist::ServeOp::Submit;
+        submit.id = 42;
+        submit.params.prompt = {1, 2, 3};
+        submit.params.sampling.temperature = 0.5f;
+        submit.params.sampling.seed = 99;
+        submit.params.maxTokens = 7;
+        submit.params.stopStrings = {"\n\n", "END"};
+        submit.params.stopAtEndOfGeneration = false;
+        submit.params.n = 2;
+        submit.params.topLogprobs = 3;
+        submit.params.client = "key-label";
+        dist::ServeMessage back;
+        dist::decodeServe(dist::encodeServe(submit), back);
+        QCOMPARE(int(back.op), int(dist::ServeOp::Submit));
+        QCOMPARE(back.id, uint64_t(42));
+        QCOMPARE(back.params.prompt, submit.params.prompt);
+        QCOMPARE(back.params.sampling.temperature, 0.5f);
+        QCOMPARE(back.params.sampling.seed, uint64_t(99));
+        QCOMPARE(back.params.maxTokens, 7);
+        QCOMPARE(back.params.stopStrings, submit.params.stopStrings);
+        QVERIFY(!back.params.stopAtEndOfGeneration);
+        QCOMPARE(back.params.n, 2);
+        QCOMPARE(back.params.topLogprobs, 3);
+        QCOMPARE(back.params.client, std::string("key-label"));
+
+        dist::ServeMessage event;
+        event.op = dist::ServeOp::Event;
+        event.id = 7;
+        event.event.kind = ServeEvent::Kind::Text;
+        event.event.choice = 1;
+        event.event.text = "h\xC3\xA9";
+        event.event.tokens = {5, 6};
+        event.event.logprobs = {-0.25f, -1.5f};
+        event.event.topLogprobs = {{{5, -0.25f}, {9, -2.0f}}, {{6, -1.5f}}};
+        const std::vector<uint8_t> bytes = dist::encodeServe(event);
+        dist::decodeServe(bytes, back);
+        QCOMPARE(int(back.event.kind), int(ServeEvent::Kind::Text));
+        QCOMPARE(back.event.choice, 1);
+        QCOMPARE(back.event.text, event.event.text);
+        QCOMPARE(back.event.tokens, event.event.tokens);
+        QCOMPARE(back.event.logprobs, event.event.logprobs);
+        QCOMPARE(back.event.topLogprobs.size(), size_t(2));
+        QCOMPARE(back.event.topLogprobs[0][1].token, 9);
+        QCOMPARE(back.event.topLogprobs[0][1].logprob, -2.0f);
+
+        const std::vector<uint8_t> cut(bytes.begin(), bytes.end() - 1);
+        QVERIFY_THROWS_EXCEPTION(Error, dist::decodeServe(cut, back));
+        std::vector<uint8_t> longer = bytes;
+        longer.push_back(0);
+        QVERIFY_THROWS_EXCEPTION(Error, dist::decodeServe(longer, back));
+        std::vector<uint8_t> unknownOp = bytes;
+        unknownOp[0] = 99;
+        QVERIFY_THROWS_EXCEPTION(Error, dist::decodeServe(unknownOp, back));
+        // The text's length (after op, id, kind and choice) claims more bytes than there are.
+        std::vector<uint8_t> inflated = bytes;
+        const uint64_t huge = uint64_t(1) << 40;
+        std::memcpy(inflated.data() + 1 + 8 + 4 + 4, &huge, 8);
+        QVERIFY_THROWS_EXCEPTION(Error, dist::decodeServe(inflated, back));
+    }
+
     void initTestCase()
     {
         model_ = QString::fromStdString(test::sharedFile("models/tenfold-ref-main-f16.gguf").string());
