@@ -5,6 +5,7 @@
 // reach both replicas (the per-rank counters of /metrics). Failures: a replica killed (-9) while
 // it holds a request is reported within 10 s, the request fails with an error naming the rank,
 // and the next requests are answered by the other replica; /health and /metrics name the rank.
+// A replica that stops answering (SIGSTOP) is lost the same way; with none left, requests get 503.
 #include "common/shared_data.h"
 
 #include "dist/serve_protocol.h"
@@ -371,10 +372,15 @@ private slots:
         QVERIFY2(cluster.err().contains(QString("rank 1 (host")) && cluster.err().contains("was lost"),
                  qPrintable(cluster.err()));
 
-        // With the last replica gone too, requests are refused at once (503) and /health says so.
+        // The last replica stops answering (SIGSTOP: alive, silent): it is lost too, then requests
+        // are refused at once (503) and /health says so.
         const qint64 last = cluster.pid(2);
         QVERIFY(last > 0);
-        QCOMPARE(::kill(pid_t(last), SIGKILL), 0);
+        QCOMPARE(::kill(pid_t(last), SIGSTOP), 0);
+        struct KillAtEnd { // a stopped rank cannot take mpirun's SIGTERM
+            qint64 pid;
+            ~KillAtEnd() { ::kill(pid_t(pid), SIGKILL); }
+        } killAtEnd{last};
         QElapsedTimer gone;
         gone.start();
         int health = 0;
@@ -389,6 +395,9 @@ private slots:
         QCOMPARE(refused, 503);
         QCOMPARE(body["error"]["code"], Json("service_unavailable"));
         QVERIFY2(body["error"]["message"].get<std::string>().find("rank 2 (host") != std::string::npos, body.dump().c_str());
+        const Json end = Json::parse(get(port, "/tenfold/status"), nullptr, false);
+        QVERIFY2(end["cluster"]["ranks"][2]["lost_reason"].get<std::string>().find("is stopped") != std::string::npos,
+                 end.dump().c_str());
     }
 };
 
