@@ -72,6 +72,8 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     inputsLabel->setBuddy(inputs_);
     prompts->addWidget(inputsLabel, 2, 0, 1, 2);
     prompts->addWidget(inputs_, 3, 0, 1, 2);
+    for (QPlainTextEdit* e : {promptA_, promptB_})
+        e->setMaximumHeight(e->fontMetrics().lineSpacing() * 8);
     layout->addLayout(prompts, 1);
 
     auto* controls = new QHBoxLayout;
@@ -142,18 +144,22 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
                                           tr("B time (ms)"), tr("B cost"), tr("B output")});
     perInput_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     perInput_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    perInput_->setWordWrap(false); // one line per input; the whole text is in each cell's tooltip
     perInput_->setAccessibleName(tr("A/B figures per input"));
     perInput_->setVisible(false);
     layout->addWidget(perInput_, 2);
 
-    auto* outputs = new QGridLayout;
-    outputA_ = textBox(this, tr("Output A"), true);
-    outputB_ = textBox(this, tr("Output B"), true);
-    outputs->addWidget(new QLabel(tr("Output A"), this), 0, 0);
-    outputs->addWidget(new QLabel(tr("Output B"), this), 0, 1);
+    // Over a list of inputs the outputs are in the per-input table; these boxes show one run's.
+    outputsBox_ = new QWidget(this);
+    auto* outputs = new QGridLayout(outputsBox_);
+    outputs->setContentsMargins(0, 0, 0, 0);
+    outputA_ = textBox(outputsBox_, tr("Output A"), true);
+    outputB_ = textBox(outputsBox_, tr("Output B"), true);
+    outputs->addWidget(new QLabel(tr("Output A"), outputsBox_), 0, 0);
+    outputs->addWidget(new QLabel(tr("Output B"), outputsBox_), 0, 1);
     outputs->addWidget(outputA_, 1, 0);
     outputs->addWidget(outputB_, 1, 1);
-    layout->addLayout(outputs, 2);
+    layout->addWidget(outputsBox_, 2);
 
     connect(run_, &QPushButton::clicked, this, &AbTab::start);
     connect(cancel_, &QPushButton::clicked, this, [this] { host_.cancel(); });
@@ -231,19 +237,23 @@ QString AbTab::costText(const AbSide& s) const
 void AbTab::showPerInput(const AbReport& r)
 {
     perInput_->setVisible(!r.inputs.isEmpty());
+    outputsBox_->setVisible(r.inputs.isEmpty());
     perInput_->setRowCount(r.inputs.isEmpty() ? 0 : int(r.inputs.size()) + 1);
     if (r.inputs.isEmpty())
         return;
     const QLocale locale;
     auto fill = [&](int row, const QString& input, const AbSide& a, const AbSide& b, bool total) {
-        QStringList cells{input};
-        for (const AbSide* s : {&a, &b})
+        // Outputs on one line in the cell (line breaks as spaces), as generated in the tooltip.
+        QStringList cells{input}, tips{input};
+        for (const AbSide* s : {&a, &b}) {
             cells << locale.toString(s->promptTokens) << locale.toString(s->outputTokens)
                   << locale.toString(s->prefillMs + s->decodeMs, 'f', 1) << costText(*s)
-                  << (total ? QString() : s->output);
+                  << (total ? QString() : s->output.simplified());
+            tips << cells.mid(cells.size() - 5, 4) << (total ? QString() : s->output);
+        }
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
-            item->setToolTip(cells[c]);
+            item->setToolTip(tips[c]);
             if (total) {
                 QFont f = item->font();
                 f.setBold(true);

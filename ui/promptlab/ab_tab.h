@@ -74,6 +74,7 @@ private:
     QTableWidget* table_ = nullptr;
     QPlainTextEdit* outputA_ = nullptr;
     QPlainTextEdit* outputB_ = nullptr;
+    QWidget* outputsBox_ = nullptr;
     QBarSet* prefill_ = nullptr;
     QBarSet* decode_ = nullptr;
     QValueAxis* timeAxis_ = nullptr;
