@@ -1,6 +1,7 @@
 // tenfold-server MODEL [options]: an OpenAI-compatible HTTP server over the continuous-batching
 // scheduler. See server_options.cpp for the options and README.md for the endpoints.
 #include "cli_common.h"
+#include "cli_ledger.h"
 #include "http_routes.h"
 #include "server_context.h"
 #include "server_options.h"
@@ -43,20 +44,6 @@ ChatTemplate chatTemplateFor(const Model& model, const std::string& choice)
     if (const GGUFFile* file = model.gguf())
         info.chatTemplate = file->getString("tokenizer.chat_template");
     return selectChatTemplate(info);
-}
-
-// The ledger's device, as the desktop app writes it: "cpu" or "vulkan:DEVICE NAME". The Vulkan
-// backend names itself "Vulkan: NAME (TYPE)".
-std::string deviceTag(const std::string& device, const std::string& backendName)
-{
-    if (device == "cpu")
-        return "cpu";
-    std::string name = backendName;
-    if (name.rfind("Vulkan: ", 0) == 0)
-        name = name.substr(8);
-    if (const auto open = name.rfind(" ("); open != std::string::npos && name.back() == ')')
-        name = name.substr(0, open);
-    return "vulkan:" + name;
 }
 
 std::string urlHost(const std::string& host)
@@ -149,7 +136,7 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
     ctx.served.fileStem = std::filesystem::path(options.modelPath).stem().string();
     ctx.served.id = options.modelAlias.empty() ? ctx.served.fileStem : options.modelAlias;
     const std::string device = options.backendArgs.getString("--device", "cpu");
-    ctx.served.deviceTag = deviceTag(device, backend->name());
+    ctx.served.deviceTag = cli::ledgerDeviceTag(device, backend->name());
     ctx.served.chatTemplate = std::make_unique<ChatTemplate>(chatTemplateFor(*model, options.chatTemplate));
     ctx.served.contextLength = scheduler.maxSequenceLength();
     ctx.served.quantization = cost::dominantWeightType(*model);
