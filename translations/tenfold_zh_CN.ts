@@ -141,6 +141,66 @@ Choose another folder with --data-dir.</source>
         <source>no price set</source>
         <translation>未设置价格</translation>
     </message>
+    <message>
+        <source>&amp;Inputs, one per line (optional; {input} in a prompt is replaced by each, otherwise the input is added on a new line):</source>
+        <translation>输入(&amp;I)，每行一个（可选；提示中的 {input} 会被逐个替换，否则输入会追加在新的一行）：</translation>
+    </message>
+    <message>
+        <source>Inputs</source>
+        <translation>输入列表</translation>
+    </message>
+    <message>
+        <source>Input</source>
+        <translation>输入</translation>
+    </message>
+    <message>
+        <source>A prompt tokens</source>
+        <translation>A 提示词元数</translation>
+    </message>
+    <message>
+        <source>A output tokens</source>
+        <translation>A 输出词元数</translation>
+    </message>
+    <message>
+        <source>A time (ms)</source>
+        <translation>A 用时（毫秒）</translation>
+    </message>
+    <message>
+        <source>A cost</source>
+        <translation>A 费用</translation>
+    </message>
+    <message>
+        <source>A output</source>
+        <translation>A 输出</translation>
+    </message>
+    <message>
+        <source>B prompt tokens</source>
+        <translation>B 提示词元数</translation>
+    </message>
+    <message>
+        <source>B output tokens</source>
+        <translation>B 输出词元数</translation>
+    </message>
+    <message>
+        <source>B time (ms)</source>
+        <translation>B 用时（毫秒）</translation>
+    </message>
+    <message>
+        <source>B cost</source>
+        <translation>B 费用</translation>
+    </message>
+    <message>
+        <source>B output</source>
+        <translation>B 输出</translation>
+    </message>
+    <message>
+        <source>A/B figures per input</source>
+        <translation>每个输入的 A/B 数据</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation>合计</translation>
+    </message>
 </context>
 <context>
     <name>tenfold::ui::AppContext</name>
@@ -2529,6 +2589,14 @@ Choose another folder with --data-dir.</source>
         <source>Running prompt B</source>
         <translation>正在运行提示词 B</translation>
     </message>
+    <message>
+        <source>Input %1 of %2: prompt A</source>
+        <translation>第 %1/%2 个输入：提示 A</translation>
+    </message>
+    <message>
+        <source>Input %1 of %2: prompt B</source>
+        <translation>第 %1/%2 个输入：提示 B</translation>
+    </message>
 </context>
 <context>
     <name>tenfold::ui::PruneJob</name>
@@ -3925,20 +3993,24 @@ Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12</source>
         <translation>占 %2 词元上下文的 %1%</translation>
     </message>
     <message>
-        <source>≈ %1%2 to send</source>
-        <translation>发送约需 %1%2</translation>
-    </message>
-    <message>
-        <source>no price set</source>
-        <translation>未设置价格</translation>
-    </message>
-    <message>
         <source>1 token</source>
         <translation>1 个词元</translation>
     </message>
     <message>
         <source>%1 tokens</source>
         <translation>%1 个词元</translation>
+    </message>
+    <message>
+        <source>the usage ledger</source>
+        <translation>用量记录</translation>
+    </message>
+    <message>
+        <source>cost: not measured yet (no runs of this model on this device)</source>
+        <translation>费用：尚未测量（此模型在本设备上还没有运行记录）</translation>
+    </message>
+    <message>
+        <source>≈ %1 %2 to send on this machine (estimate)</source>
+        <translation>在本机发送约需 %1 %2（估算）</translation>
     </message>
 </context>
 <context>

@@ -1,6 +1,7 @@
 #include "cli_common.h"
 
 #include "core/error.h"
+#include "core/platform.h"
 #include "model/model.h"
 #include "runtime/cpu_backend.h"
 #if TENFOLD_HAVE_VULKAN
@@ -18,11 +19,12 @@ namespace tenfold::cli {
 std::shared_ptr<Model> loadModel(const std::string& path)
 {
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec))
+    const std::filesystem::path file = platform::pathFromUtf8(path);
+    if (!std::filesystem::exists(file, ec))
         throw IoError("model file not found: " + path);
-    if (std::filesystem::is_directory(path, ec))
+    if (std::filesystem::is_directory(file, ec))
         throw IoError("model path is a directory, not a file: " + path);
-    return Model::loadGGUF(path);
+    return Model::loadGGUF(file);
 }
 
 std::vector<OptionSpec> backendOptions()
@@ -57,7 +59,8 @@ std::unique_ptr<Backend> createBackend(const ParsedArgs& args)
 std::string readTextFile(const std::string& path)
 {
     std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
+    const std::filesystem::path file = filePath(path);
+    const auto status = std::filesystem::status(file, ec);
     if (ec || !std::filesystem::exists(status))
         throw IoError("cannot read text file: " + path + " (no such file)");
     if (std::filesystem::is_directory(status))
@@ -66,7 +69,7 @@ std::string readTextFile(const std::string& path)
     if (!std::filesystem::is_regular_file(status) && !std::filesystem::is_fifo(status) &&
         !std::filesystem::is_character_file(status))
         throw IoError("cannot read text file: " + path + " (not a regular file)");
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(file, std::ios::binary);
     if (!in)
         throw IoError("cannot read text file: " + path + " (cannot open it)");
     std::ostringstream os;
@@ -83,24 +86,14 @@ namespace {
 std::atomic<bool> gInterrupted{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
 
-extern "C" void onInterrupt(int)
-{
-    if (gInterrupted.exchange(true)) {
-        // Second Ctrl-C before the command reacted: stop waiting for it.
-        std::signal(SIGINT, SIG_DFL);
-        std::raise(SIGINT);
-    }
-}
+// A second Ctrl-C before the command reacted returns false: the process ends at once.
+bool onInterrupt() { return !gInterrupted.exchange(true); }
 
 } // namespace
 
 const std::atomic<bool>* installInterruptHandler()
 {
-    struct sigaction action {};
-    action.sa_handler = onInterrupt;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = 0; // no SA_RESTART: chat's blocking read of stdin returns
-    sigaction(SIGINT, &action, nullptr);
+    platform::onInterrupt(onInterrupt); // no SA_RESTART: chat's blocking read of stdin returns
     return &gInterrupted;
 }
 
@@ -141,17 +134,6 @@ std::string formatBytes(uint64_t bytes)
     return buf;
 }
 
-uint64_t peakRssBytes()
-{
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmHWM:", 0) == 0) {
-            unsigned long long kb = 0;
-            if (std::sscanf(line.c_str() + 6, "%llu", &kb) == 1)
-                return uint64_t(kb) * 1024;
-        }
-    return 0;
-}
+uint64_t peakRssBytes() { return platform::peakResidentBytes(); }
 
 } // namespace tenfold::cli

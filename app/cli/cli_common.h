@@ -1,6 +1,7 @@
 #pragma once
 // Pieces several commands share: loading a model with a clear error, choosing a backend from
 // --device/--device-index/--threads, reading text files, number formatting, peak memory.
+#include "core/platform.h"
 #include "cli_args.h"
 #include "runtime/backend.h"
 
@@ -19,6 +20,10 @@ namespace tenfold::cli {
 
 // Loads a GGUF model; a missing path or a file that is not GGUF gives a tenfold::Error whose
 // message names the path.
+// A file name from the command line (UTF-8) as a path. Every path built from an argument goes
+// through here: on Windows a plain std::string converts with the C runtime's code page, not UTF-8.
+inline std::filesystem::path filePath(const std::string& utf8) { return platform::pathFromUtf8(utf8); }
+
 std::shared_ptr<Model> loadModel(const std::string& path);
 
 // --device cpu|vulkan, --device-index N, --threads N (help texts included).

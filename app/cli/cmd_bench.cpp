@@ -2,6 +2,7 @@
 // Loading the model and creating the context happen before any timing, and one untimed warm-up
 // run of each test comes first (page faults on the mapped weights, caches, clock ramp-up).
 #include "cli_common.h"
+#include "cli_ledger.h"
 #include "commands.h"
 
 #include "model/model.h"
@@ -35,7 +36,10 @@ CommandSpec benchSpec()
                      "through the batched context the server uses, one row per sequence per step;\n"
                      "tokens/s counts all P streams. --profile times every op as the Profiler does\n"
                      "(CPU timers, Vulkan timestamps) and prints the ops of the last decoded\n"
-                     "token; compare with a run without it for what profiling costs.",
+                     "token; compare with a run without it for what profiling costs.\n"
+                     "Each test adds a row to the usage ledger (source \"benchmark\", the test's\n"
+                     "name as the client) with the tokens, time and energy of its timed\n"
+                     "repetitions (the warm-up is not counted), for the Cost history page.",
                      {"MODEL"},
                      {},
                      {{"--prompt-tokens", "-p", "N", "prompt length for ppN; 0 skips it (default 512)"},
@@ -47,6 +51,8 @@ CommandSpec benchSpec()
                       {"--json", "", "", "print one JSON object instead of a table"}}};
     for (auto& o : backendOptions())
         spec.options.push_back(o);
+    for (auto& o : ledgerOptions())
+        spec.options.push_back(o);
     return spec;
 }
 
@@ -56,6 +62,14 @@ struct Result {
     std::string test;
     int tokens = 0;
     std::vector<double> tokensPerSecond;
+    cost::EnergyReading energy; // of the timed repetitions, when the ledger records them
+    double seconds() const
+    {
+        double s = 0;
+        for (double v : tokensPerSecond)
+            s += v > 0 ? double(tokens) / v : 0.0;
+        return s;
+    }
     double mean() const
     {
         double s = 0;
@@ -158,6 +172,8 @@ int runBench(const ParsedArgs& args)
         throw UsageError("nothing to measure: -p and -n are both 0");
     const std::string path = args.positional(0);
 
+    // Opened first: a ledger that cannot be written fails before the model is loaded.
+    std::unique_ptr<CliLedger> ledger = CliLedger::open(args, "benchmark");
     const std::shared_ptr<Model> model = loadModel(path);
     std::unique_ptr<Backend> backend = createBackend(args);
     ContextParams cp;
@@ -175,20 +191,37 @@ int runBench(const ParsedArgs& args)
         t = pick(rng);
     const int32_t first = pick(rng);
 
+    if (ledger)
+        ledger->describe(*model, path, args, backend->name(), *ctx);
+    // The energy of a test's timed repetitions (reading the counters is outside the timings).
+    cost::EnergyMeter::Mark mark;
+    auto startEnergy = [&] {
+        if (ledger)
+            mark = ledger->meter().start();
+    };
+    auto takeEnergy = [&](Result& r) {
+        if (ledger)
+            r.energy = ledger->meter().since(mark, ledger->onGpu());
+    };
+
     std::vector<float> logits;
     std::vector<Result> results;
     if (nPrompt > 0) {
-        Result r{"pp" + std::to_string(nPrompt), nPrompt, {}};
+        Result r{"pp" + std::to_string(nPrompt), nPrompt, {}, {}};
         runPrompt(*ctx, prompt, logits); // warm-up
+        startEnergy();
         for (int i = 0; i < reps; ++i)
             r.tokensPerSecond.push_back(runPrompt(*ctx, prompt, logits));
+        takeEnergy(r);
         results.push_back(r);
     }
     if (nGen > 0) {
-        Result r{"tg" + std::to_string(nGen), nGen, {}};
+        Result r{"tg" + std::to_string(nGen), nGen, {}, {}};
         runDecode(*ctx, nGen, first, logits); // warm-up
+        startEnergy();
         for (int i = 0; i < reps; ++i)
             r.tokensPerSecond.push_back(runDecode(*ctx, nGen, first, logits));
+        takeEnergy(r);
         results.push_back(r);
     }
 
@@ -199,12 +232,35 @@ int runBench(const ParsedArgs& args)
         bp.maxSequenceLength = nGen + 16;
         bp.nThreads = cp.nThreads;
         std::unique_ptr<BatchedContext> batched = backend->createBatchedContext(model, bp);
-        Result r{"tg" + std::to_string(nGen) + "x" + std::to_string(parallel), nGen * parallel, {}};
+        Result r{"tg" + std::to_string(nGen) + "x" + std::to_string(parallel), nGen * parallel, {}, {}};
         runBatchedDecode(*batched, parallel, nGen, rng, vocab); // warm-up
+        startEnergy();
         for (int i = 0; i < reps; ++i)
             r.tokensPerSecond.push_back(runBatchedDecode(*batched, parallel, nGen, rng, vocab));
+        takeEnergy(r);
         results.push_back(r);
     }
+    if (ledger)
+        for (const Result& r : results) {
+            // One row per test, its timed repetitions together: ppN is prefill only, tgN decode
+            // only (each step feeds back the previous argmax, so tokens in = tokens out = 0 and N).
+            LedgerEntry e = ledger->entry();
+            e.client = r.test;
+            const double ms = 1000.0 * r.seconds();
+            const int tokens = r.tokens * reps;
+            e.totalMs = ms;
+            if (r.test.rfind("pp", 0) == 0) {
+                e.tokensIn = e.prefillTokens = tokens;
+                e.prefillMs = ms;
+                e.timeToFirstTokenMs = ms / reps;
+            } else {
+                e.tokensOut = e.decodeTokens = tokens;
+                e.decodeMs = ms;
+            }
+            e.energyJoules = r.energy.joules;
+            e.energySource = r.energy.source;
+            ledger->record(e);
+        }
 
     const uint64_t weightBytes = model->weightBytes();
     const uint64_t fileBytes = std::filesystem::file_size(path);

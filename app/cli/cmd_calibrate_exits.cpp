@@ -105,7 +105,7 @@ int runCalibrateExits(const ParsedArgs& args)
             best = f.layer;
         }
     }
-    writeModelWithExitAdapters(*model, fits, best, *out);
+    writeModelWithExitAdapters(*model, fits, best, filePath(*out));
     std::printf("wrote %s (default exit layer %d)\n", out->c_str(), best);
 
     // Lossy early exit with the new adapters: quality against compute, on held-out tokens.

@@ -26,7 +26,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <unistd.h>
+#include "core/platform.h"
 
 namespace tenfold::cli {
 
@@ -243,7 +243,7 @@ int runChat(const ParsedArgs& args)
     else
         plain.emplace(*model, *ctx, options, system);
 
-    const bool interactive = isatty(STDIN_FILENO);
+    const bool interactive = platform::stdinIsTerminal();
     if (interactive)
         std::fprintf(stderr, "%s on %s, %s. /reset, /exit.\n", model->displayName().c_str(),
                      backend->name().c_str(),

@@ -53,7 +53,7 @@ int runCompressModel(const ParsedArgs& args)
         throw UsageError("-p is for prompt compression; model compression takes IN OUT");
     const std::string in = args.positional(0), out = args.positional(1);
     std::error_code ec;
-    if (!std::filesystem::exists(in, ec))
+    if (!std::filesystem::exists(filePath(in), ec))
         throw IoError("model file not found: " + in);
     const int nThreads = int(args.getInt("--threads", 0, 1, 1024));
     const auto calib = args.get("--prompt-file"); // -f: the calibration text here
@@ -93,7 +93,7 @@ int runCompressModel(const ParsedArgs& args)
         o.progress = [](int stage, size_t i, size_t n, const std::string& name) {
             std::fprintf(stderr, "\r%s %zu/%zu %-40s", stage == 0 ? "analysing" : "factorising", i + 1, n, name.c_str());
         };
-        const LowRankReport r = lowRankCompress(in, out, o);
+        const LowRankReport r = lowRankCompress(filePath(in), filePath(out), o);
         std::fprintf(stderr, "\n");
         int factorised = 0;
         for (const LowRankChoice& c : r.choices) {
@@ -145,7 +145,7 @@ int runCompressModel(const ParsedArgs& args)
     o.progress = [](size_t i, size_t n, const std::string& name) {
         std::fprintf(stderr, "\rclustering %zu/%zu %-40s", i + 1, n, name.c_str());
     };
-    const PaletteReport r = paletteCompress(in, out, o);
+    const PaletteReport r = paletteCompress(filePath(in), filePath(out), o);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::fprintf(stderr, "\n");
     std::printf("palette %s -> %s in %.1f s (%d-bit indices, %s)\n", in.c_str(), out.c_str(), s, o.bits,

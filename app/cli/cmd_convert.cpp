@@ -30,12 +30,12 @@ int runConvert(const ParsedArgs& args)
             throw IoError("file not found: " + args.positional(i));
     }
     const std::shared_ptr<Model> model = Model::loadLlama2c(args.positional(0), args.positional(1));
-    model->writeGGUF(*out);
+    model->writeGGUF(filePath(*out));
     const auto& hp = model->hparams();
     std::printf("wrote %s: %s parameters (dim %d, %d layers, %d heads, %d KV heads, vocab %d), %s\n",
                 out->c_str(), withThousands(model->parameterCount()).c_str(), hp.nEmbd, hp.nLayer,
                 hp.nHead, hp.nHeadKv, hp.nVocab,
-                formatBytes(std::filesystem::file_size(*out)).c_str());
+                formatBytes(std::filesystem::file_size(filePath(*out))).c_str());
     return 0;
 }
 

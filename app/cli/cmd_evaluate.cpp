@@ -8,7 +8,9 @@
 #include "core/json_writer.h"
 #include "eval/evaluate.h"
 #include "model/model.h"
+#if TENFOLD_HAVE_STORE
 #include "store/store.h"
+#endif
 
 #include <chrono>
 #include <cstdio>
@@ -119,9 +121,15 @@ int runEvaluate(const ParsedArgs& args)
                               std::to_string(base->hparams().nVocab) +
                               ": they must share the vocabulary to be compared");
     // Opened first, so that an unusable database fails before the minutes of evaluation.
+#if TENFOLD_HAVE_STORE
     std::optional<Store> store;
     if (const auto db = args.get("--db"))
         store.emplace(Store::openFile(*db));
+#else
+    if (args.has("--db"))
+        throw UnsupportedError("--db: this tenfold-cli was built without SQLite (TENFOLD_WITH_STORE=OFF), "
+                               "so it cannot record runs in a database");
+#endif
 
     const std::string text = readTextFile(*textPath);
     const std::vector<int32_t> tokens = evaluationTokens(*base, text);
@@ -147,6 +155,7 @@ int runEvaluate(const ParsedArgs& args)
         std::fflush(stderr);
     };
 
+#if TENFOLD_HAVE_STORE
     OptimizationRun run;
     run.method = "evaluate";
     run.inputModelHash = hex64(base->fingerprint());
@@ -160,10 +169,12 @@ int runEvaluate(const ParsedArgs& args)
                              .integer("top_k", options.topK)
                              .text("backend", backend->name())
                              .str();
+#endif
     EvalReport report;
     try {
         report = evaluateModel(model, base, tokens, options);
     } catch (const Error& e) {
+#if TENFOLD_HAVE_STORE
         // A failed or cancelled run is recorded too, so the history shows it; then it goes on to main.
         if (store) {
             run.status = dynamic_cast<const Cancelled*>(&e) ? "cancelled" : "failed";
@@ -171,6 +182,7 @@ int runEvaluate(const ParsedArgs& args)
             run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             store->recordOptimizationRun(run);
         }
+#endif
         throw;
     }
     std::fprintf(stderr, "\n");
@@ -182,6 +194,7 @@ int runEvaluate(const ParsedArgs& args)
         std::printf("%s\n", evalReportJson(report).c_str());
     else
         printReport(report);
+#if TENFOLD_HAVE_STORE
     if (store) {
         run.outputBytes = int64_t(report.fileBytes);
         run.reportJson = evalReportJson(report);
@@ -190,6 +203,7 @@ int runEvaluate(const ParsedArgs& args)
         std::fprintf(stderr, "recorded as run %lld in %s\n", static_cast<long long>(id),
                      store->databasePath().string().c_str());
     }
+#endif
     return 0;
 }
 

@@ -32,9 +32,9 @@ int runExportStandard(const ParsedArgs& args)
     if (!type || !typeTraits(*type).weightType)
         throw UsageError("'" + typeArg + "' is not a weight type (F32, F16, Q8_0, Q4_0, Q4_K, Q6_K, IQ4_NL, ...)");
     std::error_code ec;
-    if (!std::filesystem::exists(in, ec))
+    if (!std::filesystem::exists(filePath(in), ec))
         throw IoError("model file not found: " + in);
-    const ExportReport r = exportStandard(in, out, *type, int(args.getInt("--threads", 0, 1, 1024)));
+    const ExportReport r = exportStandard(filePath(in), filePath(out), *type, int(args.getInt("--threads", 0, 1, 1024)));
     std::printf("exported %s -> %s as %s: %d low-rank pairs multiplied out, %d palettes decoded\n", in.c_str(),
                 out.c_str(), typeName(*type), r.factorisedMerged, r.palettesDecoded);
     std::printf("file: %s -> %s\n", formatBytes(r.fileBytesBefore).c_str(), formatBytes(r.fileBytesAfter).c_str());

@@ -1,5 +1,6 @@
 // generate MODEL -p PROMPT: text to stdout as it is produced, statistics to stderr.
 #include "cli_common.h"
+#include "cli_ledger.h"
 #include "commands.h"
 #include "sampling_options.h"
 
@@ -11,6 +12,7 @@
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 namespace tenfold::cli {
@@ -34,7 +36,9 @@ CommandSpec generateSpec()
                      "(the file's fitted exits from calibrate-exits, else --exit-layer K or half the\n"
                      "layers) whose top probability is at least P; the skipped layers' keys and\n"
                      "values come from the exited state; auto takes the threshold calibrate-exits\n"
-                     "chose for the file. The average layers run is printed.",
+                     "chose for the file. The average layers run is printed.\n"
+                     "Each run adds a row to the usage ledger (source \"cli\") that the desktop\n"
+                     "app's Cost history page shows: tokens, times, energy, model and device.",
                      {"MODEL"},
                      {},
                      {{"--prompt", "-p", "PROMPT", "the text to continue"},
@@ -52,6 +56,8 @@ CommandSpec generateSpec()
     for (auto& o : samplingOptions())
         spec.options.push_back(o);
     for (auto& o : backendOptions())
+        spec.options.push_back(o);
+    for (auto& o : ledgerOptions())
         spec.options.push_back(o);
     return spec;
 }
@@ -80,6 +86,8 @@ int runGenerateWith(const ParsedArgs& args, const GenerateHooks& hooks)
     ContextParams cp;
     cp.nThreads = threadCount(args);
 
+    // Opened first: a ledger that cannot be written fails before the model is loaded.
+    std::unique_ptr<CliLedger> ledger = CliLedger::open(args, "cli");
     const std::shared_ptr<Model> model = loadModel(args.positional(0));
     cp.nCtx = contextFromArgs(args, *model);
     std::unique_ptr<Backend> backend = createBackend(args);
@@ -173,6 +181,10 @@ int runGenerateWith(const ParsedArgs& args, const GenerateHooks& hooks)
         std::fwrite(prompt.data(), 1, prompt.size(), stdout);
         std::fflush(stdout);
     }
+    if (ledger)
+        ledger->describe(*model, args.positional(0), args, backendName, *ctx);
+    const cost::EnergyMeter::Mark energyMark = ledger ? ledger->meter().start() : cost::EnergyMeter::Mark{};
+    const auto started = std::chrono::steady_clock::now();
     const GenerationStats stats = generate(
         *ctx, *model, std::span<const int32_t>(tokens).subspan(size_t(restored)), options,
         [](int32_t, std::string_view text) {
@@ -180,8 +192,28 @@ int runGenerateWith(const ParsedArgs& args, const GenerateHooks& hooks)
             std::fflush(stdout);
             return true;
         });
+    const double totalMs =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     std::printf("\n");
     std::fflush(stdout);
+    if (ledger) {
+        // Recorded even when interrupted: the tokens computed were paid for.
+        LedgerEntry e = ledger->entry();
+        e.tokensIn = stats.promptTokens + restored;
+        e.tokensOut = stats.generatedTokens;
+        e.timeToFirstTokenMs = stats.timeToFirstTokenMs;
+        e.totalMs = totalMs;
+        e.prefillTokens = stats.promptTokens;
+        e.prefillMs = stats.promptMs;
+        e.decodeTokens = stats.generatedTokens;
+        e.decodeMs = stats.generateMs;
+        e.reusedPromptTokens = restored;
+        e.speculativeTokens = stats.acceptedDraftTokens;
+        const cost::EnergyReading energy = ledger->meter().since(energyMark, ledger->onGpu());
+        e.energyJoules = energy.joules;
+        e.energySource = energy.source;
+        ledger->record(e);
+    }
     std::fprintf(stderr,
                  "\n[%s] prompt: %d tokens, %.1f ms (%.2f t/s) | generated: %d tokens, %.2f t/s | "
                  "first token after %.1f ms | stop: %s\n",

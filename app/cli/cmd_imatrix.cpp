@@ -55,7 +55,7 @@ int runImatrix(const ParsedArgs& args)
     ImportanceMatrix m = collectImportanceMatrix(model, tokens, options);
     std::fprintf(stderr, "\n");
     m.setDataset(*textPath);
-    m.write(*outPath);
+    m.write(filePath(*outPath));
     std::printf("wrote %s: %zu matrices from %d windows of %d tokens\n", outPath->c_str(), m.size(), m.chunks(),
                 options.nCtx);
     return 0;

@@ -194,7 +194,7 @@ int runPrune(const ParsedArgs& args)
             if (args.get(opt))
                 throw UsageError(std::string(opt) + " needs --recover-steps N");
     std::error_code ec;
-    if (!std::filesystem::exists(in, ec))
+    if (!std::filesystem::exists(filePath(in), ec))
         throw IoError("model file not found: " + in);
 
     std::vector<int32_t> tokens;
@@ -215,7 +215,7 @@ int runPrune(const ParsedArgs& args)
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         std::fflush(stderr);
     };
-    const PruneReport report = pruneModel(in, out, tokens, o);
+    const PruneReport report = pruneModel(filePath(in), filePath(out), tokens, o);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::fprintf(stderr, "\n");
     std::printf("pruned %s -> %s by %s%s in %.1f s\n", in.c_str(), out.c_str(), pruneMethodName(o.method),

@@ -69,11 +69,11 @@ int runQuantize(const ParsedArgs& args)
     const bool usePreset = preset && !args.has("--pure") && !args.get("--target-size");
     const auto type = std::optional<GGMLType>(preset ? preset->base : parseType(typeArg));
     std::error_code ec;
-    if (!std::filesystem::exists(in, ec))
+    if (!std::filesystem::exists(filePath(in), ec))
         throw IoError("model file not found: " + in);
     QuantizeRecipe recipe;
-    recipe.input = in;
-    recipe.output = out;
+    recipe.input = filePath(in);
+    recipe.output = filePath(out);
     recipe.type = *type;
     if (usePreset)
         recipe.preset = preset->name;
@@ -92,7 +92,7 @@ int runQuantize(const ParsedArgs& args)
     else
         throw UsageError("--method is rtn, imatrix or gptq, not '" + method + "'");
     if (imatrixPath)
-        recipe.imatrixFile = *imatrixPath;
+        recipe.imatrixFile = filePath(*imatrixPath);
     if (recipe.method == QuantMethod::Imatrix && !imatrixPath && !calib)
         throw UsageError("--method imatrix needs --imatrix FILE or -f CALIB");
     if (recipe.method == QuantMethod::Gptq && !calib)

@@ -55,7 +55,7 @@ int runSynth(const ParsedArgs& args)
                  withThousands(shape->parameterCount()).c_str(), typeName(options.type),
                  out->c_str());
     const auto t0 = std::chrono::steady_clock::now();
-    const SynthReport report = synthesizeModel(*shape, *out, options);
+    const SynthReport report = synthesizeModel(*shape, filePath(*out), options);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::fprintf(stderr, "\n");

@@ -1,6 +1,7 @@
 // tenfold-cli: dispatches to one command. Every failure ends here as one message on stderr and a
 // non-zero exit code: 2 for a usage mistake, 1 for anything else (missing file, bad format,
 // unsupported model, device failure).
+#include "core/platform.h"
 #include "commands.h"
 #include "core/error.h"
 
@@ -39,8 +40,10 @@ const std::vector<Command>& allCommands()
          exportStandardSpec, runExportStandard},
         {"template", "print the exact text a conversation renders to with a chat template", templateSpec,
          runTemplate},
+#if TENFOLD_HAVE_STORE
         {"search", "find GGUF models on the Hugging Face Hub", searchSpec, runSearch},
         {"pull", "download a GGUF model from the Hugging Face Hub (resumable, verified)", pullSpec, runPull},
+#endif
         {"train", "fine-tune a model on a text (cross-entropy; pruning recovery)", trainSpec, runTrain},
         {"distill", "train a smaller student to imitate a model (KL + cross-entropy)", distillSpec,
          runDistill},
@@ -62,11 +65,14 @@ void printUsage(std::FILE* to)
 
 int main(int argc, char** argv)
 {
-    if (argc < 2) {
+    // UTF-8 on every OS (on Windows main()'s argv is in the ANSI code page).
+    const std::vector<std::string> argvUtf8 = tenfold::platform::utf8Arguments(argc, argv);
+    tenfold::platform::useBinaryUtf8Stdio();
+    if (argvUtf8.size() < 2) {
         printUsage(stderr);
         return 2;
     }
-    const std::string name = argv[1];
+    const std::string name = argvUtf8[1];
     if (name == "--help" || name == "-h" || name == "help") {
         printUsage(stdout);
         return 0;
@@ -84,7 +90,7 @@ int main(int argc, char** argv)
         printUsage(stderr);
         return 2;
     }
-    const std::vector<std::string> args(argv + 2, argv + argc);
+    const std::vector<std::string> args(argvUtf8.begin() + 2, argvUtf8.end());
     const CommandSpec spec = command->spec();
     if (wantsHelp(args)) {
         std::fputs(helpText(spec).c_str(), stdout);

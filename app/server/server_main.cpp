@@ -1,6 +1,7 @@
 // tenfold-server MODEL [options]: an OpenAI-compatible HTTP server over the continuous-batching
 // scheduler. See server_options.cpp for the options and README.md for the endpoints.
 #include "cli_common.h"
+#include "cli_ledger.h"
 #include "server_context.h"
 #include "server_options.h"
 #include "server_setup.h"
@@ -58,7 +59,7 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
         const int t = cli::threadCount(options.backendArgs);
         threads = t > 0 ? t : int(std::max(1u, std::thread::hardware_concurrency()));
     }
-    describeServedModel(ctx, model, deviceTag(device, backend->name()), scheduler->maxSequenceLength(), threads);
+    describeServedModel(ctx, model, cli::ledgerDeviceTag(device, backend->name()), scheduler->maxSequenceLength(), threads);
 
     const int rc = listenUntilStopped(ctx, stopSignals, std::to_string(options.parallel) + " in parallel");
     const PrefixStateReport saved = scheduler->stop();

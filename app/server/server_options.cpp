@@ -1,6 +1,7 @@
 #include "server_options.h"
 
 #include "cli_common.h"
+#include "cli_ledger.h"
 
 #include <cstdlib>
 
@@ -105,11 +106,7 @@ std::vector<ApiKey> parseApiKeyFile(const std::string& text, const std::string& 
 
 std::filesystem::path defaultDataDir()
 {
-    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
-        return std::filesystem::path(xdg) / "tenfold" / "tenfold";
-    if (const char* home = std::getenv("HOME"); home && *home)
-        return std::filesystem::path(home) / ".local" / "share" / "tenfold" / "tenfold";
-    return std::filesystem::current_path() / "tenfold-data";
+    return cli::defaultDataDir();
 }
 
 ServerOptions parseServerOptions(const std::vector<std::string>& args)

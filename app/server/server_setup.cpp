@@ -45,19 +45,6 @@ ChatTemplate chatTemplateFor(const Model& model, const std::string& choice)
     return selectChatTemplate(info);
 }
 
-std::string deviceTag(const std::string& device, const std::string& backendName)
-{
-    if (device == "cpu")
-        return "cpu";
-    // The Vulkan backend names itself "Vulkan: NAME (TYPE)".
-    std::string name = backendName;
-    if (name.rfind("Vulkan: ", 0) == 0)
-        name = name.substr(8);
-    if (const auto open = name.rfind(" ("); open != std::string::npos && name.back() == ')')
-        name = name.substr(0, open);
-    return "vulkan:" + name;
-}
-
 std::unique_ptr<Scheduler> makeScheduler(const ServerOptions& options, std::shared_ptr<Model> model,
                                          Backend& backend, const std::string& prefixCacheDir)
 {

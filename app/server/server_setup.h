@@ -17,8 +17,6 @@ namespace tenfold::server {
 
 // --chat-template: a built-in by name, else a Jinja file; absent: the desktop app's choice.
 ChatTemplate chatTemplateFor(const Model& model, const std::string& choice);
-// The ledger's device: "cpu" or "vulkan:DEVICE NAME" (from the backend's name).
-std::string deviceTag(const std::string& device, const std::string& backendName);
 
 // The continuous-batching scheduler tenfold-server runs: a batched context of --parallel
 // sequences on `backend`, the draft model when --draft is given, the prefix cache options.

@@ -9,7 +9,9 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "logits_dump.h"
+#ifdef TENFOLD_WORKER_SERVE
 #include "worker_serve.h"
+#endif
 
 #include "core/error.h"
 #include "dist/cluster.h"
@@ -123,6 +125,7 @@ int runRank(dist::MpiLink& link, const ParsedArgs& args)
     return rc;
 }
 
+#ifdef TENFOLD_WORKER_SERVE
 // `serve`: tenfold-server's front end on rank 0, replicas on the others (worker_serve.h).
 int serveMain(int argc, char** argv)
 {
@@ -176,13 +179,16 @@ int serveMain(int argc, char** argv)
     }
     return rc;
 }
+#endif
 
 } // namespace
 
 int main(int argc, char** argv)
 {
+#ifdef TENFOLD_WORKER_SERVE
     if (argc >= 2 && std::strcmp(argv[1], "serve") == 0)
         return serveMain(argc, argv);
+#endif
     std::unique_ptr<dist::MpiLink> link;
     try {
         link = std::make_unique<dist::MpiLink>(&argc, &argv);

@@ -4,6 +4,8 @@
 #include "chat/jinja_json.h"
 #include "chat/jinja_parser.h"
 
+#include "core/platform.h"
+
 #include <ctime>
 
 namespace tenfold {
@@ -15,7 +17,7 @@ std::string todayDateString()
     // "26 Jul 2024", the form Llama 3.1's template uses as its default.
     std::time_t now = std::time(nullptr);
     std::tm local{};
-    localtime_r(&now, &local);
+    platform::localTime(now, local);
     char buf[32];
     size_t n = std::strftime(buf, sizeof buf, "%d %b %Y", &local);
     return std::string(buf, n);

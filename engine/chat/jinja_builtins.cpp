@@ -3,6 +3,8 @@
 
 #include "chat/template_error.h"
 
+#include "core/platform.h"
+
 #include <cctype>
 #include <ctime>
 
@@ -372,7 +374,7 @@ ValueDict globalFunctions()
         std::string format = args.get(0, "format", Value("%Y-%m-%d")).str();
         std::time_t now = std::time(nullptr);
         std::tm local{};
-        localtime_r(&now, &local);
+        platform::localTime(now, local);
         char buf[256];
         size_t n = std::strftime(buf, sizeof buf, format.c_str(), &local);
         return Value(std::string(buf, n));

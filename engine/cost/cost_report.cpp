@@ -1,5 +1,7 @@
 #include "cost/cost_report.h"
 
+#include "core/platform.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -16,7 +18,7 @@ std::tm localTime(int64_t unixMs)
     const int64_t seconds = unixMs >= 0 ? unixMs / 1000 : -((-unixMs + 999) / 1000);
     const std::time_t t = static_cast<std::time_t>(seconds);
     std::tm tm{};
-    localtime_r(&t, &tm);
+    platform::localTime(t, tm);
     return tm;
 }
 

@@ -14,7 +14,7 @@
 #include <numeric>
 #include <system_error>
 
-#include <unistd.h>
+#include "core/platform.h"
 
 namespace tenfold {
 namespace {
@@ -261,7 +261,7 @@ void saveBaseLogits(const std::filesystem::path& file, const BaseLogits& b)
     if (ec)
         throw IoError(file.parent_path().string() + ": cannot create the cache folder: " + ec.message());
     std::filesystem::path tmp = file;
-    tmp += ".tmp-" + std::to_string(::getpid());
+    tmp += ".tmp-" + std::to_string(platform::processId());
     bool ok = false;
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

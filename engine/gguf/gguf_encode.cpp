@@ -7,9 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "core/platform.h"
 
 namespace tenfold {
 
@@ -118,12 +116,12 @@ std::vector<uint8_t> encodeGGUFHeader(const std::vector<std::pair<std::string, G
 }
 
 AtomicFileWriter::AtomicFileWriter(std::filesystem::path path)
-    : path_(std::move(path)), target_(path_.string()), tmp_(target_ + ".tmp-XXXXXX")
+    : path_(std::move(path)), target_(platform::pathToUtf8(path_))
 {
-    fd_ = ::mkstemp(tmp_.data());
+    fd_ = platform::createUniqueFile(target_ + ".tmp-", tmp_);
     if (fd_ < 0)
-        throw IoError("cannot create '" + tmp_ + "' to write '" + target_ + "': " + std::strerror(errno));
-    ::fchmod(fd_, 0644); // mkstemp makes 0600; a model file is normally world-readable
+        throw IoError("cannot create a temporary file beside '" + target_ + "' to write it: " +
+                      platform::lastErrorText());
     buffer_.reserve(kBufferBytes);
 }
 
@@ -132,16 +130,16 @@ AtomicFileWriter::~AtomicFileWriter()
     if (committed_)
         return;
     if (fd_ >= 0)
-        ::close(fd_);
-    ::unlink(tmp_.c_str());
+        platform::closeFile(fd_);
+    platform::removeFile(tmp_);
 }
 
 void AtomicFileWriter::failAndClean(const std::string& message)
 {
     if (fd_ >= 0)
-        ::close(fd_);
+        platform::closeFile(fd_);
     fd_ = -1;
-    ::unlink(tmp_.c_str());
+    platform::removeFile(tmp_);
     throw IoError(message);
 }
 
@@ -149,12 +147,10 @@ void AtomicFileWriter::writeAll(const void* data, size_t n)
 {
     const auto* c = static_cast<const uint8_t*>(data);
     while (n > 0) {
-        const ssize_t w = ::write(fd_, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
+        const int64_t w = platform::writeSome(fd_, c, n);
         if (w <= 0)
             failAndClean("writing '" + target_ + "' failed: " +
-                         (w < 0 ? std::strerror(errno) : "no space written"));
+                         (w < 0 ? platform::lastErrorText() : "no space written"));
         c += w;
         n -= size_t(w);
     }
@@ -199,22 +195,17 @@ void AtomicFileWriter::commit()
     flushBuffer();
     // fsync before rename: after a crash the final name holds either the old file or the whole
     // new one, never a prefix.
-    if (::fsync(fd_) != 0)
-        failAndClean("flushing '" + target_ + "' to disk failed: " + std::strerror(errno));
+    if (!platform::syncFile(fd_))
+        failAndClean("flushing '" + target_ + "' to disk failed: " + platform::lastErrorText());
     const int fd = fd_;
     fd_ = -1;
-    if (::close(fd) != 0)
-        failAndClean("closing '" + target_ + "' failed: " + std::strerror(errno));
-    if (::rename(tmp_.c_str(), target_.c_str()) != 0)
-        failAndClean("renaming '" + tmp_ + "' to '" + target_ + "' failed: " + std::strerror(errno));
+    if (!platform::closeFile(fd))
+        failAndClean("closing '" + target_ + "' failed: " + platform::lastErrorText());
+    if (!platform::replaceFile(tmp_, target_))
+        failAndClean("renaming '" + tmp_ + "' to '" + target_ + "' failed: " + platform::lastErrorText());
     committed_ = true;
     // Make the rename itself durable; a failure here leaves a complete file, so it is not reported.
-    const std::filesystem::path dir = path_.has_parent_path() ? path_.parent_path() : ".";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
+    platform::syncDirectory(path_.has_parent_path() ? path_.parent_path() : std::filesystem::path("."));
 }
 
 } // namespace tenfold

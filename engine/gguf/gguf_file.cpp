@@ -3,12 +3,6 @@
 
 #include "core/error.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace tenfold {
 
@@ -28,46 +22,18 @@ int64_t GGUFTensorInfo::rows() const
     return n;
 }
 
-namespace {
-
-// Closes a descriptor on every path out of open(); the mapping outlives it.
-struct FdGuard {
-    int fd;
-    ~FdGuard()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
-};
-
-std::string errnoText(int err) { return std::strerror(err); }
-
-} // namespace
-
 std::shared_ptr<GGUFFile> GGUFFile::open(const std::filesystem::path& path)
 {
     std::shared_ptr<GGUFFile> f(new GGUFFile());
-    f->label_ = path.string();
+    f->label_ = platform::pathToUtf8(path);
 
-    FdGuard fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (fd.fd < 0)
-        throw IoError("cannot open '" + f->label_ + "': " + errnoText(errno));
-    struct stat st {};
-    if (::fstat(fd.fd, &st) != 0)
-        throw IoError("cannot stat '" + f->label_ + "': " + errnoText(errno));
-    if (!S_ISREG(st.st_mode))
-        throw IoError("'" + f->label_ + "' is not a regular file");
-    f->size_ = uint64_t(st.st_size);
+    // Pages come from the page cache on demand, so opening a large model costs only the header
+    // walk, and tensor views are the file's own pages.
+    f->mapping_ = platform::MappedFile::open(path);
+    f->size_ = f->mapping_.size();
     if (f->size_ == 0)
         throw FormatError(f->label_, 0, "the file is empty, not a GGUF file");
-
-    // MAP_PRIVATE + PROT_READ: pages come from the page cache on demand, so opening a large model
-    // costs only the header walk, and tensor views are the file's own pages.
-    void* m = ::mmap(nullptr, size_t(f->size_), PROT_READ, MAP_PRIVATE, fd.fd, 0);
-    if (m == MAP_FAILED)
-        throw IoError("cannot memory-map '" + f->label_ + "': " + errnoText(errno));
-    f->mapping_ = m;
-    f->base_ = static_cast<const uint8_t*>(m);
+    f->base_ = f->mapping_.data();
     f->parse(); // on a throw, ~GGUFFile unmaps
     return f;
 }
@@ -83,11 +49,7 @@ std::shared_ptr<GGUFFile> GGUFFile::fromBytes(std::vector<uint8_t> bytes, std::s
     return f;
 }
 
-GGUFFile::~GGUFFile()
-{
-    if (mapping_)
-        ::munmap(mapping_, size_t(size_));
-}
+GGUFFile::~GGUFFile() = default;
 
 const GGUFValue* GGUFFile::find(std::string_view key) const
 {

@@ -5,6 +5,7 @@
 // header field: a corrupt or hostile file gives a FormatError naming the file, byte offset and
 // problem. The rules enforced (e.g. 1 to 4 dimensions, each at least 1; unique keys and names; no
 // two tensors sharing a byte) are listed at the top of gguf_reader.cpp.
+#include "core/platform.h"
 #include "gguf/gguf_value.h"
 #include "tensor/ggml_type.h"
 
@@ -73,7 +74,7 @@ private:
     std::string label_;
     const uint8_t* base_ = nullptr;
     uint64_t size_ = 0;
-    void* mapping_ = nullptr;       // mmap'd region, or nullptr when owned_ holds the bytes
+    platform::MappedFile mapping_;  // the file's pages, or empty when owned_ holds the bytes
     std::vector<uint8_t> owned_;
     uint32_t version_ = 0;
     uint64_t alignment_ = 32;

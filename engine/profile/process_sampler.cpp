@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
+#include "core/platform.h"
 
 namespace tenfold::profile {
 
@@ -13,8 +13,8 @@ uint64_t residentBytes(const std::filesystem::path& root)
     uint64_t size = 0, resident = 0;
     if (!(in >> size >> resident))
         return 0;
-    const long page = sysconf(_SC_PAGESIZE);
-    return resident * uint64_t(page > 0 ? page : 4096);
+    const uint64_t page = platform::pageSize();
+    return resident * page;
 }
 
 std::vector<CoreTimes> readCoreTimes(const std::filesystem::path& root)

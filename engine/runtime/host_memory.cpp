@@ -1,16 +1,10 @@
 #include "runtime/host_memory.h"
 
-#include <unistd.h>
+#include "core/platform.h"
 
 namespace tenfold {
 
-uint64_t physicalMemoryBytes()
-{
-    const long pages = sysconf(_SC_PHYS_PAGES);
-    const long pageSize = sysconf(_SC_PAGE_SIZE);
-    if (pages <= 0 || pageSize <= 0)
-        return 0; // unknown: no limit beyond the allocator's own
-    return uint64_t(pages) * uint64_t(pageSize);
-}
+// 0 when unknown: no limit beyond the allocator's own.
+uint64_t physicalMemoryBytes() { return platform::physicalMemoryBytes(); }
 
 } // namespace tenfold

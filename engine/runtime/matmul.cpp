@@ -5,6 +5,8 @@
 #include "runtime/palette_matvec.h"
 #include "tensor/kernels.h"
 
+#include "core/platform.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -19,15 +21,15 @@ constexpr int kGemmDepth = 128;       // K per micro-kernel call (panel block of
 struct AlignedFloats {
     float* p = nullptr;
     size_t n = 0;
-    ~AlignedFloats() { std::free(p); }
+    ~AlignedFloats() { platform::alignedFree(p); }
     float* get(size_t count)
     {
         if (count > n) {
-            std::free(p);
+            platform::alignedFree(p);
             p = nullptr;
             n = 0;
             const size_t rounded = (count + 15) & ~size_t(15);
-            p = static_cast<float*>(std::aligned_alloc(64, rounded * sizeof(float)));
+            p = static_cast<float*>(platform::alignedAlloc(64, rounded * sizeof(float)));
             if (!p)
                 throw std::bad_alloc();
             n = rounded;

@@ -2,6 +2,8 @@
 
 #include "runtime/thread_pool.h"
 
+#include "core/platform.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -37,9 +39,9 @@ BandwidthResult measureReadBandwidth(int threads, uint64_t bytes, int passes)
     bytes = std::max<uint64_t>(bytes, 1 << 20) & ~uint64_t(4095);
     passes = std::max(1, passes);
     struct Free {
-        void operator()(void* p) const { std::free(p); }
+        void operator()(void* p) const { platform::alignedFree(p); }
     };
-    std::unique_ptr<uint64_t, Free> buffer(static_cast<uint64_t*>(std::aligned_alloc(4096, bytes)));
+    std::unique_ptr<uint64_t, Free> buffer(static_cast<uint64_t*>(platform::alignedAlloc(4096, bytes)));
     if (!buffer)
         throw std::bad_alloc();
     ThreadPool pool(threads);

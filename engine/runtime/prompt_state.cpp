@@ -12,7 +12,7 @@
 #include <fstream>
 #include <system_error>
 
-#include <unistd.h>
+#include "core/platform.h"
 
 namespace tenfold {
 namespace {
@@ -96,7 +96,7 @@ void savePromptState(const std::filesystem::path& file, const PromptState& s)
     put(head, fnv1a(head.data(), head.size()));
 
     std::filesystem::path tmp = file;
-    tmp += ".tmp-" + std::to_string(::getpid());
+    tmp += ".tmp-" + std::to_string(platform::processId());
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out)

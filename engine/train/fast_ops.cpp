@@ -4,6 +4,8 @@
 
 #include "runtime/gemm.h"
 
+#include "core/platform.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -16,7 +18,7 @@ namespace tenfold::train {
 namespace {
 
 struct FreeDeleter {
-    void operator()(float* p) const { std::free(p); }
+    void operator()(float* p) const { platform::alignedFree(p); }
 };
 
 // C[M,N] (+)= A[M,K] B[N,K]^T, all row-major: the runtime's packed-panel micro-kernel (AVX2/FMA
@@ -33,7 +35,7 @@ void gemmNT(int M, int N, int K, const float* A, int64_t lda, const float* B, in
     // 32-byte aligned panels (the kernel loads them aligned), one per thread slot
     const size_t panelFloats = (size_t(K) * kNR + 7) / 8 * 8;
     std::unique_ptr<float, FreeDeleter> scratch(
-        static_cast<float*>(std::aligned_alloc(32, sizeof(float) * panelFloats * slots)));
+        static_cast<float*>(platform::alignedAlloc(32, sizeof(float) * panelFloats * slots)));
     auto body = [&](int64_t b, int64_t e, int slot) {
         float* panel = scratch.get() + panelFloats * size_t(slot);
         for (int64_t p = b; p < e; ++p) {

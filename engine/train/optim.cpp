@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 namespace tenfold::train {
 
@@ -55,7 +56,7 @@ double cosineLr(int64_t step, int64_t warmup, int64_t totalSteps, double maxLr, 
     if (step >= totalSteps)
         return minLr;
     const double progress = double(step - warmup) / double(std::max<int64_t>(1, totalSteps - warmup));
-    return minLr + 0.5 * (maxLr - minLr) * (1.0 + std::cos(M_PI * progress));
+    return minLr + 0.5 * (maxLr - minLr) * (1.0 + std::cos(std::numbers::pi * progress));
 }
 
 } // namespace tenfold::train

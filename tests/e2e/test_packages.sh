@@ -36,7 +36,7 @@ dpkg_root() { dpkg --root="$root" --force-not-root --force-depends --force-scrip
 dpkg_root -i "$cli_deb" >/dev/null 2>&1 # the fresh root has no libc6: --force-depends
 [ "$("$root/usr/bin/tenfold-cli" --version)" = "tenfold-cli $version" ] || { echo "tenfold-cli --version: $("$root/usr/bin/tenfold-cli" --version)"; exit 1; }
 [ "$("$root/usr/bin/tenfold-server" --version)" = "tenfold-server $version" ] || exit 1
-gen() { "$1" generate "$model" -p "Once upon a time" -n 24 --temp 0 --threads 1 2>/dev/null; }
+gen() { "$1" generate "$model" -p "Once upon a time" -n 24 --temp 0 --threads 1 --no-ledger 2>/dev/null; }
 installed=$(gen "$root/usr/bin/tenfold-cli")
 built=$(gen "$build/app/cli/tenfold-cli")
 [ -n "$installed" ] && [ "$installed" = "$built" ] || { echo "installed generate differs: '$installed' vs '$built'"; exit 1; }

@@ -24,6 +24,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
@@ -192,6 +193,44 @@ private slots:
         page->exportCsv(dir.filePath(QStringLiteral("missing/folder/usage.csv")));
         QVERIFY(failed.wait(10000));
         QVERIFY(!failed.first().at(1).toString().isEmpty());
+    }
+
+    // Rows written by the real tenfold-cli (generate: "cli", bench: "benchmark", one per test) into
+    // the app's database show on the page under their names, and the source filter finds them.
+    void cliAndBenchmarkRowsShowWithTheirSources()
+    {
+#ifndef TENFOLD_CLI_PATH
+        QSKIP("built without tenfold-cli");
+#else
+        const auto model = sharedFile("models/tenfold-ref-main-f16.gguf");
+        TENFOLD_REQUIRE_SHARED(model);
+        QTemporaryDir dir;
+        const QString m = QString::fromStdString(model.string());
+        for (const QStringList& args : {QStringList{"generate", m, "-p", "Once upon a time", "-n", "4", "--data-dir", dir.path()},
+                                        QStringList{"bench", m, "-p", "8", "-n", "4", "-r", "1", "--data-dir", dir.path()}}) {
+            QProcess p;
+            p.start(QStringLiteral(TENFOLD_CLI_PATH), args);
+            QVERIFY(p.waitForFinished(60000));
+            QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, p.readAllStandardError().constData());
+        }
+        auto app = launch(dir.path());
+        app->window().show();
+        CostPage* page = costPage(*app);
+        QVERIFY(page);
+        app->window().showPage(QStringLiteral("costs"));
+        QVERIFY(shown(page));
+        QCOMPARE(page->rowsTable()->rowCount(), 3);
+        QStringList sources;
+        for (int r = 0; r < 3; ++r)
+            sources << page->rowsTable()->item(r, 1)->text();
+        sources.sort();
+        QCOMPARE(sources, (QStringList{"Benchmark", "Benchmark", "Command line"}));
+        page->sourceFilter()->setCurrentIndex(page->sourceFilter()->findData(QStringLiteral("benchmark")));
+        QCOMPARE(page->rowsTable()->rowCount(), 2);
+        page->sourceFilter()->setCurrentIndex(page->sourceFilter()->findData(QStringLiteral("cli")));
+        QCOMPARE(page->rowsTable()->rowCount(), 1);
+        QCOMPARE(page->filteredRows().front().tokensOut, 4);
+#endif
     }
 
     void chatReplyFillsTheCostColumns()

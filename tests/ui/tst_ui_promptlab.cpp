@@ -15,6 +15,8 @@
 #include "promptlab/template_preview_tab.h"
 #include "promptlab/token_count_label.h"
 #include "session/model_host.h"
+#include "cost/price_settings.h"
+#include "store/store.h"
 
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -26,6 +28,8 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QProcess>
+#include <QProgressBar>
+#include <QRegularExpression>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -151,7 +155,9 @@ private slots:
     }
 
     // The counter on the lab's first tab and under the chat composer: SentencePiece's count,
-    // the context share and the cost at the prices in the settings.
+    // the context share and the estimated cost of sending it on this machine: the tokens x the
+    // loaded model's measured prompt ms and joules per token (from ledger rows written here)
+    // priced with the price table, computed by hand below; redrawn after the table is edited.
     void countsTokensWithContextAndCost()
     {
         const QString text = QStringLiteral("The jury said that the city's election was conducted fairly, and 谢谢.");
@@ -159,15 +165,52 @@ private slots:
         if (expected < 0)
             QSKIP("SentencePiece oracle (tools/spm_encode.py, python3-sentencepiece) did not run");
         QTemporaryDir dir;
-        presetSettings(dir.path(), [](AppSettings& s) {
-            s.setInputPricePerMillionTokens(2.5);
-            s.setPriceCurrency(QStringLiteral("$"));
-        });
+        // Electricity 50/kWh (dear, so energy weighs as much as the hardware); hardware 3600 over
+        // 1000 h = 1e-6 per ms.
+        const auto table = [](int hardwarePrice) {
+            return QStringLiteral("date_taken\t2025-01-15\ncurrency\tUSD\nelectricity_per_kwh\t50\n"
+                                  "hardware_price\t%1\nhardware_hours\t1000\n").arg(hardwarePrice);
+        };
+        presetSettings(dir.path(), [&](AppSettings& s) { QCOMPARE(savePriceTable(s, table(3600)), QString()); });
         Lab lab = launchLab(dir.path());
         QVERIFY(lab.page && lab.page->modelReady());
+        const auto& loaded = lab.app->context().host().loadedModel();
+        QVERIFY(loaded && !loaded->modelHash.isEmpty());
+        {
+            // ref-main's earlier runs here: 100 prompt tokens in 150 ms of a 300 ms run that took
+            // 4.8 J (2.4 J its prompt's share), 300 in 450 ms of 900 ms with 52.8 J (26.4 J): 1.5 ms
+            // and 0.072 J per prompt token. Rows of another model and another device don't count.
+            Store& store = storeAfterPendingWrites(*lab.app);
+            auto row = [&](const std::string& hash, const std::string& device, int tokens, double prefillMs,
+                           double totalMs, double joules) {
+                LedgerEntry e;
+                e.model = "ref-main";
+                e.modelHash = hash;
+                e.device = device;
+                e.tokensIn = e.prefillTokens = tokens;
+                e.prefillMs = prefillMs;
+                e.totalMs = totalMs;
+                e.energyJoules = joules;
+                e.energySource = "rapl";
+                store.recordUsage(e);
+            };
+            row(loaded->modelHash.toStdString(), loaded->deviceTag.toStdString(), 100, 150, 300, 4.8);
+            row(loaded->modelHash.toStdString(), loaded->deviceTag.toStdString(), 300, 450, 900, 52.8);
+            row("0123456789abcdef", loaded->deviceTag.toStdString(), 100, 9000, 9000, 999);
+            row(loaded->modelHash.toStdString(), "vulkan:Other GPU", 100, 9000, 9000, 999);
+        }
+        // Hand computed: 1.5 ms x 1e-6 + 0.072 J / 3.6e6 x 50 = 1.5e-6 + 1e-6 per token (shown to
+        // three significant digits, so within 0.6%).
+        const auto expectedCost = [&](double hardwarePerMs) { return expected * (1.5 * hardwarePerMs + 1e-6); };
+        const auto shownCost = [](const QString& line) {
+            const auto m = QRegularExpression(QStringLiteral("≈ ([0-9.,]+) USD to send on this machine \\(estimate\\)")).match(line);
+            return m.hasMatch() ? QLocale().toDouble(m.captured(1)) : -1.0;
+        };
         lab.app->window().showPage(QStringLiteral("promptlab"));
         lab.page->tabs()->setCurrentIndex(0);
         QSignalSpy counted(lab.page->counter(), &TokenCountLabel::counted);
+        lab.page->counter()->refreshRate();
+        QVERIFY(waitUntil([&] { return lab.page->counter()->rate().tokens == 400; }, 10000));
         QTest::keyClicks(lab.page->counterEditor(), QStringLiteral("The jury"));
         lab.page->counterEditor()->setPlainText(text);
         QVERIFY(waitUntil([&] { return lab.page->counter()->tokens() == expected; }, 10000));
@@ -176,7 +219,7 @@ private slots:
         const QString line = lab.page->counter()->text();
         QVERIFY2(line.contains(QString::number(expected)), qPrintable(line));
         QVERIFY2(line.contains(QLocale().toString(100.0 * expected / context, 'f', 1) + "%"), qPrintable(line));
-        QVERIFY2(line.contains("$" + QLocale().toString(expected * 2.5 / 1e6, 'f', 6)), qPrintable(line));
+        QVERIFY2(qAbs(shownCost(line) - expectedCost(1e-6)) < 0.006 * expectedCost(1e-6), qPrintable(line));
 
         auto* chat = qobject_cast<ChatPage*>(lab.app->window().page(QStringLiteral("chat")));
         QVERIFY(chat && chat->tokenCount());
@@ -186,15 +229,26 @@ private slots:
         chat->composer()->moveCursor(QTextCursor::End);
         chat->composer()->insertPlainText(text.mid(13));
         QVERIFY(waitUntil([&] { return chat->tokenCount()->tokens() == expected; }, 10000));
-        QVERIFY2(chat->tokenCount()->text().contains("$" + QLocale().toString(expected * 2.5 / 1e6, 'f', 6)),
+        QVERIFY(waitUntil([&] { return chat->tokenCount()->rate().tokens == 400; }, 10000));
+        QVERIFY2(qAbs(shownCost(chat->tokenCount()->text()) - expectedCost(1e-6)) < 0.006 * expectedCost(1e-6),
+                 qPrintable(chat->tokenCount()->text()));
+        // The price table edited on the Cost history page (hardware twice as dear): back on the
+        // chat, the line shows the new figure without a keystroke.
+        lab.app->window().showPage(QStringLiteral("costs"));
+        QCOMPARE(savePriceTable(lab.app->context().settings(), table(7200)), QString());
+        lab.app->window().showPage(QStringLiteral("chat"));
+        QVERIFY2(waitUntil([&] {
+                     return qAbs(shownCost(chat->tokenCount()->text()) - expectedCost(2e-6)) < 0.006 * expectedCost(2e-6);
+                 }, 10000),
                  qPrintable(chat->tokenCount()->text()));
         // Sending the message empties the composer, and the line counts nothing again.
         QSignalSpy replied(chat, &ChatPage::replyFinished);
         QTest::keyClick(chat->composer(), Qt::Key_Return);
         QVERIFY(replied.wait(60000));
         QVERIFY2(waitUntil([&] { return chat->tokenCount()->tokens() == 0; }, 10000), qPrintable(chat->tokenCount()->text()));
-        // The wording itself, with no price set.
-        QCOMPARE(TokenCountLabel::describe(3, 0, 0, QStringLiteral("$")), QStringLiteral("3 tokens · no price set"));
+        // The wording itself, with nothing measured yet.
+        QCOMPARE(TokenCountLabel::describe(3, 0, cost::PromptTokenRate{}, cost::PriceTable{}),
+                 QStringLiteral("3 tokens · cost: not measured yet (no runs of this model on this device)"));
     }
 
     // Compression on ref-main scored by ref-draft: within budget, the question kept, the answer
@@ -252,6 +306,93 @@ private slots:
         QVERIFY(!ab->outputA()->toPlainText().isEmpty() && !ab->outputB()->toPlainText().isEmpty());
     }
 
+    // A/B over a list of inputs: each input's prompt tokens are SentencePiece's count of the
+    // variant with the input filled in by hand here, plus BOS; the totals row is the sum; the
+    // progress bar counts the four runs; Cancel stops a long run with "Cancelled".
+    void abOverInputs()
+    {
+        const QString a = QStringLiteral("Tell a short story about {input}.");
+        const QString b = QStringLiteral("{input}:");
+        const QStringList inputs = {QStringLiteral("a cat"), QStringLiteral("the red ball in the park")};
+        const QStringList filledA = {QStringLiteral("Tell a short story about a cat."),
+                                     QStringLiteral("Tell a short story about the red ball in the park.")};
+        const QStringList filledB = {QStringLiteral("a cat:"), QStringLiteral("the red ball in the park:")};
+        QList<int> expectA, expectB;
+        for (int i = 0; i < 2; ++i) {
+            expectA << sentencePieceCount(filledA[i]) + 1; // + BOS
+            expectB << sentencePieceCount(filledB[i]) + 1;
+        }
+        if (expectA.contains(0) || expectB.contains(0))
+            QSKIP("SentencePiece oracle (tools/spm_encode.py, python3-sentencepiece) did not run");
+        QTemporaryDir dir;
+        presetSettings(dir.path(), [](AppSettings& s) {
+            s.setInputPricePerMillionTokens(1.0);
+            s.setOutputPricePerMillionTokens(4.0);
+            s.setPriceCurrency(QStringLiteral("$"));
+        });
+        Lab lab = launchLab(dir.path());
+        QVERIFY(lab.page && lab.page->modelReady());
+        lab.app->window().showPage(QStringLiteral("promptlab"));
+        AbTab* ab = lab.page->abTab();
+        lab.page->tabs()->setCurrentWidget(ab);
+        ab->promptA()->setPlainText(a);
+        ab->promptB()->setPlainText(b);
+        ab->inputs()->setPlainText(inputs.join(QStringLiteral("\n\n")) + QStringLiteral("\n")); // blank lines skipped
+        ab->tokens()->setValue(6);
+        QSignalSpy progress(lab.page->host()->worker(), &PromptLabWorker::progress);
+        QSignalSpy done(ab, &AbTab::finished);
+        QTest::mouseClick(ab->runButton(), Qt::LeftButton);
+        QCOMPARE(ab->progressBar()->maximum(), 4);
+        QVERIFY(done.wait(60000));
+        QCOMPARE(done.at(0).at(0).toBool(), true);
+        QCOMPARE(progress.count(), 4);
+        const AbReport& rep = ab->lastReport();
+        QCOMPARE(rep.inputs.size(), 2);
+        QTableWidget* t = ab->perInputTable();
+        QVERIFY(t->isVisible());
+        QCOMPARE(t->rowCount(), 3);
+        int sumA = 0, sumB = 0, outA = 0, outB = 0;
+        for (int i = 0; i < 2; ++i) {
+            const AbInputRow& row = rep.inputs[i];
+            QCOMPARE(row.input, inputs[i]);
+            QCOMPARE(row.a.promptTokens, expectA[i]);
+            QCOMPARE(row.b.promptTokens, expectB[i]);
+            QVERIFY(row.a.outputTokens > 0 && row.a.outputTokens <= 6);
+            QVERIFY(row.b.outputTokens > 0 && row.b.outputTokens <= 6);
+            QCOMPARE(t->item(i, 0)->text(), inputs[i]);
+            QCOMPARE(t->item(i, 1)->text(), QLocale().toString(expectA[i]));
+            QCOMPARE(t->item(i, 6)->text(), QLocale().toString(expectB[i]));
+            const double costA = (expectA[i] * 1.0 + row.a.outputTokens * 4.0) / 1e6;
+            QCOMPARE(t->item(i, 4)->text(), "$" + QLocale().toString(costA, 'f', 6));
+            QCOMPARE(t->item(i, 5)->text(), row.a.output.simplified());
+            QCOMPARE(t->item(i, 10)->text(), row.b.output.simplified());
+            QCOMPARE(t->item(i, 5)->toolTip(), row.a.output);
+            QVERIFY(!row.a.output.isEmpty() && !row.b.output.isEmpty());
+            sumA += expectA[i];
+            sumB += expectB[i];
+            outA += row.a.outputTokens;
+            outB += row.b.outputTokens;
+        }
+        QCOMPARE(t->item(2, 1)->text(), QLocale().toString(sumA));
+        QCOMPARE(t->item(2, 2)->text(), QLocale().toString(outA));
+        QCOMPARE(t->item(2, 6)->text(), QLocale().toString(sumB));
+        QCOMPARE(t->item(2, 7)->text(), QLocale().toString(outB));
+        QCOMPARE(ab->table()->item(0, 0)->text(), QLocale().toString(sumA)); // the figures table: totals
+
+        // Cancel: a long run over the same inputs stops at the button.
+        ab->tokens()->setValue(400);
+        QSignalSpy cancelled(ab, &AbTab::finished);
+        QSignalSpy started(lab.page->host()->worker(), &PromptLabWorker::progress);
+        ab->start();
+        QVERIFY(started.wait(10000));
+        QVERIFY(ab->cancelButton()->isEnabled());
+        QTest::mouseClick(ab->cancelButton(), Qt::LeftButton);
+        QVERIFY(cancelled.wait(30000));
+        QCOMPARE(cancelled.at(0).at(0).toBool(), false);
+        QCOMPARE(ab->stage()->text(), QStringLiteral("Cancelled"));
+        QVERIFY(ab->runButton()->isEnabled());
+    }
+
     void screenshots_data()
     {
         QTest::addColumn<QString>("language");
@@ -289,6 +430,10 @@ private slots:
         QVERIFY(compressed.wait(60000));
         AbTab* ab = lab.page->abTab();
         ab->tokens()->setValue(24);
+        ab->promptA()->setPlainText(QStringLiteral("Summarize in one sentence: {input}"));
+        ab->promptB()->setPlainText(QStringLiteral("{input} In short:"));
+        ab->inputs()->setPlainText(QStringLiteral("The lamp of the lighthouse went dark during a winter storm.\n"
+                                                  "A little dog found a red ball in the park and ran home."));
         QSignalSpy abDone(ab, &AbTab::finished);
         ab->start();
         QVERIFY(abDone.wait(60000));

@@ -236,6 +236,8 @@ QWidget* ChatPage::buildConversationArea()
     // What the message costs: tokens, context fill and the estimated cost of sending it.
     tokenCount_ = new TokenCountLabel(context_, composer_, area);
     bottom->addWidget(tokenCount_);
+    // A reply adds a ledger row (emitted once it is stored): the measured prompt speed changes.
+    connect(this, &ChatPage::replyFinished, tokenCount_, [this] { tokenCount_->refreshRate(); });
     status_ = new QLabel(area);
     status_->setObjectName(QStringLiteral("statsLabel"));
     status_->setWordWrap(true);

@@ -261,7 +261,7 @@ void CostPage::fillFilters()
     refill(device_, tr("All devices"), d);
     refill(source_, tr("All sources"),
            {{tr("Chat"), QStringLiteral("app")}, {tr("Server"), QStringLiteral("server")},
-            {tr("Command line"), QStringLiteral("cli")}, {tr("Benchmark"), QStringLiteral("bench")}});
+            {tr("Command line"), QStringLiteral("cli")}, {tr("Benchmark"), QStringLiteral("benchmark")}});
     for (const cost::CloudPrice& p : priceTable_.cloud)
         c.push_back({QString::fromStdString(p.name), QString::fromStdString(p.name)});
     refill(cloud_, QString(), c);
@@ -414,7 +414,7 @@ void CostPage::showRows()
         const QString source = e.source == "app"      ? tr("Chat")
                                : e.source == "server" ? tr("Server")
                                : e.source == "cli"    ? tr("Command line")
-                               : e.source == "bench"  ? tr("Benchmark")
+                               : e.source == "benchmark" ? tr("Benchmark")
                                                       : QString::fromStdString(e.source);
         rows_->setItem(i, 1, item(source));
         rows_->setItem(i, 2, item(QString::fromStdString(e.model)));

@@ -6,6 +6,7 @@
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
+#include <QFont>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -62,6 +63,17 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     prompts->addWidget(labelB, 0, 1);
     prompts->addWidget(promptA_, 1, 0);
     prompts->addWidget(promptB_, 1, 1);
+    auto* inputsLabel = new QLabel(tr("&Inputs, one per line (optional; {input} in a prompt is replaced by each, "
+                                      "otherwise the input is added on a new line):"),
+                                   this);
+    inputsLabel->setWordWrap(true);
+    inputs_ = textBox(this, tr("Inputs"), false);
+    inputs_->setMaximumHeight(inputs_->fontMetrics().lineSpacing() * 5);
+    inputsLabel->setBuddy(inputs_);
+    prompts->addWidget(inputsLabel, 2, 0, 1, 2);
+    prompts->addWidget(inputs_, 3, 0, 1, 2);
+    for (QPlainTextEdit* e : {promptA_, promptB_})
+        e->setMaximumHeight(e->fontMetrics().lineSpacing() * 8);
     layout->addLayout(prompts, 1);
 
     auto* controls = new QHBoxLayout;
@@ -126,14 +138,28 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     results->addWidget(chart_, 1);
     layout->addLayout(results, 2);
 
-    auto* outputs = new QGridLayout;
-    outputA_ = textBox(this, tr("Output A"), true);
-    outputB_ = textBox(this, tr("Output B"), true);
-    outputs->addWidget(new QLabel(tr("Output A"), this), 0, 0);
-    outputs->addWidget(new QLabel(tr("Output B"), this), 0, 1);
+    perInput_ = new QTableWidget(0, 11, this);
+    perInput_->setHorizontalHeaderLabels({tr("Input"), tr("A prompt tokens"), tr("A output tokens"), tr("A time (ms)"),
+                                          tr("A cost"), tr("A output"), tr("B prompt tokens"), tr("B output tokens"),
+                                          tr("B time (ms)"), tr("B cost"), tr("B output")});
+    perInput_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    perInput_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    perInput_->setWordWrap(false); // one line per input; the whole text is in each cell's tooltip
+    perInput_->setAccessibleName(tr("A/B figures per input"));
+    perInput_->setVisible(false);
+    layout->addWidget(perInput_, 2);
+
+    // Over a list of inputs the outputs are in the per-input table; these boxes show one run's.
+    outputsBox_ = new QWidget(this);
+    auto* outputs = new QGridLayout(outputsBox_);
+    outputs->setContentsMargins(0, 0, 0, 0);
+    outputA_ = textBox(outputsBox_, tr("Output A"), true);
+    outputB_ = textBox(outputsBox_, tr("Output B"), true);
+    outputs->addWidget(new QLabel(tr("Output A"), outputsBox_), 0, 0);
+    outputs->addWidget(new QLabel(tr("Output B"), outputsBox_), 0, 1);
     outputs->addWidget(outputA_, 1, 0);
     outputs->addWidget(outputB_, 1, 1);
-    layout->addLayout(outputs, 2);
+    layout->addWidget(outputsBox_, 2);
 
     connect(run_, &QPushButton::clicked, this, &AbTab::start);
     connect(cancel_, &QPushButton::clicked, this, [this] { host_.cancel(); });
@@ -171,13 +197,24 @@ void AbTab::setModelReady(bool ready)
         stage_->clear();
 }
 
+QStringList AbTab::inputList() const
+{
+    QStringList out;
+    for (const QString& line : inputs_->toPlainText().split(QLatin1Char('\n')))
+        if (!line.trimmed().isEmpty())
+            out.push_back(line);
+    return out;
+}
+
 void AbTab::start()
 {
     if (!ready_ || cancel_->isEnabled())
         return;
     lastId_ = (lastId_ + 1) | (quint64(1) << 61);
+    const QStringList list = inputList();
     setBusy(true);
-    host_.runAb(lastId_, promptA_->toPlainText(), promptB_->toPlainText(), tokens_->value());
+    busy_->setRange(0, list.isEmpty() ? 2 : 2 * int(list.size())); // one step per run
+    host_.runAb(lastId_, promptA_->toPlainText(), promptB_->toPlainText(), tokens_->value(), list);
 }
 
 void AbTab::setBusy(bool busy)
@@ -189,13 +226,55 @@ void AbTab::setBusy(bool busy)
     run_->setEnabled(!busy && ready_);
 }
 
+QString AbTab::costText(const AbSide& s) const
+{
+    const double in = settings_.inputPricePerMillionTokens();
+    const double out = settings_.outputPricePerMillionTokens();
+    return in > 0 || out > 0 ? settings_.priceCurrency() + QLocale().toString(cost(s, in, out), 'f', 6)
+                             : tr("no price set");
+}
+
+void AbTab::showPerInput(const AbReport& r)
+{
+    perInput_->setVisible(!r.inputs.isEmpty());
+    outputsBox_->setVisible(r.inputs.isEmpty());
+    perInput_->setRowCount(r.inputs.isEmpty() ? 0 : int(r.inputs.size()) + 1);
+    if (r.inputs.isEmpty())
+        return;
+    const QLocale locale;
+    auto fill = [&](int row, const QString& input, const AbSide& a, const AbSide& b, bool total) {
+        // Outputs on one line in the cell (line breaks as spaces), as generated in the tooltip.
+        QStringList cells{input}, tips{input};
+        for (const AbSide* s : {&a, &b}) {
+            cells << locale.toString(s->promptTokens) << locale.toString(s->outputTokens)
+                  << locale.toString(s->prefillMs + s->decodeMs, 'f', 1) << costText(*s)
+                  << (total ? QString() : s->output.simplified());
+            tips << cells.mid(cells.size() - 5, 4) << (total ? QString() : s->output);
+        }
+        for (int c = 0; c < cells.size(); ++c) {
+            auto* item = new QTableWidgetItem(cells[c]);
+            item->setToolTip(tips[c]);
+            if (total) {
+                QFont f = item->font();
+                f.setBold(true);
+                item->setFont(f);
+            }
+            perInput_->setItem(row, c, item);
+        }
+    };
+    for (int i = 0; i < r.inputs.size(); ++i)
+        fill(i, r.inputs[i].input, r.inputs[i].a, r.inputs[i].b, false);
+    fill(int(r.inputs.size()), tr("Total"), r.a, r.b, true);
+    perInput_->resizeColumnsToContents();
+    for (int c : {0, 5, 10})
+        perInput_->setColumnWidth(c, std::min(perInput_->columnWidth(c), 260));
+}
+
 void AbTab::show(const AbReport& r)
 {
     report_ = r;
+    showPerInput(r);
     const QLocale locale;
-    const double in = settings_.inputPricePerMillionTokens();
-    const double out = settings_.outputPricePerMillionTokens();
-    const QString currency = settings_.priceCurrency();
     const AbSide* sides[2] = {&r.a, &r.b};
     for (int c = 0; c < 2; ++c) {
         const AbSide& s = *sides[c];
@@ -207,7 +286,7 @@ void AbTab::show(const AbReport& r)
             locale.toString(s.decodeMs, 'f', 1),
             locale.toString(s.prefillMs + s.decodeMs, 'f', 1),
             locale.toString(rate, 'f', 1),
-            in > 0 || out > 0 ? currency + locale.toString(cost(s, in, out), 'f', 6) : tr("no price set"),
+            costText(s),
         };
         for (int row = 0; row < cells.size(); ++row)
             table_->setItem(row, c, new QTableWidgetItem(cells[row]));

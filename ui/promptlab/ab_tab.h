@@ -1,7 +1,10 @@
 #pragma once
 // The Prompt lab's A/B comparison: two prompt variants run on the loaded model with the same
 // settings (greedy, the same number of tokens), compared side by side: tokens, time, cost (the
-// prices in AppSettings) and the outputs, with a chart of where the time went.
+// prices in AppSettings) and the outputs, with a chart of where the time went. With a list of
+// inputs (one per line), both variants run once per input ("{input}" in a variant is replaced
+// by it) and a second table shows each input's figures and outputs, then the totals; progress
+// counts the runs, and Cancel stops between tokens.
 #include "session/prompt_lab_worker.h"
 
 #include <QWidget>
@@ -31,6 +34,13 @@ public:
 
     QPlainTextEdit* promptA() const { return promptA_; }
     QPlainTextEdit* promptB() const { return promptB_; }
+    QPlainTextEdit* inputs() const { return inputs_; }
+    QTableWidget* perInputTable() const { return perInput_; }
+    QPushButton* cancelButton() const { return cancel_; }
+    QProgressBar* progressBar() const { return busy_; }
+    QLabel* stage() const { return stage_; }
+    // The inputs box's non-empty lines.
+    QStringList inputList() const;
     QSpinBox* tokens() const { return tokens_; }
     QPushButton* runButton() const { return run_; }
     QTableWidget* table() const { return table_; }
@@ -46,12 +56,16 @@ signals:
 
 private:
     void show(const AbReport& report);
+    void showPerInput(const AbReport& report);
+    QString costText(const AbSide& side) const;
     void setBusy(bool busy);
 
     PromptLabHost& host_;
     AppSettings& settings_;
     QPlainTextEdit* promptA_ = nullptr;
     QPlainTextEdit* promptB_ = nullptr;
+    QPlainTextEdit* inputs_ = nullptr;
+    QTableWidget* perInput_ = nullptr;
     QSpinBox* tokens_ = nullptr;
     QPushButton* run_ = nullptr;
     QPushButton* cancel_ = nullptr;
@@ -60,6 +74,7 @@ private:
     QTableWidget* table_ = nullptr;
     QPlainTextEdit* outputA_ = nullptr;
     QPlainTextEdit* outputB_ = nullptr;
+    QWidget* outputsBox_ = nullptr;
     QBarSet* prefill_ = nullptr;
     QBarSet* decode_ = nullptr;
     QValueAxis* timeAxis_ = nullptr;

@@ -32,6 +32,7 @@ public:
     TemplatePreviewTab* templateTab() const { return templateTab_; }
     CompressionTab* compressionTab() const { return compressionTab_; }
     AbTab* abTab() const { return abTab_; }
+    PromptLabHost* host() const { return host_; }
     QLabel* modelLabel() const { return model_; }
     bool modelReady() const { return ready_; }
 

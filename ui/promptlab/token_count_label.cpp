@@ -2,11 +2,15 @@
 
 #include "core/app_context.h"
 #include "core/app_settings.h"
+#include "core/store_worker.h"
+#include "cost/price_settings.h"
 #include "session/model_host.h"
 #include "session/prompt_lab_worker.h"
 
 #include <QLocale>
 #include <QPlainTextEdit>
+
+#include <cmath>
 
 namespace tenfold::ui {
 
@@ -43,6 +47,7 @@ void TokenCountLabel::connectHost()
         // The chat's context, when the user chose one, is what the message must fit.
         if (const int chosen = context_.settings().contextSize(); chosen > 0)
             contextSize_ = chosen;
+        refreshRate();
         request();
     });
     connect(host_->worker(), &PromptLabWorker::modelFailed, this, [this](const QString&, const QString& message) {
@@ -53,8 +58,7 @@ void TokenCountLabel::connectHost()
         if (id != lastId_)
             return; // an older count, overtaken by typing
         tokens_ = tokens;
-        setText(describe(tokens, contextSize_, context_.settings().inputPricePerMillionTokens(),
-                         context_.settings().priceCurrency()));
+        render();
         emit counted(tokens);
     });
 }
@@ -72,6 +76,35 @@ void TokenCountLabel::followModel()
         host_->setModel(loaded->path);
 }
 
+void TokenCountLabel::render()
+{
+    if (ready_ && tokens_ >= 0)
+        setText(describe(tokens_, contextSize_, rate_, currentPriceTable(context_.settings())));
+}
+
+void TokenCountLabel::showEvent(QShowEvent* event)
+{
+    QLabel::showEvent(event);
+    // Back from the Cost history page (an edited price table) or after replies (new ledger rows).
+    refreshRate();
+}
+
+void TokenCountLabel::refreshRate()
+{
+    const auto& loaded = context_.host().loadedModel();
+    if (!loaded)
+        return;
+    const std::string hash = loaded->modelHash.toStdString(), device = loaded->deviceTag.toStdString();
+    context_.storeWorker().call<cost::PromptTokenRate>(
+        this, [hash, device](Store& store) { return cost::promptTokenRate(store.usage(), hash, device); },
+        [this](cost::PromptTokenRate rate) {
+            rate_ = rate;
+            render();
+            emit rateChanged();
+        },
+        tr("the usage ledger"));
+}
+
 void TokenCountLabel::request()
 {
     if (!ready_)
@@ -79,7 +112,8 @@ void TokenCountLabel::request()
     host_->countTokens(++lastId_, editor_->toPlainText());
 }
 
-QString TokenCountLabel::describe(int tokens, int contextSize, double pricePerMillion, const QString& currency)
+QString TokenCountLabel::describe(int tokens, int contextSize, const cost::PromptTokenRate& rate,
+                                  const cost::PriceTable& prices)
 {
     const QLocale locale;
     // Two strings rather than a plural form, so English reads "1 token" / "2 tokens" without an
@@ -89,12 +123,16 @@ QString TokenCountLabel::describe(int tokens, int contextSize, double pricePerMi
         line += QStringLiteral(" · ") + tr("%1% of the %2-token context")
                                             .arg(locale.toString(100.0 * tokens / contextSize, 'f', 1),
                                                  locale.toString(contextSize));
-    if (pricePerMillion > 0) {
-        const double cost = tokens * pricePerMillion / 1e6;
-        line += QStringLiteral(" · ") + tr("≈ %1%2 to send").arg(currency, locale.toString(cost, 'f', cost < 0.01 ? 6 : 4));
-    } else {
-        line += QStringLiteral(" · ") + tr("no price set");
+    if (!rate.measured()) {
+        line += QStringLiteral(" · ") + tr("cost: not measured yet (no runs of this model on this device)");
+        return line;
     }
+    const double cost = tokens * rate.costPerToken(prices);
+    // Three significant digits however small the figure (a short prompt costs millionths).
+    const int decimals = cost > 0 ? std::clamp(2 - int(std::floor(std::log10(cost))), 2, 12) : 2;
+    line += QStringLiteral(" · ") + tr("≈ %1 %2 to send on this machine (estimate)")
+                                        .arg(locale.toString(cost, 'f', decimals),
+                                             QString::fromStdString(prices.currency));
     return line;
 }
 

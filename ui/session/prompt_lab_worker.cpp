@@ -230,15 +230,46 @@ AbSide PromptLabWorker::runOne(const QString& prompt, int tokens)
     return side;
 }
 
-void PromptLabWorker::runAb(quint64 id, const QString& promptA, const QString& promptB, int tokens)
+QString abPrompt(const QString& variant, const QString& input)
+{
+    static const QString placeholder = QStringLiteral("{input}");
+    if (variant.contains(placeholder))
+        return QString(variant).replace(placeholder, input);
+    return variant + QLatin1Char('\n') + input;
+}
+
+void PromptLabWorker::runAb(quint64 id, const QString& promptA, const QString& promptB, int tokens,
+                            const QStringList& inputs)
 {
     try {
         AbReport report;
         report.id = id;
-        emit progress(id, tr("Running prompt A"));
-        report.a = runOne(promptA, tokens);
-        emit progress(id, tr("Running prompt B"));
-        report.b = runOne(promptB, tokens);
+        if (inputs.isEmpty()) {
+            emit progress(id, tr("Running prompt A"));
+            report.a = runOne(promptA, tokens);
+            emit progress(id, tr("Running prompt B"));
+            report.b = runOne(promptB, tokens);
+            emit abFinished(report);
+            return;
+        }
+        auto addTo = [](AbSide& total, const AbSide& one) {
+            total.promptTokens += one.promptTokens;
+            total.outputTokens += one.outputTokens;
+            total.prefillMs += one.prefillMs;
+            total.decodeMs += one.decodeMs;
+            total.output += (total.output.isEmpty() ? QString() : QStringLiteral("\n")) + one.output;
+        };
+        for (int i = 0; i < inputs.size(); ++i) {
+            AbInputRow row;
+            row.input = inputs[i];
+            emit progress(id, tr("Input %1 of %2: prompt A").arg(i + 1).arg(inputs.size()));
+            row.a = runOne(abPrompt(promptA, row.input), tokens);
+            emit progress(id, tr("Input %1 of %2: prompt B").arg(i + 1).arg(inputs.size()));
+            row.b = runOne(abPrompt(promptB, row.input), tokens);
+            addTo(report.a, row.a);
+            addTo(report.b, row.b);
+            report.inputs.push_back(row);
+        }
         emit abFinished(report);
     } catch (const Cancelled&) {
         emit jobFailed(id, tr("Cancelled"));
@@ -294,10 +325,10 @@ void PromptLabHost::compress(quint64 id, const QString& text, double keepRatio, 
     QMetaObject::invokeMethod(worker_, [=, w = worker_] { w->compress(id, text, keepRatio, scorerPath, continueTokens); });
 }
 
-void PromptLabHost::runAb(quint64 id, const QString& a, const QString& b, int tokens)
+void PromptLabHost::runAb(quint64 id, const QString& a, const QString& b, int tokens, const QStringList& inputs)
 {
     cancel_->store(false);
-    QMetaObject::invokeMethod(worker_, [=, w = worker_] { w->runAb(id, a, b, tokens); });
+    QMetaObject::invokeMethod(worker_, [=, w = worker_] { w->runAb(id, a, b, tokens, inputs); });
 }
 
 } // namespace tenfold::ui

@@ -57,10 +57,21 @@ struct AbSide {
     double prefillMs = 0, decodeMs = 0;
 };
 
-struct AbReport {
-    quint64 id = 0;
+// One input of an A/B run over a list: both variants with the input filled in.
+struct AbInputRow {
+    QString input;
     AbSide a, b;
 };
+
+struct AbReport {
+    quint64 id = 0;
+    AbSide a, b;                 // over a list of inputs: the totals (outputs one per line)
+    QVector<AbInputRow> inputs;  // empty: the prompts ran once as written
+};
+
+// A prompt variant with one input filled in: every "{input}" replaced by it, or, when the variant
+// has none, the input on a line of its own after it.
+QString abPrompt(const QString& variant, const QString& input);
 
 class PromptLabWorker : public QObject {
     Q_OBJECT
@@ -80,8 +91,10 @@ public slots:
                         bool addGenerationPrompt, const QString& bos, const QString& eos);
     // scorerPath empty: the model itself scores. continueTokens > 0: compare the answers.
     void compress(quint64 id, const QString& text, double keepRatio, const QString& scorerPath, int continueTokens);
-    // Greedy continuation of each prompt (same model, same settings), timed.
-    void runAb(quint64 id, const QString& promptA, const QString& promptB, int tokens);
+    // Greedy continuation of each prompt (same model, same settings), timed. With inputs, both
+    // variants run once per input (abPrompt), A then B, with a progress message before each run.
+    void runAb(quint64 id, const QString& promptA, const QString& promptB, int tokens,
+               const QStringList& inputs = {});
 
 signals:
     void modelReady(const tenfold::ui::PromptModelInfo& info);
@@ -122,7 +135,7 @@ public:
     void renderTemplate(quint64 id, const QString& source, const QString& json, bool addGenerationPrompt,
                         const QString& bos, const QString& eos);
     void compress(quint64 id, const QString& text, double keepRatio, const QString& scorerPath, int continueTokens);
-    void runAb(quint64 id, const QString& a, const QString& b, int tokens);
+    void runAb(quint64 id, const QString& a, const QString& b, int tokens, const QStringList& inputs = {});
     void readFile(const QString& path);
     void cancel() { cancel_->store(true); }
 

@@ -1,0 +1,98 @@
+#pragma once
+// The few operating-system calls the engine and the command-line programs make, behind one
+// interface with a POSIX (Linux, macOS) and a Win32 implementation in platform.cpp, so the rest of
+// the code has no #ifdef _WIN32. Paths are UTF-8 in std::string and std::filesystem::path built
+// with pathFromUtf8 (on Windows the wide-character APIs are used underneath, so non-ASCII file
+// names work whatever the ANSI code page is).
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tenfold::platform {
+
+// ---- paths and arguments ---------------------------------------------------------------------
+
+std::filesystem::path pathFromUtf8(std::string_view utf8);
+std::string pathToUtf8(const std::filesystem::path& path);
+
+// The program's arguments as UTF-8. On Windows they are read again from GetCommandLineW, because
+// main()'s argv is in the ANSI code page and loses characters outside it.
+std::vector<std::string> utf8Arguments(int argc, char** argv);
+
+// ---- files -----------------------------------------------------------------------------------
+
+// The text of the calling thread's last OS error (errno, or GetLastError on Windows).
+std::string lastErrorText();
+
+// Creates and opens (binary, write-only) a new file named `prefix` + a unique suffix, readable by
+// everyone where the OS has such permissions; returns its descriptor and sets `path`, or -1.
+int createUniqueFile(const std::string& prefix, std::string& path);
+// Writes up to n bytes; returns the count written, 0 for none, or -1 on an error (EINTR retried).
+int64_t writeSome(int fd, const void* data, size_t n);
+bool syncFile(int fd);  // data on disk (fsync / _commit)
+bool closeFile(int fd);
+bool removeFile(const std::string& path);
+// Renames `from` over `to`, replacing `to` if it exists, as one step (rename / MoveFileEx).
+bool replaceFile(const std::string& from, const std::string& to);
+// Makes a rename inside `dir` durable where the OS needs that (Linux: fsync the directory).
+void syncDirectory(const std::filesystem::path& dir);
+
+// A read-only memory map of a whole regular file. open() throws IoError (cannot open, not a
+// regular file, cannot map) with the path in the message; an empty file maps to size 0, data null.
+class MappedFile {
+public:
+    MappedFile() = default;
+    static MappedFile open(const std::filesystem::path& path);
+    ~MappedFile();
+    MappedFile(MappedFile&& other) noexcept;
+    MappedFile& operator=(MappedFile&& other) noexcept;
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    const uint8_t* data() const { return data_; }
+    uint64_t size() const { return size_; }
+
+private:
+    void release();
+    const uint8_t* data_ = nullptr;
+    uint64_t size_ = 0;
+    void* mappingHandle_ = nullptr; // Windows: the file-mapping object
+};
+
+// ---- memory and process ----------------------------------------------------------------------
+
+// Aligned heap blocks (std::aligned_alloc does not exist in the Windows C runtime). `bytes` is
+// rounded up to a multiple of `alignment`; returns nullptr when out of memory. Free with
+// alignedFree only.
+void* alignedAlloc(size_t alignment, size_t bytes);
+void alignedFree(void* p);
+struct AlignedFree {
+    void operator()(void* p) const { alignedFree(p); }
+};
+
+uint64_t physicalMemoryBytes(); // 0 when unknown
+uint64_t pageSize();
+uint64_t processId();
+// Resident set size of this process now and at its peak, in bytes; 0 when unknown.
+uint64_t residentBytes();
+uint64_t peakResidentBytes();
+
+// ---- time and terminal -----------------------------------------------------------------------
+
+bool localTime(std::time_t t, std::tm& out); // thread-safe localtime
+// Standard streams carry bytes unchanged (Windows: binary mode, so "\n" stays "\n" and generated
+// text is byte for byte what Linux prints; the console shows UTF-8). A no-op elsewhere.
+void useBinaryUtf8Stdio();
+bool stdinIsTerminal();
+
+// Calls `handler` when the user presses Ctrl-C (SIGINT, or the Windows console's Ctrl-C and
+// Ctrl-Break). The handler runs on a signal context (POSIX) or a system thread (Windows): it may
+// only touch lock-free atomics. It returns true when it took care of the interrupt, false to let
+// the default action (ending the process) happen. No SA_RESTART: a blocking read returns.
+void onInterrupt(bool (*handler)());
+
+} // namespace tenfold::platform
