@@ -20,7 +20,11 @@ function(tenfold_gzip_file in out)
 endfunction()
 tenfold_gzip_file("${CMAKE_SOURCE_DIR}/installers/linux/changelog" "${TENFOLD_PACKAGE_DIR}/doc/changelog.gz")
 add_custom_target(tenfold_package_docs ALL DEPENDS "${TENFOLD_PACKAGE_DIR}/doc/changelog.gz")
+# (Linux only: the macOS disk image carries the app bundle alone.)
 foreach(pkg_comp IN ITEMS "tenfold-cli;cli" "tenfold;gui")
+  if(APPLE)
+    break()
+  endif()
   list(GET pkg_comp 0 pkg)
   list(GET pkg_comp 1 comp)
   install(FILES "${TENFOLD_PACKAGE_DIR}/doc/changelog.gz" "${CMAKE_SOURCE_DIR}/installers/linux/copyright"
@@ -41,10 +45,40 @@ if(Python3_FOUND AND TARGET tenfold-cli AND TARGET tenfold-server)
     DEPENDS tenfold-cli tenfold-server "${CMAKE_SOURCE_DIR}/installers/linux/tools/gen_manpage.py"
     COMMENT "Man pages from --help")
   add_custom_target(tenfold_man_pages ALL DEPENDS "${man}/tenfold-cli.1.gz" "${man}/tenfold-server.1.gz")
-  install(FILES "${man}/tenfold-cli.1.gz" "${man}/tenfold-server.1.gz" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1" COMPONENT cli)
+  if(NOT APPLE)
+    install(FILES "${man}/tenfold-cli.1.gz" "${man}/tenfold-server.1.gz" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1" COMPONENT cli)
+  endif()
 endif()
 
-if(TARGET tenfold)
+if(TARGET tenfold AND APPLE)
+  # The bundle's icon: tenfold.svg rendered at every iconset size, packed by iconutil.
+  find_package(Qt6 REQUIRED COMPONENTS Svg Gui)
+  add_executable(tenfold_render_icons "${CMAKE_SOURCE_DIR}/installers/linux/tools/render_icons.cpp")
+  target_link_libraries(tenfold_render_icons PRIVATE Qt6::Gui Qt6::Svg)
+  find_program(TENFOLD_ICONUTIL iconutil REQUIRED)
+  set(iconset "${TENFOLD_PACKAGE_DIR}/tenfold.iconset")
+  set(icns "${TENFOLD_PACKAGE_DIR}/tenfold.icns")
+  set(copies "")
+  foreach(pair IN ITEMS "16;16x16" "32;16x16@2x" "32;32x32" "64;32x32@2x" "128;128x128" "256;128x128@2x"
+                        "256;256x256" "512;256x256@2x" "512;512x512" "1024;512x512@2x")
+    list(GET pair 0 px)
+    list(GET pair 1 name)
+    list(APPEND copies COMMAND ${CMAKE_COMMAND} -E copy "${TENFOLD_PACKAGE_DIR}/icons/${px}x${px}/tenfold.png"
+                               "${iconset}/icon_${name}.png")
+  endforeach()
+  add_custom_command(OUTPUT "${icns}"
+    COMMAND tenfold_render_icons "${CMAKE_SOURCE_DIR}/installers/linux/tenfold.svg" "${TENFOLD_PACKAGE_DIR}/icons"
+            16 32 64 128 256 512 1024
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${iconset}"
+    ${copies}
+    COMMAND ${TENFOLD_ICONUTIL} -c icns -o "${icns}" "${iconset}"
+    DEPENDS tenfold_render_icons "${CMAKE_SOURCE_DIR}/installers/linux/tenfold.svg"
+    COMMENT "tenfold.icns from tenfold.svg")
+  target_sources(tenfold PRIVATE "${icns}")
+  set_source_files_properties("${icns}" TARGET_DIRECTORY tenfold PROPERTIES MACOSX_PACKAGE_LOCATION Resources)
+endif()
+
+if(TARGET tenfold AND NOT APPLE)
   set(linux "${CMAKE_SOURCE_DIR}/installers/linux")
   install(FILES "${linux}/tenfold.desktop" DESTINATION "${CMAKE_INSTALL_DATAROOTDIR}/applications" COMPONENT gui)
   install(FILES "${linux}/tenfold-gguf.xml" DESTINATION "${CMAKE_INSTALL_DATAROOTDIR}/mime/packages" COMPONENT gui)
@@ -91,6 +125,13 @@ set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_CONTACT "${TENFOLD_MAINTAINER}")
 set(CPACK_PACKAGE_INSTALL_DIRECTORY "tenfold")
 set(CPACK_GENERATOR "DEB;TGZ")
+if(APPLE)
+  # A disk image with Tenfold.app (the command-line programs inside it) to drag to Applications.
+  set(CPACK_GENERATOR "DragNDrop")
+  set(CPACK_DMG_VOLUME_NAME "Tenfold ${PROJECT_VERSION}")
+  set(CPACK_DMG_FORMAT UDZO)
+  set(CPACK_PACKAGE_FILE_NAME "tenfold-${PROJECT_VERSION}-macos-${CMAKE_SYSTEM_PROCESSOR}")
+endif()
 set(CPACK_STRIP_FILES ON)
 set(CPACK_PACKAGE_FILE_NAME "tenfold-${PROJECT_VERSION}-${CMAKE_SYSTEM_PROCESSOR}")
 set(CPACK_COMPONENTS_ALL cli)

@@ -14,6 +14,11 @@ namespace tenfold::cli {
 
 std::filesystem::path defaultDataDir()
 {
+#ifdef _WIN32
+    // Qt's AppDataLocation on Windows: %APPDATA%\tenfold\tenfold.
+    if (const char* appData = std::getenv("APPDATA"); appData && *appData)
+        return filePath(appData) / "tenfold" / "tenfold";
+#endif
     if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
         return std::filesystem::path(xdg) / "tenfold" / "tenfold";
     if (const char* home = std::getenv("HOME"); home && *home)
@@ -39,18 +44,40 @@ std::vector<OptionSpec> ledgerOptions()
             {"--no-ledger", "", "", "do not record this run in the usage ledger"}};
 }
 
+#if TENFOLD_HAVE_STORE
+struct CliLedger::Sink {
+    Store store;
+};
+#else
+struct CliLedger::Sink {};
+#endif
+
+CliLedger::CliLedger(std::unique_ptr<Sink> sink, std::string source)
+    : sink_(std::move(sink)), source_(std::move(source))
+{
+}
+
+CliLedger::~CliLedger() = default;
+
 std::unique_ptr<CliLedger> CliLedger::open(const ParsedArgs& args, const std::string& source)
 {
     if (args.has("--no-ledger"))
         return nullptr;
+#if TENFOLD_HAVE_STORE
     const std::filesystem::path dir =
-        args.has("--data-dir") ? std::filesystem::path(*args.get("--data-dir")) : defaultDataDir();
+        args.has("--data-dir") ? filePath(*args.get("--data-dir")) : defaultDataDir();
     try {
-        return std::unique_ptr<CliLedger>(new CliLedger(Store(dir), source));
+        return std::unique_ptr<CliLedger>(new CliLedger(std::make_unique<Sink>(Sink{Store(dir)}), source));
     } catch (const Error& e) {
         throw IoError("cannot open the usage ledger in " + dir.string() + ": " + e.what() +
                       " (pass --no-ledger to run without recording, or --data-dir DIR for another folder)");
     }
+#else
+    if (args.has("--data-dir"))
+        throw UnsupportedError("--data-dir: this tenfold-cli was built without SQLite "
+                               "(TENFOLD_WITH_STORE=OFF), so it has no usage ledger");
+    return nullptr; // nothing to record into; docs/PACKAGING.md says so for the Windows cross build
+#endif
 }
 
 void CliLedger::describe(const Model& model, const std::string& modelPath, const ParsedArgs& args,
@@ -75,13 +102,18 @@ void CliLedger::describe(const Model& model, const std::string& modelPath, const
 
 bool CliLedger::record(const LedgerEntry& entry)
 {
+#if TENFOLD_HAVE_STORE
     try {
-        store_.recordUsage(entry);
+        sink_->store.recordUsage(entry);
         return true;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "tenfold-cli: usage ledger: this run was not recorded: %s\n", e.what());
         return false;
     }
+#else
+    (void)entry; // unreachable: open() returns no ledger in a build without SQLite
+    return false;
+#endif
 }
 
 } // namespace tenfold::cli

@@ -32,7 +32,8 @@ std::vector<OptionSpec> ledgerOptions();
 
 class CliLedger {
 public:
-    // nullptr with --no-ledger. Otherwise opens (creating) DIR/tenfold.db before any work is
+    // nullptr with --no-ledger, and in a build without SQLite (TENFOLD_WITH_STORE=OFF: the Windows
+    // cross build; --data-dir is refused there). Otherwise opens (creating) DIR/tenfold.db before any work is
     // done, so a database that cannot be used fails the command at once: throws IoError naming
     // the path, SQLite's complaint and the way out (--no-ledger, --data-dir).
     static std::unique_ptr<CliLedger> open(const ParsedArgs& args, const std::string& source);
@@ -48,11 +49,12 @@ public:
     // Appends the row. A failed write (disk full, database locked) is reported on stderr and
     // returns false; the command's own output is already out, so it does not fail the run.
     bool record(const LedgerEntry& entry);
-    const std::filesystem::path& databasePath() const { return store_.databasePath(); }
+    ~CliLedger();
 
 private:
-    CliLedger(Store store, std::string source) : store_(std::move(store)), source_(std::move(source)) {}
-    Store store_;
+    struct Sink; // the open database (store/store.h's Store), absent in a build without SQLite
+    CliLedger(std::unique_ptr<Sink> sink, std::string source);
+    std::unique_ptr<Sink> sink_;
     std::string source_;
     LedgerEntry base_;
     cost::EnergyMeter meter_;

@@ -159,6 +159,24 @@ int64_t writeSome(int fd, const void* data, size_t n)
 #endif
 }
 
+int openForAppend(const std::filesystem::path& path)
+{
+#ifdef _WIN32
+    return ::_wopen(path.c_str(), _O_WRONLY | _O_CREAT | _O_APPEND | _O_BINARY, _S_IREAD | _S_IWRITE);
+#else
+    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+#endif
+}
+
+bool truncateFile(int fd)
+{
+#ifdef _WIN32
+    return ::_chsize_s(fd, 0) == 0;
+#else
+    return ::ftruncate(fd, 0) == 0;
+#endif
+}
+
 bool syncFile(int fd)
 {
 #ifdef _WIN32
@@ -352,6 +370,26 @@ uint64_t physicalMemoryBytes()
     if (pages <= 0 || page <= 0)
         return 0; // unknown: no limit beyond the allocator's own
     return uint64_t(pages) * uint64_t(page);
+#endif
+}
+
+uint64_t availableMemoryBytes()
+{
+#ifdef _WIN32
+    MEMORYSTATUSEX status{};
+    status.dwLength = sizeof status;
+    return GlobalMemoryStatusEx(&status) ? uint64_t(status.ullAvailPhys) : 0;
+#else
+    // /proc files report size 0, so read lines until the end rather than by size.
+    std::ifstream in("/proc/meminfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.compare(0, 13, "MemAvailable:") == 0) {
+            unsigned long long kb = 0;
+            if (std::sscanf(line.c_str() + 13, "%llu", &kb) == 1)
+                return uint64_t(kb) * 1024;
+        }
+    return 0;
 #endif
 }
 

@@ -33,6 +33,9 @@ std::string lastErrorText();
 int createUniqueFile(const std::string& prefix, std::string& path);
 // Writes up to n bytes; returns the count written, 0 for none, or -1 on an error (EINTR retried).
 int64_t writeSome(int fd, const void* data, size_t n);
+// Opens (creating, mode 0644 where that exists) a file for appending, binary; -1 on failure.
+int openForAppend(const std::filesystem::path& path);
+bool truncateFile(int fd); // to zero bytes
 bool syncFile(int fd);  // data on disk (fsync / _commit)
 bool closeFile(int fd);
 bool removeFile(const std::string& path);
@@ -75,6 +78,8 @@ struct AlignedFree {
 };
 
 uint64_t physicalMemoryBytes(); // 0 when unknown
+// Memory the OS could give a new allocation without swapping (Linux: MemAvailable); 0 when unknown.
+uint64_t availableMemoryBytes();
 uint64_t pageSize();
 uint64_t processId();
 // Resident set size of this process now and at its peak, in bytes; 0 when unknown.

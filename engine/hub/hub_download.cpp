@@ -2,8 +2,7 @@
 
 #include "hub/sha256.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include "core/platform.h"
 
 #include <cerrno>
 #include <chrono>
@@ -26,14 +25,14 @@ class PartFile {
 public:
     explicit PartFile(const std::filesystem::path& path) : path_(path)
     {
-        fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        fd_ = platform::openForAppend(path);
         if (fd_ < 0)
             throw IoError(path.string() + ": cannot open for writing: " + std::strerror(errno));
     }
     ~PartFile()
     {
         if (fd_ >= 0)
-            ::close(fd_);
+            platform::closeFile(fd_);
     }
     PartFile(const PartFile&) = delete;
     PartFile& operator=(const PartFile&) = delete;
@@ -42,12 +41,11 @@ public:
     int write(const char* data, size_t size)
     {
         while (size > 0) {
-            const ssize_t n = ::write(fd_, data, size);
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
+            const int64_t n = platform::writeSome(fd_, data, size);
+            if (n < 0)
                 return errno;
-            }
+            if (n == 0)
+                return ENOSPC;
             data += n;
             size -= size_t(n);
         }
@@ -55,18 +53,18 @@ public:
     }
     void truncate()
     {
-        if (::ftruncate(fd_, 0) != 0)
+        if (!platform::truncateFile(fd_))
             throw IoError(path_.string() + ": cannot truncate: " + std::strerror(errno));
     }
     void syncAndClose()
     {
         // The data must be on disk before the rename makes it the library's file.
-        const int syncResult = ::fsync(fd_);
+        const bool synced = platform::syncFile(fd_);
         const int syncErrno = errno;
-        const int closeResult = ::close(fd_);
+        const bool closed = platform::closeFile(fd_);
         fd_ = -1;
-        if (syncResult != 0 || closeResult != 0)
-            throw IoError(path_.string() + ": cannot flush to disk: " + std::strerror(syncResult ? syncErrno : errno));
+        if (!synced || !closed)
+            throw IoError(path_.string() + ": cannot flush to disk: " + std::strerror(!synced ? syncErrno : errno));
     }
 
 private:
@@ -74,7 +72,14 @@ private:
     int fd_ = -1;
 };
 
-bool isDiskFull(int error) { return error == ENOSPC || error == EFBIG || error == EDQUOT; }
+bool isDiskFull(int error)
+{
+#ifdef EDQUOT
+    if (error == EDQUOT) // no disk quotas on Windows
+        return true;
+#endif
+    return error == ENOSPC || error == EFBIG;
+}
 
 std::string verifyExisting(const std::filesystem::path& file, uint64_t size)
 {

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <cstdio>
+#include <fstream>
 #include <vector>
 
 namespace tenfold::hub {
@@ -49,23 +50,23 @@ std::string Sha256::finishHex()
 
 void hashFilePrefix(Sha256& hash, const std::filesystem::path& file, uint64_t bytes)
 {
-    std::FILE* f = std::fopen(file.c_str(), "rb");
+    // ifstream over the path: wide-character file names on Windows, where fopen takes the ANSI code page.
+    std::ifstream f(file, std::ios::binary);
     if (!f)
         throw IoError(file.string() + ": cannot open to hash the part already downloaded");
     std::vector<char> buffer(1 << 20);
     uint64_t left = bytes;
     while (left > 0) {
         const size_t want = size_t(std::min<uint64_t>(left, buffer.size()));
-        const size_t got = std::fread(buffer.data(), 1, want, f);
+        f.read(buffer.data(), std::streamsize(want));
+        const size_t got = size_t(f.gcount());
         if (got == 0) {
-            std::fclose(f);
             throw IoError(file.string() + ": shorter than the " + std::to_string(bytes) +
                           " bytes recorded as downloaded");
         }
         hash.update(buffer.data(), got);
         left -= got;
     }
-    std::fclose(f);
 }
 
 } // namespace tenfold::hub

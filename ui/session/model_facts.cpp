@@ -1,5 +1,7 @@
 #include "session/model_facts.h"
 
+#include "core/platform.h"
+
 #include "gguf/gguf_file.h"
 #include "tensor/ggml_type.h"
 
@@ -98,21 +100,7 @@ MemoryEstimate estimateMemory(const ModelFacts& facts, int contextSize, uint64_t
     return e;
 }
 
-uint64_t availableSystemMemory()
-{
-    QFile f(QStringLiteral("/proc/meminfo"));
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    // /proc files report size 0, so read until readLine() comes back empty rather than atEnd().
-    for (QByteArray line = f.readLine(); !line.isEmpty(); line = f.readLine()) {
-        if (line.startsWith("MemAvailable:")) {
-            const QList<QByteArray> parts = line.simplified().split(' ');
-            if (parts.size() >= 2)
-                return parts[1].toULongLong() * 1024;
-        }
-    }
-    return 0;
-}
+uint64_t availableSystemMemory() { return tenfold::platform::availableMemoryBytes(); }
 
 QString formatBytes(uint64_t bytes)
 {

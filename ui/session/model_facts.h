@@ -50,7 +50,7 @@ struct MemoryEstimate {
 
 // Fits: total < 80% of available; Tight: < 100%; WontFit otherwise.
 MemoryEstimate estimateMemory(const ModelFacts& facts, int contextSize, uint64_t availableBytes);
-// MemAvailable from /proc/meminfo; 0 when it cannot be read.
+// Memory available to a new model (Linux MemAvailable, Windows available physical memory); 0 when unknown.
 uint64_t availableSystemMemory();
 QString formatBytes(uint64_t bytes);
 QString formatCount(int64_t count); // 15.7M, 260K
