@@ -7,6 +7,7 @@
 #include "server_setup.h"
 
 #include "core/error.h"
+#include "core/platform.h"
 #include "core/fnv.h"
 #include "model/model.h"
 #include "serve/scheduler.h"
@@ -22,7 +23,7 @@ using namespace tenfold::server;
 
 namespace {
 
-int serve(ServerOptions options, const sigset_t& stopSignals)
+int serve(ServerOptions options)
 {
     ServerContext ctx;
     ctx.options = options;
@@ -61,7 +62,7 @@ int serve(ServerOptions options, const sigset_t& stopSignals)
     }
     describeServedModel(ctx, model, cli::ledgerDeviceTag(device, backend->name()), scheduler->maxSequenceLength(), threads);
 
-    const int rc = listenUntilStopped(ctx, stopSignals, std::to_string(options.parallel) + " in parallel");
+    const int rc = listenUntilStopped(ctx, std::to_string(options.parallel) + " in parallel");
     const PrefixStateReport saved = scheduler->stop();
     for (const std::string& w : saved.warnings)
         std::fprintf(stderr, "tenfold-server: warning: %s\n", w.c_str());
@@ -88,14 +89,9 @@ int main(int argc, char** argv)
     // SIGINT and SIGTERM are blocked in every thread (threads inherit the mask) and taken by one
     // waiter with sigwait, so shutdown is ordinary code rather than a signal handler. A write to
     // a vanished client must fail with EPIPE, not kill the process.
-    sigset_t stopSignals;
-    sigemptyset(&stopSignals);
-    sigaddset(&stopSignals, SIGINT);
-    sigaddset(&stopSignals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    platform::blockStopSignals();
     try {
-        return serve(parseServerOptions(args), stopSignals);
+        return serve(parseServerOptions(args));
     } catch (const cli::UsageError& e) {
         std::fprintf(stderr, "tenfold-server: %s\n(tenfold-server --help lists the options)\n", e.what());
         return 2;

@@ -15,7 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <pthread.h>
+#include "core/platform.h"
 #include <thread>
 
 namespace tenfold::server {
@@ -128,7 +128,7 @@ void describeServedModel(ServerContext& ctx, std::shared_ptr<Model> model, const
                              .count();
 }
 
-int listenUntilStopped(ServerContext& ctx, const sigset_t& stopSignals, const std::string& what)
+int listenUntilStopped(ServerContext& ctx, const std::string& what)
 {
     const ServerOptions& options = ctx.options;
     httplib::Server http;
@@ -157,8 +157,7 @@ int listenUntilStopped(ServerContext& ctx, const sigset_t& stopSignals, const st
 
     std::atomic<bool> stopRequested{false}, listenEnded{false};
     std::thread signalWaiter([&] {
-        int sig = 0;
-        sigwait(&stopSignals, &sig);
+        platform::waitForStopSignal();
         if (listenEnded)
             return; // woken by the code below: listening ended on its own
         stopRequested = true;
@@ -172,7 +171,7 @@ int listenUntilStopped(ServerContext& ctx, const sigset_t& stopSignals, const st
     const bool listened = http.listen_after_bind();
     listenEnded = true;
     if (!stopRequested) // listening failed on its own: wake the waiter so it can be joined
-        pthread_kill(signalWaiter.native_handle(), SIGTERM);
+        platform::wakeStopWaiter();
     signalWaiter.join();
     return listened || stopRequested ? 0 : 1;
 }

@@ -34,7 +34,7 @@ void describeServedModel(ServerContext& ctx, std::shared_ptr<Model> model, const
 
 // Binds --host/--port, prints the start-up line to stderr (`what` describes the generation
 // side) and "Tenfold server listening on http://HOST:PORT" to stdout, and serves until one of
-// stopSignals arrives. 0 when stopped by a signal, 1 when it could not listen.
-int listenUntilStopped(ServerContext& ctx, const sigset_t& stopSignals, const std::string& what);
+// stop request arrives (platform::waitForStopSignal; main() called platform::blockStopSignals). 0 when stopped by a signal, 1 when it could not listen.
+int listenUntilStopped(ServerContext& ctx, const std::string& what);
 
 } // namespace tenfold::server

@@ -14,13 +14,13 @@
 #endif
 
 #include "core/error.h"
+#include "core/platform.h"
 #include "dist/cluster.h"
 #include "model/model.h"
 
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <pthread.h>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -133,12 +133,7 @@ int serveMain(int argc, char** argv)
     // SIGINT/SIGTERM are blocked before MPI starts its own threads, so no thread dies of them;
     // rank 0's HTTP front end takes them with sigwait and stops in order. Writes to a vanished
     // client must fail with EPIPE, not kill the process.
-    sigset_t stopSignals;
-    sigemptyset(&stopSignals);
-    sigaddset(&stopSignals, SIGINT);
-    sigaddset(&stopSignals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    platform::blockStopSignals();
     std::unique_ptr<dist::MpiLink> link;
     try {
         link = std::make_unique<dist::MpiLink>(&argc, &argv);
@@ -155,7 +150,7 @@ int serveMain(int argc, char** argv)
     bool skipFinalize = false;
     int rc = 0;
     try {
-        rc = worker::runServe(*link, args, stopSignals, &skipFinalize);
+        rc = worker::runServe(*link, args, &skipFinalize);
     } catch (const UsageError& e) {
         if (front)
             std::fprintf(stderr, "tenfold-worker serve: %s\n(see tenfold-worker serve --help)\n", e.what());

@@ -8,6 +8,7 @@
 #include "server_setup.h"
 
 #include "core/error.h"
+#include "core/platform.h"
 #include "core/fnv.h"
 #include "dist/replica_router.h"
 #include "dist/replica_server.h"
@@ -53,13 +54,11 @@ double takeRankTimeout(std::vector<std::string>& args)
     return timeout;
 }
 
-int runReplicaRank(dist::MpiLink& link, const server::ServerOptions& options, double rankTimeout,
-                   const sigset_t& stopSignals)
+int runReplicaRank(dist::MpiLink& link, const server::ServerOptions& options, double rankTimeout)
 {
     // mpirun ends the job with SIGTERM (Ctrl-C on mpirun, rank 0 gone): a replica just leaves.
-    std::thread([stopSignals] {
-        int sig = 0;
-        sigwait(&stopSignals, &sig);
+    std::thread([] {
+        platform::waitForStopSignal();
         _exit(143);
     }).detach();
     std::unique_ptr<Scheduler> scheduler;
@@ -83,7 +82,7 @@ int runReplicaRank(dist::MpiLink& link, const server::ServerOptions& options, do
 }
 
 int runFrontEnd(dist::MpiLink& link, const server::ServerOptions& options, double rankTimeout,
-                const sigset_t& stopSignals, bool* skipFinalize)
+                bool* skipFinalize)
 {
     using namespace server;
     ServerContext ctx;
@@ -133,7 +132,7 @@ int runFrontEnd(dist::MpiLink& link, const server::ServerOptions& options, doubl
                              std::to_string(link.size() - 1) + ") x " + std::to_string(options.parallel) +
                              " in parallel";
     std::thread http([&] {
-        rc = listenUntilStopped(ctx, stopSignals, what);
+        rc = listenUntilStopped(ctx, what);
         httpEnded = true;
     });
     int idle = 0;
@@ -170,7 +169,7 @@ std::string serveHelpText()
            text + "  --rank-timeout S            seconds without a heartbeat before a replica is lost (default 8)\n";
 }
 
-int runServe(dist::MpiLink& link, const std::vector<std::string>& argsIn, const sigset_t& stopSignals,
+int runServe(dist::MpiLink& link, const std::vector<std::string>& argsIn,
              bool* skipFinalize)
 {
     std::vector<std::string> args = argsIn;
@@ -183,8 +182,8 @@ int runServe(dist::MpiLink& link, const std::vector<std::string>& argsIn, const 
         throw cli::UsageError("serve needs at least 2 ranks (rank 0 is the HTTP front end, ranks 1.. the "
                               "replicas); for one process run tenfold-server");
     if (link.rank() != 0)
-        return runReplicaRank(link, options, rankTimeout, stopSignals);
-    return runFrontEnd(link, options, rankTimeout, stopSignals, skipFinalize);
+        return runReplicaRank(link, options, rankTimeout);
+    return runFrontEnd(link, options, rankTimeout, skipFinalize);
 }
 
 } // namespace tenfold::worker

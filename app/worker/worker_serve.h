@@ -12,10 +12,9 @@
 
 namespace tenfold::worker {
 
-// Runs this rank's part; the exit code. stopSignals (SIGINT, SIGTERM) are blocked in every
-// thread. Rank 0 sets *skipFinalize when a rank was lost (MPI_Finalize would wait for it).
-int runServe(dist::MpiLink& link, const std::vector<std::string>& args, const sigset_t& stopSignals,
-             bool* skipFinalize);
+// Runs this rank's part; the exit code. main() has blocked the stop signals in every thread
+// (platform::blockStopSignals). Rank 0 sets *skipFinalize when a rank was lost (MPI_Finalize would wait for it).
+int runServe(dist::MpiLink& link, const std::vector<std::string>& args, bool* skipFinalize);
 std::string serveHelpText();
 
 } // namespace tenfold::worker

@@ -5,6 +5,8 @@
 #include "core/error.h"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +30,7 @@
 #else
 #include <csignal>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -521,6 +524,77 @@ void onInterrupt(bool (*handler)())
     sigemptyset(&action.sa_mask);
     action.sa_flags = 0; // no SA_RESTART: a blocking read of stdin returns
     sigaction(SIGINT, &action, nullptr);
+#endif
+}
+
+namespace {
+std::atomic<bool> gStopWake{false};
+#ifdef _WIN32
+std::mutex gStopMutex;
+std::condition_variable gStopChanged;
+bool gStopRequested = false;
+
+BOOL WINAPI stopControl(DWORD type)
+{
+    if (type != CTRL_C_EVENT && type != CTRL_BREAK_EVENT && type != CTRL_CLOSE_EVENT &&
+        type != CTRL_SHUTDOWN_EVENT)
+        return FALSE;
+    {
+        std::lock_guard<std::mutex> lock(gStopMutex);
+        gStopRequested = true;
+    }
+    gStopChanged.notify_all();
+    return TRUE;
+}
+#else
+sigset_t stopSet()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+#endif
+} // namespace
+
+void blockStopSignals()
+{
+#ifdef _WIN32
+    SetConsoleCtrlHandler(stopControl, TRUE);
+#else
+    const sigset_t set = stopSet();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+#endif
+}
+
+bool waitForStopSignal()
+{
+#ifdef _WIN32
+    std::unique_lock<std::mutex> lock(gStopMutex);
+    gStopChanged.wait(lock, [] { return gStopRequested || gStopWake.load(); });
+    if (gStopWake.exchange(false))
+        return false;
+    gStopRequested = false;
+    return true;
+#else
+    const sigset_t set = stopSet();
+    int sig = 0;
+    sigwait(&set, &sig);
+    return !gStopWake.exchange(false);
+#endif
+}
+
+void wakeStopWaiter()
+{
+    gStopWake = true;
+#ifdef _WIN32
+    { std::lock_guard<std::mutex> lock(gStopMutex); }
+    gStopChanged.notify_all();
+#else
+    // Every thread blocks SIGTERM, so it stays pending until the waiter's sigwait takes it.
+    ::kill(::getpid(), SIGTERM);
 #endif
 }
 

@@ -100,4 +100,14 @@ bool stdinIsTerminal();
 // the default action (ending the process) happen. No SA_RESTART: a blocking read returns.
 void onInterrupt(bool (*handler)());
 
+// Stop requests for long-running programs (the servers), taken by one waiting thread as ordinary
+// code rather than in a signal handler: SIGINT and SIGTERM on POSIX, the console's Ctrl-C,
+// Ctrl-Break and close events on Windows. blockStopSignals() runs first in main(), before any
+// thread starts (POSIX threads inherit the blocked mask); it also makes a write to a vanished
+// client fail with EPIPE instead of killing the process (SIGPIPE ignored).
+void blockStopSignals();
+// Blocks until a stop request arrives (true) or wakeStopWaiter() is called (false).
+bool waitForStopSignal();
+void wakeStopWaiter();
+
 } // namespace tenfold::platform

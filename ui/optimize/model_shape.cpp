@@ -36,7 +36,7 @@ ModelShape ModelShape::read(const QString& path)
     s.layers = maxLayer + 1;
     // The GQA key groups (a KV head with the query heads that read it) are what `heads` removes.
     const std::string arch = f->getString("general.architecture").value_or("llama");
-    for (const std::string key : {arch + ".attention.head_count_kv", arch + ".attention.head_count"})
+    for (const std::string& key : {arch + ".attention.head_count_kv", arch + ".attention.head_count"})
         if (s.kvHeads == 0)
             if (const auto* v = f->find(key); v && v->isInteger())
                 s.kvHeads = int(v->toInt());
