@@ -65,13 +65,15 @@ grep -q "model file not found" "$work/e.txt" || fail "missing model: message was
 
 echo "== installer: silent per-user install with PATH, run, uninstall"
 regq() { "$wine" reg query "$1" ${2:+/v "$2"} 2>/dev/null | tr -d '\r'; }
+# A PATH that already has an entry: the installer appends, the uninstaller restores it exactly.
+"$wine" reg add 'HKCU\Environment' /v Path /t REG_EXPAND_SZ /d 'C:\Existing' /f >/dev/null 2>&1
 timeout 120 "$wine" "$setup" /S /CurrentUser /AddToPath '/D=C:\TenfoldTest'
 "$wineserver" -w
 dir="$WINEPREFIX/drive_c/TenfoldTest"
 for f in tenfold-cli.exe uninstall.exe; do [ -f "$dir/$f" ] || fail "installed $f missing"; done
 regq 'HKCU\Software\Classes\.gguf' | grep -q "Tenfold.GGUF" || fail ".gguf is not associated"
 regq 'HKCU\Software\Classes\Tenfold.GGUF\shell\inspect\command' | grep -q "tenfold-cli.exe" || fail "no Inspect verb"
-regq 'HKCU\Environment' Path | grep -qi 'C:\\TenfoldTest' || fail "PATH does not name the install folder"
+regq 'HKCU\Environment' Path | grep -qi 'C:\\Existing;C:\\TenfoldTest$' || fail "PATH is not the old one plus the install folder"
 regq 'HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\Tenfold' | grep -q "DisplayVersion.*${version#tenfold-cli }" \
   || fail "Apps & features entry missing or wrong version"
 ls "$WINEPREFIX/drive_c/users/"*/AppData/Roaming/Microsoft/Windows/Start\ Menu/Programs/Tenfold/*.lnk >/dev/null \
@@ -87,5 +89,6 @@ timeout 120 "$wine" 'C:\TenfoldTest\uninstall.exe' /S /CurrentUser '_?=C:\Tenfol
 [ ! -f "$dir/tenfold-cli.exe" ] || fail "uninstall left tenfold-cli.exe"
 regq 'HKCU\Software\Classes\.gguf' | grep -q "Tenfold.GGUF" && fail "uninstall left the .gguf association"
 regq 'HKCU\Environment' Path | grep -qi 'TenfoldTest' && fail "uninstall left the PATH entry"
+regq 'HKCU\Environment' Path | grep -q 'REG_EXPAND_SZ *C:\\Existing$' || fail "uninstall did not restore PATH: $(regq 'HKCU\Environment' Path)"
 regq 'HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\Tenfold' | grep -q DisplayName && fail "uninstall left Apps & features"
 echo "test_windows: all checks passed"
