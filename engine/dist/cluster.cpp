@@ -1,5 +1,7 @@
 #include "dist/cluster.h"
 
+#include "core/platform.h"
+
 #include "model/model.h"
 #include "runtime/cpu_context.h"
 
@@ -15,26 +17,6 @@ namespace tenfold::dist {
 namespace {
 
 using Clock = MpiLink::Clock;
-
-double secondsSince(Clock::time_point t0)
-{
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-uint64_t peakRss()
-{
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmHWM:", 0) == 0)
-            return uint64_t(std::stoull(line.substr(6))) * 1024;
-    return 0;
-}
-
-Clock::time_point deadlineAfter(double seconds)
-{
-    return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-}
 
 unsigned threadsFor(const ContextParams& p)
 {
@@ -417,7 +399,7 @@ void Cluster::runWorker()
         dist::decode(bytes, m);
         if (m.h.op == int64_t(Op::Stop)) {
             own_.kvBytes = std::max(own_.kvBytes, ctx.bytesHeld());
-            own_.peakRssBytes = peakRss();
+            own_.peakRssBytes = platform::peakResidentBytes();
             if (pipeline && !last)
                 link_.send(me + 1, kTagWork, bytes.data(), bytes.size(), deadlineAfter(sendLimit));
             link_.send(0, kTagReport, &own_, sizeof own_, deadlineAfter(sendLimit));
@@ -483,7 +465,7 @@ void Cluster::runWorker()
 std::vector<RankReport> Cluster::stopWorkers()
 {
     std::vector<RankReport> reports;
-    own_.peakRssBytes = peakRss();
+    own_.peakRssBytes = platform::peakResidentBytes();
     reports.push_back(own_);
     if (link_.size() == 1)
         return reports;

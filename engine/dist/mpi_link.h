@@ -83,4 +83,16 @@ private:
     std::vector<RankInfo> ranks_;
 };
 
+// Seconds since t on MpiLink's clock, and the deadline `seconds` from now (every wait has one).
+inline double secondsSince(MpiLink::Clock::time_point t)
+{
+    return std::chrono::duration<double>(MpiLink::Clock::now() - t).count();
+}
+
+inline MpiLink::Clock::time_point deadlineAfter(double seconds)
+{
+    return MpiLink::Clock::now() +
+           std::chrono::duration_cast<MpiLink::Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
 } // namespace tenfold::dist

@@ -14,16 +14,6 @@ namespace {
 
 using Clock = MpiLink::Clock;
 
-double secondsSince(Clock::time_point t)
-{
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-Clock::time_point after(double seconds)
-{
-    return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-}
-
 void add(SchedulerMetrics& to, const SchedulerMetrics& m)
 {
     to.requestsTotal += m.requestsTotal;
@@ -238,7 +228,7 @@ void ReplicaRouter::markLost(int rank, const std::string& why)
 
 int ReplicaRouter::awaitReplicas(double startupS)
 {
-    const auto deadline = after(startupS);
+    const auto deadline = deadlineAfter(startupS);
     for (;;) {
         bool moved = false;
         receiveAll(moved);
@@ -270,7 +260,7 @@ void ReplicaRouter::receiveAll(bool& moved)
     for (;;) {
         int from = -1;
         try {
-            from = link_.tryReceive(MpiLink::kAnySource, kTagServeUp, in_, after(rankTimeoutS_));
+            from = link_.tryReceive(MpiLink::kAnySource, kTagServeUp, in_, deadlineAfter(rankTimeoutS_));
         } catch (const RankLost& e) {
             std::lock_guard lock(mutex_);
             moved = true;
@@ -405,7 +395,7 @@ void ReplicaRouter::stop()
                 markLost(r.rank, e.what());
             }
         }
-    const auto deadline = after(rankTimeoutS_);
+    const auto deadline = deadlineAfter(rankTimeoutS_);
     std::vector<uint8_t> in;
     while (!waiting.empty() && Clock::now() < deadline) {
         const int from = link_.tryReceive(MpiLink::kAnySource, kTagServeUp, in, deadline);

@@ -12,16 +12,6 @@ namespace {
 
 using Clock = MpiLink::Clock;
 
-double secondsSince(Clock::time_point t)
-{
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-Clock::time_point after(double seconds)
-{
-    return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-}
-
 void postUp(MpiLink& link, const ServeMessage& m)
 {
     const std::vector<uint8_t> bytes = encodeServe(m);
@@ -53,7 +43,7 @@ void runReplica(MpiLink& link, Scheduler& scheduler, double rankTimeoutS)
     int idle = 0;
     for (;;) {
         bool moved = false;
-        while (link.tryReceive(0, kTagServeDown, in, after(rankTimeoutS)) >= 0) {
+        while (link.tryReceive(0, kTagServeDown, in, deadlineAfter(rankTimeoutS)) >= 0) {
             moved = true;
             lastFromFront = Clock::now();
             ServeMessage m;
@@ -66,7 +56,7 @@ void runReplica(MpiLink& link, Scheduler& scheduler, double rankTimeoutS)
                 done.op = ServeOp::Stopped;
                 done.metrics = scheduler.metrics();
                 const std::vector<uint8_t> bytes = encodeServe(done);
-                link.send(0, kTagServeUp, bytes.data(), bytes.size(), after(rankTimeoutS));
+                link.send(0, kTagServeUp, bytes.data(), bytes.size(), deadlineAfter(rankTimeoutS));
                 return;
             }
             if (m.op == ServeOp::Submit) {
@@ -125,7 +115,7 @@ void reportReplicaFailed(MpiLink& link, const std::string& why, double rankTimeo
     m.event.error = why;
     const std::vector<uint8_t> bytes = encodeServe(m);
     try {
-        link.send(0, kTagServeUp, bytes.data(), bytes.size(), after(rankTimeoutS));
+        link.send(0, kTagServeUp, bytes.data(), bytes.size(), deadlineAfter(rankTimeoutS));
     } catch (const Error&) {
         // Rank 0 is gone too: nobody to tell.
     }
