@@ -6,6 +6,7 @@
 // it holds a request is reported within 10 s, the request fails with an error naming the rank,
 // and the next requests are answered by the other replica; /health and /metrics name the rank.
 // A replica that stops answering (SIGSTOP) is lost the same way; with none left, requests get 503.
+#include "common/mpi_environment.h"
 #include "common/shared_data.h"
 
 #include "dist/serve_protocol.h"
@@ -33,16 +34,7 @@ const QString kPrompt = QStringLiteral("The jury said that");
 constexpr int kTokens = 24;
 constexpr double kRankTimeoutS = 2.0;
 
-QProcessEnvironment mpiEnvironment()
-{
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    // Open MPI refuses to start as root unless told twice; CI may or may not run as root.
-    if (::getuid() == 0) {
-        env.insert("OMPI_ALLOW_RUN_AS_ROOT", "1");
-        env.insert("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-    }
-    return env;
-}
+using test::mpiEnvironment;
 
 // A cluster serving on a free port; stopped (SIGTERM to mpirun, which passes it on) at the end.
 class Cluster {

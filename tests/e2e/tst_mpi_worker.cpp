@@ -3,6 +3,7 @@
 // match the distributed run's bit for bit), tenfold-cli generate's stdout (the same text), and
 // the reference engine's greedy continuation (reference/greedy.json). Failures: a worker killed
 // or stopped mid-generation must be reported within 10 s and end the job with a non-zero code.
+#include "common/mpi_environment.h"
 #include "common/shared_data.h"
 
 #include "dist/protocol.h"
@@ -44,16 +45,7 @@ QString shared(const char* rel)
     return QString::fromStdString(test::sharedFile(rel).string());
 }
 
-QProcessEnvironment mpiEnvironment()
-{
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    // Open MPI refuses to start as root unless told twice; CI may or may not run as root.
-    if (::getuid() == 0) {
-        env.insert("OMPI_ALLOW_RUN_AS_ROOT", "1");
-        env.insert("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-    }
-    return env;
-}
+using test::mpiEnvironment;
 
 // One machine, loopback only: shared memory between the ranks, and mpirun's own channel on lo,
 // which is all a container without other interfaces has.
