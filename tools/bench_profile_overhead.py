@@ -24,6 +24,8 @@ def bench(cli, model, args, extra):
     cmd = [cli, "bench", model, "-p", str(args.prompt), "-n", str(args.gen), "-r", str(args.reps), "--json"]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
+    if args.parallel:
+        cmd += ["--parallel", str(args.parallel)]  # tgNxP: the server's batched passes
     cmd += extra
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -45,6 +47,7 @@ def main():
     p.add_argument("-n", "--gen", type=int, default=128)
     p.add_argument("-r", "--reps", type=int, default=3)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--parallel", type=int, default=0, help="also tgNxP (batched, as tenfold-server)")
     args = p.parse_args()
 
     variants = [("plain", args.cli, []), ("profile", args.cli, ["--profile"])]

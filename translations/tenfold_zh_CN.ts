@@ -102,10 +102,6 @@ Choose another folder with --data-dir.</source>
         <translation>词元/秒（生成）</translation>
     </message>
     <message>
-        <source>Cost</source>
-        <translation>费用</translation>
-    </message>
-    <message>
         <source>A/B figures</source>
         <translation>A/B 数据</translation>
     </message>
@@ -138,10 +134,6 @@ Choose another folder with --data-dir.</source>
         <translation>请加载一个模型来运行提示词。</translation>
     </message>
     <message>
-        <source>no price set</source>
-        <translation>未设置价格</translation>
-    </message>
-    <message>
         <source>&amp;Inputs, one per line (optional; {input} in a prompt is replaced by each, otherwise the input is added on a new line):</source>
         <translation>输入(&amp;I)，每行一个（可选；提示中的 {input} 会被逐个替换，否则输入会追加在新的一行）：</translation>
     </message>
@@ -166,10 +158,6 @@ Choose another folder with --data-dir.</source>
         <translation>A 用时（毫秒）</translation>
     </message>
     <message>
-        <source>A cost</source>
-        <translation>A 费用</translation>
-    </message>
-    <message>
         <source>A output</source>
         <translation>A 输出</translation>
     </message>
@@ -186,10 +174,6 @@ Choose another folder with --data-dir.</source>
         <translation>B 用时（毫秒）</translation>
     </message>
     <message>
-        <source>B cost</source>
-        <translation>B 费用</translation>
-    </message>
-    <message>
         <source>B output</source>
         <translation>B 输出</translation>
     </message>
@@ -200,6 +184,58 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>Total</source>
         <translation>合计</translation>
+    </message>
+    <message>
+        <source>Compare &amp;with:</source>
+        <translation>对比(&amp;W)：</translation>
+    </message>
+    <message>
+        <source>A cloud API whose prices per 1M tokens the same tokens are priced at (the price table on the Cost history page)</source>
+        <translation>用该云 API 每百万词元的价格为相同的词元计价（价格表见“成本历史”页面）</translation>
+    </message>
+    <message>
+        <source>Cost on this machine</source>
+        <translation>本机成本</translation>
+    </message>
+    <message>
+        <source>Cost on the cloud API</source>
+        <translation>云 API 成本</translation>
+    </message>
+    <message>
+        <source>A cost here</source>
+        <translation>A 本机成本</translation>
+    </message>
+    <message>
+        <source>A cloud cost</source>
+        <translation>A 云端成本</translation>
+    </message>
+    <message>
+        <source>B cost here</source>
+        <translation>B 本机成本</translation>
+    </message>
+    <message>
+        <source>B cloud cost</source>
+        <translation>B 云端成本</translation>
+    </message>
+    <message>
+        <source>no machine prices set</source>
+        <translation>未设置本机价格</translation>
+    </message>
+    <message>
+        <source>%1 (energy estimated)</source>
+        <translation>%1（能耗为估算值）</translation>
+    </message>
+    <message>
+        <source>no cloud price in the table</source>
+        <translation>价格表中没有云端价格</translation>
+    </message>
+    <message>
+        <source>%1 ms at the hardware amortisation plus %2 J at the electricity price</source>
+        <translation>%1 毫秒按硬件摊销计价，加上 %2 焦耳按电价计价</translation>
+    </message>
+    <message>
+        <source>Cost on %1</source>
+        <translation>%1 上的成本</translation>
     </message>
 </context>
 <context>
@@ -1820,6 +1856,10 @@ Choose another folder with --data-dir.</source>
         <source>Draft model: %1</source>
         <translation>草稿模型：%1</translation>
     </message>
+    <message>
+        <source>A benchmark of %1 prompt and %2 generated tokens does not fit the %3-token context.</source>
+        <translation>%1 个提示词元加 %2 个生成词元的基准测试超出了 %3 个词元的上下文。</translation>
+    </message>
 </context>
 <context>
     <name>tenfold::ui::HubService</name>
@@ -2276,10 +2316,6 @@ Choose another folder with --data-dir.</source>
         <translation>性能分析</translation>
     </message>
     <message>
-        <source>Where a reply&apos;s time goes, live while the chat generates: speed, the time of every operation in every layer (CPU timers or GPU timestamps), memory, CPU use per core, and how close decoding comes to the machine&apos;s memory bandwidth. Timing every operation costs a little speed, so it is a switch, applied when a model loads.</source>
-        <translation>在对话生成时实时显示回复的时间花在哪里：速度、每一层中每个运算的耗时（CPU 计时器或 GPU 时间戳）、内存、每个 CPU 核心的占用，以及解码离本机内存带宽有多近。为每个运算计时会略微降低速度，因此它是一个开关，在加载模型时生效。</translation>
-    </message>
-    <message>
         <source>&amp;Time every operation</source>
         <translation>为每个运算计时(&amp;T)</translation>
     </message>
@@ -2506,6 +2542,126 @@ Choose another folder with --data-dir.</source>
     <message>
         <source>%1 (µs per pass)</source>
         <translation>%1（每步微秒）</translation>
+    </message>
+    <message>
+        <source>Where a reply&apos;s time goes, live while the chat generates, a benchmark runs or the Server page&apos;s server (started with its timing switch) serves: speed, the time of every operation in every layer (CPU timers or GPU timestamps), memory, CPU use per core, and how close decoding comes to the machine&apos;s memory bandwidth. Timing every operation costs a little speed, so it is a switch, applied when a model loads.</source>
+        <translation>回复的时间花在哪里——在对话生成、基准测试运行或“服务器”页面的服务器（开启计时开关启动）提供服务时实时显示：速度、每一层每个操作的耗时（CPU 计时器或 GPU 时间戳）、内存、每个 CPU 核心的占用，以及解码离本机内存带宽还有多远。为每个操作计时会稍微降低速度，所以它是一个开关，在加载模型时生效。</translation>
+    </message>
+    <message>
+        <source>Benchmark the loaded model</source>
+        <translation>对已加载的模型做基准测试</translation>
+    </message>
+    <message>
+        <source>&amp;Prompt tokens:</source>
+        <translation>提示词元数(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Processed in one pass from an empty cache (prefill)</source>
+        <translation>从空缓存一次处理完（预填充）</translation>
+    </message>
+    <message>
+        <source>&amp;Tokens to generate:</source>
+        <translation>生成词元数(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Decoded one at a time after the prompt</source>
+        <translation>在提示之后逐个解码</translation>
+    </message>
+    <message>
+        <source>Run &amp;benchmark</source>
+        <translation>运行基准测试(&amp;B)</translation>
+    </message>
+    <message>
+        <source>The same test as tenfold-cli bench -p N -n M, on the model as loaded here</source>
+        <translation>与 tenfold-cli bench -p N -n M 相同的测试，作用于此处已加载的模型</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Runs a prompt pass and a decode run on the loaded model and records them in the usage ledger (Cost history: source &quot;Benchmark&quot;).</source>
+        <translation>在已加载的模型上运行一次提示处理和一段解码，并记入用量账本（成本历史：来源“基准测试”）。</translation>
+    </message>
+    <message>
+        <source>The benchmark failed: %1</source>
+        <translation>基准测试失败：%1</translation>
+    </message>
+    <message>
+        <source>%p% · about %1 s left</source>
+        <translation>%p% · 约剩 %1 秒</translation>
+    </message>
+    <message>
+        <source>Server: waiting for the second poll to measure rates.</source>
+        <translation>服务器：等待第二次轮询以计算速率。</translation>
+    </message>
+    <message>
+        <source>Server: %1 tokens/s generated and %2 prompt tokens/s computed over the last %3 s; %4 passes/s, busy %5% of the time.</source>
+        <translation>服务器：最近 %3 秒内每秒生成 %1 个词元、计算 %2 个提示词元；每秒 %4 次前向计算，%5% 的时间在忙。</translation>
+    </message>
+    <message>
+        <source>Weights read: %1 GB/s (once per pass): %2% of the machine&apos;s measured %3 GB/s.</source>
+        <translation>权重读取：%1 GB/s（每次前向计算一次）：本机实测 %3 GB/s 的 %2%。</translation>
+    </message>
+    <message>
+        <source>Weights read: %1 GB/s (once per pass; measure the memory bandwidth for the share).</source>
+        <translation>权重读取：%1 GB/s（每次前向计算一次；测量内存带宽以得到占比）。</translation>
+    </message>
+    <message>
+        <source>Last pass: %1 rows, %2 of them prompt rows; %3 sequences generating. Server process memory: %4.</source>
+        <translation>上一次前向计算：%1 行，其中 %2 行为提示行；%3 个序列正在生成。服务器进程内存：%4。</translation>
+    </message>
+    <message>
+        <source>%1 prompt and %2 generated tokens do not fit the loaded %3-token context.</source>
+        <translation>%1 个提示词元加 %2 个生成词元超出了已加载的 %3 个词元的上下文。</translation>
+    </message>
+    <message>
+        <source>The model is busy; try again when the reply has finished.</source>
+        <translation>模型正忙；请在回复结束后再试。</translation>
+    </message>
+    <message>
+        <source>Running: a %1-token prompt, then %2 tokens…</source>
+        <translation>正在运行：%1 个词元的提示，然后生成 %2 个词元…</translation>
+    </message>
+    <message>
+        <source>pp%1: %2 tokens/s</source>
+        <translation>pp%1：%2 词元/秒</translation>
+    </message>
+    <message>
+        <source>%1 GFLOP/s</source>
+        <translation>%1 GFLOP/s</translation>
+    </message>
+    <message>
+        <source>tg%1: %2 tokens/s</source>
+        <translation>tg%1：%2 词元/秒</translation>
+    </message>
+    <message>
+        <source>%1 GB/s of weights</source>
+        <translation>权重 %1 GB/s</translation>
+    </message>
+    <message>
+        <source>%1% of the measured bandwidth</source>
+        <translation>实测带宽的 %1%</translation>
+    </message>
+    <message>
+        <source>%1 J measured</source>
+        <translation>实测 %1 焦耳</translation>
+    </message>
+    <message>
+        <source>%1 J estimated</source>
+        <translation>估算 %1 焦耳</translation>
+    </message>
+    <message>
+        <source>the benchmark</source>
+        <translation>基准测试</translation>
+    </message>
+    <message>
+        <source>tenfold-server</source>
+        <translation>tenfold-server</translation>
+    </message>
+    <message>
+        <source>Cancelled after %1 generated tokens: %2</source>
+        <translation>生成 %1 个词元后已取消：%2</translation>
     </message>
 </context>
 <context>
@@ -3642,6 +3798,14 @@ Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12</source>
         <translation>请求：%1（拒绝 %2，取消 %3，失败 %4，由缓存回答 %5）
 词元：提示 %6，生成 %7
 排队：%8 · 运行中：%9 · 上一批：%10 · KV 块：%11 / %12</translation>
+    </message>
+    <message>
+        <source>T&amp;ime every operation (Profiler page)</source>
+        <translation>为每个操作计时(&amp;I)（性能分析页面）</translation>
+    </message>
+    <message>
+        <source>The server times each forward pass&apos;s operations and the Profiler page shows them live; costs a little speed</source>
+        <translation>服务器为每次前向计算的各个操作计时，性能分析页面实时显示；会稍微降低速度</translation>
     </message>
 </context>
 <context>

@@ -36,7 +36,8 @@ CommandSpec benchSpec()
                      "through the batched context the server uses, one row per sequence per step;\n"
                      "tokens/s counts all P streams. --profile times every op as the Profiler does\n"
                      "(CPU timers, Vulkan timestamps) and prints the ops of the last decoded\n"
-                     "token; compare with a run without it for what profiling costs.\n"
+                     "token (with --parallel, tgNxP is timed as tenfold-server --profile times\n"
+                     "its batched passes); compare with a run without it for what profiling costs.\n"
                      "Each test adds a row to the usage ledger (source \"benchmark\", the test's\n"
                      "name as the client) with the tokens, time and energy of its timed\n"
                      "repetitions (the warm-up is not counted), for the Cost history page.",
@@ -231,6 +232,7 @@ int runBench(const ParsedArgs& args)
         bp.maxSequences = parallel;
         bp.maxSequenceLength = nGen + 16;
         bp.nThreads = cp.nThreads;
+        bp.profile = cp.profile; // the server's --profile timing, measured here
         std::unique_ptr<BatchedContext> batched = backend->createBatchedContext(model, bp);
         Result r{"tg" + std::to_string(nGen) + "x" + std::to_string(parallel), nGen * parallel, {}, {}};
         runBatchedDecode(*batched, parallel, nGen, rng, vocab); // warm-up

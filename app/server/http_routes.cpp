@@ -2,6 +2,10 @@
 
 #include "generation.h"
 
+#include "core/platform.h"
+#include "model/model.h"
+#include "profile/op_profile.h"
+
 #include <cstdio>
 #include <exception>
 
@@ -158,6 +162,29 @@ void configureServer(httplib::Server& http, ServerContext& ctx)
                  if (ctx.cluster)
                      status["cluster"] = ctx.cluster->statusJson();
                  res.set_content(dumpJson(status), kJsonType);
+             }));
+    // The Profiler's view of the server: the last forward pass's ops (with --profile), the
+    // running totals it turns into rates between two polls, and what the roofline needs.
+    http.Get("/tenfold/profile", guarded(ctx, [&ctx](auto&, auto& res, auto&) {
+                 const SchedulerMetrics m = ctx.scheduler->metrics();
+                 const PassProfile pass = ctx.scheduler->lastPassProfile();
+                 Json ops = Json::array();
+                 for (const OpTiming& t : pass.timings)
+                     ops.push_back(Json{{"op", t.op}, {"layer", t.layer}, {"us", t.microseconds}});
+                 const Model* model = ctx.served.model.get();
+                 res.set_content(dumpJson(Json{{"profiling", ctx.options.profile},
+                                               {"steps", m.steps},
+                                               {"prompt_tokens_total", m.promptTokensTotal},
+                                               {"generated_tokens_total", m.generatedTokensTotal},
+                                               {"busy_seconds", m.busySeconds},
+                                               {"running", m.running},
+                                               {"last_pass", Json{{"rows", pass.rows},
+                                                                  {"prompt_rows", pass.promptRows},
+                                                                  {"ops", ops}}},
+                                               {"resident_bytes", platform::residentBytes()},
+                                               {"weight_bytes", model ? model->weightBytes() : 0},
+                                               {"matmul_weights", model ? profile::matmulWeights(*model) : 0.0}}),
+                                 kJsonType);
              }));
 }
 

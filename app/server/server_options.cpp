@@ -42,7 +42,9 @@ cli::CommandSpec serverSpec()
           "                            server stops, restored when it starts (files of another model are ignored)"},
          {"--prefix-cache-save-mb", "", "N", "the most the saved prefixes take on disk (default 512)"},
          {"--draft", "", "DRAFT.gguf", "speculative decoding of greedy requests with this draft model"},
-         {"--draft-max", "", "N", "at most N draft tokens per step (default 4)"}}};
+         {"--draft-max", "", "N", "at most N draft tokens per step (default 4)"},
+         {"--profile", "", "", "time every op of each forward pass, served at GET /tenfold/profile\n"
+                               "(costs a little speed; the desktop Profiler shows it live)"}}};
     for (auto& o : cli::backendOptions())
         spec.options.push_back(o);
     return spec;
@@ -166,6 +168,7 @@ ServerOptions parseServerOptions(const std::vector<std::string>& args)
             throw cli::UsageError("--semantic-threshold must be in (0, 1], not " + *t);
     }
     o.prefixCache = !parsed.has("--no-prefix-cache");
+    o.profile = parsed.has("--profile");
     o.prefixCacheDir = parsed.getString("--prefix-cache-dir", "");
     o.prefixCacheSaveMb = uint64_t(parsed.getInt("--prefix-cache-save-mb", int64_t(o.prefixCacheSaveMb), 1, 1 << 20));
     if (!o.prefixCache && !o.prefixCacheDir.empty())

@@ -40,6 +40,7 @@ struct ServerOptions {
     uint64_t prefixCacheSaveMb = 512;
     std::string draftPath;               // speculative decoding of greedy requests; empty: off
     int draftMax = 4;
+    bool profile = false;                // time every op of each pass (GET /tenfold/profile)
     cli::ParsedArgs backendArgs;         // --device, --device-index, --threads for createBackend
 };
 

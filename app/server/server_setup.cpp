@@ -52,6 +52,7 @@ std::unique_ptr<Scheduler> makeScheduler(const ServerOptions& options, std::shar
     bp.maxSequenceLength = cli::contextFromArgs(options.backendArgs, *model);
     bp.maxSequences = options.parallel;
     bp.nThreads = cli::threadCount(options.backendArgs);
+    bp.profile = options.profile;
     std::unique_ptr<BatchedContext> batched = backend.createBatchedContext(model, bp);
 
     // Speculative decoding of greedy requests with a draft model of the same vocabulary.
@@ -63,6 +64,7 @@ std::unique_ptr<Scheduler> makeScheduler(const ServerOptions& options, std::shar
                                   std::to_string(draftModel->hparams().nVocab) + " tokens, the model " +
                                   std::to_string(model->hparams().nVocab));
         BatchedParams dp = bp;
+        dp.profile = false; // the profile is the served model's passes
         draft.context = backend.createBatchedContext(draftModel, dp);
         draft.maxDraft = options.draftMax;
     }

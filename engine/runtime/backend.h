@@ -5,6 +5,7 @@
 // one forward pass per batch of tokens.
 #include "core/error.h"
 #include "runtime/batched_context.h"
+#include "runtime/op_timing.h"
 #include "tensor/ggml_type.h"
 
 #include <atomic>
@@ -17,13 +18,6 @@
 namespace tenfold {
 
 class Model;
-
-// One timed op of the last forward pass, for the profiling view and `bench --profile`.
-struct OpTiming {
-    std::string op;      // "matvec_q4_0", "rms_norm", "attention", ...
-    int layer = -1;      // -1 outside the layer stack
-    double microseconds = 0.0;
-};
 
 struct ContextParams {
     int nCtx = 0;                      // 0: the model's training context

@@ -16,6 +16,7 @@
 //
 // Not thread-safe: one thread (the scheduler's) drives a context.
 #include "core/error.h"
+#include "runtime/op_timing.h"
 
 #include <atomic>
 #include <cstdint>
@@ -39,6 +40,7 @@ struct BatchedParams {
     uint64_t kvBudgetBytes = 0; // the pool's size in bytes; 0: enough for maxSequences full sequences
     int maxSequences = 16;      // only sizes the default budget
     int nThreads = 0;           // CPU only; 0: the backend's
+    bool profile = false;       // time every op of each pass (lastTimings); costs a little speed
 };
 
 // The pool has no block left for a row. decode() throws it before touching anything, so the
@@ -105,6 +107,11 @@ public:
 
     // Bytes held by the pool and the activation buffers.
     virtual uint64_t bytesHeld() const = 0;
+
+    // The ops of the last decode() with BatchedParams::profile set (the names InferenceContext
+    // uses, so the Profiler shows a server's passes like a chat's); empty otherwise, and on a
+    // backend that does not time batched passes.
+    virtual std::vector<OpTiming> lastTimings() const { return {}; }
 };
 
 } // namespace tenfold

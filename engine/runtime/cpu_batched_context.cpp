@@ -11,6 +11,7 @@
 #include "tensor/kernels.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -71,7 +72,8 @@ CpuBatchedContext::CpuBatchedContext(std::shared_ptr<const Model> model,
       matmul_(pool_.size()),
       kvDim_(size_t(hp_.nHeadKv) * size_t(hp_.headDim)),
       blockBytes_(size_t(params.blockSize) * kvDim_ * kKvElemBytes),
-      memoryCounter_(std::move(memoryCounter))
+      memoryCounter_(std::move(memoryCounter)),
+      profile_(params.profile)
 {
     const size_t poolBytes = size_t(table_.totalBlocks()) * blockBytes_;
     kPool_.resize(size_t(hp_.nLayer));
@@ -208,6 +210,19 @@ void CpuBatchedContext::decode(std::span<const BatchRow> rows, std::vector<float
     table_.commit(plan);
 }
 
+template <class F>
+void CpuBatchedContext::op(const char* name, int layer, F&& fn)
+{
+    if (!profile_) {
+        fn();
+        return;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    const auto t1 = std::chrono::steady_clock::now();
+    timings_.push_back({name, layer, std::chrono::duration<double, std::micro>(t1 - t0).count()});
+}
+
 void CpuBatchedContext::forward(std::span<const BatchRow> rows, std::span<const int32_t> positions,
                                 std::vector<float>& logits,
                                 std::vector<float>* embeddings, const std::atomic<bool>* cancel)
@@ -235,102 +250,117 @@ void CpuBatchedContext::forward(std::span<const BatchRow> rows, std::span<const 
         });
     };
 
+    timings_.clear();
     std::copy(positions.begin(), positions.end(), positions_.begin());
     const WeightTensor& emb = m.tokenEmbedding();
-    if (emb.palette) {
-        for (int t = 0; t < T; ++t)
-            paletteDecodeRow(*emb.palette, rows[size_t(t)].token, x_.data() + size_t(t) * E, E);
-    } else {
-        const auto dequantize = kernels(emb.type).dequantizeRow;
-        for (int t = 0; t < T; ++t)
-            dequantize(emb.row(rows[size_t(t)].token), x_.data() + size_t(t) * E, E);
-    }
-    ropeTable(positions_.data(), T, hp_.ropeDim, hp_.ropeFreqBase, hp_.ropeFreqScale, cos_.data(),
-              sin_.data());
+    op("embed", -1, [&] {
+        if (emb.palette) {
+            for (int t = 0; t < T; ++t)
+                paletteDecodeRow(*emb.palette, rows[size_t(t)].token, x_.data() + size_t(t) * E, E);
+        } else {
+            const auto dequantize = kernels(emb.type).dequantizeRow;
+            for (int t = 0; t < T; ++t)
+                dequantize(emb.row(rows[size_t(t)].token), x_.data() + size_t(t) * E, E);
+        }
+        ropeTable(positions_.data(), T, hp_.ropeDim, hp_.ropeFreqBase, hp_.ropeFreqScale, cos_.data(),
+                  sin_.data());
+    });
 
     for (int il = 0; il < hp_.nLayer; ++il) {
         const LayerWeights& L = m.layers()[size_t(il)];
         auto& kPool = kPool_[size_t(il)];
         auto& vPool = vPool_[size_t(il)];
         check();
-        rowsParallel([&](int t) {
-            rmsNorm(x_.data() + size_t(t) * E, reinterpret_cast<const float*>(L.attnNorm.data),
-                    xn_.data() + size_t(t) * E, E, hp_.rmsEps);
+        op("attn_norm", il, [&] {
+            rowsParallel([&](int t) {
+                rmsNorm(x_.data() + size_t(t) * E, reinterpret_cast<const float*>(L.attnNorm.data),
+                        xn_.data() + size_t(t) * E, E, hp_.rmsEps);
+            });
         });
-        {
+        op("matmul_qkv", il, [&] {
             const MatmulJob jobs[3] = {{&L.wq, q_.data(), qDim},
                                        {&L.wk, k_.data(), kvDim},
                                        {&L.wv, v_.data(), kvDim}};
             matmul_.run(pool_, jobs, xn_.data(), T, E);
-        }
+        });
         check();
-        rowsParallel([&](int t) {
-            float* q = q_.data() + size_t(t) * qDim;
-            float* k = k_.data() + size_t(t) * kvDim;
-            float* v = v_.data() + size_t(t) * kvDim;
-            if (L.bq.present())
-                addInPlace(q, reinterpret_cast<const float*>(L.bq.data), qDim);
-            if (L.bk.present())
-                addInPlace(k, reinterpret_cast<const float*>(L.bk.data), kvDim);
-            if (L.bv.present())
-                addInPlace(v, reinterpret_cast<const float*>(L.bv.data), kvDim);
-            const float* c = cos_.data() + size_t(t) * halfRot;
-            const float* s = sin_.data() + size_t(t) * halfRot;
-            rope(q, H, D, hp_.ropeDim, c, s, hp_.ropeNeox);
-            rope(k, Hkv, D, hp_.ropeDim, c, s, hp_.ropeNeox);
-            const int pos = positions_[size_t(t)];
-            const std::vector<int>& blocks = table_.blocks(rows[size_t(t)].seq);
-            const size_t at = size_t(pos % bs) * kvDim_ * kKvElemBytes;
-            storeCacheRow(k, blockData(kPool, blocks[size_t(pos / bs)]) + at, GGMLType::F16, kvDim);
-            storeCacheRow(v, blockData(vPool, blocks[size_t(pos / bs)]) + at, GGMLType::F16, kvDim);
-            const void** kr = kRows_.data() + size_t(t) * size_t(maxBlocksPerSeq_);
-            const void** vr = vRows_.data() + size_t(t) * size_t(maxBlocksPerSeq_);
-            const int used = pos / bs + 1;
-            for (int b = 0; b < used; ++b) {
-                kr[b] = blockData(kPool, blocks[size_t(b)]);
-                vr[b] = blockData(vPool, blocks[size_t(b)]);
-            }
+        op("rope_kv_store", il, [&] {
+            rowsParallel([&](int t) {
+                float* q = q_.data() + size_t(t) * qDim;
+                float* k = k_.data() + size_t(t) * kvDim;
+                float* v = v_.data() + size_t(t) * kvDim;
+                if (L.bq.present())
+                    addInPlace(q, reinterpret_cast<const float*>(L.bq.data), qDim);
+                if (L.bk.present())
+                    addInPlace(k, reinterpret_cast<const float*>(L.bk.data), kvDim);
+                if (L.bv.present())
+                    addInPlace(v, reinterpret_cast<const float*>(L.bv.data), kvDim);
+                const float* c = cos_.data() + size_t(t) * halfRot;
+                const float* s = sin_.data() + size_t(t) * halfRot;
+                rope(q, H, D, hp_.ropeDim, c, s, hp_.ropeNeox);
+                rope(k, Hkv, D, hp_.ropeDim, c, s, hp_.ropeNeox);
+                const int pos = positions_[size_t(t)];
+                const std::vector<int>& blocks = table_.blocks(rows[size_t(t)].seq);
+                const size_t at = size_t(pos % bs) * kvDim_ * kKvElemBytes;
+                storeCacheRow(k, blockData(kPool, blocks[size_t(pos / bs)]) + at, GGMLType::F16, kvDim);
+                storeCacheRow(v, blockData(vPool, blocks[size_t(pos / bs)]) + at, GGMLType::F16, kvDim);
+                const void** kr = kRows_.data() + size_t(t) * size_t(maxBlocksPerSeq_);
+                const void** vr = vRows_.data() + size_t(t) * size_t(maxBlocksPerSeq_);
+                const int used = pos / bs + 1;
+                for (int b = 0; b < used; ++b) {
+                    kr[b] = blockData(kPool, blocks[size_t(b)]);
+                    vr[b] = blockData(vPool, blocks[size_t(b)]);
+                }
+            });
         });
         check();
         // Every row's keys and values are stored before any row attends: a row sees the batch's
         // earlier rows of its own sequence.
-        pool_.parallelFor(int64_t(T) * H, 1, [&](int64_t b, int64_t e, int slot) {
-            float* scores = scores_[size_t(slot)].data();
-            for (int64_t i = b; i < e; ++i) {
-                const int t = int(i / H), h = int(i % H), g = h / groupSize;
-                const size_t r = size_t(t) * size_t(maxBlocksPerSeq_);
-                attendBlocks(q_.data() + size_t(t) * qDim + size_t(h) * D, kRows_.data() + r,
-                             vRows_.data() + r, int64_t(g) * D, bs, GGMLType::F16, kvDim,
-                             positions_[size_t(t)] + 1, D, scale, scores,
-                             attn_.data() + size_t(t) * qDim + size_t(h) * D);
-            }
+        op("attention", il, [&] {
+            pool_.parallelFor(int64_t(T) * H, 1, [&](int64_t b, int64_t e, int slot) {
+                float* scores = scores_[size_t(slot)].data();
+                for (int64_t i = b; i < e; ++i) {
+                    const int t = int(i / H), h = int(i % H), g = h / groupSize;
+                    const size_t r = size_t(t) * size_t(maxBlocksPerSeq_);
+                    attendBlocks(q_.data() + size_t(t) * qDim + size_t(h) * D, kRows_.data() + r,
+                                 vRows_.data() + r, int64_t(g) * D, bs, GGMLType::F16, kvDim,
+                                 positions_[size_t(t)] + 1, D, scale, scores,
+                                 attn_.data() + size_t(t) * qDim + size_t(h) * D);
+                }
+            });
         });
-        {
+        op("matmul_wo", il, [&] {
             const MatmulJob job{&L.wo, tmp_.data(), E};
             matmul_.run(pool_, {&job, 1}, attn_.data(), T, qDim);
-        }
-        check();
-        rowsParallel([&](int t) {
-            float* x = x_.data() + size_t(t) * E;
-            addInPlace(x, tmp_.data() + size_t(t) * E, E);
-            rmsNorm(x, reinterpret_cast<const float*>(L.ffnNorm.data), xn_.data() + size_t(t) * E,
-                    E, hp_.rmsEps);
         });
-        {
+        check();
+        op("residual_ffn_norm", il, [&] {
+            rowsParallel([&](int t) {
+                float* x = x_.data() + size_t(t) * E;
+                addInPlace(x, tmp_.data() + size_t(t) * E, E);
+                rmsNorm(x, reinterpret_cast<const float*>(L.ffnNorm.data), xn_.data() + size_t(t) * E,
+                        E, hp_.rmsEps);
+            });
+        });
+        op("matmul_gate_up", il, [&] {
             const MatmulJob jobs[2] = {{&L.ffnGate, gate_.data(), FF}, {&L.ffnUp, up_.data(), FF}};
             matmul_.run(pool_, jobs, xn_.data(), T, E);
-        }
-        check();
-        rowsParallel([&](int t) {
-            const size_t o = size_t(t) * FF;
-            swiglu(gate_.data() + o, up_.data() + o, ffn_.data() + o, FF);
         });
-        {
+        check();
+        op("swiglu", il, [&] {
+            rowsParallel([&](int t) {
+                const size_t o = size_t(t) * FF;
+                swiglu(gate_.data() + o, up_.data() + o, ffn_.data() + o, FF);
+            });
+        });
+        op("matmul_down", il, [&] {
             const MatmulJob job{&L.ffnDown, tmp_.data(), E};
             matmul_.run(pool_, {&job, 1}, ffn_.data(), T, FF);
-        }
-        rowsParallel([&](int t) {
-            addInPlace(x_.data() + size_t(t) * E, tmp_.data() + size_t(t) * E, E);
+        });
+        op("residual", il, [&] {
+            rowsParallel([&](int t) {
+                addInPlace(x_.data() + size_t(t) * E, tmp_.data() + size_t(t) * E, E);
+            });
         });
     }
     check();
@@ -338,27 +368,30 @@ void CpuBatchedContext::forward(std::span<const BatchRow> rows, std::span<const 
     // Final norm of the rows that want an output; logits rows packed at the front of xn_.
     const float* outNorm = reinterpret_cast<const float*>(m.outputNorm().data);
     int nLogits = 0, nEmbed = 0;
-    for (int t = 0; t < T; ++t) {
-        const BatchRow& r = rows[size_t(t)];
-        if (r.logits)
-            rmsNorm(x_.data() + size_t(t) * E, outNorm, xn_.data() + size_t(nLogits++) * E, E,
-                    hp_.rmsEps);
-        if (r.embedding)
-            ++nEmbed;
-    }
-    if (embeddings) {
-        embeddings->resize(size_t(nEmbed) * size_t(E));
-        int e = 0;
-        for (int t = 0; t < T; ++t)
-            if (rows[size_t(t)].embedding)
-                rmsNorm(x_.data() + size_t(t) * E, outNorm,
-                        embeddings->data() + size_t(e++) * E, E, hp_.rmsEps);
-    }
+    op("output_norm", -1, [&] {
+        for (int t = 0; t < T; ++t) {
+            const BatchRow& r = rows[size_t(t)];
+            if (r.logits)
+                rmsNorm(x_.data() + size_t(t) * E, outNorm, xn_.data() + size_t(nLogits++) * E, E,
+                        hp_.rmsEps);
+            if (r.embedding)
+                ++nEmbed;
+        }
+        if (embeddings) {
+            embeddings->resize(size_t(nEmbed) * size_t(E));
+            int e = 0;
+            for (int t = 0; t < T; ++t)
+                if (rows[size_t(t)].embedding)
+                    rmsNorm(x_.data() + size_t(t) * E, outNorm,
+                            embeddings->data() + size_t(e++) * E, E, hp_.rmsEps);
+        }
+    });
     logits.resize(size_t(nLogits) * size_t(hp_.nVocab));
-    if (nLogits > 0) {
-        const MatmulJob job{&m.output(), logits.data(), hp_.nVocab};
-        matmul_.run(pool_, {&job, 1}, xn_.data(), nLogits, E);
-    }
+    if (nLogits > 0)
+        op("matmul_output", -1, [&] {
+            const MatmulJob job{&m.output(), logits.data(), hp_.nVocab};
+            matmul_.run(pool_, {&job, 1}, xn_.data(), nLogits, E);
+        });
 }
 
 } // namespace tenfold

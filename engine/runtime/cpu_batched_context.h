@@ -47,6 +47,7 @@ public:
     void decode(std::span<const BatchRow> rows, std::vector<float>& logits,
                 std::vector<float>* embeddings, const std::atomic<bool>* cancel) override;
     uint64_t bytesHeld() const override { return bytes_; }
+    std::vector<OpTiming> lastTimings() const override { return timings_; }
 
     // Tests: force the GEMM (1) or mat-vec (0) matmul path; -1 automatic.
     void forceMatmulPath(int gemm) { matmul_.forcePath(gemm); }
@@ -60,6 +61,9 @@ private:
         return pool.data() + size_t(block) * blockBytes_;
     }
     void accountBytes(uint64_t before);
+    // Runs fn, timed as `name` of `layer` when profiling (CpuContext's op names).
+    template <class F>
+    void op(const char* name, int layer, F&& fn);
 
     std::shared_ptr<const Model> model_;
     LlamaHParams hp_;
@@ -78,6 +82,8 @@ private:
     std::vector<std::vector<float>> scores_;  // per thread
     uint64_t bytes_ = 0;
     std::shared_ptr<std::atomic<uint64_t>> memoryCounter_;
+    bool profile_ = false;
+    std::vector<OpTiming> timings_;
 };
 
 } // namespace tenfold

@@ -166,6 +166,12 @@ SchedulerMetrics Scheduler::metrics() const
     return state_->metrics;
 }
 
+PassProfile Scheduler::lastPassProfile() const
+{
+    std::lock_guard lock(state_->mutex);
+    return state_->lastPass;
+}
+
 std::vector<RequestInfo> Scheduler::activeRequests() const
 {
     std::lock_guard lock(state_->mutex);

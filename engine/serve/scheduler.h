@@ -174,6 +174,15 @@ struct SchedulerMetrics {
     int prefixBlocksHeld = 0;
 };
 
+// The last forward pass's ops when the context was made with BatchedParams::profile (empty
+// otherwise), its rows and how many of them were prompt rows (prefill). Apart from
+// SchedulerMetrics, which travels between MPI ranks as plain bytes.
+struct PassProfile {
+    std::vector<OpTiming> timings;
+    int rows = 0;
+    int promptRows = 0;
+};
+
 // One request the scheduler holds, for a live request list.
 struct RequestInfo {
     uint64_t id = 0;
@@ -198,6 +207,8 @@ public:
     virtual std::vector<RequestInfo> activeRequests() const = 0; // queued and running, oldest first
     virtual const SchedulerConfig& config() const = 0;
     virtual int maxSequenceLength() const = 0;
+    // The last pass's op timings (empty where nothing times them, e.g. replicas of an MPI job).
+    virtual PassProfile lastPassProfile() const { return {}; }
 };
 
 class Scheduler final : public GenerationService {
@@ -220,6 +231,7 @@ public:
     const PrefixStateReport& restoredPrefixes() const { return restored_; }
 
     SchedulerMetrics metrics() const override;
+    PassProfile lastPassProfile() const override;
     std::vector<RequestInfo> activeRequests() const override; // queued and running, oldest first
     const SchedulerConfig& config() const override { return config_; }
     int maxSequenceLength() const override;

@@ -94,6 +94,7 @@ struct SchedulerState {
     std::deque<std::unique_ptr<Job>> waiting;
     std::vector<std::unique_ptr<Job>> running; // the loop thread's alone
     SchedulerMetrics metrics;
+    PassProfile lastPass; // with BatchedParams::profile: the last forward pass's ops
     std::vector<RequestInfo> snapshot;
     uint64_t nextId = 1;
     uint64_t nextAdmission = 1;

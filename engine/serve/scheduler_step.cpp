@@ -563,6 +563,9 @@ void Step::run()
         std::lock_guard lock(s_.mutex);
         s_.metrics.busySeconds += std::chrono::duration<double>(ServeClock::now() - t0).count();
         s_.metrics.promptTokensTotal += promptRows;
+        std::vector<OpTiming> timings = ctx_.lastTimings(); // empty unless profiling
+        if (!timings.empty())
+            s_.lastPass = PassProfile{std::move(timings), int(rows_.size()), int(promptRows)};
     }
     process();
     snapshot();

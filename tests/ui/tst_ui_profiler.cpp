@@ -145,6 +145,85 @@ private slots:
         QVERIFY2(figuresShown.filter(QStringLiteral("µs per pass")).size() >= 3, qPrintable(figuresShown.join(", ")));
     }
 
+    // The page's benchmark on ref-main: the live samples carry its request, the figures are the
+    // token counts over the measured times (recomputed here from the result), the usage ledger
+    // gets one "benchmark" row with those counts and times; a too-long run is refused before it
+    // starts; Cancel stops a long run with partial figures, and the chat works afterwards.
+    void benchmarkRunsLiveAndIsRecorded()
+    {
+        QTemporaryDir dir;
+        auto app = launchRefMain(dir.path(), true);
+        QVERIFY(app);
+        ProfilerPage* page = profilerPage(*app);
+        app->window().showPage(QStringLiteral("profiler"));
+        QVERIFY(page->benchButton()->isEnabled());
+        QVERIFY(!page->benchCancelButton()->isEnabled());
+
+        page->benchPromptTokens()->setValue(500);
+        page->benchGenTokens()->setValue(100);
+        QTest::mouseClick(page->benchButton(), Qt::LeftButton);
+        QVERIFY2(page->benchSummary()->text().contains(QStringLiteral("do not fit")), qPrintable(page->benchSummary()->text()));
+        QCOMPARE(app->context().host().state(), ModelHost::State::Ready);
+
+        page->benchPromptTokens()->setValue(64);
+        page->benchGenTokens()->setValue(48);
+        QSignalSpy samples(&app->context().host(), &ModelHost::profileSampled);
+        QSignalSpy done(page, &ProfilerPage::benchmarkDone);
+        QTest::mouseClick(page->benchButton(), Qt::LeftButton);
+        QVERIFY(page->benchCancelButton()->isEnabled());
+        QVERIFY(!page->benchButton()->isEnabled());
+        QVERIFY(done.wait(60000));
+        QCOMPARE(done.first().at(0).toBool(), true);
+        const BenchResult r = page->lastBenchmark();
+        QCOMPARE(r.promptTokens, 64);
+        QCOMPARE(r.genTokens, 48);
+        QVERIFY(!r.cancelled && r.promptMs > 0 && r.decodeMs > 0 && r.energyJoules > 0);
+        QVERIFY(samples.count() >= 1);
+        const auto last = samples.last().at(0).value<ProfileSample>();
+        QCOMPARE(last.requestId, r.id);
+        QVERIFY(last.final);
+        QCOMPARE(last.generatedTokens, 48);
+        QVERIFY(!last.timings.empty()); // loaded with timing: the last decode pass's ops
+        QVERIFY(page->replyProfile().passes() > 0);
+        const QString summary = page->benchSummary()->text();
+        const QString pp = QLocale().toString(64 * 1000.0 / r.promptMs, 'f', 1);
+        const QString tg = QLocale().toString(48 * 1000.0 / r.decodeMs, 'f', 1);
+        QVERIFY2(summary.contains(QStringLiteral("pp64: %1 tokens/s").arg(pp)), qPrintable(summary));
+        QVERIFY2(summary.contains(QStringLiteral("tg48: %1 tokens/s").arg(tg)), qPrintable(summary));
+        QVERIFY2(summary.contains(QStringLiteral("GFLOP/s")) && summary.contains(QStringLiteral("GB/s")), qPrintable(summary));
+        QVERIFY(page->benchButton()->isEnabled());
+        QCOMPARE(app->context().host().state(), ModelHost::State::Ready);
+
+        // The ledger row, read back from tenfold.db.
+        const auto rows = storeAfterPendingWrites(*app).usage();
+        std::vector<LedgerEntry> bench;
+        for (const LedgerEntry& e : rows)
+            if (e.source == "benchmark")
+                bench.push_back(e);
+        QCOMPARE(int(bench.size()), 1);
+        QCOMPARE(bench[0].client, std::string("pp64 tg48"));
+        QCOMPARE(bench[0].prefillTokens, 64);
+        QCOMPARE(bench[0].decodeTokens, 48);
+        QCOMPARE(bench[0].prefillMs, r.promptMs);
+        QCOMPARE(bench[0].decodeMs, r.decodeMs);
+        QCOMPARE(bench[0].quantization, std::string("F16"));
+        QVERIFY(!bench[0].modelHash.empty());
+
+        // Cancel a long run: partial figures, then the chat still answers.
+        page->benchPromptTokens()->setValue(16);
+        page->benchGenTokens()->setValue(480);
+        QSignalSpy cancelled(page, &ProfilerPage::benchmarkDone);
+        QSignalSpy started(&app->context().host(), &ModelHost::profileSampled);
+        page->runBenchmark();
+        QVERIFY(started.wait(30000));
+        QTest::mouseClick(page->benchCancelButton(), Qt::LeftButton);
+        QVERIFY(cancelled.wait(30000));
+        QVERIFY(page->lastBenchmark().cancelled);
+        QVERIFY(page->lastBenchmark().genTokens < 480);
+        QVERIFY2(page->benchSummary()->text().startsWith(QStringLiteral("Cancelled")), qPrintable(page->benchSummary()->text()));
+        QVERIFY(reply(*app, QStringLiteral("Once upon a time")));
+    }
+
     // Off: the context times nothing and the session sends no samples.
     void nothingWhenOff()
     {

@@ -18,6 +18,7 @@
 #include "cost/price_settings.h"
 #include "store/store.h"
 
+#include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
@@ -251,16 +252,43 @@ private slots:
                  QStringLiteral("3 tokens · cost: not measured yet (no runs of this model on this device)"));
     }
 
+    // The price table the A/B tests save: 1.2 EUR per hour of hardware (4800 over 4000 h), 0.36 EUR
+    // per kWh (1e-7 EUR per joule), and two cloud APIs.
+    static QString abPriceTable()
+    {
+        return QStringLiteral("date_taken\t2026-01-01\ncurrency\tEUR\nelectricity_per_kwh\t0.36\n"
+                              "hardware_price\t4800\nhardware_hours\t4000\n"
+                              "cloud\tCheap API\t1.0\t4.0\ncloud\tDear API\t10\t30\n");
+    }
+    // The figures by hand: prompt tokens x input price + output tokens x output price per 1M; the
+    // machine's cost = ms x (1.2 EUR / 3.6e6 ms) + J x 1e-7 EUR.
+    static double cloudCostByHand(const AbSide& s, double in, double out)
+    {
+        return (s.promptTokens * in + s.outputTokens * out) / 1e6;
+    }
+    static double machineCostByHand(const AbSide& s)
+    {
+        return (s.prefillMs + s.decodeMs) * 1.2 / 3.6e6 + s.joules * 1e-7;
+    }
+    // The number in "0.0000123 EUR" / "0.0000123 EUR (energy estimated)".
+    static double shownMoney(const QString& text)
+    {
+        bool ok = false;
+        const double v = QLocale().toDouble(text.section(QLatin1Char(' '), 0, 0), &ok);
+        return ok ? v : -1;
+    }
+    static bool near3(double shown, double expected) // three significant digits shown
+    {
+        return expected > 0 && qAbs(shown - expected) <= 0.006 * expected;
+    }
+
     // Compression on ref-main scored by ref-draft: within budget, the question kept, the answer
-    // compared; A/B on two prompts with the figures and the cost in the table.
+    // compared; A/B on two prompts with the figures and the costs from the price table.
     void compressesAndComparesVariants()
     {
         TENFOLD_REQUIRE_SHARED(sharedFile("models/tenfold-ref-draft-f16.gguf"));
         QTemporaryDir dir;
-        presetSettings(dir.path(), [](AppSettings& s) {
-            s.setInputPricePerMillionTokens(1.0);
-            s.setOutputPricePerMillionTokens(4.0);
-        });
+        presetSettings(dir.path(), [](AppSettings& s) { QCOMPARE(savePriceTable(s, abPriceTable()), QString()); });
         Lab lab = launchLab(dir.path());
         QVERIFY(lab.page && lab.page->modelReady());
         lab.app->window().showPage(QStringLiteral("promptlab"));
@@ -299,9 +327,18 @@ private slots:
             QVERIFY(s.promptTokens > 5 && s.outputTokens > 0 && s.outputTokens <= 8);
             QCOMPARE(ab->table()->item(0, col)->text(), QLocale().toString(s.promptTokens));
             QCOMPARE(ab->table()->item(1, col)->text(), QLocale().toString(s.outputTokens));
-            const double cost = (s.promptTokens * 1.0 + s.outputTokens * 4.0) / 1e6;
-            QCOMPARE(ab->table()->item(6, col)->text(), "$" + QLocale().toString(cost, 'f', 6));
+            QVERIFY(s.joules > 0);
+            const QString here = ab->table()->item(6, col)->text();
+            QVERIFY2(near3(shownMoney(here), machineCostByHand(s)), qPrintable(here));
+            QVERIFY(here.contains(QStringLiteral("EUR")));
+            const QString cloud = ab->table()->item(7, col)->text();
+            QVERIFY2(near3(shownMoney(cloud), cloudCostByHand(s, 1.0, 4.0)), qPrintable(cloud));
         }
+        QCOMPARE(ab->table()->verticalHeaderItem(7)->text(), QStringLiteral("Cost on Cheap API"));
+        // Another cloud API re-prices the same run at once, without running it again.
+        ab->cloudChoice()->setCurrentText(QStringLiteral("Dear API"));
+        QVERIFY(near3(shownMoney(ab->table()->item(7, 0)->text()), cloudCostByHand(rep.a, 10, 30)));
+        QCOMPARE(ab->table()->verticalHeaderItem(7)->text(), QStringLiteral("Cost on Dear API"));
         QVERIFY(rep.a.promptTokens != rep.b.promptTokens);
         QVERIFY(!ab->outputA()->toPlainText().isEmpty() && !ab->outputB()->toPlainText().isEmpty());
     }
@@ -325,11 +362,7 @@ private slots:
         if (expectA.contains(0) || expectB.contains(0))
             QSKIP("SentencePiece oracle (tools/spm_encode.py, python3-sentencepiece) did not run");
         QTemporaryDir dir;
-        presetSettings(dir.path(), [](AppSettings& s) {
-            s.setInputPricePerMillionTokens(1.0);
-            s.setOutputPricePerMillionTokens(4.0);
-            s.setPriceCurrency(QStringLiteral("$"));
-        });
+        presetSettings(dir.path(), [](AppSettings& s) { QCOMPARE(savePriceTable(s, abPriceTable()), QString()); });
         Lab lab = launchLab(dir.path());
         QVERIFY(lab.page && lab.page->modelReady());
         lab.app->window().showPage(QStringLiteral("promptlab"));
@@ -361,12 +394,13 @@ private slots:
             QVERIFY(row.b.outputTokens > 0 && row.b.outputTokens <= 6);
             QCOMPARE(t->item(i, 0)->text(), inputs[i]);
             QCOMPARE(t->item(i, 1)->text(), QLocale().toString(expectA[i]));
-            QCOMPARE(t->item(i, 6)->text(), QLocale().toString(expectB[i]));
-            const double costA = (expectA[i] * 1.0 + row.a.outputTokens * 4.0) / 1e6;
-            QCOMPARE(t->item(i, 4)->text(), "$" + QLocale().toString(costA, 'f', 6));
-            QCOMPARE(t->item(i, 5)->text(), row.a.output.simplified());
-            QCOMPARE(t->item(i, 10)->text(), row.b.output.simplified());
-            QCOMPARE(t->item(i, 5)->toolTip(), row.a.output);
+            QCOMPARE(t->item(i, 7)->text(), QLocale().toString(expectB[i]));
+            QVERIFY2(near3(shownMoney(t->item(i, 4)->text()), machineCostByHand(row.a)), qPrintable(t->item(i, 4)->text()));
+            QVERIFY(near3(shownMoney(t->item(i, 5)->text()), cloudCostByHand(row.a, 1.0, 4.0)));
+            QVERIFY(near3(shownMoney(t->item(i, 11)->text()), cloudCostByHand(row.b, 1.0, 4.0)));
+            QCOMPARE(t->item(i, 6)->text(), row.a.output.simplified());
+            QCOMPARE(t->item(i, 12)->text(), row.b.output.simplified());
+            QCOMPARE(t->item(i, 6)->toolTip(), row.a.output);
             QVERIFY(!row.a.output.isEmpty() && !row.b.output.isEmpty());
             sumA += expectA[i];
             sumB += expectB[i];
@@ -375,8 +409,12 @@ private slots:
         }
         QCOMPARE(t->item(2, 1)->text(), QLocale().toString(sumA));
         QCOMPARE(t->item(2, 2)->text(), QLocale().toString(outA));
-        QCOMPARE(t->item(2, 6)->text(), QLocale().toString(sumB));
-        QCOMPARE(t->item(2, 7)->text(), QLocale().toString(outB));
+        QCOMPARE(t->item(2, 7)->text(), QLocale().toString(sumB));
+        QCOMPARE(t->item(2, 8)->text(), QLocale().toString(outB));
+        // The totals row prices the summed tokens and the summed time and energy.
+        QVERIFY(near3(shownMoney(t->item(2, 5)->text()), cloudCostByHand(rep.a, 1.0, 4.0)));
+        QVERIFY(near3(shownMoney(t->item(2, 4)->text()),
+                      machineCostByHand(rep.inputs[0].a) + machineCostByHand(rep.inputs[1].a)));
         QCOMPARE(ab->table()->item(0, 0)->text(), QLocale().toString(sumA)); // the figures table: totals
 
         // Cancel: a long run over the same inputs stops at the button.
@@ -408,8 +446,6 @@ private slots:
         QTemporaryDir dir;
         presetSettings(dir.path(), [&](AppSettings& s) {
             s.setLanguage(language);
-            s.setInputPricePerMillionTokens(0.15);
-            s.setOutputPricePerMillionTokens(0.6);
         });
         Lab lab = launchLab(dir.path());
         QVERIFY(lab.page && lab.page->modelReady());

@@ -4,7 +4,10 @@
 // model cannot be opened, and leaves no server process behind on Stop or when the app quits.
 #include "gui_test_support.h"
 
+#include "core/app_context.h"
 #include "core/main_window.h"
+#include "gguf/gguf_file.h"
+#include "profiler/profiler_page.h"
 #include "session/model_host.h"
 #include "server/server_cluster_box.h"
 #include "server/server_monitor.h"
@@ -14,6 +17,7 @@
 #include "server/throughput_chart.h"
 #include "store/store.h"
 
+#include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
 #include <QDir>
@@ -37,6 +41,7 @@
 #include <QtTest>
 
 #include <csignal>
+#include <set>
 #include <sys/stat.h>
 
 using namespace tenfold;
@@ -581,6 +586,92 @@ private slots:
         QVERIFY(single && single->cluster.isEmpty());
         emit page->monitor()->statusUpdated(*single);
         QVERIFY(!page->clusterBox()->isVisible());
+    }
+
+    // With the page's timing switch the server runs with --profile; the monitor's samples reach
+    // the Profiler page through the app context: the last pass's ops cover every layer the GGUF
+    // file declares, and the generated tokens of the samples' intervals add up to the usage the
+    // server reported for the request.
+    void profiledServerFeedsTheProfiler()
+    {
+        REQUIRE_SERVER();
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        app->window().show();
+        app->window().showPage(QStringLiteral("server"));
+        ServerPage* page = serverPage(*app);
+        page->profileBox()->setChecked(true);
+        QSignalSpy samples(&app->context(), &AppContext::serverProfileSampled);
+        QVERIFY2(startAndWait(page, stories260K()), qPrintable(page->serverProcess()->errorMessage()));
+        QVERIFY(commandLineOf(page->serverProcess()->processId()).contains(QStringLiteral("--profile")));
+        QVERIFY(waitUntil([&] { return samples.count() >= 1; }, 15000)); // the baseline, before any request
+
+        QUrl completions = page->serverProcess()->url();
+        completions.setPath(QStringLiteral("/v1/completions"));
+        const HttpResult reply = http(completions, "POST",
+                                      R"({"prompt": "Once upon a time", "max_tokens": 40, "temperature": 0})");
+        QCOMPARE(reply.status, 200);
+        const int completionTokens = QJsonDocument::fromJson(reply.body)
+                                         .object().value(QStringLiteral("usage")).toObject()
+                                         .value(QStringLiteral("completion_tokens")).toInt();
+        QVERIFY(completionTokens > 0);
+        auto generatedSeen = [&] {
+            int sum = 0;
+            for (const QList<QVariant>& args : samples)
+                sum += args.at(0).value<ProfileSample>().generatedTokens;
+            return sum;
+        };
+        QVERIFY2(waitUntil([&] { return generatedSeen() >= completionTokens; }, 15000),
+                 qPrintable(QStringLiteral("%1 of %2").arg(generatedSeen()).arg(completionTokens)));
+        QTest::qWait(2500); // two more polls: nothing more is counted
+        QCOMPARE(generatedSeen(), completionTokens);
+
+        const ProfileSample last = samples.last().at(0).value<ProfileSample>();
+        QVERIFY(last.fromServer);
+        QCOMPARE(last.requestId, kServerProfileRequestId);
+        QVERIFY(last.serverWeightBytes > 0 && last.residentBytes > 0);
+        const auto file = GGUFFile::open(std::filesystem::path(stories260K().toStdString()));
+        const int layers = int(file->getInt("llama.block_count").value_or(0));
+        std::set<int> seen;
+        for (const OpTiming& t : last.timings)
+            if (t.layer >= 0)
+                seen.insert(t.layer);
+        QCOMPARE(int(seen.size()), layers);
+
+        auto* profiler = qobject_cast<ProfilerPage*>(app->window().page(QStringLiteral("profiler")));
+        QVERIFY(profiler);
+        QVERIFY2(profiler->figuresLabel()->text().startsWith(QStringLiteral("Server:")),
+                 qPrintable(profiler->figuresLabel()->text()));
+        QVERIFY(profiler->opsTable()->rowCount() > 0);
+        page->stopServer();
+        QVERIFY(waitUntil([page] { return page->serverProcess()->state() == ServerProcess::State::Stopped; }, 15000));
+    }
+
+    // The rates of a sample are the counters' changes over the interval, by hand.
+    void profileSampleRates()
+    {
+        const QByteArray a = R"({"profiling":true,"steps":10,"prompt_tokens_total":30,"generated_tokens_total":50,
+            "busy_seconds":1.0,"running":2,"last_pass":{"rows":3,"prompt_rows":1,"ops":[{"op":"attention","layer":0,"us":12.5}]},
+            "resident_bytes":1000,"weight_bytes":2000000,"matmul_weights":5})";
+        const QByteArray b = R"({"profiling":true,"steps":30,"prompt_tokens_total":70,"generated_tokens_total":90,
+            "busy_seconds":1.5,"running":1,"last_pass":{"rows":1,"prompt_rows":0,"ops":[]},
+            "resident_bytes":1000,"weight_bytes":2000000,"matmul_weights":5})";
+        const auto pa = parseServerProfile(a), pb = parseServerProfile(b);
+        QVERIFY(pa && pb);
+        QCOMPARE(pa->lastPassOps.size(), size_t(1));
+        QCOMPARE(pa->lastPassOps[0].op, std::string("attention"));
+        QCOMPARE(pa->lastPassOps[0].microseconds, 12.5);
+        const ProfileSample first = profileSampleBetween(nullptr, *pa, 0, 1.0);
+        QCOMPARE(first.generatedTokens, 0);
+        const ProfileSample s = profileSampleBetween(&*pa, *pb, 2.0, 3.0);
+        QCOMPARE(s.generatedTokens, 40);       // 90 - 50 over 2 s: 20 tokens/s
+        QCOMPARE(s.decodeMs, 2000.0);
+        QCOMPARE(s.promptTokens, 40);
+        QCOMPARE(s.passesPerSecond, 10.0);     // (30 - 10) / 2
+        QCOMPARE(s.busyShare, 0.25);           // 0.5 s of 2
+        QCOMPARE(s.batchRows, 1);
+        QVERIFY(!parseServerProfile("{}"));
+        QVERIFY(!parseServerProfile("not json"));
     }
 
     void prometheusTextIsParsed()

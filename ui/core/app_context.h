@@ -4,6 +4,7 @@
 // accelerator backends the app registered. Pages get a reference.
 #include "core/store_worker.h"
 #include "session/backend_factory.h"
+#include "session/engine_types.h"
 
 #include <QObject>
 #include <QString>
@@ -55,6 +56,8 @@ signals:
     void modelLibraryChanged();
     void newChatWithModelRequested(const QString& path);
     void navigateRequested(const QString& pageId);
+    // A tenfold-server the Server page runs with --profile: each poll's sample, for the Profiler.
+    void serverProfileSampled(const tenfold::ui::ProfileSample& sample);
 
 private:
     QString dataDir_;

@@ -58,28 +58,6 @@ void AppSettings::setThreads(int n) { settings_.setValue(QStringLiteral("engine/
 int AppSettings::contextSize() const { return settings_.value(QStringLiteral("engine/context"), 0).toInt(); }
 void AppSettings::setContextSize(int n) { settings_.setValue(QStringLiteral("engine/context"), n); }
 
-double AppSettings::inputPricePerMillionTokens() const
-{
-    return std::max(0.0, settings_.value(QStringLiteral("prices/input_per_1m_tokens"), 0.0).toDouble());
-}
-void AppSettings::setInputPricePerMillionTokens(double price)
-{
-    settings_.setValue(QStringLiteral("prices/input_per_1m_tokens"), price);
-}
-double AppSettings::outputPricePerMillionTokens() const
-{
-    return std::max(0.0, settings_.value(QStringLiteral("prices/output_per_1m_tokens"), 0.0).toDouble());
-}
-void AppSettings::setOutputPricePerMillionTokens(double price)
-{
-    settings_.setValue(QStringLiteral("prices/output_per_1m_tokens"), price);
-}
-QString AppSettings::priceCurrency() const
-{
-    return settings_.value(QStringLiteral("prices/currency"), QStringLiteral("$")).toString();
-}
-void AppSettings::setPriceCurrency(const QString& symbol) { settings_.setValue(QStringLiteral("prices/currency"), symbol); }
-
 QVariantMap AppSettings::serverChoices() const
 {
     QVariantMap out;

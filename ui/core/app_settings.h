@@ -29,16 +29,6 @@ public:
     int contextSize() const;    // 0: the model's training context
     void setContextSize(int n);
 
-    // Prices for cost estimates (the composer's "cost of sending", the Prompt lab's A/B), in
-    // money per million tokens: keys prices/input_per_1m_tokens and prices/output_per_1m_tokens
-    // (0 or absent: no price set), and prices/currency (the symbol shown, default "$").
-    double inputPricePerMillionTokens() const;
-    void setInputPricePerMillionTokens(double price);
-    double outputPricePerMillionTokens() const;
-    void setOutputPricePerMillionTokens(double price);
-    QString priceCurrency() const;
-    void setPriceCurrency(const QString& symbol);
-
     // The Server page's last choices (host, port, parallel, context, threads, device), as it
     // last started a server. API keys are secrets and are never written here.
     QVariantMap serverChoices() const;

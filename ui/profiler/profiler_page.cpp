@@ -22,8 +22,10 @@
 #include <QLabel>
 #include <QLineSeries>
 #include <QLocale>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSpinBox>
 #include <QStackedBarSeries>
 #include <QTableWidget>
 #include <QTimer>
@@ -88,10 +90,11 @@ ProfilerPage::ProfilerPage(AppContext& context, QWidget* parent) : Page(parent),
     auto* heading = new QLabel(tr("Profiler"), body);
     heading->setObjectName(QStringLiteral("pageTitle"));
     outer->addWidget(heading);
-    auto* intro = new QLabel(tr("Where a reply's time goes, live while the chat generates: speed, the time of every "
-                                "operation in every layer (CPU timers or GPU timestamps), memory, CPU use per core, and "
-                                "how close decoding comes to the machine's memory bandwidth. Timing every operation "
-                                "costs a little speed, so it is a switch, applied when a model loads."),
+    auto* intro = new QLabel(tr("Where a reply's time goes, live while the chat generates, a benchmark runs or the "
+                                "Server page's server (started with its timing switch) serves: speed, "
+                                "the time of every operation in every layer (CPU timers or GPU timestamps), memory, CPU "
+                                "use per core, and how close decoding comes to the machine's memory bandwidth. Timing "
+                                "every operation costs a little speed, so it is a switch, applied when a model loads."),
                              body);
     intro->setWordWrap(true);
     outer->addWidget(intro);
@@ -116,6 +119,44 @@ ProfilerPage::ProfilerPage(AppContext& context, QWidget* parent) : Page(parent),
     bandwidthRow->addWidget(measure_);
     bandwidthRow->addWidget(bandwidth_, 1);
     outer->addLayout(bandwidthRow);
+
+    auto* benchBox = new QGroupBox(tr("Benchmark the loaded model"), body);
+    auto* benchLayout = new QVBoxLayout(benchBox);
+    auto* benchRow = new QHBoxLayout;
+    auto* promptLabel = new QLabel(tr("&Prompt tokens:"), benchBox);
+    benchPrompt_ = new QSpinBox(benchBox);
+    benchPrompt_->setRange(1, 1 << 20);
+    benchPrompt_->setValue(256);
+    benchPrompt_->setToolTip(tr("Processed in one pass from an empty cache (prefill)"));
+    promptLabel->setBuddy(benchPrompt_);
+    auto* genLabel = new QLabel(tr("&Tokens to generate:"), benchBox);
+    benchGen_ = new QSpinBox(benchBox);
+    benchGen_->setRange(1, 1 << 20);
+    benchGen_->setValue(128);
+    benchGen_->setToolTip(tr("Decoded one at a time after the prompt"));
+    genLabel->setBuddy(benchGen_);
+    benchRun_ = new QPushButton(tr("Run &benchmark"), benchBox);
+    benchRun_->setToolTip(tr("The same test as tenfold-cli bench -p N -n M, on the model as loaded here"));
+    benchCancel_ = new QPushButton(tr("Cancel"), benchBox);
+    benchCancel_->setShortcut(Qt::Key_Escape);
+    benchCancel_->setEnabled(false);
+    benchProgress_ = new QProgressBar(benchBox);
+    benchProgress_->setVisible(false);
+    benchRow->addWidget(promptLabel);
+    benchRow->addWidget(benchPrompt_);
+    benchRow->addWidget(genLabel);
+    benchRow->addWidget(benchGen_);
+    benchRow->addWidget(benchRun_);
+    benchRow->addWidget(benchCancel_);
+    benchRow->addWidget(benchProgress_, 1);
+    benchLayout->addLayout(benchRow);
+    benchSummary_ = new QLabel(tr("Runs a prompt pass and a decode run on the loaded model and records them in the "
+                                  "usage ledger (Cost history: source \"Benchmark\")."),
+                               benchBox);
+    benchSummary_->setWordWrap(true);
+    benchSummary_->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+    benchLayout->addWidget(benchSummary_);
+    outer->addWidget(benchBox);
 
     figures_ = new QLabel(tr("No reply profiled yet."), body);
     figures_->setWordWrap(true);
@@ -212,6 +253,29 @@ ProfilerPage::ProfilerPage(AppContext& context, QWidget* parent) : Page(parent),
                 compare(first_->currentData().toLongLong(), second_->currentData().toLongLong());
         });
     connect(&context_.host(), &ModelHost::profileSampled, this, &ProfilerPage::onSample);
+    connect(&context_, &AppContext::serverProfileSampled, this, &ProfilerPage::onSample);
+    connect(benchRun_, &QPushButton::clicked, this, &ProfilerPage::runBenchmark);
+    connect(benchCancel_, &QPushButton::clicked, this, [this] {
+        if (benchId_ != 0)
+            context_.host().stop();
+    });
+    connect(&context_.host(), &ModelHost::benchmarkFinished, this, [this](const BenchResult& r) {
+        if (r.id != benchId_)
+            return;
+        setBenchmarkBusy(false);
+        bench_ = r;
+        showBenchmark(r);
+        recordBenchmark(r);
+        emit benchmarkDone(true);
+    });
+    connect(&context_.host(), &ModelHost::benchmarkFailed, this, [this](quint64 id, const QString& message) {
+        if (id != benchId_)
+            return;
+        setBenchmarkBusy(false);
+        benchSummary_->setText(tr("The benchmark failed: %1").arg(message));
+        emit benchmarkDone(false);
+    });
+    connect(&context_.host(), &ModelHost::stateChanged, this, [this] { setBenchmarkBusy(benchId_ != 0); });
     connect(&context_.host(), &ModelHost::loaded, this, [this] { showLoaded(); });
     connect(&context_.host(), &ModelHost::unloaded, this, [this] { showLoaded(); });
 
@@ -219,6 +283,7 @@ ProfilerPage::ProfilerPage(AppContext& context, QWidget* parent) : Page(parent),
     coreTimer_ = new QTimer(this);
     coreTimer_->setInterval(1000);
     connect(coreTimer_, &QTimer::timeout, this, &ProfilerPage::sampleCores);
+    setBenchmarkBusy(false);
     showLoaded();
     refreshRecordings();
 }
@@ -284,10 +349,17 @@ void ProfilerPage::onSample(const ProfileSample& s)
     }
     ++samples_;
     last_ = s;
+    if (s.requestId == benchId_ && benchId_ != 0 && benchTarget_ > 0) {
+        benchProgress_->setValue(std::min(benchTarget_, s.generatedTokens));
+        const double rate = s.decodeMs > 0 ? 1000.0 * s.generatedTokens / s.decodeMs : 0;
+        if (rate > 0 && s.generatedTokens < benchTarget_)
+            benchProgress_->setFormat(tr("%p% · about %1 s left").arg(
+                QLocale().toString((benchTarget_ - s.generatedTokens) / rate, 'f', 0)));
+    }
     // Each sample carries the last pass only; the reply's sums add each sampled pass.
     reply_.add(s.timings);
     const double tps = s.decodeMs > 0 ? 1000.0 * s.generatedTokens / s.decodeMs : 0;
-    if (tps > 0) {
+    if (tps > 0 || (s.fromServer && s.decodeMs > 0)) { // an idle server's zero is a reading too
         speed_->append(s.seconds, tps);
         speedX_->setRange(0, std::max(10.0, s.seconds));
         speedY_->setRange(0, std::max(speedY_->max(), tps * 1.2));
@@ -303,6 +375,10 @@ void ProfilerPage::showFigures()
     const QLocale locale;
     const auto& loaded = context_.host().loadedModel();
     const ProfileSample& s = last_;
+    if (s.fromServer) {
+        showServerFigures();
+        return;
+    }
     const double decodeTps = s.decodeMs > 0 ? 1000.0 * s.generatedTokens / s.decodeMs : 0;
     const double prefillTps = s.promptMs > 0 ? 1000.0 * s.promptTokens / s.promptMs : 0;
     QStringList lines;
@@ -326,6 +402,38 @@ void ProfilerPage::showFigures()
                      .arg(bytesText(double(s.residentBytes)), bytesText(double(loaded->kvCacheBytes)),
                           bytesText(double(loaded->weightBytes)));
     }
+    figures_->setText(lines.join(QLatin1Char('\n')));
+}
+
+void ProfilerPage::showServerFigures()
+{
+    const QLocale locale;
+    const ProfileSample& s = last_;
+    const double seconds = s.decodeMs / 1000.0;
+    QStringList lines;
+    if (seconds <= 0) {
+        lines << tr("Server: waiting for the second poll to measure rates.");
+    } else {
+        lines << tr("Server: %1 tokens/s generated and %2 prompt tokens/s computed over the last %3 s; %4 passes/s, "
+                    "busy %5% of the time.")
+                     .arg(locale.toString(s.generatedTokens / seconds, 'f', 1),
+                          locale.toString(s.promptTokens / seconds, 'f', 1), locale.toString(seconds, 'f', 1),
+                          locale.toString(s.passesPerSecond, 'f', 1), locale.toString(100.0 * s.busyShare, 'f', 0));
+        // A batched pass reads every weight once, whatever its rows: the reads follow the passes.
+        const double gb = double(s.serverWeightBytes) * s.passesPerSecond / 1e9;
+        if (machineGbPerSecond_ > 0)
+            lines << tr("Weights read: %1 GB/s (once per pass): %2% of the machine's measured %3 GB/s.")
+                         .arg(locale.toString(gb, 'f', 2), locale.toString(100.0 * gb / machineGbPerSecond_, 'f', 1),
+                              locale.toString(machineGbPerSecond_, 'f', 2));
+        else
+            lines << tr("Weights read: %1 GB/s (once per pass; measure the memory bandwidth for the share).")
+                         .arg(locale.toString(gb, 'f', 2));
+    }
+    lines << tr("Last pass: %1 rows, %2 of them prompt rows; %3 sequences generating. Server process memory: %4.")
+                 .arg(s.batchRows)
+                 .arg(s.batchPromptRows)
+                 .arg(s.running)
+                 .arg(bytesText(double(s.residentBytes)));
     figures_->setText(lines.join(QLatin1Char('\n')));
 }
 
@@ -389,6 +497,105 @@ void ProfilerPage::showOps(const std::vector<OpTiming>& lastPass)
     ops_->setSortingEnabled(true);
 }
 
+void ProfilerPage::setBenchmarkBusy(bool busy)
+{
+    const bool ready = context_.host().state() == ModelHost::State::Ready;
+    benchRun_->setEnabled(!busy && ready);
+    benchCancel_->setEnabled(busy);
+    benchProgress_->setVisible(busy);
+    if (!busy) {
+        benchId_ = 0;
+        benchTarget_ = 0;
+    }
+}
+
+void ProfilerPage::runBenchmark()
+{
+    const auto& loaded = context_.host().loadedModel();
+    if (!loaded || benchId_ != 0)
+        return;
+    if (benchPrompt_->value() + benchGen_->value() > loaded->contextSize) {
+        benchSummary_->setText(tr("%1 prompt and %2 generated tokens do not fit the loaded %3-token context.")
+                                   .arg(benchPrompt_->value())
+                                   .arg(benchGen_->value())
+                                   .arg(loaded->contextSize));
+        return;
+    }
+    BenchRequest request;
+    request.promptTokens = benchPrompt_->value();
+    request.genTokens = benchGen_->value();
+    const quint64 id = context_.host().benchmark(request);
+    if (id == 0) {
+        benchSummary_->setText(tr("The model is busy; try again when the reply has finished."));
+        return;
+    }
+    benchId_ = id;
+    benchTarget_ = request.genTokens;
+    benchProgress_->setRange(0, request.genTokens);
+    benchProgress_->setValue(0);
+    benchProgress_->setFormat(QStringLiteral("%p%"));
+    benchSummary_->setText(tr("Running: a %1-token prompt, then %2 tokens…").arg(request.promptTokens).arg(request.genTokens));
+    setBenchmarkBusy(true);
+}
+
+void ProfilerPage::showBenchmark(const BenchResult& r)
+{
+    const QLocale locale;
+    const auto& loaded = context_.host().loadedModel();
+    QStringList parts;
+    parts << tr("pp%1: %2 tokens/s").arg(r.promptTokens).arg(locale.toString(r.promptTokensPerSecond(), 'f', 1));
+    if (loaded)
+        parts.last() += QStringLiteral(" (") +
+                        tr("%1 GFLOP/s").arg(locale.toString(
+                            profile::prefillGflops(loaded->matmulWeights, r.promptTokens, r.promptMs / 1000.0), 'f', 2)) +
+                        QLatin1Char(')');
+    QString decode = tr("tg%1: %2 tokens/s").arg(r.genTokens).arg(locale.toString(r.decodeTokensPerSecond(), 'f', 1));
+    if (loaded) {
+        const double gb = double(loaded->weightBytes) * r.decodeTokensPerSecond() / 1e9;
+        decode += QStringLiteral(" (") + tr("%1 GB/s of weights").arg(locale.toString(gb, 'f', 2));
+        if (machineGbPerSecond_ > 0)
+            decode += QStringLiteral(", ") + tr("%1% of the measured bandwidth")
+                                                 .arg(locale.toString(100.0 * gb / machineGbPerSecond_, 'f', 1));
+        decode += QLatin1Char(')');
+    }
+    parts << decode;
+    parts << (r.energySource == QLatin1String("rapl")
+                  ? tr("%1 J measured").arg(locale.toString(r.energyJoules, 'f', 1))
+                  : tr("%1 J estimated").arg(locale.toString(r.energyJoules, 'f', 1)));
+    QString text = parts.join(QStringLiteral(" · "));
+    if (r.cancelled)
+        text = tr("Cancelled after %1 generated tokens: %2").arg(r.genTokens).arg(text);
+    benchSummary_->setText(text);
+}
+
+void ProfilerPage::recordBenchmark(const BenchResult& r)
+{
+    const auto& loaded = context_.host().loadedModel();
+    if (!loaded || (r.promptTokens == 0 && r.genTokens == 0))
+        return;
+    LedgerEntry e;
+    e.model = loaded->name.toStdString();
+    e.device = loaded->deviceTag.toStdString();
+    e.source = "benchmark";
+    e.client = QStringLiteral("pp%1 tg%2").arg(r.promptTokens).arg(r.genTokens).toStdString();
+    e.tokensIn = r.promptTokens;
+    e.tokensOut = r.genTokens;
+    e.prefillTokens = r.promptTokens;
+    e.prefillMs = r.promptMs;
+    e.decodeTokens = r.genTokens;
+    e.decodeMs = r.decodeMs;
+    e.timeToFirstTokenMs = r.promptMs;
+    e.totalMs = r.promptMs + r.decodeMs;
+    e.energyJoules = r.energyJoules;
+    e.energySource = r.energySource.toStdString();
+    e.modelHash = loaded->modelHash.toStdString();
+    e.quantization = loaded->quantization.toStdString();
+    e.kernelLevel = loaded->kernelLevel.toStdString();
+    e.threads = loaded->threads;
+    e.contextSize = loaded->contextSize;
+    context_.storeWorker().post([e](Store& store) { store.recordUsage(e); }, tr("the benchmark"));
+}
+
 void ProfilerPage::measureBandwidth(quint64 bytes)
 {
     measure_->setEnabled(false);
@@ -417,8 +624,12 @@ void ProfilerPage::measureBandwidth(quint64 bytes)
 void ProfilerPage::recordProfile(const QString& name)
 {
     const auto& loaded = context_.host().loadedModel();
-    if (!loaded || reply_.passes() == 0)
+    if ((!loaded && !last_.fromServer) || reply_.passes() == 0)
         return;
+    if (last_.fromServer) {
+        recordServerProfile(name);
+        return;
+    }
     ProfileRecord r;
     r.name = (name.isEmpty() ? QStringLiteral("%1 %2 %3").arg(loaded->name, loaded->quantization, loaded->deviceTag) : name)
                  .toStdString();
@@ -436,6 +647,33 @@ void ProfilerPage::recordProfile(const QString& name)
     r.bandwidthShare = profile::decodeBandwidthShare(uint64_t(loaded->weightBytes), r.decodeTokensPerSecond, machineGbPerSecond_);
     r.residentBytes = last_.residentBytes;
     r.kvCacheBytes = loaded->kvCacheBytes;
+    for (const profile::OpCell& c : reply_.cells())
+        r.ops.push_back({c.op, c.layer, c.microseconds, c.calls});
+    recordStatus_->setText(tr("Recording…"));
+    context_.storeWorker().call<qint64>(
+        this, [r](Store& store) { return qint64(store.recordProfile(r)); },
+        [this](qint64 id) {
+            recordStatus_->setText(tr("Recorded."));
+            refreshRecordings();
+            emit profileRecorded(id);
+        },
+        tr("the profile"), [this] { recordStatus_->setText(tr("Could not record the profile.")); });
+}
+
+void ProfilerPage::recordServerProfile(const QString& name)
+{
+    // The server's model is not the chat's: its figures come from the server's own answers.
+    ProfileRecord r;
+    r.name = (name.isEmpty() ? tr("tenfold-server") : name).toStdString();
+    r.model = "tenfold-server";
+    r.device = "server";
+    r.passes = reply_.passes();
+    const double seconds = last_.decodeMs / 1000.0;
+    r.decodeTokensPerSecond = seconds > 0 ? last_.generatedTokens / seconds : 0;
+    r.prefillTokensPerSecond = seconds > 0 ? last_.promptTokens / seconds : 0;
+    r.machineGbPerSecond = machineGbPerSecond_;
+    r.bandwidthShare = machineGbPerSecond_ > 0 ? double(last_.serverWeightBytes) * last_.passesPerSecond / 1e9 / machineGbPerSecond_ : 0;
+    r.residentBytes = last_.residentBytes;
     for (const profile::OpCell& c : reply_.cells())
         r.ops.push_back({c.op, c.layer, c.microseconds, c.calls});
     recordStatus_->setText(tr("Recording…"));

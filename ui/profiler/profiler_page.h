@@ -1,6 +1,8 @@
 #pragma once
-// Profiler: live while a reply is generated on a model loaded with per-op timing (the switch on
-// this page; off, the engine times nothing): tokens/s over time, the time per op per layer of the
+// Profiler: live while a reply is generated, or a benchmark of the loaded model runs from this
+// page (a prompt pass and a decode run, as tenfold-cli bench; recorded in the usage ledger as a
+// "benchmark"), on a model loaded with per-op timing (the switch on this page; off, the engine
+// times nothing and only speed and memory show): tokens/s over time, the time per op per layer of the
 // last forward pass as a stacked chart and, summed over the reply, a sortable table; memory
 // (process RSS, the KV cache); CPU use per core; decode's achieved memory bandwidth as a share of
 // the machine's measured read bandwidth (the roofline) and prefill GFLOP/s. A profile can be
@@ -16,7 +18,9 @@
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QProgressBar;
 class QPushButton;
+class QSpinBox;
 class QTableWidget;
 class QTimer;
 
@@ -44,6 +48,8 @@ public:
     // Reads the recorded profiles for the comparison (recordingsShown follows).
     void refreshRecordings();
     void compare(qint64 a, qint64 b);
+    // Runs the benchmark on the loaded model with the page's token counts (benchmarkDone follows).
+    void runBenchmark();
 
     // For tests.
     QCheckBox* profilingBox() const { return enable_; }
@@ -57,6 +63,13 @@ public:
     QChartView* speedChart() const { return speedView_; }
     QChartView* opsChart() const { return opsView_; }
     QChartView* coresChart() const { return coresView_; }
+    QSpinBox* benchPromptTokens() const { return benchPrompt_; }
+    QSpinBox* benchGenTokens() const { return benchGen_; }
+    QPushButton* benchButton() const { return benchRun_; }
+    QPushButton* benchCancelButton() const { return benchCancel_; }
+    QProgressBar* benchProgress() const { return benchProgress_; }
+    QLabel* benchSummary() const { return benchSummary_; }
+    const BenchResult& lastBenchmark() const { return bench_; }
     const profile::OpProfile& replyProfile() const { return reply_; }
     double machineGbPerSecond() const { return machineGbPerSecond_; }
     int samplesSeen() const { return samples_; }
@@ -67,13 +80,20 @@ signals:
     void recordingsShown();
     void comparisonShown();
     void sampleShown();
+    // ok: it ran to the end or was cancelled (then partial figures); false: it failed.
+    void benchmarkDone(bool ok);
 
 private:
     void onSample(const ProfileSample& sample);
     void showFigures();
+    void showServerFigures();
+    void recordServerProfile(const QString& name);
     void showOps(const std::vector<OpTiming>& lastPass);
     void sampleCores();
     void showLoaded();
+    void showBenchmark(const BenchResult& result);
+    void recordBenchmark(const BenchResult& result);
+    void setBenchmarkBusy(bool busy);
 
     AppContext& context_;
     profile::OpProfile reply_;
@@ -103,6 +123,15 @@ private:
     QComboBox* second_ = nullptr;
     QTableWidget* compare_ = nullptr;
     QTimer* coreTimer_ = nullptr;
+    QSpinBox* benchPrompt_ = nullptr;
+    QSpinBox* benchGen_ = nullptr;
+    QPushButton* benchRun_ = nullptr;
+    QPushButton* benchCancel_ = nullptr;
+    QProgressBar* benchProgress_ = nullptr;
+    QLabel* benchSummary_ = nullptr;
+    quint64 benchId_ = 0;   // the benchmark running, 0: none
+    int benchTarget_ = 0;   // its tokens to decode
+    BenchResult bench_;
 };
 
 } // namespace tenfold::ui

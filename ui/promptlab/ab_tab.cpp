@@ -1,11 +1,13 @@
 #include "promptlab/ab_tab.h"
 
 #include "core/app_settings.h"
+#include "cost/price_settings.h"
 
 #include <QBarCategoryAxis>
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
+#include <QComboBox>
 #include <QFont>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -15,6 +17,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QStackedBarSeries>
 #include <QTableWidget>
@@ -39,9 +42,20 @@ QPlainTextEdit* textBox(QWidget* parent, const QString& name, bool readOnly)
 
 } // namespace
 
-double AbTab::cost(const AbSide& side, double inputPerMillion, double outputPerMillion)
+double AbTab::localCost(const AbSide& side, const cost::PriceTable& prices)
 {
-    return (side.promptTokens * inputPerMillion + side.outputTokens * outputPerMillion) / 1e6;
+    return prices.hardwareCost(side.prefillMs + side.decodeMs) + prices.energyCost(side.joules);
+}
+
+double AbTab::cloudCost(const AbSide& side, const cost::CloudPrice& price)
+{
+    return (side.promptTokens * price.inputPerMillion + side.outputTokens * price.outputPerMillion) / 1e6;
+}
+
+QString AbTab::moneyText(double amount, const QString& currency)
+{
+    const int decimals = amount > 0 ? std::clamp(2 - int(std::floor(std::log10(amount))), 2, 12) : 2;
+    return QStringLiteral("%1 %2").arg(QLocale().toString(amount, 'f', decimals), currency);
 }
 
 AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
@@ -82,6 +96,11 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     tokens_->setRange(1, 1024);
     tokens_->setValue(48);
     tokensLabel->setBuddy(tokens_);
+    auto* cloudLabel = new QLabel(tr("Compare &with:"), this);
+    cloud_ = new QComboBox(this);
+    cloud_->setToolTip(tr("A cloud API whose prices per 1M tokens the same tokens are priced at "
+                          "(the price table on the Cost history page)"));
+    cloudLabel->setBuddy(cloud_);
     run_ = new QPushButton(tr("&Run both"), this);
     cancel_ = new QPushButton(tr("Cancel"), this);
     cancel_->setShortcut(Qt::Key_Escape);
@@ -93,6 +112,8 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     stage_->setWordWrap(true);
     controls->addWidget(tokensLabel);
     controls->addWidget(tokens_);
+    controls->addWidget(cloudLabel);
+    controls->addWidget(cloud_);
     controls->addWidget(run_);
     controls->addWidget(cancel_);
     controls->addWidget(busy_);
@@ -100,11 +121,11 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     layout->addLayout(controls);
 
     auto* results = new QHBoxLayout;
-    table_ = new QTableWidget(7, 2, this);
+    table_ = new QTableWidget(8, 2, this);
     table_->setHorizontalHeaderLabels({tr("A"), tr("B")});
     table_->setVerticalHeaderLabels({tr("Prompt tokens"), tr("Output tokens"), tr("Prompt time (ms)"),
                                      tr("Generation time (ms)"), tr("Total time (ms)"), tr("Tokens/s (generation)"),
-                                     tr("Cost")});
+                                     tr("Cost on this machine"), tr("Cost on the cloud API")});
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->setAccessibleName(tr("A/B figures"));
@@ -138,10 +159,11 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     results->addWidget(chart_, 1);
     layout->addLayout(results, 2);
 
-    perInput_ = new QTableWidget(0, 11, this);
+    perInput_ = new QTableWidget(0, 13, this);
     perInput_->setHorizontalHeaderLabels({tr("Input"), tr("A prompt tokens"), tr("A output tokens"), tr("A time (ms)"),
-                                          tr("A cost"), tr("A output"), tr("B prompt tokens"), tr("B output tokens"),
-                                          tr("B time (ms)"), tr("B cost"), tr("B output")});
+                                          tr("A cost here"), tr("A cloud cost"), tr("A output"), tr("B prompt tokens"),
+                                          tr("B output tokens"), tr("B time (ms)"), tr("B cost here"),
+                                          tr("B cloud cost"), tr("B output")});
     perInput_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     perInput_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     perInput_->setWordWrap(false); // one line per input; the whole text is in each cell's tooltip
@@ -162,6 +184,11 @@ AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     layout->addWidget(outputsBox_, 2);
 
     connect(run_, &QPushButton::clicked, this, &AbTab::start);
+    connect(cloud_, &QComboBox::currentIndexChanged, this, [this] {
+        if (report_.id != 0)
+            show(report_);
+    });
+    reloadPrices();
     connect(cancel_, &QPushButton::clicked, this, [this] { host_.cancel(); });
     connect(host_.worker(), &PromptLabWorker::progress, this, [this](quint64 id, const QString& stage) {
         if (id != lastId_)
@@ -211,6 +238,7 @@ void AbTab::start()
     if (!ready_ || cancel_->isEnabled())
         return;
     lastId_ = (lastId_ + 1) | (quint64(1) << 61);
+    reloadPrices();
     const QStringList list = inputList();
     setBusy(true);
     busy_->setRange(0, list.isEmpty() ? 2 : 2 * int(list.size())); // one step per run
@@ -226,12 +254,33 @@ void AbTab::setBusy(bool busy)
     run_->setEnabled(!busy && ready_);
 }
 
-QString AbTab::costText(const AbSide& s) const
+void AbTab::reloadPrices()
 {
-    const double in = settings_.inputPricePerMillionTokens();
-    const double out = settings_.outputPricePerMillionTokens();
-    return in > 0 || out > 0 ? settings_.priceCurrency() + QLocale().toString(cost(s, in, out), 'f', 6)
-                             : tr("no price set");
+    prices_ = currentPriceTable(settings_);
+    const QString chosen = cloud_->currentText();
+    const QSignalBlocker quiet(cloud_);
+    cloud_->clear();
+    for (const cost::CloudPrice& p : prices_.cloud)
+        cloud_->addItem(QString::fromStdString(p.name));
+    const int again = cloud_->findText(chosen);
+    cloud_->setCurrentIndex(again >= 0 ? again : 0);
+    cloud_->setEnabled(cloud_->count() > 0);
+}
+
+QString AbTab::localCostText(const AbSide& s) const
+{
+    if (prices_.hardwareHours <= 0 && prices_.electricityPerKwh <= 0)
+        return tr("no machine prices set");
+    const QString money = moneyText(localCost(s, prices_), QString::fromStdString(prices_.currency));
+    return s.energyEstimated ? tr("%1 (energy estimated)").arg(money) : money;
+}
+
+QString AbTab::cloudCostText(const AbSide& s) const
+{
+    const cost::CloudPrice* price =
+        cloud_->currentIndex() >= 0 ? prices_.cloudPrice(cloud_->currentText().toStdString()) : nullptr;
+    return price ? moneyText(cloudCost(s, *price), QString::fromStdString(prices_.currency))
+                 : tr("no cloud price in the table");
 }
 
 void AbTab::showPerInput(const AbReport& r)
@@ -247,9 +296,9 @@ void AbTab::showPerInput(const AbReport& r)
         QStringList cells{input}, tips{input};
         for (const AbSide* s : {&a, &b}) {
             cells << locale.toString(s->promptTokens) << locale.toString(s->outputTokens)
-                  << locale.toString(s->prefillMs + s->decodeMs, 'f', 1) << costText(*s)
-                  << (total ? QString() : s->output.simplified());
-            tips << cells.mid(cells.size() - 5, 4) << (total ? QString() : s->output);
+                  << locale.toString(s->prefillMs + s->decodeMs, 'f', 1) << localCostText(*s)
+                  << cloudCostText(*s) << (total ? QString() : s->output.simplified());
+            tips << cells.mid(cells.size() - 6, 5) << (total ? QString() : s->output);
         }
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
@@ -266,7 +315,7 @@ void AbTab::showPerInput(const AbReport& r)
         fill(i, r.inputs[i].input, r.inputs[i].a, r.inputs[i].b, false);
     fill(int(r.inputs.size()), tr("Total"), r.a, r.b, true);
     perInput_->resizeColumnsToContents();
-    for (int c : {0, 5, 10})
+    for (int c : {0, 6, 12})
         perInput_->setColumnWidth(c, std::min(perInput_->columnWidth(c), 260));
 }
 
@@ -286,11 +335,20 @@ void AbTab::show(const AbReport& r)
             locale.toString(s.decodeMs, 'f', 1),
             locale.toString(s.prefillMs + s.decodeMs, 'f', 1),
             locale.toString(rate, 'f', 1),
-            costText(s),
+            localCostText(s),
+            cloudCostText(s),
         };
-        for (int row = 0; row < cells.size(); ++row)
-            table_->setItem(row, c, new QTableWidgetItem(cells[row]));
+        for (int row = 0; row < cells.size(); ++row) {
+            auto* item = new QTableWidgetItem(cells[row]);
+            if (row == 6)
+                item->setToolTip(tr("%1 ms at the hardware amortisation plus %2 J at the electricity price")
+                                     .arg(locale.toString(s.prefillMs + s.decodeMs, 'f', 1),
+                                          locale.toString(s.joules, 'f', 2)));
+            table_->setItem(row, c, item);
+        }
     }
+    table_->setVerticalHeaderItem(7, new QTableWidgetItem(cloud_->count() > 0 ? tr("Cost on %1").arg(cloud_->currentText())
+                                                                              : tr("Cost on the cloud API")));
     outputA_->setPlainText(r.a.output);
     outputB_->setPlainText(r.b.output);
     prefill_->replace(0, r.a.prefillMs);

@@ -1,14 +1,19 @@
 #pragma once
 // The Prompt lab's A/B comparison: two prompt variants run on the loaded model with the same
-// settings (greedy, the same number of tokens), compared side by side: tokens, time, cost (the
-// prices in AppSettings) and the outputs, with a chart of where the time went. With a list of
+// settings (greedy, the same number of tokens), compared side by side: tokens, time, cost and the
+// outputs, with a chart of where the time went. Costs come from the price table of the Cost
+// history page: on this machine, the run's time at the hardware amortisation plus its energy
+// (RAPL, or the wattage estimate, marked) at the electricity price; and, for comparison, the same
+// prompt and output tokens at a cloud API's prices, chosen in "Compare with". With a list of
 // inputs (one per line), both variants run once per input ("{input}" in a variant is replaced
 // by it) and a second table shows each input's figures and outputs, then the totals; progress
 // counts the runs, and Cancel stops between tokens.
+#include "cost/price_table.h"
 #include "session/prompt_lab_worker.h"
 
 #include <QWidget>
 
+class QComboBox;
 class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
@@ -47,8 +52,15 @@ public:
     QPlainTextEdit* outputA() const { return outputA_; }
     QPlainTextEdit* outputB() const { return outputB_; }
     const AbReport& lastReport() const { return report_; }
-    // Cost of one side at the prices set: prompt tokens at the input price, output at the output price.
-    static double cost(const AbSide& side, double inputPerMillion, double outputPerMillion);
+    QComboBox* cloudChoice() const { return cloud_; }
+    // One side on this machine: its wall time at the hardware amortisation plus its energy.
+    static double localCost(const AbSide& side, const cost::PriceTable& prices);
+    // The same prompt and output tokens at a cloud API's prices per 1M tokens.
+    static double cloudCost(const AbSide& side, const cost::CloudPrice& price);
+    // Three significant digits however small (a short prompt costs millionths), then the currency.
+    static QString moneyText(double amount, const QString& currency);
+    // Rereads the price table (it may have been edited on the Cost history page) and the cloud list.
+    void reloadPrices();
     void start();
 
 signals:
@@ -57,7 +69,8 @@ signals:
 private:
     void show(const AbReport& report);
     void showPerInput(const AbReport& report);
-    QString costText(const AbSide& side) const;
+    QString localCostText(const AbSide& side) const;
+    QString cloudCostText(const AbSide& side) const;
     void setBusy(bool busy);
 
     PromptLabHost& host_;
@@ -67,6 +80,8 @@ private:
     QPlainTextEdit* inputs_ = nullptr;
     QTableWidget* perInput_ = nullptr;
     QSpinBox* tokens_ = nullptr;
+    QComboBox* cloud_ = nullptr;
+    cost::PriceTable prices_;
     QPushButton* run_ = nullptr;
     QPushButton* cancel_ = nullptr;
     QProgressBar* busy_ = nullptr;

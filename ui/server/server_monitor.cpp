@@ -164,6 +164,9 @@ void ServerMonitor::start(const QUrl& base, const QString& apiKey, int intervalM
     metrics_ = ServerMetrics{};
     lastGenerated_ = -1;
     lastSampleSeconds_ = 0;
+    askProfile_ = true;
+    lastProfile_.reset();
+    lastProfileSeconds_ = 0;
     pollsCompleted_ = 0;
     clock_.start();
     timer_.start(intervalMs);
@@ -174,13 +177,13 @@ void ServerMonitor::stop()
 {
     timer_.stop();
     ++generation_;
-    for (QNetworkReply* reply : {statusReply_, metricsReply_})
+    for (QNetworkReply* reply : {statusReply_, metricsReply_, profileReply_})
         if (reply) {
             reply->disconnect(this);
             reply->abort();
             reply->deleteLater();
         }
-    statusReply_ = metricsReply_ = nullptr;
+    statusReply_ = metricsReply_ = profileReply_ = nullptr;
 }
 
 QNetworkReply* ServerMonitor::get(const QString& path)
@@ -196,7 +199,7 @@ QNetworkReply* ServerMonitor::get(const QString& path)
 
 void ServerMonitor::poll()
 {
-    if (statusReply_ || metricsReply_)
+    if (statusReply_ || metricsReply_ || profileReply_)
         return; // the last poll is still out
     const quint64 generation = generation_;
     statusReply_ = get(QStringLiteral("/tenfold/status"));
@@ -211,6 +214,32 @@ void ServerMonitor::poll()
             onMetricsReply(reply);
         reply->deleteLater();
     });
+    if (askProfile_) {
+        profileReply_ = get(QStringLiteral("/tenfold/profile"));
+        connect(profileReply_, &QNetworkReply::finished, this, [this, generation, reply = profileReply_] {
+            if (generation == generation_)
+                onProfileReply(reply);
+            reply->deleteLater();
+        });
+    }
+}
+
+void ServerMonitor::onProfileReply(QNetworkReply* reply)
+{
+    profileReply_ = nullptr;
+    if (reply->error() != QNetworkReply::NoError)
+        return; // an older server without the route; status and metrics report failures
+    std::optional<ServerProfile> profile = parseServerProfile(reply->readAll());
+    if (!profile || !profile->profiling) {
+        askProfile_ = false; // started without --profile: nothing to show, stop asking
+        return;
+    }
+    const double now = clock_.elapsed() / 1000.0;
+    const bool first = !lastProfile_;
+    emit profileSampled(profileSampleBetween(first ? nullptr : &*lastProfile_, *profile,
+                                             first ? 0.0 : now - lastProfileSeconds_, now));
+    lastProfile_ = std::move(profile);
+    lastProfileSeconds_ = now;
 }
 
 void ServerMonitor::onStatusReply(QNetworkReply* reply)
@@ -228,6 +257,62 @@ void ServerMonitor::onStatusReply(QNetworkReply* reply)
     status_ = std::move(status);
     ++pollsCompleted_;
     emit statusUpdated(*status_);
+}
+
+std::optional<ServerProfile> parseServerProfile(const QByteArray& json)
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
+    if (error.error != QJsonParseError::NoError || !doc.isObject())
+        return std::nullopt;
+    const QJsonObject o = doc.object();
+    if (!o.value(QLatin1String("profiling")).isBool() || !o.value(QLatin1String("last_pass")).isObject())
+        return std::nullopt;
+    ServerProfile p;
+    p.profiling = o.value(QLatin1String("profiling")).toBool();
+    p.steps = o.value(QLatin1String("steps")).toDouble();
+    p.promptTokensTotal = o.value(QLatin1String("prompt_tokens_total")).toDouble();
+    p.generatedTokensTotal = o.value(QLatin1String("generated_tokens_total")).toDouble();
+    p.busySeconds = o.value(QLatin1String("busy_seconds")).toDouble();
+    p.running = o.value(QLatin1String("running")).toInt();
+    p.residentBytes = qint64(o.value(QLatin1String("resident_bytes")).toDouble());
+    p.weightBytes = qint64(o.value(QLatin1String("weight_bytes")).toDouble());
+    p.matmulWeights = o.value(QLatin1String("matmul_weights")).toDouble();
+    const QJsonObject last = o.value(QLatin1String("last_pass")).toObject();
+    p.lastPassRows = last.value(QLatin1String("rows")).toInt();
+    p.lastPassPromptRows = last.value(QLatin1String("prompt_rows")).toInt();
+    for (const QJsonValue& v : last.value(QLatin1String("ops")).toArray()) {
+        const QJsonObject op = v.toObject();
+        p.lastPassOps.push_back({op.value(QLatin1String("op")).toString().toStdString(),
+                                 op.value(QLatin1String("layer")).toInt(-1), op.value(QLatin1String("us")).toDouble()});
+    }
+    return p;
+}
+
+ProfileSample profileSampleBetween(const ServerProfile* previous, const ServerProfile& now, double intervalSeconds,
+                                   double sinceStartSeconds)
+{
+    ProfileSample s;
+    s.requestId = kServerProfileRequestId;
+    s.fromServer = true;
+    s.seconds = sinceStartSeconds;
+    s.timings = now.lastPassOps;
+    s.residentBytes = now.residentBytes;
+    s.serverWeightBytes = now.weightBytes;
+    s.serverMatmulWeights = now.matmulWeights;
+    s.batchRows = now.lastPassRows;
+    s.batchPromptRows = now.lastPassPromptRows;
+    s.running = now.running;
+    if (previous && intervalSeconds > 0) {
+        // Counters only grow within one server; a negative change would be another server.
+        s.generatedTokens = int(std::max(0.0, now.generatedTokensTotal - previous->generatedTokensTotal));
+        s.decodeMs = intervalSeconds * 1000.0;
+        s.promptTokens = int(std::max(0.0, now.promptTokensTotal - previous->promptTokensTotal));
+        s.promptMs = intervalSeconds * 1000.0;
+        s.passesPerSecond = std::max(0.0, now.steps - previous->steps) / intervalSeconds;
+        s.busyShare = std::clamp((now.busySeconds - previous->busySeconds) / intervalSeconds, 0.0, 1.0);
+    }
+    return s;
 }
 
 void ServerMonitor::onMetricsReply(QNetworkReply* reply)

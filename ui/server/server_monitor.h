@@ -3,7 +3,10 @@
 // the last ones finished) and GET /metrics (Prometheus counters). Requests are asynchronous
 // (QNetworkAccessManager); a poll is skipped while the previous one is still out, so a slow
 // server never piles requests up. Throughput is the change of the generated-token counter
-// between two polls divided by the time between them.
+// between two polls divided by the time between them. A server started with --profile is also
+// asked for GET /tenfold/profile, and each answer becomes a ProfileSample for the Profiler page.
+#include "session/engine_types.h"
+
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
@@ -79,6 +82,28 @@ struct ThroughputPoint {
     double running = 0;         // requests running at the time of the poll
 };
 
+// GET /tenfold/profile of a server started with --profile.
+struct ServerProfile {
+    bool profiling = false;
+    double steps = 0;                 // forward passes so far
+    double promptTokensTotal = 0;
+    double generatedTokensTotal = 0;
+    double busySeconds = 0;           // time inside forward passes
+    int running = 0;
+    int lastPassRows = 0;
+    int lastPassPromptRows = 0;
+    std::vector<OpTiming> lastPassOps;
+    qint64 residentBytes = 0;
+    qint64 weightBytes = 0;
+    double matmulWeights = 0;
+};
+std::optional<ServerProfile> parseServerProfile(const QByteArray& json);
+// The Profiler's sample from two profiles `seconds` apart (`previous` null: the first, no rates):
+// tokens generated and prompt tokens computed per second of that interval, and the weight reads
+// of its passes (each batched pass reads the weights once) per second.
+ProfileSample profileSampleBetween(const ServerProfile* previous, const ServerProfile& now, double intervalSeconds,
+                                   double sinceStartSeconds);
+
 // Parses /tenfold/status; nullopt when the body is not the expected JSON object.
 std::optional<ServerStatus> parseServerStatus(const QByteArray& json);
 // Prometheus text format: metric name -> value, summed over label sets; comments skipped.
@@ -105,6 +130,8 @@ signals:
     void statusUpdated(const tenfold::ui::ServerStatus& status);
     void metricsUpdated(const tenfold::ui::ServerMetrics& metrics);
     void throughputSampled(const tenfold::ui::ThroughputPoint& point);
+    // A --profile server's last pass and rates (ProfileSample::fromServer set).
+    void profileSampled(const tenfold::ui::ProfileSample& sample);
     // A poll failed (connection refused, HTTP error, unreadable body); the next one retries.
     void pollFailed(const QString& message);
 
@@ -113,6 +140,7 @@ private:
     QNetworkReply* get(const QString& path);
     void onStatusReply(QNetworkReply* reply);
     void onMetricsReply(QNetworkReply* reply);
+    void onProfileReply(QNetworkReply* reply);
 
     QNetworkAccessManager* network_ = nullptr;
     QTimer timer_;
@@ -120,6 +148,10 @@ private:
     QByteArray authorization_;
     QNetworkReply* statusReply_ = nullptr;
     QNetworkReply* metricsReply_ = nullptr;
+    QNetworkReply* profileReply_ = nullptr;
+    bool askProfile_ = true;                 // until the server says it is not profiling
+    std::optional<ServerProfile> lastProfile_;
+    double lastProfileSeconds_ = 0;
     std::optional<ServerStatus> status_;
     ServerMetrics metrics_;
     QElapsedTimer clock_;

@@ -10,6 +10,7 @@
 
 #include <QClipboard>
 #include <QTableWidget>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -144,10 +145,14 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
     device_->setCurrentIndex(context_.settings().backend() == BackendChoice::Vulkan ? 1 : 0);
     device_->setAccessibleName(tr("Compute device"));
     form->addRow(tr("&Device:"), device_);
+    profile_ = new QCheckBox(tr("T&ime every operation (Profiler page)"), settings);
+    profile_->setToolTip(tr("The server times each forward pass's operations and the Profiler page shows them live; "
+                            "costs a little speed"));
+    form->addRow(QString(), profile_);
     settings->setMaximumWidth(520);
     top->addWidget(settings, 1);
     settingsWidgets_ = {model_, browse_, host_, port_, keys_, generateKey_, removeKey_, parallel_, context_size_,
-                        threads_, device_};
+                        threads_, device_, profile_};
 
     // State, address and totals.
     auto* statusBox = new QGroupBox(tr("Status"), this);
@@ -256,6 +261,8 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
     connect(monitor_, &ServerMonitor::statusUpdated, cluster_, &ServerClusterBox::setStatus);
     connect(monitor_, &ServerMonitor::metricsUpdated, this, &ServerPage::showMetrics);
     connect(monitor_, &ServerMonitor::throughputSampled, chart_, &ThroughputChart::addPoint);
+    // The Profiler page draws a --profile server's passes as it draws a chat reply's.
+    connect(monitor_, &ServerMonitor::profileSampled, &context_, &AppContext::serverProfileSampled);
 
     connect(&context_, &AppContext::modelLibraryChanged, this, &ServerPage::reloadModels);
     connect(&context_.host(), &ModelHost::loaded, this, [this](const LoadedModel& m) {
@@ -272,6 +279,7 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
     threads_->setValue(saved.value(QStringLiteral("threads"), threads_->value()).toInt());
     if (const int i = device_->findData(saved.value(QStringLiteral("device")).toString()); i >= 0)
         device_->setCurrentIndex(i);
+    profile_->setChecked(saved.value(QStringLiteral("profile"), false).toBool());
 
     reloadModels();
     showProcessState();
@@ -361,6 +369,7 @@ ServerOptions ServerPage::options() const
     o.contextSize = context_size_->value();
     o.threads = threads_->value();
     o.device = device_->currentData().toString();
+    o.profile = profile_->isChecked();
     // The server records its requests in the same usage ledger as the app.
     o.dataDir = context_.dataDir();
     return o;
@@ -376,7 +385,8 @@ void ServerPage::startServer()
                                           {QStringLiteral("parallel"), o.parallel},
                                           {QStringLiteral("context"), o.contextSize},
                                           {QStringLiteral("threads"), o.threads},
-                                          {QStringLiteral("device"), o.device}});
+                                          {QStringLiteral("device"), o.device},
+                                          {QStringLiteral("profile"), o.profile}});
     process_->start(o);
 }
 

@@ -6,6 +6,7 @@
 #include "server/server_monitor.h"
 #include "server/server_process.h"
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -49,6 +50,7 @@ public:
     QSpinBox* portBox() const { return port_; }
     QSpinBox* parallelBox() const { return parallel_; }
     QComboBox* deviceBox() const { return device_; }
+    QCheckBox* profileBox() const { return profile_; }
     QListWidget* keyList() const { return keys_; }
     QPushButton* generateKeyButton() const { return generateKey_; }
     QPushButton* startButton() const { return start_; }
@@ -95,6 +97,7 @@ private:
     QSpinBox* context_size_ = nullptr;
     QSpinBox* threads_ = nullptr;
     QComboBox* device_ = nullptr;
+    QCheckBox* profile_ = nullptr;
     QPushButton* start_ = nullptr;
     QPushButton* stop_ = nullptr;
     QLabel* state_ = nullptr;

@@ -96,6 +96,8 @@ QStringList ServerProcess::buildArguments(const ServerOptions& o, const QString&
         args << QStringLiteral("--device") << o.device;
     if (!o.dataDir.isEmpty())
         args << QStringLiteral("--data-dir") << o.dataDir;
+    if (o.profile)
+        args << QStringLiteral("--profile");
     return args;
 }
 

@@ -25,6 +25,7 @@ struct ServerOptions {
     int threads = 0;       // 0: the server's default
     QString device;        // "", "cpu" or "vulkan"; "" leaves the choice to the server
     QString dataDir;       // where the server writes its usage ledger; "" for none given
+    bool profile = false;  // --profile: every op timed, shown live on the Profiler page
 };
 
 class ServerProcess : public QObject {

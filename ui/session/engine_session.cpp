@@ -20,6 +20,7 @@
 #include <QFileInfo>
 #include <QThread>
 
+#include <algorithm>
 #include <random>
 
 namespace tenfold::ui {
@@ -391,6 +392,88 @@ void EngineSession::generate(const ChatRequest& request)
             context_->truncate(0);
         emit generationFailed(request.id, QString::fromStdString(e.what()));
     }
+}
+
+void EngineSession::benchmark(const BenchRequest& request)
+{
+    if (!model_ || !context_) {
+        emit benchmarkFailed(request.id, tr("No model is loaded."));
+        return;
+    }
+    const int nCtx = context_->contextSize();
+    if (request.promptTokens < 1 || request.genTokens < 1 || request.promptTokens + request.genTokens > nCtx) {
+        emit benchmarkFailed(request.id, tr("A benchmark of %1 prompt and %2 generated tokens does not fit the "
+                                            "%3-token context.")
+                                             .arg(request.promptTokens)
+                                             .arg(request.genTokens)
+                                             .arg(nCtx));
+        return;
+    }
+    if (!energyMeter_)
+        energyMeter_ = std::make_unique<cost::EnergyMeter>(cost::RaplReader::open(), cost::Wattage{});
+    const bool onGpu = !info_.deviceTag.startsWith(QLatin1String("cpu"));
+    // The same tokens as tenfold-cli bench: fixed pseudo-random ids past the leading specials.
+    const int vocab = model_->hparams().nVocab;
+    std::mt19937 rng(1234);
+    std::uniform_int_distribution<int32_t> pick(std::min(3, vocab - 1), vocab - 1);
+    std::vector<int32_t> prompt(size_t(request.promptTokens));
+    for (int32_t& t : prompt)
+        t = pick(rng);
+
+    BenchResult result;
+    result.id = request.id;
+    QElapsedTimer total;
+    total.start();
+    QElapsedTimer sinceSample;
+    auto sample = [&](bool final) {
+        ProfileSample s;
+        s.requestId = request.id;
+        s.seconds = double(total.nsecsElapsed()) / 1e9;
+        s.promptTokens = result.promptTokens;
+        s.promptMs = result.promptMs;
+        s.generatedTokens = result.genTokens;
+        s.decodeMs = result.decodeMs;
+        s.timings = context_->lastTimings();
+        s.residentBytes = qint64(profile::residentBytes());
+        s.final = final;
+        emit profileSampled(s);
+    };
+    conversations_.forgetLive(); // the cache is about to hold the benchmark's tokens
+    const cost::EnergyMeter::Mark energyMark = energyMeter_->start();
+    try {
+        context_->truncate(0);
+        std::vector<float> logits;
+        context_->decode(prompt, false, logits, generateCancel_.get());
+        result.promptTokens = request.promptTokens;
+        result.promptMs = double(total.nsecsElapsed()) / 1e6;
+        QElapsedTimer decode;
+        decode.start();
+        sinceSample.start();
+        for (int k = 0; k < request.genTokens; ++k) {
+            if (generateCancel_->load())
+                throw Cancelled();
+            const int32_t next[1] = {int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin())};
+            context_->decode(next, false, logits, generateCancel_.get());
+            ++result.genTokens;
+            result.decodeMs = double(decode.nsecsElapsed()) / 1e6;
+            if (sinceSample.elapsed() >= 250) {
+                sample(false);
+                sinceSample.restart();
+            }
+        }
+    } catch (const Cancelled&) {
+        result.cancelled = true;
+    } catch (const std::exception& e) {
+        context_->truncate(0);
+        emit benchmarkFailed(request.id, QString::fromStdString(e.what()));
+        return;
+    }
+    context_->truncate(0);
+    const cost::EnergyReading energy = energyMeter_->since(energyMark, onGpu);
+    result.energyJoules = energy.joules;
+    result.energySource = QString::fromStdString(energy.source);
+    sample(true);
+    emit benchmarkFinished(result);
 }
 
 } // namespace tenfold::ui

@@ -48,6 +48,9 @@ public slots:
     void setConversationStateDir(const QString& dir) { stateDir_ = dir; }
     void load(const tenfold::ui::LoadRequest& request);
     void generate(const tenfold::ui::ChatRequest& request);
+    // Runs on the loaded context (a conversation's cached positions are dropped first); stops at
+    // the generate cancel flag, reporting what it measured so far.
+    void benchmark(const tenfold::ui::BenchRequest& request);
     void unload();
 
 signals:
@@ -63,6 +66,8 @@ signals:
     void generationFinished(const tenfold::ui::GenerationResult& result);
     void generationFailed(quint64 id, const QString& message);
     void profileSampled(const tenfold::ui::ProfileSample& sample);
+    void benchmarkFinished(const tenfold::ui::BenchResult& result);
+    void benchmarkFailed(quint64 id, const QString& message);
 
 private:
     void release();

@@ -86,6 +86,41 @@ struct ProfileSample {
     std::vector<OpTiming> timings; // the last forward pass's ops
     qint64 residentBytes = 0;    // the process's RSS
     bool final = false;
+    // From a tenfold-server started with --profile (ServerMonitor): the token counts and times
+    // above are those of the last poll interval (tokens/s over it), the timings its last pass's.
+    bool fromServer = false;
+    int batchRows = 0;           // rows of the last pass
+    int batchPromptRows = 0;     // of which prompt (prefill) rows
+    int running = 0;             // sequences generating
+    double passesPerSecond = 0;  // forward passes per second over the interval
+    double busyShare = 0;        // share of the interval inside forward passes
+    qint64 serverWeightBytes = 0;
+    double serverMatmulWeights = 0;
+};
+// ProfileSample::requestId of a server's samples (chat and benchmark ids are small counters).
+inline constexpr quint64 kServerProfileRequestId = quint64(1) << 62;
+
+// A benchmark of the loaded model from the Profiler page, as tenfold-cli bench runs one: a prompt
+// of promptTokens fixed pseudo-random tokens in one pass from an empty cache, then genTokens
+// decoded one at a time (each the argmax of the last logits). No warm-up run: the weights were
+// paged in at load. ProfileSamples stream while it runs (timings when the model is profiled).
+struct BenchRequest {
+    quint64 id = 0;
+    int promptTokens = 256;
+    int genTokens = 128;
+};
+
+struct BenchResult {
+    quint64 id = 0;
+    int promptTokens = 0;
+    double promptMs = 0;
+    int genTokens = 0;          // decoded (fewer when cancelled)
+    double decodeMs = 0;
+    double energyJoules = 0;    // over the whole run
+    QString energySource;       // "rapl" or "estimate"
+    bool cancelled = false;
+    double promptTokensPerSecond() const { return promptMs > 0 ? 1000.0 * promptTokens / promptMs : 0; }
+    double decodeTokensPerSecond() const { return decodeMs > 0 ? 1000.0 * genTokens / decodeMs : 0; }
 };
 
 struct ChatTurn {
@@ -136,3 +171,5 @@ Q_DECLARE_METATYPE(tenfold::ui::LoadedModel)
 Q_DECLARE_METATYPE(tenfold::ui::ChatRequest)
 Q_DECLARE_METATYPE(tenfold::ui::GenerationResult)
 Q_DECLARE_METATYPE(tenfold::ui::ProfileSample)
+Q_DECLARE_METATYPE(tenfold::ui::BenchRequest)
+Q_DECLARE_METATYPE(tenfold::ui::BenchResult)

@@ -13,6 +13,8 @@ ModelHost::ModelHost(std::shared_ptr<const BackendRegistry> backends, QObject* p
     qRegisterMetaType<ChatRequest>();
     qRegisterMetaType<GenerationResult>();
     qRegisterMetaType<ProfileSample>();
+    qRegisterMetaType<BenchRequest>();
+    qRegisterMetaType<BenchResult>();
 
     thread_.setObjectName(QStringLiteral("tenfold-engine"));
     session_ = new EngineSession(loadCancel_, generateCancel_, std::move(backends));
@@ -77,6 +79,20 @@ ModelHost::ModelHost(std::shared_ptr<const BackendRegistry> backends, QObject* p
         else if (r.cacheHit == QLatin1String("semantic"))
             ++totals_.semanticHits;
         emit generationFinished(r);
+    });
+    connect(session_, &EngineSession::benchmarkFinished, this, [this](const BenchResult& r) {
+        if (r.id == activeRequest_) {
+            activeRequest_ = 0;
+            setState(loaded_ ? State::Ready : State::Empty);
+        }
+        emit benchmarkFinished(r);
+    });
+    connect(session_, &EngineSession::benchmarkFailed, this, [this](quint64 id, const QString& msg) {
+        if (id == activeRequest_) {
+            activeRequest_ = 0;
+            setState(loaded_ ? State::Ready : State::Empty);
+        }
+        emit benchmarkFailed(id, msg);
     });
     connect(session_, &EngineSession::generationFailed, this, [this](quint64 id, const QString& msg) {
         if (id == activeRequest_) {
@@ -149,6 +165,18 @@ quint64 ModelHost::generate(ChatRequest request)
     generateCancel_->store(false);
     setState(State::Generating);
     QMetaObject::invokeMethod(session_, [s = session_, request] { s->generate(request); }, Qt::QueuedConnection);
+    return request.id;
+}
+
+quint64 ModelHost::benchmark(BenchRequest request)
+{
+    if (state_ != State::Ready)
+        return 0;
+    request.id = nextRequest_++;
+    activeRequest_ = request.id;
+    generateCancel_->store(false);
+    setState(State::Generating);
+    QMetaObject::invokeMethod(session_, [s = session_, request] { s->benchmark(request); }, Qt::QueuedConnection);
     return request.id;
 }
 

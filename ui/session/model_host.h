@@ -50,6 +50,10 @@ public:
     // Returns the request id, or 0 when no model is ready (nothing is started then).
     quint64 generate(ChatRequest request);
     void stop();
+    // A benchmark of the loaded model (EngineSession::benchmark); the host is Generating until
+    // benchmarkFinished or benchmarkFailed, and stop() cancels it. Returns the id, or 0 when no
+    // model is ready.
+    quint64 benchmark(BenchRequest request);
     quint64 activeRequest() const { return activeRequest_; }
     // Deterministic replies use the response cache in this database file (the app's tenfold.db).
     void setResponseCacheFile(const QString& databaseFile);
@@ -70,6 +74,8 @@ signals:
     void generationFailed(quint64 id, const QString& message);
     // Per-op timings and speed while a reply runs on a model loaded with profiling.
     void profileSampled(const tenfold::ui::ProfileSample& sample);
+    void benchmarkFinished(const tenfold::ui::BenchResult& result);
+    void benchmarkFailed(quint64 id, const QString& message);
 
 private:
     void setState(State s);

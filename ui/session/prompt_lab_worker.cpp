@@ -2,6 +2,7 @@
 
 #include "chat/chat_template.h"
 #include "core/error.h"
+#include "cost/energy_meter.h"
 #include "eval/prompt_compression.h"
 #include "gguf/gguf_file.h"
 #include "model/model.h"
@@ -205,6 +206,9 @@ AbSide PromptLabWorker::runOne(const QString& prompt, int tokens)
     side.promptTokens = int(ids.size());
     std::vector<float> logits;
     ctx.truncate(0);
+    if (!energyMeter_)
+        energyMeter_ = std::make_unique<cost::EnergyMeter>(cost::RaplReader::open(), cost::Wattage{});
+    const cost::EnergyMeter::Mark energyMark = energyMeter_->start();
     auto t0 = std::chrono::steady_clock::now();
     ctx.decode(ids, false, logits, cancel_.get());
     side.prefillMs = msSince(t0);
@@ -225,6 +229,9 @@ AbSide PromptLabWorker::runOne(const QString& prompt, int tokens)
         }
     }
     side.decodeMs = msSince(t0);
+    const cost::EnergyReading energy = energyMeter_->since(energyMark, false); // the lab runs on the CPU
+    side.joules = energy.joules;
+    side.energyEstimated = energy.source != "rapl";
     side.output = qs(out + decoder.flush());
     ctx.truncate(0);
     return side;
@@ -253,10 +260,14 @@ void PromptLabWorker::runAb(quint64 id, const QString& promptA, const QString& p
             return;
         }
         auto addTo = [](AbSide& total, const AbSide& one) {
+            // The total is an estimate when any of its runs was (the first run sets it).
+            total.energyEstimated = total.promptTokens == 0 ? one.energyEstimated
+                                                            : total.energyEstimated || one.energyEstimated;
             total.promptTokens += one.promptTokens;
             total.outputTokens += one.outputTokens;
             total.prefillMs += one.prefillMs;
             total.decodeMs += one.decodeMs;
+            total.joules += one.joules;
             total.output += (total.output.isEmpty() ? QString() : QStringLiteral("\n")) + one.output;
         };
         for (int i = 0; i < inputs.size(); ++i) {

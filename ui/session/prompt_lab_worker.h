@@ -15,6 +15,9 @@
 #include <memory>
 
 namespace tenfold {
+namespace cost {
+class EnergyMeter;
+}
 class Backend;
 class InferenceContext;
 class Model;
@@ -55,6 +58,8 @@ struct AbSide {
     QString output;
     int promptTokens = 0, outputTokens = 0;
     double prefillMs = 0, decodeMs = 0;
+    double joules = 0;            // the machine's energy over the run (RAPL, else the estimate)
+    bool energyEstimated = true;  // from configured wattage, not measured
 };
 
 // One input of an A/B run over a list: both variants with the input filled in.
@@ -117,6 +122,7 @@ private:
     std::shared_ptr<Model> model_;
     std::unique_ptr<Backend> backend_;
     std::unique_ptr<InferenceContext> context_;
+    std::unique_ptr<cost::EnergyMeter> energyMeter_; // opened on the first A/B run
     QString scorerPath_;
     std::shared_ptr<Model> scorer_;
     std::unique_ptr<InferenceContext> scorerContext_;

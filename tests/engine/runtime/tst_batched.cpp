@@ -275,6 +275,52 @@ private slots:
         QVERIFY2(worst < kLogitTolerance, qPrintable(QString::number(worst)));
     }
 
+    // Timing every op changes no result (the same batch without profiling is the oracle, bit for
+    // bit); the timings name the single-sequence context's ops, once per layer each, and are
+    // those of the last pass only.
+    void profiledPassesTimeEveryOpAndChangeNothing()
+    {
+        const int vocab = main_->hparams().nVocab, layers = main_->hparams().nLayer;
+        std::mt19937 rng(5);
+        const auto prompt = randomTokens(rng, 9, vocab);
+        std::vector<float> logits[2];
+        for (int profiled = 0; profiled < 2; ++profiled) {
+            BatchedParams bp;
+            bp.maxSequences = 2;
+            bp.profile = profiled == 1;
+            auto ctx = backend_->createBatchedContext(main_, bp);
+            const SeqId a = ctx->openSequence(), b = ctx->openSequence();
+            std::vector<BatchRow> rows;
+            for (size_t i = 0; i < prompt.size(); ++i)
+                rows.push_back({prompt[i], i % 2 ? a : b, i + 2 >= prompt.size(), false});
+            ctx->decode(rows, logits[profiled]);
+            const std::vector<OpTiming> t = ctx->lastTimings();
+            if (!profiled) {
+                QVERIFY(t.empty());
+                continue;
+            }
+            std::map<std::string, int> perOp;
+            double total = 0;
+            for (const OpTiming& o : t) {
+                if (o.layer >= 0)
+                    ++perOp[o.op];
+                total += o.microseconds;
+            }
+            for (const char* op : {"attn_norm", "matmul_qkv", "rope_kv_store", "attention", "matmul_wo",
+                                   "residual_ffn_norm", "matmul_gate_up", "swiglu", "matmul_down", "residual"})
+                QCOMPARE(perOp[op], layers);
+            QVERIFY(total > 0);
+            // A second pass replaces the first's timings.
+            const size_t first = t.size();
+            const BatchRow one[1] = {{prompt[0], a, true, false}};
+            std::vector<float> again;
+            ctx->decode(one, again);
+            QCOMPARE(ctx->lastTimings().size(), first);
+        }
+        QCOMPARE(logits[1].size(), logits[0].size());
+        QVERIFY(logits[0] == logits[1]);
+    }
+
     void forkSharesPrefixAndCopiesOnWrite()
     {
         const int vocab = main_->hparams().nVocab;
