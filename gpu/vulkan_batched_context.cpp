@@ -19,7 +19,7 @@ VulkanBatchedContext::VulkanBatchedContext(std::shared_ptr<vk::Device> device,
                                            std::shared_ptr<const Model> model,
                                            std::shared_ptr<vk::GpuModel> weights,
                                            const BatchedParams& params)
-    : device_(std::move(device)), model_(std::move(model)), w_(std::move(weights))
+    : device_(std::move(device)), model_(std::move(model)), w_(std::move(weights)), profile_(params.profile)
 {
     const LlamaHParams& hp = model_->hparams();
     const int maxLen = params.maxSequenceLength > 0 ? params.maxSequenceLength : hp.nCtxTrain;
@@ -88,7 +88,7 @@ vk::Sequence& VulkanBatchedContext::passFor(uint32_t nTokens, uint32_t nLogits, 
         }
     if (passes_.size() >= kMaxRecordedPasses)
         passes_.pop_back();
-    auto s = std::make_unique<vk::Sequence>(*device_, false);
+    auto s = std::make_unique<vk::Sequence>(*device_, profile_);
     record(*s, nTokens, nLogits, nEmbed);
     passes_.emplace_front(key, std::move(s));
     return *passes_.front().second;
@@ -200,6 +200,10 @@ void VulkanBatchedContext::runChunk(std::span<const BatchRow> rows, std::span<co
     rows_.upload(words.data(), words.size() * 4);
     tokens_.upload(tokens.data(), n * 4);
     pass.submit();
+    if (profile_) {
+        const std::vector<OpTiming> t = pass.timings();
+        timings_.insert(timings_.end(), t.begin(), t.end());
+    }
     const size_t V = size_t(hp.nVocab), E = size_t(hp.nEmbd);
     if (nLogits > 0) {
         const size_t at = logits.size();
@@ -294,6 +298,7 @@ void VulkanBatchedContext::decode(std::span<const BatchRow> rows, std::vector<fl
                                   std::vector<float>* embeddings, const std::atomic<bool>* cancel)
 {
     const LlamaHParams& hp = model_->hparams();
+    timings_.clear();
     KvBlockTable::Plan plan = table_->planRows(rows, hp.nVocab, embeddings != nullptr);
     const std::vector<uint32_t> positions(plan.positions.begin(), plan.positions.end());
     try {

@@ -50,6 +50,8 @@ public:
     void decode(std::span<const BatchRow> rows, std::vector<float>& logits,
                 std::vector<float>* embeddings, const std::atomic<bool>* cancel) override;
     uint64_t bytesHeld() const override { return bytes_; }
+    // GPU timestamps of every dispatch of the last decode() (all its chunks) with profile set.
+    std::vector<OpTiming> lastTimings() const override { return timings_; }
 
     int batchCapacity() const { return batch_; }
 
@@ -68,6 +70,8 @@ private:
     uint32_t maxBlocks_ = 0; // block-table entries per row
     uint64_t layerWords_ = 0;
     uint64_t bytes_ = 0;
+    bool profile_ = false;
+    std::vector<OpTiming> timings_;
 
     vk::Buffer rows_, tokens_, logitsHost_, embedHost_;
     vk::Buffer x_, xn_, q_, k_, v_, attn_, gate_, up_, logits_, kCache_, vCache_;
