@@ -41,8 +41,8 @@ struct TypeKernels {
                        size_t aStride, int nCols, float* out, size_t outStride) = nullptr;
     // Decode's mat-vec: out[r] = dot(w row r, a) for r < nRows, rows wStride bytes apart, with the
     // activation's per-block work done once for all rows. May be null; callers then loop over
-    // vecDot. Set in referenceKernels() (a loop of vecDot: the definition) and, on AVX-512 VNNI
-    // CPUs, for Q4_0 and IQ4_NL.
+    // vecDot. Set in referenceKernels() (a loop of vecDot: the definition), on AVX2 CPUs for Q4_0
+    // and on AVX-512 VNNI CPUs for Q4_0 and IQ4_NL.
     void (*vecDotRows)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
                        float* out) = nullptr;
     // Activation rows from which the CPU matmul (runtime/matmul.h) switches from these kernels

@@ -7,6 +7,7 @@
 #include "tensor/simd_avx2.h"
 
 #include <cmath>
+#include <vector>
 
 namespace tenfold {
 namespace tensor_avx2 {
@@ -133,6 +134,68 @@ float dotQ4_0(int64_t n, const void* w, const void* a)
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(halfToFloat(x[i].d) * halfToFloat(y[i].d)), _mm256_cvtepi32_ps(p), acc0);
     }
     return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+// Decode's Q4_0 mat-vec. vpmaddubsw multiplies unsigned by signed bytes, so the nibbles go in as
+// stored (q in [0, 15] for the value q - 8; |q * a| pairs stay within int16) and the offset's
+// share, -8 * sum(a) per 32-bit lane, the same for every weight row, is computed once per
+// activation block and starts each row's sum. Per weight block that leaves unpack, multiply-add,
+// widen, add and one FMA: three instructions fewer than dotQ4_0's sign trick, which matters
+// because Q4_0 decode is bound by these instructions, not by memory, on AVX2 machines.
+struct Q4_0ActivationTerms {
+    std::vector<__m256i> base; // -8 * sum of each lane's 4 activation bytes
+    std::vector<float> scale;
+    void compute(const BlockQ8_0* act, int64_t blocks)
+    {
+        if (int64_t(base.size()) < blocks) {
+            base.resize(size_t(blocks));
+            scale.resize(size_t(blocks));
+        }
+        const __m256i ones = _mm256_set1_epi8(1);
+        for (int64_t b = 0; b < blocks; ++b) {
+            const __m256i sums = dotU8I8(ones, load256(act[b].qs));
+            base[size_t(b)] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sums, 3));
+            scale[size_t(b)] = halfToFloat(act[b].d);
+        }
+    }
+};
+
+// 32 nibbles in element order (low nibbles are elements 0-15, high nibbles 16-31) as bytes 0..15.
+inline __m256i q4Nibbles(const uint8_t* qs)
+{
+    const __m128i x = load128(qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0F));
+}
+
+// One row as one sequential stream (the prefetchers follow it; interleaving rows block by block
+// was measured slower once the weights come from DRAM, see kernels_avx512.cpp).
+float rowDotQ4_0(int64_t blocks, const BlockQ4_0* wb, const BlockQ8_0* act, const Q4_0ActivationTerms& terms)
+{
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+    const auto step = [&](int64_t i, __m256& acc) {
+        const __m256i p = _mm256_add_epi32(terms.base[size_t(i)], dotU8I8(q4Nibbles(wb[i].qs), load256(act[i].qs)));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(halfToFloat(wb[i].d) * terms.scale[size_t(i)]), _mm256_cvtepi32_ps(p), acc);
+    };
+    int64_t b = 0;
+    for (; b + 2 <= blocks; b += 2) {
+        step(b, acc0);
+        step(b + 1, acc1);
+    }
+    for (; b < blocks; ++b)
+        step(b, acc0);
+    return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+// out[r] = dot(w row r, a), r < nRows
+void rowsQ4_0(int64_t n, const void* w, size_t wStride, int nRows, const void* a, float* out)
+{
+    thread_local Q4_0ActivationTerms terms;
+    const auto* act = static_cast<const BlockQ8_0*>(a);
+    const int64_t blocks = n / kQK;
+    terms.compute(act, blocks);
+    for (int r = 0; r < nRows; ++r)
+        out[r] = rowDotQ4_0(blocks, reinterpret_cast<const BlockQ4_0*>(static_cast<const char*>(w) + size_t(r) * wStride),
+                            act, terms);
 }
 
 // Types with an offset m: sum (q*d + m) * a = d*da*sum(q*a) + m*da*sum(a).
@@ -280,6 +343,7 @@ void installAvx2Kernels(KernelTable& t)
     set(GGMLType::Q4_K, tensor_avx2::dotQ4_K);
     set(GGMLType::Q5_K, tensor_avx2::dotQ5_K);
     set(GGMLType::Q6_K, tensor_avx2::dotQ6_K);
+    t[int(GGMLType::Q4_0)].vecDotRows = rowsQ4_0;
     t[int(GGMLType::F16)].dequantizeRow = dequantizeF16;
     t[int(GGMLType::F16)].quantizeRow = quantizeF16;
     t[int(GGMLType::BF16)].dequantizeRow = dequantizeBF16;

@@ -252,6 +252,8 @@ private slots:
                 }
             }
         QVERIFY(tested >= int(std::size(kWeightTypes))); // at least the reference table's loops
+        if (cpuLevelDetected() >= CpuLevel::Avx2)
+            QVERIFY(kernelsAt(CpuLevel::Avx2, GGMLType::Q4_0).vecDotRows != nullptr);
         if (cpuLevelDetected() >= CpuLevel::Avx512Vnni)
             for (GGMLType t : {GGMLType::Q4_0, GGMLType::IQ4_NL})
                 QVERIFY2(kernelsAt(CpuLevel::Avx512Vnni, t).vecDotRows != referenceKernels(t).vecDotRows, typeName(t));
