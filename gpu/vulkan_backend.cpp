@@ -42,6 +42,27 @@ public:
 
     uint64_t memoryInUse() const override { return device_->allocator().bytesReserved(); }
 
+    std::vector<DeviceHeapUse> memoryHeaps() const override
+    {
+        const VkPhysicalDeviceMemoryProperties& mp = device_->memoryProperties();
+        VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+        if (device_->hasMemoryBudget()) {
+            VkPhysicalDeviceMemoryProperties2 p2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
+            p2.pNext = &budget;
+            vkGetPhysicalDeviceMemoryProperties2(device_->physical(), &p2);
+        }
+        std::vector<DeviceHeapUse> heaps(mp.memoryHeapCount);
+        for (uint32_t h = 0; h < mp.memoryHeapCount; ++h) {
+            DeviceHeapUse& u = heaps[h];
+            u.sizeBytes = mp.memoryHeaps[h].size;
+            u.deviceLocal = (mp.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0;
+            u.driverReported = device_->hasMemoryBudget();
+            u.budgetBytes = u.driverReported ? budget.heapBudget[h] : u.sizeBytes;
+            u.usedBytes = u.driverReported ? budget.heapUsage[h] : device_->allocator().bytesReservedOnHeap(h);
+        }
+        return heaps;
+    }
+
 private:
     // The model's weights on the device, uploaded on first use and shared by its contexts.
     std::shared_ptr<vk::GpuModel> residentWeights(const std::shared_ptr<const Model>& model)

@@ -2663,6 +2663,22 @@ Choose another folder with --data-dir.</source>
         <source>Cancelled after %1 generated tokens: %2</source>
         <translation>生成 %1 个词元后已取消：%2</translation>
     </message>
+    <message>
+        <source>device-local</source>
+        <translation>显存</translation>
+    </message>
+    <message>
+        <source>host</source>
+        <translation>主机内存</translation>
+    </message>
+    <message>
+        <source>GPU heap %1 (%2): %3 in use by every process, of a %4 budget (heap %5).</source>
+        <translation>GPU 内存堆 %1（%2）：所有进程共用 %3，预算 %4（堆大小 %5）。</translation>
+    </message>
+    <message>
+        <source>GPU heap %1 (%2): %3 held by Tenfold, of %4 (the driver reports no budget).</source>
+        <translation>GPU 内存堆 %1（%2）：Tenfold 占用 %3，共 %4（驱动未报告预算）。</translation>
+    </message>
 </context>
 <context>
     <name>tenfold::ui::PromptLabPage</name>

@@ -103,6 +103,16 @@ inline void InferenceContext::importKv(int, std::span<const uint8_t>)
     throw UnsupportedError("this backend cannot restore a KV cache");
 }
 
+// One memory heap of an accelerator, for the Profiler: what is in use against what may be used.
+struct DeviceHeapUse {
+    uint64_t sizeBytes = 0;
+    uint64_t budgetBytes = 0;     // VK_EXT_memory_budget's budget; the heap's size without it
+    uint64_t usedBytes = 0;       // with the extension: the driver's usage (every process); else
+                                  // what this process reserved on the heap
+    bool deviceLocal = false;
+    bool driverReported = false;  // usedBytes/budgetBytes from VK_EXT_memory_budget
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -111,6 +121,9 @@ public:
     virtual std::unique_ptr<InferenceContext> createContext(std::shared_ptr<const Model> model,
                                                             const ContextParams& params) = 0;
     virtual uint64_t memoryInUse() const = 0;      // bytes this backend holds (device or heap)
+    // An accelerator's memory heaps now (cheap enough to read a few times a second); empty for
+    // the CPU, whose memory is the process's (RSS).
+    virtual std::vector<DeviceHeapUse> memoryHeaps() const { return {}; }
     // Many sequences over a paged KV cache (runtime/batched_context.h), for the server.
     // Backends without it throw UnsupportedError.
     virtual std::unique_ptr<BatchedContext> createBatchedContext(std::shared_ptr<const Model> model,

@@ -84,6 +84,11 @@ uint32_t MemoryAllocator::pickType(uint32_t allowedBits, bool hostAccess) const
     return uint32_t(best);
 }
 
+uint64_t MemoryAllocator::bytesReservedOnHeap(uint32_t heap) const
+{
+    return heap < heapReserved_.size() ? heapReserved_[heap] : 0;
+}
+
 void MemoryAllocator::checkBudget(uint32_t heap, VkDeviceSize bytes) const
 {
     const auto& mp = device_.memoryProperties();

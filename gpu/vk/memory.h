@@ -42,6 +42,7 @@ public:
     void release(const Allocation& a);
 
     uint64_t bytesReserved() const; // VkDeviceMemory obtained from the driver
+    uint64_t bytesReservedOnHeap(uint32_t heap) const;
     uint64_t bytesUsed() const;     // handed out to buffers
     // Live VkDeviceMemory objects obtained from the driver (drivers cap the count at
     // maxMemoryAllocationCount, which is why buffers share blocks).

@@ -1,6 +1,7 @@
 // The Vulkan backend end to end against the CPU backend on the shared models: prompt logits at
 // every position, the same greedy continuation (and the reference engine's text for it),
 // multi-chunk prompts, truncate/re-decode, profiling, argmax on the device, and error paths.
+#include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "runtime/cpu_backend.h"
 #include "tokenizer/tokenizer.h"
@@ -281,6 +282,38 @@ private slots:
         QVERIFY(ops.count("rope"));
         QVERIFY(ops.count("matvec_f32"));
         QCOMPARE(maxLayer, model->hparams().nLayer - 1);
+    }
+
+    // The Profiler's device heaps: making a context uploads the weights, and the heaps' use grows
+    // by at least the tensor bytes the GGUF file declares (read here from the file's own tensor
+    // table), on a backend of its own so no other test's weights are counted.
+    void memoryHeapsCountTheWeights()
+    {
+        const auto path = test::sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        auto backend = createVulkanBackend();
+        auto sum = [](const std::vector<DeviceHeapUse>& heaps) {
+            uint64_t used = 0;
+            for (const DeviceHeapUse& h : heaps) {
+                used += h.usedBytes;
+                if (h.sizeBytes == 0 || h.budgetBytes == 0)
+                    return uint64_t(0);
+            }
+            return used;
+        };
+        const std::vector<DeviceHeapUse> before = backend->memoryHeaps();
+        QVERIFY(!before.empty());
+        QVERIFY(std::any_of(before.begin(), before.end(), [](const DeviceHeapUse& h) { return h.deviceLocal; }));
+        uint64_t tensorBytes = 0;
+        for (const auto& t : GGUFFile::open(path)->tensors())
+            tensorBytes += t.nbytes;
+        auto model = loadShared("stories260K.gguf");
+        ContextParams cp;
+        cp.nCtx = 64;
+        auto ctx = backend->createContext(model, cp);
+        const uint64_t grew = sum(backend->memoryHeaps()) - sum(before);
+        QVERIFY2(grew >= tensorBytes, qPrintable(QStringLiteral("%1 < %2").arg(grew).arg(tensorBytes)));
+        QVERIFY(cpu_->memoryHeaps().empty());
     }
 
     void errorsLeaveStateUnchanged()

@@ -224,6 +224,32 @@ private slots:
         QVERIFY(reply(*app, QStringLiteral("Once upon a time")));
     }
 
+    // On the Vulkan backend (lavapipe in CI) the samples carry the device's memory heaps and the
+    // page lists them; the GPU test suite checks the figures against the file's tensor bytes.
+    void gpuHeapsShowOnTheDevice()
+    {
+        QTemporaryDir dir;
+        presetSettings(dir.path(), [](AppSettings& s) {
+            s.setProfiling(true);
+            s.setBackend(BackendChoice::Vulkan);
+        });
+        auto app = launch(dir.path(), stories260K());
+        app->window().show();
+        QVERIFY(waitUntil([&] { return app->context().host().isLoaded(); }, 60000));
+        if (!app->context().host().loadedModel()->deviceTag.startsWith(QStringLiteral("vulkan:")))
+            QSKIP("no Vulkan device here");
+        ProfilerPage* page = profilerPage(*app);
+        app->window().showPage(QStringLiteral("profiler"));
+        page->benchPromptTokens()->setValue(16);
+        page->benchGenTokens()->setValue(16);
+        QSignalSpy done(page, &ProfilerPage::benchmarkDone);
+        page->runBenchmark();
+        QVERIFY(done.wait(60000));
+        QCOMPARE(done.first().at(0).toBool(), true);
+        const QString figures = page->figuresLabel()->text();
+        QVERIFY2(figures.contains(QStringLiteral("GPU heap 0")), qPrintable(figures));
+    }
+
     // Off: the context times nothing and the session sends no samples.
     void nothingWhenOff()
     {

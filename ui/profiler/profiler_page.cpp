@@ -402,6 +402,18 @@ void ProfilerPage::showFigures()
                      .arg(bytesText(double(s.residentBytes)), bytesText(double(loaded->kvCacheBytes)),
                           bytesText(double(loaded->weightBytes)));
     }
+    for (size_t h = 0; h < s.deviceHeaps.size(); ++h) {
+        const DeviceHeapUse& u = s.deviceHeaps[h];
+        const QString kind = u.deviceLocal ? tr("device-local") : tr("host");
+        lines << (u.driverReported
+                      ? tr("GPU heap %1 (%2): %3 in use by every process, of a %4 budget (heap %5).")
+                            .arg(h)
+                            .arg(kind, bytesText(double(u.usedBytes)), bytesText(double(u.budgetBytes)),
+                                 bytesText(double(u.sizeBytes)))
+                      : tr("GPU heap %1 (%2): %3 held by Tenfold, of %4 (the driver reports no budget).")
+                            .arg(h)
+                            .arg(kind, bytesText(double(u.usedBytes)), bytesText(double(u.sizeBytes))));
+    }
     figures_->setText(lines.join(QLatin1Char('\n')));
 }
 

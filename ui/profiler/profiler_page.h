@@ -4,8 +4,9 @@
 // "benchmark"), on a model loaded with per-op timing (the switch on this page; off, the engine
 // times nothing and only speed and memory show): tokens/s over time, the time per op per layer of the
 // last forward pass as a stacked chart and, summed over the reply, a sortable table; memory
-// (process RSS, the KV cache); CPU use per core; decode's achieved memory bandwidth as a share of
-// the machine's measured read bandwidth (the roofline) and prefill GFLOP/s. A profile can be
+// (process RSS, the KV cache, a GPU's heaps: VK_EXT_memory_budget or what Tenfold holds); CPU use
+// per core; decode's achieved memory bandwidth as a share of the machine's measured read
+// bandwidth (the roofline) and prefill GFLOP/s. A profile can be
 // recorded to the database and two recordings compared side by side.
 #include "core/page.h"
 #include "profile/op_profile.h"

@@ -319,6 +319,7 @@ void EngineSession::generate(const ChatRequest& request)
             s.decodeMs = firstTokenMs >= 0 ? double(total.nsecsElapsed()) / 1e6 - firstTokenMs : 0;
             s.timings = context_->lastTimings();
             s.residentBytes = qint64(profile::residentBytes());
+            s.deviceHeaps = backend_->memoryHeaps();
             s.final = final;
             emit profileSampled(s);
         };
@@ -435,6 +436,7 @@ void EngineSession::benchmark(const BenchRequest& request)
         s.decodeMs = result.decodeMs;
         s.timings = context_->lastTimings();
         s.residentBytes = qint64(profile::residentBytes());
+        s.deviceHeaps = backend_->memoryHeaps();
         s.final = final;
         emit profileSampled(s);
     };

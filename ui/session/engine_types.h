@@ -85,6 +85,7 @@ struct ProfileSample {
     double decodeMs = 0;         // since the first token
     std::vector<OpTiming> timings; // the last forward pass's ops
     qint64 residentBytes = 0;    // the process's RSS
+    std::vector<DeviceHeapUse> deviceHeaps; // the accelerator's heaps (empty on the CPU)
     bool final = false;
     // From a tenfold-server started with --profile (ServerMonitor): the token counts and times
     // above are those of the last poll interval (tokens/s over it), the timings its last pass's.
