@@ -13,10 +13,15 @@ The reference server runs as its README suggests: -np 16 -c 8192 -t THREADS, i.e
 8192/16 = 512 positions each; tenfold-server gets the same: --parallel 16 --ctx 512 -t THREADS.
 Machines are shared and noisy: compare only figures from one run, and repeat.
 
+--mpi 2,3 adds, in each round, `mpirun -np N tenfold-worker serve` (the HTTP front end on rank 0,
+whole-model replicas on ranks 1..N-1, --mpi-threads threads each) under the same load, so the
+data-parallel cluster is measured in the same run as the single process.
+
 Usage:
   /usr/bin/python3 tools/bench_server.py [--model ../shared/models/tenfold-ref-main-f16.gguf]
       [--server build/app/server/tenfold-server] [--peer ../shared/peer/llama.cpp-b4748]
       [--clients 8] [--requests 2] [--tokens 64] [--threads 2] [--rounds 1]
+      [--mpi 2,3 --worker build/app/worker/tenfold-worker --mpi-threads 1]
 """
 import argparse
 import http.client
@@ -121,8 +126,21 @@ def percentile(values, q):
     return v[min(len(v) - 1, int(round(q / 100.0 * (len(v) - 1))))]
 
 
+MPIRUN = ["mpirun", "--oversubscribe", "--bind-to", "none", "--enable-recovery", "--mca", "btl", "self,vader",
+          "--mca", "btl_vader_single_copy_mechanism", "none", "--mca", "oob_tcp_if_include", "lo",
+          "--mca", "btl_tcp_if_include", "lo"]
+
+
+def mpi_env():
+    env = dict(os.environ)
+    if os.getuid() == 0:  # Open MPI refuses root unless told twice
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    return env
+
+
 def run_server(name, cmd, port, args):
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=mpi_env())
     try:
         wait_ready(proc, port)
         results, errors, wall = load(port, args.clients, args.requests, args.tokens)
@@ -150,6 +168,9 @@ def main():
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--mpi", default="", help="comma-separated rank counts for tenfold-worker serve")
+    ap.add_argument("--worker", default="build/app/worker/tenfold-worker")
+    ap.add_argument("--mpi-threads", type=int, default=1, help="threads per replica rank")
     args = ap.parse_args()
 
     peer_tool = os.path.join(args.peer, "llama-server")
@@ -164,6 +185,12 @@ def main():
                                            "--ctx", "512", "-t", str(args.threads), "--no-ledger",
                                            # repeated prompts must be computed, as the reference does
                                            "--response-cache", "off"], port, args))
+        for n in [int(x) for x in args.mpi.split(",") if x]:
+            port = free_port()
+            rows.append(run_server("tenfold MPI %d ranks" % n,
+                                   MPIRUN + ["-np", str(n), args.worker, "serve", args.model, "--port", str(port),
+                                             "--parallel", "16", "--ctx", "512", "-t", str(args.mpi_threads),
+                                             "--no-ledger", "--response-cache", "off"], port, args))
         if have_peer:
             port = free_port()
             rows.append(run_server("reference", [peer_tool, "-m", args.model, "--port", str(port), "-np", "16",
