@@ -3571,6 +3571,22 @@ Recovery: %n step(s), validation loss %1 (saved as F16).</source>
         <source>Lost ranks: %1.</source>
         <translation>已丢失的进程：%1。</translation>
     </message>
+    <message>
+        <source>Compute (s)</source>
+        <translation>计算（秒）</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>Time inside the replica&apos;s forward passes since it started</source>
+        <translation>该副本启动以来前向计算所用的时间</translation>
+    </message>
+    <message>
+        <source>The replica process&apos;s resident memory</source>
+        <translation>该副本进程的常驻内存</translation>
+    </message>
 </context>
 <context>
     <name>tenfold::ui::ServerMonitor</name>

@@ -28,7 +28,9 @@ Json ClusterStatusView::statusJson() const
                   {"last_heard_s", r.lastHeardS},
                   {"running", r.metrics.running},
                   {"waiting", r.metrics.waiting},
-                  {"generated_tokens_total", r.metrics.generatedTokensTotal}};
+                  {"generated_tokens_total", r.metrics.generatedTokensTotal},
+                  {"busy_seconds", r.metrics.busySeconds},      // its forward passes' time
+                  {"resident_bytes", r.residentBytes}};
         if (r.lost) {
             j["lost_reason"] = r.lostReason;
             lost.push_back(r.rank);

@@ -291,6 +291,7 @@ void ReplicaRouter::receiveAll(bool& moved)
         case ServeOp::Heartbeat:
             r->status.ready = true;
             r->status.metrics = m.metrics;
+            r->status.residentBytes = m.residentBytes;
             break;
         case ServeOp::Failed:
             markLost(from, "it could not start: " + m.event.error);

@@ -37,6 +37,7 @@ struct ReplicaStatus {
     uint64_t failed = 0;      // ended with Error (its own, or lost with it)
     double lastHeardS = 0;    // seconds since its last message
     SchedulerMetrics metrics; // its scheduler's, as of its last heartbeat
+    uint64_t residentBytes = 0; // its process's RSS, as of its last heartbeat
 };
 
 class ReplicaRouter final : public GenerationService {

@@ -2,6 +2,8 @@
 
 #include "dist/serve_protocol.h"
 
+#include "core/platform.h"
+
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -38,6 +40,7 @@ void runReplica(MpiLink& link, Scheduler& scheduler, double rankTimeoutS)
     ServeMessage beat;
     beat.op = ServeOp::Heartbeat;
     beat.metrics = scheduler.metrics();
+    beat.residentBytes = platform::residentBytes();
     postUp(link, beat); // the first one: ready
     auto lastBeat = Clock::now(), lastFromFront = Clock::now();
     int idle = 0;
@@ -55,6 +58,7 @@ void runReplica(MpiLink& link, Scheduler& scheduler, double rankTimeoutS)
                 ServeMessage done;
                 done.op = ServeOp::Stopped;
                 done.metrics = scheduler.metrics();
+                done.residentBytes = platform::residentBytes();
                 const std::vector<uint8_t> bytes = encodeServe(done);
                 link.send(0, kTagServeUp, bytes.data(), bytes.size(), deadlineAfter(rankTimeoutS));
                 return;
@@ -91,6 +95,7 @@ void runReplica(MpiLink& link, Scheduler& scheduler, double rankTimeoutS)
         if (secondsSince(lastBeat) > 0.2) {
             lastBeat = Clock::now();
             beat.metrics = scheduler.metrics();
+            beat.residentBytes = platform::residentBytes();
             postUp(link, beat);
         }
         if (secondsSince(lastFromFront) > rankTimeoutS) {

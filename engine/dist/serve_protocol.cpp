@@ -130,6 +130,7 @@ std::vector<uint8_t> encodeServe(const ServeMessage& m)
     case ServeOp::Heartbeat:
     case ServeOp::Stopped:
         w.put(m.metrics);
+        w.put(m.residentBytes);
         break;
     case ServeOp::Cancel:
     case ServeOp::Stop:
@@ -189,6 +190,7 @@ void decodeServe(std::span<const uint8_t> bytes, ServeMessage& m)
     case ServeOp::Heartbeat:
     case ServeOp::Stopped:
         r.get(m.metrics);
+        r.get(m.residentBytes);
         break;
     case ServeOp::Cancel:
     case ServeOp::Stop:

@@ -4,7 +4,7 @@
 // request's events back one message each. One tag per direction, so MPI's ordering of messages
 // between two ranks on one tag keeps a request's Submit before its Cancel and its events in order.
 //   down (rank 0 -> replica): Submit, Cancel, Heartbeat (rank 0 is alive), Stop
-//   up (replica -> rank 0):   Event, Heartbeat (alive, with its scheduler's metrics; the first
+//   up (replica -> rank 0):   Event, Heartbeat (alive, with its scheduler's metrics and its RSS; the first
 //                             one says it is ready), Stopped, Failed (it could not start)
 #include "serve/scheduler.h"
 
@@ -25,6 +25,7 @@ struct ServeMessage {
     ServeRequestParams params;  // Submit
     ServeEvent event;           // Event; Failed: event.error says why
     SchedulerMetrics metrics;   // Heartbeat (from a replica), Stopped
+    uint64_t residentBytes = 0; // Heartbeat, Stopped: the replica process's RSS
 };
 
 std::vector<uint8_t> encodeServe(const ServeMessage& m);

@@ -15,10 +15,12 @@
 #include <nlohmann/json.hpp>
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QtTest>
 
+#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <future>
@@ -249,6 +251,17 @@ private slots:
         const uint64_t huge = uint64_t(1) << 40;
         std::memcpy(inflated.data() + 1 + 8 + 4 + 4, &huge, 8);
         QVERIFY_THROWS_EXCEPTION(Error, dist::decodeServe(inflated, back));
+
+        // A heartbeat carries the scheduler's metrics and the replica's memory.
+        dist::ServeMessage beat;
+        beat.op = dist::ServeOp::Heartbeat;
+        beat.metrics.busySeconds = 1.5;
+        beat.metrics.generatedTokensTotal = 77;
+        beat.residentBytes = 123456789;
+        dist::decodeServe(dist::encodeServe(beat), back);
+        QCOMPARE(back.metrics.busySeconds, 1.5);
+        QCOMPARE(back.metrics.generatedTokensTotal, uint64_t(77));
+        QCOMPARE(back.residentBytes, uint64_t(123456789));
     }
 
     void initTestCase()
@@ -278,6 +291,29 @@ private slots:
         if (QTest::currentTestFailed())
             return;
         QCOMPARE(get(cluster.port(), "/health"), std::string(R"({"lost_ranks":[],"status":"ok"})"));
+        // The replica's compute time and memory in the cluster status (its heartbeats, every
+        // 0.2 s): time spent generating the answers, and its RSS as /proc reads it for that pid.
+        const qint64 pid = cluster.pid(1);
+        double busy = 0, rss = 0;
+        QElapsedTimer wait;
+        wait.start();
+        while (busy <= 0 && wait.elapsed() < 3000) {
+            const Json status = Json::parse(get(cluster.port(), "/tenfold/status"), nullptr, false);
+            for (const Json& r : status["cluster"]["ranks"])
+                if (r["rank"] == 1) {
+                    busy = r.value("busy_seconds", 0.0);
+                    rss = r.value("resident_bytes", 0.0);
+                }
+        }
+        QVERIFY2(busy > 0, "the replica reported no compute time");
+        QFile statusFile(QStringLiteral("/proc/%1/status").arg(pid));
+        QVERIFY(statusFile.open(QIODevice::ReadOnly));
+        double procRss = 0;
+        for (const QByteArray& line : statusFile.readAll().split('\n'))
+            if (line.startsWith("VmRSS:"))
+                procRss = line.mid(6).trimmed().split(' ').first().toDouble() * 1024;
+        QVERIFY2(rss > 0 && std::fabs(rss - procRss) < 0.25 * procRss,
+                 qPrintable(QStringLiteral("reported %1, /proc %2").arg(rss).arg(procRss)));
         QCOMPARE(cluster.stopFrontEnd(), 0);
         QVERIFY2(cluster.err().contains("tenfold-server: stopped"), qPrintable(cluster.err()));
     }

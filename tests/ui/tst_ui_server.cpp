@@ -551,7 +551,8 @@ private slots:
                "lost":true,"lost_reason":"no sign of life for 2.0 s: its process 11 is gone","in_flight":0,
                "routed":4,"completed":3,"failed":1},
               {"rank":2,"host":"gpu-b","pid":12,"role":"replica","first_layer":0,"end_layer":8,"ready":true,
-               "lost":false,"in_flight":2,"routed":5,"completed":3,"failed":0}]}})";
+               "lost":false,"in_flight":2,"routed":5,"completed":3,"failed":0,"busy_seconds":12.25,
+               "resident_bytes":3145728}]}})";
         const std::optional<ServerStatus> status = parseServerStatus(json);
         QVERIFY(status);
         QCOMPARE(status->clusterMode, QStringLiteral("data_parallel"));
@@ -575,9 +576,13 @@ private slots:
         QCOMPARE(table->rowCount(), 3);
         QCOMPARE(table->item(1, 1)->text(), QStringLiteral("gpu-a"));
         QCOMPARE(table->item(1, 3)->text(), QStringLiteral("0 to 7"));
-        QVERIFY2(table->item(1, 7)->text().contains(QStringLiteral("its process 11 is gone")),
-                 qPrintable(table->item(1, 7)->text()));
+        QVERIFY2(table->item(1, 9)->text().contains(QStringLiteral("its process 11 is gone")),
+                 qPrintable(table->item(1, 9)->text()));
         QCOMPARE(table->item(2, 4)->text(), QStringLiteral("2"));
+        QCOMPARE(status->cluster[2].busySeconds, 12.25);
+        QCOMPARE(table->item(2, 7)->text(), QLocale().toString(12.25, 'f', 1)); // compute time
+        QCOMPARE(table->item(2, 8)->text(), QStringLiteral("3.0 MB"));             // 3 MiB, traditional units
+        QCOMPARE(table->item(1, 7)->text(), QString());                          // not reported: empty
         const QString summary = page->clusterBox()->summaryLabel()->text();
         QVERIFY2(summary.contains(QStringLiteral("1 of 2 replicas serving")) && summary.contains(QStringLiteral("Lost ranks: 1")),
                  qPrintable(summary));

@@ -2,6 +2,7 @@
 
 #include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -9,7 +10,7 @@ namespace tenfold::ui {
 
 namespace {
 
-enum Column { Rank, Host, Role, Layers, InFlight, Served, Failed, State, ColumnCount };
+enum Column { Rank, Host, Role, Layers, InFlight, Served, Failed, Compute, Memory, State, ColumnCount };
 
 } // namespace
 
@@ -23,7 +24,7 @@ ServerClusterBox::ServerClusterBox(QWidget* parent) : QGroupBox(tr("Cluster (MPI
     layout->addWidget(summary_);
     table_ = new QTableWidget(0, ColumnCount, this);
     table_->setHorizontalHeaderLabels({tr("Rank"), tr("Host"), tr("Role"), tr("Layers"), tr("In flight"),
-                                       tr("Served"), tr("Failed"), tr("State")});
+                                       tr("Served"), tr("Failed"), tr("Compute (s)"), tr("Memory"), tr("State")});
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -82,6 +83,10 @@ void ServerClusterBox::setStatus(const ServerStatus& status)
             replica ? QString::number(r.inFlight) : QString(),
             replica ? QString::number(r.completed) : QString(),
             replica ? QString::number(r.failed) : QString(),
+            replica && r.busySeconds >= 0 ? QLocale().toString(r.busySeconds, 'f', 1) : QString(),
+            replica && r.residentBytes > 0
+                ? QLocale().formattedDataSize(r.residentBytes, 1, QLocale::DataSizeTraditionalFormat)
+                : QString(),
             state,
         };
         for (int c = 0; c < ColumnCount; ++c) {
@@ -90,7 +95,11 @@ void ServerClusterBox::setStatus(const ServerStatus& status)
                 item->setToolTip(tr("Process %1 on %2").arg(r.pid).arg(r.host));
             if (c == State && r.lost)
                 item->setToolTip(r.lostReason);
-            if (c == Rank || c == InFlight || c == Served || c == Failed)
+            if (c == Compute)
+                item->setToolTip(tr("Time inside the replica's forward passes since it started"));
+            if (c == Memory)
+                item->setToolTip(tr("The replica process's resident memory"));
+            if (c == Rank || c == InFlight || c == Served || c == Failed || c == Compute || c == Memory)
                 item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
             table_->setItem(row, c, item);
         }

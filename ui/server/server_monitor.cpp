@@ -78,6 +78,8 @@ std::optional<ServerStatus> parseServerStatus(const QByteArray& json)
         r.inFlight = o.value(QStringLiteral("in_flight")).toInt();
         r.completed = o.value(QStringLiteral("completed")).toInteger();
         r.failed = o.value(QStringLiteral("failed")).toInteger();
+        r.busySeconds = o.value(QStringLiteral("busy_seconds")).toDouble(-1);
+        r.residentBytes = qint64(o.value(QStringLiteral("resident_bytes")).toDouble(0));
         s.cluster.push_back(r);
     }
     return s;

@@ -49,6 +49,8 @@ struct ServerClusterRank {
     int inFlight = 0;       // requests it holds now
     qint64 completed = 0;   // answered to the end
     qint64 failed = 0;      // failed on it (or lost with it)
+    double busySeconds = -1; // time inside its forward passes; -1: not reported
+    qint64 residentBytes = 0; // its process's RSS; 0: not reported
 };
 
 struct ServerStatus {
