@@ -4,6 +4,10 @@
 #include "core/error.h"
 
 #include <QFile>
+#include <QLocale>
+
+#include <algorithm>
+#include <cmath>
 
 namespace tenfold::ui {
 
@@ -47,6 +51,16 @@ QString savePriceTable(AppSettings& settings, const QString& text)
     settings.setPriceTableText(text == defaultPriceTableText() ? QString() : text);
     settings.sync();
     return {};
+}
+
+int moneyDecimals(double amount)
+{
+    return amount > 0 ? std::clamp(2 - int(std::floor(std::log10(amount))), 2, 12) : 2;
+}
+
+QString moneyText(double amount, const QString& currency)
+{
+    return QStringLiteral("%1 %2").arg(QLocale().toString(amount, 'f', moneyDecimals(amount)), currency);
 }
 
 void resetPriceTable(AppSettings& settings)

@@ -20,5 +20,10 @@ cost::PriceTable currentPriceTable(const AppSettings& settings);
 QString savePriceTable(AppSettings& settings, const QString& text);
 // Back to the shipped defaults.
 void resetPriceTable(AppSettings& settings);
+// Decimals that show three significant digits of an amount however small (a short prompt costs
+// millionths), at least two.
+int moneyDecimals(double amount);
+// "0.0000123 USD": the amount with moneyDecimals, then the currency.
+QString moneyText(double amount, const QString& currency);
 
 } // namespace tenfold::ui

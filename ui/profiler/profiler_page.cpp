@@ -659,11 +659,16 @@ void ProfilerPage::recordProfile(const QString& name)
     r.bandwidthShare = profile::decodeBandwidthShare(uint64_t(loaded->weightBytes), r.decodeTokensPerSecond, machineGbPerSecond_);
     r.residentBytes = last_.residentBytes;
     r.kvCacheBytes = loaded->kvCacheBytes;
+    storeRecording(std::move(r));
+}
+
+void ProfilerPage::storeRecording(ProfileRecord r)
+{
     for (const profile::OpCell& c : reply_.cells())
         r.ops.push_back({c.op, c.layer, c.microseconds, c.calls});
     recordStatus_->setText(tr("Recording…"));
     context_.storeWorker().call<qint64>(
-        this, [r](Store& store) { return qint64(store.recordProfile(r)); },
+        this, [r = std::move(r)](Store& store) { return qint64(store.recordProfile(r)); },
         [this](qint64 id) {
             recordStatus_->setText(tr("Recorded."));
             refreshRecordings();
@@ -686,17 +691,7 @@ void ProfilerPage::recordServerProfile(const QString& name)
     r.machineGbPerSecond = machineGbPerSecond_;
     r.bandwidthShare = machineGbPerSecond_ > 0 ? double(last_.serverWeightBytes) * last_.passesPerSecond / 1e9 / machineGbPerSecond_ : 0;
     r.residentBytes = last_.residentBytes;
-    for (const profile::OpCell& c : reply_.cells())
-        r.ops.push_back({c.op, c.layer, c.microseconds, c.calls});
-    recordStatus_->setText(tr("Recording…"));
-    context_.storeWorker().call<qint64>(
-        this, [r](Store& store) { return qint64(store.recordProfile(r)); },
-        [this](qint64 id) {
-            recordStatus_->setText(tr("Recorded."));
-            refreshRecordings();
-            emit profileRecorded(id);
-        },
-        tr("the profile"), [this] { recordStatus_->setText(tr("Could not record the profile.")); });
+    storeRecording(std::move(r));
 }
 
 void ProfilerPage::refreshRecordings()

@@ -89,6 +89,8 @@ private:
     void showFigures();
     void showServerFigures();
     void recordServerProfile(const QString& name);
+    // Adds the reply's op sums to `r` and writes it on the store thread (profileRecorded follows).
+    void storeRecording(ProfileRecord r);
     void showOps(const std::vector<OpTiming>& lastPass);
     void sampleCores();
     void showLoaded();

@@ -52,12 +52,6 @@ double AbTab::cloudCost(const AbSide& side, const cost::CloudPrice& price)
     return (side.promptTokens * price.inputPerMillion + side.outputTokens * price.outputPerMillion) / 1e6;
 }
 
-QString AbTab::moneyText(double amount, const QString& currency)
-{
-    const int decimals = amount > 0 ? std::clamp(2 - int(std::floor(std::log10(amount))), 2, 12) : 2;
-    return QStringLiteral("%1 %2").arg(QLocale().toString(amount, 'f', decimals), currency);
-}
-
 AbTab::AbTab(PromptLabHost& host, AppSettings& settings, QWidget* parent)
     : QWidget(parent), host_(host), settings_(settings)
 {

@@ -57,8 +57,6 @@ public:
     static double localCost(const AbSide& side, const cost::PriceTable& prices);
     // The same prompt and output tokens at a cloud API's prices per 1M tokens.
     static double cloudCost(const AbSide& side, const cost::CloudPrice& price);
-    // Three significant digits however small (a short prompt costs millionths), then the currency.
-    static QString moneyText(double amount, const QString& currency);
     // Rereads the price table (it may have been edited on the Cost history page) and the cloud list.
     void reloadPrices();
     void start();

@@ -128,8 +128,7 @@ QString TokenCountLabel::describe(int tokens, int contextSize, const cost::Promp
         return line;
     }
     const double cost = tokens * rate.costPerToken(prices);
-    // Three significant digits however small the figure (a short prompt costs millionths).
-    const int decimals = cost > 0 ? std::clamp(2 - int(std::floor(std::log10(cost))), 2, 12) : 2;
+    const int decimals = moneyDecimals(cost);
     line += QStringLiteral(" · ") + tr("≈ %1 %2 to send on this machine (estimate)")
                                         .arg(locale.toString(cost, 'f', decimals),
                                              QString::fromStdString(prices.currency));

@@ -66,10 +66,7 @@ ModelHost::ModelHost(std::shared_ptr<const BackendRegistry> backends, QObject* p
     connect(session_, &EngineSession::textStreamed, this, &ModelHost::textStreamed);
     connect(session_, &EngineSession::profileSampled, this, &ModelHost::profileSampled);
     connect(session_, &EngineSession::generationFinished, this, [this](const GenerationResult& r) {
-        if (r.id == activeRequest_) {
-            activeRequest_ = 0;
-            setState(loaded_ ? State::Ready : State::Empty);
-        }
+        endRequest(r.id);
         ++totals_.replies;
         totals_.computedPromptTokens += r.promptTokens;
         totals_.reusedPromptTokens += r.reusedPromptTokens;
@@ -81,24 +78,15 @@ ModelHost::ModelHost(std::shared_ptr<const BackendRegistry> backends, QObject* p
         emit generationFinished(r);
     });
     connect(session_, &EngineSession::benchmarkFinished, this, [this](const BenchResult& r) {
-        if (r.id == activeRequest_) {
-            activeRequest_ = 0;
-            setState(loaded_ ? State::Ready : State::Empty);
-        }
+        endRequest(r.id);
         emit benchmarkFinished(r);
     });
     connect(session_, &EngineSession::benchmarkFailed, this, [this](quint64 id, const QString& msg) {
-        if (id == activeRequest_) {
-            activeRequest_ = 0;
-            setState(loaded_ ? State::Ready : State::Empty);
-        }
+        endRequest(id);
         emit benchmarkFailed(id, msg);
     });
     connect(session_, &EngineSession::generationFailed, this, [this](quint64 id, const QString& msg) {
-        if (id == activeRequest_) {
-            activeRequest_ = 0;
-            setState(loaded_ ? State::Ready : State::Empty);
-        }
+        endRequest(id);
         emit generationFailed(id, msg);
     });
     thread_.start();
@@ -160,10 +148,7 @@ quint64 ModelHost::generate(ChatRequest request)
 {
     if (state_ != State::Ready)
         return 0;
-    request.id = nextRequest_++;
-    activeRequest_ = request.id;
-    generateCancel_->store(false);
-    setState(State::Generating);
+    request.id = beginRequest();
     QMetaObject::invokeMethod(session_, [s = session_, request] { s->generate(request); }, Qt::QueuedConnection);
     return request.id;
 }
@@ -172,12 +157,25 @@ quint64 ModelHost::benchmark(BenchRequest request)
 {
     if (state_ != State::Ready)
         return 0;
-    request.id = nextRequest_++;
-    activeRequest_ = request.id;
-    generateCancel_->store(false);
-    setState(State::Generating);
+    request.id = beginRequest();
     QMetaObject::invokeMethod(session_, [s = session_, request] { s->benchmark(request); }, Qt::QueuedConnection);
     return request.id;
+}
+
+quint64 ModelHost::beginRequest()
+{
+    activeRequest_ = nextRequest_++;
+    generateCancel_->store(false);
+    setState(State::Generating);
+    return activeRequest_;
+}
+
+void ModelHost::endRequest(quint64 id)
+{
+    if (id == activeRequest_) {
+        activeRequest_ = 0;
+        setState(loaded_ ? State::Ready : State::Empty);
+    }
 }
 
 void ModelHost::setResponseCacheFile(const QString& databaseFile)

@@ -79,6 +79,9 @@ signals:
 
 private:
     void setState(State s);
+    // A reply or benchmark starts (cancel flag cleared, Generating) / the one with `id` ended.
+    quint64 beginRequest();
+    void endRequest(quint64 id);
 
     QThread thread_;
     EngineSession* session_ = nullptr; // lives on thread_
