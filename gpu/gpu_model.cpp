@@ -6,17 +6,61 @@
 #include "vk/device.h"
 
 #include <cstring>
+#include <vector>
 
 namespace tenfold::vk {
+
+namespace {
+
+// A palette weight as one buffer of 32-bit words, read by shaders/dequant.glsl (TYPE_PAL2/4):
+// [indexRowBytes, groupRows, tableWord, scaleWord (0: none)], the packed indices from byte 16
+// (zero-padded to a word), the tables (groups x 2^bits floats), then the row scales if any.
+std::shared_ptr<GpuWeight> uploadPalette(Device& device, const WeightTensor& w)
+{
+    const PaletteWeight& p = *w.palette;
+    if ((p.bits != 2 && p.bits != 4) || p.groupRows < 1 || p.groups * p.groupRows != w.ne1 ||
+        p.indexRowBytes * 8 != size_t(w.ne0) * size_t(p.bits))
+        throw InvalidArgument("Vulkan backend: palette weight " + w.name + " has an inconsistent layout (" +
+                              std::to_string(p.bits) + "-bit, " + std::to_string(p.groups) + " groups of " +
+                              std::to_string(p.groupRows) + " rows, " + std::to_string(p.indexRowBytes) +
+                              " index bytes per row of " + std::to_string(w.ne0) + ")");
+    const uint64_t indexBytes = uint64_t(p.indexRowBytes) * uint64_t(w.ne1);
+    const uint64_t tableWord = 4 + (indexBytes + 3) / 4;
+    const uint64_t tableWords = uint64_t(p.groups) * uint64_t(p.entries());
+    const uint64_t scaleWord = p.rowScale ? tableWord + tableWords : 0;
+    const uint64_t words = tableWord + tableWords + (p.rowScale ? uint64_t(w.ne1) : 0);
+    if (words * 4 > device.maxStorageBufferRange() || words > 0x3FFFFFFCull)
+        throw UnsupportedError("Vulkan backend: " + w.name + " (" + std::to_string((words * 4) >> 20) +
+                               " MiB) exceeds the device's storage-buffer range of " +
+                               std::to_string(device.maxStorageBufferRange() >> 20) + " MiB");
+    std::vector<uint32_t> packed(size_t(words), 0u);
+    packed[0] = uint32_t(p.indexRowBytes);
+    packed[1] = uint32_t(p.groupRows);
+    packed[2] = uint32_t(tableWord);
+    packed[3] = uint32_t(scaleWord);
+    std::memcpy(reinterpret_cast<uint8_t*>(packed.data()) + 16, p.indices, size_t(indexBytes));
+    std::memcpy(packed.data() + tableWord, p.table, size_t(tableWords) * 4);
+    if (p.rowScale)
+        std::memcpy(packed.data() + scaleWord, p.rowScale, size_t(w.ne1) * 4);
+    auto g = std::make_shared<GpuWeight>();
+    g->buffer = Buffer(device, words * 4, Buffer::Kind::Device);
+    g->buffer.upload(packed.data(), words * 4);
+    g->type = w.type;
+    g->paletteBits = p.bits;
+    g->ne0 = uint32_t(w.ne0);
+    g->ne1 = uint32_t(w.ne1);
+    g->rowBytes = uint32_t(p.indexRowBytes);
+    return g;
+}
+
+} // namespace
 
 std::shared_ptr<GpuWeight> uploadWeight(Device& device, const WeightTensor& w)
 {
     if (!w.present())
         throw InvalidArgument("Vulkan backend: weight " + w.name + " is missing");
     if (w.palette)
-        throw UnsupportedError("Vulkan backend: " + w.name +
-                               " is a palette weight (tenfold.palette), which the Vulkan backend does not run yet; "
-                               "use the CPU backend or `tenfold-cli export-standard`");
+        return uploadPalette(device, w);
     if (w.factorised()) {
         auto g = std::make_shared<GpuWeight>();
         g->lowRankA = uploadWeight(device, w.lowRank->a);
@@ -68,7 +112,10 @@ GpuModel::GpuModel(Device& device, const Model& model)
 {
     tokenEmbedding = uploadWeight(device, model.tokenEmbedding());
     const WeightTensor& out = model.output();
-    output = (out.data == model.tokenEmbedding().data) ? tokenEmbedding : uploadWeight(device, out);
+    // Tied output head: the same bytes, palette or factors as the embedding, uploaded once.
+    const WeightTensor& emb = model.tokenEmbedding();
+    const bool tied = out.data == emb.data && out.palette == emb.palette && out.lowRank == emb.lowRank;
+    output = tied ? tokenEmbedding : uploadWeight(device, out);
     outputNorm = uploadAsF32(device, model.outputNorm());
     for (const LayerWeights& lw : model.layers()) {
         GpuLayer g;

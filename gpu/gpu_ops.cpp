@@ -43,6 +43,13 @@ std::string gpuTypeSuffix(GGMLType t)
     return s;
 }
 
+std::string gpuWeightSuffix(const GpuWeight& w)
+{
+    if (w.paletteBits != 0)
+        return "pal" + std::to_string(w.paletteBits);
+    return gpuTypeSuffix(w.type);
+}
+
 GpuOps::GpuOps(Device& device) : device_(device)
 {
     // TENFOLD_VK_NO_SUBGROUPS=1 forces the shared-memory reductions (tests cover both paths).
@@ -58,7 +65,7 @@ VkPipeline GpuOps::pipeline(const std::string& name, uint32_t workGroup)
 void GpuOps::embed(Sequence& s, const GpuWeight& table, const Buffer& tokens, uint32_t nTokens, const Buffer& out)
 {
     struct { uint32_t nEmbd, rowBytes, outOffset; } pc{table.ne0, table.rowBytes, 0};
-    s.dispatch("embed_" + gpuTypeSuffix(table.type), -1, pipeline("embed_" + gpuTypeSuffix(table.type), kReduceWG),
+    s.dispatch("embed_" + gpuWeightSuffix(table), -1, pipeline("embed_" + gpuWeightSuffix(table), kReduceWG),
                {&table.buffer, &tokens, &out}, pc, nTokens);
 }
 
@@ -96,7 +103,7 @@ void GpuOps::matmul(Sequence& s, int layer, const GpuWeight& w, const Buffer& x,
                            (input.kind == In::SwiGLU ? 8u : 0u);
     const Buffer& b = bias ? *bias : x;
     const Buffer& aux = input.aux ? *input.aux : x;
-    const std::string type = gpuTypeSuffix(w.type);
+    const std::string type = gpuWeightSuffix(w);
     const bool tiled = kind == MatMulKind::Tiled ||
                        (kind == MatMulKind::Auto && nTokens >= kTiledMinTokens && input.kind != In::RmsNorm);
     if (tiled) {

@@ -25,6 +25,9 @@ struct GpuWeight {
     uint32_t ne0 = 0;
     uint32_t ne1 = 0;
     uint32_t rowBytes = 0;
+    // A palette weight (2 or 4 here; 0 otherwise): `buffer` holds a header, the packed indices,
+    // the tables and the row scales (layout in shaders/dequant.glsl), rowBytes = index bytes per row.
+    int paletteBits = 0;
     std::shared_ptr<GpuWeight> lowRankA, lowRankB; // [ne1 x r], [r x ne0]
     uint32_t rank = 0;
     // Grown on demand; replaced buffers are kept (a recorded sequence may still use them).
@@ -34,6 +37,8 @@ struct GpuWeight {
 
 // True when the shaders can dequantize this type.
 bool gpuSupportsWeightType(GGMLType t);
+// The shader variant suffix for a resident weight: its type's ("q4_0"), or "pal2"/"pal4".
+std::string gpuWeightSuffix(const GpuWeight& w);
 
 // A transform applied to mat-mul inputs as they are read, fusing the op that would otherwise
 // produce them (one dispatch and one barrier fewer each).

@@ -166,6 +166,30 @@ float weightAt(uint rowByte, uint i)
     uint q = (loadByte(b + 8u + s * 16u + (j & 15u)) >> ((j >> 4) * 4u)) & 15u;
     return loadF16(b) * iq4xsScale(b, s) * IQ4_LEVELS[q];
 }
+#elif defined(TYPE_PAL2) || defined(TYPE_PAL4)
+// A palette weight (engine/model/model.h PaletteWeight, docs/COMPRESSION.md), uploaded by
+// gpu_model.cpp as one buffer: words 0..3 = indexRowBytes, groupRows, the table's first word, the
+// row scales' first word (0: no row scales); row r's packed indices at byte 16 + r * indexRowBytes
+// (the host passes rowBytes = indexRowBytes, so rowByte / indexRowBytes is the row); the table,
+// 2^bits floats per group of groupRows rows, and the optional row scales as F32 words.
+#if defined(TYPE_PAL2)
+#define PAL_BITS 2u
+#else
+#define PAL_BITS 4u
+#endif
+#define QK 1u
+// The row's palette entry `q` times its row scale.
+float paletteValue(uint row, uint q)
+{
+    const float v = uintBitsToFloat(wq[wq[2] + (row / wq[1]) * (1u << PAL_BITS) + q]);
+    return wq[3] != 0u ? v * uintBitsToFloat(wq[wq[3] + row]) : v;
+}
+float weightAt(uint rowByte, uint i)
+{
+    const uint bit = i * PAL_BITS;
+    const uint q = (loadByte(16u + rowByte + (bit >> 3)) >> (bit & 7u)) & ((1u << PAL_BITS) - 1u);
+    return paletteValue(rowByte / wq[0], q);
+}
 #else
 #error "no TYPE_* define"
 #endif
@@ -303,5 +327,24 @@ vec4 weightAt4(uint rowByte, uint i)
 {
     const uint b = rowByte + (i / 256u) * 136u, e = i % 256u, s = e / 32u, j = e % 32u;
     return (loadF16(b) * iq4xsScale(b, s)) * levels4(load4(b + 8u + s * 16u + (j & 15u)), (j >> 4) * 4u);
+}
+#elif defined(TYPE_PAL2) || defined(TYPE_PAL4)
+// Four indices share one byte (2-bit) or two (4-bit); an odd index row length leaves rows at odd
+// bytes, so the bytes are read one by one. One division, one table base and one scale per four.
+vec4 weightAt4(uint rowByte, uint i)
+{
+    const uint row = rowByte / wq[0];
+    const uint base = wq[2] + (row / wq[1]) * (1u << PAL_BITS);
+    const float s = wq[3] != 0u ? uintBitsToFloat(wq[wq[3] + row]) : 1.0;
+    const uint at = 16u + rowByte + (i * PAL_BITS >> 3);
+#if defined(TYPE_PAL2)
+    const uint v = loadByte(at);
+    return s * vec4(uintBitsToFloat(wq[base + (v & 3u)]), uintBitsToFloat(wq[base + ((v >> 2) & 3u)]),
+                    uintBitsToFloat(wq[base + ((v >> 4) & 3u)]), uintBitsToFloat(wq[base + (v >> 6)]));
+#else
+    const uint v = loadByte(at) | (loadByte(at + 1u) << 8);
+    return s * vec4(uintBitsToFloat(wq[base + (v & 15u)]), uintBitsToFloat(wq[base + ((v >> 4) & 15u)]),
+                    uintBitsToFloat(wq[base + ((v >> 8) & 15u)]), uintBitsToFloat(wq[base + (v >> 12)]));
+#endif
 }
 #endif
