@@ -352,6 +352,30 @@ void* alignedAlloc(size_t alignment, size_t bytes)
 #endif
 }
 
+void* allocStreamed(size_t bytes)
+{
+    constexpr size_t kHuge = size_t(2) << 20;
+    void* p = alignedAlloc(kHuge, bytes);
+#if !defined(_WIN32) && defined(MADV_HUGEPAGE)
+    if (p) // advice only: without it (THP off) the block is still valid
+        madvise(p, (bytes + kHuge - 1) / kHuge * kHuge, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+void releaseResidentPages(const void* p, size_t bytes)
+{
+#if !defined(_WIN32) && defined(MADV_PAGEOUT)
+    const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = (uintptr_t(p) + page - 1) / page * page, end = (uintptr_t(p) + bytes) / page * page;
+    if (end > begin)
+        madvise(reinterpret_cast<void*>(begin), end - begin, MADV_PAGEOUT); // advice: failure changes nothing
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 void alignedFree(void* p)
 {
 #ifdef _WIN32

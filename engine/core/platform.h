@@ -76,6 +76,15 @@ void alignedFree(void* p);
 struct AlignedFree {
     void operator()(void* p) const { alignedFree(p); }
 };
+// A large block that a kernel streams through: alignedAlloc on a 2 MiB boundary, marked for
+// transparent huge pages where the OS has them (Linux madvise; elsewhere a plain aligned block),
+// so reading it costs one TLB entry per 2 MiB instead of per 4 KiB. Free with alignedFree.
+void* allocStreamed(size_t bytes);
+// Says that [p, p + bytes) will not be read for a while (a matrix that was copied into another
+// layout): the whole pages inside it leave the process's resident set where the OS can do that
+// without losing data (Linux MADV_PAGEOUT: file-backed pages are read again from the file if
+// touched, anonymous ones need swap and otherwise stay). Contents never change; a no-op elsewhere.
+void releaseResidentPages(const void* p, size_t bytes);
 
 uint64_t physicalMemoryBytes(); // 0 when unknown
 // Memory the OS could give a new allocation without swapping (Linux: MemAvailable); 0 when unknown.

@@ -3,7 +3,9 @@
 #include "core/error.h"
 #include "runtime/gemm.h"
 #include "runtime/palette_matvec.h"
+#include "tensor/cpu_features.h"
 #include "tensor/kernels.h"
+#include "tensor/repack_q4_0.h"
 
 #include "core/platform.h"
 
@@ -56,8 +58,101 @@ struct Matmul::ThreadScratch {
     AlignedFloats panel;
 };
 
+struct Matmul::RepackedMatrix {
+    uint8_t* data = nullptr; // inside one of repackArena_'s chunks
+    size_t bytes = 0;
+    int64_t ne0 = 0, ne1 = 0;
+};
+
+// Repacked matrices are carved from 64 MiB huge-page chunks one after another: a block of its own
+// per matrix would round each up to 2 MiB (a quarter more memory on a 1.1B model's matrices).
+struct Matmul::RepackArena {
+    struct Chunk {
+        uint8_t* base = nullptr;
+        size_t size = 0, used = 0;
+    };
+    std::vector<Chunk> chunks;
+    ~RepackArena()
+    {
+        for (Chunk& c : chunks)
+            platform::alignedFree(c.base);
+    }
+    uint8_t* take(size_t bytes)
+    {
+        constexpr size_t kChunk = size_t(64) << 20, kAlign = 64;
+        bytes = (bytes + kAlign - 1) / kAlign * kAlign;
+        for (Chunk& c : chunks)
+            if (c.size - c.used >= bytes) {
+                uint8_t* p = c.base + c.used;
+                c.used += bytes;
+                return p;
+            }
+        Chunk c;
+        c.size = std::max(kChunk, bytes);
+        c.base = static_cast<uint8_t*>(platform::allocStreamed(c.size));
+        if (!c.base)
+            throw std::bad_alloc();
+        c.used = bytes;
+        chunks.push_back(c);
+        return c.base;
+    }
+};
+
+size_t Matmul::repackedBytes() const
+{
+    size_t n = 0;
+    for (const auto& [key, m] : repacked_)
+        n += m ? m->bytes : 0;
+    return n;
+}
+
+bool Matmul::repackableShape(const WeightTensor& w)
+{
+    return w.type == GGMLType::Q4_0 && w.ne1 % 8 == 0 && w.ne0 % 32 == 0 && w.data &&
+           kernels(GGMLType::Q4_0).vecDotRows8 && cpuKernelLevelInUse() != CpuLevel::Scalar;
+}
+
+bool Matmul::repackFromEnvironment()
+{
+    const char* env = std::getenv("TENFOLD_Q4_0_REPACK");
+    return !env || std::strcmp(env, "0") != 0;
+}
+
+bool Matmul::takesGemm(const WeightTensor& w, int T)
+{
+    return T >= gemmMinRows(w.type) && !(repackFromEnvironment() && repackableShape(w));
+}
+
+const uint8_t* Matmul::repacked(ThreadPool& pool, const WeightTensor& w)
+{
+    if (!repackable(w))
+        return nullptr;
+    auto it = repacked_.find(w.data);
+    if (it != repacked_.end() && it->second->ne0 == w.ne0 && it->second->ne1 == w.ne1)
+        return it->second->data;
+    auto m = std::make_unique<RepackedMatrix>();
+    m->ne0 = w.ne0;
+    m->ne1 = w.ne1;
+    const size_t groupBytes = q4_0x8GroupBytes(w.ne0);
+    m->bytes = groupBytes * size_t(w.ne1 / 8);
+    if (!repackArena_)
+        repackArena_ = std::make_unique<RepackArena>();
+    m->data = repackArena_->take(m->bytes);
+    uint8_t* dst = m->data;
+    pool.parallelFor(w.ne1 / 8, 1, [&](int64_t g0, int64_t g1, int) {
+        repackQ4_0x8(w.row(g0 * 8), w.rowBytes, (g1 - g0) * 8, w.ne0, dst + size_t(g0) * groupBytes);
+    });
+    // From now on only the repacked copy is read (a forced GEMM path or another reader of the
+    // model faults the original back in from the file), so the matrix is not held twice.
+    platform::releaseResidentPages(w.data, size_t(w.rowBytes) * size_t(w.ne1));
+    const uint8_t* p = m->data;
+    repacked_[w.data] = std::move(m);
+    return p;
+}
+
 Matmul::Matmul(int nThreads)
 {
+    repack_ = repackFromEnvironment();
     // TENFOLD_MATMUL_PATH=gemm|matvec pins the path, for benchmarking one against the other.
     if (const char* env = std::getenv("TENFOLD_MATMUL_PATH")) {
         if (std::strcmp(env, "gemm") == 0)
@@ -161,8 +256,11 @@ void Matmul::runDense(ThreadPool& pool, std::span<const MatmulJob> jobs, const f
     }
     gemmJobs_.clear();
     vecDotJobs_.clear();
+    // Repacked Q4_0 matrices stay on their own kernels at every batch size: they unpack each
+    // weight block once for 4 activation rows with 8-bit dot products, which measured faster
+    // than dequantizing F32 panels for the GEMM (docs/BENCHMARKS.md).
     for (const MatmulJob& job : jobs)
-        (T >= gemmMinRows(job.w->type) ? gemmJobs_ : vecDotJobs_).push_back(job);
+        (T >= gemmMinRows(job.w->type) && !repackable(*job.w) ? gemmJobs_ : vecDotJobs_).push_back(job);
     if (!gemmJobs_.empty())
         runGemm(pool, gemmJobs_, x, T, ldx);
     if (!vecDotJobs_.empty())
@@ -223,7 +321,19 @@ void Matmul::runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const 
         act[i] = buf.data();
     }
 
-    splitUnits(jobs, 16);
+    // Repacked Q4_0 matrices (one stream per 8 rows, no horizontal sums) where there are any.
+    jobRepacked_.assign(jobs.size(), nullptr);
+    bool anyRepacked = false;
+    for (size_t j = 0; j < jobs.size(); ++j) {
+        jobRepacked_[j] = repacked(pool, *jobs[j].w);
+        anyRepacked = anyRepacked || jobRepacked_[j];
+    }
+    const std::vector<const uint8_t*>& jobRepacked = jobRepacked_;
+
+    // Units of 16 rows balance the threads; with many activation rows, where each unit reads all
+    // of them, 64-row units of repacked matrices read them a quarter as often (the repacked
+    // kernel keeps a unit's weights in L2 and 4 activation rows in L1).
+    splitUnits(jobs, T >= 8 && anyRepacked ? 64 : 16);
     const std::vector<RowUnit>& units = units_;
     pool.parallelFor(int64_t(units.size()), 1, [&](int64_t u0, int64_t u1, int) {
         for (int64_t u = u0; u < u1; ++u) {
@@ -233,6 +343,12 @@ void Matmul::runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const 
             const TypeKernels& k = kernels(w.type);
             const uint8_t* a = static_cast<const uint8_t*>(act[jobType[size_t(ru.job)]]);
             const size_t aStride = actStride[jobType[size_t(ru.job)]];
+            if (const uint8_t* w8 = jobRepacked[size_t(ru.job)]) {
+                // Units are 16 or 64 rows, so a unit is whole 8-row groups (ne1 % 8 == 0).
+                k.vecDotRows8(K, w8 + size_t(ru.row0 / 8) * q4_0x8GroupBytes(K), int((ru.row1 - ru.row0) / 8), a,
+                              aStride, T, job.y + ru.row0, size_t(job.ldy));
+                continue;
+            }
             if (T == 1 && k.vecDotRows) {
                 // Decode: the rows kernel prepares the activation once for the unit's rows.
                 k.vecDotRows(K, w.row(ru.row0), w.rowBytes, int(ru.row1 - ru.row0), a, job.y + ru.row0);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace tenfold {
@@ -29,6 +30,9 @@ public:
     static constexpr int kGemmMinRows = 32;
     // The threshold for one weight type at the kernel level in use.
     static int gemmMinRows(GGMLType type);
+    // Whether T activation rows against w take the F32 GEMM (no rounding of the activations)
+    // rather than the quantized kernels, in a Matmul with the default settings.
+    static bool takesGemm(const WeightTensor& w, int T);
 
     // All jobs read the same x [T, K] (row stride ldx); K == every job's w->ne0. A factorised
     // weight (WeightTensor::lowRank) runs as its two factors' products.
@@ -36,6 +40,11 @@ public:
              int64_t ldx);
     // Forces one path (tests compare them); -1 = automatic.
     void forcePath(int gemm) { forced_ = gemm; }
+    // Bytes held by repacked Q4_0 matrices (tensor/repack_q4_0.h): the first call that meets a
+    // Q4_0 matrix of 8k rows, at a SIMD kernel level, copies it once into 8-row groups, and every
+    // later product with it (decode and prompts; not a forced GEMM path) reads only that copy.
+    // TENFOLD_Q4_0_REPACK=0 turns it off (benchmarks compare both).
+    size_t repackedBytes() const;
 
 private:
     void runDense(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx);
@@ -60,6 +69,17 @@ private:
     std::vector<MatmulJob> gemmJobs_, vecDotJobs_; // a call's jobs split by path
     int forced_ = -1;
     std::vector<float> lowRankTmp_; // x B^T of a call's factorised weights
+    // The repacked copy of a Q4_0 matrix, keyed by its data; null when it is not repacked.
+    const uint8_t* repacked(ThreadPool& pool, const WeightTensor& w);
+    bool repackable(const WeightTensor& w) const { return repack_ && repackableShape(w); }
+    static bool repackableShape(const WeightTensor& w); // type, shape and kernel level allow it
+    static bool repackFromEnvironment();
+    struct RepackedMatrix;
+    struct RepackArena;
+    std::unique_ptr<RepackArena> repackArena_; // declared before repacked_: outlives its views
+    std::unordered_map<const uint8_t*, std::unique_ptr<RepackedMatrix>> repacked_;
+    std::vector<const uint8_t*> jobRepacked_;
+    bool repack_ = true;
 };
 
 } // namespace tenfold

@@ -5,6 +5,7 @@
 #include "tensor/convert.h"
 #include "tensor/cpu_features.h"
 #include "tensor/kernels_impl.h"
+#include "tensor/repack_q4_0.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -67,6 +68,7 @@ void addReferenceRows(KernelTable& t)
     TENFOLD_ROWS(Q3_K) TENFOLD_ROWS(Q4_K) TENFOLD_ROWS(Q5_K) TENFOLD_ROWS(Q6_K) TENFOLD_ROWS(Q8_K)
     TENFOLD_ROWS(IQ4_NL) TENFOLD_ROWS(IQ4_XS)
 #undef TENFOLD_ROWS
+    t[int(GGMLType::Q4_0)].vecDotRows8 = rowsQ4_0x8Ref;
 }
 
 CpuLevel pinnedLevel(CpuLevel detected)
@@ -102,6 +104,7 @@ struct Tables {
             installAvx2TileKernels(avx2);
             installAvx2Dequantizers(avx2);
             installAvx2IQ4Kernels(avx2);
+            avx2[int(GGMLType::Q4_0)].vecDotRows8 = avx2::rowsQ4_0x8;
         }
         if (detected >= CpuLevel::Avx512Vnni) {
             KernelTable& avx512 = levels[int(CpuLevel::Avx512Vnni)];
@@ -110,6 +113,7 @@ struct Tables {
             installAvx512VnniKernels(avx512);
             installAvx512VnniTileKernels(avx512);
             installAvx512IQ4Kernels(avx512);
+            avx512[int(GGMLType::Q4_0)].vecDotRows8 = avx512::rowsQ4_0x8;
         }
         inUse = pinnedLevel(detected);
     }

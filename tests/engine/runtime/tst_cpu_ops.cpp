@@ -6,7 +6,9 @@
 #include "runtime/matmul.h"
 #include "runtime/thread_pool.h"
 #include "tensor/half.h"
+#include "tensor/cpu_features.h"
 #include "tensor/kernels.h"
+#include "tensor/repack_q4_0.h"
 
 #include <QtTest>
 
@@ -273,6 +275,66 @@ private slots:
                 if (typeTraits(t).blockSize == 1) // row lengths that are no multiple of 8
                     QTest::newRow((name + "_K172").constData()) << int(t) << 172 << 19 << T;
             }
+        // 40 and 24 rows: decode reads Q4_0 repacked in 8-row groups (40 = 16 + 16 + 8 rows per
+        // thread unit, so a unit of one group too).
+        QTest::newRow("Q4_0_T1_N40_repacked") << int(GGMLType::Q4_0) << 2048 << 40 << 1;
+        QTest::newRow("Q4_0_T1_N24_repacked") << int(GGMLType::Q4_0) << 96 << 24 << 1;
+        QTest::newRow("Q4_0_T7_N40_repacked") << int(GGMLType::Q4_0) << 2048 << 40 << 7;
+        QTest::newRow("Q4_0_T70_N24_repacked") << int(GGMLType::Q4_0) << 96 << 24 << 70;
+    }
+
+    // The repacked copy is made once per matrix on the first decode call, only at a SIMD level
+    // and for a whole number of 8-row groups, and TENFOLD_Q4_0_REPACK=0 turns it off; the
+    // results of both paths are the same dots (within float summation order).
+    void matmulRepacksQ4_0OnceForDecode()
+    {
+        const int K = 256;
+        auto make = [&](int N, std::vector<uint8_t>& data) {
+            WeightTensor w;
+            w.name = "w";
+            w.type = GGMLType::Q4_0;
+            w.ne0 = K;
+            w.ne1 = N;
+            w.rowBytes = rowBytes(GGMLType::Q4_0, K);
+            const auto wf = randomVector(size_t(N * K), 51, 0.5f);
+            data.resize(w.rowBytes * size_t(N));
+            for (int r = 0; r < N; ++r)
+                referenceKernels(GGMLType::Q4_0).quantizeRow(wf.data() + size_t(r) * K, data.data() + size_t(r) * w.rowBytes, K);
+            w.data = data.data();
+            return w;
+        };
+        std::vector<uint8_t> d32, d36;
+        const WeightTensor w32 = make(32, d32), w36 = make(36, d36);
+        const auto x = randomVector(size_t(K), 52);
+        ThreadPool pool(2);
+        const bool simd = cpuKernelLevelInUse() != CpuLevel::Scalar;
+        std::vector<float> repackedY(32), plainY(32), y36(36);
+        {
+            Matmul mm(2);
+            const MatmulJob jobs[2] = {{&w32, repackedY.data(), 32}, {&w36, y36.data(), 36}};
+            mm.run(pool, jobs, x.data(), 1, K);
+            QCOMPARE(mm.repackedBytes(), simd ? size_t(4) * q4_0x8GroupBytes(K) : size_t(0)); // w36: 36 % 8 != 0
+            mm.run(pool, jobs, x.data(), 1, K);
+            QCOMPARE(mm.repackedBytes(), simd ? size_t(4) * q4_0x8GroupBytes(K) : size_t(0)); // not again
+            std::vector<float> y2(40 * 32);
+            const MatmulJob prompt{&w32, y2.data(), 32};
+            Matmul fresh(2);
+            fresh.run(pool, {&prompt, 1}, randomVector(size_t(40 * K), 53).data(), 40, K); // above the GEMM threshold
+            QCOMPARE(fresh.repackedBytes(), simd ? size_t(4) * q4_0x8GroupBytes(K) : size_t(0)); // prompts too
+            Matmul gemm(2);
+            gemm.forcePath(1);
+            gemm.run(pool, {&prompt, 1}, randomVector(size_t(40 * K), 53).data(), 40, K);
+            QCOMPARE(gemm.repackedBytes(), size_t(0)); // a forced GEMM reads the plain rows
+        }
+        qputenv("TENFOLD_Q4_0_REPACK", "0");
+        Matmul off(2);
+        qunsetenv("TENFOLD_Q4_0_REPACK");
+        const MatmulJob job{&w32, plainY.data(), 32};
+        off.run(pool, {&job, 1}, x.data(), 1, K);
+        QCOMPARE(off.repackedBytes(), size_t(0));
+        for (int r = 0; r < 32; ++r)
+            QVERIFY2(std::fabs(repackedY[size_t(r)] - plainY[size_t(r)]) <= 1e-5f * (1 + std::fabs(plainY[size_t(r)])),
+                     qPrintable(QString("row %1: %2 vs %3").arg(r).arg(repackedY[size_t(r)]).arg(plainY[size_t(r)])));
     }
     void matmulPathsMatchDequantizedReference()
     {

@@ -238,8 +238,8 @@ private slots:
             QCOMPARE(all.size(), exact.size());
             // Only the batched path with an F32 cache through the F32 GEMM is free of deliberate
             // roundings; a weight type whose kernels take prompt batches on the quantized tiles
-            // (Matmul::gemmMinRows) rounds activations to 8 bits there too.
-            const bool gemm = int(ids.size()) >= Matmul::gemmMinRows(m->layers()[0].wq.type);
+            // (Matmul::gemmMinRows) or repacked rows (Q4_0) rounds activations to 8 bits there too.
+            const bool gemm = Matmul::takesGemm(m->layers()[0].wq, int(ids.size()));
             const double bound = batched && GGMLType(kvType) == GGMLType::F32 && gemm ? kExactPathLogitBound
                                  : quantized                                               ? kQ8ActivationLogitBound
                                                                                            : kGreedyLogitBound;

@@ -6,6 +6,7 @@
 #include "tensor/convert.h"
 #include "tensor/cpu_features.h"
 #include "tensor/kernels.h"
+#include "tensor/repack_q4_0.h"
 #include "test_random.h"
 
 #include <QtTest>
@@ -257,6 +258,77 @@ private slots:
         if (cpuLevelDetected() >= CpuLevel::Avx512Vnni)
             for (GGMLType t : {GGMLType::Q4_0, GGMLType::IQ4_NL})
                 QVERIFY2(kernelsAt(CpuLevel::Avx512Vnni, t).vecDotRows != referenceKernels(t).vecDotRows, typeName(t));
+    }
+
+    // The 8-row interleaved Q4_0 layout: repacking round-trips every row byte for byte, and the
+    // repacked mat-vec of every level gives each row the reference dot of the plain row (an
+    // oracle that never reads the interleaved layout). Odd block counts, 1 to 3 groups, and
+    // extreme nibbles (0 and 15) against activations of -128 and 127, the int16 limits of the
+    // AVX2 kernel's vpmaddubsw sums.
+    void repackedQ4_0RowsMatchDots()
+    {
+        int tested = 0;
+        for (CpuLevel level : levelsHere()) {
+            const TypeKernels& k = kernelsAt(level, GGMLType::Q4_0);
+            QVERIFY2(k.vecDotRows8, cpuLevelName(level));
+            ++tested;
+            for (int64_t n : {int64_t(32), int64_t(96), int64_t(32 * 137), int64_t(2048)})
+                for (int groups : {1, 3}) {
+                    const int rows = 8 * groups;
+                    const size_t stride = rowBytes(GGMLType::Q4_0, n) + 18; // padded, as rows in a file are not
+                    std::vector<uint8_t> w(size_t(rows) * stride, 0xAB);
+                    for (int r = 0; r < rows; ++r) {
+                        auto q = quantized(GGMLType::Q4_0, testRow(n, 500 + uint32_t(r)));
+                        if (r == 2) // nibbles 15 and 0 only: the largest products
+                            for (size_t b = 0; b < q.size(); b += 18)
+                                std::memset(q.data() + b + 2, (b / 18) % 2 ? 0xFF : 0x0F, 16);
+                        std::memcpy(w.data() + size_t(r) * stride, q.data(), q.size());
+                    }
+                    auto a = quantized(GGMLType::Q8_0, testRow(n, 91));
+                    for (size_t b = 0; b < a.size(); b += 34) // saturated activations in every block
+                        for (int j = 0; j < 32; j += 3)
+                            a[b + 2 + size_t(j)] = uint8_t(j % 2 ? 0x7F : 0x80);
+                    std::vector<uint8_t> packed(size_t(groups) * q4_0x8GroupBytes(n));
+                    repackQ4_0x8(w.data(), stride, rows, n, packed.data());
+                    for (int r = 0; r < rows; ++r) {
+                        std::vector<uint8_t> back(rowBytes(GGMLType::Q4_0, n));
+                        unpackQ4_0x8Row(packed.data() + size_t(r / 8) * q4_0x8GroupBytes(n), n, r % 8, back.data());
+                        QVERIFY(std::memcmp(back.data(), w.data() + size_t(r) * stride, back.size()) == 0);
+                    }
+                    // 1, 4 (one tile) and 7 (a tile of 4 and one of 3) activation rows, padded apart.
+                    for (int cols : {1, 4, 7}) {
+                        const size_t aStride = a.size() + 6;
+                        std::vector<uint8_t> acts(aStride * size_t(cols));
+                        for (int c = 0; c < cols; ++c) {
+                            const auto ac = c == 0 ? a : quantized(GGMLType::Q8_0, testRow(n, 91 + uint32_t(c)));
+                            std::memcpy(acts.data() + size_t(c) * aStride, ac.data(), ac.size());
+                        }
+                        const size_t outStride = size_t(rows) + 3;
+                        std::vector<float> out(outStride * size_t(cols), -12345.f);
+                        k.vecDotRows8(n, packed.data(), groups, acts.data(), aStride, cols, out.data(), outStride);
+                        for (int c = 0; c < cols; ++c) {
+                            QCOMPARE(out[size_t(c) * outStride + size_t(rows)], -12345.f);
+                            const std::vector<uint8_t> ac(acts.begin() + ptrdiff_t(size_t(c) * aStride),
+                                                          acts.begin() + ptrdiff_t(size_t(c) * aStride + a.size()));
+                            const auto af = dequantized(GGMLType::Q8_0, ac, n);
+                            for (int r = 0; r < rows; ++r) {
+                                const std::vector<uint8_t> wr(w.begin() + ptrdiff_t(size_t(r) * stride),
+                                                              w.begin() + ptrdiff_t(size_t(r) * stride + rowBytes(GGMLType::Q4_0, n)));
+                                const double expect = referenceKernels(GGMLType::Q4_0).vecDot(n, wr.data(), ac.data());
+                                const auto wf = dequantized(GGMLType::Q4_0, wr, n);
+                                double mag = 0;
+                                for (int64_t i = 0; i < n; ++i)
+                                    mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
+                                const float got = out[size_t(c) * outStride + size_t(r)];
+                                QVERIFY2(std::fabs(got - expect) <= dotTolerance(GGMLType::Q4_0) * mag,
+                                         qPrintable(QStringLiteral("%1 n=%2 cols=%3 col %4 row %5: %6 vs %7")
+                                                        .arg(cpuLevelName(level)).arg(n).arg(cols).arg(c).arg(r).arg(got).arg(expect)));
+                            }
+                        }
+                    }
+                }
+        }
+        QCOMPARE(tested, int(levelsHere().size()));
     }
 
     void vecDotTileMatchesPairwiseDots()
