@@ -1,5 +1,8 @@
 #include "runtime/gemm.h"
 
+#include "tensor/cpu_features.h"
+#include "tensor/kernels.h"
+
 #include "runtime/cpu_ops.h"
 
 namespace tenfold::gemm {
@@ -30,6 +33,8 @@ void kernelRef(const float* x, int64_t ldx, int mr, const float* panel, int K, f
 
 KernelFn bestKernel()
 {
+    if (cpuKernelLevelInUse() >= CpuLevel::Avx512Vnni)
+        return kernelAvx512;
     return cpuOpsUseAvx2() ? kernelAvx2 : kernelRef;
 }
 

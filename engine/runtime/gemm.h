@@ -21,7 +21,11 @@ void kernelRef(const float* x, int64_t ldx, int mr, const float* panel, int K, f
                int64_t ldy, int nr, bool accumulate);
 void kernelAvx2(const float* x, int64_t ldx, int mr, const float* panel, int K, float* y,
                 int64_t ldy, int nr, bool accumulate);
+// AVX-512F; chosen at the AVX-512+VNNI kernel level (tensor/kernels.h), never below it.
+void kernelAvx512(const float* x, int64_t ldx, int mr, const float* panel, int K, float* y,
+                  int64_t ldy, int nr, bool accumulate);
 
+// The kernel of the CPU kernel level in use (TENFOLD_CPU_KERNELS pins it).
 KernelFn bestKernel();
 
 } // namespace tenfold::gemm

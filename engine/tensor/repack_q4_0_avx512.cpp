@@ -46,6 +46,8 @@ void groupCols(int64_t blocks, const BlockQ4_0x8* w, const BlockQ8_0* const* act
 void rowsQ4_0x8(int64_t n, const void* w8, int nGroups, const void* a, size_t aStride, int nCols, float* out,
                 size_t outStride)
 {
+    // 4 activation rows per tile, as AVX2: 8 (which AVX-512's 32 registers would hold) measured
+    // the same on TinyLlama and Llama-3.2-1B pp512 (within 1%, 2026-12-01).
     forEachQ4_0x8Tile<groupCols<1>, groupCols<2>, groupCols<3>, groupCols<4>>(n, w8, nGroups, a, aStride, nCols, out,
                                                                             outStride);
 }

@@ -48,32 +48,28 @@ struct Q4_0x8Terms {
 using Q4_0x8GroupFn = void (*)(int64_t blocks, const BlockQ4_0x8* w, const BlockQ8_0* const* act,
                                const Q4_0x8Terms& terms, int c0, float* out, size_t outStride);
 
-// Every group against every activation row, 4 rows at a time: a block's unpacked nibbles serve
-// the 4 rows, the 4 rows' activations (4 x n bytes) stay in L1 while every group passes over them,
-// and the groups (the caller's row unit) stay in L2 between tiles.
-template <Q4_0x8GroupFn F1, Q4_0x8GroupFn F2, Q4_0x8GroupFn F3, Q4_0x8GroupFn F4>
+// Every group against every activation row, W = sizeof...(Fs) rows at a time (Fs[k] handles
+// k + 1 rows): a block's unpacked nibbles serve the W rows, the W rows' activations (W x n bytes)
+// stay in L1 while every group passes over them, and the groups (the caller's row unit) stay in
+// L2 between tiles.
+template <Q4_0x8GroupFn... Fs>
 void forEachQ4_0x8Tile(int64_t n, const void* w8, int nGroups, const void* a, size_t aStride, int nCols, float* out,
                        size_t outStride)
 {
+    constexpr int W = int(sizeof...(Fs));
+    constexpr Q4_0x8GroupFn fns[W] = {Fs...};
     const int64_t blocks = n / kQK;
     thread_local Q4_0x8Terms terms;
     const auto* abytes = static_cast<const uint8_t*>(a);
     terms.compute(abytes, aStride, nCols, blocks);
-    for (int c0 = 0; c0 < nCols; c0 += 4) {
-        const int nc = nCols - c0 < 4 ? nCols - c0 : 4;
-        const BlockQ8_0* act[4];
+    for (int c0 = 0; c0 < nCols; c0 += W) {
+        const int nc = nCols - c0 < W ? nCols - c0 : W;
+        const BlockQ8_0* act[W];
         for (int c = 0; c < nc; ++c)
             act[c] = reinterpret_cast<const BlockQ8_0*>(abytes + size_t(c0 + c) * aStride);
-        for (int g = 0; g < nGroups; ++g) {
-            const BlockQ4_0x8* w = static_cast<const BlockQ4_0x8*>(w8) + int64_t(g) * blocks;
-            float* o = out + size_t(c0) * outStride + size_t(8 * g);
-            switch (nc) {
-            case 1: F1(blocks, w, act, terms, c0, o, outStride); break;
-            case 2: F2(blocks, w, act, terms, c0, o, outStride); break;
-            case 3: F3(blocks, w, act, terms, c0, o, outStride); break;
-            default: F4(blocks, w, act, terms, c0, o, outStride); break;
-            }
-        }
+        for (int g = 0; g < nGroups; ++g)
+            fns[nc - 1](blocks, static_cast<const BlockQ4_0x8*>(w8) + int64_t(g) * blocks, act, terms, c0,
+                        out + size_t(c0) * outStride + size_t(8 * g), outStride);
     }
 }
 

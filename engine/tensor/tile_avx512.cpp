@@ -357,7 +357,9 @@ void installAvx512VnniTileKernels(KernelTable& t)
     // rounded to 8 bits per block as in decode (and as the reference engine does), which the
     // inference tests bound with their Q8-activation bound. Q4_0's GEMM stayed faster on long
     // prompts (pp512 70 vs 53), so Q4_0 uses its tile up to 63 rows (batched decode, short
-    // chunks). TENFOLD_MATMUL_PATH=matvec|gemm pins either path for measurements.
+    // chunks). Since 2026-12-01 both serve only Q4_0 matrices that are not repacked (rows not a
+    // multiple of 8, or TENFOLD_Q4_0_REPACK=0); the rest take the 8-row kernels of
+    // repack_q4_0.h at every batch size. TENFOLD_MATMUL_PATH=matvec|gemm pins either path.
     for (GGMLType type : {GGMLType::Q4_K, GGMLType::Q6_K, GGMLType::Q8_0})
         t[int(type)].gemmMinRows = std::numeric_limits<int>::max();
     t[int(GGMLType::Q4_0)].gemmMinRows = kVnniTileMaxRows + 1;

@@ -231,8 +231,22 @@ private slots:
         }
     }
 
+    void gemmKernelMatchesNaive_data()
+    {
+        QTest::addColumn<int>("level");
+        QTest::newRow("scalar") << int(CpuLevel::Scalar);
+        if (cpuLevelDetected() >= CpuLevel::Avx2)
+            QTest::newRow("AVX2") << int(CpuLevel::Avx2);
+        if (cpuLevelDetected() >= CpuLevel::Avx512Vnni)
+            QTest::newRow("AVX-512") << int(CpuLevel::Avx512Vnni);
+    }
+    // Every level's micro-kernel (bestKernel() picks one of them) against plain double loops.
     void gemmKernelMatchesNaive()
     {
+        QFETCH(int, level);
+        const gemm::KernelFn kernel = CpuLevel(level) == CpuLevel::Scalar ? gemm::kernelRef
+                                      : CpuLevel(level) == CpuLevel::Avx2 ? gemm::kernelAvx2
+                                                                          : gemm::kernelAvx512;
         for (int K : {1, 7, 64, 385})
             for (int mr = 1; mr <= gemm::kMR; ++mr)
                 for (int nr : {1, 5, 16}) {
@@ -243,18 +257,21 @@ private slots:
                         (reinterpret_cast<uintptr_t>(panel.data()) + 31) & ~uintptr_t(31));
                     gemm::packPanel(w.data(), nr, K, K, aligned);
                     std::vector<float> y(size_t(mr * 20), -7.0f), yRef(size_t(mr * 20), -7.0f);
-                    gemm::bestKernel()(x.data(), K + 3, mr, aligned, K, y.data(), 20, nr, false);
-                    for (int r = 0; r < mr; ++r)
-                        for (int c = 0; c < 20; ++c) {
-                            if (c >= nr) {
-                                QCOMPARE(y[size_t(r * 20 + c)], -7.0f); // untouched
-                                continue;
+                    // Once plain, then once more accumulating into the result: 2 x the sums.
+                    for (int pass = 1; pass <= 2; ++pass) {
+                        kernel(x.data(), K + 3, mr, aligned, K, y.data(), 20, nr, pass == 2);
+                        for (int r = 0; r < mr; ++r)
+                            for (int c = 0; c < 20; ++c) {
+                                if (c >= nr) {
+                                    QCOMPARE(y[size_t(r * 20 + c)], -7.0f); // untouched
+                                    continue;
+                                }
+                                double s = 0;
+                                for (int k = 0; k < K; ++k)
+                                    s += double(x[size_t(r * (K + 3) + k)]) * w[size_t(c * K + k)];
+                                QVERIFY(std::fabs(y[size_t(r * 20 + c)] - pass * s) < 2e-4 * (1 + std::sqrt(double(K))));
                             }
-                            double s = 0;
-                            for (int k = 0; k < K; ++k)
-                                s += double(x[size_t(r * (K + 3) + k)]) * w[size_t(c * K + k)];
-                            QVERIFY(std::fabs(y[size_t(r * 20 + c)] - s) < 1e-4 * (1 + std::sqrt(double(K))));
-                        }
+                    }
                 }
     }
 

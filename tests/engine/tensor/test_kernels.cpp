@@ -295,8 +295,8 @@ private slots:
                         unpackQ4_0x8Row(packed.data() + size_t(r / 8) * q4_0x8GroupBytes(n), n, r % 8, back.data());
                         QVERIFY(std::memcmp(back.data(), w.data() + size_t(r) * stride, back.size()) == 0);
                     }
-                    // 1, 4 (one tile) and 7 (a tile of 4 and one of 3) activation rows, padded apart.
-                    for (int cols : {1, 4, 7}) {
+                    // 1 to 11 activation rows, padded apart: whole and partial tiles of 4.
+                    for (int cols : {1, 4, 7, 11}) {
                         const size_t aStride = a.size() + 6;
                         std::vector<uint8_t> acts(aStride * size_t(cols));
                         for (int c = 0; c < cols; ++c) {
