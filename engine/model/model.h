@@ -1,6 +1,7 @@
 #pragma once
 // A Llama-family decoder in memory: hyperparameters, tokenizer and weight views. Weights loaded
 // from GGUF point into the file's mapping (no second copy); a llama2.c import owns its weights.
+#include "model/derived_weights.h"
 #include "tensor/ggml_type.h"
 
 #include <atomic>
@@ -143,6 +144,9 @@ public:
     // Writes the model (metadata, tokenizer, weights) as GGUF v3.
     void writeGGUF(const std::filesystem::path& path) const;
 
+    // Runtime copies of these weights in other layouts, shared by every context on the model.
+    const std::shared_ptr<DerivedWeightCache>& derivedWeights() const { return derived_; }
+
 private:
     Model();
     friend class ModelBuilder;
@@ -154,6 +158,7 @@ private:
     mutable std::atomic<uint64_t> fingerprint_{0};
     std::vector<LayerWeights> layers_;
     std::vector<ExitAdapter> exitAdapters_;
+    std::shared_ptr<DerivedWeightCache> derived_ = std::make_shared<DerivedWeightCache>();
 };
 
 } // namespace tenfold

@@ -75,6 +75,7 @@ CpuBatchedContext::CpuBatchedContext(std::shared_ptr<const Model> model,
       memoryCounter_(std::move(memoryCounter)),
       profile_(params.profile)
 {
+    matmul_.shareRepacks(model_->derivedWeights()); // one repacked copy per model, not per context
     const size_t poolBytes = size_t(table_.totalBlocks()) * blockBytes_;
     kPool_.resize(size_t(hp_.nLayer));
     vPool_.resize(size_t(hp_.nLayer));

@@ -30,6 +30,7 @@ CpuContext::CpuContext(std::shared_ptr<const Model> model, const ContextParams& 
       matmul_(pool_.size()),
       memoryCounter_(std::move(memoryCounter))
 {
+    matmul_.shareRepacks(model_->derivedWeights()); // one repacked copy per model, not per context
     if (kvType_ != GGMLType::F16 && kvType_ != GGMLType::F32)
         throw UnsupportedError(std::string("KV cache type ") + typeName(kvType_) +
                                " is not supported by the CPU backend (use F16 or F32)");

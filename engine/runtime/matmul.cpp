@@ -59,13 +59,15 @@ struct Matmul::ThreadScratch {
 };
 
 struct Matmul::RepackedMatrix {
-    uint8_t* data = nullptr; // inside one of repackArena_'s chunks
+    uint8_t* data = nullptr; // inside a chunk of the cache's RepackArena
     size_t bytes = 0;
     int64_t ne0 = 0, ne1 = 0;
+    std::shared_ptr<RepackArena> arena; // keeps the chunk alive
 };
 
 // Repacked matrices are carved from 64 MiB huge-page chunks one after another: a block of its own
 // per matrix would round each up to 2 MiB (a quarter more memory on a 1.1B model's matrices).
+// Stored in the DerivedWeightCache under kRepackArenaKey, beside the matrices.
 struct Matmul::RepackArena {
     struct Chunk {
         uint8_t* base = nullptr;
@@ -77,6 +79,7 @@ struct Matmul::RepackArena {
         for (Chunk& c : chunks)
             platform::alignedFree(c.base);
     }
+    // Called only from the cache's make() for a matrix, under the cache's lock: no lock of its own.
     uint8_t* take(size_t bytes)
     {
         constexpr size_t kChunk = size_t(64) << 20, kAlign = 64;
@@ -97,6 +100,10 @@ struct Matmul::RepackArena {
         return c.base;
     }
 };
+
+namespace {
+const char kRepackArenaKey = 0; // its address names the arena in the DerivedWeightCache
+}
 
 size_t Matmul::repackedBytes() const
 {
@@ -123,36 +130,47 @@ bool Matmul::takesGemm(const WeightTensor& w, int T)
     return T >= gemmMinRows(w.type) && !(repackFromEnvironment() && repackableShape(w));
 }
 
+void Matmul::shareRepacks(std::shared_ptr<DerivedWeightCache> cache)
+{
+    repackCache_ = cache ? std::move(cache) : std::make_shared<DerivedWeightCache>();
+    repacked_.clear();
+}
+
 const uint8_t* Matmul::repacked(ThreadPool& pool, const WeightTensor& w)
 {
     if (!repackable(w))
         return nullptr;
-    auto it = repacked_.find(w.data);
-    if (it != repacked_.end() && it->second->ne0 == w.ne0 && it->second->ne1 == w.ne1)
-        return it->second->data;
-    auto m = std::make_unique<RepackedMatrix>();
-    m->ne0 = w.ne0;
-    m->ne1 = w.ne1;
-    const size_t groupBytes = q4_0x8GroupBytes(w.ne0);
-    m->bytes = groupBytes * size_t(w.ne1 / 8);
-    if (!repackArena_)
-        repackArena_ = std::make_unique<RepackArena>();
-    m->data = repackArena_->take(m->bytes);
-    uint8_t* dst = m->data;
-    pool.parallelFor(w.ne1 / 8, 1, [&](int64_t g0, int64_t g1, int) {
-        repackQ4_0x8(w.row(g0 * 8), w.rowBytes, (g1 - g0) * 8, w.ne0, dst + size_t(g0) * groupBytes);
+    if (auto it = repacked_.find(w.data); it != repacked_.end())
+        return it->second->ne0 == w.ne0 && it->second->ne1 == w.ne1 ? it->second->data : nullptr;
+    auto arena = std::static_pointer_cast<RepackArena>(repackCache_->getOrMake(
+        &kRepackArenaKey, [] { return std::static_pointer_cast<void>(std::make_shared<RepackArena>()); }));
+    std::shared_ptr<void> item = repackCache_->getOrMake(w.data, [&]() -> std::shared_ptr<void> {
+        auto m = std::make_shared<RepackedMatrix>();
+        m->ne0 = w.ne0;
+        m->ne1 = w.ne1;
+        m->arena = arena;
+        const size_t groupBytes = q4_0x8GroupBytes(w.ne0);
+        m->bytes = groupBytes * size_t(w.ne1 / 8);
+        m->data = arena->take(m->bytes);
+        uint8_t* dst = m->data;
+        pool.parallelFor(w.ne1 / 8, 1, [&](int64_t g0, int64_t g1, int) {
+            repackQ4_0x8(w.row(g0 * 8), w.rowBytes, (g1 - g0) * 8, w.ne0, dst + size_t(g0) * groupBytes);
+        });
+        // From now on only the repacked copy is read (a forced GEMM path or another reader of the
+        // model faults the original back in from the file), so the matrix is not held twice.
+        platform::releaseResidentPages(w.data, size_t(w.rowBytes) * size_t(w.ne1));
+        return m;
     });
-    // From now on only the repacked copy is read (a forced GEMM path or another reader of the
-    // model faults the original back in from the file), so the matrix is not held twice.
-    platform::releaseResidentPages(w.data, size_t(w.rowBytes) * size_t(w.ne1));
-    const uint8_t* p = m->data;
-    repacked_[w.data] = std::move(m);
-    return p;
+    auto m = std::static_pointer_cast<const RepackedMatrix>(item);
+    repacked_[w.data] = m;
+    // The same bytes seen with another shape (never in a model) take the plain path.
+    return m->ne0 == w.ne0 && m->ne1 == w.ne1 ? m->data : nullptr;
 }
 
 Matmul::Matmul(int nThreads)
 {
     repack_ = repackFromEnvironment();
+    repackCache_ = std::make_shared<DerivedWeightCache>();
     // TENFOLD_MATMUL_PATH=gemm|matvec pins the path, for benchmarking one against the other.
     if (const char* env = std::getenv("TENFOLD_MATMUL_PATH")) {
         if (std::strcmp(env, "gemm") == 0)

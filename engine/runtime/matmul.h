@@ -45,6 +45,9 @@ public:
     // later product with it (decode and prompts; not a forced GEMM path) reads only that copy.
     // TENFOLD_Q4_0_REPACK=0 turns it off (benchmarks compare both).
     size_t repackedBytes() const;
+    // Where repacked copies are kept: the model's cache (Model::derivedWeights()), so that every
+    // context on a model shares one copy; without it a Matmul keeps its own.
+    void shareRepacks(std::shared_ptr<DerivedWeightCache> cache);
 
 private:
     void runDense(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx);
@@ -76,8 +79,9 @@ private:
     static bool repackFromEnvironment();
     struct RepackedMatrix;
     struct RepackArena;
-    std::unique_ptr<RepackArena> repackArena_; // declared before repacked_: outlives its views
-    std::unordered_map<const uint8_t*, std::unique_ptr<RepackedMatrix>> repacked_;
+    std::shared_ptr<DerivedWeightCache> repackCache_; // holds the matrices and their arena
+    // This Matmul's view of the cache, looked up without its lock.
+    std::unordered_map<const uint8_t*, std::shared_ptr<const RepackedMatrix>> repacked_;
     std::vector<const uint8_t*> jobRepacked_;
     bool repack_ = true;
 };

@@ -343,6 +343,22 @@ private slots:
             gemm.run(pool, {&prompt, 1}, randomVector(size_t(40 * K), 53).data(), 40, K);
             QCOMPARE(gemm.repackedBytes(), size_t(0)); // a forced GEMM reads the plain rows
         }
+        // Two Matmuls given one cache (as two contexts on one model are) share one copy.
+        {
+            auto cache = std::make_shared<DerivedWeightCache>();
+            Matmul a(2), b(2);
+            a.shareRepacks(cache);
+            b.shareRepacks(cache);
+            std::vector<float> ya(32), yb(32);
+            const MatmulJob ja{&w32, ya.data(), 32}, jb{&w32, yb.data(), 32};
+            a.run(pool, {&ja, 1}, x.data(), 1, K);
+            const size_t items = cache->size();
+            b.run(pool, {&jb, 1}, x.data(), 1, K);
+            QCOMPARE(cache->size(), items);
+            QCOMPARE(items, simd ? size_t(2) : size_t(0)); // the arena and the one matrix
+            QVERIFY(ya == yb);
+            QVERIFY(ya == repackedY);
+        }
         qputenv("TENFOLD_Q4_0_REPACK", "0");
         Matmul off(2);
         qunsetenv("TENFOLD_Q4_0_REPACK");

@@ -10,6 +10,8 @@
 #include "runtime/generator.h"
 #include "runtime/reference_forward.h"
 #include "passes/quantize_model.h"
+#include "tensor/cpu_features.h"
+#include "tensor/kernels.h"
 #include "runtime/sampling.h"
 #include "tokenizer/tokenizer.h"
 
@@ -258,6 +260,29 @@ private slots:
                   batched ? "batched" : "token by token", worst, worstAt, bound);
             QVERIFY2(worst < bound, qPrintable(QString("max logit error %1 at position %2").arg(worst).arg(worstAt)));
         }
+    }
+
+    // Repacked Q4_0 weights live with the model: a second context on it (and a batched one)
+    // makes no copy of its own, and gives the same logits.
+    void repackedWeightsAreSharedByContexts()
+    {
+        auto path = sharedFile("models/tenfold-ref-main-f16.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        QTemporaryDir scratch;
+        const std::filesystem::path out = scratch.filePath("q4.gguf").toStdString();
+        QuantizeOptions qo;
+        qo.target = GGMLType::Q4_0;
+        quantizeModel(path, out, qo);
+        auto m = Model::loadGGUF(out);
+        const std::vector<int32_t> ids = withBos(*m, "Once upon a time there was a little robot");
+        std::vector<float> first, second;
+        backend_->createContext(m, {})->decode(ids, true, first);
+        const size_t items = m->derivedWeights()->size();
+        if (cpuKernelLevelInUse() != CpuLevel::Scalar)
+            QVERIFY2(items > 50, qPrintable(QString::number(items))); // 56 layer matrices, the head, the arena
+        backend_->createContext(m, {})->decode(ids, true, second);
+        QCOMPARE(m->derivedWeights()->size(), items);
+        QVERIFY(second == first);
     }
 
     void batchEqualsTokenByToken_data()
