@@ -12,6 +12,15 @@ namespace tenfold::vk {
 
 namespace {
 
+// A weight buffer larger than the device lets one descriptor address is refused with its name.
+void checkStorageRange(Device& device, const std::string& name, uint64_t bytes)
+{
+    if (bytes > device.maxStorageBufferRange() || bytes > 0xFFFFFFF0ull)
+        throw UnsupportedError("Vulkan backend: " + name + " (" + std::to_string(bytes >> 20) +
+                               " MiB) exceeds the device's storage-buffer range of " +
+                               std::to_string(device.maxStorageBufferRange() >> 20) + " MiB");
+}
+
 // A palette weight as one buffer of 32-bit words, read by shaders/dequant.glsl (TYPE_PAL2/4):
 // [indexRowBytes, groupRows, tableWord, scaleWord (0: none)], the packed indices from byte 16
 // (zero-padded to a word), the tables (groups x 2^bits floats), then the row scales if any.
@@ -29,10 +38,7 @@ std::shared_ptr<GpuWeight> uploadPalette(Device& device, const WeightTensor& w)
     const uint64_t tableWords = uint64_t(p.groups) * uint64_t(p.entries());
     const uint64_t scaleWord = p.rowScale ? tableWord + tableWords : 0;
     const uint64_t words = tableWord + tableWords + (p.rowScale ? uint64_t(w.ne1) : 0);
-    if (words * 4 > device.maxStorageBufferRange() || words > 0x3FFFFFFCull)
-        throw UnsupportedError("Vulkan backend: " + w.name + " (" + std::to_string((words * 4) >> 20) +
-                               " MiB) exceeds the device's storage-buffer range of " +
-                               std::to_string(device.maxStorageBufferRange() >> 20) + " MiB");
+    checkStorageRange(device, w.name, words * 4);
     std::vector<uint32_t> packed(size_t(words), 0u);
     packed[0] = uint32_t(p.indexRowBytes);
     packed[1] = uint32_t(p.groupRows);
@@ -75,10 +81,7 @@ std::shared_ptr<GpuWeight> uploadWeight(Device& device, const WeightTensor& w)
         throw UnsupportedError("Vulkan backend: " + w.name + " has type " + typeName(w.type) +
                                ", which the shaders cannot dequantize");
     const uint64_t bytes = uint64_t(w.rowBytes) * uint64_t(w.ne1);
-    if (bytes > device.maxStorageBufferRange() || bytes > 0xFFFFFFF0ull)
-        throw UnsupportedError("Vulkan backend: " + w.name + " (" + std::to_string(bytes >> 20) +
-                               " MiB) exceeds the device's storage-buffer range of " +
-                               std::to_string(device.maxStorageBufferRange() >> 20) + " MiB");
+    checkStorageRange(device, w.name, bytes);
     auto g = std::make_shared<GpuWeight>();
     g->buffer = Buffer(device, bytes, Buffer::Kind::Device);
     g->buffer.upload(w.data, bytes);

@@ -13,11 +13,11 @@ Usage:
       [--config "NAME:VAR=VALUE,VAR=VALUE"]...   (default: one configuration, "Tenfold")
 """
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
+
+from bench_vs_peer import peer, run_json  # same invocation and parsing of llama-bench
 
 
 def parse_config(text):
@@ -54,14 +54,11 @@ def main():
             env = dict(os.environ)
             env.update(extra)
             cmd = [a.cli, "bench", a.model, "-p", str(a.p), "-n", str(a.n), "-r", "1", "--threads", str(a.threads), "--json"]
-            d = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout)
-            for x in d["results"]:
+            for x in run_json(cmd, env)["results"]:
                 results.setdefault((name, x["test"][:2]), []).append(x["tokens_per_s"])
         if have_peer:
-            cmd = [tool, "-m", a.model, "-t", str(a.threads), "-p", str(a.p), "-n", str(a.n), "-r", "1", "-o", "json"]
-            for x in json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout):
-                key = "pp" if x.get("n_prompt", 0) > 0 else "tg"
-                results.setdefault(("reference", key), []).append(x["avg_ts"])
+            for key, speed in peer(tool, a.model, a.threads, a.p, a.n).items():
+                results.setdefault(("reference", key), []).append(speed)
         print(f"round {r + 1}/{a.rounds} done", file=sys.stderr, flush=True)
     print(f"{os.path.basename(a.model)}, {a.threads} thread(s), medians of {a.rounds} rounds\n")
     print("| configuration | test | t/s | range | ratio to reference |")
