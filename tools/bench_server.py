@@ -15,13 +15,16 @@ Machines are shared and noisy: compare only figures from one run, and repeat.
 
 --mpi 2,3 adds, in each round, `mpirun -np N tenfold-worker serve` (the HTTP front end on rank 0,
 whole-model replicas on ranks 1..N-1, --mpi-threads threads each) under the same load, so the
-data-parallel cluster is measured in the same run as the single process.
+data-parallel cluster is measured in the same run as the single process. --mpi-pipeline 2,3 does
+the same for `tenfold-worker serve --pipeline` (the layers split over N ranks, rank 0 also the
+front end and the scheduler), with --micro-batch N when given.
 
 Usage:
   /usr/bin/python3 tools/bench_server.py [--model ../shared/models/tenfold-ref-main-f16.gguf]
       [--server build/app/server/tenfold-server] [--peer ../shared/peer/llama.cpp-b4748]
       [--clients 8] [--requests 2] [--tokens 64] [--threads 2] [--rounds 1]
       [--mpi 2,3 --worker build/app/worker/tenfold-worker --mpi-threads 1]
+      [--mpi-pipeline 2,3 [--micro-batch N]]
 """
 import argparse
 import http.client
@@ -171,6 +174,9 @@ def main():
     ap.add_argument("--mpi", default="", help="comma-separated rank counts for tenfold-worker serve")
     ap.add_argument("--worker", default="build/app/worker/tenfold-worker")
     ap.add_argument("--mpi-threads", type=int, default=1, help="threads per replica rank")
+    ap.add_argument("--mpi-pipeline", default="",
+                    help="comma-separated rank counts for tenfold-worker serve --pipeline (layers split)")
+    ap.add_argument("--micro-batch", type=int, default=0, help="--micro-batch for the pipeline (0: its default)")
     args = ap.parse_args()
 
     peer_tool = os.path.join(args.peer, "llama-server")
@@ -191,6 +197,15 @@ def main():
                                    MPIRUN + ["-np", str(n), args.worker, "serve", args.model, "--port", str(port),
                                              "--parallel", "16", "--ctx", "512", "-t", str(args.mpi_threads),
                                              "--no-ledger", "--response-cache", "off"], port, args))
+        for n in [int(x) for x in args.mpi_pipeline.split(",") if x]:
+            port = free_port()
+            extra = ["--micro-batch", str(args.micro_batch)] if args.micro_batch > 0 else []
+            # A pipeline runs without --enable-recovery: a lost stage ends the job.
+            rows.append(run_server("tenfold MPI pipeline %d ranks" % n,
+                                   [a for a in MPIRUN if a != "--enable-recovery"] +
+                                   ["-np", str(n), args.worker, "serve", args.model, "--pipeline", "--port", str(port),
+                                    "--parallel", "16", "--ctx", "512", "-t", str(args.mpi_threads),
+                                    "--no-ledger", "--response-cache", "off"] + extra, port, args))
         if have_peer:
             port = free_port()
             rows.append(run_server("reference", [peer_tool, "-m", args.model, "--port", str(port), "-np", "16",

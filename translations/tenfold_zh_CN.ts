@@ -3532,6 +3532,10 @@ Recovery: %n step(s), validation loss %1 (saved as F16).</source>
         <translation>正在启动</translation>
     </message>
     <message>
+        <source>Computing its layers</source>
+        <translation>正在计算其负责的层</translation>
+    </message>
+    <message>
         <source>Serving</source>
         <translation>正在服务</translation>
     </message>
@@ -3552,12 +3556,36 @@ Recovery: %n step(s), validation loss %1 (saved as F16).</source>
         <translation>完整模型副本</translation>
     </message>
     <message>
+        <source>HTTP front end and pipeline stage</source>
+        <translation>HTTP 前端兼流水线阶段</translation>
+    </message>
+    <message>
+        <source>Pipeline stage</source>
+        <translation>流水线阶段</translation>
+    </message>
+    <message>
         <source>HTTP front end</source>
         <translation>HTTP 前端</translation>
     </message>
     <message>
         <source>Process %1 on %2</source>
         <translation>%2 上的进程 %1</translation>
+    </message>
+    <message>
+        <source>Time computing its layers since it started</source>
+        <translation>自启动以来计算其负责的层所用的时间</translation>
+    </message>
+    <message>
+        <source>The stage process&apos;s resident memory</source>
+        <translation>该阶段进程的常驻内存</translation>
+    </message>
+    <message>
+        <source>MPI job, pipeline: %1 ranks, layers split %2.</source>
+        <translation>MPI 作业，流水线并行：%1 个进程，层划分为 %2。</translation>
+    </message>
+    <message>
+        <source>Lost ranks: %1; their layers are gone, so the job ends.</source>
+        <translation>丢失的进程：%1；它们负责的层已不可用，因此作业结束。</translation>
     </message>
     <message>
         <source>data parallel</source>
@@ -3722,6 +3750,54 @@ Recovery: %n step(s), validation loss %1 (saved as F16).</source>
         <translation>设备(&amp;D)：</translation>
     </message>
     <message>
+        <source>One process</source>
+        <translation>单个进程</translation>
+    </message>
+    <message>
+        <source>MPI processes</source>
+        <translation>MPI 进程数</translation>
+    </message>
+    <message>
+        <source>Run the server as an Open MPI job of this many processes (mpirun). With replicas, the first process answers HTTP and each other one holds the whole model; with a pipeline, every process holds some of the layers.</source>
+        <translation>以包含这么多进程的 Open MPI 作业运行服务器（mpirun）。使用副本时，第一个进程处理 HTTP，其余每个进程持有完整模型；使用流水线时，每个进程持有一部分层。</translation>
+    </message>
+    <message>
+        <source>MPI proc&amp;esses:</source>
+        <translation>MPI 进程数(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>Whole-model replicas (data parallel)</source>
+        <translation>完整模型副本（数据并行）</translation>
+    </message>
+    <message>
+        <source>Layers split across processes (pipeline)</source>
+        <translation>各进程分担不同的层（流水线）</translation>
+    </message>
+    <message>
+        <source>How the MPI processes share the work</source>
+        <translation>MPI 进程如何分担工作</translation>
+    </message>
+    <message>
+        <source>MPI sp&amp;lit:</source>
+        <translation>MPI 划分(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>This computer only</source>
+        <translation>仅本机</translation>
+    </message>
+    <message>
+        <source>Open MPI host file</source>
+        <translation>Open MPI 主机文件</translation>
+    </message>
+    <message>
+        <source>An Open MPI host file naming the machines (reached over ssh); empty runs every process on this computer.</source>
+        <translation>列出各台机器（通过 ssh 访问）的 Open MPI 主机文件；留空则所有进程都在本机运行。</translation>
+    </message>
+    <message>
+        <source>MPI host &amp;file:</source>
+        <translation>MPI 主机文件(&amp;F)：</translation>
+    </message>
+    <message>
         <source>Status</source>
         <translation>状态</translation>
     </message>
@@ -3842,6 +3918,14 @@ Queued: %8 · running: %9 · last batch: %10 · KV blocks: %11 of %12</source>
 </context>
 <context>
     <name>tenfold::ui::ServerProcess</name>
+    <message>
+        <source>mpirun was not found on the PATH; install Open MPI (Debian: openmpi-bin) to serve over several processes.</source>
+        <translation>在 PATH 中找不到 mpirun；如需以多个进程提供服务，请安装 Open MPI（Debian：openmpi-bin）。</translation>
+    </message>
+    <message>
+        <source>tenfold-worker was not found next to Tenfold or on the PATH.</source>
+        <translation>在 Tenfold 所在目录和 PATH 中都找不到 tenfold-worker。</translation>
+    </message>
     <message>
         <source>tenfold-server was not found next to Tenfold or on the PATH.</source>
         <translation>在 Tenfold 所在目录和 PATH 中都找不到 tenfold-server。</translation>

@@ -45,15 +45,25 @@ ChatTemplate chatTemplateFor(const Model& model, const std::string& choice)
     return selectChatTemplate(info);
 }
 
-std::unique_ptr<Scheduler> makeScheduler(const ServerOptions& options, std::shared_ptr<Model> model,
-                                         Backend& backend, const std::string& prefixCacheDir)
+BatchedParams batchedParams(const ServerOptions& options, const Model& model)
 {
     BatchedParams bp;
-    bp.maxSequenceLength = cli::contextFromArgs(options.backendArgs, *model);
+    bp.maxSequenceLength = cli::contextFromArgs(options.backendArgs, model);
     bp.maxSequences = options.parallel;
     bp.nThreads = cli::threadCount(options.backendArgs);
     bp.profile = options.profile;
-    std::unique_ptr<BatchedContext> batched = backend.createBatchedContext(model, bp);
+    return bp;
+}
+
+// `batched`, when given, is the served model's context (tenfold-worker serve's pipeline over MPI
+// ranks); otherwise the backend makes one.
+std::unique_ptr<Scheduler> makeScheduler(const ServerOptions& options, std::shared_ptr<Model> model,
+                                         Backend& backend, const std::string& prefixCacheDir,
+                                         std::unique_ptr<BatchedContext> batched)
+{
+    const BatchedParams bp = batchedParams(options, *model);
+    if (!batched)
+        batched = backend.createBatchedContext(model, bp);
 
     // Speculative decoding of greedy requests with a draft model of the same vocabulary.
     DraftModelConfig draft;

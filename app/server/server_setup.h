@@ -23,7 +23,10 @@ ChatTemplate chatTemplateFor(const Model& model, const std::string& choice);
 // prefixCacheDir overrides options.prefixCacheDir (each replica keeps its own). Throws
 // UnsupportedError when the backend cannot serve.
 std::unique_ptr<Scheduler> makeScheduler(const ServerOptions& options, std::shared_ptr<Model> model,
-                                         Backend& backend, const std::string& prefixCacheDir);
+                                         Backend& backend, const std::string& prefixCacheDir,
+                                         std::unique_ptr<BatchedContext> batched = nullptr);
+// The served model's batched-context parameters from the options (context, parallel, threads).
+BatchedParams batchedParams(const ServerOptions& options, const Model& model);
 
 // The response cache (--response-cache), or null when off or unusable (said on stderr).
 std::unique_ptr<ResponseCache> openResponseCache(const ServerOptions& options, const std::string& fingerprint);

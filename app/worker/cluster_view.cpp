@@ -68,4 +68,65 @@ std::string ClusterStatusView::prometheusText() const
     return os.str();
 }
 
+Json PipelineStatusView::statusJson() const
+{
+    Json ranks = Json::array();
+    Json lost = Json::array();
+    for (const dist::StageStatus& st : pipeline_.stageStatus()) {
+        Json j = {{"rank", st.rank},
+                  {"host", st.host},
+                  {"pid", st.pid},
+                  {"role", st.rank == 0 ? "front end and stage" : "stage"},
+                  {"first_layer", st.firstLayer},
+                  {"end_layer", st.endLayer},
+                  {"ready", true},
+                  {"lost", st.lost},
+                  {"passes", st.passes},
+                  {"busy_seconds", st.busySeconds}, // its share of the forward passes
+                  {"resident_bytes", st.residentBytes},
+                  {"last_heard_s", st.lastHeardS}};
+        if (st.lost) {
+            j["lost_reason"] = st.lostReason;
+            lost.push_back(st.rank);
+        }
+        ranks.push_back(std::move(j));
+    }
+    return Json{{"mode", "pipeline"}, {"ranks", ranks}, {"lost_ranks", lost}};
+}
+
+std::vector<int> PipelineStatusView::lostRanks() const
+{
+    std::vector<int> out;
+    for (const dist::StageStatus& st : pipeline_.stageStatus())
+        if (st.lost)
+            out.push_back(st.rank);
+    return out;
+}
+
+std::string PipelineStatusView::prometheusText() const
+{
+    const std::vector<dist::StageStatus> stages = pipeline_.stageStatus();
+    std::ostringstream os;
+    auto series = [&](const char* name, const char* type, const char* help, auto value) {
+        os << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+        for (const dist::StageStatus& st : stages)
+            os << name << "{rank=\"" << st.rank << "\",host=\"" << st.host << "\",layers=\"" << st.firstLayer
+               << ".." << st.endLayer - 1 << "\"} " << value(st) << '\n';
+    };
+    series("tenfold_mpi_stage_up", "gauge", "1 while the pipeline stage on this MPI rank answers, 0 once it is lost.",
+           [](const dist::StageStatus& st) { return st.lost ? 0 : 1; });
+    series("tenfold_mpi_stage_passes_total", "counter", "Pipeline passes (batch pieces) the stage computed.",
+           [](const dist::StageStatus& st) { return st.passes; });
+    series("tenfold_mpi_stage_busy_seconds_total", "counter", "Seconds the stage spent computing its layers.",
+           [](const dist::StageStatus& st) { return st.busySeconds; });
+    series("tenfold_mpi_stage_resident_bytes", "gauge", "The stage process's resident memory.",
+           [](const dist::StageStatus& st) { return st.residentBytes; });
+    int lost = 0;
+    for (const dist::StageStatus& st : stages)
+        lost += st.lost;
+    os << "# HELP tenfold_mpi_ranks_lost Stages lost since the start.\n# TYPE tenfold_mpi_ranks_lost gauge\n"
+       << "tenfold_mpi_ranks_lost " << lost << '\n';
+    return os.str();
+}
+
 } // namespace tenfold::worker

@@ -5,6 +5,7 @@
 // /metrics as tenfold_mpi_* series, /health as the lost ranks.
 #include "server_context.h"
 
+#include "dist/pipeline_batched.h"
 #include "dist/replica_router.h"
 
 namespace tenfold::worker {
@@ -22,6 +23,20 @@ private:
     const dist::MpiLink& link_;
     const dist::ReplicaRouter& router_;
     int nLayers_;
+};
+
+// The same for a pipeline (--pipeline): every rank is a stage with its layers, passes, compute
+// time and memory; one lost stage and nothing can be served.
+class PipelineStatusView final : public server::ClusterView {
+public:
+    explicit PipelineStatusView(const dist::PipelineBatchedContext& pipeline) : pipeline_(pipeline) {}
+    server::Json statusJson() const override;
+    std::string prometheusText() const override;
+    std::vector<int> lostRanks() const override;
+    bool canServe() const override { return !pipeline_.lost(); }
+
+private:
+    const dist::PipelineBatchedContext& pipeline_;
 };
 
 } // namespace tenfold::worker

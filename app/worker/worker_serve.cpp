@@ -10,7 +10,9 @@
 #include "core/error.h"
 #include "core/platform.h"
 #include "core/fnv.h"
+#include "dist/pipeline_batched.h"
 #include "dist/replica_router.h"
+#include "dist/stage_plan.h"
 #include "dist/replica_server.h"
 #include "model/model.h"
 #include "store/store.h"
@@ -52,6 +54,49 @@ double takeRankTimeout(std::vector<std::string>& args)
         --i;
     }
     return timeout;
+}
+
+// --pipeline, --split A,B,... and --micro-batch N choose pipeline-parallel serving.
+struct PipelineArgs {
+    bool on = false;
+    std::vector<int> split;
+    int microBatch = 0;
+};
+
+PipelineArgs takePipelineArgs(std::vector<std::string>& args)
+{
+    PipelineArgs p;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--pipeline") {
+            p.on = true;
+            args.erase(args.begin() + std::ptrdiff_t(i));
+            --i;
+            continue;
+        }
+        if (a != "--split" && a != "--micro-batch")
+            continue;
+        if (i + 1 >= args.size())
+            throw cli::UsageError(a + " needs a value");
+        const std::string value = args[i + 1];
+        if (a == "--split") {
+            try {
+                p.split = dist::parseSplit(value);
+            } catch (const InvalidArgument& e) {
+                throw cli::UsageError(e.what());
+            }
+        } else {
+            char* end = nullptr;
+            const long n = std::strtol(value.c_str(), &end, 10);
+            if (end == value.c_str() || *end != '\0' || n < 1 || n > 65536)
+                throw cli::UsageError("--micro-batch must be 1..65536 rows, got '" + value + "'");
+            p.microBatch = int(n);
+        }
+        p.on = true;
+        args.erase(args.begin() + std::ptrdiff_t(i), args.begin() + std::ptrdiff_t(i) + 2);
+        --i;
+    }
+    return p;
 }
 
 int runReplicaRank(dist::MpiLink& link, const server::ServerOptions& options, double rankTimeout)
@@ -151,6 +196,110 @@ int runFrontEnd(dist::MpiLink& link, const server::ServerOptions& options, doubl
     return rc;
 }
 
+// Pipeline parallel: rank 0 runs the HTTP front end and tenfold-server's scheduler on a batched
+// context whose layers are spread over every rank (dist/pipeline_batched.h); ranks 1.. run their
+// layers. The scheduler's thread makes rank 0's MPI calls; this thread makes none meanwhile.
+int runPipeline(dist::MpiLink& link, const server::ServerOptions& options, const PipelineArgs& pipeline,
+                double rankTimeout, bool* skipFinalize)
+{
+    using namespace server;
+    if (!options.prefixCacheDir.empty())
+        throw cli::UsageError("--prefix-cache-dir saves whole sequences' KV, which a pipeline spreads over its "
+                              "ranks; leave it out with --pipeline (the prefix cache in memory works)");
+    if (!link.serializedThreads())
+        throw Error("this Open MPI does not allow MPI calls from the scheduler's thread "
+                    "(MPI_THREAD_SERIALIZED), which --pipeline needs");
+    const std::shared_ptr<Model> model = cli::loadModel(options.modelPath);
+    dist::PipelineServeOptions po;
+    try {
+        po.stages = dist::planStages(*model, link.size(), pipeline.split);
+    } catch (const InvalidArgument& e) {
+        throw cli::UsageError(e.what());
+    }
+    po.rankTimeoutS = rankTimeout;
+    po.microBatch = pipeline.microBatch;
+    po.nThreads = cli::threadCount(options.backendArgs);
+    const BatchedParams bp = batchedParams(options, *model);
+    if (link.rank() != 0) {
+        std::thread([] {
+            platform::waitForStopSignal();
+            _exit(143);
+        }).detach();
+        dist::runPipelineStage(link, model, bp, po);
+        return 0;
+    }
+
+    auto context = std::make_unique<dist::PipelineBatchedContext>(link, model, bp, po, kStartupSeconds);
+    dist::PipelineBatchedContext* pipe = context.get();
+    for (int r = 0; r < link.size(); ++r)
+        std::fprintf(stderr, "[mpi] %s%s\n", pipe->describeRank(r).c_str(),
+                     r == 0 ? ": HTTP front end, scheduler, embedding and output head" : "");
+    std::unique_ptr<Backend> backend = cli::createBackend(options.backendArgs); // a --draft runs on rank 0
+    std::unique_ptr<Scheduler> scheduler = makeScheduler(options, model, *backend, "", std::move(context));
+
+    ServerContext ctx;
+    ctx.options = options;
+    ctx.keys = ApiKeys(options.apiKeys);
+    std::unique_ptr<UsageWriter> usage;
+    if (options.ledger)
+        usage = std::make_unique<UsageWriter>(std::make_unique<Store>(options.dataDir));
+    const std::string fingerprint = hex64(model->fingerprint());
+    std::unique_ptr<ResponseCache> responseCache = openResponseCache(options, fingerprint);
+    PipelineStatusView view(*pipe);
+    ctx.scheduler = scheduler.get();
+    ctx.cluster = &view;
+    ctx.usage = usage.get();
+    ctx.responseCache = responseCache.get();
+    ctx.served.fingerprint = fingerprint;
+    const int threads = cli::threadCount(options.backendArgs);
+    describeServedModel(ctx, model, "cpu", bp.maxSequenceLength,
+                        threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency())));
+
+    std::atomic<bool> httpEnded{false};
+    int rc = 1;
+    std::string what = "pipeline over " + std::to_string(link.size()) + " MPI ranks (layers";
+    for (const dist::Stage& st : po.stages) {
+        what += ' ';
+        what += std::to_string(st.firstLayer);
+        what += "..";
+        what += std::to_string(st.endLayer - 1);
+    }
+    what += ") x " + std::to_string(options.parallel) + " in parallel";
+    std::thread http([&] {
+        rc = listenUntilStopped(ctx, what);
+        httpEnded = true;
+    });
+    while (!httpEnded) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (pipe->lost()) {
+            // A lost stage took its layers with it: the requests in flight have failed with an
+            // error naming it; give their answers a moment to reach the clients, then end the job.
+            std::fprintf(stderr, "tenfold-worker serve: %s; its layers are gone, so the pipeline cannot serve: "
+                                 "ending the job\n", pipe->lostReason().c_str());
+            std::fflush(stderr);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+            std::fflush(stdout);
+            link.abort(3);
+        }
+    }
+    http.join();
+    scheduler->stop();
+    if (pipe->lost()) {
+        *skipFinalize = true;
+        std::fprintf(stderr, "tenfold-worker serve: %s\n", pipe->lostReason().c_str());
+        return 3;
+    }
+    try {
+        std::fputs(pipe->stopStages().c_str(), stderr);
+    } catch (const dist::RankLost& e) {
+        *skipFinalize = true;
+        std::fprintf(stderr, "tenfold-worker serve: stopping the stages: %s\n", e.what());
+        return 3;
+    }
+    std::fprintf(stderr, "tenfold-server: stopped\n");
+    return rc;
+}
+
 } // namespace
 
 std::string serveHelpText()
@@ -159,14 +308,21 @@ std::string serveHelpText()
     const std::string from = "usage: tenfold-server";
     if (text.rfind(from, 0) == 0)
         text.replace(0, from.size(), "usage: mpirun -np N --enable-recovery tenfold-worker serve");
-    return "tenfold-server over the ranks of an mpirun job, data parallel (CPU): rank 0 runs the\n"
+    return "tenfold-server over the ranks of an mpirun job (CPU). Data parallel (the default): rank 0 runs the\n"
            "HTTP front end, ranks 1..N-1 each hold the whole model and its own scheduler; each\n"
            "request goes to the replica with the fewest requests in flight. A replica silent for\n"
            "--rank-timeout S seconds (default 8) is lost: its requests fail with an error naming\n"
            "it, the others keep serving (start mpirun with --enable-recovery, else Open MPI ends\n"
            "the whole job when a rank dies). /health, /metrics and /tenfold/status report the\n"
-           "ranks. MPI's launch (ssh) is the trust boundary; the only listener is the HTTP one.\n\n" +
-           text + "  --rank-timeout S            seconds without a heartbeat before a replica is lost (default 8)\n";
+           "ranks. MPI's launch (ssh) is the trust boundary; the only listener is the HTTP one.\n\n"
+           "Pipeline parallel (--pipeline): rank 0 runs the HTTP front end and the scheduler, and the\n"
+           "model's layers are split over every rank (rank 0 included), each holding only its layers'\n"
+           "weights and KV cache; a lost stage ends the job (its layers are gone).\n\n" +
+           text + "  --rank-timeout S            seconds without a heartbeat before a replica is lost (default 8)\n"
+                  "  --pipeline                  split the layers over the ranks instead of whole-model replicas\n"
+                  "  --split A,B,...             layers per rank (implies --pipeline; default: by weight bytes)\n"
+                  "  --micro-batch N             rows per pipeline piece (implies --pipeline; default: a batch in\n"
+                  "                              as many pieces as ranks, so the stages overlap)\n";
 }
 
 int runServe(dist::MpiLink& link, const std::vector<std::string>& argsIn,
@@ -174,13 +330,16 @@ int runServe(dist::MpiLink& link, const std::vector<std::string>& argsIn,
 {
     std::vector<std::string> args = argsIn;
     const double rankTimeout = takeRankTimeout(args);
+    const PipelineArgs pipeline = takePipelineArgs(args);
     const server::ServerOptions options = server::parseServerOptions(args);
     if (options.backendArgs.getString("--device", "cpu") != "cpu")
         throw cli::UsageError("tenfold-worker serve computes on the CPU of every replica; --device " +
                               options.backendArgs.getString("--device", "cpu") + " is not supported across ranks");
     if (link.size() < 2)
         throw cli::UsageError("serve needs at least 2 ranks (rank 0 is the HTTP front end, ranks 1.. the "
-                              "replicas); for one process run tenfold-server");
+                              "replicas or the later pipeline stages); for one process run tenfold-server");
+    if (pipeline.on)
+        return runPipeline(link, options, pipeline, rankTimeout, skipFinalize);
     if (link.rank() != 0)
         return runReplicaRank(link, options, rankTimeout);
     return runFrontEnd(link, options, rankTimeout, skipFinalize);

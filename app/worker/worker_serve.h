@@ -1,6 +1,7 @@
 #pragma once
-// `mpirun -np N tenfold-worker serve MODEL [tenfold-server's options] [--rank-timeout S]`:
-// data-parallel serving. Rank 0 runs tenfold-server's HTTP front end (app/server, the same code)
+// `mpirun -np N tenfold-worker serve MODEL [tenfold-server's options] [--rank-timeout S]
+// [--pipeline | --split A,B,... | --micro-batch N]`: data-parallel serving by default, pipeline
+// parallel (dist/pipeline_batched.h) with --pipeline. Data parallel: Rank 0 runs tenfold-server's HTTP front end (app/server, the same code)
 // and is not a replica itself: it tokenizes, routes and streams, while ranks 1..N-1 each hold the
 // whole model and a continuous-batching scheduler. Requests and their events travel as MPI
 // messages (dist/serve_protocol.h); the only listener is the HTTP front end.

@@ -56,4 +56,11 @@ public:
     using Error::Error;
 };
 
+// A process that computed part of the work (an MPI rank of a pipeline) is gone or silent; the
+// work it held cannot finish (dist::RankLost names the rank).
+class PeerLost : public Error {
+public:
+    using Error::Error;
+};
+
 } // namespace tenfold

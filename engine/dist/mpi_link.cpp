@@ -35,8 +35,10 @@ MpiLink::MpiLink(int* argc, char*** argv)
     if (initialised)
         throw Error("MPI is already initialised in this process");
     int provided = 0;
-    // Only the main thread calls MPI; the compute threads never do.
-    checked(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+    // One thread at a time calls MPI: the main thread, or (pipeline-parallel serve) the
+    // scheduler's thread while the main thread makes no call; the compute threads never do.
+    checked(MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread");
+    threadLevel_ = provided;
     // Errors come back as codes (turned into RankLost), not the default abort of the job.
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
@@ -58,6 +60,11 @@ MpiLink::MpiLink(int* argc, char*** argv)
         const char* h = hosts.data() + size_t(r) * kHost;
         ranks_.push_back({r, std::string(h, strnlen(h, kHost)), pids[size_t(r)]});
     }
+}
+
+bool MpiLink::serializedThreads() const
+{
+    return threadLevel_ >= MPI_THREAD_SERIALIZED;
 }
 
 MpiLink::~MpiLink()

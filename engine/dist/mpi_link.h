@@ -6,7 +6,7 @@
 // so a lost rank becomes a RankLost error naming it, never a hang.
 //
 // MPI is initialised once per process (MpiLink is the only owner); not thread-safe: one thread
-// (the rank's main thread) talks.
+// (the rank's main thread, or one other while it is silent) talks.
 #include "core/error.h"
 
 #include <chrono>
@@ -18,10 +18,10 @@
 namespace tenfold::dist {
 
 // A rank did not answer within its deadline, or MPI reported its connection broken.
-class RankLost : public Error {
+class RankLost : public PeerLost {
 public:
     RankLost(int rank, const std::string& why)
-        : Error("rank " + std::to_string(rank) + " lost: " + why), rank_(rank) {}
+        : PeerLost("rank " + std::to_string(rank) + " lost: " + why), rank_(rank) {}
     int rank() const { return rank_; }
 
 private:
@@ -46,6 +46,9 @@ public:
 
     int rank() const { return rank_; }
     int size() const { return size_; }
+    // Whether MPI lets another thread than the main one make the calls (one at a time), as
+    // pipeline-parallel serving needs.
+    bool serializedThreads() const;
     const std::vector<RankInfo>& ranks() const { return ranks_; } // every rank, by rank
 
     using Clock = std::chrono::steady_clock;
@@ -79,6 +82,7 @@ private:
     int rank_ = 0;
     int size_ = 1;
     bool aborted_ = false;
+    int threadLevel_ = 0;
     std::vector<std::pair<void*, std::vector<uint8_t>>> posted_; // post()'s requests in flight
     std::vector<RankInfo> ranks_;
 };

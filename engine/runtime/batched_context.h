@@ -41,6 +41,11 @@ struct BatchedParams {
     int maxSequences = 16;      // only sizes the default budget
     int nThreads = 0;           // CPU only; 0: the backend's
     bool profile = false;       // time every op of each pass (lastTimings); costs a little speed
+    // A pipeline stage (dist/pipeline_batched.h) holds the KV cache of layers [firstLayer,
+    // endLayer) only; endLayer 0: the last. The pool has as many blocks as the whole model's would,
+    // so every stage's block table stays identical to rank 0's.
+    int firstLayer = 0;
+    int endLayer = 0;
 };
 
 // The pool has no block left for a row. decode() throws it before touching anything, so the

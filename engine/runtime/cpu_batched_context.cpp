@@ -29,6 +29,15 @@ int sequenceLimit(const BatchedParams& p, const LlamaHParams& hp)
     return len;
 }
 
+int layerEnd(const BatchedParams& p, const LlamaHParams& hp)
+{
+    const int end = p.endLayer > 0 ? p.endLayer : hp.nLayer;
+    if (p.firstLayer < 0 || p.firstLayer >= end || end > hp.nLayer)
+        throw InvalidArgument("layers " + std::to_string(p.firstLayer) + ".." + std::to_string(end - 1) +
+                              " are not a range of the model's " + std::to_string(hp.nLayer) + " layers");
+    return end;
+}
+
 int poolBlocks(const BatchedParams& p, const LlamaHParams& hp, int maxLen)
 {
     if (p.blockSize <= 0 || p.blockSize > 4096)
@@ -66,6 +75,8 @@ CpuBatchedContext::CpuBatchedContext(std::shared_ptr<const Model> model,
                                      std::shared_ptr<std::atomic<uint64_t>> memoryCounter)
     : model_(std::move(model)),
       hp_(model_->hparams()),
+      layerBegin_(params.firstLayer),
+      layerEnd_(layerEnd(params, hp_)),
       table_(poolBlocks(params, hp_, sequenceLimit(params, hp_)), params.blockSize,
              sequenceLimit(params, hp_)),
       pool_(params.nThreads > 0 ? params.nThreads : nThreads),
@@ -77,9 +88,10 @@ CpuBatchedContext::CpuBatchedContext(std::shared_ptr<const Model> model,
 {
     matmul_.shareRepacks(model_->derivedWeights()); // one repacked copy per model, not per context
     const size_t poolBytes = size_t(table_.totalBlocks()) * blockBytes_;
-    kPool_.resize(size_t(hp_.nLayer));
-    vPool_.resize(size_t(hp_.nLayer));
-    for (int l = 0; l < hp_.nLayer; ++l) {
+    const int ownLayers = layerEnd_ - layerBegin_;
+    kPool_.resize(size_t(ownLayers));
+    vPool_.resize(size_t(ownLayers));
+    for (int l = 0; l < ownLayers; ++l) {
         kPool_[size_t(l)].resize(poolBytes);
         vPool_[size_t(l)].resize(poolBytes);
     }
@@ -87,7 +99,7 @@ CpuBatchedContext::CpuBatchedContext(std::shared_ptr<const Model> model,
     scores_.resize(size_t(pool_.size()));
     for (auto& s : scores_)
         s.resize(size_t(table_.maxSequenceLength()) + 8);
-    bytes_ = 2 * poolBytes * size_t(hp_.nLayer) +
+    bytes_ = 2 * poolBytes * size_t(ownLayers) +
              size_t(pool_.size()) * size_t(table_.maxSequenceLength()) * 4;
     if (memoryCounter_)
         memoryCounter_->fetch_add(bytes_);
@@ -138,6 +150,8 @@ void CpuBatchedContext::accountBytes(uint64_t before)
 
 std::vector<uint8_t> CpuBatchedContext::exportSequence(SeqId seq, int length) const
 {
+    if (layerBegin_ != 0 || layerEnd_ != hp_.nLayer)
+        throw InvalidArgument("a pipeline stage holds only some layers' KV; it cannot export a sequence");
     if (!table_.contains(seq) || length < 0 || length > table_.length(seq))
         throw InvalidArgument("cannot export " + std::to_string(length) + " positions of sequence " +
                               std::to_string(seq));
@@ -159,6 +173,8 @@ std::vector<uint8_t> CpuBatchedContext::exportSequence(SeqId seq, int length) co
 
 SeqId CpuBatchedContext::importSequence(int length, std::span<const uint8_t> data)
 {
+    if (layerBegin_ != 0 || layerEnd_ != hp_.nLayer)
+        throw InvalidArgument("a pipeline stage holds only some layers' KV; it cannot import a sequence");
     const size_t rowBytes = kvDim_ * kKvElemBytes, part = size_t(std::max(0, length)) * rowBytes;
     if (length < 0 || length > table_.maxSequenceLength() || data.size() != part * 2 * size_t(hp_.nLayer))
         throw InvalidArgument("a KV state of " + std::to_string(data.size()) + " bytes does not hold " +
@@ -187,28 +203,73 @@ SeqId CpuBatchedContext::importSequence(int length, std::span<const uint8_t> dat
     return seq;
 }
 
-void CpuBatchedContext::decode(std::span<const BatchRow> rows, std::vector<float>& logits,
-                               std::vector<float>* embeddings, const std::atomic<bool>* cancel)
+template <class F>
+void CpuBatchedContext::appendRows(std::span<const BatchRow> rows, bool haveEmbeddingOutput, F&& fn)
 {
-    KvBlockTable::Plan plan = table_.planRows(rows, hp_.nVocab, embeddings != nullptr);
+    KvBlockTable::Plan plan = table_.planRows(rows, hp_.nVocab, haveEmbeddingOutput);
     try {
         // Copy-on-write: a sequence about to write into a block it shares gets its own copy of
         // the rows written so far.
         for (const auto& c : plan.copies) {
             const size_t bytes = size_t(c.rows) * kvDim_ * kKvElemBytes;
-            for (int l = 0; l < hp_.nLayer; ++l) {
-                std::memcpy(blockData(kPool_[size_t(l)], c.to), blockData(kPool_[size_t(l)], c.from),
-                            bytes);
-                std::memcpy(blockData(vPool_[size_t(l)], c.to), blockData(vPool_[size_t(l)], c.from),
-                            bytes);
+            for (size_t l = 0; l < kPool_.size(); ++l) {
+                std::memcpy(blockData(kPool_[l], c.to), blockData(kPool_[l], c.from), bytes);
+                std::memcpy(blockData(vPool_[l], c.to), blockData(vPool_[l], c.from), bytes);
             }
         }
-        forward(rows, plan.positions, logits, embeddings, cancel);
+        reserveBatch(int(rows.size()));
+        std::copy(plan.positions.begin(), plan.positions.end(), positions_.begin());
+        timings_.clear();
+        fn();
     } catch (...) {
         table_.rollback(plan);
         throw;
     }
     table_.commit(plan);
+}
+
+void CpuBatchedContext::checkRows(std::span<const BatchRow> rows, bool haveEmbeddingOutput) const
+{
+    KvBlockTable::Plan plan = table_.planRows(rows, hp_.nVocab, haveEmbeddingOutput);
+    table_.rollback(plan);
+}
+
+void CpuBatchedContext::decode(std::span<const BatchRow> rows, std::vector<float>& logits,
+                               std::vector<float>* embeddings, const std::atomic<bool>* cancel)
+{
+    if (layerBegin_ != 0 || layerEnd_ != hp_.nLayer)
+        throw InvalidArgument("a pipeline stage runs decodeLayers, not decode");
+    appendRows(rows, embeddings != nullptr, [&] {
+        runLayers(rows, nullptr, cancel);
+        if (cancel && cancel->load(std::memory_order_relaxed))
+            throw Cancelled();
+        head(rows, logits, embeddings);
+    });
+}
+
+void CpuBatchedContext::decodeLayers(std::span<const BatchRow> rows, std::vector<float>& stream,
+                                     const std::atomic<bool>* cancel)
+{
+    const size_t E = size_t(hp_.nEmbd);
+    if (layerBegin_ > 0 && stream.size() != rows.size() * E)
+        throw InvalidArgument("a stream of " + std::to_string(stream.size()) + " floats for " +
+                              std::to_string(rows.size()) + " rows of width " + std::to_string(E));
+    appendRows(rows, true, [&] {
+        runLayers(rows, layerBegin_ == 0 ? nullptr : stream.data(), cancel);
+        stream.assign(x_.begin(), x_.begin() + std::ptrdiff_t(rows.size() * E));
+    });
+}
+
+void CpuBatchedContext::outputHead(std::span<const BatchRow> rows, std::span<const float> stream,
+                                   std::vector<float>& logits, std::vector<float>* embeddings)
+{
+    const size_t E = size_t(hp_.nEmbd);
+    if (stream.size() != rows.size() * E)
+        throw InvalidArgument("a stream of " + std::to_string(stream.size()) + " floats for " +
+                              std::to_string(rows.size()) + " rows of width " + std::to_string(E));
+    reserveBatch(int(rows.size()));
+    std::copy(stream.begin(), stream.end(), x_.begin());
+    head(rows, logits, embeddings);
 }
 
 template <class F>
@@ -224,12 +285,13 @@ void CpuBatchedContext::op(const char* name, int layer, F&& fn)
     timings_.push_back({name, layer, std::chrono::duration<double, std::micro>(t1 - t0).count()});
 }
 
-void CpuBatchedContext::forward(std::span<const BatchRow> rows, std::span<const int32_t> positions,
-                                std::vector<float>& logits,
-                                std::vector<float>* embeddings, const std::atomic<bool>* cancel)
+// The layers of this context on the residual stream: the rows' token embeddings when input is
+// null (the first stage), else input (rows x nEmbd floats). Leaves the stream in x_; positions_
+// were set by appendRows.
+void CpuBatchedContext::runLayers(std::span<const BatchRow> rows, const float* input,
+                                  const std::atomic<bool>* cancel)
 {
     const int T = int(rows.size());
-    reserveBatch(T);
     const int E = hp_.nEmbd, H = hp_.nHead, Hkv = hp_.nHeadKv, D = hp_.headDim, FF = hp_.nFF;
     const int qDim = H * D, kvDim = Hkv * D, halfRot = hp_.ropeDim / 2;
     const int groupSize = H / Hkv;
@@ -251,11 +313,11 @@ void CpuBatchedContext::forward(std::span<const BatchRow> rows, std::span<const 
         });
     };
 
-    timings_.clear();
-    std::copy(positions.begin(), positions.end(), positions_.begin());
-    const WeightTensor& emb = m.tokenEmbedding();
     op("embed", -1, [&] {
-        if (emb.palette) {
+        const WeightTensor& emb = m.tokenEmbedding();
+        if (input) {
+            std::copy(input, input + size_t(T) * size_t(E), x_.begin());
+        } else if (emb.palette) {
             for (int t = 0; t < T; ++t)
                 paletteDecodeRow(*emb.palette, rows[size_t(t)].token, x_.data() + size_t(t) * E, E);
         } else {
@@ -267,10 +329,10 @@ void CpuBatchedContext::forward(std::span<const BatchRow> rows, std::span<const 
                   sin_.data());
     });
 
-    for (int il = 0; il < hp_.nLayer; ++il) {
+    for (int il = layerBegin_; il < layerEnd_; ++il) {
         const LayerWeights& L = m.layers()[size_t(il)];
-        auto& kPool = kPool_[size_t(il)];
-        auto& vPool = vPool_[size_t(il)];
+        auto& kPool = kPool_[size_t(il - layerBegin_)];
+        auto& vPool = vPool_[size_t(il - layerBegin_)];
         check();
         op("attn_norm", il, [&] {
             rowsParallel([&](int t) {
@@ -364,8 +426,14 @@ void CpuBatchedContext::forward(std::span<const BatchRow> rows, std::span<const 
             });
         });
     }
-    check();
+}
 
+void CpuBatchedContext::head(std::span<const BatchRow> rows, std::vector<float>& logits,
+                             std::vector<float>* embeddings)
+{
+    const int T = int(rows.size());
+    const int E = hp_.nEmbd;
+    const Model& m = *model_;
     // Final norm of the rows that want an output; logits rows packed at the front of xn_.
     const float* outNorm = reinterpret_cast<const float*>(m.outputNorm().data);
     int nLogits = 0, nEmbed = 0;

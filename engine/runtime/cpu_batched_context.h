@@ -46,6 +46,22 @@ public:
 
     void decode(std::span<const BatchRow> rows, std::vector<float>& logits,
                 std::vector<float>* embeddings, const std::atomic<bool>* cancel) override;
+
+    // A pipeline stage's part of decode(): appends the rows to their sequences and runs layers
+    // [firstLayer(), endLayer()) on the residual stream (rows x embeddingSize() floats), which the
+    // first stage (firstLayer() 0) makes from the tokens and every other stage takes in `stream`.
+    // The same checks, errors and all-or-nothing rule as decode().
+    void decodeLayers(std::span<const BatchRow> rows, std::vector<float>& stream,
+                      const std::atomic<bool>* cancel = nullptr);
+    // The rest of decode() on a stream the last stage returned: final norm, then logits (and
+    // embeddings) of the rows that ask. Touches no sequence.
+    void outputHead(std::span<const BatchRow> rows, std::span<const float> stream, std::vector<float>& logits,
+                    std::vector<float>* embeddings);
+    // Throws what decode() would for these rows (unknown sequence, bad token, too long, pool
+    // full) without changing anything.
+    void checkRows(std::span<const BatchRow> rows, bool haveEmbeddingOutput) const;
+    int firstLayer() const { return layerBegin_; }
+    int endLayer() const { return layerEnd_; }
     uint64_t bytesHeld() const override { return bytes_; }
     std::vector<OpTiming> lastTimings() const override { return timings_; }
 
@@ -54,8 +70,11 @@ public:
 
 private:
     void reserveBatch(int T);
-    void forward(std::span<const BatchRow> rows, std::span<const int32_t> positions, std::vector<float>& logits,
-                 std::vector<float>* embeddings, const std::atomic<bool>* cancel);
+    // Plans the rows, copies shared blocks, runs fn (which computes), commits; rolls back on a throw.
+    template <class F>
+    void appendRows(std::span<const BatchRow> rows, bool haveEmbeddingOutput, F&& fn);
+    void runLayers(std::span<const BatchRow> rows, const float* input, const std::atomic<bool>* cancel);
+    void head(std::span<const BatchRow> rows, std::vector<float>& logits, std::vector<float>* embeddings);
     uint8_t* blockData(std::vector<uint8_t>& pool, int block) const
     {
         return pool.data() + size_t(block) * blockBytes_;
@@ -67,12 +86,13 @@ private:
 
     std::shared_ptr<const Model> model_;
     LlamaHParams hp_;
-    KvBlockTable table_;
+    int layerBegin_, layerEnd_;
+    mutable KvBlockTable table_; // checkRows plans and rolls back
     ThreadPool pool_;
     Matmul matmul_;
     size_t kvDim_;
     size_t blockBytes_; // one block of one layer's keys (or values)
-    std::vector<std::vector<uint8_t>> kPool_, vPool_;
+    std::vector<std::vector<uint8_t>> kPool_, vPool_; // per own layer (index il - firstLayer)
 
     int batchCap_ = 0;
     int maxBlocksPerSeq_ = 0;

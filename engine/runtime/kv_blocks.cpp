@@ -230,8 +230,11 @@ void KvBlockTable::rollback(Plan& plan)
         seqs_.at(seq).blocks = std::move(blocks);
     for (int b : plan.unshared)
         ++refs_[size_t(b)];
-    for (int b : plan.fresh)
-        release(b);
+    // In reverse order of taking, so the free list is exactly as before: a pipeline's stages
+    // (dist/pipeline_batched.h) replay rank 0's commands without its trial plans and must pick
+    // the same blocks.
+    for (auto b = plan.fresh.rbegin(); b != plan.fresh.rend(); ++b)
+        release(*b);
     plan = Plan{};
 }
 

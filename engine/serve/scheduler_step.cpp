@@ -100,13 +100,14 @@ void Step::finishJob(Job& job, bool cancelled)
     SchedulerState::deliver(*job.handle, std::move(done));
 }
 
-void Step::failJob(Job& job, const std::string& why)
+void Step::failJob(Job& job, const std::string& why, const std::string& code)
 {
     for (auto& c : job.choices)
         release(*c);
     ServeEvent e;
     e.kind = ServeEvent::Kind::Error;
     e.error = why;
+    e.errorCode = code;
     SchedulerState::deliver(*job.handle, std::move(e));
     std::lock_guard lock(s_.mutex);
     ++s_.metrics.requestsFailed;
@@ -550,12 +551,13 @@ void Step::run()
     try {
         ctx_.decode(rows_, logits_, &embeddings_, nullptr);
     } catch (const Error& e) {
-        // A batch the context refused (it should not: the rows were checked) fails every job in it
-        // rather than the server.
+        // A batch the context refused (it should not: the rows were checked), or a pipeline
+        // stage that was lost with the batch, fails every job in it rather than the server.
+        const bool peerLost = dynamic_cast<const PeerLost*>(&e) != nullptr;
         std::vector<std::unique_ptr<Job>> all = std::move(s_.running);
         s_.running.clear();
         for (auto& j : all)
-            failJob(*j, std::string("the forward pass failed: ") + e.what());
+            failJob(*j, std::string("the forward pass failed: ") + e.what(), peerLost ? "rank_lost" : "");
         snapshot();
         return;
     }

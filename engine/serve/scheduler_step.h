@@ -40,7 +40,7 @@ private:
     void emit(Job& job, Choice& c, std::string text, bool force);
     void finishChoice(Job& job, Choice& c, const char* reason);
     void finishJob(Job& job, bool cancelled);
-    void failJob(Job& job, const std::string& why);
+    void failJob(Job& job, const std::string& why, const std::string& code = {});
     void release(Choice& c);
     bool makeRoom(int need);
     int runningSequences() const;

@@ -41,17 +41,23 @@ using test::mpiEnvironment;
 // A cluster serving on a free port; stopped (SIGTERM to mpirun, which passes it on) at the end.
 class Cluster {
 public:
-    Cluster(const QString& model, int ranks)
+    // extra: more options of tenfold-worker serve (--pipeline ...). A pipeline runs without
+    // --enable-recovery: a lost stage ends the job, and mpirun's exit code must say so.
+    Cluster(const QString& model, int ranks, const QStringList& extra = {})
     {
         p_.setProcessEnvironment(mpiEnvironment());
         // --enable-recovery: a rank that dies does not end the job (the server keeps serving).
         // Loopback and shared memory only, without the single-copy path containers forbid.
-        p_.start(QStringLiteral(TENFOLD_MPIRUN_PATH),
-                 {"--oversubscribe", "--bind-to", "none", "--enable-recovery", "-np", QString::number(ranks),
-                  "--mca", "btl", "self,vader", "--mca", "btl_vader_single_copy_mechanism", "none", "--mca",
-                  "oob_tcp_if_include", "lo", "--mca", "btl_tcp_if_include", "lo", QStringLiteral(TENFOLD_WORKER_PATH),
-                  "serve", model, "--port", "0", "--no-ledger", "--response-cache", "off", "--threads", "1",
-                  "--rank-timeout", QString::number(kRankTimeoutS)});
+        QStringList args{"--oversubscribe", "--bind-to", "none"};
+        if (extra.isEmpty())
+            args << "--enable-recovery";
+        args << QStringList{"-np", QString::number(ranks), "--mca", "btl", "self,vader", "--mca",
+                            "btl_vader_single_copy_mechanism", "none", "--mca", "oob_tcp_if_include", "lo", "--mca",
+                            "btl_tcp_if_include", "lo", QStringLiteral(TENFOLD_WORKER_PATH), "serve", model, "--port",
+                            "0", "--no-ledger", "--response-cache", "off", "--threads", "1", "--rank-timeout",
+                            QString::number(kRankTimeoutS)}
+             << extra;
+        p_.start(QStringLiteral(TENFOLD_MPIRUN_PATH), args);
         QElapsedTimer t;
         t.start();
         const QRegularExpression listening("listening on http://127\\.0\\.0\\.1:(\\d+)");
@@ -85,6 +91,13 @@ public:
         return p_.exitCode();
     }
     int port() const { return port_; }
+    // Waits for the job to end by itself; its exit code, or -1 when it is still running.
+    int waitForExit(int ms)
+    {
+        if (!p_.waitForFinished(ms))
+            return -1;
+        return p_.exitCode();
+    }
     QString err()
     {
         if (p_.state() == QProcess::Running) {
@@ -426,6 +439,98 @@ private slots:
         const Json end = Json::parse(get(port, "/tenfold/status"), nullptr, false);
         QVERIFY2(end["cluster"]["ranks"][2]["lost_reason"].get<std::string>().find("is stopped") != std::string::npos,
                  end.dump().c_str());
+    }
+
+    // Pipeline parallel over 3 ranks (layers split by weight bytes): every answer equals the
+    // single process's, plain, streamed and six at once (so the batch goes through in pieces);
+    // /tenfold/status shows every stage with its layers, passes and compute time; a clean stop
+    // prints each stage's figures and ends the job with 0.
+    void pipelineAnswersLikeOneProcess()
+    {
+        Cluster cluster(model_, 3, {"--pipeline"});
+        const int port = cluster.port();
+        QVERIFY2(port > 0, qPrintable(cluster.err()));
+        checkAnswers(port);
+        if (QTest::currentTestFailed())
+            return;
+        std::vector<std::string> texts(6);
+        std::vector<std::thread> clients;
+        for (size_t i = 0; i < texts.size(); ++i)
+            clients.emplace_back([&, i] {
+                const Json r = post(port, "/v1/completions", completion(kTokens, false));
+                texts[i] = r.contains("choices") ? r["choices"][0].value("text", "") : r.dump();
+            });
+        for (auto& c : clients)
+            c.join();
+        for (const std::string& t : texts)
+            QCOMPARE(t, oracle_);
+        const Json status = Json::parse(get(port, "/tenfold/status"), nullptr, false);
+        QCOMPARE(status["cluster"]["mode"], Json("pipeline"));
+        const Json& ranks = status["cluster"]["ranks"];
+        QCOMPARE(ranks.size(), size_t(3));
+        int nextLayer = 0;
+        for (const Json& r : ranks) {
+            QCOMPARE(r["first_layer"].get<int>(), nextLayer); // the layers in order, each once
+            nextLayer = r["end_layer"].get<int>();
+            QVERIFY2(r["passes"].get<int64_t>() > 0 && r["busy_seconds"].get<double>() > 0, status.dump().c_str());
+            QVERIFY2(r["resident_bytes"].get<double>() > 0 && !r["lost"].get<bool>(), status.dump().c_str());
+        }
+        QCOMPARE(nextLayer, 8);
+        QCOMPARE(get(port, "/health"), std::string(R"({"lost_ranks":[],"status":"ok"})"));
+        const std::string metrics = get(port, "/metrics");
+        QVERIFY2(metrics.find("tenfold_mpi_stage_busy_seconds_total{rank=\"2\"") != std::string::npos,
+                 metrics.c_str());
+        QCOMPARE(cluster.stopFrontEnd(), 0);
+        const QString err = cluster.err();
+        QVERIFY2(err.contains("[mpi] rank 2 on") && err.contains("tenfold-server: stopped"), qPrintable(err));
+    }
+
+    // Two ranks, an explicit split and pieces of one row: the same answers.
+    void pipelineWithSplitAndMicroBatches()
+    {
+        Cluster cluster(model_, 2, {"--split", "5,3", "--micro-batch", "1"});
+        QVERIFY2(cluster.port() > 0, qPrintable(cluster.err()));
+        checkAnswers(cluster.port());
+        const Json status = Json::parse(get(cluster.port(), "/tenfold/status"), nullptr, false);
+        QCOMPARE(status["cluster"]["ranks"][1]["first_layer"], Json(5));
+        QCOMPARE(cluster.stopFrontEnd(), 0);
+    }
+
+    // A stage that stops answering (SIGSTOP) takes its layers with it: the request in flight
+    // fails within 10 s with an error naming the rank (503 "rank_lost"), and the job ends with a
+    // non-zero code.
+    void pipelineLostStageEndsTheJob()
+    {
+        Cluster cluster(model_, 3, {"--pipeline"});
+        const int port = cluster.port();
+        QVERIFY2(port > 0, qPrintable(cluster.err()));
+        const qint64 pid = cluster.pid(1);
+        QVERIFY2(pid > 0, qPrintable(cluster.err()));
+        QCOMPARE(::kill(pid_t(pid), SIGSTOP), 0);
+        struct KillAtEnd { // a stopped rank cannot take mpirun's SIGTERM
+            qint64 pid;
+            ~KillAtEnd() { ::kill(pid_t(pid), SIGKILL); }
+        } killAtEnd{pid};
+        QElapsedTimer since;
+        since.start();
+        std::string body;
+        int status = 0;
+        auto held = std::async(std::launch::async, [&] {
+            post(port, "/v1/completions", completion(kTokens, true), &status, &body);
+        });
+        if (held.wait_for(std::chrono::seconds(12)) != std::future_status::ready) {
+            cluster.stop();
+            held.wait();
+            QFAIL("the request on the stopped stage did not fail within 12 s");
+        }
+        QVERIFY2(since.elapsed() < 10000, qPrintable(QString::number(since.elapsed())));
+        QVERIFY2(body.find("rank 1 (host") != std::string::npos, body.c_str());
+        QVERIFY2(body.find("\"code\":\"rank_lost\"") != std::string::npos, body.c_str());
+        const int code = cluster.waitForExit(10000);
+        QVERIFY2(code > 0, qPrintable(QString::number(code) + "\n" + cluster.err()));
+        QVERIFY2(since.elapsed() < 15000, qPrintable(QString::number(since.elapsed())));
+        QVERIFY2(cluster.err().contains("rank 1 (host") && cluster.err().contains("ending the job"),
+                 qPrintable(cluster.err()));
     }
 };
 

@@ -24,6 +24,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QGuiApplication>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -586,11 +587,102 @@ private slots:
         const QString summary = page->clusterBox()->summaryLabel()->text();
         QVERIFY2(summary.contains(QStringLiteral("1 of 2 replicas serving")) && summary.contains(QStringLiteral("Lost ranks: 1")),
                  qPrintable(summary));
+        // A pipeline: every rank a stage with its layers and compute time; a lost one ends the job.
+        const std::optional<ServerStatus> pipeline = parseServerStatus(R"({"model":"m","requests":[],"recent":[],
+            "cluster":{"mode":"pipeline","lost_ranks":[2],"ranks":[
+              {"rank":0,"host":"a","pid":20,"role":"front end and stage","first_layer":0,"end_layer":2,"ready":true,
+               "lost":false,"passes":40,"busy_seconds":1.5,"resident_bytes":1048576},
+              {"rank":1,"host":"b","pid":21,"role":"stage","first_layer":2,"end_layer":5,"ready":true,
+               "lost":false,"passes":40,"busy_seconds":2.25,"resident_bytes":2097152},
+              {"rank":2,"host":"c","pid":22,"role":"stage","first_layer":5,"end_layer":8,"ready":true,
+               "lost":true,"lost_reason":"it took a pass and did not hand it on within 2.0 s","passes":39,
+               "busy_seconds":2.0,"resident_bytes":2097152}]}})");
+        QVERIFY(pipeline);
+        emit page->monitor()->statusUpdated(*pipeline);
+        QCOMPARE(table->rowCount(), 3);
+        QCOMPARE(table->item(0, 2)->text(), QStringLiteral("HTTP front end and pipeline stage"));
+        QCOMPARE(table->item(1, 2)->text(), QStringLiteral("Pipeline stage"));
+        QCOMPARE(table->item(1, 3)->text(), QStringLiteral("2 to 4"));
+        QCOMPARE(table->item(1, 7)->text(), QLocale().toString(2.25, 'f', 1)); // per-stage compute time
+        QCOMPARE(table->item(1, 8)->text(), QStringLiteral("2.0 MB"));
+        QVERIFY2(table->item(2, 9)->text().contains(QStringLiteral("did not hand it on")),
+                 qPrintable(table->item(2, 9)->text()));
+        const QString pipelineSummary = page->clusterBox()->summaryLabel()->text();
+        QVERIFY2(pipelineSummary.contains(QStringLiteral("pipeline: 3 ranks, layers split 2 + 3 + 3")) &&
+                     pipelineSummary.contains(QStringLiteral("Lost ranks: 2")),
+                 qPrintable(pipelineSummary));
         // A single-process server's status has no cluster.
         const std::optional<ServerStatus> single = parseServerStatus(R"({"model":"m","requests":[],"recent":[]})");
         QVERIFY(single && single->cluster.isEmpty());
         emit page->monitor()->statusUpdated(*single);
         QVERIFY(!page->clusterBox()->isVisible());
+    }
+
+    // The page starts an Open MPI job: two processes of tenfold-worker serve with the layers split
+    // between them. mpirun runs the job, the job answers a completion, the cluster box shows both
+    // stages with their layers, and Stop ends every process of it.
+    void mpiJobStartedFromThePage()
+    {
+        REQUIRE_SERVER();
+        const QString worker = QStringLiteral(TENFOLD_WORKER_BINARY);
+        if (!QFileInfo(worker).isExecutable() || ServerProcess::findMpirun().isEmpty())
+            QSKIP("tenfold-worker or mpirun is missing (Debian: openmpi-bin, libopenmpi-dev)");
+        // Open MPI refuses root unless told twice; this container's only interface is loopback and
+        // it forbids the single-copy transport. Settings a user would make in Open MPI's own files.
+        const std::vector<std::pair<const char*, const char*>> env{
+            {"OMPI_ALLOW_RUN_AS_ROOT", "1"}, {"OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"},
+            {"OMPI_MCA_btl", "self,vader"}, {"OMPI_MCA_btl_vader_single_copy_mechanism", "none"},
+            {"OMPI_MCA_oob_tcp_if_include", "lo"}, {"OMPI_MCA_btl_tcp_if_include", "lo"}};
+        for (const auto& [name, value] : env)
+            qputenv(name, value);
+        struct Unset {
+            const std::vector<std::pair<const char*, const char*>>& env;
+            ~Unset()
+            {
+                for (const auto& e : env)
+                    qunsetenv(e.first);
+            }
+        } unset{env};
+
+        QTemporaryDir dir;
+        auto app = launch(dir.path());
+        app->window().show();
+        app->window().showPage(QStringLiteral("server"));
+        ServerPage* page = serverPage(*app);
+        QVERIFY(!page->mpiModeBox()->isEnabled()); // one process: nothing to split
+        page->mpiRanksBox()->setValue(2);
+        QVERIFY(page->mpiModeBox()->isEnabled() && !page->deviceBox()->isEnabled());
+        page->mpiModeBox()->setCurrentIndex(page->mpiModeBox()->findData(QStringLiteral("pipeline")));
+        page->serverProcess()->setWorkerProgram(worker);
+        QVERIFY2(startAndWait(page, stories260K()), qPrintable(page->serverProcess()->errorMessage()));
+        const QStringList args = page->serverProcess()->arguments();
+        QVERIFY2(args.contains(QStringLiteral("--pipeline")) && args.contains(QStringLiteral("serve")) &&
+                     args.mid(0, 2) == QStringList({QStringLiteral("-np"), QStringLiteral("2")}),
+                 qPrintable(args.join(' ')));
+        const qint64 mpirun = page->serverProcess()->processId();
+        QVERIFY(QFileInfo(QStringLiteral("/proc/%1/exe").arg(mpirun)).symLinkTarget().contains(QStringLiteral("orterun")) ||
+                commandLineOf(mpirun).value(0).contains(QStringLiteral("mpirun")));
+
+        QUrl completions = page->serverProcess()->url();
+        completions.setPath(QStringLiteral("/v1/completions"));
+        const HttpResult r = http(completions, "POST", R"({"prompt":"Once upon a time","max_tokens":8,"temperature":0})");
+        QCOMPARE(r.status, 200);
+        const QJsonObject answer = QJsonDocument::fromJson(r.body).object();
+        QVERIFY2(!answer.value(QStringLiteral("choices")).toArray().first().toObject().value(QStringLiteral("text")).toString().isEmpty(),
+                 r.body.constData());
+
+        QVERIFY(waitUntil([page] { return page->clusterBox()->isVisible() && page->clusterBox()->table()->rowCount() == 2; },
+                          15000));
+        QTableWidget* table = page->clusterBox()->table();
+        QCOMPARE(table->item(0, 2)->text(), QStringLiteral("HTTP front end and pipeline stage"));
+        QCOMPARE(table->item(1, 2)->text(), QStringLiteral("Pipeline stage"));
+        QVERIFY2(page->clusterBox()->summaryLabel()->text().contains(QStringLiteral("pipeline: 2 ranks")),
+                 qPrintable(page->clusterBox()->summaryLabel()->text()));
+
+        QTest::mouseClick(page->stopButton(), Qt::LeftButton);
+        QVERIFY(waitUntil([page] { return page->serverProcess()->state() == ServerProcess::State::Stopped; }, 20000));
+        QVERIFY(!QFileInfo::exists(QStringLiteral("/proc/%1/exe").arg(mpirun)) ||
+                QFileInfo(QStringLiteral("/proc/%1/exe").arg(mpirun)).symLinkTarget().isEmpty());
     }
 
     // With the page's timing switch the server runs with --profile; the monitor's samples reach

@@ -40,7 +40,7 @@ struct ServerClusterRank {
     int rank = 0;
     QString host;
     qint64 pid = 0;
-    QString role;           // "front end" or "replica"
+    QString role;           // "front end", "replica", "stage" or "front end and stage" (pipeline rank 0)
     int firstLayer = -1;    // the layers it holds, [firstLayer, endLayer); -1: none (front end)
     int endLayer = -1;
     bool ready = false;     // a replica that has loaded its model (the front end: always)

@@ -149,10 +149,31 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
     profile_->setToolTip(tr("The server times each forward pass's operations and the Profiler page shows them live; "
                             "costs a little speed"));
     form->addRow(QString(), profile_);
+    // Several processes under Open MPI (tenfold-worker serve): replicas for more requests at
+    // once, or the layers split over machines for a model that does not fit one.
+    mpiRanks_ = new QSpinBox(settings);
+    mpiRanks_->setRange(1, 256);
+    mpiRanks_->setSpecialValueText(tr("One process"));
+    mpiRanks_->setAccessibleName(tr("MPI processes"));
+    mpiRanks_->setToolTip(tr("Run the server as an Open MPI job of this many processes (mpirun). With replicas, "
+                             "the first process answers HTTP and each other one holds the whole model; with a "
+                             "pipeline, every process holds some of the layers."));
+    form->addRow(tr("MPI proc&esses:"), mpiRanks_);
+    mpiMode_ = new QComboBox(settings);
+    mpiMode_->addItem(tr("Whole-model replicas (data parallel)"), QStringLiteral("replicas"));
+    mpiMode_->addItem(tr("Layers split across processes (pipeline)"), QStringLiteral("pipeline"));
+    mpiMode_->setAccessibleName(tr("How the MPI processes share the work"));
+    form->addRow(tr("MPI sp&lit:"), mpiMode_);
+    mpiHostFile_ = new QLineEdit(settings);
+    mpiHostFile_->setPlaceholderText(tr("This computer only"));
+    mpiHostFile_->setAccessibleName(tr("Open MPI host file"));
+    mpiHostFile_->setToolTip(tr("An Open MPI host file naming the machines (reached over ssh); empty runs every "
+                                "process on this computer."));
+    form->addRow(tr("MPI host &file:"), mpiHostFile_);
     settings->setMaximumWidth(520);
     top->addWidget(settings, 1);
     settingsWidgets_ = {model_, browse_, host_, port_, keys_, generateKey_, removeKey_, parallel_, context_size_,
-                        threads_, device_, profile_};
+                        threads_, device_, profile_, mpiRanks_, mpiMode_, mpiHostFile_};
 
     // State, address and totals.
     auto* statusBox = new QGroupBox(tr("Status"), this);
@@ -238,6 +259,7 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
     connect(browse_, &QPushButton::clicked, this, &ServerPage::browseForModel);
     connect(model_, &QComboBox::currentIndexChanged, this, &ServerPage::updateControls);
     connect(host_, &QLineEdit::textChanged, this, &ServerPage::updateControls);
+    connect(mpiRanks_, &QSpinBox::valueChanged, this, &ServerPage::updateControls);
     connect(generateKey_, &QPushButton::clicked, this, &ServerPage::generateKey);
     connect(copyKey_, &QPushButton::clicked, this, &ServerPage::copySelectedKey);
     connect(removeKey_, &QPushButton::clicked, this, &ServerPage::removeSelectedKey);
@@ -280,6 +302,10 @@ ServerPage::ServerPage(AppContext& context, QWidget* parent) : Page(parent), con
     if (const int i = device_->findData(saved.value(QStringLiteral("device")).toString()); i >= 0)
         device_->setCurrentIndex(i);
     profile_->setChecked(saved.value(QStringLiteral("profile"), false).toBool());
+    mpiRanks_->setValue(saved.value(QStringLiteral("mpi_ranks"), 1).toInt());
+    if (const int i = mpiMode_->findData(saved.value(QStringLiteral("mpi_mode")).toString()); i >= 0)
+        mpiMode_->setCurrentIndex(i);
+    mpiHostFile_->setText(saved.value(QStringLiteral("mpi_host_file")).toString());
 
     reloadModels();
     showProcessState();
@@ -370,6 +396,9 @@ ServerOptions ServerPage::options() const
     o.threads = threads_->value();
     o.device = device_->currentData().toString();
     o.profile = profile_->isChecked();
+    o.mpiRanks = mpiRanks_->value();
+    o.mpiPipeline = mpiMode_->currentData().toString() == QLatin1String("pipeline");
+    o.mpiHostFile = mpiHostFile_->text().trimmed();
     // The server records its requests in the same usage ledger as the app.
     o.dataDir = context_.dataDir();
     return o;
@@ -386,7 +415,10 @@ void ServerPage::startServer()
                                           {QStringLiteral("context"), o.contextSize},
                                           {QStringLiteral("threads"), o.threads},
                                           {QStringLiteral("device"), o.device},
-                                          {QStringLiteral("profile"), o.profile}});
+                                          {QStringLiteral("profile"), o.profile},
+                                          {QStringLiteral("mpi_ranks"), o.mpiRanks},
+                                          {QStringLiteral("mpi_mode"), mpiMode_->currentData().toString()},
+                                          {QStringLiteral("mpi_host_file"), o.mpiHostFile}});
     process_->start(o);
 }
 
@@ -444,6 +476,11 @@ void ServerPage::updateControls()
     stop_->setEnabled(running && process_->state() != ServerProcess::State::Stopping);
     for (QWidget* w : settingsWidgets_)
         w->setEnabled(!running);
+    // An MPI job computes on every process's CPU; its split and hosts matter only with several.
+    const bool mpi = mpiRanks_->value() > 1;
+    mpiMode_->setEnabled(!running && mpi);
+    mpiHostFile_->setEnabled(!running && mpi);
+    device_->setEnabled(!running && !mpi);
     copyKey_->setEnabled(keys_->currentItem() != nullptr);
     removeKey_->setEnabled(!running && keys_->currentItem() != nullptr);
     copyUrl_->setEnabled(!url_->text().isEmpty());

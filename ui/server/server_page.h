@@ -51,6 +51,9 @@ public:
     QSpinBox* parallelBox() const { return parallel_; }
     QComboBox* deviceBox() const { return device_; }
     QCheckBox* profileBox() const { return profile_; }
+    QSpinBox* mpiRanksBox() const { return mpiRanks_; }
+    QComboBox* mpiModeBox() const { return mpiMode_; }
+    QLineEdit* mpiHostFileEdit() const { return mpiHostFile_; }
     QListWidget* keyList() const { return keys_; }
     QPushButton* generateKeyButton() const { return generateKey_; }
     QPushButton* startButton() const { return start_; }
@@ -98,6 +101,9 @@ private:
     QSpinBox* threads_ = nullptr;
     QComboBox* device_ = nullptr;
     QCheckBox* profile_ = nullptr;
+    QSpinBox* mpiRanks_ = nullptr;
+    QComboBox* mpiMode_ = nullptr;
+    QLineEdit* mpiHostFile_ = nullptr;
     QPushButton* start_ = nullptr;
     QPushButton* stop_ = nullptr;
     QLabel* state_ = nullptr;

@@ -80,6 +80,46 @@ QString ServerProcess::findServerProgram(const QString& appDir)
     return QStandardPaths::findExecutable(name);
 }
 
+QString ServerProcess::findWorkerProgram(const QString& appDir)
+{
+    const QString name = QStringLiteral("tenfold-worker");
+    for (const QString& candidate : {QDir(appDir).filePath(name), QDir(appDir).filePath(QStringLiteral("../worker/") + name)}) {
+        const QFileInfo info(candidate);
+        if (info.isFile() && info.isExecutable())
+            return info.canonicalFilePath();
+    }
+    return QStandardPaths::findExecutable(name);
+}
+
+QString ServerProcess::findMpirun()
+{
+    QString found = QStandardPaths::findExecutable(QStringLiteral("mpirun"));
+    if (found.isEmpty())
+        found = QStandardPaths::findExecutable(QStringLiteral("mpiexec"));
+    return found;
+}
+
+QStringList ServerProcess::buildMpiArguments(const ServerOptions& o, const QString& worker, const QString& keyFile)
+{
+    QStringList args{QStringLiteral("-np"), QString::number(o.mpiRanks), QStringLiteral("--bind-to"),
+                     QStringLiteral("none")};
+    if (o.mpiHostFile.isEmpty())
+        args << QStringLiteral("--oversubscribe"); // every rank on this computer, however many cores
+    else
+        args << QStringLiteral("--hostfile") << o.mpiHostFile;
+    // Replicas: a lost one leaves the others serving. A pipeline cannot lose a stage (its
+    // layers go with it), and mpirun's exit code must then say the job failed.
+    if (!o.mpiPipeline)
+        args << QStringLiteral("--enable-recovery");
+    args << worker << QStringLiteral("serve");
+    ServerOptions server = o;
+    server.device.clear();
+    args << buildArguments(server, keyFile);
+    if (o.mpiPipeline)
+        args << QStringLiteral("--pipeline");
+    return args;
+}
+
 QStringList ServerProcess::buildArguments(const ServerOptions& o, const QString& keyFile)
 {
     QStringList args{o.modelPath};
@@ -130,17 +170,25 @@ namespace {
 
 struct Prepared {
     QString program;
+    QString worker; // an MPI job: program is mpirun
     QString keyFile;
     QString error; // set when the key file could not be written
 };
 
 // Off the GUI thread: finds the binary (a PATH search touches the disk) and writes the keys to a
 // file only the user can read.
-Prepared prepareLaunch(const QString& program, const QString& appDir, const QStringList& keys,
-                       const std::shared_ptr<ServerProcess::PendingKeyFile>& pending)
+Prepared prepareLaunch(const QString& program, const QString& worker, bool mpi, const QString& appDir,
+                       const QStringList& keys, const std::shared_ptr<ServerProcess::PendingKeyFile>& pending)
 {
     Prepared out;
-    out.program = program.isEmpty() ? ServerProcess::findServerProgram(appDir) : program;
+    if (mpi) {
+        out.program = ServerProcess::findMpirun();
+        out.worker = worker.isEmpty() ? ServerProcess::findWorkerProgram(appDir) : worker;
+        if (out.program.isEmpty() || out.worker.isEmpty())
+            return out;
+    } else {
+        out.program = program.isEmpty() ? ServerProcess::findServerProgram(appDir) : program;
+    }
     if (out.program.isEmpty() || keys.isEmpty())
         return out;
     QTemporaryFile file(QDir(QDir::tempPath()).filePath(QStringLiteral("tenfold-server-keys-XXXXXX")));
@@ -187,8 +235,9 @@ void ServerProcess::start(const ServerOptions& options)
     const quint64 generation = ++launchGeneration_;
     runInBackground<Prepared>(
         this,
-        [program = program_, appDir = QCoreApplication::applicationDirPath(), keys = options.apiKeys,
-         pending = pendingKeyFile_] { return prepareLaunch(program, appDir, keys, pending); },
+        [program = program_, worker = workerProgram_, mpi = options.mpiRanks > 1,
+         appDir = QCoreApplication::applicationDirPath(), keys = options.apiKeys,
+         pending = pendingKeyFile_] { return prepareLaunch(program, worker, mpi, appDir, keys, pending); },
         [this, generation](Prepared prepared) {
             {
                 std::lock_guard lock(pendingKeyFile_->mutex);
@@ -200,6 +249,15 @@ void ServerProcess::start(const ServerOptions& options)
                     QFile::remove(prepared.keyFile);
                 return;
             }
+            if (options_.mpiRanks > 1 && prepared.program.isEmpty()) {
+                fail(tr("mpirun was not found on the PATH; install Open MPI (Debian: openmpi-bin) to serve over "
+                        "several processes."));
+                return;
+            }
+            if (options_.mpiRanks > 1 && prepared.worker.isEmpty()) {
+                fail(tr("tenfold-worker was not found next to Tenfold or on the PATH."));
+                return;
+            }
             if (prepared.program.isEmpty()) {
                 fail(tr("tenfold-server was not found next to Tenfold or on the PATH."));
                 return;
@@ -209,6 +267,7 @@ void ServerProcess::start(const ServerOptions& options)
                 return;
             }
             resolvedProgram_ = prepared.program;
+            resolvedWorker_ = prepared.worker;
             keyFile_ = prepared.keyFile;
             if (!keyFile_.isEmpty())
                 emit keyFileWritten(keyFile_);
@@ -224,7 +283,8 @@ void ServerProcess::launch(const QString& keyFile)
     }
     process_ = new QProcess(this);
     process_->setProgram(resolvedProgram_);
-    arguments_ = buildArguments(options_, keyFile);
+    arguments_ = options_.mpiRanks > 1 ? buildMpiArguments(options_, resolvedWorker_, keyFile)
+                                       : buildArguments(options_, keyFile);
     process_->setArguments(arguments_);
 #ifdef Q_OS_LINUX
     // Should Tenfold itself die without running its destructors, the kernel stops the server.

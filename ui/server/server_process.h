@@ -1,5 +1,6 @@
 #pragma once
-// tenfold-server as a child process of the desktop app: builds its command line, hands it the API
+// tenfold-server as a child process of the desktop app (or, with ServerOptions::mpiRanks > 1, an
+// Open MPI job of tenfold-worker serve under mpirun): builds its command line, hands it the API
 // keys through a private temporary file (never on the command line, where `ps` would show them),
 // recognises its "listening" line, and stops it with SIGTERM, then SIGKILL if it does not exit in
 // time. Every call returns at once; progress arrives as signals.
@@ -26,6 +27,11 @@ struct ServerOptions {
     QString device;        // "", "cpu" or "vulkan"; "" leaves the choice to the server
     QString dataDir;       // where the server writes its usage ledger; "" for none given
     bool profile = false;  // --profile: every op timed, shown live on the Profiler page
+    // An Open MPI job instead of one process: `mpirun -np mpiRanks tenfold-worker serve ...`
+    // (docs/DISTRIBUTED.md). 1: one tenfold-server process.
+    int mpiRanks = 1;
+    bool mpiPipeline = false; // split the layers over the ranks; else whole-model replicas
+    QString mpiHostFile;      // Open MPI host file; "": every rank on this computer
 };
 
 class ServerProcess : public QObject {
@@ -51,7 +57,15 @@ public:
     QString program() const { return program_; }
     void setProgram(const QString& path) { program_ = path; }
 
+    // tenfold-worker (the MPI front end and ranks) and mpirun, looked up like the server.
+    static QString findWorkerProgram(const QString& appDir);
+    static QString findMpirun();
+    void setWorkerProgram(const QString& path) { workerProgram_ = path; }
+
     static QStringList buildArguments(const ServerOptions& options, const QString& keyFile);
+    // mpirun's command line for options.mpiRanks > 1: the job's layout, then `worker serve` and
+    // the server's own arguments (without --device: every rank computes on its CPU).
+    static QStringList buildMpiArguments(const ServerOptions& options, const QString& worker, const QString& keyFile);
     static bool isLoopbackHost(const QString& host);
     // 32 random bytes from the system's CSPRNG, hex-encoded, with a "tf-" prefix.
     static QString generateApiKey();
@@ -101,7 +115,9 @@ private:
     QString stderrSummary() const;
 
     QString program_;
+    QString workerProgram_;
     QString resolvedProgram_; // what the last start ran
+    QString resolvedWorker_;  // an MPI job's tenfold-worker
     QProcess* process_ = nullptr;
     QTimer killTimer_;
     State state_ = State::Stopped;
