@@ -115,19 +115,24 @@ size_t Matmul::repackedBytes() const
 
 bool Matmul::repackableShape(const WeightTensor& w)
 {
-    return w.type == GGMLType::Q4_0 && w.ne1 % 8 == 0 && w.ne0 % 32 == 0 && w.data &&
-           kernels(GGMLType::Q4_0).vecDotRows8 && cpuKernelLevelInUse() != CpuLevel::Scalar;
+    return (w.type == GGMLType::Q4_0 || w.type == GGMLType::Q8_0) && w.ne1 % 8 == 0 && w.ne0 % 32 == 0 && w.data &&
+           kernels(w.type).vecDotRows8 && kernels(w.type).repackRows8 && cpuKernelLevelInUse() != CpuLevel::Scalar;
 }
 
-bool Matmul::repackFromEnvironment()
+// TENFOLD_Q4_0_REPACK=0 turns repacking off for every type, TENFOLD_Q8_0_REPACK=0 for Q8_0 only
+// (A/B benchmarks).
+bool Matmul::repackFromEnvironment(GGMLType t)
 {
-    const char* env = std::getenv("TENFOLD_Q4_0_REPACK");
-    return !env || std::strcmp(env, "0") != 0;
+    auto off = [](const char* name) {
+        const char* env = std::getenv(name);
+        return env && std::strcmp(env, "0") == 0;
+    };
+    return !off("TENFOLD_Q4_0_REPACK") && !(t == GGMLType::Q8_0 && off("TENFOLD_Q8_0_REPACK"));
 }
 
 bool Matmul::takesGemm(const WeightTensor& w, int T)
 {
-    return T >= gemmMinRows(w.type) && !(repackFromEnvironment() && repackableShape(w));
+    return T >= gemmMinRows(w.type) && !(repackFromEnvironment(w.type) && repackableShape(w));
 }
 
 void Matmul::shareRepacks(std::shared_ptr<DerivedWeightCache> cache)
@@ -149,12 +154,13 @@ const uint8_t* Matmul::repacked(ThreadPool& pool, const WeightTensor& w)
         m->ne0 = w.ne0;
         m->ne1 = w.ne1;
         m->arena = arena;
-        const size_t groupBytes = q4_0x8GroupBytes(w.ne0);
+        const size_t groupBytes = 8 * rowBytes(w.type, w.ne0);
+        const auto repack = kernels(w.type).repackRows8;
         m->bytes = groupBytes * size_t(w.ne1 / 8);
         m->data = arena->take(m->bytes);
         uint8_t* dst = m->data;
         pool.parallelFor(w.ne1 / 8, 1, [&](int64_t g0, int64_t g1, int) {
-            repackQ4_0x8(w.row(g0 * 8), w.rowBytes, (g1 - g0) * 8, w.ne0, dst + size_t(g0) * groupBytes);
+            repack(w.row(g0 * 8), w.rowBytes, (g1 - g0) * 8, w.ne0, dst + size_t(g0) * groupBytes);
         });
         // From now on only the repacked copy is read (a forced GEMM path or another reader of the
         // model faults the original back in from the file), so the matrix is not held twice.
@@ -169,7 +175,8 @@ const uint8_t* Matmul::repacked(ThreadPool& pool, const WeightTensor& w)
 
 Matmul::Matmul(int nThreads)
 {
-    repack_ = repackFromEnvironment();
+    repack_ = repackFromEnvironment(GGMLType::Q4_0);
+    repackQ8_0_ = repackFromEnvironment(GGMLType::Q8_0);
     repackCache_ = std::make_shared<DerivedWeightCache>();
     // TENFOLD_MATMUL_PATH=gemm|matvec pins the path, for benchmarking one against the other.
     if (const char* env = std::getenv("TENFOLD_MATMUL_PATH")) {
@@ -363,7 +370,7 @@ void Matmul::runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const 
             const size_t aStride = actStride[jobType[size_t(ru.job)]];
             if (const uint8_t* w8 = jobRepacked[size_t(ru.job)]) {
                 // Units are 16 or 64 rows, so a unit is whole 8-row groups (ne1 % 8 == 0).
-                k.vecDotRows8(K, w8 + size_t(ru.row0 / 8) * q4_0x8GroupBytes(K), int((ru.row1 - ru.row0) / 8), a,
+                k.vecDotRows8(K, w8 + size_t(ru.row0 / 8) * 8 * rowBytes(w.type, K), int((ru.row1 - ru.row0) / 8), a,
                               aStride, T, job.y + ru.row0, size_t(job.ldy));
                 continue;
             }

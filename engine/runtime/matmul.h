@@ -40,10 +40,11 @@ public:
              int64_t ldx);
     // Forces one path (tests compare them); -1 = automatic.
     void forcePath(int gemm) { forced_ = gemm; }
-    // Bytes held by repacked Q4_0 matrices (tensor/repack_q4_0.h): the first call that meets a
-    // Q4_0 matrix of 8k rows, at a SIMD kernel level, copies it once into 8-row groups, and every
-    // later product with it (decode and prompts; not a forced GEMM path) reads only that copy.
-    // TENFOLD_Q4_0_REPACK=0 turns it off (benchmarks compare both).
+    // Bytes held by repacked Q4_0 and Q8_0 matrices (tensor/repack_q4_0.h, repack_q8_0.h): the
+    // first call that meets such a matrix of 8k rows, at a SIMD kernel level, copies it once into
+    // 8-row groups, and every later product with it (decode and prompts; not a forced GEMM path)
+    // reads only that copy. TENFOLD_Q4_0_REPACK=0 turns it off, TENFOLD_Q8_0_REPACK=0 for Q8_0
+    // only (benchmarks compare both).
     size_t repackedBytes() const;
     // Where repacked copies are kept: the model's cache (Model::derivedWeights()), so that every
     // context on a model shares one copy; without it a Matmul keeps its own.
@@ -72,11 +73,14 @@ private:
     std::vector<MatmulJob> gemmJobs_, vecDotJobs_; // a call's jobs split by path
     int forced_ = -1;
     std::vector<float> lowRankTmp_; // x B^T of a call's factorised weights
-    // The repacked copy of a Q4_0 matrix, keyed by its data; null when it is not repacked.
+    // The repacked copy of a Q4_0 or Q8_0 matrix, keyed by its data; null when it is not repacked.
     const uint8_t* repacked(ThreadPool& pool, const WeightTensor& w);
-    bool repackable(const WeightTensor& w) const { return repack_ && repackableShape(w); }
+    bool repackable(const WeightTensor& w) const
+    {
+        return repack_ && repackableShape(w) && (w.type != GGMLType::Q8_0 || repackQ8_0_);
+    }
     static bool repackableShape(const WeightTensor& w); // type, shape and kernel level allow it
-    static bool repackFromEnvironment();
+    static bool repackFromEnvironment(GGMLType t);
     struct RepackedMatrix;
     struct RepackArena;
     std::shared_ptr<DerivedWeightCache> repackCache_; // holds the matrices and their arena
@@ -84,6 +88,7 @@ private:
     std::unordered_map<const uint8_t*, std::shared_ptr<const RepackedMatrix>> repacked_;
     std::vector<const uint8_t*> jobRepacked_;
     bool repack_ = true;
+    bool repackQ8_0_ = true;
 };
 
 } // namespace tenfold

@@ -6,6 +6,7 @@
 #include "tensor/cpu_features.h"
 #include "tensor/kernels_impl.h"
 #include "tensor/repack_q4_0.h"
+#include "tensor/repack_q8_0.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -69,6 +70,9 @@ void addReferenceRows(KernelTable& t)
     TENFOLD_ROWS(IQ4_NL) TENFOLD_ROWS(IQ4_XS)
 #undef TENFOLD_ROWS
     t[int(GGMLType::Q4_0)].vecDotRows8 = rowsQ4_0x8Ref;
+    t[int(GGMLType::Q4_0)].repackRows8 = repackQ4_0x8;
+    t[int(GGMLType::Q8_0)].vecDotRows8 = rowsQ8_0x8Ref;
+    t[int(GGMLType::Q8_0)].repackRows8 = repackQ8_0x8;
 }
 
 CpuLevel pinnedLevel(CpuLevel detected)
@@ -105,6 +109,7 @@ struct Tables {
             installAvx2Dequantizers(avx2);
             installAvx2IQ4Kernels(avx2);
             avx2[int(GGMLType::Q4_0)].vecDotRows8 = avx2::rowsQ4_0x8;
+            avx2[int(GGMLType::Q8_0)].vecDotRows8 = avx2::rowsQ8_0x8;
         }
         if (detected >= CpuLevel::Avx512Vnni) {
             KernelTable& avx512 = levels[int(CpuLevel::Avx512Vnni)];
@@ -114,6 +119,7 @@ struct Tables {
             installAvx512VnniTileKernels(avx512);
             installAvx512IQ4Kernels(avx512);
             avx512[int(GGMLType::Q4_0)].vecDotRows8 = avx512::rowsQ4_0x8;
+            avx512[int(GGMLType::Q8_0)].vecDotRows8 = avx512::rowsQ8_0x8;
         }
         inUse = pinnedLevel(detected);
     }

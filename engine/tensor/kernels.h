@@ -45,13 +45,15 @@ struct TypeKernels {
     // and on AVX-512 VNNI CPUs for Q4_0 and IQ4_NL.
     void (*vecDotRows)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
                        float* out) = nullptr;
-    // Products with weights repacked 8 rows at a time (tensor/repack_q4_0.h, Q4_0 only):
-    // out[c * outStride + 8 g + r] = dot(row r of group g, activation row c) for g < nGroups and
-    // c < nCols, groups one after another, activation rows aStride bytes apart. Set in
-    // referenceKernels() (the definition on the interleaved layout) and on AVX2 and AVX-512 VNNI
-    // CPUs; the CPU matmul repacks a Q4_0 matrix the first time it meets it when this is set.
+    // Products with weights repacked 8 rows at a time (tensor/repack_q4_0.h, repack_q8_0.h; Q4_0
+    // and Q8_0): out[c * outStride + 8 g + r] = dot(row r of group g, activation row c) for
+    // g < nGroups and c < nCols, groups of 8 * rowBytes(n) bytes one after another, activation
+    // rows aStride bytes apart. Set in referenceKernels() (the definition on the interleaved
+    // layout) and on AVX2 and AVX-512 VNNI CPUs; the CPU matmul repacks a matrix with
+    // repackRows8 the first time it meets it when this is set.
     void (*vecDotRows8)(int64_t n, const void* w8, int nGroups, const void* a, size_t aStride, int nCols, float* out,
                         size_t outStride) = nullptr;
+    void (*repackRows8)(const void* src, size_t srcStride, int64_t rows, int64_t n, void* dst) = nullptr;
     // Activation rows from which the CPU matmul (runtime/matmul.h) switches from these kernels
     // (vecDotTile) to dequantizing F32 panels for its GEMM; 0 leaves it to the matmul's default.
     // Set where a level's tiles were measured faster than the GEMM for larger batches.

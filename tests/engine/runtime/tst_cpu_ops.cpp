@@ -292,31 +292,45 @@ private slots:
                 if (typeTraits(t).blockSize == 1) // row lengths that are no multiple of 8
                     QTest::newRow((name + "_K172").constData()) << int(t) << 172 << 19 << T;
             }
-        // 40 and 24 rows: decode reads Q4_0 repacked in 8-row groups (40 = 16 + 16 + 8 rows per
+        // 40 and 24 rows: decode reads Q4_0 and Q8_0 repacked in 8-row groups (40 = 16 + 16 + 8 rows per
         // thread unit, so a unit of one group too).
         QTest::newRow("Q4_0_T1_N40_repacked") << int(GGMLType::Q4_0) << 2048 << 40 << 1;
         QTest::newRow("Q4_0_T1_N24_repacked") << int(GGMLType::Q4_0) << 96 << 24 << 1;
         QTest::newRow("Q4_0_T7_N40_repacked") << int(GGMLType::Q4_0) << 2048 << 40 << 7;
         QTest::newRow("Q4_0_T70_N24_repacked") << int(GGMLType::Q4_0) << 96 << 24 << 70;
+        QTest::newRow("Q8_0_T1_N40_repacked") << int(GGMLType::Q8_0) << 2048 << 40 << 1;
+        QTest::newRow("Q8_0_T7_N24_repacked") << int(GGMLType::Q8_0) << 96 << 24 << 7;
+        QTest::newRow("Q8_0_T70_N40_repacked") << int(GGMLType::Q8_0) << 2048 << 40 << 70;
     }
 
     // The repacked copy is made once per matrix on the first decode call, only at a SIMD level
-    // and for a whole number of 8-row groups, and TENFOLD_Q4_0_REPACK=0 turns it off; the
-    // results of both paths are the same dots (within float summation order).
-    void matmulRepacksQ4_0OnceForDecode()
+    // and for a whole number of 8-row groups, and TENFOLD_Q4_0_REPACK=0 (TENFOLD_Q8_0_REPACK=0
+    // for Q8_0) turns it off; the results of both paths are the same dots (within float
+    // summation order).
+    void matmulRepacksOnceForDecode_data()
     {
+        QTest::addColumn<int>("type");
+        QTest::newRow("Q4_0") << int(GGMLType::Q4_0);
+        QTest::newRow("Q8_0") << int(GGMLType::Q8_0);
+    }
+
+    void matmulRepacksOnceForDecode()
+    {
+        QFETCH(int, type);
+        const GGMLType t = GGMLType(type);
         const int K = 256;
+        const size_t groupBytes = 8 * rowBytes(t, K);
         auto make = [&](int N, std::vector<uint8_t>& data) {
             WeightTensor w;
             w.name = "w";
-            w.type = GGMLType::Q4_0;
+            w.type = t;
             w.ne0 = K;
             w.ne1 = N;
-            w.rowBytes = rowBytes(GGMLType::Q4_0, K);
+            w.rowBytes = rowBytes(t, K);
             const auto wf = randomVector(size_t(N * K), 51, 0.5f);
             data.resize(w.rowBytes * size_t(N));
             for (int r = 0; r < N; ++r)
-                referenceKernels(GGMLType::Q4_0).quantizeRow(wf.data() + size_t(r) * K, data.data() + size_t(r) * w.rowBytes, K);
+                referenceKernels(t).quantizeRow(wf.data() + size_t(r) * K, data.data() + size_t(r) * w.rowBytes, K);
             w.data = data.data();
             return w;
         };
@@ -330,14 +344,14 @@ private slots:
             Matmul mm(2);
             const MatmulJob jobs[2] = {{&w32, repackedY.data(), 32}, {&w36, y36.data(), 36}};
             mm.run(pool, jobs, x.data(), 1, K);
-            QCOMPARE(mm.repackedBytes(), simd ? size_t(4) * q4_0x8GroupBytes(K) : size_t(0)); // w36: 36 % 8 != 0
+            QCOMPARE(mm.repackedBytes(), simd ? size_t(4) * groupBytes : size_t(0)); // w36: 36 % 8 != 0
             mm.run(pool, jobs, x.data(), 1, K);
-            QCOMPARE(mm.repackedBytes(), simd ? size_t(4) * q4_0x8GroupBytes(K) : size_t(0)); // not again
+            QCOMPARE(mm.repackedBytes(), simd ? size_t(4) * groupBytes : size_t(0)); // not again
             std::vector<float> y2(40 * 32);
             const MatmulJob prompt{&w32, y2.data(), 32};
             Matmul fresh(2);
             fresh.run(pool, {&prompt, 1}, randomVector(size_t(40 * K), 53).data(), 40, K); // above the GEMM threshold
-            QCOMPARE(fresh.repackedBytes(), simd ? size_t(4) * q4_0x8GroupBytes(K) : size_t(0)); // prompts too
+            QCOMPARE(fresh.repackedBytes(), simd ? size_t(4) * groupBytes : size_t(0)); // prompts too
             Matmul gemm(2);
             gemm.forcePath(1);
             gemm.run(pool, {&prompt, 1}, randomVector(size_t(40 * K), 53).data(), 40, K);
@@ -359,9 +373,10 @@ private slots:
             QVERIFY(ya == yb);
             QVERIFY(ya == repackedY);
         }
-        qputenv("TENFOLD_Q4_0_REPACK", "0");
+        const char* offVariable = t == GGMLType::Q8_0 ? "TENFOLD_Q8_0_REPACK" : "TENFOLD_Q4_0_REPACK";
+        qputenv(offVariable, "0");
         Matmul off(2);
-        qunsetenv("TENFOLD_Q4_0_REPACK");
+        qunsetenv(offVariable);
         const MatmulJob job{&w32, plainY.data(), 32};
         off.run(pool, {&job, 1}, x.data(), 1, K);
         QCOMPARE(off.repackedBytes(), size_t(0));

@@ -7,6 +7,7 @@
 #include "tensor/cpu_features.h"
 #include "tensor/kernels.h"
 #include "tensor/repack_q4_0.h"
+#include "tensor/repack_q8_0.h"
 #include "test_random.h"
 
 #include <QtTest>
@@ -260,39 +261,60 @@ private slots:
                 QVERIFY2(kernelsAt(CpuLevel::Avx512Vnni, t).vecDotRows != referenceKernels(t).vecDotRows, typeName(t));
     }
 
-    // The 8-row interleaved Q4_0 layout: repacking round-trips every row byte for byte, and the
-    // repacked mat-vec of every level gives each row the reference dot of the plain row (an
-    // oracle that never reads the interleaved layout). Odd block counts, 1 to 3 groups, and
-    // extreme nibbles (0 and 15) against activations of -128 and 127, the int16 limits of the
-    // AVX2 kernel's vpmaddubsw sums.
-    void repackedQ4_0RowsMatchDots()
+    // The 8-row interleaved Q4_0 and Q8_0 layouts: repacking round-trips every row byte for byte,
+    // and the repacked mat-vec of every level gives each row the reference dot of the plain row
+    // (an oracle that never reads the interleaved layout). Odd block counts, 1 to 3 groups, and
+    // extreme weights (Q4_0 nibbles 0 and 15, Q8_0 bytes -128 and 127) against saturated
+    // activations (Q4_0: -128 and 127, the int16 limits of the AVX2 kernel's vpmaddubsw sums;
+    // Q8_0: -127 and 127, the range Tenfold's own activation quantization gives).
+    void repackedRowsMatchDots_data()
     {
+        QTest::addColumn<int>("type");
+        QTest::newRow("Q4_0") << int(GGMLType::Q4_0);
+        QTest::newRow("Q8_0") << int(GGMLType::Q8_0);
+    }
+
+    void repackedRowsMatchDots()
+    {
+        QFETCH(int, type);
+        const GGMLType t = GGMLType(type);
+        const bool q8 = t == GGMLType::Q8_0;
+        const size_t blockBytes = q8 ? 34 : 18;
+        auto groupBytes = [q8](int64_t n) { return q8 ? q8_0x8GroupBytes(n) : q4_0x8GroupBytes(n); };
         int tested = 0;
         for (CpuLevel level : levelsHere()) {
-            const TypeKernels& k = kernelsAt(level, GGMLType::Q4_0);
+            const TypeKernels& k = kernelsAt(level, t);
             QVERIFY2(k.vecDotRows8, cpuLevelName(level));
             ++tested;
             for (int64_t n : {int64_t(32), int64_t(96), int64_t(32 * 137), int64_t(2048)})
                 for (int groups : {1, 3}) {
                     const int rows = 8 * groups;
-                    const size_t stride = rowBytes(GGMLType::Q4_0, n) + 18; // padded, as rows in a file are not
+                    const size_t stride = rowBytes(t, n) + blockBytes; // padded, as rows in a file are not
                     std::vector<uint8_t> w(size_t(rows) * stride, 0xAB);
                     for (int r = 0; r < rows; ++r) {
-                        auto q = quantized(GGMLType::Q4_0, testRow(n, 500 + uint32_t(r)));
-                        if (r == 2) // nibbles 15 and 0 only: the largest products
-                            for (size_t b = 0; b < q.size(); b += 18)
-                                std::memset(q.data() + b + 2, (b / 18) % 2 ? 0xFF : 0x0F, 16);
+                        auto q = quantized(t, testRow(n, 500 + uint32_t(r)));
+                        if (r == 2) // extreme weights only: the largest products
+                            for (size_t b = 0; b < q.size(); b += blockBytes) {
+                                const bool odd = (b / blockBytes) % 2;
+                                std::memset(q.data() + b + 2, q8 ? (odd ? 0x80 : 0x7F) : (odd ? 0xFF : 0x0F), blockBytes - 2);
+                            }
+                        if (r == 5 && q8) // alternating -128 and 127 inside each block
+                            for (size_t b = 0; b < q.size(); b += blockBytes)
+                                for (size_t j = 0; j < 32; ++j)
+                                    q[b + 2 + j] = j % 2 ? 0x80 : 0x7F;
                         std::memcpy(w.data() + size_t(r) * stride, q.data(), q.size());
                     }
                     auto a = quantized(GGMLType::Q8_0, testRow(n, 91));
                     for (size_t b = 0; b < a.size(); b += 34) // saturated activations in every block
                         for (int j = 0; j < 32; j += 3)
-                            a[b + 2 + size_t(j)] = uint8_t(j % 2 ? 0x7F : 0x80);
-                    std::vector<uint8_t> packed(size_t(groups) * q4_0x8GroupBytes(n));
-                    repackQ4_0x8(w.data(), stride, rows, n, packed.data());
+                            a[b + 2 + size_t(j)] = uint8_t(j % 2 ? 0x7F : (q8 ? 0x81 : 0x80));
+                    std::vector<uint8_t> packed(size_t(groups) * groupBytes(n));
+                    (q8 ? repackQ8_0x8 : repackQ4_0x8)(w.data(), stride, rows, n, packed.data());
+                    QVERIFY(k.repackRows8 == referenceKernels(t).repackRows8);
                     for (int r = 0; r < rows; ++r) {
-                        std::vector<uint8_t> back(rowBytes(GGMLType::Q4_0, n));
-                        unpackQ4_0x8Row(packed.data() + size_t(r / 8) * q4_0x8GroupBytes(n), n, r % 8, back.data());
+                        std::vector<uint8_t> back(rowBytes(t, n));
+                        (q8 ? unpackQ8_0x8Row : unpackQ4_0x8Row)(packed.data() + size_t(r / 8) * groupBytes(n), n, r % 8,
+                                                                back.data());
                         QVERIFY(std::memcmp(back.data(), w.data() + size_t(r) * stride, back.size()) == 0);
                     }
                     // 1 to 11 activation rows, padded apart: whole and partial tiles of 4.
@@ -313,14 +335,14 @@ private slots:
                             const auto af = dequantized(GGMLType::Q8_0, ac, n);
                             for (int r = 0; r < rows; ++r) {
                                 const std::vector<uint8_t> wr(w.begin() + ptrdiff_t(size_t(r) * stride),
-                                                              w.begin() + ptrdiff_t(size_t(r) * stride + rowBytes(GGMLType::Q4_0, n)));
-                                const double expect = referenceKernels(GGMLType::Q4_0).vecDot(n, wr.data(), ac.data());
-                                const auto wf = dequantized(GGMLType::Q4_0, wr, n);
+                                                              w.begin() + ptrdiff_t(size_t(r) * stride + rowBytes(t, n)));
+                                const double expect = referenceKernels(t).vecDot(n, wr.data(), ac.data());
+                                const auto wf = dequantized(t, wr, n);
                                 double mag = 0;
                                 for (int64_t i = 0; i < n; ++i)
                                     mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
                                 const float got = out[size_t(c) * outStride + size_t(r)];
-                                QVERIFY2(std::fabs(got - expect) <= dotTolerance(GGMLType::Q4_0) * mag,
+                                QVERIFY2(std::fabs(got - expect) <= dotTolerance(t) * mag,
                                          qPrintable(QStringLiteral("%1 n=%2 cols=%3 col %4 row %5: %6 vs %7")
                                                         .arg(cpuLevelName(level)).arg(n).arg(cols).arg(c).arg(r).arg(got).arg(expect)));
                             }

@@ -1,0 +1,48 @@
+// Q8_0 products over the 8-row interleaved layout (repack_q8_0.h) with VPDPBUSD on 256-bit vectors
+// (AVX-512 VL + VNNI): each load's sign bits are flipped (w + 128, unsigned) and meet the broadcast
+// activation bytes in one fused multiply-add-accumulate into int32 lanes that start at
+// -128 * sum(a). A block's loads serve up to 4 activation rows.
+#include "tensor/repack_q8_0.h"
+#include "tensor/repack_q4_0_terms.h"
+
+#include <immintrin.h>
+
+namespace tenfold::avx512 {
+namespace {
+
+template <int NC>
+void groupCols(int64_t blocks, const BlockQ8_0x8* w, const BlockQ8_0* const* act, const Rows8Terms& terms, int c0,
+               float* out, size_t outStride)
+{
+    const __m256i flip = _mm256_set1_epi8(char(0x80));
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c)
+        acc[c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < blocks; ++b) {
+        __m256i s[NC];
+        for (int c = 0; c < NC; ++c)
+            s[c] = _mm256_set1_epi32(terms.offset(c0 + c, b));
+        for (int k = 0; k < 8; ++k) {
+            const __m256i u = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs + 32 * k)), flip);
+            for (int c = 0; c < NC; ++c)
+                s[c] = _mm256_dpbusd_epi32(s[c], u, _mm256_set1_epi32(loadI32(act[c][b].qs + 4 * k)));
+        }
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].d)));
+        for (int c = 0; c < NC; ++c)
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(terms.scale(c0 + c, b))), _mm256_cvtepi32_ps(s[c]),
+                                     acc[c]);
+    }
+    for (int c = 0; c < NC; ++c)
+        _mm256_storeu_ps(out + size_t(c) * outStride, acc[c]);
+}
+
+} // namespace
+
+void rowsQ8_0x8(int64_t n, const void* w8, int nGroups, const void* a, size_t aStride, int nCols, float* out,
+                size_t outStride)
+{
+    forEachRows8Tile<BlockQ8_0x8, -128, groupCols<1>, groupCols<2>, groupCols<3>, groupCols<4>>(
+        n, w8, nGroups, a, aStride, nCols, out, outStride);
+}
+
+} // namespace tenfold::avx512
