@@ -11,6 +11,7 @@ Usage:
   tools/bench_configs_vs_peer.py MODEL.gguf [--cli build/app/cli/tenfold-cli] [--peer DIR]
       [--threads 2] [--rounds 3] [-p 512] [-n 128]
       [--config "NAME:VAR=VALUE,VAR=VALUE"]...   (default: one configuration, "Tenfold")
+A configuration's CLI=PATH runs that tenfold-cli instead of --cli (a build from before a change).
 """
 import argparse
 import os
@@ -52,8 +53,9 @@ def main():
     for r in range(a.rounds):
         for name, extra in configs:
             env = dict(os.environ)
-            env.update(extra)
-            cmd = [a.cli, "bench", a.model, "-p", str(a.p), "-n", str(a.n), "-r", "1", "--threads", str(a.threads), "--json"]
+            env.update({k: v for k, v in extra.items() if k != "CLI"})
+            # CLI=PATH in a configuration runs another build (e.g. the one before a change).
+            cmd = [extra.get("CLI", a.cli), "bench", a.model, "-p", str(a.p), "-n", str(a.n), "-r", "1", "--threads", str(a.threads), "--json"]
             for x in run_json(cmd, env)["results"]:
                 results.setdefault((name, x["test"][:2]), []).append(x["tokens_per_s"])
         if have_peer:

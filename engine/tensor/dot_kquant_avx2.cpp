@@ -9,6 +9,8 @@
 #include "tensor/quant_blocks.h"
 #include "tensor/simd_avx2.h"
 
+#include <cstring>
+
 namespace tenfold::tensor_avx2 {
 namespace {
 
@@ -18,13 +20,33 @@ inline int scaledGroupSums(__m256i scales16, const int16_t* bsums)
     return hsumI32(_mm256_madd_epi16(scales16, load256(bsums)));
 }
 
-// 8 pairs (scale, min) of a Q4_K/Q5_K block: the sum of mins weighted by group activation sums.
+// The 8 scales and 8 mins of a Q4_K/Q5_K block (scaleMinK4's packing) unpacked with a few word
+// operations instead of 16 byte-by-byte extractions: out[0..7] the scales, out[8..15] the mins.
+// Words 0-1 of the 12 bytes hold sc0-3 / m0-3 in their low 6 bits and the top 2 bits of sc4-7 /
+// m4-7; word 2 holds the low 4 bits of sc4-7 (low nibbles) and m4-7 (high nibbles).
+inline void unpackScalesMinsK4(const uint8_t* packed, uint8_t out[16])
+{
+    uint32_t w[3];
+    std::memcpy(w, packed, 12);
+    constexpr uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
+    const uint32_t u[4] = {
+        w[0] & low6,                                      // sc0-3
+        (w[2] & low4) | (((w[0] >> 6) & low2) << 4),      // sc4-7
+        w[1] & low6,                                      // m0-3
+        ((w[2] >> 4) & low4) | (((w[1] >> 6) & low2) << 4) // m4-7
+    };
+    std::memcpy(out, u, 16);
+}
+
+// 8 mins of a Q4_K/Q5_K block: the sum of mins weighted by group activation sums (bsums holds 16
+// sums of 16 activations; group g is bsums 2g and 2g + 1).
 inline int minTerm(const uint8_t mins[8], const int16_t* bsums)
 {
-    int s = 0;
-    for (int g = 0; g < 8; ++g)
-        s += mins[g] * (bsums[2 * g] + bsums[2 * g + 1]);
-    return s;
+    const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 8)));
+    const __m128i prod = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins))), pairs);
+    const __m128i s2 = _mm_add_epi32(prod, _mm_unpackhi_epi64(prod, prod));
+    return _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_shuffle_epi32(s2, 1)));
 }
 
 } // namespace
@@ -99,10 +121,10 @@ float dotQ4_K(int64_t n, const void* w, const void* a)
     for (int64_t i = 0; i < n / kQKK; ++i) {
         const float d = y[i].d * halfToFloat(x[i].d);
         const float dmin = y[i].d * halfToFloat(x[i].dmin);
-        uint8_t sc[8], m[8];
-        for (int g = 0; g < 8; ++g)
-            scaleMinK4(g, x[i].scales, sc[g], m[g]);
-        minSum += dmin * float(minTerm(m, y[i].bsums));
+        uint8_t scm[16];
+        unpackScalesMinsK4(x[i].scales, scm);
+        const uint8_t* sc = scm;
+        minSum += dmin * float(minTerm(scm + 8, y[i].bsums));
         __m256i sumi = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {
             const __m256i q = load256(x[i].qs + 32 * c);
@@ -128,10 +150,10 @@ float dotQ5_K(int64_t n, const void* w, const void* a)
     for (int64_t i = 0; i < n / kQKK; ++i) {
         const float d = y[i].d * halfToFloat(x[i].d);
         const float dmin = y[i].d * halfToFloat(x[i].dmin);
-        uint8_t sc[8], m[8];
-        for (int g = 0; g < 8; ++g)
-            scaleMinK4(g, x[i].scales, sc[g], m[g]);
-        minSum += dmin * float(minTerm(m, y[i].bsums));
+        uint8_t scm[16];
+        unpackScalesMinsK4(x[i].scales, scm);
+        const uint8_t* sc = scm;
+        minSum += dmin * float(minTerm(scm + 8, y[i].bsums));
         const __m256i hb = load256(x[i].qh);
         __m256i sumi = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {
