@@ -198,7 +198,8 @@ int runFrontEnd(dist::MpiLink& link, const server::ServerOptions& options, doubl
 
 // Pipeline parallel: rank 0 runs the HTTP front end and tenfold-server's scheduler on a batched
 // context whose layers are spread over every rank (dist/pipeline_batched.h); ranks 1.. run their
-// layers. The scheduler's thread makes rank 0's MPI calls; this thread makes none meanwhile.
+// layers. The scheduler's thread makes rank 0's MPI calls for passes, this thread for the pings,
+// one at a time (the pipeline's lock).
 int runPipeline(dist::MpiLink& link, const server::ServerOptions& options, const PipelineArgs& pipeline,
                 double rankTimeout, bool* skipFinalize)
 {
@@ -269,8 +270,18 @@ int runPipeline(dist::MpiLink& link, const server::ServerOptions& options, const
         rc = listenUntilStopped(ctx, what);
         httpEnded = true;
     });
+    auto lastPing = std::chrono::steady_clock::now();
     while (!httpEnded) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        // A pass of no rows each second, so a stage that stops answering while no request is in
+        // flight is noticed within the rank timeout too (a RankLost marks the pipeline lost).
+        if (!pipe->lost() && std::chrono::steady_clock::now() - lastPing >= std::chrono::seconds(1)) {
+            lastPing = std::chrono::steady_clock::now();
+            try {
+                pipe->ping();
+            } catch (const Error&) {
+            }
+        }
         if (pipe->lost()) {
             // A lost stage took its layers with it: the requests in flight have failed with an
             // error naming it; give their answers a moment to reach the clients, then end the job.

@@ -211,12 +211,40 @@ void PipelineBatchedContext::decode(std::span<const BatchRow> rows, std::vector<
     const size_t nStages = options_.stages.size();
     const size_t T = rows.size();
     const size_t per = options_.microBatch > 0 ? size_t(options_.microBatch) : (T + nStages - 1) / nStages;
+    std::lock_guard mpi(mpiMutex_);
     pieces_.clear();
     for (size_t b = 0; b < T; b += per)
         pieces_.push_back({b, std::min(per, T - b)});
     rows_ = rows;
     logits_ = &logits;
     embeddings_ = embeddings;
+    runPieces(false);
+    timings_.clear();
+    for (size_t r = 0; r < passUs_.size(); ++r)
+        timings_.push_back({"stage_rank_" + std::to_string(r), -1, passUs_[r]});
+}
+
+bool PipelineBatchedContext::ping()
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (lost_)
+            return false;
+    }
+    std::unique_lock mpi(mpiMutex_, std::try_to_lock);
+    if (!mpi.owns_lock())
+        return false; // a pass is under way, with its own deadlines
+    pieces_.assign(1, Piece{0, 0});
+    rows_ = {};
+    logits_ = nullptr;
+    embeddings_ = nullptr;
+    runPieces(true);
+    return true;
+}
+
+void PipelineBatchedContext::runPieces(bool ping)
+{
+    const size_t nStages = options_.stages.size();
     passUs_.assign(nStages, 0.0);
     firstPass_ = pass_ + 1;
     received_ = 0;
@@ -231,15 +259,23 @@ void PipelineBatchedContext::decode(std::span<const BatchRow> rows, std::vector<
             const auto t0 = Clock::now();
             message_.kind = BatchPass::Pass;
             message_.pass = ++pass_;
-            message_.log.swap(log_);
-            log_.clear();
-            message_.freeBlocks = own_->freeBlocks();
-            message_.rows.assign(rows.begin() + std::ptrdiff_t(piece.first),
-                                 rows.begin() + std::ptrdiff_t(piece.first + piece.count));
-            own_->decodeLayers(message_.rows, message_.stream, nullptr);
+            message_.rows.assign(rows_.begin() + std::ptrdiff_t(piece.first),
+                                 rows_.begin() + std::ptrdiff_t(piece.first + piece.count));
+            if (ping) {
+                // The scheduler's thread may be changing the table meanwhile: a ping carries no
+                // commands and no count to check.
+                message_.log.clear();
+                message_.freeBlocks = -1;
+                message_.stream.clear();
+            } else {
+                message_.log.swap(log_);
+                log_.clear();
+                message_.freeBlocks = own_->freeBlocks();
+                own_->decodeLayers(message_.rows, message_.stream, nullptr);
+            }
             const double ownS = secondsSince(t0);
             passUs_[0] += ownS * 1e6;
-            {
+            if (!ping) {
                 std::lock_guard lock(mutex_);
                 status_[0].passes += 1;
                 status_[0].busySeconds += ownS;
@@ -275,9 +311,6 @@ void PipelineBatchedContext::decode(std::span<const BatchRow> rows, std::vector<
         markLost(0, e.what());
         throw RankLost(0, std::string("rank 0 failed a pass the other stages had begun: ") + e.what());
     }
-    timings_.clear();
-    for (size_t r = 0; r < passUs_.size(); ++r)
-        timings_.push_back({"stage_rank_" + std::to_string(r), -1, passUs_[r]});
 }
 
 // Takes whatever progress notes and answers have arrived, without waiting. Each one restarts the
@@ -325,6 +358,13 @@ void PipelineBatchedContext::takeResult(BatchPass& reply)
     if (reply.stream.size() != piece.count * E || reply.stages.size() != options_.stages.size())
         throw Error("the last pipeline stage returned " + std::to_string(reply.stream.size()) + " floats from " +
                     std::to_string(reply.stages.size()) + " stages for pass " + std::to_string(reply.pass));
+    if (piece.count == 0) { // a ping: every stage answered
+        std::lock_guard lock(mutex_);
+        for (size_t k = 1; k < reply.stages.size(); ++k)
+            lastHeard_[k] = Clock::now();
+        ++received_;
+        return;
+    }
     const auto t0 = Clock::now();
     own_->outputHead(rows_.subspan(piece.first, piece.count), reply.stream, pieceLogits_,
                      embeddings_ ? &pieceEmbeddings_ : nullptr);
@@ -453,7 +493,7 @@ void runPipelineStage(MpiLink& link, std::shared_ptr<const Model> model, const B
             if (m.kind != BatchPass::Pass)
                 throw Error("unexpected message kind " + std::to_string(m.kind));
             replayTableLog(m.log, *ctx);
-            if (ctx->freeBlocks() != m.freeBlocks)
+            if (m.freeBlocks >= 0 && ctx->freeBlocks() != m.freeBlocks)
                 throw Error("the block tables are out of step: " + std::to_string(ctx->freeBlocks()) +
                             " free KV blocks here, " + std::to_string(m.freeBlocks) + " on rank 0");
             if (!m.rows.empty())
@@ -471,8 +511,10 @@ void runPipelineStage(MpiLink& link, std::shared_ptr<const Model> model, const B
             tag = kTagBatchResult;
         }
         const double us = secondsSince(t0) * 1e6;
-        report.passes += 1;
-        report.computeMs += us / 1000.0;
+        if (!m.rows.empty()) { // pings (no rows) are not passes
+            report.passes += 1;
+            report.computeMs += us / 1000.0;
+        }
         if (m.kind == BatchPass::Pass)
             m.stages.push_back(StageFigures{us, platform::residentBytes()});
         bytes = encodeBatchPass(m);

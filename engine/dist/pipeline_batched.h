@@ -19,8 +19,9 @@
 // chain stalls rank 0 names the rank that holds it. A lost stage takes its layers with it: the
 // pass fails with RankLost, so do all later ones (lost()), and the front end ends the job.
 //
-// Thread use: the scheduler's thread makes every MPI call after start-up (MPI is initialised
-// SERIALIZED); stageStatus() may be read from any thread.
+// Thread use: after start-up the scheduler's thread (decode) and the front end's (ping) make the
+// MPI calls, one at a time under a mutex (MPI is initialised SERIALIZED); stageStatus() may be
+// read from any thread.
 #include "dist/batch_protocol.h"
 #include "dist/mpi_link.h"
 #include "dist/stage_plan.h"
@@ -94,6 +95,12 @@ public:
     uint64_t bytesHeld() const override;
     std::vector<OpTiming> lastTimings() const override { return timings_; }
 
+    // A pass of no rows through every stage, so a stage that stops answering while no request is
+    // in flight is noticed too (the front end calls it every second from its own thread). Skipped
+    // (false) while the scheduler's thread is in a pass, which has deadlines of its own; throws
+    // RankLost naming the stage that holds it past the rank timeout.
+    bool ping();
+
     // Once a stage is lost every pass fails; the front end polls this to end the job.
     bool lost() const;
     std::string lostReason() const;
@@ -111,6 +118,8 @@ private:
     void awaitResults(double limit);
     void markLost(int rank, const std::string& why);
     void takeResult(BatchPass& reply);
+    // Sends the pieces_ (rows of rows_; none for a ping) through the chain and takes the answers.
+    void runPieces(bool ping);
 
     MpiLink& link_;
     std::shared_ptr<const Model> model_;
@@ -138,6 +147,7 @@ private:
     std::vector<uint8_t> bytes_, answer_, note_;
     std::vector<OpTiming> timings_;
 
+    std::mutex mpiMutex_;      // one thread in MPI at a time: a pass or a ping
     mutable std::mutex mutex_; // the figures and the lost state, read by the status endpoints
     std::vector<StageStatus> status_;
     std::vector<MpiLink::Clock::time_point> lastHeard_;

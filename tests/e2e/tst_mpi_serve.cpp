@@ -6,6 +6,8 @@
 // it holds a request is reported within 10 s, the request fails with an error naming the rank,
 // and the next requests are answered by the other replica; /health and /metrics name the rank.
 // A replica that stops answering (SIGSTOP) is lost the same way; with none left, requests get 503.
+// The pipeline (--pipeline): the same answers through 2 and 3 ranks, every stage in the status, and
+// a stage that stops answering, with a request in flight or idle, ends the job naming it.
 #include "common/mpi_environment.h"
 #include "common/shared_data.h"
 
@@ -530,6 +532,30 @@ private slots:
         QVERIFY2(code > 0, qPrintable(QString::number(code) + "\n" + cluster.err()));
         QVERIFY2(since.elapsed() < 15000, qPrintable(QString::number(since.elapsed())));
         QVERIFY2(cluster.err().contains("rank 1 (host") && cluster.err().contains("ending the job"),
+                 qPrintable(cluster.err()));
+    }
+
+    // A stage that stops answering while no request is in flight is noticed too (rank 0 sends a
+    // pass of no rows through the chain every second): the job ends non-zero within 10 s naming it.
+    void pipelineIdleStageIsNoticed()
+    {
+        Cluster cluster(model_, 3, {"--pipeline"});
+        QVERIFY2(cluster.port() > 0, qPrintable(cluster.err()));
+        const Json plain = post(cluster.port(), "/v1/completions", completion(4, false));
+        QVERIFY2(plain.contains("choices"), plain.dump().c_str());
+        const qint64 pid = cluster.pid(2);
+        QVERIFY2(pid > 0, qPrintable(cluster.err()));
+        QCOMPARE(::kill(pid_t(pid), SIGSTOP), 0);
+        struct KillAtEnd {
+            qint64 pid;
+            ~KillAtEnd() { ::kill(pid_t(pid), SIGKILL); }
+        } killAtEnd{pid};
+        QElapsedTimer since;
+        since.start();
+        const int code = cluster.waitForExit(12000);
+        QVERIFY2(code > 0, qPrintable(QString::number(code) + "\n" + cluster.err()));
+        QVERIFY2(since.elapsed() < 10000, qPrintable(QString::number(since.elapsed())));
+        QVERIFY2(cluster.err().contains("rank 2 (host") && cluster.err().contains("ending the job"),
                  qPrintable(cluster.err()));
     }
 };
