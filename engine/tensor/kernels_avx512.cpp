@@ -7,8 +7,9 @@
 // VPDPBUSD multiplies unsigned by signed bytes: Q4_0 stores q in [0, 15] for the value q - 8, so
 // the nibbles go in as they are, and the offset's contribution, 8 * sum(a), the same for every
 // weight row of a block, is computed once per activation block as each row's starting sum. (The
-// same scheme for Q8_0, with w + 128, measured no faster end to end than AVX2 on an EPYC, where
-// Q8_0 decode is bound by memory, so Q8_0 stays on the AVX2 kernels.)
+// same scheme for the plain Q8_0 dot, with w + 128, measured no faster end to end than AVX2 on an
+// EPYC, so rows of Q8_0 that are not repacked stay on the AVX2 dot; repacked Q8_0 matrices,
+// tensor/repack_q8_0.h, use VPDPBUSD with w + 128 and measured faster.)
 #include "tensor/kernels_impl.h"
 #include "tensor/quant_blocks.h"
 
