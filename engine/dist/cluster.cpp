@@ -1,5 +1,7 @@
 #include "dist/cluster.h"
 
+#include "dist/pass_watch.h"
+
 #include "core/platform.h"
 
 #include "model/model.h"
@@ -74,12 +76,10 @@ private:
         const auto t0 = Clock::now();
         stream_.resize(size_t(T) * E);
         times_.assign(stages.size(), 0.0);
-        firstPass_ = pass_ + 1;
+        watch_.start(pass_ + 1);
         chunks_ = nChunks;
         micro_ = micro;
         received_ = 0;
-        holder_ = 1;
-        computing_ = false;
         double limit = cluster_.timeoutFor(0);
         try {
             for (int c = 0; c < nChunks; ++c) {
@@ -104,8 +104,8 @@ private:
                 limit = cluster_.timeoutFor(ownS * otherLayers / std::max(1, ownLayers));
                 message_.times.assign(1, ownS * 1e6);
                 bytes_ = encode(message_);
-                deadline_ = deadlineAfter(limit);
-                cluster_.link().send(1, kTagWork, bytes_.data(), bytes_.size(), deadline_,
+                watch_.restart(limit);
+                cluster_.link().send(1, kTagWork, bytes_.data(), bytes_.size(), watch_.deadline(),
                                      [&] { drain(limit); });
             }
             awaitResults(limit);
@@ -142,27 +142,12 @@ private:
     void drain(double limit)
     {
         const int n = int(cluster_.stages().size());
-        while (cluster_.link().tryReceive(MpiLink::kAnySource, kTagProgress, note_, deadline_) >= 0) {
-            Progress p;
-            if (note_.size() != sizeof p)
-                continue;
-            std::memcpy(&p, note_.data(), sizeof p);
-            if (p.pass < firstPass_)
-                continue; // a late note of an earlier pass
-            if (p.handedOn) {
-                holder_ = std::min(n - 1, int(p.stage) + 1);
-                computing_ = false;
-            } else {
-                holder_ = int(p.stage);
-                computing_ = true;
-            }
-            deadline_ = deadlineAfter(limit);
-        }
-        while (cluster_.link().tryReceive(MpiLink::kAnySource, kTagResult, answer_, deadline_) >= 0) {
+        watch_.takeNotes(cluster_.link(), kTagProgress, n, limit, [](int) {});
+        while (cluster_.link().tryReceive(MpiLink::kAnySource, kTagResult, answer_, watch_.deadline()) >= 0) {
             dist::decode(answer_, reply_);
             if (reply_.h.op != int64_t(Op::Layers))
                 throw Error(std::string(reply_.tokens.begin(), reply_.tokens.end()));
-            const int64_t chunk = reply_.h.pass - firstPass_;
+            const int64_t chunk = reply_.h.pass - watch_.firstPass();
             const size_t E = size_t(model_->hparams().nEmbd);
             const size_t rows = size_t(std::min(micro_, int(stream_.size() / E) - int(chunk) * micro_));
             if (chunk < 0 || chunk >= chunks_ || reply_.floats.size() != rows * E)
@@ -173,11 +158,10 @@ private:
             for (size_t k = 1; k < reply_.times.size() && k < times_.size(); ++k)
                 times_[k] += reply_.times[k];
             ++received_;
-            deadline_ = deadlineAfter(limit);
+            watch_.restart(limit);
         }
     }
 
-    // Waits for every micro-batch's answer from the last stage (or any stage's failure).
     void awaitResults(double limit)
     {
         int spins = 0;
@@ -185,19 +169,7 @@ private:
             drain(limit);
             if (received_ == chunks_)
                 return;
-            if (Clock::now() >= deadline_) {
-                char why[160];
-                std::snprintf(why, sizeof why, "%s within %.1f s",
-                              computing_ ? "it took a pass and did not hand it on"
-                                         : "it was handed a pass and did not take it",
-                              limit);
-                throw RankLost(holder_, cluster_.describeRank(holder_) + ": " + why);
-            }
-            ++spins;
-            if (spins < 64)
-                std::this_thread::yield();
-            else
-                std::this_thread::sleep_for(std::chrono::microseconds(spins < 1024 ? 50 : 1000));
+            watch_.checkOrWait(limit, spins, [this](int r) { return cluster_.describeRank(r); });
         }
     }
 
@@ -206,16 +178,13 @@ private:
     int64_t pass_ = 0;
     std::unique_ptr<CpuContext> own_;
     Message message_, reply_;
-    std::vector<uint8_t> bytes_, answer_, note_;
+    std::vector<uint8_t> bytes_, answer_;
     std::vector<OpTiming> timings_;
     // The batch in flight: its residual stream as the answers come in, per-stage compute times.
     std::vector<float> stream_;
     std::vector<double> times_;
-    int64_t firstPass_ = 0;
     int chunks_ = 0, micro_ = 0, received_ = 0;
-    int holder_ = 1;          // the rank that should be working on a pass now
-    bool computing_ = false;  // it has taken the pass (else: it was handed to it)
-    Clock::time_point deadline_;
+    PassWatch watch_;
 };
 
 // Rank 0's view of one sequence on a data-parallel replica.

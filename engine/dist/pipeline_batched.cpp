@@ -246,10 +246,8 @@ void PipelineBatchedContext::runPieces(bool ping)
 {
     const size_t nStages = options_.stages.size();
     passUs_.assign(nStages, 0.0);
-    firstPass_ = pass_ + 1;
+    watch_.start(pass_ + 1);
     received_ = 0;
-    holder_ = 1;
-    computing_ = false;
     const int ownLayers = options_.stages[0].endLayer - options_.stages[0].firstLayer;
     const int otherLayers = model_->hparams().nLayer - ownLayers;
     double limit = options_.rankTimeoutS;
@@ -286,9 +284,9 @@ void PipelineBatchedContext::runPieces(bool ping)
             message_.stages.assign(1, StageFigures{ownS * 1e6, 0});
             message_.error.clear();
             bytes_ = encodeBatchPass(message_);
-            deadline_ = deadlineAfter(limit);
+            watch_.restart(limit);
             ++sent;
-            link_.send(1, kTagBatchWork, bytes_.data(), bytes_.size(), deadline_, [&] { drain(limit); });
+            link_.send(1, kTagBatchWork, bytes_.data(), bytes_.size(), watch_.deadline(), [&] { drain(limit); });
         }
         awaitResults(limit);
     } catch (const RankLost& e) {
@@ -318,42 +316,28 @@ void PipelineBatchedContext::runPieces(bool ping)
 void PipelineBatchedContext::drain(double limit)
 {
     const int n = int(options_.stages.size());
-    while (link_.tryReceive(MpiLink::kAnySource, kTagBatchProgress, note_, deadline_) >= 0) {
-        Progress p;
-        if (note_.size() != sizeof p)
-            continue;
-        std::memcpy(&p, note_.data(), sizeof p);
-        if (p.stage > 0 && p.stage < n) {
+    watch_.takeNotes(link_, kTagBatchProgress, n, limit, [&](int stage) {
+        if (stage > 0 && stage < n) {
             std::lock_guard lock(mutex_);
-            lastHeard_[size_t(p.stage)] = Clock::now();
+            lastHeard_[size_t(stage)] = Clock::now();
         }
-        if (p.pass < firstPass_)
-            continue; // a late note of an earlier batch
-        if (p.handedOn) {
-            holder_ = std::min(n - 1, int(p.stage) + 1);
-            computing_ = false;
-        } else {
-            holder_ = int(p.stage);
-            computing_ = true;
-        }
-        deadline_ = deadlineAfter(limit);
-    }
-    while (link_.tryReceive(MpiLink::kAnySource, kTagBatchResult, answer_, deadline_) >= 0) {
+    });
+    while (link_.tryReceive(MpiLink::kAnySource, kTagBatchResult, answer_, watch_.deadline()) >= 0) {
         decodeBatchPass(answer_, reply_);
         if (reply_.kind == BatchPass::Failed)
             throw RankLost(std::min(n - 1, int(reply_.stages.size())), reply_.error);
         takeResult(reply_);
-        deadline_ = deadlineAfter(limit);
+        watch_.restart(limit);
     }
 }
 
 void PipelineBatchedContext::takeResult(BatchPass& reply)
 {
     const size_t E = size_t(model_->hparams().nEmbd);
-    const int64_t index = reply.pass - firstPass_;
+    const int64_t index = reply.pass - watch_.firstPass();
     if (index != int64_t(received_) || received_ >= pieces_.size())
         throw Error("the last pipeline stage returned pass " + std::to_string(reply.pass) + ", expected " +
-                    std::to_string(firstPass_ + int64_t(received_)));
+                    std::to_string(watch_.firstPass() + int64_t(received_)));
     const Piece& piece = pieces_[received_];
     if (reply.stream.size() != piece.count * E || reply.stages.size() != options_.stages.size())
         throw Error("the last pipeline stage returned " + std::to_string(reply.stream.size()) + " floats from " +
@@ -393,19 +377,7 @@ void PipelineBatchedContext::awaitResults(double limit)
         drain(limit);
         if (received_ == pieces_.size())
             return;
-        if (Clock::now() >= deadline_) {
-            char why[160];
-            std::snprintf(why, sizeof why, "%s within %.1f s",
-                          computing_ ? "it took a pass and did not hand it on"
-                                     : "it was handed a pass and did not take it",
-                          limit);
-            throw RankLost(holder_, describeRank(holder_) + ": " + why);
-        }
-        ++spins;
-        if (spins < 64)
-            std::this_thread::yield();
-        else
-            std::this_thread::sleep_for(std::chrono::microseconds(spins < 1024 ? 50 : 1000));
+        watch_.checkOrWait(limit, spins, [this](int r) { return describeRank(r); });
     }
 }
 
@@ -472,6 +444,10 @@ void runPipelineStage(MpiLink& link, std::shared_ptr<const Model> model, const B
     const bool last = me == link.size() - 1;
     const int held = stage.endLayer - stage.firstLayer;
     BatchPass m;
+    // The RSS each answer carries for the status page, read from /proc at most twice a second
+    // rather than on every pass (a pass of a small model takes a fraction of a millisecond).
+    uint64_t rss = platform::residentBytes();
+    auto rssReadAt = Clock::now();
     for (;;) {
         link.receiveForever(me - 1, kTagBatchWork, bytes);
         int dest = last ? 0 : me + 1;
@@ -515,8 +491,13 @@ void runPipelineStage(MpiLink& link, std::shared_ptr<const Model> model, const B
             report.passes += 1;
             report.computeMs += us / 1000.0;
         }
-        if (m.kind == BatchPass::Pass)
-            m.stages.push_back(StageFigures{us, platform::residentBytes()});
+        if (m.kind == BatchPass::Pass) {
+            if (secondsSince(rssReadAt) >= 0.5) {
+                rss = platform::residentBytes();
+                rssReadAt = Clock::now();
+            }
+            m.stages.push_back(StageFigures{us, rss});
+        }
         bytes = encodeBatchPass(m);
         // The next stage may still be computing the previous piece: allow four times this one's
         // compute, scaled to the whole model, on top of the timeout.

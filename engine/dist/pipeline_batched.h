@@ -24,6 +24,7 @@
 // read from any thread.
 #include "dist/batch_protocol.h"
 #include "dist/mpi_link.h"
+#include "dist/pass_watch.h"
 #include "dist/stage_plan.h"
 
 #include <functional>
@@ -138,13 +139,10 @@ private:
     std::vector<float>* embeddings_ = nullptr;
     std::vector<float> pieceLogits_, pieceEmbeddings_;
     std::vector<double> passUs_; // per stage, this batch
-    int64_t firstPass_ = 0;
     size_t received_ = 0;
-    int holder_ = 1;
-    bool computing_ = false;
-    MpiLink::Clock::time_point deadline_;
+    PassWatch watch_;
     BatchPass message_, reply_;
-    std::vector<uint8_t> bytes_, answer_, note_;
+    std::vector<uint8_t> bytes_, answer_;
     std::vector<OpTiming> timings_;
 
     std::mutex mpiMutex_;      // one thread in MPI at a time: a pass or a ping

@@ -40,6 +40,13 @@ constexpr double kRankTimeoutS = 2.0;
 
 using test::mpiEnvironment;
 
+// Kills a rank the test stopped (SIGSTOP) when the test ends: a stopped rank cannot take mpirun's
+// SIGTERM.
+struct KillAtEnd {
+    qint64 pid;
+    ~KillAtEnd() { ::kill(pid_t(pid), SIGKILL); }
+};
+
 // A cluster serving on a free port; stopped (SIGTERM to mpirun, which passes it on) at the end.
 class Cluster {
 public:
@@ -420,10 +427,7 @@ private slots:
         const qint64 last = cluster.pid(2);
         QVERIFY(last > 0);
         QCOMPARE(::kill(pid_t(last), SIGSTOP), 0);
-        struct KillAtEnd { // a stopped rank cannot take mpirun's SIGTERM
-            qint64 pid;
-            ~KillAtEnd() { ::kill(pid_t(pid), SIGKILL); }
-        } killAtEnd{last};
+        const KillAtEnd killAtEnd{last};
         QElapsedTimer gone;
         gone.start();
         int health = 0;
@@ -509,10 +513,7 @@ private slots:
         const qint64 pid = cluster.pid(1);
         QVERIFY2(pid > 0, qPrintable(cluster.err()));
         QCOMPARE(::kill(pid_t(pid), SIGSTOP), 0);
-        struct KillAtEnd { // a stopped rank cannot take mpirun's SIGTERM
-            qint64 pid;
-            ~KillAtEnd() { ::kill(pid_t(pid), SIGKILL); }
-        } killAtEnd{pid};
+        const KillAtEnd killAtEnd{pid};
         QElapsedTimer since;
         since.start();
         std::string body;
@@ -546,10 +547,7 @@ private slots:
         const qint64 pid = cluster.pid(2);
         QVERIFY2(pid > 0, qPrintable(cluster.err()));
         QCOMPARE(::kill(pid_t(pid), SIGSTOP), 0);
-        struct KillAtEnd {
-            qint64 pid;
-            ~KillAtEnd() { ::kill(pid_t(pid), SIGKILL); }
-        } killAtEnd{pid};
+        const KillAtEnd killAtEnd{pid};
         QElapsedTimer since;
         since.start();
         const int code = cluster.waitForExit(12000);
