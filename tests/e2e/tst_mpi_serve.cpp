@@ -16,6 +16,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
@@ -103,7 +104,7 @@ public:
     // Waits for the job to end by itself; its exit code, or -1 when it is still running.
     int waitForExit(int ms)
     {
-        if (!p_.waitForFinished(ms))
+        if (p_.state() != QProcess::NotRunning && !p_.waitForFinished(ms))
             return -1;
         return p_.exitCode();
     }
@@ -534,6 +535,25 @@ private slots:
         QVERIFY2(since.elapsed() < 15000, qPrintable(QString::number(since.elapsed())));
         QVERIFY2(cluster.err().contains("rank 1 (host") && cluster.err().contains("ending the job"),
                  qPrintable(cluster.err()));
+    }
+
+    // Options a pipeline cannot take are refused before anything starts, saying which and why.
+    void pipelineRefusesBadOptions()
+    {
+        const QString dir = QDir::temp().filePath(QStringLiteral("tenfold-prefixes-never-made"));
+        const std::pair<QStringList, QString> cases[] = {
+            {{"--pipeline", "--prefix-cache-dir", dir}, "--prefix-cache-dir saves whole sequences' KV"},
+            {{"--micro-batch", "0"}, "--micro-batch must be 1..65536 rows, got '0'"},
+            {{"--split", "4,4,4"}, "--split names 3 stages but mpirun started 2 ranks"},
+        };
+        for (const auto& [extra, message] : cases) {
+            Cluster cluster(model_, 2, extra);
+            QCOMPARE(cluster.port(), 0);
+            const int code = cluster.waitForExit(20000);
+            QVERIFY2(code > 0, qPrintable(extra.join(' ') + ": " + QString::number(code)));
+            QVERIFY2(cluster.err().contains(message), qPrintable(extra.join(' ') + "\n" + cluster.err()));
+            QVERIFY(!QFileInfo::exists(dir));
+        }
     }
 
     // A stage that stops answering while no request is in flight is noticed too (rank 0 sends a
