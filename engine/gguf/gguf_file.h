@@ -50,6 +50,12 @@ public:
     uint64_t fileSize() const { return size_; }
     uint64_t alignment() const { return alignment_; }
     uint64_t dataOffset() const { return dataOffset_; }
+    // Whether [p, p + n) lies inside the file's bytes (its mapping or the fromBytes copy).
+    bool contains(const void* p, size_t n) const
+    {
+        const auto* b = static_cast<const uint8_t*>(p);
+        return b >= base_ && n <= size_ && size_t(b - base_) <= size_ - n;
+    }
 
     // In file order.
     const std::vector<std::pair<std::string, GGUFValue>>& metadata() const { return metadata_; }

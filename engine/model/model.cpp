@@ -39,6 +39,16 @@ uint64_t Model::weightBytes() const
     return n;
 }
 
+bool Model::holdsWeightBytes(const uint8_t* p, size_t n) const
+{
+    if (gguf_ && gguf_->contains(p, n))
+        return true;
+    for (const std::vector<uint8_t>& b : ownedBuffers_)
+        if (p >= b.data() && n <= b.size() && size_t(p - b.data()) <= b.size() - n)
+            return true;
+    return false;
+}
+
 uint64_t Model::kvCacheBytes(int nCtx, GGMLType kvType) const
 {
     const uint64_t perPosition = uint64_t(hp_.nHeadKv) * uint64_t(hp_.headDim);

@@ -134,6 +134,11 @@ public:
     std::string displayName() const;
     uint64_t parameterCount() const;
     uint64_t weightBytes() const;
+    // Whether [p, p + n) lies in bytes the model holds for its whole life and never changes (its
+    // file, or the buffers of an import). Caches keyed by a weight's address (the CPU matmul's
+    // repacked and huge-page copies) take only such weights: a pass that swaps a heap buffer
+    // into a weight (the budgeted quantization's probe) may reuse an address for other bytes.
+    bool holdsWeightBytes(const uint8_t* p, size_t n) const;
     // A 64-bit identity of the weights (shapes, types, hyperparameters and a sample of every
     // tensor's bytes), for caches that must never serve one model's state to another: two
     // different files, or a re-quantized one, differ. Computed once, cheap (a few MB read).

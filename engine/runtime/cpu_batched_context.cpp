@@ -86,7 +86,9 @@ CpuBatchedContext::CpuBatchedContext(std::shared_ptr<const Model> model,
       memoryCounter_(std::move(memoryCounter)),
       profile_(params.profile)
 {
-    matmul_.shareRepacks(model_->derivedWeights()); // one repacked copy per model, not per context
+    // One repacked copy per model, not per context, of the weights the model itself holds.
+    matmul_.shareRepacks(model_->derivedWeights(),
+                         [m = model_.get()](const uint8_t* p, size_t n) { return m->holdsWeightBytes(p, n); });
     const size_t poolBytes = size_t(table_.totalBlocks()) * blockBytes_;
     const int ownLayers = layerEnd_ - layerBegin_;
     kPool_.resize(size_t(ownLayers));

@@ -30,7 +30,9 @@ CpuContext::CpuContext(std::shared_ptr<const Model> model, const ContextParams& 
       matmul_(pool_.size()),
       memoryCounter_(std::move(memoryCounter))
 {
-    matmul_.shareRepacks(model_->derivedWeights()); // one repacked copy per model, not per context
+    // One repacked copy per model, not per context, of the weights the model itself holds.
+    matmul_.shareRepacks(model_->derivedWeights(),
+                         [m = model_.get()](const uint8_t* p, size_t n) { return m->holdsWeightBytes(p, n); });
     if (kvType_ != GGMLType::F16 && kvType_ != GGMLType::F32)
         throw UnsupportedError(std::string("KV cache type ") + typeName(kvType_) +
                                " is not supported by the CPU backend (use F16 or F32)");

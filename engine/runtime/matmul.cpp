@@ -63,6 +63,9 @@ struct Matmul::RepackedMatrix {
     size_t bytes = 0;
     int64_t ne0 = 0, ne1 = 0;
     std::shared_ptr<RepackArena> arena; // keeps the chunk alive
+    // For a copy in the original layout (Matmul::streamedCopy): the weight with data pointing to
+    // the copy, which the products read in place of the original.
+    WeightTensor view;
 };
 
 // Repacked matrices are carved from 64 MiB huge-page chunks one after another: a block of its own
@@ -109,7 +112,15 @@ size_t Matmul::repackedBytes() const
 {
     size_t n = 0;
     for (const auto& [key, m] : repacked_)
-        n += m ? m->bytes : 0;
+        n += m && !m->view.data ? m->bytes : 0;
+    return n;
+}
+
+size_t Matmul::copiedBytes() const
+{
+    size_t n = 0;
+    for (const auto& [key, m] : repacked_)
+        n += m && m->view.data ? m->bytes : 0;
     return n;
 }
 
@@ -135,8 +146,10 @@ bool Matmul::takesGemm(const WeightTensor& w, int T)
     return T >= gemmMinRows(w.type) && !(repackFromEnvironment(w.type) && repackableShape(w));
 }
 
-void Matmul::shareRepacks(std::shared_ptr<DerivedWeightCache> cache)
+void Matmul::shareRepacks(std::shared_ptr<DerivedWeightCache> cache,
+                          std::function<bool(const uint8_t*, size_t)> cacheable)
 {
+    cacheable_ = std::move(cacheable);
     repackCache_ = cache ? std::move(cache) : std::make_shared<DerivedWeightCache>();
     repacked_.clear();
 }
@@ -173,8 +186,52 @@ const uint8_t* Matmul::repacked(ThreadPool& pool, const WeightTensor& w)
     return m->ne0 == w.ne0 && m->ne1 == w.ne1 ? m->data : nullptr;
 }
 
+bool Matmul::copyFromEnvironment()
+{
+    const char* env = std::getenv("TENFOLD_WEIGHT_COPY");
+    return !(env && std::strcmp(env, "0") == 0);
+}
+
+const WeightTensor* Matmul::streamedCopy(ThreadPool& pool, const WeightTensor& w)
+{
+    if (!copy_ || !w.data || repackable(w) || !cacheable(w) || cpuKernelLevelInUse() == CpuLevel::Scalar)
+        return &w;
+    // Keyed one byte past the data: the repacked copies use the data's own address.
+    const uint8_t* key = w.data + 1;
+    if (auto it = repacked_.find(key); it != repacked_.end())
+        return it->second->view.ne0 == w.ne0 && it->second->view.ne1 == w.ne1 ? &it->second->view : &w;
+    auto arena = std::static_pointer_cast<RepackArena>(repackCache_->getOrMake(
+        &kRepackArenaKey, [] { return std::static_pointer_cast<void>(std::make_shared<RepackArena>()); }));
+    std::shared_ptr<void> item = repackCache_->getOrMake(key, [&]() -> std::shared_ptr<void> {
+        auto m = std::make_shared<RepackedMatrix>();
+        m->ne0 = w.ne0;
+        m->ne1 = w.ne1;
+        m->arena = arena;
+        m->bytes = w.rowBytes * size_t(w.ne1);
+        m->data = arena->take(m->bytes);
+        uint8_t* dst = m->data;
+        // Pieces of at most 1 MiB, each released from the file's pages as soon as it is copied,
+        // so a large matrix is never resident twice.
+        const int64_t pieceRows = std::max<int64_t>(1, int64_t((size_t(1) << 20) / std::max<size_t>(1, w.rowBytes)));
+        pool.parallelFor((w.ne1 + pieceRows - 1) / pieceRows, 1, [&](int64_t p0, int64_t p1, int) {
+            for (int64_t p = p0; p < p1; ++p) {
+                const int64_t r0 = p * pieceRows, r1 = std::min(w.ne1, r0 + pieceRows);
+                std::memcpy(dst + size_t(r0) * w.rowBytes, w.row(r0), size_t(r1 - r0) * w.rowBytes);
+                platform::releaseResidentPages(w.row(r0), size_t(r1 - r0) * w.rowBytes);
+            }
+        });
+        m->view = w;
+        m->view.data = dst;
+        return m;
+    });
+    auto m = std::static_pointer_cast<const RepackedMatrix>(item);
+    repacked_[key] = m;
+    return m->view.ne0 == w.ne0 && m->view.ne1 == w.ne1 ? &m->view : &w;
+}
+
 Matmul::Matmul(int nThreads)
 {
+    copy_ = copyFromEnvironment();
     repack_ = repackFromEnvironment(GGMLType::Q4_0);
     repackQ8_0_ = repackFromEnvironment(GGMLType::Q8_0);
     repackCache_ = std::make_shared<DerivedWeightCache>();
@@ -264,10 +321,15 @@ void Matmul::runPalette(ThreadPool& pool, std::span<const MatmulJob> jobs, const
     });
 }
 
-void Matmul::runDense(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx)
+void Matmul::runDense(ThreadPool& pool, std::span<const MatmulJob> original, const float* x, int T, int64_t ldx)
 {
     while (int(scratch_.size()) < pool.size())
         scratch_.push_back(std::make_unique<ThreadScratch>());
+    // Matrices that are not repacked are read from their huge-page copies (see copiedBytes).
+    copiedJobs_.assign(original.begin(), original.end());
+    for (MatmulJob& job : copiedJobs_)
+        job.w = streamedCopy(pool, *job.w);
+    const std::span<const MatmulJob> jobs(copiedJobs_);
     // Dequantizing 16-row panels to F32 once per block of activation rows and running the F32
     // micro-kernel measured faster than the AVX2 tiles for every type once there are a few rows
     // (about 85 vs 45-65 GFLOP/s per core at 256 rows). The AVX-512 VNNI tiles are faster than

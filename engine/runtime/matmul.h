@@ -8,6 +8,7 @@
 #include "runtime/thread_pool.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <unordered_map>
@@ -46,9 +47,20 @@ public:
     // reads only that copy. TENFOLD_Q4_0_REPACK=0 turns it off, TENFOLD_Q8_0_REPACK=0 for Q8_0
     // only (benchmarks compare both).
     size_t repackedBytes() const;
+    // Bytes held by copies of the other matrices, in their own layout: the first product with a
+    // matrix that is not repacked, at a SIMD kernel level, copies it once into transparent huge
+    // pages and releases the file's pages, and every later product reads the copy. A memory-mapped
+    // file sits in 4 KiB pages, at whose boundaries the hardware prefetchers stop and each of
+    // which costs a TLB entry; decode streams every matrix once per token, so it reads the copy
+    // faster (docs/BENCHMARKS.md). TENFOLD_WEIGHT_COPY=0 turns it off.
+    size_t copiedBytes() const;
     // Where repacked copies are kept: the model's cache (Model::derivedWeights()), so that every
     // context on a model shares one copy; without it a Matmul keeps its own.
-    void shareRepacks(std::shared_ptr<DerivedWeightCache> cache);
+    // `cacheable` says which matrices may be cached by address (Model::holdsWeightBytes); without
+    // it, every matrix may be, and the caller keeps each weight's bytes unchanged while this
+    // Matmul or the cache lives.
+    void shareRepacks(std::shared_ptr<DerivedWeightCache> cache,
+                      std::function<bool(const uint8_t*, size_t)> cacheable = {});
 
 private:
     void runDense(ThreadPool& pool, std::span<const MatmulJob> jobs, const float* x, int T, int64_t ldx);
@@ -75,9 +87,19 @@ private:
     std::vector<float> lowRankTmp_; // x B^T of a call's factorised weights
     // The repacked copy of a Q4_0 or Q8_0 matrix, keyed by its data; null when it is not repacked.
     const uint8_t* repacked(ThreadPool& pool, const WeightTensor& w);
+    // w itself, or its huge-page copy (kept in the same cache as the repacked matrices).
+    const WeightTensor* streamedCopy(ThreadPool& pool, const WeightTensor& w);
+    static bool copyFromEnvironment();
+    std::vector<MatmulJob> copiedJobs_; // a runDense call's jobs with their weights' copies
+    bool copy_ = true;
+    bool cacheable(const WeightTensor& w) const
+    {
+        return !cacheable_ || cacheable_(w.data, w.rowBytes * size_t(w.ne1));
+    }
+    std::function<bool(const uint8_t*, size_t)> cacheable_;
     bool repackable(const WeightTensor& w) const
     {
-        return repack_ && repackableShape(w) && (w.type != GGMLType::Q8_0 || repackQ8_0_);
+        return repack_ && repackableShape(w) && (w.type != GGMLType::Q8_0 || repackQ8_0_) && cacheable(w);
     }
     static bool repackableShape(const WeightTensor& w); // type, shape and kernel level allow it
     static bool repackFromEnvironment(GGMLType t);

@@ -384,6 +384,104 @@ private slots:
             QVERIFY2(std::fabs(repackedY[size_t(r)] - plainY[size_t(r)]) <= 1e-5f * (1 + std::fabs(plainY[size_t(r)])),
                      qPrintable(QString("row %1: %2 vs %3").arg(r).arg(repackedY[size_t(r)]).arg(plainY[size_t(r)])));
     }
+    // Matrices that are not repacked (here F16 and Q4_K) are copied once into huge pages at a SIMD
+    // level and read from the copy by decode and prompts alike; TENFOLD_WEIGHT_COPY=0 turns it off.
+    // A matrix outside the bytes the cache may take (shareRepacks' predicate: Model's
+    // holdsWeightBytes) is never cached, so new bytes at the same address are what the next
+    // product reads (the budgeted quantization's probe swaps heap buffers into a model).
+    void matmulCopiesOtherMatricesOnce_data()
+    {
+        QTest::addColumn<int>("type");
+        QTest::newRow("F16") << int(GGMLType::F16);
+        QTest::newRow("Q4_K") << int(GGMLType::Q4_K);
+    }
+
+    void matmulCopiesOtherMatricesOnce()
+    {
+        QFETCH(int, type);
+        const GGMLType t = GGMLType(type);
+        const int K = 512, N = 36, T = 40;
+        std::vector<uint8_t> data;
+        WeightTensor w;
+        w.name = "w";
+        w.type = t;
+        w.ne0 = K;
+        w.ne1 = N;
+        w.rowBytes = rowBytes(t, K);
+        data.resize(w.rowBytes * size_t(N));
+        w.data = data.data();
+        auto fill = [&](uint32_t seed) {
+            const auto wf = randomVector(size_t(N * K), seed, 0.5f);
+            for (int r = 0; r < N; ++r)
+                referenceKernels(t).quantizeRow(wf.data() + size_t(r) * K, data.data() + size_t(r) * w.rowBytes, K);
+        };
+        // The oracle: the dequantized weights against the activation rows rounded as the
+        // kernels round them (to the weight type's vecDotType; the F32 GEMM does not), in double.
+        auto expected = [&](const std::vector<float>& x, int rows) {
+            const GGMLType at = referenceKernels(t).vecDotType;
+            std::vector<float> deq(static_cast<size_t>(K)), xr(x);
+            std::vector<uint8_t> q(rowBytes(at, K));
+            for (int c = 0; c < rows && !Matmul::takesGemm(w, rows); ++c) {
+                referenceKernels(at).quantizeRow(x.data() + size_t(c) * K, q.data(), K);
+                referenceKernels(at).dequantizeRow(q.data(), xr.data() + size_t(c) * K, K);
+            }
+            std::vector<double> y(size_t(rows) * N);
+            for (int r = 0; r < N; ++r) {
+                referenceKernels(t).dequantizeRow(w.row(r), deq.data(), K);
+                for (int c = 0; c < rows; ++c) {
+                    double sum = 0;
+                    for (int k = 0; k < K; ++k)
+                        sum += double(deq[size_t(k)]) * xr[size_t(c) * K + size_t(k)];
+                    y[size_t(c) * N + size_t(r)] = sum;
+                }
+            }
+            return y;
+        };
+        auto check = [&](const std::vector<float>& got, const std::vector<double>& want, const char* what) {
+            for (size_t i = 0; i < want.size(); ++i)
+                QVERIFY2(std::fabs(got[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])),
+                         qPrintable(QString("%1, output %2: %3 vs %4").arg(what).arg(i).arg(got[i]).arg(want[i])));
+        };
+        fill(61);
+        const auto x1 = randomVector(size_t(K), 62), xT = randomVector(size_t(T * K), 63);
+        ThreadPool pool(2);
+        const bool simd = cpuKernelLevelInUse() != CpuLevel::Scalar;
+        const size_t matrixBytes = w.rowBytes * size_t(N);
+        std::vector<float> y(size_t(T) * N);
+        {
+            Matmul mm(2);
+            const MatmulJob job{&w, y.data(), N};
+            mm.run(pool, {&job, 1}, x1.data(), 1, K);
+            QCOMPARE(mm.copiedBytes(), simd ? matrixBytes : size_t(0));
+            QCOMPARE(mm.repackedBytes(), size_t(0));
+            check(y, expected(x1, 1), "decode");
+            mm.run(pool, {&job, 1}, xT.data(), T, K);
+            QCOMPARE(mm.copiedBytes(), simd ? matrixBytes : size_t(0)); // not again, prompts too
+            check(y, expected(xT, T), "prompt");
+        }
+        {
+            qputenv("TENFOLD_WEIGHT_COPY", "0");
+            Matmul off(2);
+            qunsetenv("TENFOLD_WEIGHT_COPY");
+            const MatmulJob job{&w, y.data(), N};
+            off.run(pool, {&job, 1}, x1.data(), 1, K);
+            QCOMPARE(off.copiedBytes(), size_t(0));
+            check(y, expected(x1, 1), "without the copy");
+        }
+        {
+            auto cache = std::make_shared<DerivedWeightCache>();
+            Matmul mm(2);
+            mm.shareRepacks(cache, [](const uint8_t*, size_t) { return false; });
+            const MatmulJob job{&w, y.data(), N};
+            mm.run(pool, {&job, 1}, x1.data(), 1, K);
+            QCOMPARE(mm.copiedBytes(), size_t(0));
+            fill(64); // other weights at the same address
+            mm.run(pool, {&job, 1}, x1.data(), 1, K);
+            check(y, expected(x1, 1), "new bytes at the same address");
+            QCOMPARE(cache->size(), size_t(0));
+        }
+    }
+
     void matmulPathsMatchDequantizedReference()
     {
         QFETCH(int, type);
