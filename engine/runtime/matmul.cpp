@@ -345,9 +345,11 @@ void Matmul::runDense(ThreadPool& pool, std::span<const MatmulJob> original, con
     vecDotJobs_.clear();
     // Repacked Q4_0 matrices stay on their own kernels at every batch size: they unpack each
     // weight block once for 4 activation rows with 8-bit dot products, which measured faster
-    // than dequantizing F32 panels for the GEMM (docs/BENCHMARKS.md).
+    // than dequantizing F32 panels for the GEMM (docs/BENCHMARKS.md). A matrix of that kind
+    // that may not be cached (not repacked) takes the tiles, which round the activations the
+    // same way, so that swapping a buffer into a model changes no result but the weights' own.
     for (const MatmulJob& job : jobs)
-        (T >= gemmMinRows(job.w->type) && !repackable(*job.w) ? gemmJobs_ : vecDotJobs_).push_back(job);
+        (T >= gemmMinRows(job.w->type) && !repackedKind(*job.w) ? gemmJobs_ : vecDotJobs_).push_back(job);
     if (!gemmJobs_.empty())
         runGemm(pool, gemmJobs_, x, T, ldx);
     if (!vecDotJobs_.empty())

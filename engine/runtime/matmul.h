@@ -97,10 +97,12 @@ private:
         return !cacheable_ || cacheable_(w.data, w.rowBytes * size_t(w.ne1));
     }
     std::function<bool(const uint8_t*, size_t)> cacheable_;
-    bool repackable(const WeightTensor& w) const
+    // Type, shape, level and settings call for repacking (whether or not it may be cached).
+    bool repackedKind(const WeightTensor& w) const
     {
-        return repack_ && repackableShape(w) && (w.type != GGMLType::Q8_0 || repackQ8_0_) && cacheable(w);
+        return repack_ && repackableShape(w) && (w.type != GGMLType::Q8_0 || repackQ8_0_);
     }
+    bool repackable(const WeightTensor& w) const { return repackedKind(w) && cacheable(w); }
     static bool repackableShape(const WeightTensor& w); // type, shape and kernel level allow it
     static bool repackFromEnvironment(GGMLType t);
     struct RepackedMatrix;

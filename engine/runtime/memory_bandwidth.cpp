@@ -41,7 +41,9 @@ BandwidthResult measureReadBandwidth(int threads, uint64_t bytes, int passes)
     struct Free {
         void operator()(void* p) const { platform::alignedFree(p); }
     };
-    std::unique_ptr<uint64_t, Free> buffer(static_cast<uint64_t*>(platform::alignedAlloc(4096, bytes)));
+    // In huge pages where the OS has them, as the CPU matmul's weight copies are (matmul.h): the
+    // figure is what the memory can deliver, not what 4 KiB pages let the prefetchers reach.
+    std::unique_ptr<uint64_t, Free> buffer(static_cast<uint64_t*>(platform::allocStreamed(bytes)));
     if (!buffer)
         throw std::bad_alloc();
     ThreadPool pool(threads);
