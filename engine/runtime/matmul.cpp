@@ -64,7 +64,7 @@ struct Matmul::RepackedMatrix {
     int64_t ne0 = 0, ne1 = 0;
     std::shared_ptr<RepackArena> arena; // keeps the chunk alive
     // For a copy in the original layout (Matmul::streamedCopy): the weight with data pointing to
-    // the copy, which the products read in place of the original.
+    // the copy, which the products read in place of the original; data stays null in a repacked one.
     WeightTensor view;
 };
 
@@ -154,36 +154,47 @@ void Matmul::shareRepacks(std::shared_ptr<DerivedWeightCache> cache,
     repacked_.clear();
 }
 
+const Matmul::RepackedMatrix* Matmul::derived(const WeightTensor& w, const uint8_t* key, size_t bytes,
+                                              const std::function<void(RepackedMatrix&)>& fill)
+{
+    auto it = repacked_.find(key);
+    if (it == repacked_.end()) {
+        // Only matrices the cache may hold by address (a miss is the first product with one).
+        if (!cacheable(w))
+            return nullptr;
+        auto arena = std::static_pointer_cast<RepackArena>(repackCache_->getOrMake(
+            &kRepackArenaKey, [] { return std::static_pointer_cast<void>(std::make_shared<RepackArena>()); }));
+        std::shared_ptr<void> item = repackCache_->getOrMake(key, [&]() -> std::shared_ptr<void> {
+            auto m = std::make_shared<RepackedMatrix>();
+            m->ne0 = w.ne0;
+            m->ne1 = w.ne1;
+            m->arena = arena;
+            m->bytes = bytes;
+            m->data = arena->take(bytes);
+            fill(*m);
+            return m;
+        });
+        it = repacked_.emplace(key, std::static_pointer_cast<const RepackedMatrix>(item)).first;
+    }
+    // The same bytes seen with another shape (never in a model) take the plain path.
+    return it->second->ne0 == w.ne0 && it->second->ne1 == w.ne1 ? it->second.get() : nullptr;
+}
+
 const uint8_t* Matmul::repacked(ThreadPool& pool, const WeightTensor& w)
 {
-    if (!repackable(w))
+    if (!repackedKind(w))
         return nullptr;
-    if (auto it = repacked_.find(w.data); it != repacked_.end())
-        return it->second->ne0 == w.ne0 && it->second->ne1 == w.ne1 ? it->second->data : nullptr;
-    auto arena = std::static_pointer_cast<RepackArena>(repackCache_->getOrMake(
-        &kRepackArenaKey, [] { return std::static_pointer_cast<void>(std::make_shared<RepackArena>()); }));
-    std::shared_ptr<void> item = repackCache_->getOrMake(w.data, [&]() -> std::shared_ptr<void> {
-        auto m = std::make_shared<RepackedMatrix>();
-        m->ne0 = w.ne0;
-        m->ne1 = w.ne1;
-        m->arena = arena;
-        const size_t groupBytes = 8 * rowBytes(w.type, w.ne0);
+    const size_t groupBytes = 8 * rowBytes(w.type, w.ne0);
+    const RepackedMatrix* m = derived(w, w.data, groupBytes * size_t(w.ne1 / 8), [&](RepackedMatrix& m) {
         const auto repack = kernels(w.type).repackRows8;
-        m->bytes = groupBytes * size_t(w.ne1 / 8);
-        m->data = arena->take(m->bytes);
-        uint8_t* dst = m->data;
         pool.parallelFor(w.ne1 / 8, 1, [&](int64_t g0, int64_t g1, int) {
-            repack(w.row(g0 * 8), w.rowBytes, (g1 - g0) * 8, w.ne0, dst + size_t(g0) * groupBytes);
+            repack(w.row(g0 * 8), w.rowBytes, (g1 - g0) * 8, w.ne0, m.data + size_t(g0) * groupBytes);
         });
         // From now on only the repacked copy is read (a forced GEMM path or another reader of the
         // model faults the original back in from the file), so the matrix is not held twice.
         platform::releaseResidentPages(w.data, size_t(w.rowBytes) * size_t(w.ne1));
-        return m;
     });
-    auto m = std::static_pointer_cast<const RepackedMatrix>(item);
-    repacked_[w.data] = m;
-    // The same bytes seen with another shape (never in a model) take the plain path.
-    return m->ne0 == w.ne0 && m->ne1 == w.ne1 ? m->data : nullptr;
+    return m ? m->data : nullptr;
 }
 
 bool Matmul::copyFromEnvironment()
@@ -194,44 +205,29 @@ bool Matmul::copyFromEnvironment()
 
 const WeightTensor* Matmul::streamedCopy(ThreadPool& pool, const WeightTensor& w)
 {
-    if (!copy_ || !w.data || repackable(w) || !cacheable(w) || cpuKernelLevelInUse() == CpuLevel::Scalar)
+    if (!copy_ || !w.data || repackedKind(w))
         return &w;
     // Keyed one byte past the data: the repacked copies use the data's own address.
-    const uint8_t* key = w.data + 1;
-    if (auto it = repacked_.find(key); it != repacked_.end())
-        return it->second->view.ne0 == w.ne0 && it->second->view.ne1 == w.ne1 ? &it->second->view : &w;
-    auto arena = std::static_pointer_cast<RepackArena>(repackCache_->getOrMake(
-        &kRepackArenaKey, [] { return std::static_pointer_cast<void>(std::make_shared<RepackArena>()); }));
-    std::shared_ptr<void> item = repackCache_->getOrMake(key, [&]() -> std::shared_ptr<void> {
-        auto m = std::make_shared<RepackedMatrix>();
-        m->ne0 = w.ne0;
-        m->ne1 = w.ne1;
-        m->arena = arena;
-        m->bytes = w.rowBytes * size_t(w.ne1);
-        m->data = arena->take(m->bytes);
-        uint8_t* dst = m->data;
+    const RepackedMatrix* m = derived(w, w.data + 1, w.rowBytes * size_t(w.ne1), [&](RepackedMatrix& m) {
         // Pieces of at most 1 MiB, each released from the file's pages as soon as it is copied,
         // so a large matrix is never resident twice.
         const int64_t pieceRows = std::max<int64_t>(1, int64_t((size_t(1) << 20) / std::max<size_t>(1, w.rowBytes)));
         pool.parallelFor((w.ne1 + pieceRows - 1) / pieceRows, 1, [&](int64_t p0, int64_t p1, int) {
             for (int64_t p = p0; p < p1; ++p) {
                 const int64_t r0 = p * pieceRows, r1 = std::min(w.ne1, r0 + pieceRows);
-                std::memcpy(dst + size_t(r0) * w.rowBytes, w.row(r0), size_t(r1 - r0) * w.rowBytes);
+                std::memcpy(m.data + size_t(r0) * w.rowBytes, w.row(r0), size_t(r1 - r0) * w.rowBytes);
                 platform::releaseResidentPages(w.row(r0), size_t(r1 - r0) * w.rowBytes);
             }
         });
-        m->view = w;
-        m->view.data = dst;
-        return m;
+        m.view = w;
+        m.view.data = m.data;
     });
-    auto m = std::static_pointer_cast<const RepackedMatrix>(item);
-    repacked_[key] = m;
-    return m->view.ne0 == w.ne0 && m->view.ne1 == w.ne1 ? &m->view : &w;
+    return m ? &m->view : &w;
 }
 
 Matmul::Matmul(int nThreads)
 {
-    copy_ = copyFromEnvironment();
+    copy_ = copyFromEnvironment() && cpuKernelLevelInUse() != CpuLevel::Scalar;
     repack_ = repackFromEnvironment(GGMLType::Q4_0);
     repackQ8_0_ = repackFromEnvironment(GGMLType::Q8_0);
     repackCache_ = std::make_shared<DerivedWeightCache>();

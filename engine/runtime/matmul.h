@@ -78,6 +78,7 @@ private:
     void splitUnits(std::span<const MatmulJob> jobs, int64_t unit);
 
     struct ThreadScratch;
+    struct RepackedMatrix;
     std::vector<RowUnit> units_;
     std::vector<int> jobType_;
     std::vector<std::unique_ptr<ThreadScratch>> scratch_;
@@ -89,6 +90,11 @@ private:
     const uint8_t* repacked(ThreadPool& pool, const WeightTensor& w);
     // w itself, or its huge-page copy (kept in the same cache as the repacked matrices).
     const WeightTensor* streamedCopy(ThreadPool& pool, const WeightTensor& w);
+    // The derived matrix cached under key (this Matmul's view first, then the shared cache, where
+    // fill makes it in `bytes` of the arena the first time), null when w may not be cached or
+    // its shape differs from the cached one.
+    const RepackedMatrix* derived(const WeightTensor& w, const uint8_t* key, size_t bytes,
+                                  const std::function<void(RepackedMatrix&)>& fill);
     static bool copyFromEnvironment();
     std::vector<MatmulJob> copiedJobs_; // a runDense call's jobs with their weights' copies
     bool copy_ = true;
@@ -102,10 +108,8 @@ private:
     {
         return repack_ && repackableShape(w) && (w.type != GGMLType::Q8_0 || repackQ8_0_);
     }
-    bool repackable(const WeightTensor& w) const { return repackedKind(w) && cacheable(w); }
     static bool repackableShape(const WeightTensor& w); // type, shape and kernel level allow it
     static bool repackFromEnvironment(GGMLType t);
-    struct RepackedMatrix;
     struct RepackArena;
     std::shared_ptr<DerivedWeightCache> repackCache_; // holds the matrices and their arena
     // This Matmul's view of the cache, looked up without its lock.

@@ -30,6 +30,32 @@ std::vector<float> randomVector(size_t n, uint32_t seed, float scale = 1.0f)
     return v;
 }
 
+// Rewrites w's bytes (w.data, in `data`) with N x K random values (normal, scale 0.5, from seed)
+// rounded to w's type by the reference quantizer.
+void fillRandom(const WeightTensor& w, uint32_t seed, std::vector<uint8_t>& data)
+{
+    const int64_t K = w.ne0, N = w.ne1;
+    const auto wf = randomVector(size_t(N * K), seed, 0.5f);
+    for (int64_t r = 0; r < N; ++r)
+        referenceKernels(w.type).quantizeRow(wf.data() + size_t(r * K), data.data() + size_t(r) * w.rowBytes, K);
+}
+
+// A weight of N rows of K elements of type t over `data` (which the caller keeps), filled by
+// fillRandom.
+WeightTensor randomWeight(GGMLType t, int K, int N, uint32_t seed, std::vector<uint8_t>& data)
+{
+    WeightTensor w;
+    w.name = "w";
+    w.type = t;
+    w.ne0 = K;
+    w.ne1 = N;
+    w.rowBytes = rowBytes(t, K);
+    data.resize(w.rowBytes * size_t(N));
+    w.data = data.data();
+    fillRandom(w, seed, data);
+    return w;
+}
+
 double maxAbsDiff(const float* a, const float* b, size_t n)
 {
     double m = 0;
@@ -320,22 +346,8 @@ private slots:
         const GGMLType t = GGMLType(type);
         const int K = 256;
         const size_t groupBytes = 8 * rowBytes(t, K);
-        auto make = [&](int N, std::vector<uint8_t>& data) {
-            WeightTensor w;
-            w.name = "w";
-            w.type = t;
-            w.ne0 = K;
-            w.ne1 = N;
-            w.rowBytes = rowBytes(t, K);
-            const auto wf = randomVector(size_t(N * K), 51, 0.5f);
-            data.resize(w.rowBytes * size_t(N));
-            for (int r = 0; r < N; ++r)
-                referenceKernels(t).quantizeRow(wf.data() + size_t(r) * K, data.data() + size_t(r) * w.rowBytes, K);
-            w.data = data.data();
-            return w;
-        };
         std::vector<uint8_t> d32, d36;
-        const WeightTensor w32 = make(32, d32), w36 = make(36, d36);
+        const WeightTensor w32 = randomWeight(t, K, 32, 51, d32), w36 = randomWeight(t, K, 36, 51, d36);
         const auto x = randomVector(size_t(K), 52);
         ThreadPool pool(2);
         const bool simd = cpuKernelLevelInUse() != CpuLevel::Scalar;
@@ -402,19 +414,7 @@ private slots:
         const GGMLType t = GGMLType(type);
         const int K = 512, N = 36, T = 40;
         std::vector<uint8_t> data;
-        WeightTensor w;
-        w.name = "w";
-        w.type = t;
-        w.ne0 = K;
-        w.ne1 = N;
-        w.rowBytes = rowBytes(t, K);
-        data.resize(w.rowBytes * size_t(N));
-        w.data = data.data();
-        auto fill = [&](uint32_t seed) {
-            const auto wf = randomVector(size_t(N * K), seed, 0.5f);
-            for (int r = 0; r < N; ++r)
-                referenceKernels(t).quantizeRow(wf.data() + size_t(r) * K, data.data() + size_t(r) * w.rowBytes, K);
-        };
+        const WeightTensor w = randomWeight(t, K, N, 61, data);
         // The oracle: the dequantized weights against the activation rows rounded as the
         // kernels round them (to the weight type's vecDotType; the F32 GEMM does not), in double.
         auto expected = [&](const std::vector<float>& x, int rows) {
@@ -442,7 +442,6 @@ private slots:
                 QVERIFY2(std::fabs(got[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])),
                          qPrintable(QString("%1, output %2: %3 vs %4").arg(what).arg(i).arg(got[i]).arg(want[i])));
         };
-        fill(61);
         const auto x1 = randomVector(size_t(K), 62), xT = randomVector(size_t(T * K), 63);
         ThreadPool pool(2);
         const bool simd = cpuKernelLevelInUse() != CpuLevel::Scalar;
@@ -475,7 +474,7 @@ private slots:
             const MatmulJob job{&w, y.data(), N};
             mm.run(pool, {&job, 1}, x1.data(), 1, K);
             QCOMPARE(mm.copiedBytes(), size_t(0));
-            fill(64); // other weights at the same address
+            fillRandom(w, 64, data); // other weights at the same address
             mm.run(pool, {&job, 1}, x1.data(), 1, K);
             check(y, expected(x1, 1), "new bytes at the same address");
             QCOMPARE(cache->size(), size_t(0));
@@ -489,17 +488,8 @@ private slots:
         QFETCH(int, N);
         QFETCH(int, T);
         const GGMLType t = GGMLType(type);
-        const auto wf = randomVector(size_t(N * K), 31, 0.5f);
-        WeightTensor w;
-        w.name = "w";
-        w.type = t;
-        w.ne0 = K;
-        w.ne1 = N;
-        w.rowBytes = rowBytes(t, K);
-        std::vector<uint8_t> data(w.rowBytes * size_t(N));
-        for (int r = 0; r < N; ++r)
-            referenceKernels(t).quantizeRow(wf.data() + size_t(r) * K, data.data() + size_t(r) * w.rowBytes, K);
-        w.data = data.data();
+        std::vector<uint8_t> data;
+        const WeightTensor w = randomWeight(t, K, N, 31, data);
         std::vector<float> deq(static_cast<size_t>(N * K));
         for (int r = 0; r < N; ++r)
             referenceKernels(t).dequantizeRow(w.row(r), deq.data() + size_t(r) * K, K);
