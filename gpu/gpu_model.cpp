@@ -21,13 +21,13 @@ void checkStorageRange(Device& device, const std::string& name, uint64_t bytes)
                                std::to_string(device.maxStorageBufferRange() >> 20) + " MiB");
 }
 
-// A palette weight as one buffer of 32-bit words, read by shaders/dequant.glsl (TYPE_PAL2/4):
+// A palette weight as one buffer of 32-bit words, read by shaders/dequant.glsl (TYPE_PAL2/3/4):
 // [indexRowBytes, groupRows, tableWord, scaleWord (0: none)], the packed indices from byte 16
 // (zero-padded to a word), the tables (groups x 2^bits floats), then the row scales if any.
 std::shared_ptr<GpuWeight> uploadPalette(Device& device, const WeightTensor& w)
 {
     const PaletteWeight& p = *w.palette;
-    if ((p.bits != 2 && p.bits != 4) || p.groupRows < 1 || p.groups * p.groupRows != w.ne1 ||
+    if (p.bits < 2 || p.bits > 4 || p.groupRows < 1 || p.groups * p.groupRows != w.ne1 ||
         p.indexRowBytes * 8 != size_t(w.ne0) * size_t(p.bits))
         throw InvalidArgument("Vulkan backend: palette weight " + w.name + " has an inconsistent layout (" +
                               std::to_string(p.bits) + "-bit, " + std::to_string(p.groups) + " groups of " +

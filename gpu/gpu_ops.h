@@ -37,7 +37,7 @@ struct GpuWeight {
 
 // True when the shaders can dequantize this type.
 bool gpuSupportsWeightType(GGMLType t);
-// The shader variant suffix for a resident weight: its type's ("q4_0"), or "pal2"/"pal4".
+// The shader variant suffix for a resident weight: its type's ("q4_0"), or "pal2"/"pal3"/"pal4".
 std::string gpuWeightSuffix(const GpuWeight& w);
 
 // A transform applied to mat-mul inputs as they are read, fusing the op that would otherwise

@@ -653,6 +653,10 @@ Choose another folder with --data-dir.</source>
         <translation>4 位（每个调色板 16 个值）</translation>
     </message>
     <message>
+        <source>3 bits (8 values per palette)</source>
+        <translation>3 位（每个调色板 8 个值）</translation>
+    </message>
+    <message>
         <source>2 bits (4 values per palette)</source>
         <translation>2 位（每个调色板 4 个值）</translation>
     </message>

@@ -46,7 +46,7 @@ CommandSpec compressSpec()
                       {"--random-baseline", "", "SEED", "drop random words instead of predictable ones"},
                       {"--json", "", "", "print one JSON object with the results"},
                       {"--low-rank", "", "", "model compression: low-rank factorisation of the layer matrices"},
-                      {"--palette", "", "BITS", "model compression: k-means palettes with 2-4-bit indices"},
+                      {"--palette", "", "BITS", "model compression: k-means palettes with 2-, 3- or 4-bit indices"},
                       {"--target-size", "", "MB", "model compression: the output file's size in MB (10^6 bytes)"},
                       {"--factor-type", "", "T", "low-rank: the factors' type (default F16; Q8_0, Q4_0, IQ4_NL, ...)"},
                       {"--type", "", "T", "model compression: type of the matrices left dense (default: as in IN)"},
@@ -57,6 +57,13 @@ CommandSpec compressSpec()
                       {"--palette-bits", "", "NAME=B,...", "palette: other index widths for tensors whose name contains NAME"},
                       {"--no-row-scale", "", "", "palette: no per-row scales (rows share palettes as they are)"},
                       {"--palette-embedding", "", "", "palette: the token embedding and output get palettes too"},
+                      {"--no-gptq", "", "", "palette: each element takes its nearest entry (no GPTQ error feedback)"},
+                      {"--tune-steps", "", "N", "palette: then tune tables, scales and norms by distillation for N steps"},
+                      {"--tune-text", "", "FILE", "palette tuning: training text (default none: required with --tune-steps)"},
+                      {"--tune-lr", "", "LR", "palette tuning: peak learning rate, relative to each tensor's numbers (default 1e-3)"},
+                      {"--tune-batch", "", "N", "palette tuning: windows per step (default 4)"},
+                      {"--tune-ctx", "", "N", "palette tuning: window length in tokens (default 128)"},
+                      {"--tune-eval-windows", "", "N", "palette tuning: held-out windows for the before/after loss (default 16)"},
                       {"--verbose", "", "", "model compression: print every matrix's choice"}}};
     for (auto& o : backendOptions())
         spec.options.push_back(o);

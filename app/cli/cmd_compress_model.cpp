@@ -12,11 +12,13 @@
 #include "passes/palette.h"
 #include "tensor/ggml_type.h"
 #include "tokenizer/tokenizer.h"
+#include "train/palette_tuning.h"
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 namespace tenfold::cli {
 namespace {
@@ -68,6 +70,7 @@ int runCompressModel(const ParsedArgs& args)
         ImatrixOptions io;
         io.nCtx = int(args.getInt("--calib-ctx", 512, 16, 1 << 16));
         io.maxChunks = chunks;
+        io.outputHead = args.has("--palette") && !args.has("--no-gptq");
         io.nThreads = nThreads;
         io.cancel = installInterruptHandler();
         const auto t0 = std::chrono::steady_clock::now();
@@ -116,13 +119,12 @@ int runCompressModel(const ParsedArgs& args)
     }
     PaletteOptions o;
     o.bits = int(args.getInt("--palette", 4, 2, 4));
-    if (o.bits == 3)
-        throw UsageError("--palette takes 2 or 4 bits (3-bit indices are not implemented)");
     if (const auto t = args.get("--type"))
         o.denseType = weightType("--type", *t);
     o.groupRows = args.getInt("--palette-rows", 0, 1, 1 << 30);
     o.embedding = args.has("--palette-embedding");
     o.rowScale = !args.has("--no-row-scale");
+    o.gptq = !args.has("--no-gptq");
     if (const auto spec = args.get("--palette-bits")) { // NAME=BITS,NAME=BITS
         size_t at = 0;
         while (at <= spec->size()) {
@@ -133,8 +135,8 @@ int runCompressModel(const ParsedArgs& args)
                 throw UsageError("--palette-bits takes NAME=BITS[,NAME=BITS...], e.g. attn_k=2,attn_q=2; got '" + item + "'");
             char* end = nullptr;
             const long b = std::strtol(item.c_str() + eq + 1, &end, 10);
-            if (!end || *end || (b != 2 && b != 4))
-                throw UsageError("--palette-bits: " + item + ": bits must be 2 or 4");
+            if (!end || *end || b < 2 || b > 4)
+                throw UsageError("--palette-bits: " + item + ": bits must be 2, 3 or 4");
             o.bitsFor.emplace_back(item.substr(0, eq), int(b));
             at = comma + 1;
         }
@@ -154,6 +156,39 @@ int runCompressModel(const ParsedArgs& args)
     std::printf("file: %s (%s bytes) -> %s (%s bytes)\n", formatBytes(r.fileBytesBefore).c_str(),
                 withThousands(r.fileBytesBefore).c_str(), formatBytes(r.fileBytesAfter).c_str(),
                 withThousands(r.fileBytesAfter).c_str());
+    if (const int64_t steps = args.getInt("--tune-steps", 0, 0, 1 << 24); steps > 0) {
+        const auto textFile = args.get("--tune-text");
+        if (!textFile)
+            throw UsageError("--tune-steps needs --tune-text FILE (training text; not the evaluation text)");
+        train::PaletteTuneOptions t;
+        t.train.steps = steps;
+        t.train.batch = int(args.getInt("--tune-batch", 4, 1, 1 << 16));
+        t.train.lr = args.getDouble("--tune-lr", 1e-3, 1e-9, 1.0);
+        t.train.minLr = t.train.lr / 10;
+        t.train.warmup = std::max<int64_t>(1, steps / 20);
+        t.train.alpha = 1.0; // the KL to the uncompressed model only: the quantity evaluate reports
+        t.train.temperature = 1.0;
+        t.train.threads = nThreads > 0 ? nThreads : int(std::max(1u, std::thread::hardware_concurrency()));
+        t.train.evalEvery = 0;
+        t.train.evalWindows = int(args.getInt("--tune-eval-windows", 16, 1, 1 << 20));
+        t.ctx = int(args.getInt("--tune-ctx", 128, 8, 1 << 16));
+        const auto t1 = std::chrono::steady_clock::now();
+        const train::PaletteTuneReport tr = train::tunePaletteModel(
+            filePath(out), filePath(in), readTextFile(*textFile), t,
+            [](const train::StepReport& st) {
+                std::fprintf(stderr, "\rtuning: step %lld/%lld, loss %.5f, eta %.0f s   ", (long long)st.step,
+                             (long long)st.totalSteps, st.loss, st.etaSeconds);
+                if (st.step % 20 == 0) // a line every 20 steps keeps the curve in a log
+                    std::fprintf(stderr, "\n");
+            },
+            installInterruptHandler());
+        std::fprintf(stderr, "\n");
+        const double ts = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+        std::printf("tuned %zu numbers (%d palette, %d block-scale tensors; %d held) in %.1f s: held-out "
+                    "cross-entropy %.4f -> %.4f\n",
+                    tr.freeParameters, tr.paletteTensors, tr.blockTensors, tr.frozenTensors, ts, tr.valLossBefore,
+                    tr.valLossAfter);
+    }
     return 0;
 }
 

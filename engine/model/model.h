@@ -40,7 +40,7 @@ struct PaletteWeight;
 // A 2-D weight: ne0 = row length (input features), ne1 = rows (output features).
 // A low-rank factorised weight (tenfold.low_rank, docs/COMPRESSION.md) has no data of its own:
 // W = A B with A = lowRank->a [ne1 x r] and B = lowRank->b [r x ne0]; the runtimes run it as
-// two products (x B^T, then A^T). A palette weight (tenfold.palette) stores per element a 2- or
+// two products (x B^T, then A^T). A palette weight (tenfold.palette) stores per element a 2-, 3- or
 // 4-bit index into a small table of values shared by a group of rows; the kernels decode it on
 // the fly (runtime/palette_matvec.h).
 struct WeightTensor {
@@ -70,7 +70,7 @@ struct LowRankFactors {
 // rowScale[r] when the file has row scales), index(r, j)
 // being bits-wide fields packed from the low bits up in indices + r * indexRowBytes.
 struct PaletteWeight {
-    int bits = 4;               // 2 or 4
+    int bits = 4;               // 2, 3 or 4 (3-bit indices straddle bytes; rows are multiples of 8)
     int64_t groupRows = 1;      // rows sharing one palette
     int64_t groups = 1;
     const uint8_t* indices = nullptr;

@@ -113,7 +113,7 @@ public:
     }
 
     // A weight stored as NAME.pal_idx (I8 [ne0 * bits / 8, rows], packed indices) and NAME.pal_tab
-    // (F32 [2^bits, groups]); bits follows from the table's width (docs/COMPRESSION.md).
+    // (F32 [2^bits, groups]); bits (2, 3 or 4) follows from the table's width (docs/COMPRESSION.md).
     WeightTensor paletted(const std::string& name) const
     {
         const GGUFTensorInfo* idx = f_.findTensor(name + ".pal_idx");
@@ -122,12 +122,13 @@ public:
             throw FormatError(f_.label(), idx->infoOffset, "palette indices '" + name + ".pal_idx' have no table '" +
                                                                name + ".pal_tab'");
         if (idx->type != GGMLType::I8 || idx->ne.size() != 2 || tab->type != GGMLType::F32 || tab->ne.size() != 2 ||
-            (tab->ne[0] != 4 && tab->ne[0] != 16) || tab->ne[1] < 1 || idx->ne[1] % tab->ne[1] != 0)
+            (tab->ne[0] != 4 && tab->ne[0] != 8 && tab->ne[0] != 16) || tab->ne[1] < 1 || idx->ne[1] % tab->ne[1] != 0 ||
+            (tab->ne[0] == 8 && idx->ne[0] % 3 != 0))
             throw FormatError(f_.label(), idx->infoOffset,
-                              "palette weight '" + name + "' must be I8 indices [bytes, rows] with an F32 table [4 or 16, "
-                              "groups] whose group count divides the rows");
+                              "palette weight '" + name + "' must be I8 indices [bytes, rows] (a multiple of 3 bytes "
+                              "for 3-bit) with an F32 table [4, 8 or 16, groups] whose group count divides the rows");
         auto p = std::make_shared<PaletteWeight>();
-        p->bits = tab->ne[0] == 16 ? 4 : 2;
+        p->bits = tab->ne[0] == 16 ? 4 : tab->ne[0] == 8 ? 3 : 2;
         p->groups = tab->ne[1];
         p->groupRows = idx->ne[1] / tab->ne[1];
         p->indices = idx->data;

@@ -45,7 +45,7 @@ HessianSet collectHessians(std::shared_ptr<const Model> model, std::span<const i
     using ConstRows = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
                                  Eigen::OuterStride<>>;
     windows.context().setMatmulObserver([&](const WeightTensor& w, const float* x, int rows, int64_t ldx) {
-        if (w.name == outputName || w.name.rfind("blk.", 0) != 0)
+        if (w.name == outputName ? !options.outputHead : w.name.rfind("blk.", 0) != 0)
             return;
         const std::string key = inputKey(w.name);
         keyOf[w.name] = key;
@@ -63,7 +63,7 @@ HessianSet collectHessians(std::shared_ptr<const Model> model, std::span<const i
 
     std::vector<float> logits;
     for (int c = 0; c < windows.count(); ++c) {
-        windows.run(c, options.nCtx - 1, logits, options.cancel);
+        windows.run(c, options.outputHead ? 0 : options.nCtx - 1, logits, options.cancel);
         for (auto& [key, acc] : window) {
             Eigen::MatrixXd& s = sums[key];
             if (s.size() == 0)

@@ -65,6 +65,10 @@ struct ImatrixOptions {
     int nThreads = 0;   // 0: one per core
     std::function<void(int done, int total)> progress;
     const std::atomic<bool>* cancel = nullptr; // Cancelled is thrown between windows
+    // collectHessians only: the output head's Hessian too (every row's logits are computed, so
+    // each window costs one full-width head product more). Keyed by the head's tensor name
+    // (token_embd.weight when the head is tied).
+    bool outputHead = false;
 };
 
 // Runs the model over the text's windows on the CPU and collects every layer matrix's input

@@ -22,9 +22,9 @@ bool isLayerMatrix(const GGUFTensorInfo& t)
 
 int bitsOfTable(const GGUFFile& file, const GGUFTensorInfo& table)
 {
-    if (table.type != GGMLType::F32 || table.ne.size() != 2 || (table.ne[0] != 4 && table.ne[0] != 16))
-        throw FormatError(file.label(), table.infoOffset, "palette table '" + table.name + "' must be F32 [4 or 16, groups]");
-    return table.ne[0] == 16 ? 4 : 2;
+    if (table.type != GGMLType::F32 || table.ne.size() != 2 || (table.ne[0] != 4 && table.ne[0] != 8 && table.ne[0] != 16))
+        throw FormatError(file.label(), table.infoOffset, "palette table '" + table.name + "' must be F32 [4, 8 or 16, groups]");
+    return table.ne[0] == 16 ? 4 : table.ne[0] == 8 ? 3 : 2;
 }
 
 } // namespace
@@ -90,10 +90,12 @@ int nearestCentroid(const std::vector<float>& c, float v)
 
 void packIndices(const int* indices, int64_t n, int bits, uint8_t* out)
 {
-    std::fill(out, out + n * bits / 8, uint8_t(0));
+    std::fill(out, out + (n * bits + 7) / 8, uint8_t(0));
     for (int64_t j = 0; j < n; ++j) {
         const int64_t bit = j * bits;
         out[bit >> 3] |= uint8_t(indices[j] << (bit & 7));
+        if ((bit & 7) + bits > 8) // a 3-bit index may straddle two bytes
+            out[(bit >> 3) + 1] |= uint8_t(indices[j] >> (8 - (bit & 7)));
     }
 }
 
@@ -111,11 +113,11 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
                               const PaletteOptions& options)
 {
     for (int b : {options.bits})
-        if (b != 2 && b != 4)
-            throw InvalidArgument("--palette takes 2 or 4 bits per index, not " + std::to_string(b));
+        if (b < 2 || b > 4)
+            throw InvalidArgument("--palette takes 2, 3 or 4 bits per index, not " + std::to_string(b));
     for (const auto& [key, b] : options.bitsFor)
-        if (b != 2 && b != 4)
-            throw InvalidArgument("palette: " + key + " asks for " + std::to_string(b) + " bits; 2 or 4 are supported");
+        if (b < 2 || b > 4)
+            throw InvalidArgument("palette: " + key + " asks for " + std::to_string(b) + " bits; 2, 3 or 4 are supported");
     std::error_code ec;
     if (std::filesystem::exists(out, ec) && std::filesystem::equivalent(in, out, ec))
         throw InvalidArgument("input and output are the same file: " + in.string());
@@ -180,7 +182,7 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
 
     GGUFStreamWriter writer(out, metadata, specs);
     QuantizeOptions qo;
-    qo.method = QuantMethod::Imatrix;
+    qo.method = options.gptq ? QuantMethod::Gptq : QuantMethod::Imatrix;
     qo.hessians = options.hessians;
     size_t done = 0;
     for (const GGUFTensorInfo& t : src->tensors()) {
@@ -220,10 +222,8 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
                     values[size_t(r * cols + j)] /= scale[size_t(r)];
             }
         std::vector<float> table(size_t(groups * k));
-        std::vector<uint8_t> packed(size_t(rows * cols * bits / 8));
         parallelRanges(groups, nThreads, [&](int64_t b, int64_t e) {
             std::vector<float> w(size_t(g * cols));
-            std::vector<int> idx(static_cast<size_t>(cols));
             for (int64_t q = b; q < e; ++q) {
                 for (int64_t i = 0; i < g * cols; ++i) {
                     const float s = scale[size_t(q * g + i / cols)];
@@ -232,11 +232,35 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
                 const float* v = values.data() + size_t(q * g * cols);
                 const std::vector<float> c = weightedKMeans1D(v, w.data(), size_t(g * cols), k, options.iterations);
                 std::copy(c.begin(), c.end(), table.begin() + q * k);
-                for (int64_t r = q * g; r < (q + 1) * g; ++r) {
-                    for (int64_t j = 0; j < cols; ++j)
-                        idx[size_t(j)] = nearestCentroid(c, values[size_t(r * cols + j)]);
-                    packIndices(idx.data(), cols, bits, packed.data() + size_t(r * cols * bits / 8));
-                }
+            }
+        });
+        const Eigen::MatrixXd* h = options.hessians ? options.hessians->find(t.name) : nullptr;
+        if (options.gptq && h && h->rows() == cols) {
+            // Rows are independent in GPTQ, so a row's scale does not change its choices: the
+            // scaled values go in and come out as table entries.
+            Eigen::Map<RowMatrixF> W(values.data(), rows, cols);
+            RowMatrixF M = W;
+            const int lazy = cols % 128 == 0 ? 128 : cols % 32 == 0 ? 32 : int(cols);
+            gptqQuantize(
+                M, *h, lazy, 0.01, [](int64_t, int, const float*) {},
+                [&](int64_t row, int, float value) {
+                    const float* c = table.data() + (row / g) * k;
+                    int j = 0; // the nearest entry (ascending), as nearestCentroid
+                    while (j + 1 < k && value > 0.5f * (c[j] + c[j + 1]))
+                        ++j;
+                    return c[j];
+                },
+                nThreads);
+            W = M;
+        }
+        std::vector<uint8_t> packed(size_t(rows * cols * bits / 8));
+        parallelRanges(rows, nThreads, [&](int64_t b, int64_t e) {
+            std::vector<int> idx(static_cast<size_t>(cols));
+            for (int64_t r = b; r < e; ++r) {
+                const std::vector<float> c(table.begin() + (r / g) * k, table.begin() + (r / g + 1) * k);
+                for (int64_t j = 0; j < cols; ++j)
+                    idx[size_t(j)] = nearestCentroid(c, values[size_t(r * cols + j)]);
+                packIndices(idx.data(), cols, bits, packed.data() + size_t(r * cols * bits / 8));
             }
         });
         writer.append(packed.data(), packed.size());
@@ -281,7 +305,10 @@ decodePaletteTensor(const GGUFFile& file, const GGUFTensorInfo& indices, const G
         const float* p = tab + (r / (rows / groups)) * (int64_t(1) << bits);
         for (int64_t j = 0; j < cols; ++j) {
             const int64_t bit = j * bits;
-            m(r, j) = p[(idx[bit >> 3] >> (bit & 7)) & ((1 << bits) - 1)] * (rowScale ? rowScale[r] : 1.0f);
+            unsigned q = idx[bit >> 3] >> (bit & 7);
+            if ((bit & 7) + bits > 8)
+                q |= unsigned(idx[(bit >> 3) + 1]) << (8 - (bit & 7));
+            m(r, j) = p[q & ((1u << bits) - 1)] * (rowScale ? rowScale[r] : 1.0f);
         }
     }
     return m;

@@ -29,11 +29,12 @@ std::vector<float> weightedKMeans1D(const float* values, const float* weights, s
 // Index of the nearest centroid (centroids ascending).
 int nearestCentroid(const std::vector<float>& centroids, float v);
 
-// Packs indices (each < 2^bits, bits 2 or 4) from the low bits up: n * bits / 8 bytes.
+// Packs indices (each < 2^bits, bits 2 to 4) from the low bits up, a 3-bit index straddling two
+// bytes where it falls so: ceil(n * bits / 8) bytes.
 void packIndices(const int* indices, int64_t n, int bits, uint8_t* out);
 
 struct PaletteOptions {
-    int bits = 4;                       // 2 or 4
+    int bits = 4;                       // 2, 3 or 4
     int64_t groupRows = 0;              // rows per palette; 0: the smallest divisor of the row
                                         // count whose table costs <= 1/16 bit per weight
     std::optional<GGMLType> denseType;  // type of the other matrices (embedding, output); unset: kept
@@ -47,6 +48,11 @@ struct PaletteOptions {
     int iterations = 25;
     int nThreads = 0;
     const HessianSet* hessians = nullptr; // column weights diag(H); null: unweighted
+    // With hessians: indices chosen by GPTQ (gptq.h) on the palette, column by column with each
+    // column's rounding error moved onto the later columns, instead of each element's nearest
+    // centroid (the tables stay the k-means ones); dense tensors with a Hessian (the output head,
+    // when collected) get GPTQ too.
+    bool gptq = true;
     std::function<void(size_t index, size_t count, const std::string& name)> progress;
 };
 

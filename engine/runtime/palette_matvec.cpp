@@ -8,7 +8,10 @@ namespace {
 inline int indexAt(const uint8_t* idx, int bits, int64_t j)
 {
     const int64_t bit = j * bits;
-    return (idx[bit >> 3] >> (bit & 7)) & ((1 << bits) - 1);
+    unsigned v = idx[bit >> 3] >> (bit & 7);
+    if ((bit & 7) + bits > 8) // a 3-bit index straddling two bytes
+        v |= unsigned(idx[(bit >> 3) + 1]) << (8 - (bit & 7));
+    return int(v & ((1u << bits) - 1));
 }
 
 } // namespace

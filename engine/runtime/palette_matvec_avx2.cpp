@@ -31,6 +31,24 @@ float paletteRowDot(const PaletteWeight& p, int64_t row, const float* x, int64_t
         }
         for (; j + 8 <= n; j += 8)
             acc0 = _mm256_fmadd_ps(eight(j), _mm256_loadu_ps(x + j), acc0);
+    } else if (p.bits == 3) {
+        // Eight indices fill three bytes exactly (element at + k at bits 3k), so a group of
+        // eight starts at byte at * 3 / 8 and the 24 bits are shifted per lane.
+        const __m256 t = _mm256_loadu_ps(tab);
+        const __m256i shifts = _mm256_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21);
+        const __m256i mask = _mm256_set1_epi32(7);
+        auto eight = [&](int64_t at) {
+            uint32_t packed = 0;
+            std::memcpy(&packed, idx + at / 8 * 3, 3);
+            const __m256i i = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(int(packed)), shifts), mask);
+            return _mm256_permutevar8x32_ps(t, i);
+        };
+        for (; j + 16 <= n; j += 16) {
+            acc0 = _mm256_fmadd_ps(eight(j), _mm256_loadu_ps(x + j), acc0);
+            acc1 = _mm256_fmadd_ps(eight(j + 8), _mm256_loadu_ps(x + j + 8), acc1);
+        }
+        for (; j + 8 <= n; j += 8)
+            acc0 = _mm256_fmadd_ps(eight(j), _mm256_loadu_ps(x + j), acc0);
     } else if (p.bits == 2) {
         const __m256 t = _mm256_castps128_ps256(_mm_loadu_ps(tab)); // lanes 4-7 never indexed
         const __m256i shifts = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
@@ -45,7 +63,10 @@ float paletteRowDot(const PaletteWeight& p, int64_t row, const float* x, int64_t
     float sum = tensor_avx2::hsum(_mm256_add_ps(acc0, acc1));
     for (; j < n; ++j) {
         const int64_t bit = j * p.bits;
-        sum += tab[(idx[bit >> 3] >> (bit & 7)) & ((1 << p.bits) - 1)] * x[j];
+        unsigned q = idx[bit >> 3] >> (bit & 7);
+        if ((bit & 7) + p.bits > 8)
+            q |= unsigned(idx[(bit >> 3) + 1]) << (8 - (bit & 7));
+        sum += tab[q & ((1u << p.bits) - 1)] * x[j];
     }
     return p.rowScale ? sum * p.rowScale[row] : sum;
 }

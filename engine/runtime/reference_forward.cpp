@@ -20,8 +20,11 @@ std::vector<double> decodeVector(const WeightTensor& t)
         const PaletteWeight& p = *t.palette;
         for (int64_t r = 0; r < t.ne1; ++r)
             for (int64_t j = 0; j < t.ne0; ++j) {
-                const int64_t bit = j * p.bits;
-                const int i = (p.indices[size_t(r) * p.indexRowBytes + size_t(bit / 8)] >> (bit % 8)) & (p.entries() - 1);
+                int i = 0; // bit by bit, so a 3-bit index that straddles two bytes needs no special case
+                for (int b = 0; b < p.bits; ++b) {
+                    const int64_t bit = j * p.bits + b;
+                    i |= ((p.indices[size_t(r) * p.indexRowBytes + size_t(bit / 8)] >> (bit % 8)) & 1) << b;
+                }
                 out.push_back(double(p.palette(r)[i]) * (p.rowScale ? double(p.rowScale[r]) : 1.0));
             }
         return out;

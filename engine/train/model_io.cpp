@@ -1,5 +1,7 @@
 #include "train/model_io.h"
 
+#include "runtime/palette_matvec.h"
+
 #include "core/error.h"
 #include "gguf/gguf_file.h"
 #include "model/model.h"
@@ -109,6 +111,14 @@ void readTensor(const WeightTensor& t, int64_t rows, int64_t cols, float* dst)
                           "shape [" + std::to_string(t.ne0) + ", " + std::to_string(t.ne1) +
                               "] where the training layout expects [" + std::to_string(cols) +
                               ", " + std::to_string(rows) + "]");
+    if (t.palette) { // decoded as the runtimes decode it
+        for (int64_t r = 0; r < rows; ++r)
+            paletteDecodeRow(*t.palette, r, dst + size_t(r) * cols, cols);
+        return;
+    }
+    if (!t.data)
+        throw UnsupportedError(t.name + ": a factorised (low-rank) weight cannot be trained; export it with "
+                                        "tenfold-cli export-standard first");
     for (int64_t r = 0; r < rows; ++r)
         rowToFloat(t.type, t.row(r), dst + size_t(r) * cols, cols);
 }

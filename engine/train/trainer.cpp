@@ -108,6 +108,8 @@ Trainer::Trainer(const TrainConfig& config, std::vector<float> params, const Tok
     if (!o.mask.empty() && o.mask.size() != n)
         throw InvalidArgument("trainer: the mask has " + std::to_string(o.mask.size()) +
                               " flags for " + std::to_string(n) + " parameters");
+    if (o.step && !o.checkpointDir.empty())
+        throw InvalidArgument("trainer: a custom optimizer step keeps state outside checkpoints; run it without a checkpoint directory");
     if (!o.checkpointDir.empty() && o.checkpointEvery < 1)
         throw InvalidArgument("trainer: checkpoints need an interval of at least 1 step");
     d.params = std::move(params);
@@ -314,7 +316,10 @@ TrainResult Trainer::run(const std::function<void(const StepReport&)>& onStep)
         if (!std::isfinite(norm))
             throw TrainingDiverged(stepNo, "the gradient is not finite");
         const double lr = cosineLr(d.step, o.warmup, o.steps, o.lr, o.minLr);
-        d.opt->step(d.params.data(), d.grads.data(), lr, d.decay.data());
+        if (o.step)
+            o.step(d.params.data(), d.grads.data(), lr);
+        else
+            d.opt->step(d.params.data(), d.grads.data(), lr, d.decay.data());
         if (!o.mask.empty())
             for (size_t i = 0; i < d.params.size(); ++i)
                 if (!o.mask[i])

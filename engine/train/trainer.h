@@ -54,6 +54,13 @@ struct TrainOptions {
     // stays exactly 0 after every step. Empty: no mask.
     std::vector<uint8_t> mask;
 
+    // Training other parameters than the model's (palette tuning, train/palette_tuning.h): when
+    // set, replaces the AdamW step. Called after masking and clipping with the dense parameters,
+    // their gradients (ParamLayout order) and the step's learning rate; it updates its own
+    // parameters and writes the dense values the model computes with. Its state is not in
+    // checkpoints, so a run with it takes no checkpointDir (InvalidArgument). Must be deterministic.
+    std::function<void(float* params, const float* grads, double lr)> step;
+
     const std::atomic<bool>* cancel = nullptr; // set by the caller: stop after the current step
     const std::atomic<bool>* pause = nullptr;  // while set, the loop sleeps between steps
 };

@@ -166,7 +166,7 @@ float weightAt(uint rowByte, uint i)
     uint q = (loadByte(b + 8u + s * 16u + (j & 15u)) >> ((j >> 4) * 4u)) & 15u;
     return loadF16(b) * iq4xsScale(b, s) * IQ4_LEVELS[q];
 }
-#elif defined(TYPE_PAL2) || defined(TYPE_PAL4)
+#elif defined(TYPE_PAL2) || defined(TYPE_PAL3) || defined(TYPE_PAL4)
 // A palette weight (engine/model/model.h PaletteWeight, docs/COMPRESSION.md), uploaded by
 // gpu_model.cpp as one buffer: words 0..3 = indexRowBytes, groupRows, the table's first word, the
 // row scales' first word (0: no row scales); row r's packed indices at byte 16 + r * indexRowBytes
@@ -174,6 +174,8 @@ float weightAt(uint rowByte, uint i)
 // 2^bits floats per group of groupRows rows, and the optional row scales as F32 words.
 #if defined(TYPE_PAL2)
 #define PAL_BITS 2u
+#elif defined(TYPE_PAL3)
+#define PAL_BITS 3u
 #else
 #define PAL_BITS 4u
 #endif
@@ -187,7 +189,10 @@ float paletteValue(uint row, uint q)
 float weightAt(uint rowByte, uint i)
 {
     const uint bit = i * PAL_BITS;
-    const uint q = (loadByte(16u + rowByte + (bit >> 3)) >> (bit & 7u)) & ((1u << PAL_BITS) - 1u);
+    uint v = loadByte(16u + rowByte + (bit >> 3)) >> (bit & 7u);
+    if ((bit & 7u) + PAL_BITS > 8u) // a 3-bit index straddling two bytes
+        v |= loadByte(16u + rowByte + (bit >> 3) + 1u) << (8u - (bit & 7u));
+    const uint q = v & ((1u << PAL_BITS) - 1u);
     return paletteValue(rowByte / wq[0], q);
 }
 #else
@@ -328,8 +333,8 @@ vec4 weightAt4(uint rowByte, uint i)
     const uint b = rowByte + (i / 256u) * 136u, e = i % 256u, s = e / 32u, j = e % 32u;
     return (loadF16(b) * iq4xsScale(b, s)) * levels4(load4(b + 8u + s * 16u + (j & 15u)), (j >> 4) * 4u);
 }
-#elif defined(TYPE_PAL2) || defined(TYPE_PAL4)
-// Four indices share one byte (2-bit) or two (4-bit); an odd index row length leaves rows at odd
+#elif defined(TYPE_PAL2) || defined(TYPE_PAL3) || defined(TYPE_PAL4)
+// Four indices share one byte (2-bit), 12 bits at bit 0 or 4 of two bytes (3-bit) or two bytes (4-bit); an odd index row length leaves rows at odd
 // bytes, so the bytes are read one by one. One division, one table base and one scale per four.
 vec4 weightAt4(uint rowByte, uint i)
 {
@@ -341,6 +346,10 @@ vec4 weightAt4(uint rowByte, uint i)
     const uint v = loadByte(at);
     return s * vec4(uintBitsToFloat(wq[base + (v & 3u)]), uintBitsToFloat(wq[base + ((v >> 2) & 3u)]),
                     uintBitsToFloat(wq[base + ((v >> 4) & 3u)]), uintBitsToFloat(wq[base + (v >> 6)]));
+#elif defined(TYPE_PAL3)
+    const uint v = (loadByte(at) | (loadByte(at + 1u) << 8)) >> ((i * PAL_BITS) & 7u);
+    return s * vec4(uintBitsToFloat(wq[base + (v & 7u)]), uintBitsToFloat(wq[base + ((v >> 3) & 7u)]),
+                    uintBitsToFloat(wq[base + ((v >> 6) & 7u)]), uintBitsToFloat(wq[base + ((v >> 9) & 7u)]));
 #else
     const uint v = loadByte(at) | (loadByte(at + 1u) << 8);
     return s * vec4(uintBitsToFloat(wq[base + (v & 15u)]), uintBitsToFloat(wq[base + ((v >> 4) & 15u)]),

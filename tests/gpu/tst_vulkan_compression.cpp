@@ -162,7 +162,9 @@ private slots:
         // 4-bit k=70: 35 index bytes, so odd rows start at odd bytes, and k % 4 != 0 (scalar loop);
         // 2-bit k=68: 17 bytes per row through the four-wide path; 4-bit k=96 with 7-row groups.
         const Shape shapes[] = {{"4-bit k70 scaled", 4, 70, 77, 11, true}, {"2-bit k68", 2, 68, 66, 6, false},
-                                {"4-bit k96 groups7", 4, 96, 70, 7, false}, {"2-bit k132 scaled", 2, 132, 65, 13, true}};
+                                {"4-bit k96 groups7", 4, 96, 70, 7, false}, {"2-bit k132 scaled", 2, 132, 65, 13, true},
+                                // 3-bit k72: 27 bytes per row (odd rows at odd bytes), indices straddling bytes
+                                {"3-bit k72 scaled", 3, 72, 67, 67, true}, {"3-bit k200 groups5", 3, 200, 65, 5, false}};
         for (const Shape& sh : shapes) {
             const auto row = [&](const char* how) { return (std::string(sh.name) + " " + how); };
             QTest::newRow(row("vec shared").c_str()) << sh.bits << sh.k << sh.rows << sh.groupRows << sh.scale

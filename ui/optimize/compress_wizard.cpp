@@ -124,6 +124,7 @@ QWizardPage* CompressWizard::makeMethodPage()
     targetMB_->setEnabled(false);
     bits_ = new QComboBox;
     bits_->addItem(tr("4 bits (16 values per palette)"), 4);
+    bits_->addItem(tr("3 bits (8 values per palette)"), 3);
     bits_->addItem(tr("2 bits (4 values per palette)"), 2);
     predicted_ = new QLabel;
     predicted_->setWordWrap(true);

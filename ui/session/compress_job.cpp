@@ -88,8 +88,8 @@ CompressSizeModel CompressSizeModel::read(const QString& path)
     m.lowRankSmallest_ = fixed + 128 * uint64_t(candidates) + 1024 + smallest;
 
     // The palette files' headers: the same metadata and tensor list paletteCompress writes.
-    for (int bi = 0; bi < 2; ++bi) {
-        const int bits = bi == 0 ? 2 : 4, k = 1 << bits;
+    for (int bi = 0; bi < 3; ++bi) {
+        const int bits = bi + 2, k = 1 << bits;
         auto metadata = quantizedMetadata(*f, GGMLType::F16);
         if (const GGUFValue* ft = f->find("general.file_type"))
             for (auto& kv : metadata)
@@ -123,10 +123,10 @@ CompressSizeModel CompressSizeModel::read(const QString& path)
 
 uint64_t CompressSizeModel::paletteBytes(int bits) const
 {
-    if (bits != 2 && bits != 4)
+    if (bits < 2 || bits > 4)
         return 0;
     const int k = 1 << bits;
-    uint64_t total = paletteHeader_[bits == 2 ? 0 : 1];
+    uint64_t total = paletteHeader_[bits - 2];
     for (const Tensor& t : tensors_) {
         if (!t.layerMatrix || (t.ne[0] * bits) % 8 != 0) {
             total += padTo(t.nbytes, alignment_);
@@ -181,8 +181,8 @@ bool CompressJob::start(const CompressJobRequest& request)
         try {
             if (!lowRank && request.method != QLatin1String("palette"))
                 throw InvalidArgument("unknown compression method '" + request.method.toStdString() + "'");
-            if (!lowRank && request.bits != 2 && request.bits != 4)
-                throw InvalidArgument("palettes take 2 or 4 bits per index, not " + std::to_string(request.bits));
+            if (!lowRank && (request.bits < 2 || request.bits > 4))
+                throw InvalidArgument("palettes take 2, 3 or 4 bits per index, not " + std::to_string(request.bits));
             const QString textPath = request.textFile.isEmpty() ? defaultTextPath() : request.textFile;
             QFile f(textPath);
             if (!f.open(QIODevice::ReadOnly))
@@ -208,6 +208,7 @@ bool CompressJob::start(const CompressJobRequest& request)
             io.nCtx = nCtx;
             io.nThreads = request.threads;
             io.cancel = cancel.get();
+            io.outputHead = !lowRank; // the palette pass gives a dense head GPTQ when it has its Hessian
             io.progress = [&](int d, int all) { report(tr("Calibrating on the text"), 0, wCal, size_t(d), size_t(all)); };
             const HessianSet hessians = collectHessians(base, calibration, io);
             const int calibrationWindows = int(calibration.size() / size_t(nCtx));

@@ -22,7 +22,7 @@ struct CompressJobRequest {
     QString input, output;
     QString method = QStringLiteral("palette"); // "low-rank" or "palette"
     double targetMB = 0;                        // low-rank: the output's size (10^6 bytes)
-    int bits = 4;                               // palette: 2 or 4 bits per index
+    int bits = 4;                               // palette: 2, 3 or 4 bits per index
     QString textFile;                           // calibration + evaluation text; empty: the shipped one
     QString evalCacheDir;                       // where the input's distributions are kept
     int threads = 0;
@@ -54,7 +54,7 @@ public:
     // Throws the engine's IoError / FormatError for a missing or malformed file.
     static CompressSizeModel read(const QString& path);
     // The file paletteCompress writes with `bits`-bit indices and the default options (header
-    // included); 0 for bits other than 2 and 4.
+    // included); 0 for bits other than 2, 3 and 4.
     uint64_t paletteBytes(int bits) const;
     // The least lowRankCompress can reach (every layer matrix at rank 32, F16 factors), as the
     // engine estimates it.
@@ -71,7 +71,7 @@ private:
     };
     std::vector<Tensor> tensors_;
     uint64_t alignment_ = 32, inputBytes_ = 0, lowRankSmallest_ = 0;
-    uint64_t paletteHeader_[2] = {0, 0}; // for 2 and 4 bits
+    uint64_t paletteHeader_[3] = {0, 0, 0}; // for 2, 3 and 4 bits
     int layerMatrices_ = 0;
 };
 

@@ -232,8 +232,11 @@ private slots:
         std::mt19937 rng(11);
         ThreadPool pool(2);
         Matmul mm(2);
+        // 3-bit: rows of 8k indices (3k bytes), 24 bytes per 8 x 8 group through the AVX2 path
+        // plus an 8-index tail, and 8 (one group of eight, the tail loop only on the scalar level).
         for (auto [bits, in, rows, groupRows] : {std::tuple{4, 70, 9, 3}, std::tuple{2, 92, 6, 6}, std::tuple{4, 16, 1, 1},
-                                                 std::tuple{2, 4, 5, 1}, std::tuple{4, 262, 4, 2}}) {
+                                                 std::tuple{2, 4, 5, 1}, std::tuple{4, 262, 4, 2}, std::tuple{3, 88, 7, 7},
+                                                 std::tuple{3, 8, 3, 1}, std::tuple{3, 392, 4, 2}}) {
             const int k = 1 << bits;
             const int64_t groups = rows / groupRows;
             std::vector<float> table = randomFloats(size_t(groups * k), rng);
@@ -252,7 +255,7 @@ private slots:
             p->indexRowBytes = size_t(in * bits / 8);
             p->table = table.data();
             std::vector<float> scales = randomFloats(size_t(rows), rng);
-            if (in == 70) // one case with row scales
+            if (in == 70 || in == 392) // cases with row scales
                 p->rowScale = scales.data();
             WeightTensor w;
             w.name = "p";
@@ -289,6 +292,22 @@ private slots:
                     }
             }
         }
+    }
+
+    // The packed layout of docs/COMPRESSION.md written out by hand: index k at bits [k*b, k*b+b)
+    // of the little-endian row, so 3-bit indices 1..7,0 are 0x1F58D1 and two 4-bit ones 0xA5.
+    void packedIndexLayout()
+    {
+        const int three[8] = {1, 2, 3, 4, 5, 6, 7, 0};
+        uint8_t out3[3] = {0xFF, 0xFF, 0xFF};
+        packIndices(three, 8, 3, out3);
+        QCOMPARE(int(out3[0]), 0xD1);
+        QCOMPARE(int(out3[1]), 0x58);
+        QCOMPARE(int(out3[2]), 0x1F);
+        const int four[2] = {5, 10};
+        uint8_t out4 = 0;
+        packIndices(four, 2, 4, &out4);
+        QCOMPARE(int(out4), 0xA5);
     }
 
     void weightedKMeansFindsOptimum()

@@ -1,0 +1,222 @@
+// Palette tuning (engine/train/palette_tuning.h) on stories260K: 3-bit palettes (row scales,
+// GPTQ-free so the test is quick) and an IQ4_NL embedding, tuned towards the original model.
+// Oracles independent of the trainer: the file read back byte by byte (same tensors, types and
+// sizes, the packed indices and the IQ4_NL levels unchanged, tables/scales/block scales moved),
+// and the inference runtime's KL divergence from the original (runtime/perplexity.h) on text the
+// tuning never saw, before and after.
+#include "common/shared_data.h"
+#include "core/error.h"
+#include "gguf/gguf_file.h"
+#include "model/model.h"
+#include "passes/palette.h"
+#include "runtime/backend.h"
+#include "runtime/cpu_backend.h"
+#include "runtime/perplexity.h"
+#include "tokenizer/tokenizer.h"
+#include "train/palette_tuning.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+using namespace tenfold;
+
+namespace {
+
+std::string readAll(const std::filesystem::path& p)
+{
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+double runtimeKld(const std::filesystem::path& base, const std::filesystem::path& test, const std::string& text, int nCtx)
+{
+    std::shared_ptr<const Model> b = Model::loadGGUF(base), t = Model::loadGGUF(test);
+    const std::vector<int32_t> tokens = b->tokenizer().encode(text, true);
+    auto backend = createCpuBackend(2);
+    ContextParams cp;
+    cp.nCtx = nCtx;
+    auto cb = backend->createContext(b, cp);
+    auto ct = backend->createContext(t, cp);
+    PerplexityOptions po;
+    po.nCtx = nCtx;
+    po.firstScored = 1;
+    po.bos = b->tokenizer().bos();
+    return klDivergence(*cb, *ct, tokens, po).meanKld;
+}
+
+std::vector<uint8_t> bytesOf(const GGUFFile& f, const std::string& name)
+{
+    const GGUFTensorInfo* t = f.findTensor(name);
+    if (!t)
+        throw InvalidArgument("no tensor " + name);
+    return std::vector<uint8_t>(t->data, t->data + t->nbytes);
+}
+
+} // namespace
+
+class TstPaletteTuning : public QObject {
+    Q_OBJECT
+private slots:
+    void tuningKeepsCodesAndLowersKld()
+    {
+        const auto modelPath = test::sharedFile("models/stories260K.gguf");
+        const auto textPath = test::sharedFile("text/tinystories_sample.txt");
+        TENFOLD_REQUIRE_SHARED(modelPath);
+        TENFOLD_REQUIRE_SHARED(textPath);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::filesystem::path pal = dir.filePath("pal.gguf").toStdString();
+        const std::string text = readAll(textPath);
+        const std::string trainText = text.substr(0, text.size() * 3 / 4);
+        const std::string heldOut = text.substr(text.size() * 3 / 4);
+
+        PaletteOptions po;
+        po.bits = 3;
+        po.denseType = GGMLType::IQ4_NL;
+        po.nThreads = 2;
+        paletteCompress(modelPath, pal, po);
+        const std::shared_ptr<GGUFFile> before = GGUFFile::open(pal);
+        const GGUFTensorInfo* tab = before->findTensor("blk.0.attn_q.weight.pal_tab");
+        QVERIFY(tab && tab->ne[0] == 8); // 3-bit: eight entries per palette
+        const int nCtx = 64;
+        const double kldBefore = runtimeKld(modelPath, pal, heldOut, nCtx);
+        const double kldTrainBefore = runtimeKld(modelPath, pal, trainText, nCtx);
+
+        train::PaletteTuneOptions to;
+        to.train.steps = 40;
+        to.train.batch = 4;
+        to.train.lr = 3e-3;
+        to.train.minLr = 3e-4;
+        to.train.warmup = 2;
+        to.train.alpha = 1.0;
+        to.train.temperature = 1.0;
+        to.train.threads = 2;
+        to.train.evalEvery = 0;
+        to.ctx = nCtx;
+        to.validFraction = 0.1;
+        int steps = 0;
+        const train::PaletteTuneReport rep =
+            train::tunePaletteModel(pal, modelPath, trainText, to, [&](const train::StepReport&) { ++steps; });
+        QCOMPARE(steps, 40);
+        QVERIFY(rep.paletteTensors > 0);
+        QCOMPARE(rep.blockTensors, 2); // the IQ4_NL embedding and output head
+        QCOMPARE(rep.frozenTensors, 0);
+
+        // Same tensors, types, shapes and sizes; the codes are the same bytes.
+        const std::shared_ptr<GGUFFile> after = GGUFFile::open(pal);
+        QCOMPARE(after->fileSize(), before->fileSize());
+        QCOMPARE(after->tensors().size(), before->tensors().size());
+        int tablesMoved = 0, tables = 0;
+        for (size_t i = 0; i < before->tensors().size(); ++i) {
+            const GGUFTensorInfo& a = before->tensors()[i];
+            const GGUFTensorInfo& b = after->tensors()[i];
+            QCOMPARE(b.name, a.name);
+            QCOMPARE(int(b.type), int(a.type));
+            QCOMPARE(b.ne, a.ne);
+            if (a.name.ends_with(".pal_idx"))
+                QVERIFY2(bytesOf(*after, a.name) == bytesOf(*before, a.name), a.name.c_str());
+            if (a.name.ends_with(".pal_tab")) {
+                ++tables;
+                tablesMoved += bytesOf(*after, a.name) != bytesOf(*before, a.name);
+            }
+        }
+        QVERIFY2(tablesMoved == tables, "tuning left a palette table unchanged");
+        // IQ4_NL blocks: 2 bytes of f16 scale, then 16 bytes of levels that must not change.
+        const std::vector<uint8_t> e0 = bytesOf(*before, "token_embd.weight"), e1 = bytesOf(*after, "token_embd.weight");
+        QCOMPARE(e1.size(), e0.size());
+        size_t scalesMoved = 0;
+        for (size_t b = 0; b < e0.size() / 18; ++b) {
+            QVERIFY(std::memcmp(e0.data() + b * 18 + 2, e1.data() + b * 18 + 2, 16) == 0);
+            scalesMoved += std::memcmp(e0.data() + b * 18, e1.data() + b * 18, 2) != 0;
+        }
+        qInfo("embedding block scales moved: %zu of %zu", scalesMoved, e0.size() / 18);
+        // Only rows of tokens in the tuning windows get a gradient (stories260K's output head is a
+        // tensor of its own), and small moves can round to the same f16: a third moved here.
+        QVERIFY2(scalesMoved > e0.size() / 18 / 5, "tuning left the embedding block scales unchanged");
+
+        const double kldAfter = runtimeKld(modelPath, pal, heldOut, nCtx);
+        const double kldTrainAfter = runtimeKld(modelPath, pal, trainText, nCtx);
+        qInfo("runtime KLD from the original: tuning text %.5f -> %.5f, held-out %.5f -> %.5f (trainer's held-out "
+              "CE %.4f -> %.4f)",
+              kldTrainBefore, kldTrainAfter, kldBefore, kldAfter, rep.valLossBefore, rep.valLossAfter);
+        QVERIFY2(kldTrainAfter < kldTrainBefore * 0.9, "tuning did not lower the KL divergence on its own text");
+        QVERIFY2(kldAfter < kldBefore * 0.9, "tuning did not lower the held-out KL divergence");
+    }
+
+    // Each part on its own must lower the KL divergence: a wrong gradient for one part (its sign,
+    // a missing factor) would show here even when the other parts make up for it together.
+    void eachPartLowersKld()
+    {
+        const auto modelPath = test::sharedFile("models/stories260K.gguf");
+        const auto textPath = test::sharedFile("text/tinystories_sample.txt");
+        TENFOLD_REQUIRE_SHARED(modelPath);
+        TENFOLD_REQUIRE_SHARED(textPath);
+        QTemporaryDir dir;
+        const std::string text = readAll(textPath);
+        const std::string trainText = text.substr(0, text.size() * 3 / 4);
+        const std::filesystem::path fresh = dir.filePath("fresh.gguf").toStdString();
+        PaletteOptions po;
+        po.bits = 3;
+        po.denseType = GGMLType::IQ4_NL;
+        po.nThreads = 2;
+        paletteCompress(modelPath, fresh, po);
+        const int nCtx = 64;
+        const double kldBefore = runtimeKld(modelPath, fresh, trainText, nCtx);
+        for (int part = 0; part < 3; ++part) {
+            const std::filesystem::path pal = dir.filePath(QStringLiteral("p%1.gguf").arg(part)).toStdString();
+            std::filesystem::copy_file(fresh, pal);
+            train::PaletteTuneOptions to;
+            to.train.steps = 30;
+            to.train.batch = 4;
+            to.train.lr = 3e-3;
+            to.train.minLr = 3e-4;
+            to.train.warmup = 2;
+            to.train.alpha = 1.0;
+            to.train.temperature = 1.0;
+            to.train.threads = 2;
+            to.train.evalEvery = 0;
+            to.ctx = nCtx;
+            to.validFraction = 0.1;
+            to.tables = part == 0;
+            to.rowScales = part == 1;
+            to.blockScales = part == 2;
+            to.plain = false;
+            train::tunePaletteModel(pal, modelPath, trainText, to);
+            const double kld = runtimeKld(modelPath, pal, trainText, nCtx);
+            const char* name = part == 0 ? "tables" : part == 1 ? "row scales" : "block scales";
+            qInfo("%s alone: KLD on the tuning text %.5f -> %.5f", name, kldBefore, kld);
+            QVERIFY2(kld < kldBefore * 0.95, name);
+        }
+    }
+
+    void badInputIsTyped()
+    {
+        const auto modelPath = test::sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(modelPath);
+        QTemporaryDir dir;
+        const std::filesystem::path copy = dir.filePath("f32.gguf").toStdString();
+        std::filesystem::copy_file(modelPath, copy);
+        train::PaletteTuneOptions to;
+        to.train.steps = 1;
+        // An F32 model has nothing with frozen codes to tune.
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, train::tunePaletteModel(copy, modelPath, "once upon a time", to));
+        // A teacher of another shape.
+        const auto other = test::sharedFile("models/tenfold-ref-draft-f16.gguf");
+        if (std::filesystem::exists(other)) {
+            const std::filesystem::path pal = dir.filePath("pal.gguf").toStdString();
+            PaletteOptions po;
+            po.bits = 4;
+            paletteCompress(modelPath, pal, po);
+            QVERIFY_THROWS_EXCEPTION(InvalidArgument, train::tunePaletteModel(pal, other, "once upon a time", to));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TstPaletteTuning)
+#include "tst_palette_tuning.moc"
