@@ -1,11 +1,10 @@
 #include "train/model_io.h"
 
-#include "runtime/palette_matvec.h"
-
 #include "core/error.h"
 #include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "passes/row_convert.h"
+#include "runtime/palette_matvec.h"
 #include "tensor/ggml_type.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_gguf.h"

@@ -233,9 +233,9 @@ private slots:
     // the row scale (float products, as the CPU's paletteDecodeRow computes them).
     void paletteEmbedding()
     {
-        for (int bits : {2, 4}) {
+        for (int bits : {2, 3, 4}) {
             std::mt19937 rng{uint32_t(bits)};
-            const int k = bits == 2 ? 52 : 38, rows = 30;
+            const int k = bits == 2 ? 52 : bits == 3 ? 40 : 38, rows = 30; // 3-bit: 15 bytes a row
             PaletteMatrix m = makePalette(bits, k, rows, 5, true, rng);
             std::shared_ptr<vk::GpuWeight> w = vk::uploadWeight(*device_, m.w);
             const std::vector<int32_t> ids = {29, 0, 7, 7, 13};
@@ -257,28 +257,35 @@ private slots:
         }
     }
 
-    // Whole palette models: 4-bit everywhere including the tied embedding, and a mix of 4- and
-    // 2-bit tensors (stories260K's FFN rows are 172 wide: 43 index bytes at 2 bits).
+    // Whole palette models: 4- and 3-bit everywhere including the embedding (3-bit leaves the
+    // 172-wide FFN-down rows dense: 64.5 index bytes), and a mix of 4- and 2-bit tensors
+    // (stories260K's FFN rows are 172 wide: 43 index bytes at 2 bits).
     void paletteMatchesCpu_data()
     {
         QTest::addColumn<bool>("mixed");
-        QTest::newRow("4-bit, embedding too") << false;
-        QTest::newRow("4-bit with 2-bit ffn_down and attn_k") << true;
+        QTest::addColumn<int>("bits");
+        QTest::newRow("4-bit, embedding too") << false << 4;
+        QTest::newRow("3-bit, embedding too") << false << 3;
+        QTest::newRow("4-bit with 2-bit ffn_down and attn_k") << true << 4;
     }
 
     void paletteMatchesCpu()
     {
         QFETCH(bool, mixed);
+        QFETCH(int, bits);
         const auto base = test::sharedFile("models/stories260K.gguf");
         TENFOLD_REQUIRE_SHARED(base);
-        const std::string path = (dir_.path() + (mixed ? "/pal-mixed.gguf" : "/pal.gguf")).toStdString();
+        const std::string path =
+            (dir_.path() + (mixed ? "/pal-mixed.gguf" : QStringLiteral("/pal%1.gguf").arg(bits))).toStdString();
         PaletteOptions o;
+        o.bits = bits;
         o.embedding = !mixed;
         if (mixed)
             o.bitsFor = {{"ffn_down", 2}, {"attn_k", 2}};
         paletteCompress(base, path, o);
         std::shared_ptr<const Model> model = Model::loadGGUF(path);
         QVERIFY(model->layers()[0].ffnUp.palette);
+        QCOMPARE(model->layers()[0].ffnUp.palette->bits, bits);
         if (mixed)
             QCOMPARE(model->layers()[0].ffnDown.palette->bits, 2);
         else

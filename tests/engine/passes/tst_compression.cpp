@@ -397,6 +397,17 @@ private slots:
         const std::vector<float> palLogits = logitsOf(palModel, tokens);
         const double dPal = maxAbsDiff(palLogits, palRef.decode(tokens));
         QVERIFY2(dPal < 2e-2, qPrintable(QStringLiteral("palette runtime vs oracle: %1").arg(dPal)));
+        {   // 3-bit indices (straddling bytes), the embedding too: the oracle decodes bit by bit
+            PaletteOptions p3;
+            p3.bits = 3;
+            p3.embedding = true;
+            paletteCompress(base, path("pal3.gguf"), p3);
+            const std::shared_ptr<Model> m3 = Model::loadGGUF(path("pal3.gguf"));
+            QCOMPARE(m3->layers()[0].wq.palette->bits, 3);
+            QCOMPARE(m3->tokenEmbedding().palette->bits, 3);
+            const double d3 = maxAbsDiff(logitsOf(m3, tokens), ReferenceForward(m3).decode(tokens));
+            QVERIFY2(d3 < 2e-2, qPrintable(QStringLiteral("3-bit palette runtime vs oracle: %1").arg(d3)));
+        }
 
         // export-standard in F32 keeps exactly the same function, in standard tensors only.
         for (const char* name : {"low", "pal"}) {
