@@ -590,6 +590,14 @@ Choose another folder with --data-dir.</source>
         <translation>%1 个矩阵使用 %2 位调色板</translation>
     </message>
     <message>
+        <source>Tuning the palettes to the original</source>
+        <translation>正在按原模型微调调色板</translation>
+    </message>
+    <message>
+        <source>, tuned for %1 steps (%2 numbers)</source>
+        <translation>，已微调 %1 步（%2 个数值）</translation>
+    </message>
+    <message>
         <source>Measuring quality against the original</source>
         <translation>正在与原始模型对比测量质量</translation>
     </message>
@@ -661,8 +669,20 @@ Choose another folder with --data-dir.</source>
         <translation>2 位（每个调色板 4 个值）</translation>
     </message>
     <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>After compressing, fit the palette tables, row scales and norms to the original model by distillation on the calibration text (the indices stay, so the size does not change). About 1.5 s per step for a 16M-parameter model on 2 cores; 150 steps lowered the KL divergence by about 11% on ref-main.</source>
+        <translation>压缩之后，在校准文本上通过蒸馏让调色板表、行缩放和归一化参数拟合原模型（索引不变，因此大小不变）。在 2 核上，1600 万参数的模型每步约 1.5 秒；在 ref-main 上 150 步使 KL 散度降低约 11%。</translation>
+    </message>
+    <message>
         <source>C&amp;hoose…</source>
         <translation>选择(&amp;H)…</translation>
+    </message>
+    <message>
+        <source>&amp;Tune palettes by distillation, steps:</source>
+        <translation>通过蒸馏微调调色板(&amp;T)，步数：</translation>
     </message>
     <message>
         <source>Save &amp;as:</source>

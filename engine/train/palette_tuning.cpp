@@ -7,6 +7,7 @@
 #include "tensor/ggml_type.h"
 #include "tensor/half.h"
 #include "tensor/quant_blocks.h"
+#include "tokenizer/tokenizer.h"
 #include "train/data.h"
 #include "train/model_io.h"
 #include "train/optim.h"
@@ -201,12 +202,10 @@ PaletteParam paletteParam(const WeightTensor& w, size_t offset)
     return p;
 }
 
-} // namespace
-
-PaletteTuneReport tunePaletteModel(const std::filesystem::path& path, const std::filesystem::path& teacherPath,
-                                   std::string_view text, const PaletteTuneOptions& options,
-                                   const std::function<void(const StepReport&)>& onStep,
-                                   const std::atomic<bool>* cancel, const std::atomic<bool>* pause)
+PaletteTuneReport tune(const std::filesystem::path& path, const std::filesystem::path& teacherPath,
+                       const std::function<TokenDataset(const Model&)>& makeData, const PaletteTuneOptions& options,
+                       const std::function<void(const StepReport&)>& onStep, const std::atomic<bool>* cancel,
+                       const std::atomic<bool>* pause)
 {
     PaletteTuneReport report;
     const std::shared_ptr<const Model> source = Model::loadGGUF(path);
@@ -310,8 +309,7 @@ PaletteTuneReport tunePaletteModel(const std::filesystem::path& path, const std:
     };
     if (options.validFraction <= 0)
         throw InvalidArgument("palette tuning needs validFraction > 0 (held-out text for the before/after loss)");
-    const TokenDataset data = TokenDataset::fromText(source->tokenizer(), text, options.ctx, options.validFraction,
-                                                     path.string());
+    const TokenDataset data = makeData(*source);
     report.validWindows = o.evalWindows > 0 ? std::min(o.evalWindows, data.validWindows()) : data.validWindows();
     Trainer trainer(student.config, std::move(student.params), data, std::move(o));
     trainer.setTeacher(teacher.config, std::move(teacher.params));
@@ -367,6 +365,32 @@ PaletteTuneReport tunePaletteModel(const std::filesystem::path& path, const std:
     }
     writer.finish();
     return report;
+}
+
+} // namespace
+
+PaletteTuneReport tunePaletteModel(const std::filesystem::path& path, const std::filesystem::path& teacher,
+                                   std::string_view text, const PaletteTuneOptions& options,
+                                   const std::function<void(const StepReport&)>& onStep,
+                                   const std::atomic<bool>* cancel, const std::atomic<bool>* pause)
+{
+    return tune(
+        path, teacher,
+        [&](const Model& m) {
+            return TokenDataset::fromText(m.tokenizer(), text, options.ctx, options.validFraction, path.string());
+        },
+        options, onStep, cancel, pause);
+}
+
+PaletteTuneReport tunePaletteModel(const std::filesystem::path& path, const std::filesystem::path& teacher,
+                                   std::vector<int32_t> tokens, const PaletteTuneOptions& options,
+                                   const std::function<void(const StepReport&)>& onStep,
+                                   const std::atomic<bool>* cancel, const std::atomic<bool>* pause)
+{
+    return tune(
+        path, teacher,
+        [&](const Model& m) { return TokenDataset(std::move(tokens), options.ctx, options.validFraction, m.tokenizer().bos()); },
+        options, onStep, cancel, pause);
 }
 
 } // namespace tenfold::train

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <functional>
 #include <string_view>
+#include <vector>
 
 namespace tenfold::train {
 
@@ -50,6 +51,14 @@ struct PaletteTuneReport {
 // left as it was), IoError/FormatError.
 PaletteTuneReport tunePaletteModel(const std::filesystem::path& model, const std::filesystem::path& teacher,
                                    std::string_view text, const PaletteTuneOptions& options,
+                                   const std::function<void(const StepReport&)>& onStep = {},
+                                   const std::atomic<bool>* cancel = nullptr,
+                                   const std::atomic<bool>* pause = nullptr);
+
+// The same on a token stream already made by the model's tokenizer (with its BOS first), for a
+// caller that has split its text into tokens (the Compress wizard: the calibration part only).
+PaletteTuneReport tunePaletteModel(const std::filesystem::path& model, const std::filesystem::path& teacher,
+                                   std::vector<int32_t> tokens, const PaletteTuneOptions& options,
                                    const std::function<void(const StepReport&)>& onStep = {},
                                    const std::atomic<bool>* cancel = nullptr,
                                    const std::atomic<bool>* pause = nullptr);

@@ -57,6 +57,8 @@ private slots:
         QVERIFY(shapes.wait(20000));
         w->paletteRadio()->setChecked(true);
         w->bitsCombo()->setCurrentIndex(w->bitsCombo()->findData(3)); // 8-entry tables, indices straddling bytes
+        QVERIFY(w->tuneStepsSpin()->isEnabled());
+        w->tuneStepsSpin()->setValue(6); // a few distillation steps: the tables move, the size does not
         QVERIFY(w->predictedLabel()->text().contains(QStringLiteral("MB")));
         const uint64_t predicted = w->predictedBytes();
         QVERIFY(predicted > 0);
@@ -139,10 +141,13 @@ private slots:
         QCOMPARE(QString::fromStdString(runs[0].outputPath), out);
         QCOMPARE(runs[0].outputBytes, int64_t(actual));
         const QJsonObject params = QJsonDocument::fromJson(QByteArray::fromStdString(runs[0].parametersJson)).object();
-        QCOMPARE(params.value(QStringLiteral("label")).toString(), QStringLiteral("palette 3-bit"));
+        QCOMPARE(params.value(QStringLiteral("label")).toString(), QStringLiteral("palette 3-bit, tuned"));
+        QCOMPARE(params.value(QStringLiteral("tune_steps")).toInt(), 6);
+        QVERIFY2(params.value(QStringLiteral("detail")).toString().contains(QStringLiteral("tuned for 6 steps")),
+                 qPrintable(params.value(QStringLiteral("detail")).toString()));
         const auto point = qualityPointOf(runs[0], QualityPoint::Kind::Earlier);
         QVERIFY(point.has_value());
-        QCOMPARE(point->label, QStringLiteral("palette 3-bit"));
+        QCOMPARE(point->label, QStringLiteral("palette 3-bit, tuned"));
 
         // Export standard GGUF: palettes decoded, every weight matrix in the chosen type.
         QSignalSpy exported(w, &CompressWizard::exportDone);

@@ -21,6 +21,7 @@ class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QRadioButton;
+class QSpinBox;
 class QTableWidget;
 
 namespace tenfold::ui {
@@ -50,6 +51,7 @@ public:
     QRadioButton* paletteRadio() const { return palette_; }
     QDoubleSpinBox* targetSizeSpin() const { return targetMB_; }
     QComboBox* bitsCombo() const { return bits_; }
+    QSpinBox* tuneStepsSpin() const { return tuneSteps_; }
     QLineEdit* outputEdit() const { return output_; }
     QRadioButton* textFileRadio() const { return textFileRadio_; }
     QLineEdit* textFileEdit() const { return textFile_; }
@@ -103,6 +105,7 @@ private:
     QRadioButton* palette_ = nullptr;
     QDoubleSpinBox* targetMB_ = nullptr;
     QComboBox* bits_ = nullptr;
+    QSpinBox* tuneSteps_ = nullptr;
     QLabel* predicted_ = nullptr;
     QLineEdit* output_ = nullptr;
     bool outputEdited_ = false;

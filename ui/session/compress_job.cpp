@@ -11,6 +11,7 @@
 #include "passes/palette.h"
 #include "passes/quantize_model.h"
 #include "tensor/ggml_type.h"
+#include "train/palette_tuning.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -19,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace tenfold::ui {
 namespace {
@@ -39,7 +41,8 @@ constexpr int64_t kRankStep = 32; // LowRankOptions' default
 QString compressLabel(const CompressJobRequest& r)
 {
     return r.method == QLatin1String("low-rank") ? QStringLiteral("low-rank %1 MB").arg(r.targetMB, 0, 'g', 4)
-                                                 : QStringLiteral("palette %1-bit").arg(r.bits);
+           : r.tuneSteps > 0 ? QStringLiteral("palette %1-bit, tuned").arg(r.bits)
+                             : QStringLiteral("palette %1-bit").arg(r.bits);
 }
 
 QString compressParametersJson(const CompressJobRequest& r, const QString& detail, const QString& error)
@@ -51,6 +54,8 @@ QString compressParametersJson(const CompressJobRequest& r, const QString& detai
         params.insert(QStringLiteral("target_mb"), r.targetMB);
     else
         params.insert(QStringLiteral("bits"), r.bits);
+    if (r.method != QLatin1String("low-rank") && r.tuneSteps > 0)
+        params.insert(QStringLiteral("tune_steps"), r.tuneSteps);
     if (!detail.isEmpty())
         params.insert(QStringLiteral("detail"), detail);
     if (!error.isEmpty())
@@ -170,7 +175,9 @@ bool CompressJob::start(const CompressJobRequest& request)
         const auto t0 = std::chrono::steady_clock::now();
         const bool lowRank = request.method == QLatin1String("low-rank");
         // The share of the run each stage takes, roughly, so one bar covers the whole run.
-        const double wCal = 0.35, wCompress = 0.40, wEval = 0.25;
+        const bool tune = !lowRank && request.tuneSteps > 0;
+        const double wCal = tune ? 0.15 : 0.35, wCompress = tune ? 0.20 : 0.40, wTune = tune ? 0.50 : 0.0,
+                     wEval = tune ? 0.15 : 0.25;
         auto post = [this](auto fn) { QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection); };
         auto report = [&](const QString& stage, double before, double weight, size_t done, size_t all) {
             const double f = std::min(1.0, before + weight * (all > 0 ? double(done) / double(all) : 0.0));
@@ -255,6 +262,37 @@ bool CompressJob::start(const CompressJobRequest& request)
                 std::filesystem::remove(out, ec);
                 throw Cancelled();
             }
+            if (tune) {
+                // On the calibration part only: the held-out quarter still measures.
+                train::PaletteTuneOptions to;
+                to.train.steps = request.tuneSteps;
+                to.train.batch = 4;
+                to.train.lr = 1e-3;
+                to.train.minLr = 1e-4;
+                to.train.warmup = std::max(1, request.tuneSteps / 20);
+                to.train.alpha = 1.0;
+                to.train.temperature = 1.0;
+                to.train.threads = request.threads > 0 ? request.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+                to.train.evalEvery = 0;
+                to.train.evalWindows = 8;
+                to.ctx = std::min(128, nCtx);
+                to.validFraction = 0.05;
+                try {
+                    const train::PaletteTuneReport tr_ = train::tunePaletteModel(
+                        out, in, std::vector<int32_t>(calibration.begin(), calibration.end()), to,
+                        [&](const train::StepReport& st) {
+                            report(tr("Tuning the palettes to the original"), wCal + wCompress, wTune, size_t(st.step),
+                                   size_t(st.totalSteps));
+                        },
+                        cancel.get());
+                    detail += tr(", tuned for %1 steps (%2 numbers)").arg(request.tuneSteps).arg(qulonglong(tr_.freeParameters));
+                } catch (...) {
+                    // Cancelled or failed while tuning: the untuned file is not what was asked for.
+                    std::error_code ec;
+                    std::filesystem::remove(out, ec);
+                    throw;
+                }
+            }
 
             EvalOptions eo;
             eo.nCtx = nCtx;
@@ -264,7 +302,7 @@ bool CompressJob::start(const CompressJobRequest& request)
             if (!request.evalCacheDir.isEmpty())
                 eo.cacheDir = request.evalCacheDir.toStdString();
             eo.progress = [&](int d, int all) {
-                report(tr("Measuring quality against the original"), wCal + wCompress, wEval, size_t(d), size_t(all));
+                report(tr("Measuring quality against the original"), wCal + wCompress + wTune, wEval, size_t(d), size_t(all));
             };
             EvalReport ev;
             try {
