@@ -117,6 +117,9 @@ int runCompressModel(const ParsedArgs& args)
                     withThousands(r.smallestBytes).c_str());
         return 0;
     }
+    const int64_t tuneSteps = args.getInt("--tune-steps", 0, 0, 1 << 24);
+    if (tuneSteps > 0 && !args.get("--tune-text")) // before any work, not after the file is written
+        throw UsageError("--tune-steps needs --tune-text FILE (training text; not the evaluation text)");
     PaletteOptions o;
     o.bits = int(args.getInt("--palette", 4, 2, 4));
     if (const auto t = args.get("--type"))
@@ -156,16 +159,14 @@ int runCompressModel(const ParsedArgs& args)
     std::printf("file: %s (%s bytes) -> %s (%s bytes)\n", formatBytes(r.fileBytesBefore).c_str(),
                 withThousands(r.fileBytesBefore).c_str(), formatBytes(r.fileBytesAfter).c_str(),
                 withThousands(r.fileBytesAfter).c_str());
-    if (const int64_t steps = args.getInt("--tune-steps", 0, 0, 1 << 24); steps > 0) {
-        const auto textFile = args.get("--tune-text");
-        if (!textFile)
-            throw UsageError("--tune-steps needs --tune-text FILE (training text; not the evaluation text)");
+    if (tuneSteps > 0) {
+        const std::string textFile = *args.get("--tune-text");
         train::PaletteTuneOptions t;
-        t.train.steps = steps;
+        t.train.steps = tuneSteps;
         t.train.batch = int(args.getInt("--tune-batch", 4, 1, 1 << 16));
         t.train.lr = args.getDouble("--tune-lr", 1e-3, 1e-9, 1.0);
         t.train.minLr = t.train.lr / 10;
-        t.train.warmup = std::max<int64_t>(1, steps / 20);
+        t.train.warmup = std::max<int64_t>(1, tuneSteps / 20);
         t.train.alpha = 1.0; // the KL to the uncompressed model only: the quantity evaluate reports
         t.train.temperature = 1.0;
         t.train.threads = nThreads > 0 ? nThreads : int(std::max(1u, std::thread::hardware_concurrency()));
@@ -173,15 +174,24 @@ int runCompressModel(const ParsedArgs& args)
         t.train.evalWindows = int(args.getInt("--tune-eval-windows", 16, 1, 1 << 20));
         t.ctx = int(args.getInt("--tune-ctx", 128, 8, 1 << 16));
         const auto t1 = std::chrono::steady_clock::now();
-        const train::PaletteTuneReport tr = train::tunePaletteModel(
-            filePath(out), filePath(in), readTextFile(*textFile), t,
-            [](const train::StepReport& st) {
-                std::fprintf(stderr, "\rtuning: step %lld/%lld, loss %.5f, eta %.0f s   ", (long long)st.step,
-                             (long long)st.totalSteps, st.loss, st.etaSeconds);
-                if (st.step % 20 == 0) // a line every 20 steps keeps the curve in a log
-                    std::fprintf(stderr, "\n");
-            },
-            installInterruptHandler());
+        train::PaletteTuneReport tr;
+        try {
+            tr = train::tunePaletteModel(
+                filePath(out), filePath(in), readTextFile(textFile), t,
+                [](const train::StepReport& st) {
+                    std::fprintf(stderr, "\rtuning: step %lld/%lld, loss %.5f, eta %.0f s   ", (long long)st.step,
+                                 (long long)st.totalSteps, st.loss, st.etaSeconds);
+                    if (st.step % 20 == 0) // a line every 20 steps keeps the curve in a log
+                        std::fprintf(stderr, "\n");
+                },
+                installInterruptHandler());
+        } catch (...) {
+            // Interrupted or failed: the untuned file is not what was asked for, so it goes.
+            std::fprintf(stderr, "\n");
+            std::error_code ec;
+            std::filesystem::remove(filePath(out), ec);
+            throw;
+        }
         std::fprintf(stderr, "\n");
         const double ts = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
         std::printf("tuned %zu numbers (%d palette, %d block-scale tensors; %d held) in %.1f s: held-out "
