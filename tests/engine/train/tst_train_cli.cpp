@@ -7,6 +7,7 @@
 #include "train/checkpoint.h"
 #include "common/shared_data.h"
 
+#include <QFileInfo>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -165,6 +166,37 @@ private slots:
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("batch = 4") && r.err.contains("batch = 3"), qPrintable(r.err));
         QVERIFY(!QFile::exists(dir_.filePath("missing.gguf")));
+    }
+
+    // compress --palette --tune-steps: tuning without a text is refused before any file is
+    // written; a text too short for one window fails with the token counts and leaves no file;
+    // a real run writes a file of exactly the untuned size.
+    void paletteTuning_cli()
+    {
+        const QString out = dir_.filePath("pal3.gguf");
+        Run r = cli({"compress", model_, out, "--palette", "3", "--tune-steps", "2"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("--tune-steps needs --tune-text"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(out));
+        {
+            QFile f(dir_.filePath("short.txt"));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("Once upon a time.");
+        }
+        r = cli({"compress", model_, out, "--palette", "3", "--tune-steps", "2", "--tune-text", dir_.filePath("short.txt")});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("too short") && r.err.contains("needs at least"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(out));
+
+        const QString plain = dir_.filePath("pal3-plain.gguf");
+        r = cli({"compress", model_, plain, "--palette", "3", "--type", "IQ4_NL"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        r = cli({"compress", model_, out, "--palette", "3", "--type", "IQ4_NL", "--tune-steps", "3", "--tune-text", text_,
+                 "--tune-ctx", "32", "--threads", "2"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("tuned "), qPrintable(r.out));
+        QCOMPARE(QFileInfo(out).size(), QFileInfo(plain).size());
+        QVERIFY(fileBytes(out) != fileBytes(plain));
     }
 };
 
