@@ -25,7 +25,7 @@ struct GpuWeight {
     uint32_t ne0 = 0;
     uint32_t ne1 = 0;
     uint32_t rowBytes = 0;
-    // A palette weight (2 or 4 here; 0 otherwise): `buffer` holds a header, the packed indices,
+    // A palette weight (2, 3 or 4 here; 0 otherwise): `buffer` holds a header, the packed indices,
     // the tables and the row scales (layout in shaders/dequant.glsl), rowBytes = index bytes per row.
     int paletteBits = 0;
     std::shared_ptr<GpuWeight> lowRankA, lowRankB; // [ne1 x r], [r x ne0]

@@ -1,6 +1,6 @@
 #pragma once
 // Products with palette weights (model.h PaletteWeight, docs/COMPRESSION.md): every element is
-// decoded on the fly from its 2- or 4-bit index and its row group's table, never a dense copy.
+// decoded on the fly from its 2-, 3- or 4-bit index and its row group's table, never a dense copy.
 // The scalar reference decodes one element at a time; the AVX2 path looks 8 indices up at once
 // with a register permute (4-bit: two 8-entry halves and a blend on the index's top bit).
 #include "model/model.h"
