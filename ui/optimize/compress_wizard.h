@@ -2,8 +2,8 @@
 // The Compress wizard: pick a model, a method (low-rank factorisation to a target size, or
 // palettes with 2-, 3- or 4-bit indices, optionally tuned) with its predicted size, a calibration
 // text, then run it with progress, an estimate of the time left and Cancel, and see what the
-// smaller file cost in quality next to every earlier run of the same model. The run happens in a CompressJob (session/) on its
-// own thread; the wizard only shows it. Every run, finished or not, is recorded in the store's
+// smaller file cost in quality next to every earlier run of the same model. The run happens in a
+// CompressJob (session/) on its own thread; the wizard only shows it. Every run, finished or not, is recorded in the store's
 // optimization_runs (method "compress"). The results page can also export the nearest standard
 // GGUF (engine/passes/export_standard.h) for other engines, in the background.
 #include "session/compress_job.h"
