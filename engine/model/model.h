@@ -81,6 +81,17 @@ struct PaletteWeight {
     const float* palette(int64_t row) const { return table + (row / groupRows) * entries(); }
 };
 
+// Index j of a packed index row: `bits` per index from the low bit of byte 0 up; a 3-bit index
+// may straddle two bytes. (runtime/reference_forward.cpp decodes bit by bit instead, as the oracle.)
+inline int paletteIndex(const uint8_t* row, int bits, int64_t j)
+{
+    const int64_t bit = j * bits;
+    unsigned v = row[bit >> 3] >> (bit & 7);
+    if ((bit & 7) + bits > 8)
+        v |= unsigned(row[(bit >> 3) + 1]) << (8 - (bit & 7));
+    return int(v & ((1u << bits) - 1));
+}
+
 inline uint64_t WeightTensor::storageBytes() const
 {
     if (palette)

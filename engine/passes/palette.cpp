@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "gguf/gguf_file.h"
+#include "model/model.h"
 #include "passes/gguf_stream_writer.h"
 #include "passes/gptq.h"
 #include "passes/parallel_rows.h"
@@ -80,13 +81,15 @@ std::vector<float> weightedKMeans1D(const float* values, const float* weights, s
     return c;
 }
 
-int nearestCentroid(const std::vector<float>& c, float v)
+int nearestCentroid(const float* c, int k, float v)
 {
     int j = 0;
-    while (j + 1 < int(c.size()) && v > 0.5f * (c[size_t(j)] + c[size_t(j + 1)]))
+    while (j + 1 < k && v > 0.5f * (c[j] + c[j + 1]))
         ++j;
     return j;
 }
+
+int nearestCentroid(const std::vector<float>& c, float v) { return nearestCentroid(c.data(), int(c.size()), v); }
 
 void packIndices(const int* indices, int64_t n, int bits, uint8_t* out)
 {
@@ -245,10 +248,7 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
                 M, *h, lazy, 0.01, [](int64_t, int, const float*) {},
                 [&](int64_t row, int, float value) {
                     const float* c = table.data() + (row / g) * k;
-                    int j = 0; // the nearest entry (ascending), as nearestCentroid
-                    while (j + 1 < k && value > 0.5f * (c[j] + c[j + 1]))
-                        ++j;
-                    return c[j];
+                    return c[nearestCentroid(c, k, value)];
                 },
                 nThreads);
             W = M;
@@ -257,9 +257,9 @@ PaletteReport paletteCompress(const std::filesystem::path& in, const std::filesy
         parallelRanges(rows, nThreads, [&](int64_t b, int64_t e) {
             std::vector<int> idx(static_cast<size_t>(cols));
             for (int64_t r = b; r < e; ++r) {
-                const std::vector<float> c(table.begin() + (r / g) * k, table.begin() + (r / g + 1) * k);
+                const float* c = table.data() + (r / g) * k;
                 for (int64_t j = 0; j < cols; ++j)
-                    idx[size_t(j)] = nearestCentroid(c, values[size_t(r * cols + j)]);
+                    idx[size_t(j)] = nearestCentroid(c, k, values[size_t(r * cols + j)]);
                 packIndices(idx.data(), cols, bits, packed.data() + size_t(r * cols * bits / 8));
             }
         });
@@ -303,13 +303,8 @@ decodePaletteTensor(const GGUFFile& file, const GGUFTensorInfo& indices, const G
     for (int64_t r = 0; r < rows; ++r) {
         const uint8_t* idx = indices.data + size_t(r) * rowBytesIdx;
         const float* p = tab + (r / (rows / groups)) * (int64_t(1) << bits);
-        for (int64_t j = 0; j < cols; ++j) {
-            const int64_t bit = j * bits;
-            unsigned q = idx[bit >> 3] >> (bit & 7);
-            if ((bit & 7) + bits > 8)
-                q |= unsigned(idx[(bit >> 3) + 1]) << (8 - (bit & 7));
-            m(r, j) = p[q & ((1u << bits) - 1)] * (rowScale ? rowScale[r] : 1.0f);
-        }
+        for (int64_t j = 0; j < cols; ++j)
+            m(r, j) = p[paletteIndex(idx, bits, j)] * (rowScale ? rowScale[r] : 1.0f);
     }
     return m;
 }

@@ -28,6 +28,7 @@ std::vector<float> weightedKMeans1D(const float* values, const float* weights, s
 
 // Index of the nearest centroid (centroids ascending).
 int nearestCentroid(const std::vector<float>& centroids, float v);
+int nearestCentroid(const float* centroids, int k, float v);
 
 // Packs indices (each < 2^bits, bits 2 to 4) from the low bits up, a 3-bit index straddling two
 // bytes where it falls so: ceil(n * bits / 8) bytes.

@@ -63,13 +63,8 @@ float paletteRowDot(const PaletteWeight& p, int64_t row, const float* x, int64_t
         }
     }
     float sum = tensor_avx2::hsum(_mm256_add_ps(acc0, acc1));
-    for (; j < n; ++j) {
-        const int64_t bit = j * p.bits;
-        unsigned q = idx[bit >> 3] >> (bit & 7);
-        if ((bit & 7) + p.bits > 8)
-            q |= unsigned(idx[(bit >> 3) + 1]) << (8 - (bit & 7));
-        sum += tab[q & ((1u << p.bits) - 1)] * x[j];
-    }
+    for (; j < n; ++j)
+        sum += tab[paletteIndex(idx, p.bits, j)] * x[j];
     return p.rowScale ? sum * p.rowScale[row] : sum;
 }
 

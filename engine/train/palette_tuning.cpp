@@ -20,16 +20,6 @@
 namespace tenfold::train {
 namespace {
 
-// Index j of a packed row: `bits` per index from the low bits up, across byte boundaries.
-int packedIndex(const uint8_t* row, int bits, int64_t j)
-{
-    const int64_t bit = j * bits;
-    unsigned v = row[bit >> 3] >> (bit & 7);
-    if ((bit & 7) + bits > 8)
-        v |= unsigned(row[(bit >> 3) + 1]) << (8 - (bit & 7));
-    return int(v & ((1u << bits) - 1));
-}
-
 // A palette weight [rows x cols]: W[r][j] = scale[r] * table[(r / groupRows) * k + index[r][j]].
 struct PaletteParam {
     std::string name;
@@ -76,8 +66,6 @@ struct PaletteParam {
 struct BlockParam {
     std::string name;
     size_t offset = 0;
-    int64_t rows = 0, cols = 0;
-    GGMLType type = GGMLType::F32;
     std::vector<int8_t> level;   // [rows * cols]
     std::vector<float> d;        // [rows * cols / 32]
 
@@ -150,9 +138,6 @@ BlockParam blockParam(const WeightTensor& w, size_t offset)
     BlockParam p;
     p.name = w.name;
     p.offset = offset;
-    p.rows = w.ne1;
-    p.cols = w.ne0;
-    p.type = w.type;
     p.level.resize(size_t(w.ne0 * w.ne1));
     p.d.resize(size_t(w.ne0 * w.ne1 / kQK));
     uint16_t h = 0;
@@ -194,7 +179,7 @@ PaletteParam paletteParam(const WeightTensor& w, size_t offset)
     p.index.resize(size_t(w.ne0 * w.ne1));
     for (int64_t r = 0; r < w.ne1; ++r)
         for (int64_t j = 0; j < w.ne0; ++j)
-            p.index[size_t(r * w.ne0 + j)] = uint8_t(packedIndex(pw.indices + size_t(r) * pw.indexRowBytes, pw.bits, j));
+            p.index[size_t(r * w.ne0 + j)] = uint8_t(paletteIndex(pw.indices + size_t(r) * pw.indexRowBytes, pw.bits, j));
     p.table.assign(pw.table, pw.table + pw.groups * pw.entries());
     p.scale.assign(size_t(w.ne1), 1.0f);
     if (pw.rowScale)

@@ -121,7 +121,8 @@ Trainer::Trainer(const TrainConfig& config, std::vector<float> params, const Tok
     d.decay = d.model->layout().decayMask();
     AdamWOptions ao;
     ao.weightDecay = o.weightDecay;
-    d.opt = std::make_unique<AdamW>(n, ao);
+    if (!o.step) // a custom step keeps its own state (and runs without checkpoints)
+        d.opt = std::make_unique<AdamW>(n, ao);
     d.pool = std::make_unique<ThreadPool>(o.threads);
     d.model->useFastPaths(true, d.pool.get());
     d.rng = o.seed;

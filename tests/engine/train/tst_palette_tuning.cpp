@@ -58,6 +58,24 @@ std::vector<uint8_t> bytesOf(const GGUFFile& f, const std::string& name)
     return std::vector<uint8_t>(t->data, t->data + t->nbytes);
 }
 
+// Pure KL to the original at temperature 1, a few steps of 4 windows on 2 threads.
+train::PaletteTuneOptions tuneOptions(int steps, int nCtx)
+{
+    train::PaletteTuneOptions to;
+    to.train.steps = steps;
+    to.train.batch = 4;
+    to.train.lr = 3e-3;
+    to.train.minLr = 3e-4;
+    to.train.warmup = 2;
+    to.train.alpha = 1.0;
+    to.train.temperature = 1.0;
+    to.train.threads = 2;
+    to.train.evalEvery = 0;
+    to.ctx = nCtx;
+    to.validFraction = 0.1;
+    return to;
+}
+
 } // namespace
 
 class TstPaletteTuning : public QObject {
@@ -88,18 +106,7 @@ private slots:
         const double kldBefore = runtimeKld(modelPath, pal, heldOut, nCtx);
         const double kldTrainBefore = runtimeKld(modelPath, pal, trainText, nCtx);
 
-        train::PaletteTuneOptions to;
-        to.train.steps = 40;
-        to.train.batch = 4;
-        to.train.lr = 3e-3;
-        to.train.minLr = 3e-4;
-        to.train.warmup = 2;
-        to.train.alpha = 1.0;
-        to.train.temperature = 1.0;
-        to.train.threads = 2;
-        to.train.evalEvery = 0;
-        to.ctx = nCtx;
-        to.validFraction = 0.1;
+        train::PaletteTuneOptions to = tuneOptions(40, nCtx);
         int steps = 0;
         const train::PaletteTuneReport rep =
             train::tunePaletteModel(pal, modelPath, trainText, to, [&](const train::StepReport&) { ++steps; });
@@ -171,18 +178,7 @@ private slots:
         for (int part = 0; part < 3; ++part) {
             const std::filesystem::path pal = dir.filePath(QStringLiteral("p%1.gguf").arg(part)).toStdString();
             std::filesystem::copy_file(fresh, pal);
-            train::PaletteTuneOptions to;
-            to.train.steps = 30;
-            to.train.batch = 4;
-            to.train.lr = 3e-3;
-            to.train.minLr = 3e-4;
-            to.train.warmup = 2;
-            to.train.alpha = 1.0;
-            to.train.temperature = 1.0;
-            to.train.threads = 2;
-            to.train.evalEvery = 0;
-            to.ctx = nCtx;
-            to.validFraction = 0.1;
+            train::PaletteTuneOptions to = tuneOptions(30, nCtx);
             to.tables = part == 0;
             to.rowScales = part == 1;
             to.blockScales = part == 2;
