@@ -12,13 +12,15 @@ pts = [  # label, bytes, kld, kind
  ("3-bit mix GPTQ", 7989120, 0.021843, "g"), ("3-bit mix tuned", 7989120, 0.019228, "t"),
  ("pal3 GPTQ", 6907776, 0.045309, "g"), ("pal3 tuned", 6907776, 0.040018, "t"),
  ("pal3 emb tuned", 6367200, 0.065283, "t"), ("pal2 tuned", 5334912, 0.153956, "t"),
+ # third pass: tuning moves the codes too (300 steps x 8 windows)
+ ("3-bit mix, codes tuned", 7989120, 0.017538, "c"),
 ]
 W, H, L, R, T, B = 760, 460, 70, 150, 30, 50
 x0, x1 = 3.5, 18.0
 y0, y1 = math.log10(1e-4), math.log10(10)
 X = lambda mb: L + (mb - x0) / (x1 - x0) * (W - L - R)
 Y = lambda k: H - B - (math.log10(k) - y0) / (y1 - y0) * (H - T - B)
-col = {"q": "#3070c0", "r": "#a06010", "l": "#c03030", "p": "#30a050", "g": "#208080", "t": "#8040b0"}
+col = {"q": "#3070c0", "r": "#a06010", "l": "#c03030", "p": "#30a050", "g": "#208080", "t": "#8040b0", "c": "#d02090"}
 o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
      f'<rect width="{W}" height="{H}" fill="white"/>',
      f'<text x="{(W-R+L)/2}" y="18" text-anchor="middle" font-size="13">ref-main: file size vs mean KLD from F16 (valid.txt, 40 x 512, log scale)</text>']
@@ -32,12 +34,12 @@ o.append(f'<line x1="{L}" x2="{W-R}" y1="{Y(0.015577):.1f}" y2="{Y(0.015577):.1f
 o.append(f'<text x="{(L+W-R)/2}" y="{H-12}" text-anchor="middle">file size (MB, 10^6 bytes)</text>')
 for lab, b, k, kind in pts:
     o.append(f'<circle cx="{X(b/1e6):.1f}" cy="{Y(k):.1f}" r="5" fill="{col[kind]}"><title>{lab}: {b/1e6:.2f} MB, {k}</title></circle>')
-    left = kind in ("p", "t")  # points that share a size with another kind: labels on both sides
+    left = kind in ("p", "t", "c")  # points that share a size with another kind: labels on both sides
     anchor = ' text-anchor="end"' if left else ""
     o.append(f'<text x="{X(b/1e6) + (-7 if left else 7):.1f}" y="{Y(k)+4:.1f}" fill="{col[kind]}"{anchor}>{lab}</text>')
 for i, (kind, name) in enumerate([("q", "quantization"), ("r", "reference Q2_K type"), ("p", "palettes, k-means"),
-                                   ("g", "palettes, GPTQ"), ("t", "GPTQ + tuned"), ("l", "low-rank")]):
+                                   ("g", "palettes, GPTQ"), ("t", "GPTQ + tuned"), ("c", "+ codes tuned"), ("l", "low-rank")]):
     o.append(f'<circle cx="{W-R+15}" cy="{T+20+i*18}" r="5" fill="{col[kind]}"/><text x="{W-R+25}" y="{T+24+i*18}">{name}</text>')
-o.append(f'<text x="{W-R+10}" y="{T+146}" fill="#666">dashed: 8 MB and</text><text x="{W-R+10}" y="{T+160}" fill="#666">the reference Q2_K KLD</text>')
+o.append(f'<text x="{W-R+10}" y="{T+164}" fill="#666">dashed: 8 MB and</text><text x="{W-R+10}" y="{T+178}" fill="#666">the reference Q2_K KLD</text>')
 o.append('</svg>')
 open("docs/images/compress-frontier.svg", "w").write("\n".join(o))

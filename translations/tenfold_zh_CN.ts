@@ -598,6 +598,10 @@ Choose another folder with --data-dir.</source>
         <translation>，已微调 %1 步（%2 个数值）</translation>
     </message>
     <message>
+        <source>, %1 of %2 codes changed</source>
+        <translation>，%2 个编码中改变了 %1 个</translation>
+    </message>
+    <message>
         <source>Measuring quality against the original</source>
         <translation>正在与原始模型对比测量质量</translation>
     </message>
@@ -673,8 +677,16 @@ Choose another folder with --data-dir.</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <source>After compressing, fit the palette tables, row scales and norms to the original model by distillation on the calibration text (the indices stay, so the size does not change). About 1.5 s per step for a 16M-parameter model on 2 cores; 150 steps lowered the KL divergence by about 11% on ref-main.</source>
-        <translation>压缩之后，在校准文本上通过蒸馏让调色板表、行缩放和归一化参数拟合原模型（索引不变，因此大小不变）。在 2 核上，1600 万参数的模型每步约 1.5 秒；在 ref-main 上 150 步使 KL 散度降低约 11%。</translation>
+        <source>After compressing, fit the palette tables, row scales and norms to the original model by distillation on the calibration text (the size does not change). About 1.5 s per step for a 16M-parameter model on 2 cores; 150 steps lowered the KL divergence by about 11% on ref-main.</source>
+        <translation>压缩之后，在校准文本上通过蒸馏让调色板表、行缩放和归一化参数拟合原模型（文件大小不变）。在 2 核上，1600 万参数的模型每步约 1.5 秒；在 ref-main 上 150 步使 KL 散度降低约 11%。</translation>
+    </message>
+    <message>
+        <source>Let tuning &amp;change the codes too</source>
+        <translation>微调时也允许改变编码(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Tuning may also switch a weight to a neighbouring palette entry (or IQ4_NL level) where the gradient keeps pushing it there, starting from the codes GPTQ chose. The size stays the same.</source>
+        <translation>微调时，若梯度持续把某个权重推向相邻的调色板条目（或 IQ4_NL 级别），也可以把它切换过去；起点是 GPTQ 选出的编码。文件大小保持不变。</translation>
     </message>
     <message>
         <source>C&amp;hoose…</source>

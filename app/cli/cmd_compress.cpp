@@ -64,6 +64,8 @@ CommandSpec compressSpec()
                       {"--tune-batch", "", "N", "palette tuning: windows per step (default 4)"},
                       {"--tune-ctx", "", "N", "palette tuning: window length in tokens (default 128)"},
                       {"--tune-eval-windows", "", "N", "palette tuning: held-out windows for the before/after loss (default 16)"},
+                      {"--tune-codes", "", "", "palette tuning: let indices and block levels change too (straight-through)"},
+                      {"--tune-code-lr", "", "LR", "palette tuning with --tune-codes: peak code step, in entry spacings (default 0.02)"},
                       {"--verbose", "", "", "model compression: print every matrix's choice"}}};
     for (auto& o : backendOptions())
         spec.options.push_back(o);

@@ -173,6 +173,8 @@ int runCompressModel(const ParsedArgs& args)
         t.train.evalEvery = 0;
         t.train.evalWindows = int(args.getInt("--tune-eval-windows", 16, 1, 1 << 20));
         t.ctx = int(args.getInt("--tune-ctx", 128, 8, 1 << 16));
+        t.codes = args.has("--tune-codes");
+        t.codeLr = args.getDouble("--tune-code-lr", 0.02, 1e-9, 100.0);
         const auto t1 = std::chrono::steady_clock::now();
         train::PaletteTuneReport tr;
         try {
@@ -198,6 +200,9 @@ int runCompressModel(const ParsedArgs& args)
                     "cross-entropy %.4f -> %.4f\n",
                     tr.freeParameters, tr.paletteTensors, tr.blockTensors, tr.frozenTensors, ts, tr.valLossBefore,
                     tr.valLossAfter);
+        if (t.codes)
+            std::printf("codes changed: %lld of %lld (%.2f%%)\n", (long long)tr.codesChanged, (long long)tr.codeCount,
+                        tr.codeCount ? 100.0 * double(tr.codesChanged) / double(tr.codeCount) : 0.0);
     }
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "passes/gguf_stream_writer.h"
+#include "passes/palette.h"
 #include "tensor/ggml_type.h"
 #include "tensor/half.h"
 #include "tensor/quant_blocks.h"
@@ -12,6 +13,7 @@
 #include "train/model_io.h"
 #include "train/optim.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -20,12 +22,69 @@
 namespace tenfold::train {
 namespace {
 
+// Straight-through residuals of integer codes (PaletteTuneOptions::codes): weight i sits at
+// entry(code[i]) + res[i] * spacing, where spacing is its tensor's mean gap between neighbouring
+// entries, so one learning rate fits tensors of any scale. Adam per weight (no decay): a weight
+// travels about the learning rate per step while its gradient keeps one sign and dithers
+// while it does not, so the codes that switch are those pushed steadily one way. The step is
+// mhat / sqrt(vhat) with no epsilon: these gradients are tiny (dL/dW times a row scale) and a
+// fixed epsilon would swamp some tensors; a weight with no gradient yet stays.
+// (Tried and worse on ref-main: one second moment per tensor, so weights move in proportion to
+// their gradient; it switched large-gradient codes whose curvature made the switch a loss.)
+struct CodeResiduals {
+    std::vector<float> res, m, v;
+    float spacing = 1;
+    void init(size_t n, float sp)
+    {
+        res.assign(n, 0.0f);
+        m.assign(n, 0.0f);
+        v.assign(n, 0.0f);
+        spacing = sp > 0 ? sp : 1.0f;
+    }
+    // Adam on weight i with gW = dL/dW * dW/dlatent; returns the new residual in value units.
+    float step(size_t i, float gW, float lr, float bc1, float bc2)
+    {
+        const float g = gW * spacing;
+        m[i] = 0.9f * m[i] + 0.1f * g;
+        v[i] = 0.999f * v[i] + 0.001f * g * g;
+        const float vh = std::sqrt(v[i] / bc2);
+        if (vh > 0)
+            res[i] -= lr * (m[i] / bc1) / vh;
+        return res[i] * spacing;
+    }
+    // The code moved from an entry to one `moved` away (value units): keep the latent in place.
+    void rebase(size_t i, float moved) { res[i] -= moved / spacing; }
+};
+
+// Half the distance from each of k entries to its nearest other entry: a residual smaller than
+// that cannot make another entry nearer, so most weights skip the search.
+void halfGaps(const float* t, int k, float* out)
+{
+    for (int e = 0; e < k; ++e) {
+        float g = INFINITY;
+        for (int f = 0; f < k; ++f)
+            if (f != e)
+                g = std::min(g, std::abs(t[e] - t[f]));
+        out[e] = 0.5f * g;
+    }
+}
+
+// Nearest of k entries in any order (tuned tables need not stay sorted).
+int nearestAny(const float* t, int k, float v)
+{
+    int best = 0;
+    for (int e = 1; e < k; ++e)
+        if (std::abs(t[e] - v) < std::abs(t[best] - v))
+            best = e;
+    return best;
+}
+
 // A palette weight [rows x cols]: W[r][j] = scale[r] * table[(r / groupRows) * k + index[r][j]].
 struct PaletteParam {
     std::string name;
     size_t offset = 0;
     int64_t rows = 0, cols = 0, groupRows = 1;
-    int k = 16;
+    int k = 16, bits = 4;
     bool hasScale = false;
     std::vector<uint8_t> index;  // [rows * cols]
     std::vector<float> table;    // [groups * k]
@@ -49,6 +108,43 @@ struct PaletteParam {
                 gScale[r] = float(gs);
         }
     }
+    float meanSpacing() const
+    {
+        double s = 0;
+        const size_t groups = table.size() / size_t(k);
+        for (size_t g = 0; g < groups; ++g) {
+            const auto [lo, hi] = std::minmax_element(table.begin() + ptrdiff_t(g * size_t(k)),
+                                                      table.begin() + ptrdiff_t((g + 1) * size_t(k)));
+            s += double(*hi - *lo) / (k - 1);
+        }
+        return float(s / double(groups));
+    }
+    // One straight-through step of the indices (after the tables moved): returns how many changed.
+    int64_t updateCodes(const float* G, CodeResiduals& c, float lr, float bc1, float bc2)
+    {
+        int64_t changed = 0;
+        std::vector<float> gap(static_cast<size_t>(k));
+        for (int64_t r = 0; r < rows; ++r) {
+            const float* t = table.data() + (r / groupRows) * k;
+            if (r % groupRows == 0)
+                halfGaps(t, k, gap.data());
+            uint8_t* q = index.data() + r * cols;
+            const float* g = G + offset + r * cols;
+            for (int64_t j = 0; j < cols; ++j) {
+                const size_t e = size_t(r * cols + j);
+                const float dv = c.step(e, g[j] * scale[size_t(r)], lr, bc1, bc2);
+                if (std::abs(dv) < gap[q[j]])
+                    continue;
+                const int n = nearestAny(t, k, t[q[j]] + dv);
+                if (n != q[j]) {
+                    c.rebase(e, t[n] - t[q[j]]);
+                    q[j] = uint8_t(n);
+                    ++changed;
+                }
+            }
+        }
+        return changed;
+    }
     void materialize(float* params) const
     {
         for (int64_t r = 0; r < rows; ++r) {
@@ -62,9 +158,11 @@ struct PaletteParam {
 };
 
 // A 32-block tensor with one f16 scale per block and fixed integer levels (Q4_0, Q8_0, IQ4_NL):
-// W = d_b * level. The levels stay; the scales train in F32 and are rounded to f16 when written.
+// W = d_b * level. The scales train in F32 and are rounded to f16 when written; the levels stay
+// unless the codes are tuned too.
 struct BlockParam {
     std::string name;
+    GGMLType type = GGMLType::Q8_0;
     size_t offset = 0;
     std::vector<int8_t> level;   // [rows * cols]
     std::vector<float> d;        // [rows * cols / 32]
@@ -76,6 +174,69 @@ struct BlockParam {
             for (int i = 0; i < kQK; ++i)
                 s += double(level[b * kQK + size_t(i)]) * G[offset + b * kQK + size_t(i)];
             gD[b] = float(s);
+        }
+    }
+    // The levels a code may take, ascending, and their mean spacing.
+    std::vector<float> levels() const
+    {
+        std::vector<float> v;
+        if (type == GGMLType::IQ4_NL)
+            v.assign(std::begin(kIQ4Values), std::end(kIQ4Values));
+        else
+            for (int l = type == GGMLType::Q4_0 ? -8 : -127; l <= (type == GGMLType::Q4_0 ? 7 : 127); ++l)
+                v.push_back(float(l));
+        return v;
+    }
+    float meanSpacing() const
+    {
+        const std::vector<float> v = levels();
+        return (v.back() - v.front()) / float(v.size() - 1);
+    }
+    int64_t updateCodes(const float* G, CodeResiduals& c, float lr, float bc1, float bc2)
+    {
+        const std::vector<float> lv = levels();
+        std::vector<float> gap(lv.size());
+        halfGaps(lv.data(), int(lv.size()), gap.data());
+        const int lo = int(lv.front());
+        int64_t changed = 0;
+        for (size_t b = 0; b < d.size(); ++b)
+            for (int i = 0; i < kQK; ++i) {
+                const size_t e = b * kQK + size_t(i);
+                const float dv = c.step(e, G[offset + e] * d[b], lr, bc1, bc2);
+                // position of the current level in lv: levels are consecutive integers except IQ4_NL's
+                // (clamped: another writer's Q8_0 may hold -128, which then searches from -127's gap)
+                const int at = std::clamp(type == GGMLType::IQ4_NL
+                                              ? int(std::find(lv.begin(), lv.end(), float(level[e])) - lv.begin())
+                                              : level[e] - lo,
+                                          0, int(lv.size()) - 1);
+                if (std::abs(dv) < gap[size_t(at)])
+                    continue;
+                const int n = nearestAny(lv.data(), int(lv.size()), float(level[e]) + dv);
+                if (lv[size_t(n)] != float(level[e])) {
+                    c.rebase(e, lv[size_t(n)] - float(level[e]));
+                    level[e] = int8_t(lv[size_t(n)]);
+                    ++changed;
+                }
+            }
+        return changed;
+    }
+    // The block bytes with the levels as they are now (the scale field is written separately).
+    void packLevels(uint8_t* bytes, size_t blockBytes) const
+    {
+        for (size_t b = 0; b < d.size(); ++b) {
+            const int8_t* l = level.data() + b * kQK;
+            if (type == GGMLType::Q8_0) {
+                std::memcpy(reinterpret_cast<BlockQ8_0*>(bytes + b * blockBytes)->qs, l, kQK);
+                continue;
+            }
+            auto nibble = [&](int8_t v) {
+                if (type == GGMLType::Q4_0)
+                    return v + 8;
+                return int(std::find(std::begin(kIQ4Values), std::end(kIQ4Values), v) - std::begin(kIQ4Values));
+            };
+            auto* blk = reinterpret_cast<BlockQ4_0*>(bytes + b * blockBytes);
+            for (int i = 0; i < kQK / 2; ++i)
+                blk->qs[i] = uint8_t(nibble(l[i]) | (nibble(l[i + kQK / 2]) << 4));
         }
     }
     void materialize(float* params) const
@@ -137,6 +298,7 @@ BlockParam blockParam(const WeightTensor& w, size_t offset)
 {
     BlockParam p;
     p.name = w.name;
+    p.type = w.type;
     p.offset = offset;
     p.level.resize(size_t(w.ne0 * w.ne1));
     p.d.resize(size_t(w.ne0 * w.ne1 / kQK));
@@ -175,6 +337,7 @@ PaletteParam paletteParam(const WeightTensor& w, size_t offset)
     p.cols = w.ne0;
     p.groupRows = pw.groupRows;
     p.k = pw.entries();
+    p.bits = pw.bits;
     p.hasScale = pw.rowScale != nullptr;
     p.index.resize(size_t(w.ne0 * w.ne1));
     for (int64_t r = 0; r < w.ne1; ++r)
@@ -260,9 +423,29 @@ PaletteTuneReport tune(const std::filesystem::path& path, const std::filesystem:
     if (options.plain)
         for (PlainParam& q : plains)
             reduced.add(q.values.data(), q.values.size());
-    if (reduced.size() == 0)
+    if (reduced.size() == 0 && !options.codes)
         throw InvalidArgument("palette tuning: every part is switched off, nothing would move");
     std::vector<float> scratch;
+
+    // With `codes`: a residual per coded weight, and the codes as they start (for the report).
+    std::vector<CodeResiduals> paletteCodes(options.codes ? palettes.size() : 0), blockCodes(options.codes ? blocks.size() : 0);
+    std::vector<std::vector<uint8_t>> startIndex;
+    std::vector<std::vector<int8_t>> startLevel;
+    if (options.codes) {
+        if (!(options.codeLr > 0))
+            throw InvalidArgument("palette tuning: the code learning rate must be positive");
+        for (size_t i = 0; i < palettes.size(); ++i) {
+            paletteCodes[i].init(palettes[i].index.size(), palettes[i].meanSpacing());
+            startIndex.push_back(palettes[i].index);
+            report.codeCount += int64_t(palettes[i].index.size());
+        }
+        for (size_t i = 0; i < blocks.size(); ++i) {
+            blockCodes[i].init(blocks[i].level.size(), blocks[i].meanSpacing());
+            startLevel.push_back(blocks[i].level);
+            report.codeCount += int64_t(blocks[i].level.size());
+        }
+    }
+    int64_t codeSteps = 0;
 
     TrainOptions o = options.train;
     o.cancel = cancel;
@@ -284,7 +467,18 @@ PaletteTuneReport tune(const std::filesystem::path& path, const std::filesystem:
         if (options.plain)
             for (const PlainParam& q : plains)
                 std::copy(grads + q.offset, grads + q.offset + q.values.size(), reduced.gradientOf(span++));
-        reduced.step(lr);
+        if (reduced.size() > 0)
+            reduced.step(lr);
+        if (options.codes) { // after the tables moved, so a code switches to the entry nearest now
+            ++codeSteps;
+            const float clr = float(options.codeLr * lr / options.train.lr);
+            const float bc1 = float(1 - std::pow(0.9, double(codeSteps)));
+            const float bc2 = float(1 - std::pow(0.999, double(codeSteps)));
+            for (size_t i = 0; i < palettes.size(); ++i)
+                palettes[i].updateCodes(grads, paletteCodes[i], clr, bc1, bc2);
+            for (size_t i = 0; i < blocks.size(); ++i)
+                blocks[i].updateCodes(grads, blockCodes[i], clr, bc1, bc2);
+        }
         for (const PaletteParam& p : palettes)
             p.materialize(params);
         for (const BlockParam& b : blocks)
@@ -301,11 +495,17 @@ PaletteTuneReport tune(const std::filesystem::path& path, const std::filesystem:
     report.valLossBefore = trainer.validationLoss();
     report.train = trainer.run(onStep);
     report.valLossAfter = report.train.valLoss;
+    for (size_t i = 0; i < startIndex.size(); ++i)
+        for (size_t e = 0; e < startIndex[i].size(); ++e)
+            report.codesChanged += startIndex[i][e] != palettes[i].index[e];
+    for (size_t i = 0; i < startLevel.size(); ++i)
+        for (size_t e = 0; e < startLevel[i].size(); ++e)
+            report.codesChanged += startLevel[i][e] != blocks[i].level[e];
 
     // The same tensors in the same order; only tables, row scales, block scales and the plain
-    // tensors (norms) get new bytes.
+    // tensors (norms) get new bytes, and with `codes` the packed indices and block levels.
     const GGUFFile& file = *source->gguf();
-    std::map<std::string, const PaletteParam*> tables, scales;
+    std::map<std::string, const PaletteParam*> tables, scales, indices;
     std::map<std::string, const BlockParam*> blockOf;
     std::map<std::string, const PlainParam*> plainOf;
     for (const PlainParam& q : plains)
@@ -313,6 +513,8 @@ PaletteTuneReport tune(const std::filesystem::path& path, const std::filesystem:
     for (const PaletteParam& p : palettes) {
         tables[p.name + ".pal_tab"] = &p;
         scales[p.name + ".pal_scale"] = &p;
+        if (options.codes)
+            indices[p.name + ".pal_idx"] = &p;
     }
     for (const BlockParam& b : blocks)
         blockOf[b.name] = &b;
@@ -325,9 +527,21 @@ PaletteTuneReport tune(const std::filesystem::path& path, const std::filesystem:
             writer.append(i->second->table.data(), i->second->table.size() * 4);
         } else if (auto j = scales.find(t.name); j != scales.end()) {
             writer.append(j->second->scale.data(), j->second->scale.size() * 4);
+        } else if (auto x = indices.find(t.name); x != indices.end()) {
+            const PaletteParam& p = *x->second;
+            std::vector<uint8_t> bytes(t.nbytes);
+            const size_t rowBytes = t.nbytes / size_t(p.rows);
+            std::vector<int> row(size_t(p.cols));
+            for (int64_t r = 0; r < p.rows; ++r) {
+                std::copy(p.index.begin() + ptrdiff_t(r * p.cols), p.index.begin() + ptrdiff_t((r + 1) * p.cols), row.begin());
+                packIndices(row.data(), p.cols, p.bits, bytes.data() + size_t(r) * rowBytes);
+            }
+            writer.append(bytes.data(), bytes.size());
         } else if (auto b = blockOf.find(t.name); b != blockOf.end()) {
             std::vector<uint8_t> bytes(t.data, t.data + t.nbytes);
             const size_t blockBytes = typeTraits(t.type).blockBytes;
+            if (options.codes)
+                b->second->packLevels(bytes.data(), blockBytes);
             for (size_t k = 0; k < b->second->d.size(); ++k) { // d is every block's first field
                 const uint16_t h = fp32ToFp16(b->second->d[k]);
                 std::memcpy(bytes.data() + k * blockBytes, &h, 2);

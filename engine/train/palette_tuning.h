@@ -11,7 +11,8 @@
 // AdamW updates those (each divided by its tensor's mean magnitude, so one learning rate is a
 // relative change), and the dense weights are rebuilt from them. Other quantized tensors keep
 // their values. So the file keeps its size and layout and only those numbers change (the idea of
-// PEQA / scale-only QAT, Kim et al. 2023, applied to palettes). docs/COMPRESSION.md.
+// PEQA / scale-only QAT, Kim et al. 2023, applied to palettes); with `codes` the indices and
+// levels may change too. docs/COMPRESSION.md.
 #include "train/trainer.h"
 
 #include <atomic>
@@ -31,6 +32,14 @@ struct PaletteTuneOptions {
     bool rowScales = true;       // palette row scales
     bool blockScales = true;     // the f16 scales of Q4_0/Q8_0/IQ4_NL blocks
     bool plain = true;           // F32/F16 tensors (norms)
+    // Let the codes move too (the idea of PV-tuning, Malinovskii et al. 2024, in its plainest
+    // form, a straight-through latent): every palette index and every 32-block level keeps a
+    // residual from its current entry, Adam (per weight) moves the residual by dL/dW, and when
+    // an entry other than its own is nearest to entry + residual the code switches to it (the
+    // residual becomes the distance from the new entry). Sizes and layout stay; the codes GPTQ
+    // chose are the start.
+    bool codes = false;
+    double codeLr = 0.02;        // peak residual step, in units of the tensor's mean entry spacing
 };
 
 struct PaletteTuneReport {
@@ -38,6 +47,8 @@ struct PaletteTuneReport {
     int paletteTensors = 0;        // palette weights tuned
     int blockTensors = 0;          // 32-block tensors whose scales were tuned
     int frozenTensors = 0;         // other quantized tensors, kept as they were
+    int64_t codesChanged = 0;      // with `codes`: weights whose index or level differs at the end
+    int64_t codeCount = 0;         // with `codes`: weights whose code could change
     double valLossBefore = 0, valLossAfter = 0; // held-out cross-entropy
     int validWindows = 0;
     TrainResult train;

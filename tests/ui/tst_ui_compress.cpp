@@ -16,6 +16,7 @@
 #include "runtime/cpu_backend.h"
 #include "runtime/perplexity.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -58,7 +59,10 @@ private slots:
         w->paletteRadio()->setChecked(true);
         w->bitsCombo()->setCurrentIndex(w->bitsCombo()->findData(3)); // 8-entry tables, indices straddling bytes
         QVERIFY(w->tuneStepsSpin()->isEnabled());
+        QVERIFY(!w->tuneCodesCheck()->isEnabled()); // nothing to tune yet
         w->tuneStepsSpin()->setValue(6); // a few distillation steps: the tables move, the size does not
+        QVERIFY(w->tuneCodesCheck()->isEnabled());
+        w->tuneCodesCheck()->setChecked(true); // the codes may move too
         QVERIFY(w->predictedLabel()->text().contains(QStringLiteral("MB")));
         const uint64_t predicted = w->predictedBytes();
         QVERIFY(predicted > 0);
@@ -143,6 +147,9 @@ private slots:
         const QJsonObject params = QJsonDocument::fromJson(QByteArray::fromStdString(runs[0].parametersJson)).object();
         QCOMPARE(params.value(QStringLiteral("label")).toString(), QStringLiteral("palette 3-bit, tuned"));
         QCOMPARE(params.value(QStringLiteral("tune_steps")).toInt(), 6);
+        QCOMPARE(params.value(QStringLiteral("tune_codes")).toBool(), true);
+        QVERIFY2(params.value(QStringLiteral("detail")).toString().contains(QStringLiteral("codes changed")),
+                 qPrintable(params.value(QStringLiteral("detail")).toString()));
         QVERIFY2(params.value(QStringLiteral("detail")).toString().contains(QStringLiteral("tuned for 6 steps")),
                  qPrintable(params.value(QStringLiteral("detail")).toString()));
         const auto point = qualityPointOf(runs[0], QualityPoint::Kind::Earlier);

@@ -9,6 +9,7 @@
 #include "tensor/ggml_type.h"
 
 #include <QButtonGroup>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDesktopServices>
 #include <QDir>
@@ -133,9 +134,14 @@ QWizardPage* CompressWizard::makeMethodPage()
     tuneSteps_->setValue(0);
     tuneSteps_->setSpecialValueText(tr("off"));
     tuneSteps_->setToolTip(tr("After compressing, fit the palette tables, row scales and norms to the original model by "
-                              "distillation on the calibration text (the indices stay, so the size does not change). "
+                              "distillation on the calibration text (the size does not change). "
                               "About 1.5 s per step for a 16M-parameter model on 2 cores; 150 steps lowered the KL "
                               "divergence by about 11% on ref-main."));
+    tuneCodes_ = new QCheckBox(tr("Let tuning &change the codes too"));
+    tuneCodes_->setChecked(true);
+    tuneCodes_->setToolTip(tr("Tuning may also switch a weight to a neighbouring palette entry (or IQ4_NL level) where the "
+                              "gradient keeps pushing it there, starting from the codes GPTQ chose. The size stays the "
+                              "same."));
     predicted_ = new QLabel;
     predicted_->setWordWrap(true);
     output_ = new QLineEdit;
@@ -150,6 +156,7 @@ QWizardPage* CompressWizard::makeMethodPage()
     auto* tuneLabel = new QLabel(tr("&Tune palettes by distillation, steps:"));
     tuneLabel->setBuddy(tuneSteps_);
     form->addRow(tuneLabel, tuneSteps_);
+    form->addRow(QString(), tuneCodes_);
     form->addRow(predicted_);
     auto* saveLabel = new QLabel(tr("Save &as:"));
     saveLabel->setBuddy(output_);
@@ -159,12 +166,14 @@ QWizardPage* CompressWizard::makeMethodPage()
         targetMB_->setEnabled(lowRank_->isChecked());
         bits_->setEnabled(palette_->isChecked());
         tuneSteps_->setEnabled(palette_->isChecked());
+        tuneCodes_->setEnabled(palette_->isChecked() && tuneSteps_->value() > 0);
         updatePrediction();
         suggestOutput();
     };
     connect(lowRank_, &QRadioButton::toggled, this, changed);
     connect(targetMB_, &QDoubleSpinBox::valueChanged, this, changed);
     connect(bits_, &QComboBox::currentIndexChanged, this, changed);
+    connect(tuneSteps_, &QSpinBox::valueChanged, this, changed);
     connect(output_, &QLineEdit::textEdited, this, [this] { outputEdited_ = true; });
     connect(choose, &QPushButton::clicked, this, [this] {
         const QString f = QFileDialog::getSaveFileName(this, tr("Save the compressed model as"), output_->text(),
@@ -393,6 +402,7 @@ CompressJobRequest CompressWizard::request() const
     r.targetMB = lowRank_->isChecked() ? targetMB_->value() : 0;
     r.bits = bits_->currentData().toInt();
     r.tuneSteps = palette_->isChecked() ? tuneSteps_->value() : 0;
+    r.tuneCodes = r.tuneSteps > 0 && tuneCodes_->isChecked();
     r.textFile = textFileRadio_->isChecked() ? textFile_->text() : QString();
     r.evalCacheDir = QDir(context_.dataDir()).filePath(QStringLiteral("eval-cache"));
     return r;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -52,6 +53,7 @@ public:
     QDoubleSpinBox* targetSizeSpin() const { return targetMB_; }
     QComboBox* bitsCombo() const { return bits_; }
     QSpinBox* tuneStepsSpin() const { return tuneSteps_; }
+    QCheckBox* tuneCodesCheck() const { return tuneCodes_; }
     QLineEdit* outputEdit() const { return output_; }
     QRadioButton* textFileRadio() const { return textFileRadio_; }
     QLineEdit* textFileEdit() const { return textFile_; }
@@ -106,6 +108,7 @@ private:
     QDoubleSpinBox* targetMB_ = nullptr;
     QComboBox* bits_ = nullptr;
     QSpinBox* tuneSteps_ = nullptr;
+    QCheckBox* tuneCodes_ = nullptr;
     QLabel* predicted_ = nullptr;
     QLineEdit* output_ = nullptr;
     bool outputEdited_ = false;

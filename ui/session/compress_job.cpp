@@ -54,8 +54,10 @@ QString compressParametersJson(const CompressJobRequest& r, const QString& detai
         params.insert(QStringLiteral("target_mb"), r.targetMB);
     else
         params.insert(QStringLiteral("bits"), r.bits);
-    if (r.method != QLatin1String("low-rank") && r.tuneSteps > 0)
+    if (r.method != QLatin1String("low-rank") && r.tuneSteps > 0) {
         params.insert(QStringLiteral("tune_steps"), r.tuneSteps);
+        params.insert(QStringLiteral("tune_codes"), r.tuneCodes);
+    }
     if (!detail.isEmpty())
         params.insert(QStringLiteral("detail"), detail);
     if (!error.isEmpty())
@@ -277,6 +279,7 @@ bool CompressJob::start(const CompressJobRequest& request)
                 to.train.evalWindows = 8;
                 to.ctx = std::min(128, nCtx);
                 to.validFraction = 0.05;
+                to.codes = request.tuneCodes;
                 try {
                     const train::PaletteTuneReport tr_ = train::tunePaletteModel(
                         out, in, std::vector<int32_t>(calibration.begin(), calibration.end()), to,
@@ -286,6 +289,8 @@ bool CompressJob::start(const CompressJobRequest& request)
                         },
                         cancel.get());
                     detail += tr(", tuned for %1 steps (%2 numbers)").arg(request.tuneSteps).arg(qulonglong(tr_.freeParameters));
+                    if (request.tuneCodes)
+                        detail += tr(", %1 of %2 codes changed").arg(qlonglong(tr_.codesChanged)).arg(qlonglong(tr_.codeCount));
                 } catch (...) {
                     // Cancelled or failed while tuning: the untuned file is not what was asked for.
                     std::error_code ec;

@@ -24,6 +24,7 @@ struct CompressJobRequest {
     double targetMB = 0;                        // low-rank: the output's size (10^6 bytes)
     int bits = 4;                               // palette: 2, 3 or 4 bits per index
     int tuneSteps = 0;                          // palette: then tune tables/scales by distillation (0: off)
+    bool tuneCodes = false;                     // palette tuning: the indices and block levels may change too
     QString textFile;                           // calibration + evaluation text; empty: the shipped one
     QString evalCacheDir;                       // where the input's distributions are kept
     int threads = 0;

@@ -76,6 +76,46 @@ train::PaletteTuneOptions tuneOptions(int steps, int nCtx)
     return to;
 }
 
+// Index j of a packed row, bit by bit (bits from the low bit of byte 0 up), written here apart
+// from the engine's decoder.
+int packedIndex(const uint8_t* row, int bits, int64_t j)
+{
+    int v = 0;
+    for (int b = 0; b < bits; ++b) {
+        const int64_t bit = j * bits + b;
+        v |= ((row[bit / 8] >> (bit % 8)) & 1) << b;
+    }
+    return v;
+}
+
+// How many codes differ between two files of the same layout: palette indices and the 4-bit
+// levels of IQ4_NL tensors (18-byte blocks: f16 scale, then 16 bytes of two nibbles).
+int64_t codesDiffering(const GGUFFile& a, const GGUFFile& b)
+{
+    int64_t n = 0;
+    for (const GGUFTensorInfo& t : a.tensors()) {
+        if (t.name.ends_with(".pal_idx")) {
+            const std::string base = t.name.substr(0, t.name.size() - 8);
+            const int entries = int(a.findTensor(base + ".pal_tab")->ne[0]);
+            const int bits = entries == 4 ? 2 : entries == 8 ? 3 : 4;
+            const int64_t cols = t.ne[0] * 8 / bits; // rows are whole bytes; padding bits are 0 in both
+            const std::vector<uint8_t> x = bytesOf(a, t.name), y = bytesOf(b, t.name);
+            for (int64_t r = 0; r < t.ne[1]; ++r)
+                for (int64_t j = 0; j < cols; ++j)
+                    n += packedIndex(x.data() + r * t.ne[0], bits, j) != packedIndex(y.data() + r * t.ne[0], bits, j);
+        } else if (t.type == GGMLType::IQ4_NL) {
+            const std::vector<uint8_t> x = bytesOf(a, t.name), y = bytesOf(b, t.name);
+            for (size_t blk = 0; blk < x.size() / 18; ++blk)
+                for (size_t i = 2; i < 18; ++i) {
+                    const uint8_t p = x[blk * 18 + i], q = y[blk * 18 + i];
+                    n += (p & 15) != (q & 15);
+                    n += (p >> 4) != (q >> 4);
+                }
+        }
+    }
+    return n;
+}
+
 } // namespace
 
 class TstPaletteTuning : public QObject {
@@ -189,6 +229,55 @@ private slots:
             qInfo("%s alone: KLD on the tuning text %.5f -> %.5f", name, kldBefore, kld);
             QVERIFY2(kld < kldBefore * 0.95, name);
         }
+    }
+
+    // The codes alone (tables, scales and norms held): the straight-through residuals must move
+    // codes the way that lowers the KL divergence (a wrong sign would raise it), the file must
+    // carry exactly the codes the tuner reports, and the layout and size stay.
+    void codesAloneLowerKld()
+    {
+        const auto modelPath = test::sharedFile("models/stories260K.gguf");
+        const auto textPath = test::sharedFile("text/tinystories_sample.txt");
+        TENFOLD_REQUIRE_SHARED(modelPath);
+        TENFOLD_REQUIRE_SHARED(textPath);
+        QTemporaryDir dir;
+        const std::string text = readAll(textPath);
+        const std::string trainText = text.substr(0, text.size() * 3 / 4);
+        const std::string heldOut = text.substr(text.size() * 3 / 4);
+        const std::filesystem::path pal = dir.filePath("codes.gguf").toStdString();
+        PaletteOptions po;
+        po.bits = 3;
+        po.denseType = GGMLType::IQ4_NL;
+        po.nThreads = 2;
+        paletteCompress(modelPath, pal, po);
+        const std::shared_ptr<GGUFFile> before = GGUFFile::open(pal);
+        const int nCtx = 64;
+        const double kldBefore = runtimeKld(modelPath, pal, trainText, nCtx);
+        const double heldBefore = runtimeKld(modelPath, pal, heldOut, nCtx);
+
+        train::PaletteTuneOptions to = tuneOptions(60, nCtx);
+        to.tables = to.rowScales = to.blockScales = to.plain = false;
+        to.codes = true;
+        to.codeLr = 0.02;
+        const train::PaletteTuneReport rep = train::tunePaletteModel(pal, modelPath, trainText, to);
+        const std::shared_ptr<GGUFFile> after = GGUFFile::open(pal);
+        QCOMPARE(after->fileSize(), before->fileSize());
+        for (size_t i = 0; i < before->tensors().size(); ++i) {
+            const GGUFTensorInfo& a = before->tensors()[i];
+            if (a.name.ends_with(".pal_tab") || a.name.ends_with(".pal_scale") || a.type == GGMLType::F32)
+                QVERIFY2(bytesOf(*after, a.name) == bytesOf(*before, a.name), a.name.c_str()); // held
+        }
+        const int64_t differing = codesDiffering(*before, *after);
+        const double kld = runtimeKld(modelPath, pal, trainText, nCtx);
+        const double held = runtimeKld(modelPath, pal, heldOut, nCtx);
+        qInfo("codes alone: %lld of %lld codes changed (file: %lld); KLD on the tuning text %.5f -> %.5f, held-out "
+              "%.5f -> %.5f",
+              (long long)rep.codesChanged, (long long)rep.codeCount, (long long)differing, kldBefore, kld, heldBefore,
+              held);
+        QCOMPARE(differing, rep.codesChanged);
+        QVERIFY2(rep.codesChanged > 0 && rep.codesChanged < rep.codeCount / 4, "codes did not move, or moved wholesale");
+        QVERIFY2(kld < kldBefore * 0.95, "moving the codes did not lower the KL divergence on the tuning text");
+        QVERIFY2(held < heldBefore, "moving the codes raised the held-out KL divergence");
     }
 
     void badInputIsTyped()
