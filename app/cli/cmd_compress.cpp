@@ -66,6 +66,7 @@ CommandSpec compressSpec()
                       {"--tune-eval-windows", "", "N", "palette tuning: held-out windows for the before/after loss (default 16)"},
                       {"--tune-codes", "", "", "palette tuning: let indices and block levels change too (straight-through)"},
                       {"--tune-code-lr", "", "LR", "palette tuning with --tune-codes: peak code step, in entry spacings (default 0.02)"},
+                      {"--tune-code-decay", "", "D", "palette tuning with --tune-codes: a code switches only while its gradient's sign is steadier than about D/2 (0 to 1.999, default 1)"},
                       {"--verbose", "", "", "model compression: print every matrix's choice"}}};
     for (auto& o : backendOptions())
         spec.options.push_back(o);

@@ -120,6 +120,8 @@ int runCompressModel(const ParsedArgs& args)
     const int64_t tuneSteps = args.getInt("--tune-steps", 0, 0, 1 << 24);
     if (tuneSteps > 0 && !args.get("--tune-text")) // before any work, not after the file is written
         throw UsageError("--tune-steps needs --tune-text FILE (training text; not the evaluation text)");
+    const double codeLr = args.getDouble("--tune-code-lr", 0.02, 1e-9, 100.0); // checked before any work
+    const double codeDecay = args.getDouble("--tune-code-decay", 1.0, 0.0, 1.999);
     PaletteOptions o;
     o.bits = int(args.getInt("--palette", 4, 2, 4));
     if (const auto t = args.get("--type"))
@@ -174,7 +176,8 @@ int runCompressModel(const ParsedArgs& args)
         t.train.evalWindows = int(args.getInt("--tune-eval-windows", 16, 1, 1 << 20));
         t.ctx = int(args.getInt("--tune-ctx", 128, 8, 1 << 16));
         t.codes = args.has("--tune-codes");
-        t.codeLr = args.getDouble("--tune-code-lr", 0.02, 1e-9, 100.0);
+        t.codeLr = codeLr;
+        t.codeDecay = codeDecay;
         const auto t1 = std::chrono::steady_clock::now();
         train::PaletteTuneReport tr;
         try {

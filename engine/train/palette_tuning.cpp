@@ -42,14 +42,18 @@ struct CodeResiduals {
         spacing = sp > 0 ? sp : 1.0f;
     }
     // Adam on weight i with gW = dL/dW * dW/dlatent; returns the new residual in value units.
-    float step(size_t i, float gW, float lr, float bc1, float bc2)
+    // The residual also decays towards its entry (rate `decay` per unit of lr): pure noise then
+    // wanders in a bounded range instead of drifting across a boundary in a long run, and a code
+    // can only switch while |mhat / sqrt(vhat)| (between 0 and 1: how steadily the gradient
+    // keeps one sign) stays above decay / 2 times its gap in mean spacings (a residual settles
+    // at steadiness / decay, and must pass half the gap to the next entry).
+    float step(size_t i, float gW, float lr, float decay, float bc1, float bc2)
     {
         const float g = gW * spacing;
         m[i] = 0.9f * m[i] + 0.1f * g;
         v[i] = 0.999f * v[i] + 0.001f * g * g;
         const float vh = std::sqrt(v[i] / bc2);
-        if (vh > 0)
-            res[i] -= lr * (m[i] / bc1) / vh;
+        res[i] -= lr * ((vh > 0 ? (m[i] / bc1) / vh : 0.0f) + decay * res[i]);
         return res[i] * spacing;
     }
     // The code moved from an entry to one `moved` away (value units): keep the latent in place.
@@ -120,7 +124,7 @@ struct PaletteParam {
         return float(s / double(groups));
     }
     // One straight-through step of the indices (after the tables moved): returns how many changed.
-    int64_t updateCodes(const float* G, CodeResiduals& c, float lr, float bc1, float bc2)
+    int64_t updateCodes(const float* G, CodeResiduals& c, float lr, float decay, float bc1, float bc2)
     {
         int64_t changed = 0;
         std::vector<float> gap(static_cast<size_t>(k));
@@ -132,7 +136,7 @@ struct PaletteParam {
             const float* g = G + offset + r * cols;
             for (int64_t j = 0; j < cols; ++j) {
                 const size_t e = size_t(r * cols + j);
-                const float dv = c.step(e, g[j] * scale[size_t(r)], lr, bc1, bc2);
+                const float dv = c.step(e, g[j] * scale[size_t(r)], lr, decay, bc1, bc2);
                 if (std::abs(dv) < gap[q[j]])
                     continue;
                 const int n = nearestAny(t, k, t[q[j]] + dv);
@@ -192,7 +196,7 @@ struct BlockParam {
         const std::vector<float> v = levels();
         return (v.back() - v.front()) / float(v.size() - 1);
     }
-    int64_t updateCodes(const float* G, CodeResiduals& c, float lr, float bc1, float bc2)
+    int64_t updateCodes(const float* G, CodeResiduals& c, float lr, float decay, float bc1, float bc2)
     {
         const std::vector<float> lv = levels();
         std::vector<float> gap(lv.size());
@@ -202,7 +206,7 @@ struct BlockParam {
         for (size_t b = 0; b < d.size(); ++b)
             for (int i = 0; i < kQK; ++i) {
                 const size_t e = b * kQK + size_t(i);
-                const float dv = c.step(e, G[offset + e] * d[b], lr, bc1, bc2);
+                const float dv = c.step(e, G[offset + e] * d[b], lr, decay, bc1, bc2);
                 // position of the current level in lv: levels are consecutive integers except IQ4_NL's
                 // (clamped: another writer's Q8_0 may hold -128, which then searches from -127's gap)
                 const int at = std::clamp(type == GGMLType::IQ4_NL
@@ -434,6 +438,8 @@ PaletteTuneReport tune(const std::filesystem::path& path, const std::filesystem:
     if (options.codes) {
         if (!(options.codeLr > 0))
             throw InvalidArgument("palette tuning: the code learning rate must be positive");
+        if (!(options.codeDecay >= 0 && options.codeDecay < 2))
+            throw InvalidArgument("palette tuning: the code residuals' decay must be in [0, 2) (at 2 no code could switch)");
         for (size_t i = 0; i < palettes.size(); ++i) {
             paletteCodes[i].init(palettes[i].index.size(), palettes[i].meanSpacing());
             startIndex.push_back(palettes[i].index);
@@ -471,13 +477,13 @@ PaletteTuneReport tune(const std::filesystem::path& path, const std::filesystem:
             reduced.step(lr);
         if (options.codes) { // after the tables moved, so a code switches to the entry nearest now
             ++codeSteps;
-            const float clr = float(options.codeLr * lr / options.train.lr);
+            const float clr = float(options.codeLr * lr / options.train.lr), decay = float(options.codeDecay);
             const float bc1 = float(1 - std::pow(0.9, double(codeSteps)));
             const float bc2 = float(1 - std::pow(0.999, double(codeSteps)));
             for (size_t i = 0; i < palettes.size(); ++i)
-                palettes[i].updateCodes(grads, paletteCodes[i], clr, bc1, bc2);
+                palettes[i].updateCodes(grads, paletteCodes[i], clr, decay, bc1, bc2);
             for (size_t i = 0; i < blocks.size(); ++i)
-                blocks[i].updateCodes(grads, blockCodes[i], clr, bc1, bc2);
+                blocks[i].updateCodes(grads, blockCodes[i], clr, decay, bc1, bc2);
         }
         for (const PaletteParam& p : palettes)
             p.materialize(params);

@@ -40,6 +40,9 @@ struct PaletteTuneOptions {
     // chose are the start.
     bool codes = false;
     double codeLr = 0.02;        // peak residual step, in units of the tensor's mean entry spacing
+    double codeDecay = 1.0;      // residual decay towards its entry: a code switches only while its gradient's
+                                 // steadiness |mhat / sqrt(vhat)| exceeds about codeDecay / 2 (exactly, for
+                                 // a gap to the next entry equal to the mean spacing); 0: no decay
 };
 
 struct PaletteTuneReport {

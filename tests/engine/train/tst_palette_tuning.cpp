@@ -280,6 +280,38 @@ private slots:
         QVERIFY2(held < heldBefore, "moving the codes raised the held-out KL divergence");
     }
 
+    // All parts with the codes moving against all parts with the codes held, same steps and data:
+    // the held-out KL divergence must be lower with the codes moving.
+    void codesAddToTuning()
+    {
+        const auto modelPath = test::sharedFile("models/stories260K.gguf");
+        const auto textPath = test::sharedFile("text/tinystories_sample.txt");
+        TENFOLD_REQUIRE_SHARED(modelPath);
+        TENFOLD_REQUIRE_SHARED(textPath);
+        QTemporaryDir dir;
+        const std::string text = readAll(textPath);
+        const std::string trainText = text.substr(0, text.size() * 3 / 4);
+        const std::string heldOut = text.substr(text.size() * 3 / 4);
+        const std::filesystem::path fresh = dir.filePath("fresh.gguf").toStdString();
+        PaletteOptions po;
+        po.bits = 3;
+        po.denseType = GGMLType::IQ4_NL;
+        po.nThreads = 2;
+        paletteCompress(modelPath, fresh, po);
+        const int nCtx = 64;
+        double held[2] = {0, 0};
+        for (int codes = 0; codes < 2; ++codes) {
+            const std::filesystem::path pal = dir.filePath(QStringLiteral("c%1.gguf").arg(codes)).toStdString();
+            std::filesystem::copy_file(fresh, pal);
+            train::PaletteTuneOptions to = tuneOptions(60, nCtx);
+            to.codes = codes == 1;
+            train::tunePaletteModel(pal, modelPath, trainText, to);
+            held[codes] = runtimeKld(modelPath, pal, heldOut, nCtx);
+        }
+        qInfo("held-out KLD after 60 steps: codes held %.5f, codes moving %.5f", held[0], held[1]);
+        QVERIFY2(held[1] < held[0], "moving the codes did not add to the tuning");
+    }
+
     void badInputIsTyped()
     {
         const auto modelPath = test::sharedFile("models/stories260K.gguf");

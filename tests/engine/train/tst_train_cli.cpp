@@ -197,6 +197,19 @@ private slots:
         QVERIFY2(r.out.contains("tuned "), qPrintable(r.out));
         QCOMPARE(QFileInfo(out).size(), QFileInfo(plain).size());
         QVERIFY(fileBytes(out) != fileBytes(plain));
+
+        // The codes may move too: reported, same size; a code step of 0 is refused before any work.
+        const QString codes = dir_.filePath("pal3-codes.gguf");
+        r = cli({"compress", model_, codes, "--palette", "3", "--type", "IQ4_NL", "--tune-steps", "3", "--tune-text", text_,
+                 "--tune-ctx", "32", "--threads", "2", "--tune-codes", "--tune-code-lr", "0.5"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("codes changed: "), qPrintable(r.out));
+        QCOMPARE(QFileInfo(codes).size(), QFileInfo(plain).size());
+        r = cli({"compress", model_, dir_.filePath("never.gguf"), "--palette", "3", "--tune-steps", "3", "--tune-text",
+                 text_, "--tune-codes", "--tune-code-lr", "0"});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("--tune-code-lr"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(dir_.filePath("never.gguf")));
     }
 };
 
