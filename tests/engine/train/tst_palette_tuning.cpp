@@ -58,6 +58,18 @@ std::vector<uint8_t> bytesOf(const GGUFFile& f, const std::string& name)
     return std::vector<uint8_t>(t->data, t->data + t->nbytes);
 }
 
+// The file every test tunes: 3-bit palettes with row scales (no calibration text, so no GPTQ:
+// quick) and an IQ4_NL
+// embedding and head.
+void compressThreeBit(const std::filesystem::path& model, const std::filesystem::path& out)
+{
+    PaletteOptions po;
+    po.bits = 3;
+    po.denseType = GGMLType::IQ4_NL;
+    po.nThreads = 2;
+    paletteCompress(model, out, po);
+}
+
 // Pure KL to the original at temperature 1, a few steps of 4 windows on 2 threads.
 train::PaletteTuneOptions tuneOptions(int steps, int nCtx)
 {
@@ -134,11 +146,7 @@ private slots:
         const std::string trainText = text.substr(0, text.size() * 3 / 4);
         const std::string heldOut = text.substr(text.size() * 3 / 4);
 
-        PaletteOptions po;
-        po.bits = 3;
-        po.denseType = GGMLType::IQ4_NL;
-        po.nThreads = 2;
-        paletteCompress(modelPath, pal, po);
+        compressThreeBit(modelPath, pal);
         const std::shared_ptr<GGUFFile> before = GGUFFile::open(pal);
         const GGUFTensorInfo* tab = before->findTensor("blk.0.attn_q.weight.pal_tab");
         QVERIFY(tab && tab->ne[0] == 8); // 3-bit: eight entries per palette
@@ -208,11 +216,7 @@ private slots:
         const std::string text = readAll(textPath);
         const std::string trainText = text.substr(0, text.size() * 3 / 4);
         const std::filesystem::path fresh = dir.filePath("fresh.gguf").toStdString();
-        PaletteOptions po;
-        po.bits = 3;
-        po.denseType = GGMLType::IQ4_NL;
-        po.nThreads = 2;
-        paletteCompress(modelPath, fresh, po);
+        compressThreeBit(modelPath, fresh);
         const int nCtx = 64;
         const double kldBefore = runtimeKld(modelPath, fresh, trainText, nCtx);
         for (int part = 0; part < 3; ++part) {
@@ -245,11 +249,7 @@ private slots:
         const std::string trainText = text.substr(0, text.size() * 3 / 4);
         const std::string heldOut = text.substr(text.size() * 3 / 4);
         const std::filesystem::path pal = dir.filePath("codes.gguf").toStdString();
-        PaletteOptions po;
-        po.bits = 3;
-        po.denseType = GGMLType::IQ4_NL;
-        po.nThreads = 2;
-        paletteCompress(modelPath, pal, po);
+        compressThreeBit(modelPath, pal);
         const std::shared_ptr<GGUFFile> before = GGUFFile::open(pal);
         const int nCtx = 64;
         const double kldBefore = runtimeKld(modelPath, pal, trainText, nCtx);
@@ -293,11 +293,7 @@ private slots:
         const std::string trainText = text.substr(0, text.size() * 3 / 4);
         const std::string heldOut = text.substr(text.size() * 3 / 4);
         const std::filesystem::path fresh = dir.filePath("fresh.gguf").toStdString();
-        PaletteOptions po;
-        po.bits = 3;
-        po.denseType = GGMLType::IQ4_NL;
-        po.nThreads = 2;
-        paletteCompress(modelPath, fresh, po);
+        compressThreeBit(modelPath, fresh);
         const int nCtx = 64;
         double held[2] = {0, 0};
         for (int codes = 0; codes < 2; ++codes) {
