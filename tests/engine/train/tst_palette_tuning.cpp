@@ -59,8 +59,7 @@ std::vector<uint8_t> bytesOf(const GGUFFile& f, const std::string& name)
 }
 
 // The file every test tunes: 3-bit palettes with row scales (no calibration text, so no GPTQ:
-// quick) and an IQ4_NL
-// embedding and head.
+// quick) and an IQ4_NL embedding and head.
 void compressThreeBit(const std::filesystem::path& model, const std::filesystem::path& out)
 {
     PaletteOptions po;
