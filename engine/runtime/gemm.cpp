@@ -7,14 +7,14 @@
 
 namespace tenfold::gemm {
 
-void packPanel(const float* rows, int nr, int64_t ldr, int kc, float* panel)
+void packPanel(const float* rows, int nr, int64_t ldr, int kc, float* panel, int width)
 {
     for (int k = 0; k < kc; ++k) {
-        float* dst = panel + int64_t(k) * kNR;
+        float* dst = panel + int64_t(k) * width;
         int c = 0;
         for (; c < nr; ++c)
             dst[c] = rows[int64_t(c) * ldr + k];
-        for (; c < kNR; ++c)
+        for (; c < width; ++c)
             dst[c] = 0.0f;
     }
 }
@@ -31,11 +31,11 @@ void kernelRef(const float* x, int64_t ldx, int mr, const float* panel, int K, f
         }
 }
 
-KernelFn bestKernel()
+Kernel bestKernel()
 {
     if (cpuKernelLevelInUse() >= CpuLevel::Avx512Vnni)
-        return kernelAvx512;
-    return cpuOpsUseAvx2() ? kernelAvx2 : kernelRef;
+        return kAvx512Kernel;
+    return cpuOpsUseAvx2() ? kAvx2Kernel : kScalarKernel;
 }
 
 } // namespace tenfold::gemm

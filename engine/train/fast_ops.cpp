@@ -22,28 +22,28 @@ struct FreeDeleter {
 };
 
 // C[M,N] (+)= A[M,K] B[N,K]^T, all row-major: the runtime's packed-panel micro-kernel (AVX2/FMA
-// when the CPU has it, chosen at run time), one task per panel of kNR columns of C. Each element
+// when the CPU has it, chosen at run time), one task per panel of kernel.nr columns of C. Each element
 // of C is summed over the whole K in one kernel call, so the result does not depend on how the
 // panels are shared out between threads.
 void gemmNT(int M, int N, int K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
             int64_t ldc, bool accumulate, ThreadPool* pool)
 {
     using namespace tenfold::gemm;
-    static const KernelFn kernel = bestKernel();
-    const int64_t panels = (N + kNR - 1) / kNR;
+    static const Kernel kernel = bestKernel();
+    const int64_t panels = (N + kernel.nr - 1) / kernel.nr;
     const int slots = pool ? pool->size() : 1;
     // 32-byte aligned panels (the kernel loads them aligned), one per thread slot
-    const size_t panelFloats = (size_t(K) * kNR + 7) / 8 * 8;
+    const size_t panelFloats = (size_t(K) * size_t(kernel.nr) + 7) / 8 * 8;
     std::unique_ptr<float, FreeDeleter> scratch(
         static_cast<float*>(platform::alignedAlloc(32, sizeof(float) * panelFloats * slots)));
     auto body = [&](int64_t b, int64_t e, int slot) {
         float* panel = scratch.get() + panelFloats * size_t(slot);
         for (int64_t p = b; p < e; ++p) {
-            const int c0 = int(p * kNR);
-            const int nr = std::min(kNR, N - c0);
-            packPanel(B + c0 * ldb, nr, ldb, K, panel);
-            for (int r = 0; r < M; r += kMR)
-                kernel(A + r * lda, lda, std::min(kMR, M - r), panel, K, C + r * ldc + c0, ldc, nr,
+            const int c0 = int(p * kernel.nr);
+            const int nr = std::min(kernel.nr, N - c0);
+            packPanel(B + c0 * ldb, nr, ldb, K, panel, kernel.nr);
+            for (int r = 0; r < M; r += kernel.mr)
+                kernel.fn(A + r * lda, lda, std::min(kernel.mr, M - r), panel, K, C + r * ldc + c0, ldc, nr,
                        accumulate);
         }
     };

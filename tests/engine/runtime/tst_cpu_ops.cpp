@@ -270,32 +270,34 @@ private slots:
     void gemmKernelMatchesNaive()
     {
         QFETCH(int, level);
-        const gemm::KernelFn kernel = CpuLevel(level) == CpuLevel::Scalar ? gemm::kernelRef
-                                      : CpuLevel(level) == CpuLevel::Avx2 ? gemm::kernelAvx2
-                                                                          : gemm::kernelAvx512;
+        const gemm::Kernel kernel = CpuLevel(level) == CpuLevel::Scalar ? gemm::kScalarKernel
+                                    : CpuLevel(level) == CpuLevel::Avx2 ? gemm::kAvx2Kernel
+                                                                        : gemm::kAvx512Kernel;
         for (int K : {1, 7, 64, 385})
-            for (int mr = 1; mr <= gemm::kMR; ++mr)
-                for (int nr : {1, 5, 16}) {
+            for (int mr = 1; mr <= kernel.mr; ++mr)
+                for (int nr : {1, 5, 16, 17, 31, 32}) {
+                    if (nr > kernel.nr)
+                        continue;
                     const auto x = randomVector(size_t(mr * (K + 3)), uint32_t(K + mr));
                     const auto w = randomVector(size_t(nr * K), uint32_t(K * 7 + nr));
-                    std::vector<float> panel(size_t(K) * gemm::kNR + 16);
+                    std::vector<float> panel(size_t(K) * kernel.nr + 16);
                     float* aligned = reinterpret_cast<float*>(
                         (reinterpret_cast<uintptr_t>(panel.data()) + 31) & ~uintptr_t(31));
-                    gemm::packPanel(w.data(), nr, K, K, aligned);
-                    std::vector<float> y(size_t(mr * 20), -7.0f), yRef(size_t(mr * 20), -7.0f);
+                    gemm::packPanel(w.data(), nr, K, K, aligned, kernel.nr);
+                    std::vector<float> y(size_t(mr * 36), -7.0f);
                     // Once plain, then once more accumulating into the result: 2 x the sums.
                     for (int pass = 1; pass <= 2; ++pass) {
-                        kernel(x.data(), K + 3, mr, aligned, K, y.data(), 20, nr, pass == 2);
+                        kernel.fn(x.data(), K + 3, mr, aligned, K, y.data(), 36, nr, pass == 2);
                         for (int r = 0; r < mr; ++r)
-                            for (int c = 0; c < 20; ++c) {
+                            for (int c = 0; c < 36; ++c) {
                                 if (c >= nr) {
-                                    QCOMPARE(y[size_t(r * 20 + c)], -7.0f); // untouched
+                                    QCOMPARE(y[size_t(r * 36 + c)], -7.0f); // untouched
                                     continue;
                                 }
                                 double s = 0;
                                 for (int k = 0; k < K; ++k)
                                     s += double(x[size_t(r * (K + 3) + k)]) * w[size_t(c * K + k)];
-                                QVERIFY(std::fabs(y[size_t(r * 20 + c)] - pass * s) < 2e-4 * (1 + std::sqrt(double(K))));
+                                QVERIFY(std::fabs(y[size_t(r * 36 + c)] - pass * s) < 2e-4 * (1 + std::sqrt(double(K))));
                             }
                     }
                 }
