@@ -101,7 +101,9 @@ private slots:
         struct A {
             int T, nH, nKv, hd;
         };
-        for (const A& s : {A{1, 2, 1, 4}, A{9, 4, 2, 6}, A{17, 6, 2, 10}, A{5, 3, 3, 2}}) {
+        // T above 64 spans several of the fast path's row blocks, the last one partial. The fast path
+        // sums in another order (matrix products), hence 1e-5 (1.3e-6 seen at T = 150).
+        for (const A& s : {A{1, 2, 1, 4}, A{9, 4, 2, 6}, A{17, 6, 2, 10}, A{5, 3, 3, 2}, A{150, 4, 2, 12}, A{70, 2, 1, 33}}) {
             const size_t qn = size_t(s.T) * s.nH * s.hd, kn = size_t(s.T) * s.nKv * s.hd;
             const auto q = randomF(rng, qn), k = randomF(rng, kn), v = randomF(rng, kn);
             std::vector<float> outR(qn), attR(size_t(s.nH) * s.T * s.T), out1(qn), att1(attR.size()),
@@ -109,8 +111,9 @@ private slots:
             attentionForward(outR.data(), attR.data(), q.data(), k.data(), v.data(), s.T, s.nH, s.nKv, s.hd);
             attentionForwardFast(out1.data(), att1.data(), q.data(), k.data(), v.data(), s.T, s.nH, s.nKv, s.hd, nullptr);
             attentionForwardFast(out3.data(), att3.data(), q.data(), k.data(), v.data(), s.T, s.nH, s.nKv, s.hd, &pool3);
-            QVERIFY(relErr(out1, outR) < 1e-6);
-            QVERIFY(relErr(att1, attR) < 1e-6);
+            const QString at = QString("T=%1 heads %2/%3 hd %4").arg(s.T).arg(s.nH).arg(s.nKv).arg(s.hd);
+            QVERIFY2(relErr(out1, outR) < 1e-5, qPrintable(at + QString(" out %1").arg(relErr(out1, outR))));
+            QVERIFY2(relErr(att1, attR) < 1e-5, qPrintable(at + QString(" att %1").arg(relErr(att1, attR))));
             QVERIFY(sameBits(out1, out3) && sameBits(att1, att3));
 
             const auto dout = randomF(rng, qn);
@@ -122,7 +125,8 @@ private slots:
                                   k.data(), v.data(), s.T, s.nH, s.nKv, s.hd, nullptr);
             attentionBackwardFast(dq3.data(), dk3.data(), dv3.data(), dout.data(), attR.data(), q.data(),
                                   k.data(), v.data(), s.T, s.nH, s.nKv, s.hd, &pool3);
-            QVERIFY(relErr(dq1, dqR) < 1e-6 && relErr(dk1, dkR) < 1e-6 && relErr(dv1, dvR) < 1e-6);
+            QVERIFY2(relErr(dq1, dqR) < 1e-5 && relErr(dk1, dkR) < 1e-5 && relErr(dv1, dvR) < 1e-5,
+                     qPrintable(at + QString(" dq %1 dk %2 dv %3").arg(relErr(dq1, dqR)).arg(relErr(dk1, dkR)).arg(relErr(dv1, dvR))));
             QVERIFY(sameBits(dq1, dq3) && sameBits(dk1, dk3) && sameBits(dv1, dv3));
         }
     }
