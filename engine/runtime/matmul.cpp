@@ -465,46 +465,66 @@ void Matmul::runGemm(ThreadPool& pool, std::span<const MatmulJob> jobs, const fl
 {
     const int K = int(jobs[0].w->ne0);
     const gemm::Kernel kernel = gemm::bestKernel();
-    splitUnits(jobs, kernel.nr);
+    // A unit of up to 4 panels: each block of activation rows, once in L2, meets all of them
+    // before the next block comes in (one panel per unit streamed the whole activation matrix
+    // from L3 once per panel). Fewer panels per unit where that would leave under 4 units per
+    // thread (ref-main's 384 rows), so the threads stay evenly loaded.
+    int64_t panels = 0;
+    for (const MatmulJob& job : jobs)
+        panels += (job.w->ne1 + kernel.nr - 1) / kernel.nr;
+    const int panelsPerUnit = int(std::clamp<int64_t>(panels / (4 * int64_t(pool.size())), 1, 4));
+    const int unitRows = panelsPerUnit * kernel.nr;
+    splitUnits(jobs, unitRows);
     // The dequantized rows sit 64 bytes further apart than K floats: at K = 2048 (a 1.1B model)
     // rows 8 KiB apart all map to the same L1 set, and packing a panel, which reads one float
     // from each of kernel.nr rows in turn, then missed L1 on every read.
     const int64_t ldr = K + 16;
+    const size_t panelFloats = size_t(kernel.nr) * size_t(K);
     const std::vector<RowUnit>& units = units_;
     // Allocate every slot's scratch here, on the calling thread, so that a failed allocation
     // surfaces before the parallel region starts.
     for (int slot = 0; slot < pool.size(); ++slot) {
-        scratch_[size_t(slot)]->rows.get(size_t(kernel.nr) * size_t(ldr));
-        scratch_[size_t(slot)]->panel.get(size_t(kernel.nr) * size_t(K));
+        scratch_[size_t(slot)]->rows.get(size_t(unitRows) * size_t(ldr));
+        scratch_[size_t(slot)]->panel.get(size_t(panelsPerUnit) * panelFloats);
     }
-    // Blocks of K keep a packed panel (kGemmDepth x kernel.nr floats) and the activation rows it
-    // meets in L1. The weight panel is the outer loop so each one is dequantized and packed
-    // exactly once per matmul; the packed panel (kernel.nr x K floats) stays in L2 while every
-    // block of activation rows passes over it.
+    // Blocks of K keep a packed panel block (kGemmDepth x kernel.nr floats) and the activation
+    // rows it meets in L1. The weight rows are the outer loop so each is dequantized and packed
+    // exactly once per matmul; the unit's packed panels stay in L2 while every block of
+    // activation rows passes over them.
     pool.parallelFor(int64_t(units.size()), 1, [&](int64_t u0, int64_t u1, int thread) {
         ThreadScratch& s = *scratch_[size_t(thread)];
-        float* rows = s.rows.get(size_t(kernel.nr) * size_t(ldr));
-        float* panel = s.panel.get(size_t(kernel.nr) * size_t(K));
+        float* rows = s.rows.get(size_t(unitRows) * size_t(ldr));
+        float* panel = s.panel.get(size_t(panelsPerUnit) * panelFloats);
         for (int64_t u = u0; u < u1; ++u) {
             const RowUnit& ru = units[size_t(u)];
             const MatmulJob& job = jobs[size_t(ru.job)];
             const WeightTensor& w = *job.w;
-            const int nr = int(ru.row1 - ru.row0);
+            const int nrows = int(ru.row1 - ru.row0);
+            const int np = (nrows + kernel.nr - 1) / kernel.nr;
             const auto dequantize = kernels(w.type).dequantizeRow;
-            for (int r = 0; r < nr; ++r)
+            for (int r = 0; r < nrows; ++r)
                 dequantize(w.row(ru.row0 + r), rows + int64_t(r) * ldr, K);
-            for (int k0 = 0; k0 < K; k0 += kGemmDepth) {
-                const int kc = std::min(kGemmDepth, K - k0);
-                gemm::packPanel(rows + k0, nr, ldr, kc, panel + int64_t(k0) * kernel.nr, kernel.nr);
+            for (int p = 0; p < np; ++p) {
+                const int nr = std::min(kernel.nr, nrows - p * kernel.nr);
+                for (int k0 = 0; k0 < K; k0 += kGemmDepth) {
+                    const int kc = std::min(kGemmDepth, K - k0);
+                    gemm::packPanel(rows + int64_t(p) * kernel.nr * ldr + k0, nr, ldr, kc,
+                                    panel + size_t(p) * panelFloats + size_t(k0) * size_t(kernel.nr), kernel.nr);
+                }
             }
             for (int t0 = 0; t0 < T; t0 += kGemmRowBlock) {
                 const int t1 = std::min(T, t0 + kGemmRowBlock);
                 for (int k0 = 0; k0 < K; k0 += kGemmDepth) {
                     const int kc = std::min(kGemmDepth, K - k0);
-                    for (int t = t0; t < t1; t += kernel.mr) {
-                        const int mr = std::min(kernel.mr, t1 - t);
-                        kernel.fn(x + int64_t(t) * ldx + k0, ldx, mr, panel + int64_t(k0) * kernel.nr,
-                               kc, job.y + int64_t(t) * job.ldy + ru.row0, job.ldy, nr, k0 > 0);
+                    for (int p = 0; p < np; ++p) {
+                        const int nr = std::min(kernel.nr, nrows - p * kernel.nr);
+                        const float* pk = panel + size_t(p) * panelFloats + size_t(k0) * size_t(kernel.nr);
+                        float* y = job.y + ru.row0 + int64_t(p) * kernel.nr;
+                        for (int t = t0; t < t1; t += kernel.mr) {
+                            const int mr = std::min(kernel.mr, t1 - t);
+                            kernel.fn(x + int64_t(t) * ldx + k0, ldx, mr, pk, kc, y + int64_t(t) * job.ldy,
+                                      job.ldy, nr, k0 > 0);
+                        }
                     }
                 }
             }

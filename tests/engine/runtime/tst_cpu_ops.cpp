@@ -320,6 +320,9 @@ private slots:
                 if (typeTraits(t).blockSize == 1) // row lengths that are no multiple of 8
                     QTest::newRow((name + "_K172").constData()) << int(t) << 172 << 19 << T;
             }
+        // 600 rows: the GEMM path's units then hold several panels (up to 4), the last one partial.
+        QTest::newRow("F16_T40_N600") << int(GGMLType::F16) << 96 << 600 << 40;
+        QTest::newRow("F32_T300_N600_K172") << int(GGMLType::F32) << 172 << 600 << 300;
         // 40 and 24 rows: decode reads Q4_0 and Q8_0 repacked in 8-row groups (40 = 16 + 16 + 8 rows per
         // thread unit, so a unit of one group too).
         QTest::newRow("Q4_0_T1_N40_repacked") << int(GGMLType::Q4_0) << 2048 << 40 << 1;
