@@ -4,8 +4,7 @@
 // multiplies up to `mr` activation rows with it, keeping the mr x width partial sums in registers.
 // Each kernel has its own panel width and row count (Kernel below): the scalar and AVX2 kernels
 // take 6 rows x 16 columns, the AVX-512 one 8 rows x 32 columns, so that each broadcast activation
-// feeds two 16-lane FMAs and the loads stay below the FMAs (one zmm per broadcast would make the
-// AVX-512 kernel wait on loads, not on arithmetic).
+// feeds two 16-lane FMAs (measured faster, see gemm_avx512.cpp).
 #include <cstdint>
 
 namespace tenfold::gemm {
@@ -14,7 +13,6 @@ constexpr int kMR = 6;     // activation rows of the scalar and AVX2 kernels
 constexpr int kNR = 16;    // panel width of the scalar and AVX2 kernels
 constexpr int kMR512 = 8;  // activation rows of the AVX-512 kernel
 constexpr int kNR512 = 32; // panel width of the AVX-512 kernel
-constexpr int kMaxNR = 32; // the widest panel of any kernel (scratch sizes)
 
 // rows: nr rows of kc floats (row stride ldr) -> panel of kc * width floats, zero beyond nr.
 // width is a multiple of 16, nr <= width.

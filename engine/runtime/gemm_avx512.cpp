@@ -1,8 +1,9 @@
 // The AVX-512 micro-kernel: 8 activation rows x 32 weight rows, two zmm of partial sums per row
 // (16 accumulators, enough to cover the FMA latency on two pipes). Per k two panel loads and eight
 // broadcasts feed sixteen FMAs; the 6 x 16 shape before it spent a broadcast on every FMA. On one
-// Zen 5 core (2026-12-02, a 512 x 2048 x 2048 product blocked as Matmul::runGemm does) it reaches
-// about 170 GFLOP/s against 135 for the 6 x 16 kernel; the core's FMA peak measured 185.
+// Zen 5 core (2026-12-02, a 512 x 2048 x 2048 product blocked as Matmul::runGemm does, the same
+// padded panels for both) it reached 145-170 GFLOP/s against 120-135 for the 6 x 16 kernel; a
+// loop of independent FMAs alone measured 185.
 #include "runtime/gemm.h"
 
 #include <immintrin.h>
