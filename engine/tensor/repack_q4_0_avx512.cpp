@@ -43,8 +43,9 @@ void groupCols(int64_t blocks, const BlockQ4_0x8* w, const BlockQ8_0* const* act
 
 // One activation row (decode): nothing to share the unpacked nibbles with, so each load is
 // unpacked where it is used, and low and high nibbles sum in two chains of four VPDPBUSD instead
-// of one of eight. Measured on one Zen 5 core (2026-12-02, 151 MB of weights, one column): 21.7
-// GB/s with groupCols<1>, 25.6 with this.
+// of one of eight. Measured on one Zen 5 core (2026-12-02, 151 MB of weights, one column): 21.5
+// GB/s with groupCols<1>, 26.9 with this; two chains inside groupCols<1>, the nibbles still
+// unpacked up front, measured 22.3.
 void groupCol(int64_t blocks, const BlockQ4_0x8* w, const BlockQ8_0* const* act, const Q4_0x8Terms& terms, int c0,
               float* out, size_t)
 {
