@@ -99,11 +99,11 @@ void headForward(float* out, float* att, const float* q, const float* k, const f
 }
 
 struct BackwardScratch {
-    std::vector<float> dP, dS, dSt, Pt, kt, qt, dOt;
+    std::vector<float> dP, dS, dSt, Pt, kt, qt, dOt; // kt: K_hk^T, the same for the whole group
 };
 
 void headBackward(float* dq, float* dk, float* dv, const float* dout, const float* att, const float* q,
-                  const float* k, const float* v, const Shape& s, int h, BackwardScratch& w)
+                  const float* v, const Shape& s, int h, BackwardScratch& w)
 {
     const int hk = h / (s.nHead / s.nHeadKv);
     const int T = s.T, hd = s.hd;
@@ -126,8 +126,6 @@ void headBackward(float* dq, float* dk, float* dv, const float* dout, const floa
         std::fill(ds + t + 1, ds + T, 0.0f);
     }
     // dQ_h += dS K_hk
-    w.kt.resize(size_t(hd) * size_t(T));
-    transposeInto(w.kt.data(), k + size_t(hk) * hd, T, hd, int64_t(s.kvStride()), T);
     causalTimes(dq + size_t(h) * hd, s.qStride(), w.dS.data(), w.kt.data(), T, hd, true);
     // dK_hk += dS^T Q_h
     w.dSt.resize(TT);
@@ -170,9 +168,12 @@ void attentionBackwardFast(float* dq, float* dk, float* dv, const float* dout, c
     const int group = nHead / nHeadKv;
     auto body = [&](int64_t b, int64_t e, int) {
         BackwardScratch w;
-        for (int64_t hk = b; hk < e; ++hk)
+        for (int64_t hk = b; hk < e; ++hk) {
+            w.kt.resize(size_t(hd) * size_t(T));
+            transposeInto(w.kt.data(), k + size_t(hk) * hd, T, hd, int64_t(s.kvStride()), T);
             for (int g = 0; g < group; ++g)
-                headBackward(dq, dk, dv, dout, att, q, k, v, s, int(hk) * group + g, w);
+                headBackward(dq, dk, dv, dout, att, q, v, s, int(hk) * group + g, w);
+        }
     };
     if (pool)
         pool->parallelFor(nHeadKv, 1, std::move(body));

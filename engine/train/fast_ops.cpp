@@ -21,6 +21,27 @@ struct FreeDeleter {
     void operator()(float* p) const { platform::alignedFree(p); }
 };
 
+// A growing 32-byte aligned buffer per calling thread: gemmNT runs thousands of times per
+// training step (the attention's row blocks), and a fresh allocation each time was wasted work.
+float* threadScratch(size_t floats)
+{
+    thread_local std::unique_ptr<float, FreeDeleter> buffer;
+    thread_local size_t capacity = 0;
+    if (capacity < floats) {
+        buffer.reset(static_cast<float*>(platform::alignedAlloc(32, sizeof(float) * floats)));
+        capacity = floats;
+    }
+    return buffer.get();
+}
+
+// out[cols, rows] = in[rows, cols]^T
+std::vector<float> transposed(const float* in, int rows, int cols)
+{
+    std::vector<float> out(size_t(rows) * cols);
+    transposeInto(out.data(), in, rows, cols, cols, rows);
+    return out;
+}
+
 } // namespace
 
 // C[M,N] (+)= A[M,K] B[N,K]^T, all row-major: the runtime's packed-panel micro-kernel (AVX2/FMA
@@ -36,10 +57,10 @@ void gemmNT(int M, int N, int K, const float* A, int64_t lda, const float* B, in
     const int slots = pool ? pool->size() : 1;
     // 32-byte aligned panels (the kernel loads them aligned), one per thread slot
     const size_t panelFloats = (size_t(K) * size_t(kernel.nr) + 7) / 8 * 8;
-    std::unique_ptr<float, FreeDeleter> scratch(
-        static_cast<float*>(platform::alignedAlloc(32, sizeof(float) * panelFloats * slots)));
+    // The caller's buffer holds every slot's panel; the caller waits for the slots to finish.
+    float* scratch = threadScratch(panelFloats * size_t(slots));
     auto body = [&](int64_t b, int64_t e, int slot) {
-        float* panel = scratch.get() + panelFloats * size_t(slot);
+        float* panel = scratch + panelFloats * size_t(slot);
         for (int64_t p = b; p < e; ++p) {
             const int c0 = int(p * kernel.nr);
             const int nr = std::min(kernel.nr, N - c0);
@@ -55,15 +76,8 @@ void gemmNT(int M, int N, int K, const float* A, int64_t lda, const float* B, in
         body(0, panels, 0);
 }
 
-// out[cols, rows] = in[rows, cols]^T, in 32 x 32 tiles: the plain double loop wrote one float
-// per cache line of the output in turn and took 15% of a palette-tuning step (perf, 2026-12-02).
-std::vector<float> transposed(const float* in, int rows, int cols)
-{
-    std::vector<float> out(size_t(rows) * cols);
-    transposeInto(out.data(), in, rows, cols, cols, rows);
-    return out;
-}
-
+// In 32 x 32 tiles: the plain double loop wrote one float per cache line of the output in turn
+// and took 15% of a palette-tuning step (perf, 2026-12-02).
 void transposeInto(float* out, const float* in, int rows, int cols, int64_t ldIn, int64_t ldOut)
 {
     constexpr int kTile = 32;

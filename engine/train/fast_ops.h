@@ -8,7 +8,6 @@
 // not even depend on the thread count. pool may be null (one thread).
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 namespace tenfold {
 class ThreadPool;
@@ -21,9 +20,7 @@ namespace tenfold::train {
 // pool's size); pool may be null.
 void gemmNT(int M, int N, int K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
             int64_t ldc, bool accumulate, ThreadPool* pool);
-// out[cols, rows] = in[rows, cols]^T (transposed), or into out with leading dimension ldOut from
-// in with ldIn (transposeInto).
-std::vector<float> transposed(const float* in, int rows, int cols);
+// out[c * ldOut + r] = in[r * ldIn + c] for r < rows, c < cols (a transpose).
 void transposeInto(float* out, const float* in, int rows, int cols, int64_t ldIn, int64_t ldOut);
 
 // y[T,O] = x[T,I] W^T, W[O,I] row-major. Split over output features.

@@ -69,6 +69,16 @@ void compressThreeBit(const std::filesystem::path& model, const std::filesystem:
     paletteCompress(model, out, po);
 }
 
+// The sample text split once for every test: the first 3/4 to tune on, the rest held out.
+struct SplitText {
+    std::string train, heldOut;
+};
+SplitText splitText(const std::filesystem::path& path)
+{
+    const std::string text = readAll(path);
+    return {text.substr(0, text.size() * 3 / 4), text.substr(text.size() * 3 / 4)};
+}
+
 // Pure KL to the original at temperature 1, a few steps of 4 windows on 2 threads.
 train::PaletteTuneOptions tuneOptions(int steps, int nCtx)
 {
@@ -141,9 +151,7 @@ private slots:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         const std::filesystem::path pal = dir.filePath("pal.gguf").toStdString();
-        const std::string text = readAll(textPath);
-        const std::string trainText = text.substr(0, text.size() * 3 / 4);
-        const std::string heldOut = text.substr(text.size() * 3 / 4);
+        const auto [trainText, heldOut] = splitText(textPath);
 
         compressThreeBit(modelPath, pal);
         const std::shared_ptr<GGUFFile> before = GGUFFile::open(pal);
@@ -212,8 +220,7 @@ private slots:
         TENFOLD_REQUIRE_SHARED(modelPath);
         TENFOLD_REQUIRE_SHARED(textPath);
         QTemporaryDir dir;
-        const std::string text = readAll(textPath);
-        const std::string trainText = text.substr(0, text.size() * 3 / 4);
+        const std::string trainText = splitText(textPath).train;
         const std::filesystem::path fresh = dir.filePath("fresh.gguf").toStdString();
         compressThreeBit(modelPath, fresh);
         const int nCtx = 64;
@@ -244,9 +251,7 @@ private slots:
         TENFOLD_REQUIRE_SHARED(modelPath);
         TENFOLD_REQUIRE_SHARED(textPath);
         QTemporaryDir dir;
-        const std::string text = readAll(textPath);
-        const std::string trainText = text.substr(0, text.size() * 3 / 4);
-        const std::string heldOut = text.substr(text.size() * 3 / 4);
+        const auto [trainText, heldOut] = splitText(textPath);
         const std::filesystem::path pal = dir.filePath("codes.gguf").toStdString();
         compressThreeBit(modelPath, pal);
         const std::shared_ptr<GGUFFile> before = GGUFFile::open(pal);
@@ -288,9 +293,7 @@ private slots:
         TENFOLD_REQUIRE_SHARED(modelPath);
         TENFOLD_REQUIRE_SHARED(textPath);
         QTemporaryDir dir;
-        const std::string text = readAll(textPath);
-        const std::string trainText = text.substr(0, text.size() * 3 / 4);
-        const std::string heldOut = text.substr(text.size() * 3 / 4);
+        const auto [trainText, heldOut] = splitText(textPath);
         const std::filesystem::path fresh = dir.filePath("fresh.gguf").toStdString();
         compressThreeBit(modelPath, fresh);
         const int nCtx = 64;
