@@ -58,16 +58,9 @@ CommandSpec compressSpec()
                       {"--no-row-scale", "", "", "palette: no per-row scales (rows share palettes as they are)"},
                       {"--palette-embedding", "", "", "palette: the token embedding and output get palettes too"},
                       {"--no-gptq", "", "", "palette: each element takes its nearest entry (no GPTQ error feedback)"},
-                      {"--tune-steps", "", "N", "palette: then tune tables, scales and norms by distillation for N steps"},
-                      {"--tune-text", "", "FILE", "palette tuning: training text (default none: required with --tune-steps)"},
-                      {"--tune-lr", "", "LR", "palette tuning: peak learning rate, relative to each tensor's numbers (default 1e-3)"},
-                      {"--tune-batch", "", "N", "palette tuning: windows per step (default 4)"},
-                      {"--tune-ctx", "", "N", "palette tuning: window length in tokens (default 128)"},
-                      {"--tune-eval-windows", "", "N", "palette tuning: held-out windows for the before/after loss (default 16)"},
-                      {"--tune-codes", "", "", "palette tuning: let indices and block levels change too (straight-through)"},
-                      {"--tune-code-lr", "", "LR", "palette tuning with --tune-codes: peak code step, in entry spacings (default 0.02)"},
-                      {"--tune-code-decay", "", "D", "palette tuning with --tune-codes: a code switches only while its gradient's sign is steadier than about D/2 (0 to 1.999, default 1)"},
                       {"--verbose", "", "", "model compression: print every matrix's choice"}}};
+    for (auto& o : paletteTuneOptions())
+        spec.options.push_back(o);
     for (auto& o : backendOptions())
         spec.options.push_back(o);
     return spec;

@@ -12,7 +12,6 @@
 #include "passes/palette.h"
 #include "tensor/ggml_type.h"
 #include "tokenizer/tokenizer.h"
-#include "train/palette_tuning.h"
 
 #include <chrono>
 #include <cstdio>
@@ -117,11 +116,8 @@ int runCompressModel(const ParsedArgs& args)
                     withThousands(r.smallestBytes).c_str());
         return 0;
     }
+    checkPaletteTuneArgs(args); // before any work, not after the file is written
     const int64_t tuneSteps = args.getInt("--tune-steps", 0, 0, 1 << 24);
-    if (tuneSteps > 0 && !args.get("--tune-text")) // before any work, not after the file is written
-        throw UsageError("--tune-steps needs --tune-text FILE (training text; not the evaluation text)");
-    const double codeLr = args.getDouble("--tune-code-lr", 0.02, 1e-9, 100.0); // checked before any work
-    const double codeDecay = args.getDouble("--tune-code-decay", 1.0, 0.0, 1.999);
     PaletteOptions o;
     o.bits = int(args.getInt("--palette", 4, 2, 4));
     if (const auto t = args.get("--type"))
@@ -162,34 +158,8 @@ int runCompressModel(const ParsedArgs& args)
                 withThousands(r.fileBytesBefore).c_str(), formatBytes(r.fileBytesAfter).c_str(),
                 withThousands(r.fileBytesAfter).c_str());
     if (tuneSteps > 0) {
-        const std::string textFile = *args.get("--tune-text");
-        train::PaletteTuneOptions t;
-        t.train.steps = tuneSteps;
-        t.train.batch = int(args.getInt("--tune-batch", 4, 1, 1 << 16));
-        t.train.lr = args.getDouble("--tune-lr", 1e-3, 1e-9, 1.0);
-        t.train.minLr = t.train.lr / 10;
-        t.train.warmup = std::max<int64_t>(1, tuneSteps / 20);
-        t.train.alpha = 1.0; // the KL to the uncompressed model only: the quantity evaluate reports
-        t.train.temperature = 1.0;
-        t.train.threads = nThreads > 0 ? nThreads : int(std::max(1u, std::thread::hardware_concurrency()));
-        t.train.evalEvery = 0;
-        t.train.evalWindows = int(args.getInt("--tune-eval-windows", 16, 1, 1 << 20));
-        t.ctx = int(args.getInt("--tune-ctx", 128, 8, 1 << 16));
-        t.codes = args.has("--tune-codes");
-        t.codeLr = codeLr;
-        t.codeDecay = codeDecay;
-        const auto t1 = std::chrono::steady_clock::now();
-        train::PaletteTuneReport tr;
         try {
-            tr = train::tunePaletteModel(
-                filePath(out), filePath(in), readTextFile(textFile), t,
-                [](const train::StepReport& st) {
-                    std::fprintf(stderr, "\rtuning: step %lld/%lld, loss %.5f, eta %.0f s   ", (long long)st.step,
-                                 (long long)st.totalSteps, st.loss, st.etaSeconds);
-                    if (st.step % 20 == 0) // a line every 20 steps keeps the curve in a log
-                        std::fprintf(stderr, "\n");
-                },
-                installInterruptHandler());
+            runPaletteTuning(args, out, in, nThreads);
         } catch (...) {
             // Interrupted or failed: the untuned file is not what was asked for, so it goes.
             std::fprintf(stderr, "\n");
@@ -197,15 +167,6 @@ int runCompressModel(const ParsedArgs& args)
             std::filesystem::remove(filePath(out), ec);
             throw;
         }
-        std::fprintf(stderr, "\n");
-        const double ts = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-        std::printf("tuned %zu numbers (%d palette, %d block-scale tensors; %d held) in %.1f s: held-out "
-                    "cross-entropy %.4f -> %.4f\n",
-                    tr.freeParameters, tr.paletteTensors, tr.blockTensors, tr.frozenTensors, ts, tr.valLossBefore,
-                    tr.valLossAfter);
-        if (t.codes)
-            std::printf("codes changed: %lld of %lld (%.2f%%)\n", (long long)tr.codesChanged, (long long)tr.codeCount,
-                        tr.codeCount ? 100.0 * double(tr.codesChanged) / double(tr.codeCount) : 0.0);
     }
     return 0;
 }

@@ -55,6 +55,13 @@ int runCalibrateExits(const ParsedArgs& args);
 CommandSpec compressSpec();
 int runCompressModel(const ParsedArgs& args); // compress IN OUT --low-rank|--palette (cmd_compress_model.cpp)
 int runCompress(const ParsedArgs& args);
+// The --tune-* options of compress --palette and tune-palette (cmd_tune_palette.cpp): their
+// specs, a check of their values before any work, and the tuning of `model` towards `teacher`.
+std::vector<OptionSpec> paletteTuneOptions();
+void checkPaletteTuneArgs(const ParsedArgs& args);
+void runPaletteTuning(const ParsedArgs& args, const std::string& model, const std::string& teacher, int nThreads);
+CommandSpec tunePaletteSpec();
+int runTunePalette(const ParsedArgs& args);
 CommandSpec exportStandardSpec();
 int runExportStandard(const ParsedArgs& args);
 CommandSpec templateSpec();

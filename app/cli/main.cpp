@@ -36,6 +36,8 @@ const std::vector<Command>& allCommands()
         {"convert", "convert a llama2.c checkpoint to GGUF", convertSpec, runConvert},
         {"compress", "compress a prompt (LLMLingua-style), or a model (--low-rank, --palette)",
          compressSpec, runCompress},
+        {"tune-palette", "tune a palette-compressed model further towards the model it came from",
+         tunePaletteSpec, runTunePalette},
         {"export-standard", "write the nearest standard GGUF of a compressed model (factors/palettes expanded)",
          exportStandardSpec, runExportStandard},
         {"template", "print the exact text a conversation renders to with a chat template", templateSpec,

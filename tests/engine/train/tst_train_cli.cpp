@@ -2,6 +2,7 @@
 // - kill -9 after the first checkpoint, then --resume: OUT is byte-identical to the OUT of an
 //   uninterrupted run with the same options, and so is the final validation line;
 // - --config FILE makes a fresh student of that shape (its GGUF says so);
+// - compress --palette --tune-steps and tune-palette (more tuning from a saved file);
 // - the clear messages for bad input: a text shorter than one window, a student larger than
 //   the teacher, --resume without a directory, a checkpoint from other settings.
 #include "train/checkpoint.h"
@@ -210,6 +211,38 @@ private slots:
         QCOMPARE(r.code, 2);
         QVERIFY2(r.err.contains("--tune-code-lr"), qPrintable(r.err));
         QVERIFY(!QFile::exists(dir_.filePath("never.gguf")));
+
+        // tune-palette continues from a file on disk. With compress's options it writes the very
+        // file compress's own tuning wrote (same seed, same threads: the trainer is
+        // deterministic), so tuning a saved file is tuning after clustering; MODEL is not touched.
+        const QByteArray plainBytes = fileBytes(plain);
+        const QString again = dir_.filePath("pal3-again.gguf");
+        r = cli({"tune-palette", plain, model_, again, "--tune-steps", "3", "--tune-text", text_, "--tune-ctx", "32",
+                 "--threads", "2"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("tuned "), qPrintable(r.out));
+        QCOMPARE(fileBytes(again), fileBytes(out));
+        QCOMPARE(fileBytes(plain), plainBytes);
+        // Another seed sees other windows, so other numbers; in place (OUT = MODEL) keeps the size.
+        r = cli({"tune-palette", out, model_, out, "--tune-steps", "3", "--tune-text", text_, "--tune-ctx", "32",
+                 "--threads", "2", "--tune-seed", "7"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QCOMPARE(QFileInfo(out).size(), QFileInfo(plain).size());
+        QVERIFY(fileBytes(out) != fileBytes(again));
+        // Bad input: no steps, a missing model, a text too short; no OUT is left behind.
+        const QString none = dir_.filePath("none.gguf");
+        r = cli({"tune-palette", plain, model_, none, "--tune-text", text_});
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains("--tune-steps"), qPrintable(r.err));
+        r = cli({"tune-palette", dir_.filePath("missing.gguf"), model_, none, "--tune-steps", "2", "--tune-text", text_});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("missing.gguf"), qPrintable(r.err));
+        r = cli({"tune-palette", plain, model_, none, "--tune-steps", "2", "--tune-text", dir_.filePath("short.txt")});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("too short"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(none));
+        QVERIFY(!QFile::exists(none + ".part"));
+        QCOMPARE(fileBytes(plain), plainBytes);
     }
 };
 
