@@ -115,26 +115,27 @@ int runTunePalette(const ParsedArgs& args)
         if (!std::filesystem::is_regular_file(filePath(f), ec))
             throw IoError("model file not found: " + f);
     const std::filesystem::path outPath = filePath(out);
-    const bool inPlace = std::filesystem::equivalent(filePath(model), outPath, ec);
-    if (!inPlace) {
-        // A copy to tune in place; the tuning replaces it atomically, and a failure removes it,
-        // so OUT is either the finished file or absent.
-        const std::filesystem::path tmp = outPath.string() + ".part";
-        std::filesystem::copy_file(filePath(model), tmp, std::filesystem::copy_options::overwrite_existing, ec);
-        if (ec)
-            throw IoError("cannot write " + out + ": " + ec.message());
-        std::filesystem::rename(tmp, outPath, ec);
-        if (ec) {
-            std::filesystem::remove(tmp, ec);
-            throw IoError("cannot write " + out + ": " + ec.message());
-        }
+    if (std::filesystem::equivalent(filePath(model), outPath, ec)) {
+        runPaletteTuning(args, out, teacher, nThreads); // replaces MODEL atomically, or leaves it as it was
+        return 0;
+    }
+    // A copy is tuned under a temporary name and renamed at the end, so OUT is either the
+    // finished file or what it was before (absent, or an earlier file).
+    const std::string part = out + ".part";
+    std::filesystem::copy_file(filePath(model), filePath(part), std::filesystem::copy_options::overwrite_existing, ec);
+    if (ec) {
+        std::filesystem::remove(filePath(part), ec);
+        throw IoError("cannot write " + part + ": " + ec.message());
     }
     try {
-        runPaletteTuning(args, out, teacher, nThreads);
+        runPaletteTuning(args, part, teacher, nThreads);
+        std::filesystem::rename(filePath(part), outPath);
+    } catch (const std::filesystem::filesystem_error& e) {
+        std::filesystem::remove(filePath(part), ec);
+        throw IoError("cannot write " + out + ": " + e.code().message());
     } catch (...) {
         std::fprintf(stderr, "\n");
-        if (!inPlace)
-            std::filesystem::remove(outPath, ec);
+        std::filesystem::remove(filePath(part), ec);
         throw;
     }
     return 0;

@@ -243,6 +243,11 @@ private slots:
         QVERIFY(!QFile::exists(none));
         QVERIFY(!QFile::exists(none + ".part"));
         QCOMPARE(fileBytes(plain), plainBytes);
+        // A failed run over an existing OUT leaves that file as it was.
+        const QByteArray againBytes = fileBytes(again);
+        r = cli({"tune-palette", plain, model_, again, "--tune-steps", "2", "--tune-text", dir_.filePath("short.txt")});
+        QCOMPARE(r.code, 1);
+        QCOMPARE(fileBytes(again), againBytes);
     }
 };
 
