@@ -417,8 +417,15 @@ void Matmul::runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const 
 
     // Units of 16 rows balance the threads; with many activation rows, where each unit reads all
     // of them, 64-row units of repacked matrices read them a quarter as often (the repacked
-    // kernel keeps a unit's weights in L2 and 4 activation rows in L1).
-    splitUnits(jobs, T >= 8 && anyRepacked ? 64 : 16);
+    // kernel keeps a unit's weights in L2 and 4 activation rows in L1). In decode, too, repacked
+    // matrices take 64-row units where that leaves at least 4 per thread: each call prepares the
+    // activation's per-block sums and scales (Rows8Terms), which 16-row units repeated 4 times as
+    // often (13% of a TinyLlama Q4_0 decode on one thread, before that step was vectorised).
+    int64_t totalRows = 0;
+    for (const MatmulJob& job : jobs)
+        totalRows += job.w->ne1;
+    const bool bigUnits = anyRepacked && (T >= 8 || totalRows / 64 >= 4 * int64_t(pool.size()));
+    splitUnits(jobs, bigUnits ? 64 : 16);
     const std::vector<RowUnit>& units = units_;
     pool.parallelFor(int64_t(units.size()), 1, [&](int64_t u0, int64_t u1, int) {
         for (int64_t u = u0; u < u1; ++u) {

@@ -7,6 +7,9 @@
 
 #include <cstring>
 #include <vector>
+#if defined(__AVX2__) || defined(__F16C__)
+#include <immintrin.h>
+#endif
 
 namespace tenfold {
 
@@ -34,15 +37,37 @@ struct Rows8Terms {
         }
         for (int c = 0; c < nCols; ++c) {
             const auto* act = reinterpret_cast<const BlockQ8_0*>(a + size_t(c) * aStride);
+            int32_t* off = offsets.data() + size_t(c) * size_t(nBlocks);
+            float* sc = scales.data() + size_t(c) * size_t(nBlocks);
             for (int64_t b = 0; b < nBlocks; ++b) {
-                int s = 0;
-                if (offsetPerSum != 0)
-                    for (int j = 0; j < kQK; ++j)
-                        s += act[b].qs[j];
-                offsets[size_t(c) * size_t(nBlocks) + size_t(b)] = offsetPerSum * s;
-                scales[size_t(c) * size_t(nBlocks) + size_t(b)] = fp16ToFp32(act[b].d);
+                off[b] = offsetPerSum != 0 ? offsetPerSum * blockSum(act[b].qs) : 0;
+#if defined(__F16C__)
+                sc[b] = _cvtsh_ss(act[b].d);
+#else
+                sc[b] = fp16ToFp32(act[b].d);
+#endif
             }
         }
+    }
+    // The sum of a block's 32 int8 values. This runs for every block of the activation on each
+    // call (in decode, one call per unit of 16-64 rows), so it is vectorised: with the plain loop
+    // and the scalar f16 conversion it took 13% of a TinyLlama Q4_0 decode on one thread.
+    static int blockSum(const int8_t* qs)
+    {
+#if defined(__AVX2__)
+        // |q + 128| summed by vpsadbw into 4 x 64-bit lanes, then the bias taken off.
+        const __m256i q = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs)),
+                                           _mm256_set1_epi8(char(0x80)));
+        const __m256i s4 = _mm256_sad_epu8(q, _mm256_setzero_si256());
+        __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(s4), _mm256_extracti128_si256(s4, 1));
+        s2 = _mm_add_epi64(s2, _mm_unpackhi_epi64(s2, s2));
+        return _mm_cvtsi128_si32(s2) - kQK * 128;
+#else
+        int s = 0;
+        for (int j = 0; j < kQK; ++j)
+            s += qs[j];
+        return s;
+#endif
     }
     int32_t offset(int c, int64_t b) const { return offsets[size_t(c) * size_t(blocks) + size_t(b)]; }
     float scale(int c, int64_t b) const { return scales[size_t(c) * size_t(blocks) + size_t(b)]; }
