@@ -12,6 +12,10 @@
 #endif
 
 namespace tenfold {
+// Each including file is compiled for its own instruction set (AVX2, AVX-512), so everything here
+// is internal to it: one inline definition shared by the linker across those files could run
+// AVX-512 instructions inside the AVX2 kernels.
+namespace {
 
 inline int32_t loadI32(const int8_t* p)
 {
@@ -55,7 +59,8 @@ struct Rows8Terms {
     static int blockSum(const int8_t* qs)
     {
 #if defined(__AVX2__)
-        // |q + 128| summed by vpsadbw into 4 x 64-bit lanes, then the bias taken off.
+        // q + 128 (q xor 0x80 read as unsigned) summed by vpsadbw into 4 x 64-bit lanes, then the
+        // bias taken off.
         const __m256i q = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs)),
                                            _mm256_set1_epi8(char(0x80)));
         const __m256i s4 = _mm256_sad_epu8(q, _mm256_setzero_si256());
@@ -112,4 +117,5 @@ void forEachQ4_0x8Tile(int64_t n, const void* w8, int nGroups, const void* a, si
     forEachRows8Tile<BlockQ4_0x8, -8, Fs...>(n, w8, nGroups, a, aStride, nCols, out, outStride);
 }
 
+} // namespace
 } // namespace tenfold
