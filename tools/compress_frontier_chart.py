@@ -15,7 +15,10 @@ pts = [  # label, bytes, kld, kind
  # third pass: tuning moves the codes too (600 steps x 2 windows of 512)
  ("3-bit mix, codes tuned", 7989120, 0.016464, "c"),
  # fourth pass (2026-12-02): the same, 1,600 steps (0.016342 on the acceptance's 120 chunks)
- ("3-bit mix, codes, 1600 steps", 7989120, 0.015263, "c"),
+ # (unlabelled: the next point's label would sit on top of its own)
+ ("", 7989120, 0.015263, "c"),
+ # fifth pass: 2,800 more steps with tune-palette (0.015881 on the acceptance's 120 chunks)
+ ("3-bit mix, codes, 4400 steps", 7989120, 0.014795, "c"),
 ]
 W, H, L, R, T, B = 760, 460, 70, 150, 30, 50
 x0, x1 = 3.5, 18.0
