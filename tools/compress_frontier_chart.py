@@ -18,7 +18,9 @@ pts = [  # label, bytes, kld, kind
  # (unlabelled: the next point's label would sit on top of its own)
  ("", 7989120, 0.015263, "c"),
  # fifth pass: 2,800 more steps with tune-palette (0.015881 on the acceptance's 120 chunks)
- ("3-bit mix, codes, 4400 steps", 7989120, 0.014795, "c"),
+ ("", 7989120, 0.014795, "c"),
+ # and 540 more of 4 windows (0.015015 on the 120 chunks: below the reference Q2_K file's 0.015577)
+ ("3-bit mix, codes, 3 runs", 7989120, 0.013959, "c"),
 ]
 W, H, L, R, T, B = 760, 460, 70, 150, 30, 50
 x0, x1 = 3.5, 18.0
