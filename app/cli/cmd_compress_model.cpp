@@ -17,7 +17,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <thread>
 
 namespace tenfold::cli {
 namespace {
@@ -116,8 +115,7 @@ int runCompressModel(const ParsedArgs& args)
                     withThousands(r.smallestBytes).c_str());
         return 0;
     }
-    checkPaletteTuneArgs(args); // before any work, not after the file is written
-    const int64_t tuneSteps = args.getInt("--tune-steps", 0, 0, 1 << 24);
+    const PaletteTuneArgs tune = paletteTuneArgs(args, nThreads); // before any work, not after the file is written
     PaletteOptions o;
     o.bits = int(args.getInt("--palette", 4, 2, 4));
     if (const auto t = args.get("--type"))
@@ -157,9 +155,9 @@ int runCompressModel(const ParsedArgs& args)
     std::printf("file: %s (%s bytes) -> %s (%s bytes)\n", formatBytes(r.fileBytesBefore).c_str(),
                 withThousands(r.fileBytesBefore).c_str(), formatBytes(r.fileBytesAfter).c_str(),
                 withThousands(r.fileBytesAfter).c_str());
-    if (tuneSteps > 0) {
+    if (tune.options.train.steps > 0) {
         try {
-            runPaletteTuning(args, out, in, nThreads);
+            runPaletteTuning(tune, out, in);
         } catch (...) {
             // Interrupted or failed: the untuned file is not what was asked for, so it goes.
             std::fprintf(stderr, "\n");

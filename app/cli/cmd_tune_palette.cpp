@@ -31,25 +31,14 @@ std::vector<OptionSpec> paletteTuneOptions()
              "D/2 (0 to 1.999, default 1)"}};
 }
 
-void checkPaletteTuneArgs(const ParsedArgs& args)
+PaletteTuneArgs paletteTuneArgs(const ParsedArgs& args, int nThreads)
 {
+    PaletteTuneArgs r;
+    train::PaletteTuneOptions& t = r.options;
     const int64_t steps = args.getInt("--tune-steps", 0, 0, 1 << 24);
     if (steps > 0 && !args.get("--tune-text"))
         throw UsageError("--tune-steps needs --tune-text FILE (training text; not the evaluation text)");
-    args.getDouble("--tune-code-lr", 0.02, 1e-9, 100.0);
-    args.getDouble("--tune-code-decay", 1.0, 0.0, 1.999);
-    args.getDouble("--tune-lr", 1e-3, 1e-9, 1.0);
-    args.getInt("--tune-batch", 4, 1, 1 << 16);
-    args.getInt("--tune-ctx", 128, 8, 1 << 16);
-    args.getInt("--tune-seed", 1, 0, (1LL << 62));
-    args.getInt("--tune-eval-windows", 16, 1, 1 << 20);
-}
-
-void runPaletteTuning(const ParsedArgs& args, const std::string& model, const std::string& teacher, int nThreads)
-{
-    const int64_t steps = args.getInt("--tune-steps", 0, 0, 1 << 24);
-    const std::string textFile = *args.get("--tune-text");
-    train::PaletteTuneOptions t;
+    r.textFile = args.get("--tune-text").value_or("");
     t.train.steps = steps;
     t.train.batch = int(args.getInt("--tune-batch", 4, 1, 1 << 16));
     t.train.lr = args.getDouble("--tune-lr", 1e-3, 1e-9, 1.0);
@@ -65,9 +54,15 @@ void runPaletteTuning(const ParsedArgs& args, const std::string& model, const st
     t.codes = args.has("--tune-codes");
     t.codeLr = args.getDouble("--tune-code-lr", 0.02, 1e-9, 100.0);
     t.codeDecay = args.getDouble("--tune-code-decay", 1.0, 0.0, 1.999);
+    return r;
+}
+
+void runPaletteTuning(const PaletteTuneArgs& tune, const std::string& model, const std::string& teacher)
+{
+    const train::PaletteTuneOptions& t = tune.options;
     const auto t1 = std::chrono::steady_clock::now();
     const train::PaletteTuneReport tr = train::tunePaletteModel(
-        filePath(model), filePath(teacher), readTextFile(textFile), t,
+        filePath(model), filePath(teacher), readTextFile(tune.textFile), t,
         [](const train::StepReport& st) {
             std::fprintf(stderr, "\rtuning: step %lld/%lld, loss %.5f, eta %.0f s   ", (long long)st.step,
                          (long long)st.totalSteps, st.loss, st.etaSeconds);
@@ -106,17 +101,17 @@ CommandSpec tunePaletteSpec()
 int runTunePalette(const ParsedArgs& args)
 {
     const std::string model = args.positional(0), teacher = args.positional(1), out = args.positional(2);
-    if (!args.has("--tune-steps") || args.getInt("--tune-steps", 0, 1, 1 << 24) < 1)
+    if (!args.has("--tune-steps"))
         throw UsageError("tune-palette needs --tune-steps N (N >= 1)");
-    checkPaletteTuneArgs(args);
-    const int nThreads = int(args.getInt("--threads", 0, 1, 1024));
+    args.getInt("--tune-steps", 0, 1, 1 << 24); // 0 is refused here, not read as "no tuning"
+    const PaletteTuneArgs tune = paletteTuneArgs(args, int(args.getInt("--threads", 0, 1, 1024)));
     std::error_code ec;
     for (const std::string& f : {model, teacher})
         if (!std::filesystem::is_regular_file(filePath(f), ec))
             throw IoError("model file not found: " + f);
     const std::filesystem::path outPath = filePath(out);
     if (std::filesystem::equivalent(filePath(model), outPath, ec)) {
-        runPaletteTuning(args, out, teacher, nThreads); // replaces MODEL atomically, or leaves it as it was
+        runPaletteTuning(tune, out, teacher); // replaces MODEL atomically, or leaves it as it was
         return 0;
     }
     // A copy is tuned under a temporary name and renamed at the end, so OUT is either the
@@ -128,7 +123,7 @@ int runTunePalette(const ParsedArgs& args)
         throw IoError("cannot write " + part + ": " + ec.message());
     }
     try {
-        runPaletteTuning(args, part, teacher, nThreads);
+        runPaletteTuning(tune, part, teacher);
         std::filesystem::rename(filePath(part), outPath);
     } catch (const std::filesystem::filesystem_error& e) {
         std::filesystem::remove(filePath(part), ec);

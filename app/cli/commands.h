@@ -3,6 +3,7 @@
 // command lives in its own cmd_<name>.cpp; main.cpp only dispatches.
 #include "cli_args.h"
 #include "runtime/backend.h"
+#include "train/palette_tuning.h"
 
 #include <functional>
 #include <memory>
@@ -56,10 +57,15 @@ CommandSpec compressSpec();
 int runCompressModel(const ParsedArgs& args); // compress IN OUT --low-rank|--palette (cmd_compress_model.cpp)
 int runCompress(const ParsedArgs& args);
 // The --tune-* options of compress --palette and tune-palette (cmd_tune_palette.cpp): their
-// specs, a check of their values before any work, and the tuning of `model` towards `teacher`.
+// specs, their values read and checked once before any work (UsageError on a bad one; steps 0
+// without --tune-steps), and the tuning of `model` towards `teacher` with them.
+struct PaletteTuneArgs {
+    train::PaletteTuneOptions options;
+    std::string textFile; // --tune-text; empty when absent
+};
 std::vector<OptionSpec> paletteTuneOptions();
-void checkPaletteTuneArgs(const ParsedArgs& args);
-void runPaletteTuning(const ParsedArgs& args, const std::string& model, const std::string& teacher, int nThreads);
+PaletteTuneArgs paletteTuneArgs(const ParsedArgs& args, int nThreads);
+void runPaletteTuning(const PaletteTuneArgs& tune, const std::string& model, const std::string& teacher);
 CommandSpec tunePaletteSpec();
 int runTunePalette(const ParsedArgs& args);
 CommandSpec exportStandardSpec();
