@@ -29,6 +29,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <numeric>
 #include <random>
 #include <set>
@@ -113,9 +114,11 @@ std::vector<float> logitsOf(const std::filesystem::path& path, const std::vector
     return logits;
 }
 
-// Copies `in` to `out` with fn(name, row-major floats, ne) applied to every F32 2-D tensor.
+// Copies `in` to `out` with fn(name, row-major floats, ne) applied to every F32 2-D tensor (and to
+// the 1-D ones too with vectors = true).
 void rewriteF32(const std::filesystem::path& in, const std::filesystem::path& out,
-                const std::function<void(const std::string&, std::vector<float>&, const std::vector<int64_t>&)>& fn)
+                const std::function<void(const std::string&, std::vector<float>&, const std::vector<int64_t>&)>& fn,
+                bool vectors = false)
 {
     auto src = GGUFFile::open(in);
     std::vector<StreamTensorSpec> specs;
@@ -123,7 +126,7 @@ void rewriteF32(const std::filesystem::path& in, const std::filesystem::path& ou
         specs.push_back({t.name, t.type, t.ne});
     GGUFStreamWriter w(out, src->metadata(), specs);
     for (const auto& t : src->tensors()) {
-        if (t.type == GGMLType::F32 && t.ne.size() == 2) {
+        if (t.type == GGMLType::F32 && (t.ne.size() == 2 || (vectors && t.ne.size() == 1))) {
             std::vector<float> v(size_t(t.elementCount()));
             std::memcpy(v.data(), t.data, t.nbytes);
             fn(t.name, v, t.ne);
@@ -463,6 +466,110 @@ private slots:
         o.layerSparsity = {0.5, 0.5};
         QVERIFY_THROWS_EXCEPTION(InvalidArgument, pruneModel(path, out, {}, o));
         (void)rep;
+    }
+
+    // Wanda's score |W_ij| * ||X_j|| does not change when an input channel is made S times larger
+    // and the weights that read it S times smaller (the same model; big LLMs' outlier channels look
+    // like this), so it prunes such a copy exactly as the original; magnitude does not. The copy:
+    // for residual channels j, attn_norm[j] and ffn_norm[j] times S and column j of
+    // attn_q/k/v and ffn_gate/up divided by S; for FFN channels i, row i of ffn_up times S (SwiGLU
+    // is linear in it) and column i of ffn_down divided by S. S = 16 keeps every float exact.
+    void wandaIgnoresChannelScale()
+    {
+        const auto path = test::sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        TENFOLD_REQUIRE_SHARED(test::sharedFile("text/calibration.txt"));
+        QTemporaryDir dir;
+        const std::filesystem::path scaled = dir.filePath("scaled.gguf").toStdString();
+        const float S = 16.0f;
+        const std::set<int64_t> chans = {3, 17, 40}, ffnChans = {0, 9, 100, 171};
+        rewriteF32(
+            path, scaled,
+            [&](const std::string& name, std::vector<float>& v, const std::vector<int64_t>& ne) {
+                if (prunableLayer(name) < 0 && !name.ends_with("_norm.weight"))
+                    return;
+                if (name.starts_with("output_norm"))
+                    return;
+                const int64_t cols = ne[0], rows = ne.size() > 1 ? ne[1] : 1;
+                auto scaleCol = [&](int64_t c, float f) {
+                    for (int64_t r = 0; r < rows; ++r)
+                        v[size_t(r * cols + c)] *= f;
+                };
+                if (name.ends_with("attn_norm.weight") || name.ends_with("ffn_norm.weight"))
+                    for (int64_t j : chans)
+                        v[size_t(j)] *= S;
+                else if (name.ends_with("attn_q.weight") || name.ends_with("attn_k.weight") ||
+                         name.ends_with("attn_v.weight") || name.ends_with("ffn_gate.weight"))
+                    for (int64_t j : chans)
+                        scaleCol(j, 1.0f / S);
+                else if (name.ends_with("ffn_up.weight")) {
+                    for (int64_t j : chans)
+                        scaleCol(j, 1.0f / S);
+                    for (int64_t i : ffnChans)
+                        for (int64_t c = 0; c < cols; ++c)
+                            v[size_t(i * cols + c)] *= S;
+                } else if (name.ends_with("ffn_down.weight"))
+                    for (int64_t i : ffnChans)
+                        scaleCol(i, 1.0f / S);
+            },
+            true);
+        auto model = Model::loadGGUF(path);
+        const std::vector<int32_t> tokens = calibTokens(*model);
+        const std::vector<int32_t> probe(tokens.begin() + 100, tokens.begin() + 164);
+        auto maxDiff = [](const std::vector<float>& a, const std::vector<float>& b) {
+            float d = 0.0f;
+            for (size_t i = 0; i < a.size(); ++i)
+                d = std::max(d, std::fabs(a[i] - b[i]));
+            return d;
+        };
+        // The copy is the same model: the original's logits are the oracle.
+        QVERIFY(maxDiff(logitsOf(path, probe), logitsOf(scaled, probe)) < 1e-4f);
+
+        auto prune = [&](const std::filesystem::path& in, PruneMethod m, const char* name) {
+            PruneOptions o;
+            o.method = m;
+            o.sparsity = 0.5;
+            o.calibCtx = 128;
+            o.calibWindows = 4;
+            o.nThreads = 2;
+            const std::filesystem::path out = dir.filePath(name).toStdString();
+            pruneModel(in, out, tokens, o);
+            return out;
+        };
+        // Which weights are zero, per pruned matrix.
+        auto masks = [](const std::filesystem::path& p) {
+            std::map<std::string, std::vector<bool>> z;
+            auto f = GGUFFile::open(p);
+            for (const auto& t : f->tensors()) {
+                if (prunableLayer(t.name) < 0)
+                    continue;
+                const float* v = reinterpret_cast<const float*>(t.data);
+                auto& m = z[t.name];
+                for (int64_t i = 0; i < t.elementCount(); ++i)
+                    m.push_back(v[i] == 0.0f);
+            }
+            return z;
+        };
+        const auto wOrig = prune(path, PruneMethod::Wanda, "w-orig.gguf");
+        const auto wScaled = prune(scaled, PruneMethod::Wanda, "w-scaled.gguf");
+        QVERIFY(masks(wOrig) == masks(wScaled));
+        QVERIFY(maxDiff(logitsOf(wOrig, probe), logitsOf(wScaled, probe)) < 1e-4f);
+
+        const auto mOrig = prune(path, PruneMethod::Magnitude, "m-orig.gguf");
+        const auto mScaled = prune(scaled, PruneMethod::Magnitude, "m-scaled.gguf");
+        const auto a = masks(mOrig), b = masks(mScaled);
+        QVERIFY(a != b);
+        // The shrunk columns are what magnitude takes: attn_q keeps at most a quarter of them.
+        for (int l = 0; l < model->hparams().nLayer; ++l) {
+            const auto& m = b.at("blk." + std::to_string(l) + ".attn_q.weight");
+            const int64_t cols = model->hparams().nEmbd, rows = int64_t(m.size()) / cols;
+            int64_t kept = 0;
+            for (int64_t j : chans)
+                for (int64_t r = 0; r < rows; ++r)
+                    kept += !m[size_t(r * cols + j)];
+            QVERIFY2(kept * 4 <= rows * int64_t(chans.size()), qPrintable(QString("layer %1 kept %2").arg(l).arg(kept)));
+        }
+        QVERIFY(maxDiff(logitsOf(mOrig, probe), logitsOf(mScaled, probe)) > 1e-2f);
     }
 
     // A quantized input keeps its types; Q8_0 (symmetric) keeps the zeros exact.
