@@ -28,6 +28,9 @@ CommandSpec pruneSpec()
             "  magnitude  smallest |W| of each matrix\n"
             "  wanda      smallest |W_ij|*||X_j|| of each output row (needs -f CALIB)\n"
             "  sparsegpt  OBS reconstruction with the calibration Hessian (needs -f CALIB)\n"
+            "             wanda and sparsegpt calibrate every layer on the dense model in one\n"
+            "             pass; --sequential goes layer by layer, each layer calibrated on the\n"
+            "             outputs of the layers already pruned (as the papers' code; n_layer passes)\n"
             "  2:4        N:M semi-structured (2 of every 4 inputs kept; --nm changes it) scored\n"
             "             by Wanda with -f CALIB, by magnitude without; --nm N:M also turns\n"
             "             magnitude/wanda/sparsegpt into N:M\n"
@@ -49,6 +52,7 @@ CommandSpec pruneSpec()
              {"--layer-sparsity", "", "LIST", "unstructured: one sparsity per layer, comma-separated (overrides -s)"},
              {"--nm", "", "N:M", "keep N of every M consecutive weights of a row (e.g. 2:4)"},
              {"--sparsegpt-nm", "", "", "with 2:4: score by SparseGPT instead of Wanda"},
+             {"--sequential", "", "", "wanda/sparsegpt: calibrate layer by layer on the pruned layers' outputs"},
              {"--layers-keep", "", "K", "layers: how many layers to keep"},
              {"--chunks", "", "N", "calibration windows of --ctx tokens (default 16; 0: all)"},
              {"--ctx", "", "N", "calibration window length (default 512)"},
@@ -176,6 +180,9 @@ int runPrune(const ParsedArgs& args)
             throw UsageError("--layers-keep applies to --method layers only");
         o.layersKeep = int(args.getInt("--layers-keep", 0, 1, 1 << 20));
     }
+    o.sequential = args.has("--sequential");
+    if (o.sequential && o.method != PruneMethod::Wanda && o.method != PruneMethod::SparseGpt)
+        throw UsageError(std::string("--sequential applies to wanda and sparsegpt, not to ") + pruneMethodName(o.method));
     o.calibWindows = int(args.getInt("--chunks", 16, 0, 1 << 30));
     o.calibCtx = int(args.getInt("--ctx", 512, 2, 1 << 20));
     o.nThreads = int(args.getInt("--threads", 0, 1, 1024));

@@ -45,7 +45,7 @@ HessianSet collectHessians(std::shared_ptr<const Model> model, std::span<const i
     using ConstRows = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
                                  Eigen::OuterStride<>>;
     windows.context().setMatmulObserver([&](const WeightTensor& w, const float* x, int rows, int64_t ldx) {
-        if (w.name == outputName ? !options.outputHead : w.name.rfind("blk.", 0) != 0)
+        if (w.name == outputName ? !options.outputHead : (w.name.rfind("blk.", 0) != 0 || !options.wants(w.name)))
             return;
         const std::string key = inputKey(w.name);
         keyOf[w.name] = key;

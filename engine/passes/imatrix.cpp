@@ -165,7 +165,7 @@ ImportanceMatrix collectImportanceMatrix(std::shared_ptr<const Model> model, std
     windows.context().setMatmulObserver([&](const WeightTensor& w, const float* x, int rows, int64_t ldx) {
         // Layer matrices only: the output head is not collected (as the reference does), nor
         // Tenfold's exit adapters.
-        if (w.name == outputName || w.name.rfind("blk.", 0) != 0)
+        if (w.name == outputName || w.name.rfind("blk.", 0) != 0 || !options.wants(w.name))
             return;
         m.accumulate(w.name, x, rows, w.ne0, ldx);
     });

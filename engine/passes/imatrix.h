@@ -69,6 +69,13 @@ struct ImatrixOptions {
     // each window costs one full-width head product more). Keyed by the head's tensor name
     // (token_embd.weight when the head is tied).
     bool outputHead = false;
+    // >= 0: only blk.<onlyLayer>.* matrices are collected (layer-by-layer pruning wants one layer
+    // at a time; the model still runs whole).
+    int onlyLayer = -1;
+    bool wants(const std::string& tensor) const
+    {
+        return onlyLayer < 0 || tensor.rfind("blk." + std::to_string(onlyLayer) + ".", 0) == 0;
+    }
 };
 
 // Runs the model over the text's windows on the CPU and collects every layer matrix's input

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "gguf/gguf_file.h"
 #include "model/model.h"
+#include "model/model_builder.h"
 #include "passes/gguf_stream_writer.h"
 #include "passes/gptq.h"
 #include "passes/imatrix.h"
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <regex>
 
 namespace tenfold {
@@ -110,40 +112,165 @@ void checkCancel(const std::atomic<bool>* cancel)
         throw Cancelled();
 }
 
-PruneReport pruneUnstructured(const GGUFFile& src, const std::shared_ptr<const Model>& model,
+// Layer l's matrices, for swapping pruned bytes into a working copy of the model.
+WeightTensor* layerMatrix(LayerWeights& l, const std::string& name)
+{
+    static const std::pair<const char*, WeightTensor LayerWeights::*> fields[] = {
+        {"attn_q.weight", &LayerWeights::wq},         {"attn_k.weight", &LayerWeights::wk},
+        {"attn_v.weight", &LayerWeights::wv},         {"attn_output.weight", &LayerWeights::wo},
+        {"ffn_gate.weight", &LayerWeights::ffnGate}, {"ffn_up.weight", &LayerWeights::ffnUp},
+        {"ffn_down.weight", &LayerWeights::ffnDown}};
+    for (const auto& [suffix, field] : fields)
+        if (name.ends_with(std::string(".") + suffix))
+            return &(l.*field);
+    return nullptr;
+}
+
+// The statistics a calibrated method reads, for the layers they were collected for.
+struct CalibrationStats {
+    ImportanceMatrix imatrix; // Wanda
+    HessianSet hessians;      // SparseGPT
+};
+
+CalibrationStats collectStats(const std::shared_ptr<const Model>& model, std::span<const int32_t> tokens,
+                              const ImatrixOptions& io, PruneMethod method)
+{
+    CalibrationStats s;
+    if (method == PruneMethod::Wanda)
+        s.imatrix = collectImportanceMatrix(model, tokens, io);
+    else if (method == PruneMethod::SparseGpt)
+        s.hessians = collectHessians(model, tokens, io);
+    return s;
+}
+
+// One matrix pruned and written back in its own type.
+std::vector<uint8_t> pruneMatrix(const GGUFTensorInfo& t, const CalibrationStats& stats, const PruneOptions& o,
+                                 int nThreads, PrunedTensor& counted)
+{
+    const int layer = prunableLayer(t.name);
+    SparsityPattern p;
+    p.sparsity = o.layerSparsity.empty() ? o.sparsity : o.layerSparsity[size_t(layer)];
+    p.nmKeep = o.nmKeep;
+    p.nmGroup = o.nmGroup;
+    const int64_t cols = t.ne[0], rows = t.ne[1];
+    const size_t inRow = rowBytes(t.type, cols);
+    RowMatrixF W(rows, cols);
+    parallelRanges(rows, nThreads, [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r)
+            rowToFloat(t.type, t.data + size_t(r) * inRow, W.row(r).data(), cols);
+    });
+    switch (o.method) {
+    case PruneMethod::Magnitude: magnitudePrune(W, p); break;
+    case PruneMethod::Wanda: {
+        std::vector<float> norm = stats.imatrix.columnWeights(t.name);
+        if (int64_t(norm.size()) != cols)
+            throw InvalidArgument("Wanda: no calibration activations reached " + t.name);
+        for (float& v : norm)
+            v = std::sqrt(v);
+        wandaPrune(W, norm, p);
+        break;
+    }
+    case PruneMethod::SparseGpt: {
+        const Eigen::MatrixXd* H = stats.hessians.find(t.name);
+        if (!H || H->rows() != cols)
+            throw InvalidArgument("SparseGPT: no calibration Hessian for " + t.name);
+        sparseGptPrune(W, *H, p, o.sparseGptBlock, o.sparseGptDamp, nThreads);
+        break;
+    }
+    default: break;
+    }
+    std::vector<uint8_t> bytes(size_t(rows) * inRow);
+    parallelRanges(rows, nThreads, [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r)
+            rowFromFloat(t.type, W.row(r).data(), bytes.data() + size_t(r) * inRow, cols);
+    });
+    // Count zeros as written (a re-quantized type may not keep them all).
+    std::vector<float> row(static_cast<size_t>(cols));
+    int64_t zeros = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+        rowToFloat(t.type, bytes.data() + size_t(r) * inRow, row.data(), cols);
+        zeros += std::count(row.begin(), row.end(), 0.0f);
+    }
+    counted = {t.name, rows * cols, zeros};
+    return bytes;
+}
+
+PruneReport pruneUnstructured(const std::shared_ptr<GGUFFile>& srcFile, const std::shared_ptr<const Model>& model,
                               const std::filesystem::path& out, std::span<const int32_t> tokens, const PruneOptions& o)
 {
+    const GGUFFile& src = *srcFile;
     const int nThreads = resolveThreadCount(o.nThreads);
+    const bool calibrated = o.method == PruneMethod::Wanda || o.method == PruneMethod::SparseGpt;
+    if (calibrated && tokens.empty())
+        throw InvalidArgument(std::string(pruneMethodName(o.method)) + " pruning needs a calibration text (-f)");
+    const int nLayer = model->hparams().nLayer;
+    const bool sequential = calibrated && o.sequential && nLayer > 1;
     ImatrixOptions io;
     io.nCtx = o.calibCtx;
     io.maxChunks = o.calibWindows;
     io.nThreads = nThreads;
     io.cancel = o.cancel;
-    if (o.progress)
-        io.progress = [&o](int d, int t) { o.progress("calibration", d, t); };
-    ImportanceMatrix imatrix;
-    HessianSet hessians;
-    if (o.method == PruneMethod::Wanda || o.method == PruneMethod::SparseGpt) {
-        if (tokens.empty())
-            throw InvalidArgument(std::string(pruneMethodName(o.method)) + " pruning needs a calibration text (-f)");
-        if (o.method == PruneMethod::Wanda)
-            imatrix = collectImportanceMatrix(model, tokens, io);
-        else
-            hessians = collectHessians(model, tokens, io);
-    }
 
     PruneReport report;
     report.method = o.method;
     report.bytesBefore = src.fileSize();
     std::vector<StreamTensorSpec> specs;
-    std::vector<int> pruneIndex;
+    std::vector<const GGUFTensorInfo*> prunable;
     for (const GGUFTensorInfo& t : src.tensors()) {
         specs.push_back({t.name, t.type, t.ne});
         report.paramsBefore += t.elementCount();
         if (prunableLayer(t.name) >= 0 && t.ne.size() == 2)
-            pruneIndex.push_back(int(specs.size() - 1));
+            prunable.push_back(&t);
     }
     report.paramsAfter = report.paramsBefore;
+    std::map<std::string, std::vector<uint8_t>> pruned;
+    std::map<std::string, PrunedTensor> counts;
+    size_t done = 0;
+    // Sequential runs report one "calibration" stage over all layers (in thousandths: each layer's
+    // windows take its first 80%, its matrices the rest) so a progress bar only moves forward.
+    constexpr int kSteps = 1000;
+    auto layerProgress = [&](int l, double f) {
+        if (o.progress)
+            o.progress("calibration", int(kSteps * (double(l) + f) / double(nLayer)), kSteps);
+    };
+    auto pruneLayerMatrices = [&](int layer, const CalibrationStats& stats) {
+        const int inLayer = layer < 0 ? int(prunable.size()) : int(prunable.size()) / nLayer;
+        int doneHere = 0;
+        for (const GGUFTensorInfo* t : prunable) {
+            if (layer >= 0 && prunableLayer(t->name) != layer)
+                continue;
+            checkCancel(o.cancel);
+            pruned[t->name] = pruneMatrix(*t, stats, o, nThreads, counts[t->name]);
+            ++doneHere;
+            if (layer >= 0)
+                layerProgress(layer, 0.8 + 0.2 * std::min(1.0, double(doneHere) / std::max(1, inLayer)));
+            else if (o.progress)
+                o.progress("pruning", int(++done), int(prunable.size()));
+        }
+    };
+    if (sequential) {
+        // The papers' procedure: layer l's statistics come from the model whose layers before l
+        // are already pruned, so each layer is fitted to the inputs it will really get. A working
+        // copy of the model reads the pruned bytes of the layers done so far.
+        const std::shared_ptr<Model> work = Model::loadGGUF(std::shared_ptr<const GGUFFile>(srcFile));
+        for (int l = 0; l < nLayer; ++l) {
+            io.onlyLayer = l;
+            io.progress = [&layerProgress, l](int d, int t) { layerProgress(l, 0.8 * double(d) / std::max(1, t)); };
+            const CalibrationStats stats = collectStats(work, tokens, io, o.method);
+            pruneLayerMatrices(l, stats);
+            LayerWeights& lw = ModelBuilder::layers(*work)[size_t(l)];
+            for (const GGUFTensorInfo* t : prunable)
+                if (prunableLayer(t->name) == l)
+                    if (WeightTensor* w = layerMatrix(lw, t->name))
+                        w->data = pruned[t->name].data();
+        }
+    } else {
+        if (o.progress)
+            io.progress = [&o](int d, int t) { o.progress("calibration", d, t); };
+        const CalibrationStats stats = calibrated ? collectStats(model, tokens, io, o.method) : CalibrationStats{};
+        pruneLayerMatrices(-1, stats);
+    }
+
     auto metadata = src.metadata();
     metadata.emplace_back("tenfold.prune.method", GGUFValue::string(pruneMethodName(o.method)));
     if (o.nmGroup > 0)
@@ -151,62 +278,19 @@ PruneReport pruneUnstructured(const GGUFFile& src, const std::shared_ptr<const M
                                                                      std::to_string(o.nmGroup)));
     else
         metadata.emplace_back("tenfold.prune.sparsity", GGUFValue::f32(float(o.sparsity)));
+    if (calibrated)
+        metadata.emplace_back("tenfold.prune.sequential", GGUFValue::boolean(sequential));
     GGUFStreamWriter writer(out, metadata, specs);
-    size_t done = 0;
     for (const GGUFTensorInfo& t : src.tensors()) {
         checkCancel(o.cancel);
-        const int layer = prunableLayer(t.name);
-        if (layer < 0 || t.ne.size() != 2) {
+        auto it = pruned.find(t.name);
+        if (it == pruned.end()) {
             writer.append(t.data, t.nbytes);
             continue;
         }
-        SparsityPattern p;
-        p.sparsity = o.layerSparsity.empty() ? o.sparsity : o.layerSparsity[size_t(layer)];
-        p.nmKeep = o.nmKeep;
-        p.nmGroup = o.nmGroup;
-        const int64_t cols = t.ne[0], rows = t.ne[1];
-        const size_t inRow = rowBytes(t.type, cols);
-        RowMatrixF W(rows, cols);
-        parallelRanges(rows, nThreads, [&](int64_t b, int64_t e) {
-            for (int64_t r = b; r < e; ++r)
-                rowToFloat(t.type, t.data + size_t(r) * inRow, W.row(r).data(), cols);
-        });
-        switch (o.method) {
-        case PruneMethod::Magnitude: magnitudePrune(W, p); break;
-        case PruneMethod::Wanda: {
-            std::vector<float> norm = imatrix.columnWeights(t.name);
-            if (int64_t(norm.size()) != cols)
-                throw InvalidArgument("Wanda: no calibration activations reached " + t.name);
-            for (float& v : norm)
-                v = std::sqrt(v);
-            wandaPrune(W, norm, p);
-            break;
-        }
-        case PruneMethod::SparseGpt: {
-            const Eigen::MatrixXd* H = hessians.find(t.name);
-            if (!H || H->rows() != cols)
-                throw InvalidArgument("SparseGPT: no calibration Hessian for " + t.name);
-            sparseGptPrune(W, *H, p, o.sparseGptBlock, o.sparseGptDamp, nThreads);
-            break;
-        }
-        default: break;
-        }
-        std::vector<uint8_t> bytes(size_t(rows) * inRow);
-        parallelRanges(rows, nThreads, [&](int64_t b, int64_t e) {
-            for (int64_t r = b; r < e; ++r)
-                rowFromFloat(t.type, W.row(r).data(), bytes.data() + size_t(r) * inRow, cols);
-        });
-        // Count zeros as written (a re-quantized type may not keep them all).
-        std::vector<float> row(static_cast<size_t>(cols));
-        int64_t zeros = 0;
-        for (int64_t r = 0; r < rows; ++r) {
-            rowToFloat(t.type, bytes.data() + size_t(r) * inRow, row.data(), cols);
-            zeros += std::count(row.begin(), row.end(), 0.0f);
-        }
-        report.tensors.push_back({t.name, rows * cols, zeros});
-        writer.append(bytes.data(), bytes.size());
-        if (o.progress)
-            o.progress("pruning", int(++done), int(pruneIndex.size()));
+        writer.append(it->second.data(), it->second.size());
+        report.tensors.push_back(counts[t.name]);
+        std::vector<uint8_t>().swap(it->second);
     }
     writer.finish();
     report.bytesAfter = writer.bytesWritten();
@@ -252,7 +336,7 @@ PruneReport pruneModel(const std::filesystem::path& in, const std::filesystem::p
             if (prunableLayer(t.name) >= 0 && t.ne.size() == 2)
                 checkPattern(p, t.ne[0], t.name);
     }
-    return pruneUnstructured(*src, probe, out, calibrationTokens, options);
+    return pruneUnstructured(src, probe, out, calibrationTokens, options);
 }
 
 } // namespace tenfold

@@ -64,6 +64,11 @@ struct PruneOptions {
     int calibWindows = 16;     // windows of calibration text used (0: all)
     int sparseGptBlock = 128;  // SparseGPT column block (mask chosen per block)
     double sparseGptDamp = 0.01; // lambda = damp * mean(diag H)
+    // Wanda / SparseGPT: false (default): every layer's activations from the dense model, one
+    // calibration pass. true: layer by layer, each layer's activations from the model with the
+    // layers before it already pruned (the papers' code does this), n_layer passes. On ref-main
+    // at 50% and 70% the one pass measured a little better (docs/BENCHMARKS.md, "Pruning").
+    bool sequential = false;
     int nThreads = 0;          // 0: one per core
     // stage: "calibration", "pruning", "writing"; done/total within the stage.
     std::function<void(const std::string& stage, int done, int total)> progress;

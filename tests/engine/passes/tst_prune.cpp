@@ -10,6 +10,7 @@
 #include "gguf/gguf_file.h"
 #include "model/model.h"
 #include "passes/gguf_stream_writer.h"
+#include "passes/imatrix.h"
 #include "passes/prune.h"
 #include "passes/prune_mask.h"
 #include "passes/prune_structured.h"
@@ -570,6 +571,89 @@ private slots:
             QVERIFY2(kept * 4 <= rows * int64_t(chans.size()), qPrintable(QString("layer %1 kept %2").arg(l).arg(kept)));
         }
         QVERIFY(maxDiff(logitsOf(mOrig, probe), logitsOf(mScaled, probe)) > 1e-2f);
+    }
+
+    // Layer-by-layer calibration: layer 0 is pruned as in one pass; layer 1's mask is Wanda's on
+    // the activations of a separately built model whose layer 0 is the pruned one (the oracle),
+    // and differs from the one-pass mask; SparseGPT runs the same way.
+    void sequentialCalibration()
+    {
+        const auto path = test::sharedFile("models/stories260K.gguf");
+        TENFOLD_REQUIRE_SHARED(path);
+        TENFOLD_REQUIRE_SHARED(test::sharedFile("text/calibration.txt"));
+        QTemporaryDir dir;
+        auto model = Model::loadGGUF(path);
+        const std::vector<int32_t> tokens = calibTokens(*model);
+        PruneOptions o;
+        o.method = PruneMethod::Wanda;
+        o.sparsity = 0.5;
+        o.calibCtx = 128;
+        o.calibWindows = 4;
+        o.nThreads = 2;
+        const std::filesystem::path one = dir.filePath("one.gguf").toStdString();
+        const std::filesystem::path seq = dir.filePath("seq.gguf").toStdString();
+        pruneModel(path, one, tokens, o);
+        o.sequential = true;
+        std::vector<int> stagesSeen;
+        int last = -1;
+        bool forward = true;
+        o.progress = [&](const std::string& stage, int done, int total) {
+            QCOMPARE(stage, std::string("calibration"));
+            QCOMPARE(total, 1000);
+            forward = forward && done >= last;
+            last = done;
+        };
+        pruneModel(path, seq, tokens, o);
+        QVERIFY(forward);
+        QCOMPARE(last, 1000);
+        auto fOne = GGUFFile::open(one), fSeq = GGUFFile::open(seq), fSrc = GGUFFile::open(path);
+        auto find = [](const GGUFFile& f, const std::string& name) -> const GGUFTensorInfo& {
+            for (const auto& t : f.tensors())
+                if (t.name == name)
+                    return t;
+            throw InvalidArgument("no " + name);
+        };
+        for (const auto& t : fSeq->tensors())
+            if (prunableLayer(t.name) == 0)
+                QVERIFY2(std::memcmp(t.data, find(*fOne, t.name).data, t.nbytes) == 0, t.name.c_str());
+
+        // The oracle's model: the original with layer 0 as the sequential run pruned it.
+        const std::filesystem::path mixed = dir.filePath("mixed.gguf").toStdString();
+        rewriteF32(path, mixed, [&](const std::string& name, std::vector<float>& v, const std::vector<int64_t>&) {
+            if (prunableLayer(name) == 0)
+                std::memcpy(v.data(), find(*fSeq, name).data, v.size() * sizeof(float));
+        });
+        ImatrixOptions io;
+        io.nCtx = o.calibCtx;
+        io.maxChunks = o.calibWindows;
+        io.nThreads = 2;
+        const ImportanceMatrix im = collectImportanceMatrix(Model::loadGGUF(mixed), tokens, io);
+        int differ = 0;
+        for (const auto& t : fSrc->tensors()) {
+            if (prunableLayer(t.name) != 1)
+                continue;
+            RowMatrixF W = Eigen::Map<const RowMatrixF>(reinterpret_cast<const float*>(t.data), t.ne[1], t.ne[0]);
+            std::vector<float> norm = im.columnWeights(t.name);
+            for (float& x : norm)
+                x = std::sqrt(x);
+            SparsityPattern p;
+            p.sparsity = 0.5;
+            wandaPrune(W, norm, p);
+            const RowMatrixF S = Eigen::Map<const RowMatrixF>(reinterpret_cast<const float*>(find(*fSeq, t.name).data),
+                                                              t.ne[1], t.ne[0]);
+            const RowMatrixF O = Eigen::Map<const RowMatrixF>(reinterpret_cast<const float*>(find(*fOne, t.name).data),
+                                                              t.ne[1], t.ne[0]);
+            QVERIFY2(zerosOf(S) == zerosOf(W), t.name.c_str());
+            differ += zerosOf(S) != zerosOf(O);
+        }
+        QVERIFY(differ > 0);
+
+        o.method = PruneMethod::SparseGpt;
+        o.progress = nullptr;
+        const PruneReport rep = pruneModel(path, dir.filePath("sgpt.gguf").toStdString(), tokens, o);
+        QCOMPARE(int(rep.tensors.size()), 7 * model->hparams().nLayer);
+        for (const PrunedTensor& t : rep.tensors)
+            QVERIFY2(t.zeros >= t.elements / 2, t.name.c_str());
     }
 
     // A quantized input keeps its types; Q8_0 (symmetric) keeps the zeros exact.
