@@ -614,6 +614,31 @@ private slots:
         QVERIFY2(noPrompt.err.contains("absent.txt"), qPrintable(noPrompt.err));
     }
 
+    // prune --sequential: runs for the calibrated methods (the file is written, half the weights
+    // of a layer matrix are zero), and is refused for the others before any work.
+    void pruneSequential()
+    {
+        const QString model = shared("models/stories260K.gguf");
+        const QString calib = shared("text/calibration.txt");
+        TENFOLD_REQUIRE_SHARED(model.toStdString());
+        TENFOLD_REQUIRE_SHARED(calib.toStdString());
+        QTemporaryDir dir;
+        const QString out = dir.filePath("seq.gguf");
+        const Run ok = cli({"prune", model, out, "--method", "wanda", "--sequential", "-f", calib, "--chunks", "2",
+                            "--ctx", "64", "-t", "2"});
+        EXPECT_EXIT(ok, 0);
+        QVERIFY2(ok.out.contains("wanda") && ok.out.contains("(50.00%)"), qPrintable(ok.out));
+        const Run info = cli({"inspect", out});
+        EXPECT_EXIT(info, 0);
+        QVERIFY2(info.out.contains("tenfold.prune.sequential"), qPrintable(info.out));
+
+        const QString refused = dir.filePath("mag.gguf");
+        const Run bad = cli({"prune", model, refused, "--method", "magnitude", "--sequential"});
+        EXPECT_EXIT(bad, 2);
+        QVERIFY2(bad.err.contains("--sequential") && bad.err.contains("magnitude"), qPrintable(bad.err));
+        QVERIFY(!QFile::exists(refused));
+    }
+
     void everyCommandHasHelp()
     {
         const Run top = cli({"--help"});
