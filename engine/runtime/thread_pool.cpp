@@ -7,6 +7,8 @@
 #define TENFOLD_PAUSE() std::this_thread::yield()
 #endif
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 
 namespace tenfold {
@@ -18,6 +20,22 @@ constexpr int kSpinIterations = 5000;
 // The caller waiting for a worker that is mid-chunk: spin briefly, then yield the core, which on
 // an oversubscribed machine may be what the worker is waiting for.
 constexpr int kJoinSpinIterations = 1000;
+// The busy-machine fallback (thread_pool.h): a wait counts when it is over 200 us and longer than
+// the caller's own share of the region; three such regions, each within 50 ms of the one before,
+// start a period on the caller alone. (A virtual machine's host also takes a vCPU away now and
+// then; those single waits must not halve an idle machine's speed.)
+constexpr int64_t kStrikeWaitNs = 200'000;
+constexpr int kStrikesToSolo = 3;
+constexpr int64_t kStrikeWindowNs = 50'000'000;
+constexpr int64_t kFirstSoloNs = 2'000'000, kMaxSoloNs = 256'000'000;
+// Regions without a long wait after which the period starts from kFirstSoloNs again.
+constexpr int kCleanRegionsToForget = 1024;
+
+int64_t nowNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 } // namespace
 
 int ThreadPool::hardwareThreads()
@@ -72,7 +90,10 @@ void ThreadPool::runChunks(int64_t nChunks, const std::function<void(int64_t, in
 {
     if (nChunks <= 0)
         return;
-    if (nThreads_ == 1 || nChunks == 1) {
+    const int64_t start = nThreads_ == 1 || nChunks == 1 ? 0 : nowNs();
+    if (nThreads_ == 1 || nChunks == 1 || start < soloUntilNs_) {
+        if (start != 0)
+            ++soloRegions_;
         for (int64_t c = 0; c < nChunks; ++c)
             body(c, 0);
         return;
@@ -89,6 +110,7 @@ void ThreadPool::runChunks(int64_t nChunks, const std::function<void(int64_t, in
         wake_.notify_all();
     }
     work(0);
+    const int64_t ownDone = nowNs();
     // Close the region, then wait for the workers that joined it. A worker joins (increment)
     // before checking open_, so either it sees the region closed or we see it joined.
     open_.store(false);
@@ -100,9 +122,35 @@ void ThreadPool::runChunks(int64_t nChunks, const std::function<void(int64_t, in
             std::this_thread::yield();
     }
     job_ = nullptr;
+    if (spins > 0) {
+        const int64_t end = nowNs();
+        noteWait(ownDone - start, end - ownDone, end);
+    } else {
+        noteWait(ownDone - start, 0, ownDone);
+    }
     if (error_) {
         std::exception_ptr e = std::exchange(error_, nullptr);
         std::rethrow_exception(e);
+    }
+}
+
+void ThreadPool::noteWait(int64_t ownNs, int64_t waitedNs, int64_t at)
+{
+    if (waitedNs > kStrikeWaitNs && waitedNs > ownNs) {
+        cleanRegions_ = 0;
+        if (at - lastStrikeNs_ > kStrikeWindowNs)
+            strikes_ = 0;
+        lastStrikeNs_ = at;
+        if (++strikes_ >= kStrikesToSolo) {
+            strikes_ = 0;
+            soloForNs_ = soloForNs_ == 0 ? kFirstSoloNs : std::min(kMaxSoloNs, 2 * soloForNs_);
+            soloUntilNs_ = at + soloForNs_;
+        }
+        return;
+    }
+    if (++cleanRegions_ >= kCleanRegionsToForget) {
+        cleanRegions_ = 0;
+        soloForNs_ = 0;
     }
 }
 

@@ -7,6 +7,13 @@
 // Work is split into chunks that threads claim from an atomic counter, and a worker that has not
 // started by the time the caller has run out of chunks simply sits that region out. So when the
 // machine is oversubscribed (a descheduled worker), the caller finishes alone instead of waiting.
+//
+// A worker the OS deschedules in the middle of a chunk still makes the caller wait for the rest of
+// its time slice (milliseconds, against tens of microseconds of work per decode region), and a
+// spinning worker takes CPU time from the caller. So when regions keep waiting on a worker longer
+// than the caller's own share took, the pool runs the next regions on the caller alone (the
+// workers stop spinning and sleep), for a period that doubles while the machine stays busy (2 ms
+// to 256 ms) and is forgotten after a run of regions without such waits.
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -65,7 +72,12 @@ public:
 
     static int hardwareThreads();
 
+    // Regions run on the caller alone because the machine was busy, since construction.
+    int64_t soloRegions() const { return soloRegions_; }
+
 private:
+    // After a region: the caller's own share took `ownNs`, then it waited `waitedNs` for workers.
+    void noteWait(int64_t ownNs, int64_t waitedNs, int64_t at);
     void workerLoop(int slot);
     void work(int slot);
 
@@ -83,6 +95,13 @@ private:
     std::atomic<int> sleepers_{0};
     std::mutex mutex_;
     std::condition_variable wake_;
+    // Busy-machine fallback (above); the caller's alone, one caller at a time.
+    int64_t soloUntilNs_ = 0;   // steady clock: regions before this run on the caller alone
+    int64_t soloForNs_ = 0;     // the current fallback period (0: none yet)
+    int strikes_ = 0;           // regions that waited on a descheduled worker, recently
+    int64_t lastStrikeNs_ = 0;  // when the last of them ended
+    int cleanRegions_ = 0;      // parallel regions since the last such wait
+    int64_t soloRegions_ = 0;
 };
 
 } // namespace tenfold
