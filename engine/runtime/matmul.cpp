@@ -154,8 +154,7 @@ void Matmul::shareRepacks(std::shared_ptr<DerivedWeightCache> cache,
     repacked_.clear();
 }
 
-const Matmul::RepackedMatrix* Matmul::derived(const WeightTensor& w, const uint8_t* key, size_t bytes,
-                                              const std::function<void(RepackedMatrix&)>& fill)
+const Matmul::RepackedMatrix* Matmul::derived(const WeightTensor& w, const uint8_t* key, size_t bytes, FillRef fill)
 {
     auto it = repacked_.find(key);
     if (it == repacked_.end()) {

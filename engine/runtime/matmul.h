@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -90,11 +91,27 @@ private:
     const uint8_t* repacked(ThreadPool& pool, const WeightTensor& w);
     // w itself, or its huge-page copy (kept in the same cache as the repacked matrices).
     const WeightTensor* streamedCopy(ThreadPool& pool, const WeightTensor& w);
+    // A callable passed down without being copied: every product looks its matrix up, and a
+    // std::function made from a lambda with more than two captures would allocate each time.
+    // Valid only during the call it is passed to.
+    class FillRef {
+    public:
+        template <class F>
+        FillRef(F&& f) // NOLINT: made from the caller's lambda on purpose
+            : obj_(static_cast<void*>(std::addressof(f))),
+              call_([](void* o, RepackedMatrix& m) { (*static_cast<std::remove_reference_t<F>*>(o))(m); })
+        {
+        }
+        void operator()(RepackedMatrix& m) const { call_(obj_, m); }
+
+    private:
+        void* obj_;
+        void (*call_)(void*, RepackedMatrix&);
+    };
     // The derived matrix cached under key (this Matmul's view first, then the shared cache, where
     // fill makes it in `bytes` of the arena the first time), null when w may not be cached or
     // its shape differs from the cached one.
-    const RepackedMatrix* derived(const WeightTensor& w, const uint8_t* key, size_t bytes,
-                                  const std::function<void(RepackedMatrix&)>& fill);
+    const RepackedMatrix* derived(const WeightTensor& w, const uint8_t* key, size_t bytes, FillRef fill);
     static bool copyFromEnvironment();
     std::vector<MatmulJob> copiedJobs_; // a runDense call's jobs with their weights' copies
     bool copy_ = true;
