@@ -12,6 +12,8 @@
 // where values[j] = mean(x_j^2) * nCall (nCall: the number of evaluation calls, one per chunk),
 // so mean(x_j^2) = values[j] / nCall. Like the reference, the output projection is not collected.
 #include <atomic>
+#include <charconv>
+#include <system_error>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -19,6 +21,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tenfold {
@@ -72,9 +75,17 @@ struct ImatrixOptions {
     // >= 0: only blk.<onlyLayer>.* matrices are collected (layer-by-layer pruning wants one layer
     // at a time; the model still runs whole).
     int onlyLayer = -1;
-    bool wants(const std::string& tensor) const
+    bool wants(std::string_view tensor) const
     {
-        return onlyLayer < 0 || tensor.rfind("blk." + std::to_string(onlyLayer) + ".", 0) == 0;
+        if (onlyLayer < 0)
+            return true;
+        // "blk.<n>." with n == onlyLayer; called for every product, so nothing is built.
+        if (!tensor.starts_with("blk."))
+            return false;
+        int n = -1;
+        const char* end = tensor.data() + tensor.size();
+        const auto [p, ec] = std::from_chars(tensor.data() + 4, end, n);
+        return ec == std::errc() && p != end && *p == '.' && n == onlyLayer;
     }
 };
 

@@ -112,20 +112,6 @@ void checkCancel(const std::atomic<bool>* cancel)
         throw Cancelled();
 }
 
-// Layer l's matrices, for swapping pruned bytes into a working copy of the model.
-WeightTensor* layerMatrix(LayerWeights& l, const std::string& name)
-{
-    static const std::pair<const char*, WeightTensor LayerWeights::*> fields[] = {
-        {"attn_q.weight", &LayerWeights::wq},         {"attn_k.weight", &LayerWeights::wk},
-        {"attn_v.weight", &LayerWeights::wv},         {"attn_output.weight", &LayerWeights::wo},
-        {"ffn_gate.weight", &LayerWeights::ffnGate}, {"ffn_up.weight", &LayerWeights::ffnUp},
-        {"ffn_down.weight", &LayerWeights::ffnDown}};
-    for (const auto& [suffix, field] : fields)
-        if (name.ends_with(std::string(".") + suffix))
-            return &(l.*field);
-    return nullptr;
-}
-
 // The statistics a calibrated method reads, for the layers they were collected for.
 struct CalibrationStats {
     ImportanceMatrix imatrix; // Wanda
@@ -259,10 +245,9 @@ PruneReport pruneUnstructured(const std::shared_ptr<GGUFFile>& srcFile, const st
             const CalibrationStats stats = collectStats(work, tokens, io, o.method);
             pruneLayerMatrices(l, stats);
             LayerWeights& lw = ModelBuilder::layers(*work)[size_t(l)];
-            for (const GGUFTensorInfo* t : prunable)
-                if (prunableLayer(t->name) == l)
-                    if (WeightTensor* w = layerMatrix(lw, t->name))
-                        w->data = pruned[t->name].data();
+            for (WeightTensor* w : {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.ffnGate, &lw.ffnUp, &lw.ffnDown})
+                if (auto it = pruned.find(w->name); it != pruned.end())
+                    w->data = it->second.data();
         }
     } else {
         if (o.progress)

@@ -122,12 +122,8 @@ void ThreadPool::runChunks(int64_t nChunks, const std::function<void(int64_t, in
             std::this_thread::yield();
     }
     job_ = nullptr;
-    if (spins > 0) {
-        const int64_t end = nowNs();
-        noteWait(ownDone - start, end - ownDone, end);
-    } else {
-        noteWait(ownDone - start, 0, ownDone);
-    }
+    const int64_t end = spins > 0 ? nowNs() : ownDone;
+    noteWait(ownDone - start, end - ownDone, end);
     if (error_) {
         std::exception_ptr e = std::exchange(error_, nullptr);
         std::rethrow_exception(e);

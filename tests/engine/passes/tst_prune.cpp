@@ -139,6 +139,19 @@ void rewriteF32(const std::filesystem::path& in, const std::filesystem::path& ou
     w.finish();
 }
 
+// Half the weights, calibrated on 4 windows of 128 tokens, 2 threads: the small runs the
+// stories260K tests make.
+PruneOptions smallRun(PruneMethod m)
+{
+    PruneOptions o;
+    o.method = m;
+    o.sparsity = 0.5;
+    o.calibCtx = 128;
+    o.calibWindows = 4;
+    o.nThreads = 2;
+    return o;
+}
+
 std::vector<int32_t> calibTokens(const Model& m)
 {
     std::ifstream in(test::sharedFile("text/calibration.txt"), std::ios::binary);
@@ -394,16 +407,13 @@ private slots:
         auto model = Model::loadGGUF(path);
         const std::vector<int32_t> tokens = calibTokens(*model);
         for (int variant = 0; variant < 3; ++variant) {
-            PruneOptions o;
-            o.method = variant == 0 ? PruneMethod::Magnitude : variant == 1 ? PruneMethod::Wanda : PruneMethod::SparseGpt;
-            o.sparsity = 0.5;
+            PruneOptions o = smallRun(variant == 0   ? PruneMethod::Magnitude
+                                      : variant == 1 ? PruneMethod::Wanda
+                                                     : PruneMethod::SparseGpt);
             if (variant == 1) {
                 o.nmKeep = 2;
                 o.nmGroup = 4;
             }
-            o.calibCtx = 128;
-            o.calibWindows = 4;
-            o.nThreads = 2;
             const std::filesystem::path out = dir.filePath(QString("u%1.gguf").arg(variant)).toStdString();
             const PruneReport rep = pruneModel(path, out, tokens, o);
             auto src = GGUFFile::open(path), dst = GGUFFile::open(out);
@@ -527,14 +537,8 @@ private slots:
         QVERIFY(maxDiff(logitsOf(path, probe), logitsOf(scaled, probe)) < 1e-4f);
 
         auto prune = [&](const std::filesystem::path& in, PruneMethod m, const char* name) {
-            PruneOptions o;
-            o.method = m;
-            o.sparsity = 0.5;
-            o.calibCtx = 128;
-            o.calibWindows = 4;
-            o.nThreads = 2;
             const std::filesystem::path out = dir.filePath(name).toStdString();
-            pruneModel(in, out, tokens, o);
+            pruneModel(in, out, tokens, smallRun(m));
             return out;
         };
         // Which weights are zero, per pruned matrix.
@@ -584,17 +588,11 @@ private slots:
         QTemporaryDir dir;
         auto model = Model::loadGGUF(path);
         const std::vector<int32_t> tokens = calibTokens(*model);
-        PruneOptions o;
-        o.method = PruneMethod::Wanda;
-        o.sparsity = 0.5;
-        o.calibCtx = 128;
-        o.calibWindows = 4;
-        o.nThreads = 2;
+        PruneOptions o = smallRun(PruneMethod::Wanda);
         const std::filesystem::path one = dir.filePath("one.gguf").toStdString();
         const std::filesystem::path seq = dir.filePath("seq.gguf").toStdString();
         pruneModel(path, one, tokens, o);
         o.sequential = true;
-        std::vector<int> stagesSeen;
         int last = -1;
         bool forward = true;
         o.progress = [&](const std::string& stage, int done, int total) {
@@ -608,10 +606,10 @@ private slots:
         QCOMPARE(last, 1000);
         auto fOne = GGUFFile::open(one), fSeq = GGUFFile::open(seq), fSrc = GGUFFile::open(path);
         auto find = [](const GGUFFile& f, const std::string& name) -> const GGUFTensorInfo& {
-            for (const auto& t : f.tensors())
-                if (t.name == name)
-                    return t;
-            throw InvalidArgument("no " + name);
+            const GGUFTensorInfo* t = f.findTensor(name);
+            if (!t)
+                throw InvalidArgument("no " + name);
+            return *t;
         };
         for (const auto& t : fSeq->tensors())
             if (prunableLayer(t.name) == 0)
