@@ -404,6 +404,24 @@ void Matmul::runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const 
         }
         act[i] = buf.data();
     }
+    // Tiles that take F32 activations (F16 weights) get these rows widened back to F32 once
+    // here: widening them inside each 4-row tile repeated the work for every 4 weight rows.
+    const float* widened[4] = {};
+    if (T > 1) {
+        for (size_t j = 0; j < jobs.size(); ++j) {
+            const int i = jobType[j];
+            if (widened[i] || !kernels(jobs[j].w->type).vecDotTileF32Act)
+                continue;
+            auto& buf = widened_[i];
+            if (buf.size() < size_t(K) * size_t(T))
+                buf.resize(size_t(K) * size_t(T));
+            const auto widen = kernels(types[i]).dequantizeRow;
+            const auto* src = static_cast<const uint8_t*>(act[i]);
+            for (int t = 0; t < T; ++t)
+                widen(src + size_t(t) * actStride[i], buf.data() + size_t(t) * size_t(K), K);
+            widened[i] = buf.data();
+        }
+    }
 
     // Repacked Q4_0 matrices (one stream per 8 rows, no horizontal sums) where there are any.
     jobRepacked_.assign(jobs.size(), nullptr);
@@ -443,6 +461,16 @@ void Matmul::runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const 
             if (T == 1 && k.vecDotRows) {
                 // Decode: the rows kernel prepares the activation once for the unit's rows.
                 k.vecDotRows(K, w.row(ru.row0), w.rowBytes, int(ru.row1 - ru.row0), a, job.y + ru.row0);
+                continue;
+            }
+            if (const float* aw = widened[jobType[size_t(ru.job)]]; aw && k.vecDotTileF32Act) {
+                for (int64_t r = ru.row0; r < ru.row1; r += kTileRows) {
+                    const int nr = int(std::min<int64_t>(kTileRows, ru.row1 - r));
+                    for (int t = 0; t < T; t += kTileRows)
+                        k.vecDotTileF32Act(K, w.row(r), w.rowBytes, nr, aw + size_t(t) * size_t(K),
+                                           size_t(K) * sizeof(float), std::min(kTileRows, T - t),
+                                           job.y + int64_t(t) * job.ldy + r, size_t(job.ldy));
+                }
                 continue;
             }
             for (int64_t r = ru.row0; r < ru.row1; r += kTileRows) {

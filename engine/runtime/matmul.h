@@ -84,6 +84,7 @@ private:
     std::vector<int> jobType_;
     std::vector<std::unique_ptr<ThreadScratch>> scratch_;
     std::vector<uint8_t> quantized_[4]; // activation rows per distinct vecDotType in a call
+    std::vector<float> widened_[4];     // the same rows back in F32, for vecDotTileF32Act
     std::vector<MatmulJob> gemmJobs_, vecDotJobs_; // a call's jobs split by path
     int forced_ = -1;
     std::vector<float> lowRankTmp_; // x B^T of a call's factorised weights

@@ -39,6 +39,12 @@ struct TypeKernels {
     // in referenceKernels() (there one vecDot per pair: the definition).
     void (*vecDotTile)(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
                        size_t aStride, int nCols, float* out, size_t outStride) = nullptr;
+    // vecDotTile for F16 weights with the activation rows already widened to F32 (each value an
+    // F16 one, so results are vecDot's up to summation order): the matmul widens them once per
+    // product instead of once per tile, and the tile's inner loop converts only weights. Rows
+    // aStride bytes apart; up to 4 x 4. Set for F16 on AVX2 and AVX-512 CPUs; null elsewhere.
+    void (*vecDotTileF32Act)(int64_t n, const void* w, size_t wStride, int nRows, const float* a,
+                             size_t aStride, int nCols, float* out, size_t outStride) = nullptr;
     // Decode's mat-vec: out[r] = dot(w row r, a) for r < nRows, rows wStride bytes apart, with the
     // activation's per-block work done once for all rows. May be null; callers then loop over
     // vecDot. Set in referenceKernels() (a loop of vecDot: the definition), on AVX2 CPUs for Q4_0

@@ -95,6 +95,69 @@ void tileF16(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
         }
 }
 
+// ---- F16 x F32 (activations widened once per product by the matmul) ---------------------------
+// tileF16 without its per-tile widening of the activations (which the matmul repeated for every
+// 4 weight rows): per 8 elements of a 2-row x 4-column pass, 2 conversions, 4 loads and 8 FMAs,
+// the 8 accumulators in registers for the whole row.
+template <int R, int C>
+void f16F32Pass(int64_t n, const uint16_t* const* wRows, const float* const* aRows, float* out, size_t outStride)
+{
+    __m256 acc[R][C];
+    for (auto& row : acc)
+        for (auto& v : row)
+            v = _mm256_setzero_ps();
+    const int64_t vecEnd = n - n % 8;
+    for (int64_t i = 0; i < vecEnd; i += 8) {
+        __m256 av[C];
+        for (int c = 0; c < C; ++c)
+            av[c] = _mm256_loadu_ps(aRows[c] + i);
+        for (int r = 0; r < R; ++r) {
+            const __m256 wv = _mm256_cvtph_ps(load128(wRows[r] + i));
+            for (int c = 0; c < C; ++c)
+                acc[r][c] = _mm256_fmadd_ps(wv, av[c], acc[r][c]);
+        }
+    }
+    for (int r = 0; r < R; ++r)
+        for (int c = 0; c < C; ++c) {
+            float s = hsum(acc[r][c]);
+            for (int64_t k = vecEnd; k < n; ++k)
+                s += fp16ToFp32(wRows[r][k]) * aRows[c][k];
+            out[size_t(c) * outStride + size_t(r)] = s;
+        }
+}
+
+template <int C>
+void f16F32Rows(int64_t n, int nRows, const uint16_t* const* wRows, const float* const* aRows, float* out,
+                size_t outStride)
+{
+    int r = 0;
+    for (; r + 2 <= nRows; r += 2)
+        f16F32Pass<2, C>(n, wRows + r, aRows, out + r, outStride);
+    if (r < nRows)
+        f16F32Pass<1, C>(n, wRows + r, aRows, out + r, outStride);
+}
+
+void tileF16F32Act(int64_t n, const void* w, size_t wStride, int nRows, const float* a, size_t aStride, int nCols,
+                   float* out, size_t outStride)
+{
+    if (nRows <= 0 || nCols <= 0)
+        return;
+    nRows = std::min(nRows, 4);
+    nCols = std::min(nCols, 4);
+    const uint16_t* wRows[4];
+    const float* aRows[4];
+    for (int r = 0; r < nRows; ++r)
+        wRows[r] = reinterpret_cast<const uint16_t*>(static_cast<const char*>(w) + size_t(r) * wStride);
+    for (int c = 0; c < nCols; ++c)
+        aRows[c] = reinterpret_cast<const float*>(reinterpret_cast<const char*>(a) + size_t(c) * aStride);
+    switch (nCols) {
+    case 1: f16F32Rows<1>(n, nRows, wRows, aRows, out, outStride); break;
+    case 2: f16F32Rows<2>(n, nRows, wRows, aRows, out, outStride); break;
+    case 3: f16F32Rows<3>(n, nRows, wRows, aRows, out, outStride); break;
+    default: f16F32Rows<4>(n, nRows, wRows, aRows, out, outStride); break;
+    }
+}
+
 // ---- 32-element block quants x Q8_0 -----------------------------------------------------------
 // Signed kinds (Q8_0, Q4_0, Q5_0) unpack to int8 levels; the kinds with an offset (Q4_1, Q5_1)
 // unpack to unsigned levels and add m * da * sum(a) per block, with sum(a) computed once per
@@ -371,6 +434,7 @@ void tileEntry(int64_t n, const void* w, size_t wStride, int nRows, const void* 
 void installAvx2TileKernels(KernelTable& t)
 {
     t[int(GGMLType::F16)].vecDotTile = tileF16;
+    t[int(GGMLType::F16)].vecDotTileF32Act = tileF16F32Act;
     t[int(GGMLType::Q8_0)].vecDotTile = tileEntry<Q8_0Kernel, 2>;
     t[int(GGMLType::Q4_0)].vecDotTile = tileEntry<Q4_0Kernel, 2>;
     t[int(GGMLType::Q5_0)].vecDotTile = tileEntry<Q5_0Kernel, 2>;

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "tensor/convert.h"
 #include "tensor/cpu_features.h"
+#include "tensor/half.h"
 #include "tensor/kernels.h"
 #include "tensor/repack_q4_0.h"
 #include "tensor/repack_q8_0.h"
@@ -403,6 +404,62 @@ private slots:
                 }
             }
         }
+    }
+
+    // The F16 tile on activations the matmul widened to F32 (each value an F16 one) against the
+    // scalar reference's F16 x F16 dot of the same rows: every level that has it, odd lengths
+    // (the AVX-512 tail is masked, the AVX2 one scalar), every shape up to 4 x 4, padded strides.
+    void vecDotTileF32ActMatchesReference()
+    {
+        int levelsWithTile = 0;
+        for (CpuLevel level : levelsHere()) {
+            const TypeKernels& k = kernelsAt(level, GGMLType::F16);
+            if (!k.vecDotTileF32Act)
+                continue;
+            ++levelsWithTile;
+            for (int64_t n : lengthsFor(GGMLType::F16)) {
+                const size_t wStride = rowBytes(GGMLType::F16, n) + 64, aStride = size_t(n) * 4 + 32;
+                std::vector<uint8_t> w(4 * wStride), a16(4 * wStride);
+                std::vector<uint8_t> a(4 * aStride); // bytes, so the padded stride need not be whole floats
+                for (int r = 0; r < 4; ++r) {
+                    const auto q = quantized(GGMLType::F16, testRow(n, 150 + uint32_t(r)));
+                    std::memcpy(w.data() + r * wStride, q.data(), q.size());
+                    const auto qa = quantized(GGMLType::F16, testRow(n, 190 + uint32_t(r)));
+                    std::memcpy(a16.data() + r * wStride, qa.data(), qa.size());
+                    const auto wide = dequantized(GGMLType::F16, qa, n);
+                    std::memcpy(a.data() + r * aStride, wide.data(), wide.size() * 4);
+                }
+                for (int rows = 1; rows <= 4; ++rows)
+                    for (int cols = 1; cols <= 4; ++cols) {
+                        const size_t outStride = 5;
+                        std::vector<float> out(4 * outStride, -12345.f);
+                        k.vecDotTileF32Act(n, w.data(), wStride, rows, reinterpret_cast<const float*>(a.data()), aStride,
+                                           cols, out.data(), outStride);
+                        for (int c = 0; c < 4; ++c)
+                            for (int r = 0; r < int(outStride); ++r) {
+                                const float got = out[size_t(c) * outStride + size_t(r)];
+                                if (c >= cols || r >= rows) {
+                                    QVERIFY2(got == -12345.f, "tile wrote outside its shape");
+                                    continue;
+                                }
+                                const uint8_t* wr = w.data() + r * wStride;
+                                const uint8_t* ar = a16.data() + c * wStride;
+                                const double expect = referenceKernels(GGMLType::F16).vecDot(n, wr, ar);
+                                double mag = 0;
+                                for (int64_t i = 0; i < n; ++i)
+                                    mag += std::fabs(double(fp16ToFp32(reinterpret_cast<const uint16_t*>(wr)[i])) *
+                                                     fp16ToFp32(reinterpret_cast<const uint16_t*>(ar)[i]));
+                                QVERIFY2(std::fabs(got - expect) <= dotTolerance(GGMLType::F16) * mag,
+                                         qPrintable(QStringLiteral("%1 n=%2 tile %3x%4 at (%5,%6): %7 vs %8")
+                                                        .arg(cpuLevelName(level)).arg(n).arg(rows).arg(cols).arg(r)
+                                                        .arg(c).arg(got).arg(expect)));
+                            }
+                    }
+            }
+        }
+        // Every SIMD level has it; the scalar table does not (the matmul then loops vecDotTile).
+        QCOMPARE(levelsWithTile, int(levelsHere().size()) - 1);
+        QVERIFY(referenceKernels(GGMLType::F16).vecDotTileF32Act == nullptr);
     }
 
     // The small-batch tiles on blocks of random bytes rather than quantizer output: every level,
