@@ -466,9 +466,9 @@ void Matmul::runVecDot(ThreadPool& pool, std::span<const MatmulJob> jobs, const 
             if (const float* aw = widened[jobType[size_t(ru.job)]]; aw && k.vecDotTileF32Act) {
                 for (int64_t r = ru.row0; r < ru.row1; r += kTileRows) {
                     const int nr = int(std::min<int64_t>(kTileRows, ru.row1 - r));
-                    for (int t = 0; t < T; t += kTileRows)
+                    for (int t = 0; t < T; t += kF32ActTileCols)
                         k.vecDotTileF32Act(K, w.row(r), w.rowBytes, nr, aw + size_t(t) * size_t(K),
-                                           size_t(K) * sizeof(float), std::min(kTileRows, T - t),
+                                           size_t(K) * sizeof(float), std::min(kF32ActTileCols, T - t),
                                            job.y + int64_t(t) * job.ldy + r, size_t(job.ldy));
                 }
                 continue;

@@ -19,6 +19,9 @@
 
 namespace tenfold {
 
+// The most activation rows one vecDotTileF32Act call takes.
+constexpr int kF32ActTileCols = 6;
+
 struct TypeKernels {
     // src: n/blockSize blocks -> dst: n floats. n is a multiple of the block size.
     void (*dequantizeRow)(const void* src, float* dst, int64_t n) = nullptr;
@@ -42,7 +45,8 @@ struct TypeKernels {
     // vecDotTile for F16 weights with the activation rows already widened to F32 (each value an
     // F16 one, so results are vecDot's up to summation order): the matmul widens them once per
     // product instead of once per tile, and the tile's inner loop converts only weights. Rows
-    // aStride bytes apart; up to 4 x 4. Set for F16 on AVX2 and AVX-512 CPUs; null elsewhere.
+    // aStride bytes apart; up to 4 weight rows x kF32ActTileCols activation rows. Set for F16 on
+    // AVX2 and AVX-512 CPUs; null elsewhere.
     void (*vecDotTileF32Act)(int64_t n, const void* w, size_t wStride, int nRows, const float* a,
                              size_t aStride, int nCols, float* out, size_t outStride) = nullptr;
     // Decode's mat-vec: out[r] = dot(w row r, a) for r < nRows, rows wStride bytes apart, with the

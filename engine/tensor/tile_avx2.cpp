@@ -143,18 +143,22 @@ void tileF16F32Act(int64_t n, const void* w, size_t wStride, int nRows, const fl
     if (nRows <= 0 || nCols <= 0)
         return;
     nRows = std::min(nRows, 4);
-    nCols = std::min(nCols, 4);
+    nCols = std::min(nCols, kF32ActTileCols);
     const uint16_t* wRows[4];
-    const float* aRows[4];
+    const float* aRows[kF32ActTileCols];
     for (int r = 0; r < nRows; ++r)
         wRows[r] = reinterpret_cast<const uint16_t*>(static_cast<const char*>(w) + size_t(r) * wStride);
     for (int c = 0; c < nCols; ++c)
         aRows[c] = reinterpret_cast<const float*>(reinterpret_cast<const char*>(a) + size_t(c) * aStride);
-    switch (nCols) {
-    case 1: f16F32Rows<1>(n, nRows, wRows, aRows, out, outStride); break;
-    case 2: f16F32Rows<2>(n, nRows, wRows, aRows, out, outStride); break;
-    case 3: f16F32Rows<3>(n, nRows, wRows, aRows, out, outStride); break;
-    default: f16F32Rows<4>(n, nRows, wRows, aRows, out, outStride); break;
+    // 16 ymm registers hold 2 x 4 accumulators: wider calls run in passes of up to 4 columns.
+    for (int c0 = 0; c0 < nCols; c0 += 4) {
+        float* o = out + size_t(c0) * outStride;
+        switch (std::min(4, nCols - c0)) {
+        case 1: f16F32Rows<1>(n, nRows, wRows, aRows + c0, o, outStride); break;
+        case 2: f16F32Rows<2>(n, nRows, wRows, aRows + c0, o, outStride); break;
+        case 3: f16F32Rows<3>(n, nRows, wRows, aRows + c0, o, outStride); break;
+        default: f16F32Rows<4>(n, nRows, wRows, aRows + c0, o, outStride); break;
+        }
     }
 }
 

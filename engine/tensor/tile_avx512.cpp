@@ -353,8 +353,9 @@ float tileDot(int64_t n, const void* w, const void* a)
 }
 
 // F16 weights x activations the matmul widened to F32 once per product (vecDotTileF32Act): a
-// 4x4 tile's 16 accumulators in zmm registers, 16 elements a step (4 weight conversions, 4
-// activation loads, 16 FMAs), the tail under a mask instead of a scalar loop.
+// 4x6 tile's 24 accumulators in zmm registers, 16 elements a step (4 weight conversions, 6
+// activation loads, 24 FMAs), the tail under a mask instead of a scalar loop. (4x6 measured
+// 67-80 GFLOP/s on one Zen 4 core at 16 and 64 activation rows, 4x4 54-65, 2x8 46-59.)
 using F16F32Fn = void (*)(int64_t n, const uint16_t* const* wRows, size_t wStride, const float* const* aRows,
                           float* out, size_t outStride);
 
@@ -363,7 +364,8 @@ void f16F32Tile(int64_t n, const uint16_t* const* wRows, size_t wStride, const f
                 size_t outStride)
 {
     // Written out twice (whole steps, then the masked tail) rather than as one lambda: GCC 12
-    // stored the lambda-captured accumulators to the stack on every step (2.7x slower).
+    // stored the lambda-captured accumulators to the stack on every step (half the speed at 16
+    // activation rows).
     __m512 acc[R][C];
     for (auto& row : acc)
         for (auto& v : row)
@@ -399,22 +401,22 @@ void f16F32Tile(int64_t n, const uint16_t* const* wRows, size_t wStride, const f
 }
 
 template <int R>
-constexpr std::array<F16F32Fn, 4> f16F32Row()
+constexpr std::array<F16F32Fn, kF32ActTileCols> f16F32Row()
 {
-    return {f16F32Tile<R, 1>, f16F32Tile<R, 2>, f16F32Tile<R, 3>, f16F32Tile<R, 4>};
+    return {f16F32Tile<R, 1>, f16F32Tile<R, 2>, f16F32Tile<R, 3>, f16F32Tile<R, 4>, f16F32Tile<R, 5>, f16F32Tile<R, 6>};
 }
 
 void tileF16F32Act(int64_t n, const void* w, size_t wStride, int nRows, const float* a, size_t aStride, int nCols,
                    float* out, size_t outStride)
 {
-    static constexpr std::array<std::array<F16F32Fn, 4>, 4> table = {f16F32Row<1>(), f16F32Row<2>(), f16F32Row<3>(),
-                                                                       f16F32Row<4>()};
+    static constexpr std::array<std::array<F16F32Fn, kF32ActTileCols>, 4> table = {
+        f16F32Row<1>(), f16F32Row<2>(), f16F32Row<3>(), f16F32Row<4>()};
     if (nRows <= 0 || nCols <= 0)
         return;
     nRows = std::min(nRows, 4);
-    nCols = std::min(nCols, 4);
+    nCols = std::min(nCols, kF32ActTileCols);
     const uint16_t* wRows[4];
-    const float* aRows[4];
+    const float* aRows[kF32ActTileCols];
     for (int r = 0; r < nRows; ++r)
         wRows[r] = reinterpret_cast<const uint16_t*>(static_cast<const char*>(w) + size_t(r) * wStride);
     for (int c = 0; c < nCols; ++c)
@@ -431,10 +433,11 @@ void installAvx512VnniTileKernels(KernelTable& t)
 {
     t[int(GGMLType::Q4_K)].vecDotTile = tileEntry<Q4_KTile>;
     t[int(GGMLType::F16)].vecDotTileF32Act = tileF16F32Act;
-    // This tile beat the dequantize-to-F32 GEMM up to 256 activation rows (TinyLlama F16 on one
-    // Zen 4 core, 2026-12-02: 69 vs 24 GFLOP/s at 16 rows, 80 vs 39 at 32, 79 vs 72 at 128, 77 vs
-    // 72 at 256) and lost at 512 (62 vs 77). On AVX2 the GEMM already wins at 64 rows.
-    t[int(GGMLType::F16)].gemmMinRows = 256;
+    // The 4x6 tile beat the dequantize-to-F32 GEMM up to 384 activation rows and lost at 512
+    // (TinyLlama F16, 2026-12-02, one Zen 4 core: 80 vs 73 GFLOP/s at 256 rows, 73 vs 70 at 384,
+    // 66 vs 71 at 512; two cores: 147 vs 142 at 256, 119 vs 149 at 512). On AVX2 the GEMM
+    // already wins at 64 rows, so that level keeps the default threshold. The switch sits halfway.
+    t[int(GGMLType::F16)].gemmMinRows = 448;
     t[int(GGMLType::Q8_0)].vecDotTile = tileEntry<Q8_0Tile>;
     t[int(GGMLType::Q4_0)].vecDotTile = tileEntry<Q4_0Tile>;
     t[int(GGMLType::Q6_K)].vecDotTile = tileEntry<Q6_KTile>;

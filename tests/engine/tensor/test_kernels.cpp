@@ -408,7 +408,7 @@ private slots:
 
     // The F16 tile on activations the matmul widened to F32 (each value an F16 one) against the
     // scalar reference's F16 x F16 dot of the same rows: every level that has it, odd lengths
-    // (the AVX-512 tail is masked, the AVX2 one scalar), every shape up to 4 x 4, padded strides.
+    // (the AVX-512 tail is masked, the AVX2 one scalar), every shape up to 4 x kF32ActTileCols, padded strides.
     void vecDotTileF32ActMatchesReference()
     {
         int levelsWithTile = 0;
@@ -419,23 +419,25 @@ private slots:
             ++levelsWithTile;
             for (int64_t n : lengthsFor(GGMLType::F16)) {
                 const size_t wStride = rowBytes(GGMLType::F16, n) + 64, aStride = size_t(n) * 4 + 32;
-                std::vector<uint8_t> w(4 * wStride), a16(4 * wStride);
-                std::vector<uint8_t> a(4 * aStride); // bytes, so the padded stride need not be whole floats
+                std::vector<uint8_t> w(4 * wStride), a16(kF32ActTileCols * wStride);
+                std::vector<uint8_t> a(kF32ActTileCols * aStride); // bytes, so the padded stride need not be whole floats
                 for (int r = 0; r < 4; ++r) {
                     const auto q = quantized(GGMLType::F16, testRow(n, 150 + uint32_t(r)));
                     std::memcpy(w.data() + r * wStride, q.data(), q.size());
+                }
+                for (int r = 0; r < kF32ActTileCols; ++r) {
                     const auto qa = quantized(GGMLType::F16, testRow(n, 190 + uint32_t(r)));
                     std::memcpy(a16.data() + r * wStride, qa.data(), qa.size());
                     const auto wide = dequantized(GGMLType::F16, qa, n);
                     std::memcpy(a.data() + r * aStride, wide.data(), wide.size() * 4);
                 }
                 for (int rows = 1; rows <= 4; ++rows)
-                    for (int cols = 1; cols <= 4; ++cols) {
+                    for (int cols = 1; cols <= kF32ActTileCols; ++cols) {
                         const size_t outStride = 5;
-                        std::vector<float> out(4 * outStride, -12345.f);
+                        std::vector<float> out(kF32ActTileCols * outStride, -12345.f);
                         k.vecDotTileF32Act(n, w.data(), wStride, rows, reinterpret_cast<const float*>(a.data()), aStride,
                                            cols, out.data(), outStride);
-                        for (int c = 0; c < 4; ++c)
+                        for (int c = 0; c < kF32ActTileCols; ++c)
                             for (int r = 0; r < int(outStride); ++r) {
                                 const float got = out[size_t(c) * outStride + size_t(r)];
                                 if (c >= cols || r >= rows) {
