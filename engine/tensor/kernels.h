@@ -20,7 +20,7 @@
 namespace tenfold {
 
 // The most activation rows one vecDotTileF32Act call takes.
-constexpr int kF32ActTileCols = 6;
+constexpr int kF32ActTileCols = 3;
 
 struct TypeKernels {
     // src: n/blockSize blocks -> dst: n floats. n is a multiple of the block size.

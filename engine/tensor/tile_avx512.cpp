@@ -26,6 +26,7 @@
 #include "tensor/half.h"
 #include "tensor/kernels_impl.h"
 #include "tensor/quant_blocks.h"
+#include "tensor/simd_avx2.h"
 
 // GCC 12's AVX-512 headers pass deliberately undefined vectors (_mm512_undefined_*) as the
 // pass-through operand of insert/extract/reduce builtins, which -Wuninitialized reports inside
@@ -352,10 +353,13 @@ float tileDot(int64_t n, const void* w, const void* a)
     return out;
 }
 
-// F16 weights x activations the matmul widened to F32 once per product (vecDotTileF32Act): a
-// 4x6 tile's 24 accumulators in zmm registers, 16 elements a step (4 weight conversions, 6
-// activation loads, 24 FMAs), the tail under a mask instead of a scalar loop. (4x6 measured
-// 67-80 GFLOP/s on one Zen 4 core at 16 and 64 activation rows, 4x4 54-65, 2x8 46-59.)
+// F16 weights x activations the matmul widened to F32 once per product (vecDotTileF32Act), 32
+// elements a step, the weights converted once per tile row. Each (row, column) pair sums in
+// exactly the order of the decode dot (kernels_avx2.cpp floatDot: four 8-lane accumulators over
+// 32-element steps, then 8-element steps into the first, the same horizontal sum, then a scalar
+// tail): its two zmm accumulators are that dot's four ymm ones side by side. So a product gives
+// the same bits at any batch size, and a batch (a prompt, a speculative check) agrees with
+// token-by-token decoding instead of tipping near-ties the other way. 4x3: 24 accumulators.
 using F16F32Fn = void (*)(int64_t n, const uint16_t* const* wRows, size_t wStride, const float* const* aRows,
                           float* out, size_t outStride);
 
@@ -363,47 +367,57 @@ template <int R, int C>
 void f16F32Tile(int64_t n, const uint16_t* const* wRows, size_t wStride, const float* const* aRows, float* out,
                 size_t outStride)
 {
-    // Written out twice (whole steps, then the masked tail) rather than as one lambda: GCC 12
-    // stored the lambda-captured accumulators to the stack on every step (half the speed at 16
-    // activation rows).
-    __m512 acc[R][C];
-    for (auto& row : acc)
-        for (auto& v : row)
-            v = _mm512_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 av[C];
+    // No lambda for the steps: GCC 12 stored lambda-captured accumulators to the stack on every
+    // step (half the speed at 16 activation rows).
+    __m512 lo[R][C], hi[R][C]; // elements 0-15 and 16-31 of each 32-element step
+    for (int r = 0; r < R; ++r)
         for (int c = 0; c < C; ++c)
-            av[c] = _mm512_loadu_ps(aRows[c] + i);
+            lo[r][c] = hi[r][c] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 a0[C], a1[C];
+        for (int c = 0; c < C; ++c) {
+            a0[c] = _mm512_loadu_ps(aRows[c] + i);
+            a1[c] = _mm512_loadu_ps(aRows[c] + i + 16);
+        }
         for (int r = 0; r < R; ++r) {
-            const __m512 wv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wRows[r] + i)));
+            const __m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wRows[r] + i)));
+            const __m512 w1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wRows[r] + i + 16)));
             // The next tile's rows: the hardware prefetchers follow one stream well, not 4
             // interleaved ones, and without this the first tile of a row group waits on DRAM.
             _mm_prefetch(reinterpret_cast<const char*>(wRows[r] + i) + 4 * wStride, _MM_HINT_T0);
-            for (int c = 0; c < C; ++c)
-                acc[r][c] = _mm512_fmadd_ps(wv, av[c], acc[r][c]);
+            for (int c = 0; c < C; ++c) {
+                lo[r][c] = _mm512_fmadd_ps(w0, a0[c], lo[r][c]);
+                hi[r][c] = _mm512_fmadd_ps(w1, a1[c], hi[r][c]);
+            }
         }
     }
-    if (i < n) {
-        const __mmask16 m = __mmask16((1u << (n - i)) - 1);
+    for (; i + 8 <= n; i += 8) { // into the low 8 lanes only, as the decode dot's first accumulator
+        const __mmask16 m = 0x00FF;
         __m512 av[C];
         for (int c = 0; c < C; ++c)
             av[c] = _mm512_maskz_loadu_ps(m, aRows[c] + i);
         for (int r = 0; r < R; ++r) {
             const __m512 wv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, wRows[r] + i));
             for (int c = 0; c < C; ++c)
-                acc[r][c] = _mm512_fmadd_ps(wv, av[c], acc[r][c]);
+                lo[r][c] = _mm512_mask3_fmadd_ps(wv, av[c], lo[r][c], m);
         }
     }
     for (int r = 0; r < R; ++r)
-        for (int c = 0; c < C; ++c)
-            out[size_t(c) * outStride + size_t(r)] = _mm512_reduce_add_ps(acc[r][c]);
+        for (int c = 0; c < C; ++c) {
+            const __m256 s01 = _mm256_add_ps(_mm512_castps512_ps256(lo[r][c]), _mm512_extractf32x8_ps(lo[r][c], 1));
+            const __m256 s23 = _mm256_add_ps(_mm512_castps512_ps256(hi[r][c]), _mm512_extractf32x8_ps(hi[r][c], 1));
+            float s = tensor_avx2::hsum(_mm256_add_ps(s01, s23));
+            for (int64_t k = i; k < n; ++k)
+                s += fp16ToFp32(wRows[r][k]) * aRows[c][k];
+            out[size_t(c) * outStride + size_t(r)] = s;
+        }
 }
 
 template <int R>
 constexpr std::array<F16F32Fn, kF32ActTileCols> f16F32Row()
 {
-    return {f16F32Tile<R, 1>, f16F32Tile<R, 2>, f16F32Tile<R, 3>, f16F32Tile<R, 4>, f16F32Tile<R, 5>, f16F32Tile<R, 6>};
+    return {f16F32Tile<R, 1>, f16F32Tile<R, 2>, f16F32Tile<R, 3>};
 }
 
 void tileF16F32Act(int64_t n, const void* w, size_t wStride, int nRows, const float* a, size_t aStride, int nCols,
@@ -433,11 +447,11 @@ void installAvx512VnniTileKernels(KernelTable& t)
 {
     t[int(GGMLType::Q4_K)].vecDotTile = tileEntry<Q4_KTile>;
     t[int(GGMLType::F16)].vecDotTileF32Act = tileF16F32Act;
-    // The 4x6 tile beat the dequantize-to-F32 GEMM up to 384 activation rows and lost at 512
-    // (TinyLlama F16, 2026-12-02, one Zen 4 core: 80 vs 73 GFLOP/s at 256 rows, 73 vs 70 at 384,
-    // 66 vs 71 at 512; two cores: 147 vs 142 at 256, 119 vs 149 at 512). On AVX2 the GEMM
-    // already wins at 64 rows, so that level keeps the default threshold. The switch sits halfway.
-    t[int(GGMLType::F16)].gemmMinRows = 448;
+    // The F16 tile beat the dequantize-to-F32 GEMM up to 64 activation rows and tied or lost
+    // at 128 (TinyLlama F16, 2026-12-02, Zen 4: one core 64 vs 52 GFLOP/s at 64 rows, 61 vs 62
+    // at 128; two cores 104 vs 89, 99 vs 110); the switch sits halfway. On AVX2 the GEMM already
+    // wins at 64 rows, so that level keeps the default threshold.
+    t[int(GGMLType::F16)].gemmMinRows = 96;
     t[int(GGMLType::Q8_0)].vecDotTile = tileEntry<Q8_0Tile>;
     t[int(GGMLType::Q4_0)].vecDotTile = tileEntry<Q4_0Tile>;
     t[int(GGMLType::Q6_K)].vecDotTile = tileEntry<Q6_KTile>;

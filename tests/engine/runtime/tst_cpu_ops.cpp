@@ -532,7 +532,7 @@ private slots:
 
     // The automatic choice splits one call's jobs by their type's GEMM threshold
     // (Matmul::gemmMinRows; on AVX-512 VNNI CPUs Q4_K keeps its tiles at every batch size while
-    // F16 switches at 448, at 32 on AVX2): every job of a mixed call is computed, by whichever
+    // F16 switches at 96, at 32 on AVX2): every job of a mixed call is computed, by whichever
     // path, at batch sizes on both sides of F16's threshold.
     void matmulAutomaticPathComputesMixedJobs()
     {
@@ -561,7 +561,7 @@ private slots:
             m.w.data = m.data.data();
         }
         const int f16Switch = Matmul::gemmMinRows(GGMLType::F16);
-        QVERIFY(f16Switch == Matmul::kGemmMinRows || f16Switch == 448);
+        QVERIFY(f16Switch == Matmul::kGemmMinRows || f16Switch == 96);
         for (int T : {5, 40, f16Switch + 1}) {
             const auto x = randomVector(size_t(T * K), 43 + uint32_t(T));
             ThreadPool pool(2);

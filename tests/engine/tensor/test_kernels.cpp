@@ -408,7 +408,7 @@ private slots:
 
     // The F16 tile on activations the matmul widened to F32 (each value an F16 one) against the
     // scalar reference's F16 x F16 dot of the same rows: every level that has it, odd lengths
-    // (the AVX-512 tail is masked, the AVX2 one scalar), every shape up to 4 x kF32ActTileCols, padded strides.
+    // (8-wide and scalar tails), every shape up to 4 x kF32ActTileCols, padded strides.
     void vecDotTileF32ActMatchesReference()
     {
         int levelsWithTile = 0;
@@ -455,6 +455,18 @@ private slots:
                                          qPrintable(QStringLiteral("%1 n=%2 tile %3x%4 at (%5,%6): %7 vs %8")
                                                         .arg(cpuLevelName(level)).arg(n).arg(rows).arg(cols).arg(r)
                                                         .arg(c).arg(got).arg(expect)));
+                                // On AVX-512 the tile sums in the decode dot's order: the same bits,
+                                // so a batch agrees with token-by-token decoding.
+                                if (level == CpuLevel::Avx512Vnni) {
+                                    const float dot = k.vecDot(n, wr, ar);
+                                    uint32_t gotBits, dotBits; // QCOMPARE on floats is fuzzy
+                                    std::memcpy(&gotBits, &got, 4);
+                                    std::memcpy(&dotBits, &dot, 4);
+                                    QVERIFY2(gotBits == dotBits, qPrintable(QStringLiteral("n=%1 tile %2x%3: %4 vs decode %5")
+                                                                               .arg(n).arg(rows).arg(cols)
+                                                                               .arg(double(got), 0, 'g', 9)
+                                                                               .arg(double(dot), 0, 'g', 9)));
+                                }
                             }
                     }
             }
