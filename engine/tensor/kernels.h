@@ -46,8 +46,8 @@ struct TypeKernels {
     // F16 one, so results are vecDot's up to summation order): the matmul widens them once per
     // product instead of once per tile, and the tile's inner loop converts only weights. Rows
     // aStride bytes apart; up to 4 weight rows x kF32ActTileCols activation rows. Set for F16 on
-    // AVX2 and AVX-512 CPUs (on AVX-512 each result has vecDot's bits exactly, so batches agree
-    // with token-by-token decoding); null elsewhere.
+    // AVX2 and AVX-512 CPUs, where each result has vecDot's bits exactly (the same summation
+    // order), so batches agree with token-by-token decoding; null elsewhere.
     void (*vecDotTileF32Act)(int64_t n, const void* w, size_t wStride, int nRows, const float* a,
                              size_t aStride, int nCols, float* out, size_t outStride) = nullptr;
     // Decode's mat-vec: out[r] = dot(w row r, a) for r < nRows, rows wStride bytes apart, with the

@@ -96,45 +96,35 @@ void tileF16(int64_t n, const void* w, size_t wStride, int nRows, const void* a,
 }
 
 // ---- F16 x F32 (activations widened once per product by the matmul) ---------------------------
-// tileF16 without its per-tile widening of the activations (which the matmul repeated for every
-// 4 weight rows): per 8 elements of a 2-row x 4-column pass, 2 conversions, 4 loads and 8 FMAs,
-// the 8 accumulators in registers for the whole row.
-template <int R, int C>
-void f16F32Pass(int64_t n, const uint16_t* const* wRows, const float* const* aRows, float* out, size_t outStride)
-{
-    __m256 acc[R][C];
-    for (auto& row : acc)
-        for (auto& v : row)
-            v = _mm256_setzero_ps();
-    const int64_t vecEnd = n - n % 8;
-    for (int64_t i = 0; i < vecEnd; i += 8) {
-        __m256 av[C];
-        for (int c = 0; c < C; ++c)
-            av[c] = _mm256_loadu_ps(aRows[c] + i);
-        for (int r = 0; r < R; ++r) {
-            const __m256 wv = _mm256_cvtph_ps(load128(wRows[r] + i));
-            for (int c = 0; c < C; ++c)
-                acc[r][c] = _mm256_fmadd_ps(wv, av[c], acc[r][c]);
-        }
-    }
-    for (int r = 0; r < R; ++r)
-        for (int c = 0; c < C; ++c) {
-            float s = hsum(acc[r][c]);
-            for (int64_t k = vecEnd; k < n; ++k)
-                s += fp16ToFp32(wRows[r][k]) * aRows[c][k];
-            out[size_t(c) * outStride + size_t(r)] = s;
-        }
-}
-
+// One weight row against up to 3 activation rows, each pair summed in exactly the order of the
+// decode dot (kernels_avx2.cpp floatDot: four 8-lane accumulators over 32-element steps, then
+// 8-element steps into the first, the same horizontal sum, then a scalar tail), so a batch gives
+// the same bits as token-by-token decoding. Per 32 elements: 4 weight conversions for 4C FMAs.
 template <int C>
-void f16F32Rows(int64_t n, int nRows, const uint16_t* const* wRows, const float* const* aRows, float* out,
-                size_t outStride)
+void f16F32Row(int64_t n, const uint16_t* wRow, const float* const* aRows, float* out, size_t outStride)
 {
-    int r = 0;
-    for (; r + 2 <= nRows; r += 2)
-        f16F32Pass<2, C>(n, wRows + r, aRows, out + r, outStride);
-    if (r < nRows)
-        f16F32Pass<1, C>(n, wRows + r, aRows, out + r, outStride);
+    __m256 acc[C][4];
+    for (auto& pair : acc)
+        for (auto& v : pair)
+            v = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int k = 0; k < 4; ++k) {
+            const __m256 wv = loadF16(wRow + i + 8 * k);
+            for (int c = 0; c < C; ++c)
+                acc[c][k] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(aRows[c] + i + 8 * k), acc[c][k]);
+        }
+    for (; i + 8 <= n; i += 8) {
+        const __m256 wv = loadF16(wRow + i);
+        for (int c = 0; c < C; ++c)
+            acc[c][0] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(aRows[c] + i), acc[c][0]);
+    }
+    for (int c = 0; c < C; ++c) {
+        float s = hsum(_mm256_add_ps(_mm256_add_ps(acc[c][0], acc[c][1]), _mm256_add_ps(acc[c][2], acc[c][3])));
+        for (int64_t k = i; k < n; ++k)
+            s += fp16ToFp32(wRow[k]) * aRows[c][k];
+        out[size_t(c) * outStride] = s;
+    }
 }
 
 void tileF16F32Act(int64_t n, const void* w, size_t wStride, int nRows, const float* a, size_t aStride, int nCols,
@@ -150,14 +140,13 @@ void tileF16F32Act(int64_t n, const void* w, size_t wStride, int nRows, const fl
         wRows[r] = reinterpret_cast<const uint16_t*>(static_cast<const char*>(w) + size_t(r) * wStride);
     for (int c = 0; c < nCols; ++c)
         aRows[c] = reinterpret_cast<const float*>(reinterpret_cast<const char*>(a) + size_t(c) * aStride);
-    // 16 ymm registers hold 2 x 4 accumulators: wider calls run in passes of up to 4 columns.
-    for (int c0 = 0; c0 < nCols; c0 += 4) {
-        float* o = out + size_t(c0) * outStride;
-        switch (std::min(4, nCols - c0)) {
-        case 1: f16F32Rows<1>(n, nRows, wRows, aRows + c0, o, outStride); break;
-        case 2: f16F32Rows<2>(n, nRows, wRows, aRows + c0, o, outStride); break;
-        case 3: f16F32Rows<3>(n, nRows, wRows, aRows + c0, o, outStride); break;
-        default: f16F32Rows<4>(n, nRows, wRows, aRows + c0, o, outStride); break;
+    // 16 ymm registers: 12 accumulators for 3 columns, one weight vector, one activation vector.
+    static_assert(kF32ActTileCols == 3, "the switch below covers 1 to 3 columns");
+    for (int r = 0; r < nRows; ++r) {
+        switch (nCols) {
+        case 1: f16F32Row<1>(n, wRows[r], aRows, out + r, outStride); break;
+        case 2: f16F32Row<2>(n, wRows[r], aRows, out + r, outStride); break;
+        default: f16F32Row<3>(n, wRows[r], aRows, out + r, outStride); break;
         }
     }
 }

@@ -455,23 +455,25 @@ private slots:
                                          qPrintable(QStringLiteral("%1 n=%2 tile %3x%4 at (%5,%6): %7 vs %8")
                                                         .arg(cpuLevelName(level)).arg(n).arg(rows).arg(cols).arg(r)
                                                         .arg(c).arg(got).arg(expect)));
-                                // On AVX-512 the tile sums in the decode dot's order: the same bits,
-                                // so a batch agrees with token-by-token decoding.
-                                if (level == CpuLevel::Avx512Vnni) {
+                                // The tile sums in the decode dot's order: the same bits, so a
+                                // batch agrees with token-by-token decoding.
+                                {
                                     const float dot = k.vecDot(n, wr, ar);
                                     uint32_t gotBits, dotBits; // QCOMPARE on floats is fuzzy
                                     std::memcpy(&gotBits, &got, 4);
                                     std::memcpy(&dotBits, &dot, 4);
-                                    QVERIFY2(gotBits == dotBits, qPrintable(QStringLiteral("n=%1 tile %2x%3: %4 vs decode %5")
+                                    QVERIFY2(gotBits == dotBits, qPrintable(QStringLiteral("%6 n=%1 tile %2x%3: %4 vs decode %5")
                                                                                .arg(n).arg(rows).arg(cols)
                                                                                .arg(double(got), 0, 'g', 9)
-                                                                               .arg(double(dot), 0, 'g', 9)));
+                                                                               .arg(double(dot), 0, 'g', 9)
+                                                                               .arg(cpuLevelName(level))));
                                 }
                             }
                     }
             }
         }
-        // Every SIMD level has it; the scalar table does not (the matmul then loops vecDotTile).
+        // Every SIMD level has it; the scalar table does not (the matmul then loops vecDotTile,
+        // whose reference form is the scalar dot itself).
         QCOMPARE(levelsWithTile, int(levelsHere().size()) - 1);
         QVERIFY(referenceKernels(GGMLType::F16).vecDotTileF32Act == nullptr);
     }
