@@ -8,6 +8,7 @@
 #include "tensor/simd_avx2.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace tenfold {
 namespace {
@@ -15,85 +16,6 @@ using namespace tensor_avx2;
 
 using TileFn = void (*)(int64_t n, const char* w, size_t wStride, const char* a, size_t aStride, float* out,
                         size_t outStride);
-
-// ---- F16 x F16 --------------------------------------------------------------------------------
-// The activation columns are widened to f32 once per chunk into a stack buffer, so the inner loop
-// converts only weights: per 8 elements of a 2-row x 4-column pass it does 2 conversions, 4 plain
-// loads and 8 FMAs (converting both sides would cost 6 conversions per 8 FMAs, the bottleneck).
-constexpr int64_t kF16Chunk = 512;
-
-template <int R, int C>
-void f16Pass(const uint16_t* const* wRows, const float (*aBuf)[kF16Chunk], int64_t base, int64_t len, __m256 (*acc)[4])
-{
-    __m256 sum[R][C];
-    for (int r = 0; r < R; ++r)
-        for (int c = 0; c < C; ++c)
-            sum[r][c] = acc[r][c];
-    for (int64_t i = 0; i < len; i += 8) {
-        __m256 av[C];
-        for (int c = 0; c < C; ++c)
-            av[c] = _mm256_load_ps(aBuf[c] + i);
-        for (int r = 0; r < R; ++r) {
-            const __m256 wv = _mm256_cvtph_ps(load128(wRows[r] + base + i));
-            for (int c = 0; c < C; ++c)
-                sum[r][c] = _mm256_fmadd_ps(wv, av[c], sum[r][c]);
-        }
-    }
-    for (int r = 0; r < R; ++r)
-        for (int c = 0; c < C; ++c)
-            acc[r][c] = sum[r][c];
-}
-
-template <int C>
-void f16PassRows(int rows, const uint16_t* const* wRows, const float (*aBuf)[kF16Chunk], int64_t base, int64_t len,
-                 __m256 (*acc)[4])
-{
-    int r = 0;
-    for (; r + 2 <= rows; r += 2)
-        f16Pass<2, C>(wRows + r, aBuf, base, len, acc + r);
-    if (r < rows)
-        f16Pass<1, C>(wRows + r, aBuf, base, len, acc + r);
-}
-
-void tileF16(int64_t n, const void* w, size_t wStride, int nRows, const void* a, size_t aStride, int nCols, float* out,
-             size_t outStride)
-{
-    if (nRows <= 0 || nCols <= 0)
-        return;
-    nRows = std::min(nRows, 4);
-    nCols = std::min(nCols, 4);
-    const uint16_t* wRows[4];
-    const uint16_t* aRows[4];
-    for (int r = 0; r < nRows; ++r)
-        wRows[r] = reinterpret_cast<const uint16_t*>(static_cast<const char*>(w) + size_t(r) * wStride);
-    for (int c = 0; c < nCols; ++c)
-        aRows[c] = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a) + size_t(c) * aStride);
-    alignas(32) float aBuf[4][kF16Chunk];
-    __m256 acc[4][4];
-    for (auto& row : acc)
-        for (auto& v : row)
-            v = _mm256_setzero_ps();
-    const int64_t vecEnd = n - n % 8;
-    for (int64_t base = 0; base < vecEnd; base += kF16Chunk) {
-        const int64_t len = std::min(kF16Chunk, vecEnd - base);
-        for (int c = 0; c < nCols; ++c)
-            for (int64_t i = 0; i < len; i += 8)
-                _mm256_store_ps(aBuf[c] + i, _mm256_cvtph_ps(load128(aRows[c] + base + i)));
-        switch (nCols) {
-        case 1: f16PassRows<1>(nRows, wRows, aBuf, base, len, acc); break;
-        case 2: f16PassRows<2>(nRows, wRows, aBuf, base, len, acc); break;
-        case 3: f16PassRows<3>(nRows, wRows, aBuf, base, len, acc); break;
-        default: f16PassRows<4>(nRows, wRows, aBuf, base, len, acc); break;
-        }
-    }
-    for (int r = 0; r < nRows; ++r)
-        for (int c = 0; c < nCols; ++c) {
-            float s = hsum(acc[r][c]);
-            for (int64_t k = vecEnd; k < n; ++k)
-                s += fp16ToFp32(wRows[r][k]) * fp16ToFp32(aRows[c][k]);
-            out[size_t(c) * outStride + size_t(r)] = s;
-        }
-}
 
 // ---- F16 x F32 (activations widened once per product by the matmul) ---------------------------
 // One weight row against up to 3 activation rows, each pair summed in exactly the order of the
@@ -130,25 +52,47 @@ void f16F32Row(int64_t n, const uint16_t* wRow, const float* const* aRows, float
 void tileF16F32Act(int64_t n, const void* w, size_t wStride, int nRows, const float* a, size_t aStride, int nCols,
                    float* out, size_t outStride)
 {
+    static_assert(kF32ActTileCols == 3, "the switch below covers 1 to 3 columns");
     if (nRows <= 0 || nCols <= 0)
         return;
-    nRows = std::min(nRows, 4);
     nCols = std::min(nCols, kF32ActTileCols);
-    const uint16_t* wRows[4];
     const float* aRows[kF32ActTileCols];
-    for (int r = 0; r < nRows; ++r)
-        wRows[r] = reinterpret_cast<const uint16_t*>(static_cast<const char*>(w) + size_t(r) * wStride);
     for (int c = 0; c < nCols; ++c)
         aRows[c] = reinterpret_cast<const float*>(reinterpret_cast<const char*>(a) + size_t(c) * aStride);
     // 16 ymm registers: 12 accumulators for 3 columns, one weight vector, one activation vector.
-    static_assert(kF32ActTileCols == 3, "the switch below covers 1 to 3 columns");
-    for (int r = 0; r < nRows; ++r) {
+    for (int r = 0; r < std::min(nRows, 4); ++r) {
+        const auto* wRow = reinterpret_cast<const uint16_t*>(static_cast<const char*>(w) + size_t(r) * wStride);
         switch (nCols) {
-        case 1: f16F32Row<1>(n, wRows[r], aRows, out + r, outStride); break;
-        case 2: f16F32Row<2>(n, wRows[r], aRows, out + r, outStride); break;
-        default: f16F32Row<3>(n, wRows[r], aRows, out + r, outStride); break;
+        case 1: f16F32Row<1>(n, wRow, aRows, out + r, outStride); break;
+        case 2: f16F32Row<2>(n, wRow, aRows, out + r, outStride); break;
+        default: f16F32Row<3>(n, wRow, aRows, out + r, outStride); break;
         }
     }
+}
+
+// ---- F16 x F16 --------------------------------------------------------------------------------
+// The generic tile (F16 activations, up to 4 x 4): the activation rows widened into a per-thread
+// buffer, then the tile above. The matmul widens once per product and calls that one directly.
+void tileF16(int64_t n, const void* w, size_t wStride, int nRows, const void* a, size_t aStride, int nCols, float* out,
+             size_t outStride)
+{
+    if (nRows <= 0 || nCols <= 0)
+        return;
+    nCols = std::min(nCols, 4);
+    thread_local std::vector<float> wide;
+    wide.resize(size_t(n) * size_t(nCols));
+    for (int c = 0; c < nCols; ++c) {
+        const auto* h = reinterpret_cast<const uint16_t*>(static_cast<const char*>(a) + size_t(c) * aStride);
+        float* dst = wide.data() + size_t(c) * size_t(n);
+        int64_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(dst + i, loadF16(h + i));
+        for (; i < n; ++i)
+            dst[i] = fp16ToFp32(h[i]);
+    }
+    for (int c0 = 0; c0 < nCols; c0 += kF32ActTileCols)
+        tileF16F32Act(n, w, wStride, nRows, wide.data() + size_t(c0) * size_t(n), size_t(n) * sizeof(float),
+                      std::min(kF32ActTileCols, nCols - c0), out + size_t(c0) * outStride, outStride);
 }
 
 // ---- 32-element block quants x Q8_0 -----------------------------------------------------------
